@@ -1,0 +1,120 @@
+/* segjit/kernel.h: bulk operations as kernels: copy, record conversion, gather,
+ * scatter, fill, mismatch and reductions. A kernel is built once from layouts (all
+ * layout checks happen then), and each run checks the call once (bounds, alignment,
+ * read-only, lifetime, thread) before any byte moves. Rules: SEMANTICS.md 4.2-4.6. */
+#ifndef SEGJIT_KERNEL_H
+#define SEGJIT_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segjit/layout.h"
+#include "segjit/segment.h"
+#include "segjit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sj_kernel sj_kernel;
+
+/* Which executor runs a kernel. AUTO: the interpreter answers small calls and a kernel
+ * is compiled once its work crosses a measured threshold. Heap segments always run on
+ * the interpreter. The environment variable SEGJIT_TIER=interp|jit|auto sets the
+ * default for kernels whose tier was not set through the API. */
+typedef enum sj_tier { SJ_TIER_DEFAULT, SJ_TIER_AUTO, SJ_TIER_INTERP, SJ_TIER_JIT } sj_tier;
+
+typedef enum sj_reduce_op { SJ_REDUCE_SUM, SJ_REDUCE_MIN, SJ_REDUCE_MAX } sj_reduce_op;
+
+enum {
+    SJ_CONVERT_LOSSY = 1u,          /* allow narrowing and float<->int conversions */
+    SJ_CONVERT_ZERO_UNMATCHED = 2u, /* destination fields with no source are zeroed */
+};
+
+/* The arguments of one run. Unused fields are ignored (e.g. src for fill). */
+typedef struct sj_args {
+    const sj_segment *src;
+    int64_t src_offset;
+    const sj_segment *dst;
+    int64_t dst_offset;
+    int64_t count; /* elements (records, path indices); bytes for mismatch */
+} sj_args;
+
+/* Result of reductions (SUM of signed integers: i64; unsigned, bool, char, address: u64;
+ * floating point: f64; MIN/MAX likewise) and of mismatch (i64: index or -1). */
+typedef sj_value sj_result;
+
+/* Element copy: src_elem and dst_elem of equal size; byte-swapped per element when both
+ * are value layouts wider than one byte whose orders differ. */
+sj_status sj_kernel_copy(const sj_layout *src_elem, const sj_layout *dst_elem, sj_kernel **out,
+                         sj_error *err);
+/* Record conversion between two layouts, fields matched by name (nested). */
+sj_status sj_kernel_convert(const sj_layout *src_rec, const sj_layout *dst_rec, unsigned flags,
+                            sj_kernel **out, sj_error *err);
+/* Gather: the value at src_path (one free index) into a dense array of dst_elem. */
+sj_status sj_kernel_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
+                           sj_kernel **out, sj_error *err);
+/* Scatter: a dense array of src_elem into the value at dst_path (one free index). */
+sj_status sj_kernel_scatter(const sj_layout *src_elem, const sj_path *dst_path, unsigned flags,
+                            sj_kernel **out, sj_error *err);
+/* Fill: `count` elements of the value layout `elem` set to v, from dst_offset. */
+sj_status sj_kernel_fill(const sj_layout *elem, sj_value v, sj_kernel **out, sj_error *err);
+/* Reduction over the numeric value at path (one free index), indices 0..count-1. */
+sj_status sj_kernel_reduce(const sj_path *path, sj_reduce_op op, sj_kernel **out, sj_error *err);
+/* Mismatch: first differing byte of src[src_offset, +count) and dst[dst_offset, +count). */
+sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err);
+
+void sj_kernel_free(sj_kernel *k);
+void sj_kernel_set_tier(sj_kernel *k, sj_tier tier);
+sj_tier sj_kernel_tier(const sj_kernel *k);
+/* The tier that ran the last call of this kernel (INTERP or JIT). */
+sj_tier sj_kernel_last_tier(const sj_kernel *k);
+
+/* Runs the kernel. result may be NULL for operations that have none. */
+sj_status sj_kernel_run(const sj_kernel *k, const sj_args *args, sj_result *result, sj_error *err);
+
+/* The kernel's plan in readable form (malloc'd; caller frees). */
+sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err);
+
+/* Convenience one-shot forms (MemorySegment.copy, fill, mismatch). */
+sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
+                  const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
+                  int64_t count, sj_error *err);
+sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const sj_segment *dst,
+                        int64_t dst_offset, int64_t bytes, sj_error *err);
+sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
+                        sj_error *err);
+/* JDK MemorySegment.mismatch: relative offset of the first difference of the two ranges,
+ * the shorter length when one is a prefix of the other, -1 when equal. */
+sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
+                      int64_t b_from, int64_t b_to, int64_t *out, sj_error *err);
+
+/* ---- counters (process-wide) ---- */
+typedef struct sj_counters {
+    uint64_t plans_built;
+    uint64_t kernels_compiled;
+    uint64_t cache_hits;
+    uint64_t cache_misses;
+    uint64_t declines;
+    uint64_t runs_interp;
+    uint64_t runs_jit;
+    uint64_t ns_plan;    /* time building plans */
+    uint64_t ns_ir;      /* time building IR */
+    uint64_t ns_opt;     /* time optimizing */
+    uint64_t ns_codegen; /* time emitting machine code and linking */
+    uint64_t ns_jit_init;
+    char last_decline[160];
+} sj_counters;
+void sj_counters_get(sj_counters *out);
+void sj_counters_reset(void);
+sj_status sj_counters_print(char **out, sj_error *err);
+
+/* Whether the JIT tier could be loaded in this process (loads it if needed), and why
+ * not when it could not. */
+bool sj_jit_available(const char **why);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,78 @@
+/* src/internal.h: the library's private structures and helpers shared between
+ * src/ files: the layout record, error formatting, scopes. Nothing public here,
+ * and nothing about LLVM. */
+#ifndef SEGJIT_INTERNAL_H
+#define SEGJIT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "segjit/layout.h"
+#include "segjit/segment.h"
+#include "segjit/status.h"
+
+#if defined(__GNUC__)
+#define SJ_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SJ_PRINTF(a, b)
+#endif
+
+/* Fills err (when not NULL) with status and a formatted one-line message; returns
+ * status so that callers can write `return sj_fail(err, SJ_E_ARG, "...")`. */
+sj_status sj_fail(sj_error *err, sj_status status, const char *fmt, ...) SJ_PRINTF(3, 4);
+sj_status sj_failv(sj_error *err, sj_status status, const char *fmt, va_list ap);
+
+struct sj_layout {
+    atomic_size_t refs;
+    sj_tag tag;
+    sj_kind kind;   /* SJ_VALUE */
+    sj_order order; /* SJ_VALUE: LITTLE or BIG */
+    uint64_t size;
+    uint64_t align;
+    char *name; /* NULL when unnamed */
+    size_t nmembers;
+    sj_layout **members; /* struct, union */
+    uint64_t *offsets;   /* struct (union: all 0) */
+    uint64_t count;      /* sequence */
+    sj_layout *elem;     /* sequence */
+    uint64_t hash;
+};
+
+/* Natural alignment of a layout ignoring any with_align: kind size for values, 1 for
+ * padding, max member alignment for groups, element alignment for sequences. */
+uint64_t sj_layout_natural_align(const sj_layout *l);
+
+/* Checked 64-bit arithmetic on sizes and offsets: false on overflow. */
+static inline bool sj_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
+    return !__builtin_add_overflow(a, b, out);
+}
+static inline bool sj_mul_u64(uint64_t a, uint64_t b, uint64_t *out) {
+    return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool sj_is_pow2(uint64_t x) {
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* Hashing (FNV-1a 64 mixed); stable across processes. */
+uint64_t sj_hash_bytes(uint64_t h, const void *p, size_t n);
+static inline uint64_t sj_hash_u64(uint64_t h, uint64_t v) {
+    return sj_hash_bytes(h, &v, sizeof v);
+}
+#define SJ_HASH_SEED 0xcbf29ce484222325ull
+
+/* Growable string buffer used by printers; on allocation failure `failed` is set
+ * and further appends are ignored. */
+typedef struct sj_buf {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} sj_buf;
+void sj_buf_putc(sj_buf *b, char c);
+void sj_buf_puts(sj_buf *b, const char *s);
+void sj_buf_printf(sj_buf *b, const char *fmt, ...) SJ_PRINTF(2, 3);
+/* Hands the string to *out (caller frees) or returns SJ_E_NOMEM. */
+sj_status sj_buf_finish(sj_buf *b, char **out, sj_error *err);
+
+#endif

@@ -1,0 +1,110 @@
+/* src/plan.h: the plan, the one backend-neutral description of a kernel's loop, read
+ * by the interpreter (interp.c) and the JIT (jit/). Neither executor re-derives layout
+ * facts: everything they need is here. Plans are values: they hash and compare, and
+ * (op, sides, moves, reduction) is the JIT cache key. No LLVM here. */
+#ifndef SEGJIT_PLAN_H
+#define SEGJIT_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segjit/kernel.h"
+
+typedef enum sj_plan_op {
+    /* For i in [0, count): for each move m: dst[i*dst.stride + m.dst_off ...] <-
+     * f(src[i*src.stride + m.src_off ...]). Copy, convert, gather, scatter and fill
+     * (fill: the source is the value's bytes, src.stride 0). */
+    SJ_PLAN_MOVE,
+    /* acc <- op(acc, load(src[i*src.stride + red.off])) for i in [0, count). */
+    SJ_PLAN_REDUCE,
+    /* First i in [0, count) with src[i] != dst[i] (bytes), or -1. */
+    SJ_PLAN_MISMATCH
+} sj_plan_op;
+
+typedef enum sj_move_kind {
+    SJ_MOVE_COPY,    /* len bytes copied as they are */
+    SJ_MOVE_SWAP,    /* len/width units of `width` bytes (2, 4, 8), each byte-reversed */
+    SJ_MOVE_CONVERT, /* one value: load src_kind (swapped if src_swap), convert with C
+                        semantics (below), store dst_kind (swapped if dst_swap) */
+    SJ_MOVE_ZERO     /* len bytes of zeros stored (destination padding, unmatched) */
+} sj_move_kind;
+
+/* Conversions (SJ_MOVE_CONVERT), identical in both tiers:
+ * - integer -> integer: two's complement truncation or sign/zero extension per the
+ *   source signedness (C conversion; narrowing keeps the low bits);
+ * - integer -> float: C conversion (round to nearest even);
+ * - float -> integer: truncation toward zero, saturating to the destination's range,
+ *   NaN -> 0 (C leaves out-of-range undefined; we define it as Java does);
+ * - float -> float: C conversion (round to nearest even);
+ * - anything -> bool: value != 0 gives 1, else 0; bool -> anything: 0 or 1. */
+typedef struct sj_move {
+    uint8_t kind;     /* sj_move_kind */
+    uint8_t width;    /* SWAP: unit size */
+    uint8_t src_kind; /* CONVERT: sj_kind */
+    uint8_t dst_kind; /* CONVERT: sj_kind */
+    uint8_t src_swap; /* CONVERT */
+    uint8_t dst_swap; /* CONVERT */
+    uint8_t pad_[2];
+    uint32_t len;     /* COPY, SWAP, ZERO: bytes */
+    uint32_t src_off; /* within a source element */
+    uint32_t dst_off; /* within a destination element */
+} sj_move;
+
+/* One side (source or destination) of a call: what the call must pass and what the
+ * loop may assume once it has. */
+typedef struct sj_side {
+    bool used;
+    bool writes;
+    int64_t stride;                /* bytes between consecutive elements (may be 0 or < 0) */
+    int64_t origin;                /* offset of element 0 from the call's offset (path base) */
+    uint64_t extent_fixed;         /* bytes that must fit at the call's offset, any count */
+    uint64_t extent_per;           /* plus this many per element (count * extent_per) */
+    int64_t bound;                 /* count must be <= bound; -1: no bound */
+    uint64_t align;                /* required alignment of the call's offset (rule 3.3) */
+    uint64_t elem_align;           /* alignment every element base then has: gcd(align, |stride|) */
+    const sj_layout *check_layout; /* for messages: the layout checked at the offset */
+} sj_side;
+
+typedef struct sj_reduce {
+    uint8_t op;   /* sj_reduce_op */
+    uint8_t kind; /* sj_kind of the value loaded */
+    uint8_t swap; /* value stored in non-native order */
+    uint32_t off; /* within an element */
+} sj_reduce;
+
+/* Floating-point reductions, identical bits in both tiers: 8 lanes of double
+ * accumulators, element i added to lane i % 8 in increasing i, each f32 first converted
+ * to double; lanes combined as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)). Integer SUM wraps
+ * modulo 2^64 in an i64 (signed source) or u64 accumulator. MIN/MAX: NaN if any value is
+ * NaN, -0.0 below +0.0; empty ranges give the identity (SUM 0, MIN +inf or the type's
+ * maximum, MAX -inf or the type's minimum). */
+#define SJ_REDUCE_LANES 8
+
+typedef struct sj_plan {
+    sj_plan_op op;
+    sj_side src, dst;
+    sj_reduce red;
+    size_t nmoves;
+    sj_move *moves;
+    bool block_copy;       /* every move merged into one COPY of the whole element */
+    const char *what;      /* "copy", "convert", "gather", ... (for messages, not the key) */
+    sj_layout *layouts[2]; /* references kept for messages (not the key) */
+    uint64_t fill_bits[2]; /* fill: the value's bytes in destination order (the source) */
+    uint64_t hash;
+} sj_plan;
+
+/* Hash and equality over what determines the loop: op, strides, alignments the loop may
+ * assume, moves, reduction (not the checks' messages or bounds). */
+uint64_t sj_plan_hash(const sj_plan *p);
+bool sj_plan_equal(const sj_plan *a, const sj_plan *b);
+sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err);
+void sj_plan_free(sj_plan *p);
+
+/* The compiled or interpreted entry point. src and dst point at element 0 of each side
+ * (call offset + origin already applied), count elements; aux: REDUCE the accumulator
+ * result (int64_t, uint64_t or double per sj_result rules). Returns the mismatch index
+ * (or -1) for MISMATCH, 0 otherwise. */
+typedef int64_t (*sj_loop_fn)(const uint8_t *src, uint8_t *dst, int64_t count, void *aux);
+
+#endif

@@ -1,0 +1,565 @@
+/* tests/test_text.c: the canonical text form (SEMANTICS 2.7): printing of every layout kind,
+ * names, alignment prefixes, the examples of 2.7, parse errors with line:column, and
+ * sj_layout_parse_auto's dispatch. The description language is tested in test_cdecl.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "segjit/layout.h"
+
+/* ---- helpers: each takes ownership of the layouts passed in ---- */
+
+static sj_layout *V(sj_kind k) {
+    sj_layout *l;
+    assert_int_equal(sj_layout_value(k, &l, NULL), SJ_OK);
+    return l;
+}
+
+static sj_layout *ORD(sj_layout *l, sj_order o) {
+    sj_layout *r;
+    assert_int_equal(sj_layout_with_order(l, o, &r, NULL), SJ_OK);
+    sj_layout_unref(l);
+    return r;
+}
+
+static sj_layout *NAME(sj_layout *l, const char *name) {
+    sj_layout *r;
+    assert_int_equal(sj_layout_with_name(l, name, &r, NULL), SJ_OK);
+    sj_layout_unref(l);
+    return r;
+}
+
+static sj_layout *ALIGN(sj_layout *l, int64_t a) {
+    sj_layout *r;
+    assert_int_equal(sj_layout_with_align(l, a, &r, NULL), SJ_OK);
+    sj_layout_unref(l);
+    return r;
+}
+
+static sj_layout *PAD(int64_t n) {
+    sj_layout *l;
+    assert_int_equal(sj_layout_padding(n, &l, NULL), SJ_OK);
+    return l;
+}
+
+static sj_layout *SEQ(int64_t n, sj_layout *e) {
+    sj_layout *l;
+    assert_int_equal(sj_layout_sequence(n, e, &l, NULL), SJ_OK);
+    sj_layout_unref(e);
+    return l;
+}
+
+static sj_layout *group(bool is_union, size_t n, va_list ap) {
+    sj_layout *m[16];
+    assert_true(n <= 16);
+    for (size_t i = 0; i < n; i++)
+        m[i] = va_arg(ap, sj_layout *);
+    sj_layout *l;
+    const sj_layout *const *cm = (const sj_layout *const *)m;
+    assert_int_equal(
+        is_union ? sj_layout_union(cm, n, &l, NULL) : sj_layout_struct(cm, n, &l, NULL), SJ_OK);
+    for (size_t i = 0; i < n; i++)
+        sj_layout_unref(m[i]);
+    return l;
+}
+
+static sj_layout *S(size_t n, ...) {
+    va_list ap;
+    va_start(ap, n);
+    sj_layout *l = group(false, n, ap);
+    va_end(ap);
+    return l;
+}
+
+static sj_layout *U(size_t n, ...) {
+    va_list ap;
+    va_start(ap, n);
+    sj_layout *l = group(true, n, ap);
+    va_end(ap);
+    return l;
+}
+
+static sj_layout *parse_ok(const char *text) {
+    sj_layout *l = NULL;
+    sj_error err = {0};
+    sj_status st = sj_layout_parse(text, &l, &err);
+    if (st != SJ_OK) fail_msg("parse '%s': %s %s", text, sj_status_name(st), err.message);
+    return l;
+}
+
+/* print(l) == text, parse(text) equals l with the same hash; consumes l. */
+static void check_text(sj_layout *l, const char *text) {
+    char *s = NULL;
+    assert_int_equal(sj_layout_print(l, &s, NULL), SJ_OK);
+    assert_string_equal(s, text);
+    free(s);
+    sj_layout *back = parse_ok(text);
+    assert_true(sj_layout_equal(l, back));
+    assert_int_equal(sj_layout_hash(l), sj_layout_hash(back));
+    sj_layout_unref(back);
+    sj_layout_unref(l);
+}
+
+/* parse(text) prints as `printed` (whitespace dropped, canonical spelling). */
+static void check_reprint(const char *text, const char *printed) {
+    sj_layout *l = parse_ok(text);
+    char *s = NULL;
+    assert_int_equal(sj_layout_print(l, &s, NULL), SJ_OK);
+    assert_string_equal(s, printed);
+    free(s);
+    sj_layout_unref(l);
+}
+
+static void check_error(const char *text, sj_status status, const char *message) {
+    sj_layout *sentinel = (sj_layout *)&sentinel, *l = sentinel;
+    sj_error err = {0};
+    sj_status st = sj_layout_parse(text, &l, &err);
+    if (st != status || strcmp(err.message, message) != 0)
+        fail_msg("parse '%.80s': got %s \"%s\", want %s \"%s\"", text, sj_status_name(st),
+                 err.message, sj_status_name(status), message);
+    assert_ptr_equal(l, sentinel); /* a failed call writes nothing */
+    assert_int_equal(err.status, status);
+}
+
+/* ---- printing ---- */
+
+static void test_values_both_orders(void **state) {
+    (void)state;
+    static const struct {
+        sj_kind kind;
+        const char *le, *be;
+    } cases[] = {
+        {SJ_BOOL, "z1", "Z1"}, {SJ_I8, "b1", "B1"},    {SJ_U8, "ub1", "uB1"},
+        {SJ_CHAR, "c2", "C2"}, {SJ_I16, "s2", "S2"},   {SJ_U16, "us2", "uS2"},
+        {SJ_I32, "i4", "I4"},  {SJ_U32, "ui4", "uI4"}, {SJ_F32, "f4", "F4"},
+        {SJ_I64, "j8", "J8"},  {SJ_U64, "uj8", "uJ8"}, {SJ_F64, "d8", "D8"},
+        {SJ_ADDR, "a8", "A8"},
+    };
+    assert_int_equal(sizeof cases / sizeof cases[0], SJ_KIND_COUNT);
+    for (size_t i = 0; i < SJ_KIND_COUNT; i++) {
+        check_text(ORD(V(cases[i].kind), SJ_ORDER_LITTLE), cases[i].le);
+        check_text(ORD(V(cases[i].kind), SJ_ORDER_BIG), cases[i].be);
+        sj_layout *l = parse_ok(cases[i].be);
+        assert_int_equal(sj_layout_tag(l), SJ_VALUE);
+        assert_int_equal(sj_layout_kind(l), cases[i].kind);
+        assert_int_equal(sj_layout_order(l), SJ_ORDER_BIG);
+        assert_int_equal(sj_layout_size(l), sj_kind_size(cases[i].kind));
+        sj_layout_unref(l);
+        l = parse_ok(cases[i].le);
+        assert_int_equal(sj_layout_order(l), SJ_ORDER_LITTLE);
+        sj_layout_unref(l);
+    }
+    /* Native order resolves to a concrete spelling. */
+    check_text(V(SJ_I32), sj_native_order() == SJ_ORDER_BIG ? "I4" : "i4");
+}
+
+static void test_padding(void **state) {
+    (void)state;
+    check_text(PAD(1), "x1");
+    check_text(PAD(4096), "x4096");
+    check_text(PAD(INT64_MAX), "x9223372036854775807");
+    sj_layout *l = parse_ok("x3");
+    assert_int_equal(sj_layout_tag(l), SJ_PADDING);
+    assert_int_equal(sj_layout_size(l), 3);
+    assert_int_equal(sj_layout_align(l), 1);
+    sj_layout_unref(l);
+}
+
+static void test_names(void **state) {
+    (void)state;
+    check_text(NAME(V(SJ_I64), "x"), sj_native_order() == SJ_ORDER_BIG ? "J8(x)" : "j8(x)");
+    check_text(NAME(PAD(4), "gap"), "x4(gap)");
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "a)b\\c"), "i4(a\\)b\\\\c)");
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), ")"), "i4(\\))");
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "\\"), "i4(\\\\)");
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "(("), "i4((()");
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), " a b |%:[]\t\n"), "i4( a b |%:[]\t\n)");
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "struct union ; {"), "i4(struct union ; {)");
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "caf\xc3\xa9"), "i4(caf\xc3\xa9)");
+    /* The empty name is a name, distinct from none. */
+    sj_layout *empty = parse_ok("i4()"), *none = parse_ok("i4");
+    assert_non_null(sj_layout_name(empty));
+    assert_string_equal(sj_layout_name(empty), "");
+    assert_null(sj_layout_name(none));
+    assert_false(sj_layout_equal(empty, none));
+    sj_layout_unref(empty);
+    sj_layout_unref(none);
+    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), ""), "i4()");
+    /* Names on groups and sequences. */
+    check_text(NAME(S(2, NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "a"),
+                      NAME(ORD(V(SJ_I32), SJ_ORDER_BIG), "b")),
+                    "pair"),
+               "[i4(a)I4(b)](pair)");
+    check_text(NAME(SEQ(3, NAME(ORD(V(SJ_F64), SJ_ORDER_LITTLE), "e")), "v"), "[3:d8(e)](v)");
+    check_text(NAME(U(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE), ORD(V(SJ_F32), SJ_ORDER_LITTLE)), "u"),
+               "[i4|f4](u)");
+}
+
+static void test_alignment_prefix(void **state) {
+    (void)state;
+    check_text(ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 16), "16%i4");
+    check_text(ALIGN(ORD(V(SJ_I64), SJ_ORDER_LITTLE), 1), "1%j8");
+    check_text(ALIGN(ORD(V(SJ_U16), SJ_ORDER_BIG), 1), "1%uS2");
+    check_text(ALIGN(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "x"), 8), "8%i4(x)");
+    check_text(ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 4), "i4"); /* natural: no prefix */
+    check_text(ALIGN(PAD(3), 2), "2%x3");
+    check_text(ALIGN(PAD(1), 1), "x1");
+    check_text(ALIGN(NAME(S(1, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "s"), 16), "16%[i4](s)");
+    check_text(ALIGN(S(0), 8), "8%[]");
+    check_text(ALIGN(U(0), 2), "2%[|]");
+    check_text(ALIGN(SEQ(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), 8), "8%[2:i4]");
+    check_text(ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), (int64_t)1 << 62), "4611686018427387904%i4");
+    /* Prefixes inside groups, and on a sequence element. */
+    check_text(
+        S(2, ALIGN(ORD(V(SJ_I64), SJ_ORDER_LITTLE), 1), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)),
+        "[1%j8 1%i4]");
+    check_text(SEQ(2, ALIGN(ORD(V(SJ_I64), SJ_ORDER_LITTLE), 4)), "[2:4%j8]");
+    check_text(U(2, ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 16), ALIGN(PAD(2), 8)), "[16%i4|8%x2]");
+    /* A group's alignment is natural when it equals the largest member alignment. */
+    check_text(S(2, ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 16), ORD(V(SJ_I32), SJ_ORDER_LITTLE)),
+               "[16%i4i4]");
+}
+
+static void test_member_separation(void **state) {
+    (void)state;
+    /* A member ending in a digit followed by one with an alignment prefix: a space keeps the
+     * numbers apart; without the space `x1416%f4` would read as x1416 and then '%'. */
+    check_text(S(3, PAD(14), ALIGN(ORD(V(SJ_F32), SJ_ORDER_LITTLE), 2), PAD(2)), "[x14 2%f4x2]");
+    check_text(S(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE), ALIGN(ORD(V(SJ_I16), SJ_ORDER_LITTLE), 4)),
+               "[i4 4%s2]");
+    check_text(S(2, NAME(PAD(4), "p"), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[x4(p)1%i4]");
+    check_text(S(2, S(0), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[[]1%i4]");
+    check_error("[x1416%f4]", SJ_E_PARSE, "1:7: expected a layout, found '%'");
+}
+
+static void test_groups(void **state) {
+    (void)state;
+    check_text(S(0), "[]");
+    check_text(U(0), "[|]");
+    check_text(U(1, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "[i4|]");
+    check_text(S(1, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "[i4]");
+    check_text(U(3, ORD(V(SJ_I32), SJ_ORDER_LITTLE), ORD(V(SJ_I64), SJ_ORDER_LITTLE), PAD(3)),
+               "[i4|j8|x3]");
+    check_text(S(3, ORD(V(SJ_I16), SJ_ORDER_LITTLE), PAD(2), ORD(V(SJ_I32), SJ_ORDER_LITTLE)),
+               "[s2x2i4]");
+    check_text(S(2, U(0), S(0)), "[[|][]]");
+    check_text(U(2, S(0), U(1, S(0))), "[[]|[[]|]]");
+    sj_layout *e = parse_ok("[|]"), *s = parse_ok("[]"), *u1 = parse_ok("[i4|]"),
+              *s1 = parse_ok("[i4]");
+    assert_int_equal(sj_layout_tag(e), SJ_UNION);
+    assert_int_equal(sj_layout_tag(s), SJ_STRUCT);
+    assert_int_equal(sj_layout_tag(u1), SJ_UNION);
+    assert_int_equal(sj_layout_tag(s1), SJ_STRUCT);
+    assert_int_equal(sj_layout_member_count(u1), 1);
+    assert_false(sj_layout_equal(e, s));
+    assert_false(sj_layout_equal(u1, s1));
+    sj_layout_unref(e);
+    sj_layout_unref(s);
+    sj_layout_unref(u1);
+    sj_layout_unref(s1);
+}
+
+static void test_sequences(void **state) {
+    (void)state;
+    check_text(SEQ(2, SEQ(3, SEQ(4, ORD(V(SJ_I16), SJ_ORDER_BIG)))), "[2:[3:[4:S2]]]");
+    sj_layout *l = parse_ok("[2:[3:[4:S2]]]");
+    assert_int_equal(sj_layout_size(l), 48);
+    assert_int_equal(sj_layout_align(l), 2);
+    assert_int_equal(sj_layout_elem_count(l), 2);
+    assert_int_equal(sj_layout_elem_count(sj_layout_elem(l)), 3);
+    sj_layout_unref(l);
+    check_text(SEQ(0, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "[0:i4]");
+    check_text(SEQ(5, S(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE), PAD(4))), "[5:[i4x4]]");
+    check_text(SEQ(1, U(0)), "[1:[|]]");
+}
+
+/* ---- the examples of SEMANTICS 2.7 ---- */
+
+static void test_semantics_examples(void **state) {
+    (void)state;
+    sj_layout *l = parse_ok("[2:[j8i4x4]]");
+    assert_int_equal(sj_layout_size(l), 32);
+    assert_int_equal(sj_layout_align(l), 8);
+    sj_layout_unref(l);
+
+    l = parse_ok("16%[i4](s)");
+    assert_int_equal(sj_layout_tag(l), SJ_STRUCT);
+    assert_int_equal(sj_layout_size(l), 4);
+    assert_int_equal(sj_layout_align(l), 16);
+    assert_string_equal(sj_layout_name(l), "s");
+    sj_layout_unref(l);
+
+    l = parse_ok("[[5:b1]|i4]");
+    assert_int_equal(sj_layout_tag(l), SJ_UNION);
+    assert_int_equal(sj_layout_size(l), 5);
+    assert_int_equal(sj_layout_align(l), 4);
+    sj_layout_unref(l);
+
+    check_error("[s2i4]", SJ_E_ARG,
+                "1:1: struct layout: member #1 at offset 2 is not aligned to its alignment 4");
+
+    l = parse_ok("[2:[j8(x)i4x4]]");
+    assert_string_equal(sj_layout_name(sj_layout_member(sj_layout_elem(l), 0)), "x");
+    sj_layout_unref(l);
+    l = parse_ok("[i4|j8]");
+    assert_int_equal(sj_layout_size(l), 8);
+    sj_layout_unref(l);
+    l = parse_ok("[s2x2i4]");
+    assert_int_equal(sj_layout_size(l), 8);
+    assert_int_equal(sj_layout_member_offset(l, 2), 4);
+    sj_layout_unref(l);
+    l = parse_ok("[10:i4]");
+    assert_int_equal(sj_layout_size(l), 40);
+    sj_layout_unref(l);
+    l = parse_ok("[i4b1]"); /* size need not be a multiple of the alignment */
+    assert_int_equal(sj_layout_size(l), 5);
+    assert_int_equal(sj_layout_align(l), 4);
+    sj_layout_unref(l);
+}
+
+/* ---- parsing ---- */
+
+static void test_whitespace(void **state) {
+    (void)state;
+    check_reprint(" [ 2 : [ j8 i4 x4 ] ] ", "[2:[j8i4x4]]");
+    check_reprint("\n\t16 %\n[ i4 ] (s)\r\n", "16%[i4](s)");
+    check_reprint("[ i4 | j8 | x3 ]", "[i4|j8|x3]");
+    check_reprint("[ i4 | ]", "[i4|]");
+    check_reprint("[ | ]", "[|]");
+    check_reprint("[ ]", "[]");
+    check_reprint("[x14 2%f4 x2]", "[x14 2%f4x2]");
+    /* Spaces inside a name are part of it. */
+    check_reprint("i4( a )", "i4( a )");
+    /* Leading zeros are read as decimal. */
+    check_reprint("[002:i04]", "[2:i4]");
+}
+
+static void test_parse_errors(void **state) {
+    (void)state;
+    check_error("", SJ_E_PARSE, "1:1: expected a layout, found end of text");
+    check_error("   ", SJ_E_PARSE, "1:4: expected a layout, found end of text");
+    check_error("q4", SJ_E_PARSE, "1:1: expected a layout, found 'q'");
+    check_error("i8", SJ_E_PARSE, "1:2: expected size 4 after 'i', found 8");
+    check_error("ub2", SJ_E_PARSE, "1:3: expected size 1 after 'ub', found 2");
+    check_error("i", SJ_E_PARSE, "1:2: expected the size of the value, found end of text");
+    check_error("uz1", SJ_E_PARSE,
+                "1:2: expected one of 'b', 's', 'i', 'j' (or upper case) after 'u', found 'z'");
+    check_error("Ui4", SJ_E_PARSE, "1:1: expected a layout, found 'U'");
+    check_error("X4", SJ_E_PARSE, "1:1: expected a layout, found 'X'");
+    check_error("x", SJ_E_PARSE, "1:2: expected the padding size after 'x', found end of text");
+    check_error("[", SJ_E_PARSE, "1:2: expected a member or ']', found end of text");
+    check_error("[i4", SJ_E_PARSE, "1:4: expected a member or ']', found end of text");
+    check_error("[i4|", SJ_E_PARSE, "1:5: expected a layout, found end of text");
+    check_error("[i4|j8", SJ_E_PARSE, "1:7: expected '|' or ']', found end of text");
+    check_error("[i4|j8|]", SJ_E_PARSE, "1:8: expected a layout, found ']'");
+    check_error("[i4j8|f4]", SJ_E_PARSE, "1:6: expected a layout, found '|'");
+    check_error("[|i4]", SJ_E_PARSE, "1:3: expected ']' after '[|', found 'i'");
+    check_error("[2]", SJ_E_PARSE, "1:3: expected ':' or '%' after a number, found ']'");
+    check_error("[2:]", SJ_E_PARSE, "1:4: expected a layout, found ']'");
+    check_error("[2:i4 i4]", SJ_E_PARSE, "1:7: expected ']' after the sequence element, found 'i'");
+    check_error("[-1:i4]", SJ_E_PARSE, "1:2: expected a layout, found '-'");
+    check_error("16i4", SJ_E_PARSE, "1:3: expected '%' after an alignment, found 'i'");
+    check_error("16%", SJ_E_PARSE, "1:4: expected a layout, found end of text");
+    check_error("%i4", SJ_E_PARSE, "1:1: expected a layout, found '%'");
+    check_error("i4(abc", SJ_E_PARSE,
+                "1:7: expected ')' to close the name opened at 1:3, found end of text");
+    check_error("i4(a\\b)", SJ_E_PARSE,
+                "1:6: expected ')' or '\\' after '\\' in a name, found 'b'");
+    check_error("i4(a)(b)", SJ_E_PARSE, "1:6: expected end of text, found '('");
+    check_error("i4\x01", SJ_E_PARSE, "1:3: expected end of text, found byte 0x01");
+}
+
+static void test_trailing_garbage(void **state) {
+    (void)state;
+    check_error("i4 i4", SJ_E_PARSE, "1:4: expected end of text, found 'i'");
+    check_error("[i4]]", SJ_E_PARSE, "1:5: expected end of text, found ']'");
+    check_error("[i4] x", SJ_E_PARSE, "1:6: expected end of text, found 'x'");
+    check_error("i4;", SJ_E_PARSE, "1:3: expected end of text, found ';'");
+}
+
+static void test_multiline_positions(void **state) {
+    (void)state;
+    check_error("[\n  i4\n  q8\n]", SJ_E_PARSE, "3:3: expected a layout, found 'q'");
+    check_error("[\n  i4(a\nb)\n  i8\n]", SJ_E_PARSE, "4:4: expected size 4 after 'i', found 8");
+    check_error("[\n\n", SJ_E_PARSE, "3:1: expected a member or ']', found end of text");
+    check_error("[2:[j8\n   s2 i4]]", SJ_E_ARG,
+                "1:4: struct layout: member #2 at offset 10 is not aligned to its alignment 4");
+    check_error("[i4\n\t 3%j8]", SJ_E_ARG, "2:3: with_align: alignment 3 is not a power of two");
+}
+
+static void test_constructor_errors(void **state) {
+    (void)state;
+    check_error("x0", SJ_E_ARG, "1:1: padding layout: size 0 is not positive");
+    check_error("0%i4", SJ_E_ARG, "1:1: with_align: alignment 0 is not a power of two");
+    check_error("[2:16%i4]", SJ_E_ARG,
+                "1:1: sequence layout: element size 4 is not a multiple of its alignment 16");
+    check_error("2%[j8]", SJ_E_ARG,
+                "1:1: with_align: alignment 2 is less than the struct's member alignment 8");
+    check_error("[i4 | 1%[j8]]", SJ_E_ARG,
+                "1:7: with_align: alignment 1 is less than the struct's member alignment 8");
+    check_error("[b1 s2]", SJ_E_ARG,
+                "1:1: struct layout: member #1 at offset 1 is not aligned to its alignment 2");
+}
+
+static void test_overflow(void **state) {
+    (void)state;
+    check_error("[9223372036854775808:i4]", SJ_E_PARSE,
+                "1:2: number 9223372036854775808 is too large");
+    check_error("x99999999999999999999999", SJ_E_PARSE,
+                "1:2: number 99999999999999999999999 is too large");
+    check_error("99999999999999999999%i4", SJ_E_PARSE,
+                "1:1: number 99999999999999999999 is too large");
+    check_error("[4611686018427387904:[4:i4]]", SJ_E_OVERFLOW,
+                "1:1: sequence layout: 4611686018427387904 elements of 16 bytes overflow 64 bits");
+    check_error("[x9223372036854775807 x1]", SJ_E_OVERFLOW,
+                "1:1: struct layout: size overflows 64 bits at member #1");
+    sj_layout *l = parse_ok("[9223372036854775807:b1]");
+    assert_int_equal(sj_layout_size(l), INT64_MAX);
+    sj_layout_unref(l);
+}
+
+static void test_depth_limit(void **state) {
+    (void)state;
+    enum { OK_DEPTH = 256, BAD_DEPTH = 257 };
+    char text[2 * BAD_DEPTH + 8];
+    size_t n = 0;
+    for (int i = 0; i < OK_DEPTH; i++)
+        text[n++] = '[';
+    for (int i = 0; i < OK_DEPTH; i++)
+        text[n++] = ']';
+    text[n] = 0;
+    sj_layout *l = parse_ok(text);
+    sj_layout_unref(l);
+    n = 0;
+    for (int i = 0; i < BAD_DEPTH; i++)
+        text[n++] = '[';
+    for (int i = 0; i < BAD_DEPTH; i++)
+        text[n++] = ']';
+    text[n] = 0;
+    check_error(text, SJ_E_PARSE, "1:257: layout nested deeper than 256 brackets");
+}
+
+static void test_null_arguments(void **state) {
+    (void)state;
+    sj_layout *l = NULL;
+    char *s = NULL;
+    sj_error err = {0};
+    assert_int_equal(sj_layout_parse(NULL, &l, &err), SJ_E_ARG);
+    assert_int_equal(sj_layout_parse("i4", NULL, &err), SJ_E_ARG);
+    assert_int_equal(sj_layout_parse_auto(NULL, &l, &err), SJ_E_ARG);
+    assert_int_equal(sj_layout_print(NULL, &s, &err), SJ_E_ARG);
+    assert_int_equal(sj_layout_table(NULL, &s, &err), SJ_E_ARG);
+    assert_null(l);
+    assert_null(s);
+    /* err may be NULL. */
+    assert_int_equal(sj_layout_parse("[s2i4]", &l, NULL), SJ_E_ARG);
+    assert_int_equal(sj_layout_parse("[", &l, NULL), SJ_E_PARSE);
+}
+
+/* ---- parse_auto ---- */
+
+static void auto_is(const char *text, const char *printed) {
+    sj_layout *l = NULL;
+    sj_error err = {0};
+    sj_status st = sj_layout_parse_auto(text, &l, &err);
+    if (st != SJ_OK) fail_msg("parse_auto '%s': %s", text, err.message);
+    char *s;
+    assert_int_equal(sj_layout_print(l, &s, NULL), SJ_OK);
+    assert_string_equal(s, printed);
+    free(s);
+    sj_layout_unref(l);
+}
+
+static void test_parse_auto(void **state) {
+    (void)state;
+    auto_is("[2:[j8i4x4]]", "[2:[j8i4x4]]");
+    auto_is("struct s { u32 a; u8 b; }", "[ui4(a)ub1(b)x3](s)");
+    auto_is("union u { u32 a; u8 b; }", "[ui4(a)|ub1(b)](u)");
+    auto_is("u64;", "uj8"); /* a ';' means C */
+    /* Names are skipped when looking for C words: these stay canonical. */
+    auto_is("i4(struct)", "i4(struct)");
+    auto_is("[i4(a;b)|j8(union {)]", "[i4(a;b)|j8(union {)]");
+    auto_is("i4(x\\)struct)", "i4(x\\)struct)");
+    /* A '(' without a closing ')' is not a name: the C words after it count. */
+    auto_is("/* ( */ struct s { u8 a; }", "[ub1(a)](s)");
+    /* Without C words: canonical, and its errors. */
+    sj_layout *l = NULL;
+    sj_error err = {0};
+    assert_int_equal(sj_layout_parse_auto("u32", &l, &err), SJ_E_PARSE);
+    assert_string_equal(
+        err.message,
+        "1:2: expected one of 'b', 's', 'i', 'j' (or upper case) after 'u', found '3'");
+    assert_int_equal(sj_layout_parse_auto("struct { u32 x }", &l, &err), SJ_E_PARSE);
+    assert_string_equal(err.message, "1:16: expected ';' after field 'x', found '}'");
+    assert_null(l);
+}
+
+/* ---- table ---- */
+
+static void check_table(const char *text, const char *want) {
+    sj_layout *l = NULL;
+    sj_error err = {0};
+    if (sj_layout_parse_auto(text, &l, &err) != SJ_OK) fail_msg("%s", err.message);
+    char *s = NULL;
+    assert_int_equal(sj_layout_table(l, &s, NULL), SJ_OK);
+    if (strcmp(s, want) != 0) fail_msg("table of %s:\n%s\nwant:\n%s", text, s, want);
+    free(s);
+    sj_layout_unref(l);
+}
+
+static void test_table_canonical(void **state) {
+    (void)state;
+    check_table("[s2(a)x2i4(b)[2:j8](c)x8(named)](t)",
+                "struct t: size 32, align 8\n"
+                "offset  size  align  name   type\n"
+                "     0     2      2  a      s2\n"
+                "     2     2         /* XXX 2 bytes hole */\n"
+                "     4     4      4  b      i4\n"
+                "     8    16      8  c      [2:j8]\n"
+                "    24     8      1  named  x8\n"
+                "size: 32, align: 8, members: 4, holes: 1, sum holes: 2\n");
+}
+
+static void test_table_values(void **state) {
+    (void)state;
+    check_table("16%i4(x)", "value x: 16%i4, size 4, align 16\n");
+    check_table("x3", "padding: x3, size 3, align 1\n");
+    check_table("[3:[i4(a)|x1(p)|j8(b\nc)]]",
+                "sequence: [3:[i4(a)|x1(p)|j8(b\\x0ac)]], size 24, align 8\n"
+                "element union\n"
+                "offset  size  align  name    type\n"
+                "     0     4      4  a       i4\n"
+                "     0     1      1  p       x1\n"
+                "     0     8      8  b\\x0ac  j8\n"
+                "element size: 8, align: 8, members: 3, holes: 0, sum holes: 0\n");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_values_both_orders),
+        cmocka_unit_test(test_padding),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_alignment_prefix),
+        cmocka_unit_test(test_member_separation),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_sequences),
+        cmocka_unit_test(test_semantics_examples),
+        cmocka_unit_test(test_whitespace),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_trailing_garbage),
+        cmocka_unit_test(test_multiline_positions),
+        cmocka_unit_test(test_constructor_errors),
+        cmocka_unit_test(test_overflow),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_parse_auto),
+        cmocka_unit_test(test_table_canonical),
+        cmocka_unit_test(test_table_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,467 @@
+/* src/segment.c: arenas and their pooled scopes (lifetime, thread confinement, in-flight
+ * accounting), allocation and file mapping, native and heap segment constructors, slices
+ * and segment queries. Checked reads and writes belong in src/access.c. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "scope.h"
+
+/* ---- Scopes ----
+ * A scope's state word packs the generation and the state: gen << 2 | state. A handle
+ * {scope, gen} is live exactly when the word equals gen << 2 | SCOPE_OPEN. Closing moves
+ * OPEN -> CLOSING (one CAS, so only one closer wins), waits for in-flight calls, frees,
+ * then stores (gen + 1) << 2 | SCOPE_FREE and returns the scope to the pool. */
+
+enum { SCOPE_OPEN = 0, SCOPE_CLOSING = 1, SCOPE_FREE = 2 };
+
+static inline uint64_t scope_word(uint64_t gen, uint64_t state) {
+    return gen << 2 | state;
+}
+
+/* One piece of memory owned by an arena: malloc'd (map_len 0) or mmap'd. */
+typedef struct sj_alloc {
+    struct sj_alloc *next;
+    void *ptr;
+    size_t map_len;
+} sj_alloc;
+
+struct sj_scope {
+    _Atomic uint64_t word;      /* gen << 2 | state */
+    atomic_long inflight;       /* calls between acquire and release */
+    _Atomic uint64_t owner;     /* owner thread id (confined), 0 for shared */
+    _Atomic(sj_alloc *) allocs; /* memory to free on close */
+    struct sj_scope *next_free; /* pool link, under pool_lock */
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sj_scope *pool_free; /* closed scopes ready for reuse; never freed */
+
+/* Memory of the global arena: never freed, kept reachable here. */
+static _Atomic(sj_alloc *) global_allocs;
+
+static atomic_uint_fast64_t next_thread_id = 1;
+static _Thread_local uint64_t this_thread_id;
+
+uint64_t sj_thread_id(void) {
+    if (this_thread_id == 0) this_thread_id = (uint64_t)atomic_fetch_add(&next_thread_id, 1);
+    return this_thread_id;
+}
+
+static void push_alloc(_Atomic(sj_alloc *) *head, sj_alloc *a) {
+    sj_alloc *old = atomic_load(head);
+    do {
+        a->next = old;
+    } while (!atomic_compare_exchange_weak(head, &old, a));
+}
+
+static void free_allocs(sj_alloc *a) {
+    while (a) {
+        sj_alloc *next = a->next;
+        if (a->map_len)
+            munmap(a->ptr, a->map_len);
+        else
+            free(a->ptr);
+        free(a);
+        a = next;
+    }
+}
+
+/* Lifetime check of an arena handle for a call that is about to use its memory; see
+ * scope.h. `what` names the caller's object in the message. */
+static sj_status arena_acquire(sj_arena a, const char *what, sj_error *err) {
+    struct sj_scope *sc = a.scope;
+    if (!sc) return SJ_OK;
+    atomic_fetch_add(&sc->inflight, 1);
+    if (atomic_load(&sc->word) != scope_word(a.gen, SCOPE_OPEN)) {
+        atomic_fetch_sub(&sc->inflight, 1);
+        return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
+    }
+    uint64_t owner = atomic_load(&sc->owner);
+    uint64_t self = sj_thread_id();
+    if (owner != 0 && owner != self) {
+        atomic_fetch_sub(&sc->inflight, 1);
+        return sj_fail(err, SJ_E_THREAD,
+                       "%s: its arena is confined to thread %" PRIu64 ", used from thread %" PRIu64,
+                       what, owner, self);
+    }
+    return SJ_OK;
+}
+
+static void arena_release(sj_arena a) {
+    if (a.scope) atomic_fetch_sub(&a.scope->inflight, 1);
+}
+
+sj_status sj_scope_acquire(const sj_segment *s, sj_error *err) {
+    return arena_acquire(s->arena, "segment", err);
+}
+
+void sj_scope_release(const sj_segment *s) {
+    arena_release(s->arena);
+}
+
+/* ---- Arenas ---- */
+
+sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err) {
+    if (!out) return sj_fail(err, SJ_E_ARG, "arena open: output is NULL");
+    if (kind != SJ_ARENA_CONFINED && kind != SJ_ARENA_SHARED)
+        return sj_fail(err, SJ_E_ARG, "arena open: unknown arena kind %d", (int)kind);
+    pthread_mutex_lock(&pool_lock);
+    struct sj_scope *sc = pool_free;
+    if (sc) pool_free = sc->next_free;
+    pthread_mutex_unlock(&pool_lock);
+    if (!sc) {
+        sc = malloc(sizeof *sc);
+        if (!sc) return sj_fail(err, SJ_E_NOMEM, "arena open: out of memory");
+        atomic_init(&sc->word, scope_word(0, SCOPE_FREE));
+        atomic_init(&sc->inflight, 0);
+        atomic_init(&sc->owner, 0);
+        atomic_init(&sc->allocs, NULL);
+        sc->next_free = NULL;
+    }
+    uint64_t gen = atomic_load(&sc->word) >> 2;
+    atomic_store(&sc->owner, kind == SJ_ARENA_CONFINED ? sj_thread_id() : 0);
+    atomic_store(&sc->allocs, NULL);
+    atomic_store(&sc->word, scope_word(gen, SCOPE_OPEN));
+    out->scope = sc;
+    out->gen = gen;
+    return SJ_OK;
+}
+
+sj_arena sj_arena_global(void) {
+    sj_arena a = {NULL, 0};
+    return a;
+}
+
+sj_status sj_arena_close(sj_arena a, sj_error *err) {
+    struct sj_scope *sc = a.scope;
+    if (!sc) return sj_fail(err, SJ_E_UNSUPPORTED, "the global arena cannot be closed");
+    uint64_t open = scope_word(a.gen, SCOPE_OPEN);
+    if (atomic_load(&sc->word) != open)
+        return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
+    uint64_t owner = atomic_load(&sc->owner);
+    uint64_t self = sj_thread_id();
+    if (owner != 0 && owner != self) {
+        if (atomic_load(&sc->word) != open) /* closed meanwhile, scope maybe reused */
+            return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
+        return sj_fail(err, SJ_E_THREAD,
+                       "arena close: the arena is confined to thread %" PRIu64
+                       ", closed from thread %" PRIu64,
+                       owner, self);
+    }
+    uint64_t expected = open;
+    if (!atomic_compare_exchange_strong(&sc->word, &expected, scope_word(a.gen, SCOPE_CLOSING)))
+        return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
+    /* Dekker handshake with arena_acquire: wait for every call that got in. */
+    while (atomic_load(&sc->inflight) != 0)
+        sched_yield();
+    free_allocs(atomic_exchange(&sc->allocs, NULL));
+    atomic_store(&sc->word, scope_word(a.gen + 1, SCOPE_FREE));
+    pthread_mutex_lock(&pool_lock);
+    sc->next_free = pool_free;
+    pool_free = sc;
+    pthread_mutex_unlock(&pool_lock);
+    return SJ_OK;
+}
+
+bool sj_arena_is_alive(sj_arena a) {
+    return !a.scope || atomic_load(&a.scope->word) == scope_word(a.gen, SCOPE_OPEN);
+}
+
+static void make_native(uint8_t *base, uint64_t size, sj_arena arena, uint32_t flags,
+                        sj_segment *out) {
+    memset(out, 0, sizeof *out);
+    out->base = base;
+    out->size = size;
+    out->arena = arena;
+    out->flags = flags;
+}
+
+/* Records memory in the arena's list (the caller holds the arena acquired). */
+static void arena_track(sj_arena a, sj_alloc *node) {
+    push_alloc(a.scope ? &a.scope->allocs : &global_allocs, node);
+}
+
+sj_status sj_arena_allocate(sj_arena a, int64_t size, int64_t align, sj_segment *out,
+                            sj_error *err) {
+    if (!out) return sj_fail(err, SJ_E_ARG, "allocate: output is NULL");
+    if (size < 0) return sj_fail(err, SJ_E_ARG, "allocate: size %" PRId64 " is negative", size);
+    if (align < 1 || !sj_is_pow2((uint64_t)align))
+        return sj_fail(err, SJ_E_ARG, "allocate: alignment %" PRId64 " is not a power of two",
+                       align);
+    sj_status st = arena_acquire(a, "allocate", err);
+    if (st != SJ_OK) return st;
+    size_t real_align = align < 16 ? 16 : (size_t)align;
+    size_t n = size ? (size_t)size : 1; /* distinct, aligned address even for size 0 */
+    void *p = NULL;
+    sj_alloc *node = malloc(sizeof *node);
+    if (!node || posix_memalign(&p, real_align, n) != 0) {
+        free(node);
+        arena_release(a);
+        return sj_fail(err, SJ_E_NOMEM,
+                       "allocate: cannot allocate %" PRId64 " bytes aligned to %zu", size,
+                       real_align);
+    }
+    memset(p, 0, n);
+    node->ptr = p;
+    node->map_len = 0;
+    arena_track(a, node);
+    arena_release(a);
+    make_native(p, (uint64_t)size, a, 0, out);
+    return SJ_OK;
+}
+
+sj_status sj_arena_allocate_layout(sj_arena a, const sj_layout *layout, sj_segment *out,
+                                   sj_error *err) {
+    if (!layout) return sj_fail(err, SJ_E_ARG, "allocate: layout is NULL");
+    if (layout->size > (uint64_t)INT64_MAX || layout->align > (uint64_t)INT64_MAX)
+        return sj_fail(err, SJ_E_OVERFLOW,
+                       "allocate: layout size %" PRIu64 " or alignment %" PRIu64 " exceeds 63 bits",
+                       layout->size, layout->align);
+    return sj_arena_allocate(a, (int64_t)layout->size, (int64_t)layout->align, out, err);
+}
+
+static void errno_text(int e, char *buf, size_t n) {
+    if (strerror_r(e, buf, n) != 0) snprintf(buf, n, "error %d", e);
+}
+
+sj_status sj_arena_map_file(sj_arena a, const char *path, int64_t offset, int64_t size,
+                            bool writable, sj_segment *out, sj_error *err) {
+    if (!path || !out) return sj_fail(err, SJ_E_ARG, "map file: path or output is NULL");
+    if (offset < 0)
+        return sj_fail(err, SJ_E_ARG, "map file '%s': offset %" PRId64 " is negative", path,
+                       offset);
+    if (size < -1)
+        return sj_fail(err, SJ_E_ARG, "map file '%s': size %" PRId64 " is negative", path, size);
+    sj_status st = arena_acquire(a, "map file", err);
+    if (st != SJ_OK) return st;
+
+    char why[128];
+    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) {
+        errno_text(errno, why, sizeof why);
+        st = sj_fail(err, SJ_E_ARG, "map file: cannot open '%s': %s", path, why);
+        goto out_release;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        errno_text(errno, why, sizeof why);
+        st = sj_fail(err, SJ_E_ARG, "map file: cannot stat '%s': %s", path, why);
+        goto out_close;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        st = sj_fail(err, SJ_E_ARG, "map file: '%s' is not a regular file", path);
+        goto out_close;
+    }
+    int64_t fsize = (int64_t)sb.st_size;
+    if (offset > fsize) {
+        st = sj_fail(err, SJ_E_BOUNDS,
+                     "map file '%s': offset %" PRId64
+                     " is beyond the end of the file (size %" PRId64 ")",
+                     path, offset, fsize);
+        goto out_close;
+    }
+    if (size == -1) size = fsize - offset;
+    if (size > fsize - offset) {
+        st = sj_fail(err, SJ_E_BOUNDS,
+                     "map file '%s': %" PRId64 " bytes at offset %" PRId64
+                     " extend beyond the end of the file (size %" PRId64 ")",
+                     path, size, offset, fsize);
+        goto out_close;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) page = 4096;
+    int64_t start = offset - offset % page;
+    size_t delta = (size_t)(offset - start);
+    size_t len = delta + (size ? (size_t)size : 1); /* mmap refuses length 0 */
+    sj_alloc *node = malloc(sizeof *node);
+    if (!node) {
+        st = sj_fail(err, SJ_E_NOMEM, "map file '%s': out of memory", path);
+        goto out_close;
+    }
+    void *p = mmap(NULL, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd,
+                   (off_t)start);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        free(node);
+        errno_text(e, why, sizeof why);
+        st = sj_fail(err, e == ENOMEM ? SJ_E_NOMEM : SJ_E_ARG,
+                     "map file: cannot map %" PRId64 " bytes of '%s' at offset %" PRId64 ": %s",
+                     size, path, offset, why);
+        goto out_close;
+    }
+    node->ptr = p;
+    node->map_len = len;
+    arena_track(a, node);
+    make_native((uint8_t *)p + delta, (uint64_t)size, a,
+                SJ_SEG_MAPPED | (writable ? 0u : (uint32_t)SJ_SEG_READONLY), out);
+    st = SJ_OK;
+out_close:
+    close(fd);
+out_release:
+    arena_release(a);
+    return st;
+}
+
+/* ---- Segments ---- */
+
+sj_status sj_segment_native(void *addr, int64_t size, sj_segment *out, sj_error *err) {
+    if (!out) return sj_fail(err, SJ_E_ARG, "native segment: output is NULL");
+    if (size < 0)
+        return sj_fail(err, SJ_E_ARG, "native segment: size %" PRId64 " is negative", size);
+    if (!addr && size > 0)
+        return sj_fail(err, SJ_E_ARG, "native segment: NULL address with size %" PRId64, size);
+    uint64_t end;
+    if (!sj_add_u64((uint64_t)(uintptr_t)addr, (uint64_t)size, &end))
+        return sj_fail(err, SJ_E_OVERFLOW,
+                       "native segment: address %p + size %" PRId64 " overflows", addr, size);
+    make_native(addr, (uint64_t)size, sj_arena_global(), 0, out);
+    return SJ_OK;
+}
+
+static uint32_t heap_elem_size(sj_heap_kind kind) {
+    switch (kind) {
+        case SJ_HEAP_I8:
+            return 1;
+        case SJ_HEAP_I16:
+        case SJ_HEAP_U16:
+            return 2;
+        case SJ_HEAP_I32:
+        case SJ_HEAP_F32:
+            return 4;
+        case SJ_HEAP_I64:
+        case SJ_HEAP_F64:
+            return 8;
+    }
+    return 0;
+}
+
+sj_status sj_segment_heap(sj_heap_kind kind, int64_t count, void *owner, sj_heap_resolve_fn resolve,
+                          sj_segment *out, sj_error *err) {
+    uint32_t elem = heap_elem_size(kind);
+    if (!out) return sj_fail(err, SJ_E_ARG, "heap segment: output is NULL");
+    if (elem == 0)
+        return sj_fail(err, SJ_E_ARG, "heap segment: unknown element kind %d", (int)kind);
+    if (!resolve) return sj_fail(err, SJ_E_ARG, "heap segment: resolve function is NULL");
+    if (count < 0)
+        return sj_fail(err, SJ_E_ARG, "heap segment: element count %" PRId64 " is negative", count);
+    if (count > INT64_MAX / (int64_t)elem)
+        return sj_fail(err, SJ_E_OVERFLOW,
+                       "heap segment: %" PRId64 " elements of %u bytes overflow 63 bits", count,
+                       elem);
+    memset(out, 0, sizeof *out);
+    out->size = (uint64_t)count * elem;
+    out->arena = sj_arena_global();
+    out->owner = owner;
+    out->resolve = resolve;
+    out->flags = SJ_SEG_HEAP;
+    out->elem_size = elem;
+    return SJ_OK;
+}
+
+static void *resolve_identity(void *owner) {
+    return owner;
+}
+
+sj_status sj_segment_of_array(sj_heap_kind kind, void *array, int64_t count, sj_segment *out,
+                              sj_error *err) {
+    if (!array && count > 0)
+        return sj_fail(err, SJ_E_ARG, "heap segment: NULL array with %" PRId64 " elements", count);
+    return sj_segment_heap(kind, count, array, resolve_identity, out, err);
+}
+
+sj_status sj_segment_slice(const sj_segment *s, int64_t offset, int64_t size, sj_segment *out,
+                           sj_error *err) {
+    if (!s || !out) return sj_fail(err, SJ_E_ARG, "slice: segment or output is NULL");
+    if (offset < 0 || size < 0 || (uint64_t)offset > s->size ||
+        (uint64_t)size > s->size - (uint64_t)offset)
+        return sj_fail(err, SJ_E_BOUNDS,
+                       "slice of %" PRId64 " bytes at offset %" PRId64
+                       " is out of bounds for segment of size %" PRIu64,
+                       size, offset, s->size);
+    sj_segment r = *s;
+    r.size = (uint64_t)size;
+    if (s->flags & SJ_SEG_HEAP)
+        r.vaddr += (uint64_t)offset;
+    else if (offset != 0)
+        r.base += offset;
+    *out = r;
+    return SJ_OK;
+}
+
+sj_segment sj_segment_readonly(const sj_segment *s) {
+    sj_segment r = *s;
+    r.flags |= SJ_SEG_READONLY;
+    return r;
+}
+
+bool sj_segment_is_readonly(const sj_segment *s) {
+    return (s->flags & SJ_SEG_READONLY) != 0;
+}
+bool sj_segment_is_native(const sj_segment *s) {
+    return (s->flags & SJ_SEG_HEAP) == 0;
+}
+uint64_t sj_segment_size(const sj_segment *s) {
+    return s->size;
+}
+
+uint64_t sj_segment_address(const sj_segment *s) {
+    return (s->flags & SJ_SEG_HEAP) ? s->vaddr : (uint64_t)(uintptr_t)s->base;
+}
+
+uint64_t sj_segment_max_align(const sj_segment *s) {
+    if (s->flags & SJ_SEG_HEAP) return s->elem_size;
+    uint64_t a = (uint64_t)(uintptr_t)s->base;
+    return a ? a & (~a + 1) : UINT64_C(1) << 63;
+}
+
+bool sj_segment_is_aligned(const sj_segment *s, int64_t offset, uint64_t align) {
+    if (!sj_is_pow2(align)) return false;
+    uint64_t addr = sj_segment_address(s) + (uint64_t)offset; /* wraps like the JDK's long */
+    return ((addr | sj_segment_align_bits(s)) & (align - 1)) == 0;
+}
+
+bool sj_segment_overlap(const sj_segment *a, const sj_segment *b, sj_segment *out) {
+    bool heap_a = (a->flags & SJ_SEG_HEAP) != 0, heap_b = (b->flags & SJ_SEG_HEAP) != 0;
+    if (heap_a != heap_b) return false;
+    if (heap_a && (a->owner != b->owner || a->resolve != b->resolve)) return false;
+    if (a->size == 0 || b->size == 0) return false;
+    uint64_t a0 = sj_segment_address(a), b0 = sj_segment_address(b);
+    uint64_t a1 = a0 + a->size, b1 = b0 + b->size;
+    if (!(a0 < b1 && b0 < a1)) return false;
+    uint64_t lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+    if (out) {
+        sj_segment r = *a;
+        r.size = hi - lo;
+        if (heap_a)
+            r.vaddr = lo;
+        else
+            r.base = a->base + (lo - a0);
+        *out = r;
+    }
+    return true;
+}
+
+sj_status sj_segment_check_alive(const sj_segment *s, sj_error *err) {
+    if (!s) return sj_fail(err, SJ_E_ARG, "segment is NULL");
+    sj_status st = sj_scope_acquire(s, err);
+    if (st == SJ_OK) sj_scope_release(s);
+    return st;
+}
+
+uint8_t *sj_segment_data(const sj_segment *s) {
+    if (!(s->flags & SJ_SEG_HEAP)) return s->base;
+    uint8_t *p = s->resolve(s->owner);
+    return p ? p + s->vaddr : NULL;
+}

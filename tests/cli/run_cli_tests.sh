@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# tests/cli/run_cli_tests.sh: end-to-end tests of the built `segjit` binary (exit statuses,
+# stdout/stderr contents, files written). Usage: run_cli_tests.sh SEGJIT SEGJIT_GEN WORKDIR.
+# The multi-gigabyte bounded-memory test is tests/cli/run_big_test.sh (ctest -L big).
+set -u
+
+if [ $# -ne 3 ]; then
+    echo "usage: $0 SEGJIT SEGJIT_GEN WORKDIR" >&2
+    exit 2
+fi
+SEGJIT=$(realpath "$1")
+GEN=$(realpath "$2")
+WORK=$3
+rm -rf "$WORK"
+mkdir -p "$WORK" || exit 1
+cd "$WORK" || exit 1
+WORK=$(pwd)
+# Stats go to a private cache; the tier follows each test's own choice.
+export XDG_CACHE_HOME=$WORK/cache
+unset SEGJIT_TIER SEGJIT_REPORT_RSS
+
+pass=0
+failed=0
+failures=()
+
+# sj ARGS...: runs segjit; sets RC, OUT (stdout) and ERR (stderr). Stdin is empty unless
+# the caller redirects it.
+sj() {
+    "$SEGJIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
+    RC=$?
+    OUT=$(tr -d '\0' <"$WORK/.out")
+    ERR=$(cat "$WORK/.err")
+}
+
+# check NAME EXPR: EXPR is evaluated by bash; on failure the last command's output is shown.
+check() {
+    local name=$1 expr=$2
+    if eval "$expr"; then
+        pass=$((pass + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "FAIL $name"
+        echo "     condition: $expr"
+        echo "     exit status: ${RC:-}"
+        echo "     stdout: $(printf '%s' "${OUT:-}" | head -c 2000)"
+        echo "     stderr: $(printf '%s' "${ERR:-}" | head -c 2000)"
+    fi
+}
+
+# Conditions used often.
+one_line_err() { [[ -n $ERR && $(printf '%s\n' "$ERR" | wc -l) -eq 1 ]]; }
+usage_err() { [[ $RC -eq 2 && -z $OUT ]] && one_line_err; }
+# op_err STATUS: a failed operation reported as one line starting with STATUS.
+op_err() { [[ $RC -eq 1 && -z $OUT && $ERR == "$1: "* ]] && one_line_err; }
+no_temps() { ! compgen -G "$1/.*.segjit-*" >/dev/null; }
+hex() { od -An -v -tx1 "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
+
+# ---------------------------------------------------------------------------------------
+# Help and usage
+
+for args in "--help" "-h" "help"; do
+    sj $args
+    check "segjit $args" '[[ $RC -eq 0 && $OUT == "usage: segjit "* && -z $ERR ]]'
+done
+for c in layout offset convert dump stats; do
+    sj "$c" --help
+    check "segjit $c --help" '[[ $RC -eq 0 && $OUT == "usage: segjit $c"* && -z $ERR ]]'
+    sj help "$c"
+    check "segjit help $c" '[[ $RC -eq 0 && $OUT == "usage: segjit $c"* && -z $ERR ]]'
+done
+sj layout '[i4' --bogus --help
+check "--help wins over other arguments" '[[ $RC -eq 0 && $OUT == "usage: segjit layout"* ]]'
+sj --version
+check "segjit --version" '[[ $RC -eq 0 && $OUT == "segjit "* ]]'
+
+sj
+check "no command: usage error" 'usage_err'
+sj frobnicate
+check "unknown command" 'usage_err && [[ $ERR == *"unknown command '"'"'frobnicate'"'"'"* ]]'
+sj help frobnicate
+check "help for an unknown command" 'usage_err'
+sj --bogus layout i4
+check "unknown global option" 'usage_err'
+sj layout --bogus i4
+check "unknown command option" 'usage_err && [[ $ERR == "segjit layout: unknown option '"'"'--bogus'"'"'"* ]]'
+sj layout
+check "layout: missing LAYOUT" 'usage_err'
+sj layout i4 j8
+check "layout: extra argument" 'usage_err'
+sj layout --canonical --summary i4
+check "layout: --canonical with --summary" 'usage_err'
+sj offset '[i4(x)]'
+check "offset: missing PATH" 'usage_err'
+sj offset '[i4(x)]' x abc
+check "offset: INDEX not a number" 'usage_err'
+sj convert --from i4 in out
+check "convert: missing --to" 'usage_err'
+sj convert --from i4 --to i4 in
+check "convert: missing OUT" 'usage_err'
+sj convert --from i4 --to
+check "convert: option without its argument" 'usage_err'
+sj convert --from i4 --to i4 --window 0 in out
+check "convert: bad --window" 'usage_err'
+sj dump i4
+check "dump: missing FILE" 'usage_err'
+sj dump i4 f --limit x
+check "dump: bad --limit" 'usage_err'
+sj dump i4 f --csv --json
+check "dump: --csv with --json" 'usage_err'
+sj stats extra
+check "stats: extra argument" 'usage_err'
+sj --tier fast layout i4
+check "--tier with a bad value (before the command)" 'usage_err'
+sj layout --tier=fast i4
+check "--tier with a bad value (after the command)" 'usage_err'
+sj layout --lossy i4
+check "an option of another command" 'usage_err'
+
+# ---------------------------------------------------------------------------------------
+# layout
+
+sj layout --summary '[2:[j8i4x4]]'
+check "layout --summary canonical" '[[ $RC -eq 0 && $OUT == "[2:[j8i4x4]] 32 8" && -z $ERR ]]'
+sj layout --summary '16%[i4](s)'
+check "layout --summary alignment prefix" '[[ $RC -eq 0 && $OUT == "16%[i4](s) 4 16" ]]'
+sj layout --summary '[[5:b1]|i4]'
+check "layout --summary union" '[[ $RC -eq 0 && $OUT == "[[5:b1]|i4] 5 4" ]]'
+sj layout --canonical '[ i4(x) I4(y) ]'
+check "layout --canonical normalises" '[[ $RC -eq 0 && $OUT == "[i4(x)I4(y)]" ]]'
+sj layout --summary 'struct p { u32 id; f64 pos[3]; be i16 charge; }'
+check "layout --summary description language" \
+    '[[ $RC -eq 0 && $OUT == "[ui4(id)x4[3:d8](pos)S2(charge)x6](p) 40 8" ]]'
+sj layout --summary 'packed struct wire { be u16 len; be u32 seq; u8 flags; }'
+check "layout --summary packed struct" \
+    '[[ $RC -eq 0 && $OUT == "[1%uS2(len)1%uI4(seq)ub1(flags)](wire) 7 1" ]]'
+sj layout --canonical 'struct p { int32_t x; double w; }'
+check "layout --canonical C names" '[[ $RC -eq 0 && $OUT == "[i4(x)x4d8(w)](p)" ]]'
+sj layout '[2:[j8i4x4]]'
+check "layout full output" '[[ $RC -eq 0 && -z $ERR && $OUT == "canonical: [2:[j8i4x4]]"$'"'"'\n'"'"'"size:      32"$'"'"'\n'"'"'"alignment: 8"$'"'"'\n\n'"'"'* ]]'
+check "layout full output has the table" '[[ $OUT == *"hole"* && $OUT == *"offset"* ]]'
+
+cat >particle.h <<'EOF'
+/* a header pasted from C */
+struct particle {
+    u32   id;
+    f64   pos[3];
+    be i16 charge;
+    f32   mass align(16);
+};
+EOF
+sj layout --summary @particle.h
+check "layout @FILE" '[[ $RC -eq 0 && $OUT == *"(particle) 64 16" ]]'
+sj layout --summary @- <particle.h
+check "layout @- reads stdin" '[[ $RC -eq 0 && $OUT == *"(particle) 64 16" ]]'
+sj layout @missing.h
+check "layout @FILE missing" 'op_err SJ_E_ARG && [[ $ERR == *"missing.h"* ]]'
+
+# Bad layouts: one status line, then the line and a caret under the column.
+sj layout '[i4(x)'
+check "bad layout: exit 1, SJ_E_PARSE, empty stdout" '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_PARSE: 1:7: "* ]]'
+check "bad layout: offending line and caret" \
+    '[[ $(sed -n 2p .err) == "  [i4(x)" && $(sed -n 3p .err) == "        ^" && $(wc -l <.err) -eq 3 ]]'
+sj layout '[i4(x)q8]'
+check "bad layout: caret inside the line" \
+    '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:7: "* && $(sed -n 3p .err) == "        ^" ]]'
+printf 'struct p {\n    u32 id;\n    f64 pos[3;\n}\n' >bad.h
+sj layout @bad.h
+check "bad layout on line 3" \
+    '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_PARSE: 3:"* && $(sed -n 2p .err) == "      f64 pos[3;" && $(sed -n 3p .err) == "               ^" ]]'
+sj layout '[s2i4]'
+check "misaligned member: exit 1, one status line, caret" \
+    '[[ $RC -eq 1 && -z $OUT && $ERR == SJ_E_* && $(sed -n 3p .err) == *"^" ]]'
+sj layout '[-1:i4]'
+check "bad sequence count" '[[ $RC -eq 1 && -z $OUT && $ERR == SJ_E_* ]]'
+
+# ---------------------------------------------------------------------------------------
+# offset
+
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[*][*].x' 1 0
+check "offset example is 80" '[[ $RC -eq 0 && $OUT == 80 && -z $ERR ]]'
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[3][4].y'
+check "offset without free indices" '[[ $RC -eq 0 && $OUT == 276 ]]'
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[1::2][*].y' 2 9
+check "offset with a stepped range" '[[ $RC -eq 0 && $OUT == 476 ]]'
+sj offset 'struct p { u32 id; f64 pos[3]; be i16 charge; }' 'pos[*]' 2
+check "offset in a C layout" '[[ $RC -eq 0 && $OUT == 24 ]]'
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[*][*].z' 1 0
+check "offset: unknown member is SJ_E_PATH" 'op_err SJ_E_PATH'
+sj offset '[i4(x)]' '[0]'
+check "offset: index into a struct is SJ_E_PATH" 'op_err SJ_E_PATH'
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[*][*.x' 1 0
+check "offset: malformed path is SJ_E_PARSE" 'op_err SJ_E_PARSE'
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[*][*].x' 1
+check "offset: too few indices is SJ_E_ARG" 'op_err SJ_E_ARG'
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[*][*].x' 1 -1
+check "offset: negative index is SJ_E_BOUNDS" 'op_err SJ_E_BOUNDS'
+sj offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[*][*].x' 10 0
+check "offset: index past the bound is SJ_E_BOUNDS" 'op_err SJ_E_BOUNDS'
+sj offset '[i4(x)' x
+check "offset: bad layout is SJ_E_PARSE, one line" 'op_err SJ_E_PARSE'
+
+# ---------------------------------------------------------------------------------------
+# dump
+
+P='struct p { u32 id; f64 pos[3]; be i16 charge; }'
+# Two records of P, written byte by byte: little-endian id and doubles, big-endian charge,
+# padding bytes 0xAA (never shown).
+{
+    printf '\x01\x00\x00\x00\xaa\xaa\xaa\xaa'
+    printf '\x00\x00\x00\x00\x00\x00\xf8\x3f' # 1.5
+    printf '\x00\x00\x00\x00\x00\x00\x00\x40' # 2
+    printf '\x00\x00\x00\x00\x00\x00\x08\x40' # 3
+    printf '\xff\xf9\xaa\xaa\xaa\xaa\xaa\xaa' # -7
+    printf '\x00\x28\x6b\xee\xaa\xaa\xaa\xaa' # 4000000000
+    printf '\x00\x00\x00\x00\x00\x00\xd0\xbf' # -0.25
+    printf '\x7d\xc3\x94\x25\xad\x49\xb2\x54' # 1e100
+    printf '\x9a\x99\x99\x99\x99\x99\xb9\x3f' # 0.1
+    printf '\x01\x2c\xaa\xaa\xaa\xaa\xaa\xaa' # 300
+} >p.bin
+sj dump "$P" p.bin
+check "dump CSV" '[[ $RC -eq 0 && -z $ERR && $OUT == "id,pos[0],pos[1],pos[2],charge
+1,1.5,2,3,-7
+4000000000,-0.25,1e+100,0.1,300" ]]'
+sj dump "$P" p.bin --csv --limit 1
+check "dump CSV --limit 1" '[[ $RC -eq 0 && $OUT == "id,pos[0],pos[1],pos[2],charge
+1,1.5,2,3,-7" ]]'
+sj dump --limit 0 "$P" p.bin
+check "dump CSV --limit 0: header only" '[[ $RC -eq 0 && $OUT == "id,pos[0],pos[1],pos[2],charge" ]]'
+sj dump "$P" p.bin --json
+check "dump JSON lines" '[[ $RC -eq 0 && -z $ERR && $OUT == "{\"id\":1,\"pos\":[1.5,2,3],\"charge\":-7}
+{\"id\":4000000000,\"pos\":[-0.25,1e+100,0.1],\"charge\":300}" ]]'
+sj dump "$P" - --json --limit 1 <p.bin
+check "dump from stdin" '[[ $RC -eq 0 && $OUT == "{\"id\":1,\"pos\":[1.5,2,3],\"charge\":-7}" ]]'
+# Every kind, in a C struct with nested members and a union.
+K='struct k { bool z; i8 b; u8 ub; char c; i16 s; u16 us; i32 i; u32 ui; f32 f; i64 j; u64 uj; f64 d; struct { be u16 x; be f32 y; } n; union { i32 a; u8 q[4]; } u; }'
+printf '\x01\xff\xff\x41\xfe\xff\xfe\xff\xfd\xff\xff\xff\xfd\xff\xff\xff\x00\x00\xc0\x3f\xaa\xaa\xaa\xaa\xfc\xff\xff\xff\xff\xff\xff\xff\xfc\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\xf0\x7f\x00\x07\xaa\xaa\xbf\x80\x00\x00\x01\x02\x03\x04\xaa\xaa\xaa\xaa' >k.bin
+sj layout --summary "$K"
+check "kinds layout" '[[ $RC -eq 0 && $OUT == *" 64 8" ]]'
+sj dump "$K" k.bin
+check "dump CSV of every kind" '[[ $RC -eq 0 && $OUT == "z,b,ub,c,s,us,i,ui,f,j,uj,d,n.x,n.y,u.a,u.q[0],u.q[1],u.q[2],u.q[3]
+true,-1,255,65,-2,65534,-3,4294967293,1.5,-4,18446744073709551612,inf,7,-1,67305985,1,2,3,4" ]]'
+sj dump "$K" k.bin --json
+check "dump JSON of every kind" '[[ $RC -eq 0 && $OUT == "{\"z\":true,\"b\":-1,\"ub\":255,\"c\":65,\"s\":-2,\"us\":65534,\"i\":-3,\"ui\":4294967293,\"f\":1.5,\"j\":-4,\"uj\":18446744073709551612,\"d\":null,\"n\":{\"x\":7,\"y\":-1},\"u\":{\"a\":67305985,\"q\":[1,2,3,4]}}" ]]'
+# A record whose size is not a multiple of its alignment still dumps.
+printf '\x01\x00\x00\x00\x02\x03\x00\x00\x00\x04' >odd.bin
+sj dump '[i4(a)b1(b)]' odd.bin
+check "dump records of size 5, align 4" '[[ $RC -eq 0 && $OUT == "a,b
+1,2
+3,4" ]]'
+head -c 50 p.bin >p-trunc.bin
+sj dump "$P" p-trunc.bin
+check "dump: trailing partial record" 'op_err SJ_E_BOUNDS && [[ $ERR == *"byte offset 40 (record size 40)"* ]]'
+sj dump "$P" nonexistent.bin
+check "dump: missing FILE" 'op_err SJ_E_ARG && [[ $ERR == *"nonexistent.bin"* ]]'
+sj dump '[i4(x)' p.bin
+check "dump: bad layout" 'op_err SJ_E_PARSE'
+: >empty.bin
+sj dump "$P" empty.bin --json
+check "dump: empty file" '[[ $RC -eq 0 && -z $OUT && -z $ERR ]]'
+
+# ---------------------------------------------------------------------------------------
+# convert
+
+A='struct rec { u32 id; f64 pos[3]; be i16 charge; u8 flags; }'
+B='packed struct rec { be u64 id; be f64 pos[3]; i32 charge; u8 flags; }'
+"$GEN" "$A" 1000 a.bin && "$GEN" "$B" 1000 b-expected.bin
+check "segjit-gen wrote the inputs" '[[ $(stat -c %s a.bin) -eq 40000 && $(stat -c %s b-expected.bin) -eq 37000 ]]'
+
+sj convert --from "$A" --to "$B" a.bin b.bin
+check "convert: exit 0, quiet" '[[ $RC -eq 0 && -z $OUT && -z $ERR ]]'
+check "convert: output equals the expected bytes" 'cmp -s b.bin b-expected.bin'
+check "convert: no temporary file left" 'no_temps .'
+rm -f b.bin
+sj convert --window 1000 --from "$A" --to "$B" a.bin b.bin
+check "convert in 25-record windows" '[[ $RC -eq 0 ]] && cmp -s b.bin b-expected.bin'
+rm -f b.bin
+sj convert --window 1 --from "$A" --to "$B" a.bin b.bin
+check "convert one record per window" '[[ $RC -eq 0 ]] && cmp -s b.bin b-expected.bin'
+sj convert --lossy --from "$B" --to "$A" b.bin a-back.bin
+check "convert back gives the input" '[[ $RC -eq 0 ]] && cmp -s a-back.bin a.bin'
+for tier in interp jit auto; do
+    rm -f b.bin
+    sj --tier "$tier" convert --from "$A" --to "$B" a.bin b.bin
+    check "convert --tier $tier (before the command)" '[[ $RC -eq 0 ]] && cmp -s b.bin b-expected.bin'
+    rm -f b.bin
+    sj convert --from "$A" --to "$B" a.bin b.bin --tier "$tier"
+    check "convert --tier $tier (after the command)" '[[ $RC -eq 0 ]] && cmp -s b.bin b-expected.bin'
+done
+sj convert --from "$A" --to "$B" a.bin -
+check "convert to stdout (-)" '[[ $RC -eq 0 ]] && cmp -s .out b-expected.bin'
+sj convert --from "$A" --to "$B" empty.bin b-empty.bin
+check "convert an empty file" '[[ $RC -eq 0 && -f b-empty.bin && ! -s b-empty.bin ]]'
+
+# A progress bar only when stderr is a terminal (script(1) provides one, when ptys work).
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+    rm -f b.bin
+    script -qec "'$SEGJIT' convert --window 4K --from '$A' --to '$B' a.bin b.bin" /dev/null \
+        </dev/null >tty.txt 2>&1
+    RC=$?
+    OUT=$(tr '\r' '\n' <tty.txt)
+    ERR=
+    check "convert on a terminal shows a progress bar" \
+        '[[ $RC -eq 0 && $OUT == *"converting 100% [####"* ]] && cmp -s b.bin b-expected.bin'
+fi
+
+# Known bytes: fields reordered, byte order swapped, source padding (0xAA) not copied,
+# destination padding zeroed.
+printf '\x04\x03\x02\x01\xfe\xff\xaa\xaa\xff\xff\xff\xff\x34\x12\xaa\xaa' >s.bin
+sj convert --from '[i4(a)s2(b)x2]' --to '[S2(b)x2I4(a)]' s.bin s-out.bin
+check "convert known bytes" '[[ $RC -eq 0 && $(hex s-out.bin) == "ff fe 00 00 01 02 03 04 12 34 00 00 ff ff ff ff" ]]'
+sj convert --from '[i4(a)s2(b)x2]' --to '[j8(a)s2(b)x6]' s.bin w.bin
+check "convert widening" '[[ $RC -eq 0 && $(hex w.bin) == "04 03 02 01 00 00 00 00 fe ff 00 00 00 00 00 00 ff ff ff ff ff ff ff ff 34 12 00 00 00 00 00 00" ]]'
+
+# Narrowing needs --lossy; unmatched fields need --zero-unmatched. Failures leave no OUT.
+sj convert --from '[d8(v)]' --to '[f4(v)]' s.bin f.bin
+check "convert: narrowing without --lossy fails" '[[ $RC -eq 1 && -z $OUT && $ERR == SJ_E_*"--lossy"* && ! -e f.bin ]] && one_line_err && no_temps .'
+sj convert --lossy --from '[d8(v)]' --to '[f4(v)]' s.bin f.bin
+check "convert --lossy" '[[ $RC -eq 0 && $(stat -c %s f.bin) -eq 8 ]]'
+sj convert --from '[i4(a)s2(b)x2]' --to '[i4(a)s2(b)s2(c)]' s.bin u.bin
+check "convert: unmatched field fails" '[[ $RC -eq 1 && $ERR == SJ_E_*"--zero-unmatched"* && ! -e u.bin ]] && one_line_err'
+sj convert --zero-unmatched --from '[i4(a)s2(b)x2]' --to '[i4(a)s2(b)s2(c)]' s.bin u.bin
+check "convert --zero-unmatched" '[[ $RC -eq 0 && $(hex u.bin) == "04 03 02 01 fe ff 00 00 ff ff ff ff 34 12 00 00" ]]'
+
+# Trailing partial record: an error naming the offset, checked before anything is written.
+head -c 100 a.bin >a-trunc.bin
+sj convert --from "$A" --to "$B" a-trunc.bin t.bin
+check "convert: trailing partial record" \
+    '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_BOUNDS: IN: trailing partial record at byte offset 80 (record size 40)" ]]'
+check "convert: trailing partial record creates no OUT" '[[ ! -e t.bin ]] && no_temps .'
+echo "old content" >keep.bin
+sj convert --from "$A" --to "$B" a-trunc.bin keep.bin
+check "convert: a failure leaves an existing OUT alone" \
+    '[[ $RC -eq 1 && $(cat keep.bin) == "old content" ]] && no_temps .'
+
+sj convert --from "$A" --to "$B" missing-in.bin m.bin
+check "convert: missing IN" 'op_err SJ_E_ARG && [[ $ERR == *"IN"*"missing-in.bin"* && ! -e m.bin ]]'
+sj convert --from "$A" --to "$B" . m.bin
+check "convert: IN is a directory" 'op_err SJ_E_ARG && [[ ! -e m.bin ]]'
+sj convert --from '[i4(x)' --to "$B" a.bin m.bin
+check "convert: bad --from layout" 'op_err SJ_E_PARSE && [[ $ERR == "SJ_E_PARSE: --from: "* ]]'
+
+# Unwritable OUT (these fail even as root).
+sj convert --from "$A" --to "$B" a.bin /dev/null/x.bin
+check "convert: OUT under a file" 'op_err SJ_E_ARG && [[ $ERR == *"OUT"* ]]'
+sj convert --from "$A" --to "$B" a.bin no-such-dir/x.bin
+check "convert: OUT in a missing directory" 'op_err SJ_E_ARG && [[ ! -e no-such-dir ]]'
+mkdir -p outdir
+sj convert --from "$A" --to "$B" a.bin outdir
+check "convert: OUT is a directory" 'op_err SJ_E_ARG && [[ -d outdir ]] && no_temps .'
+
+# OUT through a symbolic link: the target is replaced, the link stays; modes are kept.
+echo old >target.bin
+chmod 640 target.bin
+ln -sf target.bin link.bin
+sj convert --from "$A" --to "$B" a.bin link.bin
+check "convert through a symlink" '[[ $RC -eq 0 && -L link.bin ]] && cmp -s target.bin b-expected.bin'
+check "convert keeps the mode of OUT" '[[ $(stat -c %a target.bin) == 640 ]]'
+rm -f fresh.bin
+(umask 022 && "$SEGJIT" convert --from "$A" --to "$B" a.bin fresh.bin)
+check "convert: a new OUT gets 0666 & ~umask" '[[ $(stat -c %a fresh.bin) == 644 ]]'
+
+# Interrupted conversions: OUT keeps its old content. SIGTERM removes the temporary file;
+# kill -9 cannot be caught and may leave .OUT.segjit-XXXXXX behind (never a partial OUT).
+"$GEN" "$A" 4M big.bin
+mkdir -p killdir
+# interrupt SIGNAL: starts a slow conversion into killdir/out.bin, waits for its temporary
+# file, sends SIGNAL; sets KRC to the exit status and KSEEN to whether it was midway.
+interrupt() {
+    echo "old content" >killdir/out.bin
+    "$SEGJIT" convert --window 1K --from "$A" --to "$B" big.bin killdir/out.bin 2>/dev/null &
+    local pid=$! i
+    KSEEN=no
+    for ((i = 0; i < 2000; i++)); do
+        if compgen -G "killdir/.out.bin.segjit-*" >/dev/null; then
+            KSEEN=yes
+            break
+        fi
+        sleep 0.005
+    done
+    kill "-$1" "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    KRC=$?
+}
+interrupt KILL
+check "kill -9 midway: the conversion was running" '[[ $KSEEN == yes && $KRC -eq 137 ]]'
+check "kill -9 midway: OUT is the old content" '[[ $(cat killdir/out.bin) == "old content" ]]'
+rm -f killdir/.out.bin.segjit-*
+interrupt TERM
+check "SIGTERM midway: the conversion was running" '[[ $KSEEN == yes && $KRC -eq 143 ]]'
+check "SIGTERM midway: OUT is the old content" '[[ $(cat killdir/out.bin) == "old content" ]]'
+check "SIGTERM midway: the temporary file is removed" 'no_temps killdir'
+interrupt INT
+check "SIGINT midway: OUT intact, no temporary file" \
+    '[[ $KSEEN == yes && $KRC -eq 130 && $(cat killdir/out.bin) == "old content" ]] && no_temps killdir'
+rm -f big.bin
+
+# ---------------------------------------------------------------------------------------
+# stats
+
+rm -rf "$XDG_CACHE_HOME"
+sj stats
+check "stats before any command" 'op_err SJ_E_ARG && [[ $ERR == *"no statistics"* ]]'
+sj layout --summary i4
+sj stats
+check "stats after a command" '[[ $RC -eq 0 && $OUT == "last command: segjit layout (exit status 0)"* && -z $ERR ]]'
+sj convert --from "$A" --to "$B" a.bin b.bin
+sj stats
+check "stats after convert" '[[ $RC -eq 0 && $OUT == "last command: segjit convert (exit status 0)"* ]]'
+check "stats shows counters" '[[ $(printf "%s\n" "$OUT" | wc -l) -gt 1 ]]'
+sj stats
+check "stats does not replace the last stats" '[[ $OUT == "last command: segjit convert"* ]]'
+sj layout --summary '[i4'
+sj stats
+check "stats after a failed command" '[[ $OUT == "last command: segjit layout (exit status 1)"* ]]'
+sj layout --summary --stats i4
+check "--stats prints counters to stderr" '[[ $RC -eq 0 && $OUT == "i4 4 4" && -n $ERR ]]'
+sj --stats convert --from "$A" --to "$B" a.bin b.bin
+check "--stats before the command" '[[ $RC -eq 0 && -z $OUT && -n $ERR ]]'
+(unset HOME XDG_CACHE_HOME && "$SEGJIT" layout --summary i4 >/dev/null 2>&1)
+check "no HOME: commands still work" '[[ $? -eq 0 ]]'
+
+# ---------------------------------------------------------------------------------------
+
+echo
+echo "$pass passed, $failed failed"
+if [ "$failed" -ne 0 ]; then
+    printf '  failed: %s\n' "${failures[@]}"
+    exit 1
+fi
+rm -rf "$WORK"
+exit 0

@@ -1,0 +1,1236 @@
+/* tools/segjit.c: the segjit command-line tool: option parsing, the commands (layout,
+ * offset, convert, dump, stats) and their output, exit statuses and error lines. Layout,
+ * path and kernel logic does not belong here: every operation goes through the public API. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mkstemp, realpath, sigaction, O_CLOEXEC under -std=c11 */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef SEGJIT_VERSION
+#define SEGJIT_VERSION "unknown"
+#endif
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Default input window of `convert`: this many bytes of whole records are mapped at once. */
+#define DEFAULT_WINDOW ((int64_t)64 << 20)
+
+/* ---- Errors ---- */
+
+/* A failed operation: one line on stderr, `STATUS: message`. Returns EXIT_FAIL. */
+static int report(const sj_error *e, const char *prefix) {
+    fprintf(stderr, "%s: %s%s\n", sj_status_name(e->status), prefix ? prefix : "", e->message);
+    return EXIT_FAIL;
+}
+
+static int fail(sj_status st, const char *fmt, ...) CLI_PRINTF(2, 3);
+static int fail(sj_status st, const char *fmt, ...) {
+    sj_error e = {.status = st};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    va_end(ap);
+    return report(&e, NULL);
+}
+
+/* Bad usage: one line naming the command and where its help is. Returns EXIT_USAGE. */
+static int usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+static int usage_error(const char *cmd, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "segjit %s: %s (see 'segjit %s --help')\n", cmd, msg, cmd);
+    else
+        fprintf(stderr, "segjit: %s (see 'segjit --help')\n", msg);
+    return EXIT_USAGE;
+}
+
+/* A text error "L:C: ..." of `text`: the offending line and a caret under the column. */
+static void show_caret(const char *text, const char *message) {
+    unsigned long line = 0, col = 0;
+    char *end = NULL;
+    line = strtoul(message, &end, 10);
+    if (end == message || *end != ':') return;
+    const char *c = end + 1;
+    col = strtoul(c, &end, 10);
+    if (end == c || *end != ':' || line == 0 || col == 0) return;
+    const char *p = text;
+    for (unsigned long l = 1; l < line; l++) {
+        p = strchr(p, '\n');
+        if (!p) return;
+        p++;
+    }
+    size_t len = strcspn(p, "\n");
+    if (len > 0 && p[len - 1] == '\r') len--;
+    fprintf(stderr, "  %.*s\n  ", (int)len, p);
+    /* Columns count bytes; keep tabs so that the caret lines up under the same byte. */
+    for (unsigned long i = 0; i + 1 < col && i < len; i++)
+        fputc(p[i] == '\t' ? '\t' : ' ', stderr);
+    for (unsigned long i = len; i + 1 < col; i++)
+        fputc(' ', stderr);
+    fputs("^\n", stderr);
+}
+
+/* ---- Options ---- */
+
+enum opt_id {
+    O_HELP,
+    O_TIER,
+    O_STATS,
+    O_CANONICAL,
+    O_SUMMARY,
+    O_FROM,
+    O_TO,
+    O_LOSSY,
+    O_ZERO,
+    O_WINDOW,
+    O_CSV,
+    O_JSON,
+    O_LIMIT,
+    O_COUNT
+};
+
+typedef struct opt_spec {
+    const char *name; /* without the leading "--" */
+    bool has_arg;
+    enum opt_id id;
+} opt_spec;
+
+static const opt_spec global_opts[] = {
+    {"help", false, O_HELP}, {"tier", true, O_TIER}, {"stats", false, O_STATS}, {NULL, false, 0}};
+
+typedef struct ctx {
+    const char *cmd;
+    bool set[O_COUNT];
+    const char *val[O_COUNT];
+    const char **pos;
+    int npos;
+    sj_tier tier;
+} ctx;
+
+static const opt_spec *find_opt(const opt_spec *specs, const char *name, size_t len) {
+    for (const opt_spec *o = specs; o && o->name; o++)
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) return o;
+    return NULL;
+}
+
+/* "-5" or "-0x10" is a (negative) number, not an option. */
+static bool looks_numeric(const char *s) {
+    return s[0] == '-' && s[1] >= '0' && s[1] <= '9';
+}
+
+static bool parse_tier(const char *t, sj_tier *out) {
+    if (strcmp(t, "interp") == 0)
+        *out = SJ_TIER_INTERP;
+    else if (strcmp(t, "jit") == 0)
+        *out = SJ_TIER_JIT;
+    else if (strcmp(t, "auto") == 0)
+        *out = SJ_TIER_AUTO;
+    else
+        return false;
+    return true;
+}
+
+/* Parses argv into options and positionals. Options may come anywhere before "--".
+ * Returns -1 when parsed, or an exit status (help shown: 0; bad usage: 2). */
+static int parse_args(ctx *c, const opt_spec *specs, int argc, char **argv, void (*help)(void)) {
+    c->pos = calloc((size_t)argc + 1, sizeof *c->pos);
+    if (!c->pos) return fail(SJ_E_NOMEM, "out of memory");
+    char bad[256] = "";
+    bool opts_done = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (opts_done || a[0] != '-' || a[1] == '\0' || looks_numeric(a)) {
+            c->pos[c->npos++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            opts_done = true;
+            continue;
+        }
+        if (strcmp(a, "-h") == 0) {
+            c->set[O_HELP] = true;
+            continue;
+        }
+        if (a[1] != '-') {
+            if (!*bad) snprintf(bad, sizeof bad, "unknown option '%s'", a);
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const opt_spec *o = find_opt(global_opts, name, len);
+        if (!o) o = find_opt(specs, name, len);
+        if (!o) {
+            if (!*bad) snprintf(bad, sizeof bad, "unknown option '--%.*s'", (int)len, name);
+            continue;
+        }
+        const char *v = NULL;
+        if (o->has_arg) {
+            if (eq) {
+                v = eq + 1;
+            } else if (i + 1 < argc) {
+                v = argv[++i];
+            } else if (!*bad) {
+                snprintf(bad, sizeof bad, "option '--%s' needs an argument", o->name);
+                continue;
+            }
+        } else if (eq && !*bad) {
+            snprintf(bad, sizeof bad, "option '--%s' takes no argument", o->name);
+            continue;
+        }
+        c->set[o->id] = true;
+        c->val[o->id] = v;
+    }
+    if (c->set[O_HELP]) {
+        help();
+        return EXIT_OK;
+    }
+    if (*bad) return usage_error(c->cmd, "%s", bad);
+    if (c->set[O_TIER] && !parse_tier(c->val[O_TIER], &c->tier))
+        return usage_error(c->cmd, "--tier must be interp, jit or auto, not '%s'", c->val[O_TIER]);
+    return -1;
+}
+
+/* Checks the number of positionals: between min and max (max < 0: no limit). */
+static int want_args(const ctx *c, int min, int max, const char *what) {
+    if (c->npos < min) return usage_error(c->cmd, "missing %s", what);
+    if (max >= 0 && c->npos > max)
+        return usage_error(c->cmd, "unexpected argument '%s'", c->pos[max]);
+    return -1;
+}
+
+/* ---- Help texts ---- */
+
+static void help_main(void) {
+    fputs("usage: segjit [--tier interp|jit|auto] [--stats] COMMAND [ARGS...]\n"
+          "\n"
+          "Describe memory layouts and convert files of records between them.\n"
+          "\n"
+          "commands:\n"
+          "  layout   LAYOUT                     parse a layout; print its canonical form, size,\n"
+          "                                      alignment and field table\n"
+          "  offset   LAYOUT PATH [INDEX...]     byte offset of a layout path\n"
+          "  convert  --from L --to L IN OUT     convert a file of records between layouts\n"
+          "  dump     LAYOUT FILE                print the records of a file as CSV or JSON\n"
+          "  stats                               JIT counters of the last command\n"
+          "  help     [COMMAND]                  this text, or a command's help\n"
+          "\n"
+          "A LAYOUT is canonical text ('[i4(x)i4(y)]') or C-like declarations\n"
+          "('struct p { i32 x; i32 y; }'), given inline or as @FILE (@- reads stdin).\n"
+          "\n"
+          "options (before or after the command):\n"
+          "  --tier interp|jit|auto  executor of kernels (default: $SEGJIT_TIER, else auto)\n"
+          "  --stats                 print the JIT counters to stderr after the command\n"
+          "  -h, --help              show help (segjit COMMAND --help for a command)\n"
+          "  --version               print the version\n"
+          "\n"
+          "Exit status: 0 success, 1 failed operation, 2 bad usage. Errors are one line\n"
+          "on stderr: the status name, then the message (SJ_E_PARSE: 1:5: expected ...).\n",
+          stdout);
+}
+
+static void help_layout(void) {
+    fputs("usage: segjit layout [--canonical | --summary] LAYOUT\n"
+          "\n"
+          "Parses LAYOUT (canonical text or C-like declarations, inline or @FILE) and prints\n"
+          "its canonical form, size, alignment and a pahole-style table of its fields.\n"
+          "A text error shows the offending line with a caret under the column.\n"
+          "\n"
+          "options:\n"
+          "  --canonical   print only the canonical form\n"
+          "  --summary     print one line: canonical form, size and alignment\n"
+          "\n"
+          "examples:\n"
+          "  segjit layout '[2:[j8i4x4]]'\n"
+          "  segjit layout --summary 'struct p { u32 id; f64 pos[3]; be i16 charge; }'\n"
+          "  segjit layout @particle.h\n",
+          stdout);
+}
+
+static void help_offset(void) {
+    fputs("usage: segjit offset LAYOUT PATH [INDEX...]\n"
+          "\n"
+          "Prints the byte offset selected by PATH in LAYOUT, one INDEX per open element\n"
+          "([*], [] or [s::k]) of the path, in order.\n"
+          "\n"
+          "example:\n"
+          "  segjit offset '[[10:[10:[i4(x)i4(y)]]](data)]' 'data[*][*].x' 1 0   # 80\n",
+          stdout);
+}
+
+static void help_convert(void) {
+    fputs("usage: segjit convert --from LAYOUT --to LAYOUT IN OUT [--lossy] [--zero-unmatched]\n"
+          "\n"
+          "Converts the file IN, a sequence of --from records, into OUT, a sequence of --to\n"
+          "records: fields matched by name (nested), byte order and widths converted,\n"
+          "destination padding zeroed. IN is read through mapped windows, so files larger\n"
+          "than memory convert in bounded memory. OUT is written to a temporary file in its\n"
+          "directory and renamed into place only on success: a failed or interrupted\n"
+          "conversion leaves an existing OUT as it was (a kill -9 may leave the temporary\n"
+          "file .OUT.segjit-XXXXXX behind). OUT may be - for standard output.\n"
+          "\n"
+          "options:\n"
+          "  --from LAYOUT      record layout of IN\n"
+          "  --to LAYOUT        record layout of OUT\n"
+          "  --lossy            allow narrowing and float<->integer conversions\n"
+          "  --zero-unmatched   zero --to fields that have no --from field (else an error)\n"
+          "  --window SIZE      bytes of IN mapped at once, K/M/G suffixes (default 64M)\n"
+          "\n"
+          "A progress bar is shown on stderr when it is a terminal. With SEGJIT_REPORT_RSS=1\n"
+          "the peak resident set size is printed to stderr at the end.\n"
+          "\n"
+          "example:\n"
+          "  segjit convert --from 'struct { u32 id; f64 v; }' \\\n"
+          "                 --to 'packed struct { be u64 id; be f64 v; }' in.bin out.bin\n",
+          stdout);
+}
+
+static void help_dump(void) {
+    fputs("usage: segjit dump LAYOUT FILE [--csv | --json] [--limit N]\n"
+          "\n"
+          "Prints the records of FILE (a sequence of LAYOUT records; - reads stdin) as CSV\n"
+          "with a header of field paths (id,pos[0],pos[1],...), or as JSON lines.\n"
+          "Padding is skipped; values are read in their byte order.\n"
+          "\n"
+          "options:\n"
+          "  --csv       CSV (the default)\n"
+          "  --json      one JSON object per record\n"
+          "  --limit N   at most N records\n",
+          stdout);
+}
+
+static void help_stats(void) {
+    fputs("usage: segjit stats\n"
+          "\n"
+          "Prints the JIT counters (plans built, kernels compiled, cache hits, declines,\n"
+          "time per phase) recorded by the last segjit command, kept in\n"
+          "$XDG_CACHE_HOME/segjit/last-stats (default ~/.cache/segjit/last-stats).\n"
+          "Exits 1 when none were recorded.\n",
+          stdout);
+}
+
+/* ---- layout ---- */
+
+static int print_layout_error(const sj_error *e, const char *text) {
+    report(e, NULL);
+    show_caret(text, e->message);
+    return EXIT_FAIL;
+}
+
+static int cmd_layout(ctx *c) {
+    int r = want_args(c, 1, 1, "LAYOUT");
+    if (r >= 0) return r;
+    if (c->set[O_CANONICAL] && c->set[O_SUMMARY])
+        return usage_error(c->cmd, "--canonical and --summary exclude each other");
+    sj_error err = {0};
+    sj_layout *l = NULL;
+    char *text = NULL, *canon = NULL, *table = NULL;
+    int rc = EXIT_OK;
+    if (cli_load_layout(c->pos[0], &l, &text, &err) != SJ_OK) {
+        rc = text ? print_layout_error(&err, text) : report(&err, NULL);
+        goto out;
+    }
+    if (sj_layout_print(l, &canon, &err) != SJ_OK) {
+        rc = report(&err, NULL);
+        goto out;
+    }
+    uint64_t size = sj_layout_size(l), align = sj_layout_align(l);
+    if (c->set[O_CANONICAL]) {
+        printf("%s\n", canon);
+    } else if (c->set[O_SUMMARY]) {
+        printf("%s %" PRIu64 " %" PRIu64 "\n", canon, size, align);
+    } else {
+        if (sj_layout_table(l, &table, &err) != SJ_OK) {
+            rc = report(&err, NULL);
+            goto out;
+        }
+        size_t tl = strlen(table);
+        printf("canonical: %s\nsize:      %" PRIu64 "\nalignment: %" PRIu64 "\n\n%s%s", canon, size,
+               align, table, tl && table[tl - 1] == '\n' ? "" : "\n");
+    }
+out:
+    free(table);
+    free(canon);
+    free(text);
+    sj_layout_unref(l);
+    return rc;
+}
+
+/* ---- offset ---- */
+
+static int cmd_offset(ctx *c) {
+    int r = want_args(c, 2, -1, "LAYOUT and PATH");
+    if (r >= 0) return r;
+    size_t n = (size_t)c->npos - 2;
+    int64_t *idx = calloc(n ? n : 1, sizeof *idx);
+    if (!idx) return fail(SJ_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *s = c->pos[2 + i];
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s || *end) {
+            free(idx);
+            return usage_error(c->cmd, "INDEX '%s' is not a 64-bit integer", s);
+        }
+        idx[i] = v;
+    }
+    sj_error err = {0};
+    sj_layout *l = NULL;
+    sj_path *p = NULL;
+    int64_t off = 0;
+    int rc = EXIT_OK;
+    if (cli_load_layout(c->pos[0], &l, NULL, &err) != SJ_OK ||
+        sj_path_parse(l, c->pos[1], &p, &err) != SJ_OK ||
+        sj_path_offset(p, idx, n, &off, &err) != SJ_OK)
+        rc = report(&err, NULL);
+    else
+        printf("%" PRId64 "\n", off);
+    sj_path_free(p);
+    sj_layout_unref(l);
+    free(idx);
+    return rc;
+}
+
+/* ---- convert ---- */
+
+/* The temporary output file, unlinked by the signal handler while `temp_live` is set. */
+static char temp_path[PATH_MAX + 64];
+static volatile sig_atomic_t temp_live;
+
+static void on_fatal_signal(int sig) {
+    if (temp_live) unlink(temp_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NCLEANUP (sizeof cleanup_signals / sizeof cleanup_signals[0])
+
+static void install_cleanup(struct sigaction old[NCLEANUP]) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NCLEANUP; i++)
+        sigaction(cleanup_signals[i], &sa, &old[i]);
+}
+
+static void restore_cleanup(const struct sigaction old[NCLEANUP]) {
+    for (size_t i = 0; i < NCLEANUP; i++)
+        sigaction(cleanup_signals[i], &old[i], NULL);
+}
+
+static void block_cleanup(bool block, sigset_t *saved) {
+    if (block) {
+        sigset_t s;
+        sigemptyset(&s);
+        for (size_t i = 0; i < NCLEANUP; i++)
+            sigaddset(&s, cleanup_signals[i]);
+        sigprocmask(SIG_BLOCK, &s, saved);
+    } else {
+        sigprocmask(SIG_SETMASK, saved, NULL);
+    }
+}
+
+static bool write_all(int fd, const uint8_t *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void human_bytes(uint64_t b, char *buf, size_t n) {
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)b;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/* Redrawn only when the percentage changes, so small windows do not flood the terminal. */
+static void progress(uint64_t done, uint64_t total, unsigned *last) {
+    enum { WIDTH = 30 };
+    unsigned pct = total ? (unsigned)(done * 100 / total) : 100;
+    if (pct == *last) return;
+    *last = pct;
+    unsigned fill = total ? (unsigned)(done * WIDTH / total) : WIDTH;
+    char bar[WIDTH + 1], a[32], b[32];
+    for (unsigned i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '#' : ' ';
+    bar[WIDTH] = '\0';
+    human_bytes(done, a, sizeof a);
+    human_bytes(total, b, sizeof b);
+    fprintf(stderr, "\rconverting %3u%% [%s] %s / %s ", pct, bar, a, b);
+    fflush(stderr);
+}
+
+static void report_rss(void) {
+    const char *e = getenv("SEGJIT_REPORT_RSS");
+    if (!e || strcmp(e, "1") != 0) return;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            unsigned long long kb = strtoull(line + 6, NULL, 10);
+            fprintf(stderr, "segjit: peak RSS (VmHWM) %llu kB\n", kb);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* Where OUT goes: a regular file (new or replaced) is written through a temporary file
+ * and renamed; a device or pipe (or "-") is written directly. */
+typedef struct out_target {
+    char *path;   /* the file renamed into (symlinks resolved); NULL for direct output */
+    int fd;       /* temporary file or direct output */
+    bool direct;  /* writing straight into OUT */
+    bool is_temp; /* fd is the temporary file at temp_path */
+} out_target;
+
+static int open_output(const char *out, out_target *t) {
+    *t = (out_target){NULL, -1, false, false};
+    if (strcmp(out, "-") == 0) {
+        t->fd = STDOUT_FILENO;
+        t->direct = true;
+        return EXIT_OK;
+    }
+    struct stat sb;
+    bool exists = stat(out, &sb) == 0;
+    mode_t mode;
+    if (exists && S_ISDIR(sb.st_mode)) return fail(SJ_E_ARG, "OUT: '%s' is a directory", out);
+    if (exists && !S_ISREG(sb.st_mode)) {
+        t->fd = open(out, O_WRONLY | O_CLOEXEC);
+        if (t->fd < 0) return fail(SJ_E_ARG, "OUT: cannot open '%s': %s", out, strerror(errno));
+        t->direct = true;
+        return EXIT_OK;
+    }
+    if (exists) {
+        t->path = realpath(out, NULL);
+        mode = sb.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    if (!t->path) t->path = strdup(out);
+    if (!t->path) return fail(SJ_E_NOMEM, "out of memory");
+    const char *slash = strrchr(t->path, '/');
+    int dirlen = slash ? (int)(slash - t->path) : 0;
+    const char *base = slash ? slash + 1 : t->path;
+    int n = slash ? snprintf(temp_path, sizeof temp_path, "%.*s/.%s.segjit-XXXXXX", dirlen, t->path,
+                             base)
+                  : snprintf(temp_path, sizeof temp_path, ".%s.segjit-XXXXXX", base);
+    if (n < 0 || (size_t)n >= sizeof temp_path)
+        return fail(SJ_E_ARG, "OUT: path '%s' is too long", out);
+    sigset_t saved;
+    block_cleanup(true, &saved);
+    t->fd = mkstemp(temp_path);
+    int e = errno;
+    if (t->fd >= 0) {
+        temp_live = 1;
+        t->is_temp = true;
+    }
+    block_cleanup(false, &saved);
+    if (t->fd < 0) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%.*s", slash ? (dirlen ? dirlen : 1) : 1, slash ? t->path : ".");
+        return fail(SJ_E_ARG, "OUT: cannot create a file in directory '%s': %s", dir, strerror(e));
+    }
+    fchmod(t->fd, mode);
+    return EXIT_OK;
+}
+
+/* On failure: the temporary file goes, OUT stays as it was. */
+static void abandon_output(out_target *t) {
+    if (t->fd >= 0 && t->fd != STDOUT_FILENO) close(t->fd);
+    t->fd = -1;
+    if (t->is_temp) {
+        unlink(temp_path);
+        temp_live = 0;
+        t->is_temp = false;
+    }
+    free(t->path);
+    t->path = NULL;
+}
+
+static int commit_output(out_target *t) {
+    int rc = EXIT_OK;
+    if (t->direct) {
+        if (t->fd != STDOUT_FILENO && close(t->fd) != 0)
+            rc = fail(SJ_E_ARG, "OUT: cannot write: %s", strerror(errno));
+        t->fd = -1;
+        return rc;
+    }
+    if (fsync(t->fd) != 0 || close(t->fd) != 0) {
+        t->fd = -1;
+        rc = fail(SJ_E_ARG, "OUT: cannot write '%s': %s", temp_path, strerror(errno));
+        abandon_output(t);
+        return rc;
+    }
+    t->fd = -1;
+    /* No signal between the rename and forgetting the temporary name. */
+    sigset_t saved;
+    block_cleanup(true, &saved);
+    int renamed = rename(temp_path, t->path), e = errno;
+    if (renamed == 0) {
+        temp_live = 0;
+        t->is_temp = false;
+    }
+    block_cleanup(false, &saved);
+    if (renamed != 0) {
+        rc = fail(SJ_E_ARG, "OUT: cannot rename '%s' to '%s': %s", temp_path, t->path, strerror(e));
+        abandon_output(t);
+        return rc;
+    }
+    /* Make the rename durable; a failure here loses nothing already written. */
+    const char *slash = strrchr(t->path, '/');
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (slash == t->path ? 1 : (int)(slash - t->path)) : 1,
+             slash ? t->path : ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(t->path);
+    t->path = NULL;
+    return EXIT_OK;
+}
+
+/* The library's messages name its flags; the tool's user knows them as options. */
+static void name_options(sj_error *e) {
+    static const char *const map[][2] = {{"SJ_CONVERT_ZERO_UNMATCHED", "--zero-unmatched"},
+                                         {"SJ_CONVERT_LOSSY", "--lossy"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        char *at = strstr(e->message, map[i][0]);
+        if (!at) continue;
+        char rest[SJ_ERROR_MAX];
+        snprintf(rest, sizeof rest, "%s", at + strlen(map[i][0]));
+        snprintf(at, sizeof e->message - (size_t)(at - e->message), "%s%s", map[i][1], rest);
+    }
+}
+
+static int cmd_convert(ctx *c) {
+    if (!c->set[O_FROM]) return usage_error(c->cmd, "missing --from LAYOUT");
+    if (!c->set[O_TO]) return usage_error(c->cmd, "missing --to LAYOUT");
+    int r = want_args(c, 2, 2, c->npos == 0 ? "IN and OUT" : "OUT");
+    if (r >= 0) return r;
+    int64_t window = DEFAULT_WINDOW;
+    if (c->set[O_WINDOW] && (!cli_parse_size(c->val[O_WINDOW], &window) || window <= 0))
+        return usage_error(c->cmd, "--window must be a positive size, not '%s'", c->val[O_WINDOW]);
+    const char *in = c->pos[0], *out = c->pos[1];
+
+    sj_error err = {0};
+    sj_layout *from = NULL, *to = NULL;
+    sj_kernel *k = NULL;
+    int in_fd = -1, rc = EXIT_OK;
+    uint8_t *buf = NULL;
+    out_target ot = {NULL, -1, false, false};
+    struct sigaction old[NCLEANUP];
+    bool handlers = false;
+
+    if (cli_load_layout(c->val[O_FROM], &from, NULL, &err) != SJ_OK) {
+        rc = report(&err, "--from: ");
+        goto out;
+    }
+    if (cli_load_layout(c->val[O_TO], &to, NULL, &err) != SJ_OK) {
+        rc = report(&err, "--to: ");
+        goto out;
+    }
+    uint64_t in_rec = sj_layout_size(from), out_rec = sj_layout_size(to);
+    if (in_rec == 0) {
+        rc = fail(SJ_E_ARG, "--from: a record layout of size 0 cannot divide a file");
+        goto out;
+    }
+    unsigned flags = (c->set[O_LOSSY] ? SJ_CONVERT_LOSSY : 0u) |
+                     (c->set[O_ZERO] ? SJ_CONVERT_ZERO_UNMATCHED : 0u);
+    if (sj_kernel_convert(from, to, flags, &k, &err) != SJ_OK) {
+        name_options(&err);
+        rc = report(&err, NULL);
+        goto out;
+    }
+    if (c->tier != SJ_TIER_DEFAULT) sj_kernel_set_tier(k, c->tier);
+
+    /* IN: exists, is a regular file, holds whole records. Nothing is written before. */
+    in_fd = open(in, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (in_fd < 0) {
+        rc = fail(SJ_E_ARG, "IN: cannot open '%s': %s", in, strerror(errno));
+        goto out;
+    }
+    if (fstat(in_fd, &sb) != 0) {
+        rc = fail(SJ_E_ARG, "IN: cannot stat '%s': %s", in, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rc = fail(SJ_E_ARG, "IN: '%s' is not a regular file", in);
+        goto out;
+    }
+    uint64_t in_size = (uint64_t)sb.st_size, nrec = in_size / in_rec, out_size;
+    if (in_size % in_rec) {
+        rc =
+            fail(SJ_E_BOUNDS,
+                 "IN: trailing partial record at byte offset %" PRIu64 " (record size %" PRIu64 ")",
+                 nrec * in_rec, in_rec);
+        goto out;
+    }
+    if (__builtin_mul_overflow(nrec, out_rec, &out_size) || out_size > (uint64_t)INT64_MAX) {
+        rc = fail(SJ_E_OVERFLOW, "OUT: %" PRIu64 " records of %" PRIu64 " bytes overflow 64 bits",
+                  nrec, out_rec);
+        goto out;
+    }
+
+    /* Records per window: whole records, at least one. */
+    uint64_t widest = in_rec > out_rec ? in_rec : out_rec;
+    uint64_t per_win = (uint64_t)window / widest;
+    if (per_win == 0) per_win = 1;
+    if (per_win > nrec) per_win = nrec ? nrec : 1;
+    size_t buf_size = (size_t)(per_win * out_rec);
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) page = 4096;
+    if (posix_memalign((void **)&buf, (size_t)page, buf_size ? buf_size : 1) != 0) {
+        buf = NULL;
+        rc = fail(SJ_E_NOMEM, "out of memory for a %zu-byte output window", buf_size);
+        goto out;
+    }
+    memset(buf, 0, buf_size ? buf_size : 1);
+
+    install_cleanup(old);
+    handlers = true;
+    rc = open_output(out, &ot);
+    if (rc != EXIT_OK) goto out;
+
+    /* The bar goes to a terminal only, and not into records written to that terminal. */
+    bool show = isatty(STDERR_FILENO) && !(ot.fd == STDOUT_FILENO && isatty(STDOUT_FILENO));
+    unsigned shown = UINT_MAX;
+    for (uint64_t r0 = 0; r0 < nrec; r0 += per_win) {
+        uint64_t n = nrec - r0 < per_win ? nrec - r0 : per_win;
+        uint64_t off = r0 * in_rec, start = off - off % (uint64_t)page;
+        size_t len = (size_t)(off - start + n * in_rec);
+        void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, in_fd, (off_t)start);
+        if (map == MAP_FAILED) {
+            rc = fail(errno == ENOMEM ? SJ_E_NOMEM : SJ_E_ARG,
+                      "IN: cannot map %zu bytes of '%s' at offset %" PRIu64 ": %s", len, in, start,
+                      strerror(errno));
+            goto out;
+        }
+        madvise(map, len, MADV_SEQUENTIAL);
+        madvise(map, len, MADV_WILLNEED);
+        sj_segment src, dst;
+        sj_status st =
+            sj_segment_native((uint8_t *)map + (off - start), (int64_t)(n * in_rec), &src, &err);
+        if (st == SJ_OK) {
+            src = sj_segment_readonly(&src);
+            st = sj_segment_native(buf, (int64_t)(n * out_rec), &dst, &err);
+        }
+        if (st == SJ_OK) {
+            sj_args args = {&src, 0, &dst, 0, (int64_t)n};
+            st = sj_kernel_run(k, &args, NULL, &err);
+        }
+        munmap(map, len);
+        if (st != SJ_OK) {
+            if (show) fputc('\n', stderr);
+            rc = report(&err, NULL);
+            goto out;
+        }
+        if (!write_all(ot.fd, buf, (size_t)(n * out_rec))) {
+            if (show) fputc('\n', stderr);
+            rc = fail(SJ_E_ARG, "OUT: cannot write '%s': %s", ot.direct ? out : temp_path,
+                      strerror(errno));
+            goto out;
+        }
+        if (show) progress((r0 + n) * in_rec, in_size, &shown);
+    }
+    if (show) fprintf(stderr, "\r%*s\r", 72, "");
+    rc = commit_output(&ot);
+
+out:
+    if (rc != EXIT_OK) abandon_output(&ot);
+    free(ot.path);
+    if (handlers) restore_cleanup(old);
+    if (in_fd >= 0) close(in_fd);
+    free(buf);
+    sj_kernel_free(k);
+    sj_layout_unref(from);
+    sj_layout_unref(to);
+    if (rc == EXIT_OK) report_rss();
+    return rc;
+}
+
+/* ---- dump ---- */
+
+/* Shortest text that reads back as the same float or double. */
+static void format_float(double v, bool single, char *buf, size_t n) {
+    int maxp = single ? 9 : 17;
+    for (int p = 1; p <= maxp; p++) {
+        snprintf(buf, n, "%.*g", p, v);
+        double back = strtod(buf, NULL);
+        if (single ? (float)back == (float)v : back == v) return;
+    }
+}
+
+/* A value as text; JSON has no NaN or infinities (null) and quotes addresses. */
+static void format_value(const sj_layout *l, sj_value v, bool json, char *buf, size_t n) {
+    switch (sj_layout_kind(l)) {
+        case SJ_BOOL:
+            snprintf(buf, n, "%s", v.z ? "true" : "false");
+            return;
+        case SJ_I8:
+            snprintf(buf, n, "%d", (int)v.i8);
+            return;
+        case SJ_U8:
+            snprintf(buf, n, "%u", (unsigned)v.u8);
+            return;
+        case SJ_CHAR:
+            snprintf(buf, n, "%u", (unsigned)v.c16);
+            return;
+        case SJ_I16:
+            snprintf(buf, n, "%d", (int)v.i16);
+            return;
+        case SJ_U16:
+            snprintf(buf, n, "%u", (unsigned)v.u16);
+            return;
+        case SJ_I32:
+            snprintf(buf, n, "%" PRId32, v.i32);
+            return;
+        case SJ_U32:
+            snprintf(buf, n, "%" PRIu32, v.u32);
+            return;
+        case SJ_I64:
+            snprintf(buf, n, "%" PRId64, v.i64);
+            return;
+        case SJ_U64:
+            snprintf(buf, n, "%" PRIu64, v.u64);
+            return;
+        case SJ_ADDR:
+            snprintf(buf, n, json ? "\"0x%" PRIx64 "\"" : "0x%" PRIx64, v.addr);
+            return;
+        case SJ_F32:
+        case SJ_F64: {
+            double d = sj_layout_kind(l) == SJ_F32 ? (double)v.f32 : v.f64;
+            if (isnan(d))
+                snprintf(buf, n, "%s", json ? "null" : "nan");
+            else if (isinf(d))
+                snprintf(buf, n, "%s", json ? "null" : d > 0 ? "inf" : "-inf");
+            else
+                format_float(d, sj_layout_kind(l) == SJ_F32, buf, n);
+            return;
+        }
+        case SJ_KIND_COUNT:
+            break;
+    }
+    snprintf(buf, n, "?");
+}
+
+static void csv_field(FILE *o, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, o);
+        return;
+    }
+    fputc('"', o);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', o);
+        fputc(*s, o);
+    }
+    fputc('"', o);
+}
+
+static void json_string(FILE *o, const char *s) {
+    fputc('"', o);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(o, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(o, "\\u%04x", *p);
+        else
+            fputc(*p, o);
+    }
+    fputc('"', o);
+}
+
+/* One record (or part of one) as JSON: structs and unions as objects, sequences as
+ * arrays, padding skipped. */
+static sj_status json_walk(FILE *o, const sj_segment *rec, const sj_layout *l, uint64_t off,
+                           sj_error *err) {
+    sj_status st = SJ_OK;
+    switch (sj_layout_tag(l)) {
+        case SJ_VALUE: {
+            sj_value v;
+            st = sj_get(rec, l, (int64_t)off, &v, err);
+            if (st != SJ_OK) return st;
+            char buf[64];
+            format_value(l, v, true, buf, sizeof buf);
+            fputs(buf, o);
+            return SJ_OK;
+        }
+        case SJ_PADDING:
+            fputs("null", o); /* only reached for a bare padding root or element */
+            return SJ_OK;
+        case SJ_STRUCT:
+        case SJ_UNION: {
+            fputc('{', o);
+            bool first = true;
+            for (size_t i = 0; i < sj_layout_member_count(l) && st == SJ_OK; i++) {
+                const sj_layout *m = sj_layout_member(l, i);
+                if (sj_layout_tag(m) == SJ_PADDING) continue;
+                if (!first) fputc(',', o);
+                first = false;
+                const char *name = sj_layout_name(m);
+                char key[32];
+                if (!name) {
+                    snprintf(key, sizeof key, "#%zu", i);
+                    name = key;
+                }
+                json_string(o, name);
+                fputc(':', o);
+                st = json_walk(o, rec, m, off + sj_layout_member_offset(l, i), err);
+            }
+            fputc('}', o);
+            return st;
+        }
+        case SJ_SEQUENCE: {
+            const sj_layout *e = sj_layout_elem(l);
+            uint64_t n = sj_layout_elem_count(l), es = sj_layout_size(e);
+            fputc('[', o);
+            for (uint64_t i = 0; i < n && st == SJ_OK; i++) {
+                if (i) fputc(',', o);
+                st = json_walk(o, rec, e, off + i * es, err);
+            }
+            fputc(']', o);
+            return st;
+        }
+    }
+    return st;
+}
+
+static int cmd_dump(ctx *c) {
+    int r = want_args(c, 2, 2, c->npos == 0 ? "LAYOUT and FILE" : "FILE");
+    if (r >= 0) return r;
+    if (c->set[O_CSV] && c->set[O_JSON])
+        return usage_error(c->cmd, "--csv and --json exclude each other");
+    int64_t limit = -1;
+    if (c->set[O_LIMIT]) {
+        const char *s = c->val[O_LIMIT];
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s || *end || v < 0)
+            return usage_error(c->cmd, "--limit must be a non-negative integer, not '%s'", s);
+        limit = v;
+    }
+    bool json = c->set[O_JSON];
+    const char *file = c->pos[1];
+
+    sj_error err = {0};
+    sj_layout *l = NULL;
+    cli_leaves leaves = {0};
+    uint8_t *rec = NULL;
+    FILE *in = NULL;
+    int rc = EXIT_OK;
+    if (cli_load_layout(c->pos[0], &l, NULL, &err) != SJ_OK) {
+        rc = report(&err, NULL);
+        goto out;
+    }
+    uint64_t size = sj_layout_size(l);
+    if (size == 0) {
+        rc = fail(SJ_E_ARG, "LAYOUT: a record layout of size 0 cannot divide a file");
+        goto out;
+    }
+    if (!json && cli_leaves_collect(l, &leaves, &err) != SJ_OK) {
+        rc = report(&err, NULL);
+        goto out;
+    }
+    bool is_stdin = strcmp(file, "-") == 0;
+    in = is_stdin ? stdin : fopen(file, "rb");
+    if (!in) {
+        rc = fail(SJ_E_ARG, "FILE: cannot open '%s': %s", file, strerror(errno));
+        goto out;
+    }
+    struct stat sb;
+    if (fstat(fileno(in), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        rc = fail(SJ_E_ARG, "FILE: '%s' is a directory", file);
+        goto out;
+    }
+    if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size % size) {
+        rc = fail(SJ_E_BOUNDS,
+                  "FILE: trailing partial record at byte offset %" PRIu64 " (record size %" PRIu64
+                  ")",
+                  (uint64_t)sb.st_size / size * size, size);
+        goto out;
+    }
+    /* Each record is read into an aligned buffer, so every field is aligned as the layout
+     * says whatever the record size. */
+    uint64_t align = sj_layout_align(l);
+    size_t ralign = align > 4096 ? (size_t)align : 4096;
+    if (size > SIZE_MAX / 2 || posix_memalign((void **)&rec, ralign, (size_t)size) != 0) {
+        rec = NULL;
+        rc = fail(SJ_E_NOMEM, "out of memory for a %" PRIu64 "-byte record", size);
+        goto out;
+    }
+    sj_segment seg;
+    if (sj_segment_native(rec, (int64_t)size, &seg, &err) != SJ_OK) {
+        rc = report(&err, NULL);
+        goto out;
+    }
+    seg = sj_segment_readonly(&seg);
+
+    if (!json) {
+        for (size_t i = 0; i < leaves.n; i++) {
+            if (i) putchar(',');
+            const char *p = leaves.v[i].path;
+            if (!*p) p = sj_layout_name(l) ? sj_layout_name(l) : "value";
+            csv_field(stdout, p);
+        }
+        putchar('\n');
+    }
+    for (int64_t n = 0; limit < 0 || n < limit; n++) {
+        size_t got = fread(rec, 1, (size_t)size, in);
+        if (got == 0 && !ferror(in)) break;
+        if (got != size) {
+            if (ferror(in))
+                rc = fail(SJ_E_ARG, "FILE: cannot read '%s': %s", file, strerror(errno));
+            else
+                rc = fail(SJ_E_BOUNDS,
+                          "FILE: trailing partial record at byte offset %" PRIu64
+                          " (record size %" PRIu64 ")",
+                          (uint64_t)n * size, size);
+            goto out;
+        }
+        if (json) {
+            if (json_walk(stdout, &seg, l, 0, &err) != SJ_OK) {
+                rc = report(&err, NULL);
+                goto out;
+            }
+        } else {
+            for (size_t i = 0; i < leaves.n; i++) {
+                sj_value v;
+                if (sj_get(&seg, leaves.v[i].layout, (int64_t)leaves.v[i].offset, &v, &err) !=
+                    SJ_OK) {
+                    rc = report(&err, NULL);
+                    goto out;
+                }
+                char buf[64];
+                format_value(leaves.v[i].layout, v, false, buf, sizeof buf);
+                if (i) putchar(',');
+                fputs(buf, stdout);
+            }
+        }
+        putchar('\n');
+    }
+out:
+    if (in && in != stdin) fclose(in);
+    free(rec);
+    cli_leaves_free(&leaves);
+    sj_layout_unref(l);
+    return rc;
+}
+
+/* ---- stats ---- */
+
+/* $XDG_CACHE_HOME/segjit/last-stats, else $HOME/.cache/segjit/last-stats. With `create`,
+ * the directories are made. False when there is no home for it. */
+static bool stats_path(char *buf, size_t n, bool create) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char dir[PATH_MAX];
+    int k;
+    if (xdg && xdg[0] == '/') {
+        k = snprintf(dir, sizeof dir, "%s", xdg);
+    } else if (home && home[0]) {
+        k = snprintf(dir, sizeof dir, "%s/.cache", home);
+    } else {
+        return false;
+    }
+    if (k < 0 || (size_t)k >= sizeof dir) return false;
+    if (create) mkdir(dir, 0700);
+    size_t dl = strlen(dir);
+    if (dl + sizeof "/segjit" > sizeof dir) return false;
+    memcpy(dir + dl, "/segjit", sizeof "/segjit");
+    if (create) mkdir(dir, 0700);
+    k = snprintf(buf, n, "%s/last-stats", dir);
+    return k >= 0 && (size_t)k < n;
+}
+
+static char *counters_text(void) {
+    char *text = NULL;
+    sj_error err;
+    if (sj_counters_print(&text, &err) != SJ_OK) return NULL;
+    return text;
+}
+
+/* Keeps the counters of this run for `segjit stats`; failing to is not an error. */
+static void record_stats(const char *cmd, int rc, const char *counters) {
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    if (!counters || !stats_path(path, sizeof path, true)) return;
+    int k = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    if (k < 0 || (size_t)k >= sizeof tmp) return;
+    int fd = mkstemp(tmp);
+    if (fd < 0) return;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return;
+    }
+    fprintf(f, "last command: segjit %s (exit status %d)\n%s", cmd, rc, counters);
+    size_t cl = strlen(counters);
+    if (cl && counters[cl - 1] != '\n') fputc('\n', f);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) unlink(tmp);
+}
+
+static int cmd_stats(ctx *c) {
+    int r = want_args(c, 0, 0, "");
+    if (r >= 0) return r;
+    char path[PATH_MAX];
+    if (!stats_path(path, sizeof path, false))
+        return fail(SJ_E_ARG, "no statistics recorded: neither XDG_CACHE_HOME nor HOME is set");
+    char *text = NULL;
+    sj_error err;
+    if (access(path, F_OK) != 0)
+        return fail(SJ_E_ARG, "no statistics recorded yet ('%s' does not exist): run a command",
+                    path);
+    if (cli_read_text(path, &text, &err) != SJ_OK) return report(&err, NULL);
+    fputs(text, stdout);
+    free(text);
+    return EXIT_OK;
+}
+
+/* ---- main ---- */
+
+static const opt_spec layout_opts[] = {
+    {"canonical", false, O_CANONICAL}, {"summary", false, O_SUMMARY}, {NULL, false, 0}};
+static const opt_spec convert_opts[] = {
+    {"from", true, O_FROM},     {"to", true, O_TO},
+    {"lossy", false, O_LOSSY},  {"zero-unmatched", false, O_ZERO},
+    {"window", true, O_WINDOW}, {NULL, false, 0}};
+static const opt_spec dump_opts[] = {
+    {"csv", false, O_CSV}, {"json", false, O_JSON}, {"limit", true, O_LIMIT}, {NULL, false, 0}};
+static const opt_spec no_opts[] = {{NULL, false, 0}};
+
+typedef struct command {
+    const char *name;
+    const opt_spec *opts;
+    int (*run)(ctx *c);
+    void (*help)(void);
+    bool records; /* keeps its counters for `segjit stats` */
+} command;
+
+static const command commands[] = {
+    {"layout", layout_opts, cmd_layout, help_layout, true},
+    {"offset", no_opts, cmd_offset, help_offset, true},
+    {"convert", convert_opts, cmd_convert, help_convert, true},
+    {"dump", dump_opts, cmd_dump, help_dump, true},
+    {"stats", no_opts, cmd_stats, help_stats, false},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name) {
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+static int finish_stdout(int rc) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (rc == EXIT_OK)
+            rc = fail(SJ_E_ARG, "cannot write to standard output: %s", strerror(errno));
+    }
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.tier = SJ_TIER_DEFAULT;
+    /* Options before the command: the same global options. */
+    int i = 1;
+    bool pre_stats = false, pre_help = false;
+    const char *pre_tier = NULL;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            pre_help = true;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("segjit %s\n", SEGJIT_VERSION);
+            return finish_stdout(EXIT_OK);
+        } else if (strcmp(a, "--stats") == 0) {
+            pre_stats = true;
+        } else if (strcmp(a, "--tier") == 0) {
+            if (i + 1 >= argc) return usage_error(NULL, "option '--tier' needs an argument");
+            pre_tier = argv[++i];
+        } else if (strncmp(a, "--tier=", 7) == 0) {
+            pre_tier = a + 7;
+        } else if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else {
+            return usage_error(NULL, "unknown option '%s'", a);
+        }
+    }
+    if (pre_help || (i < argc && strcmp(argv[i], "help") == 0 && i + 1 >= argc)) {
+        help_main();
+        return finish_stdout(EXIT_OK);
+    }
+    if (i >= argc)
+        return usage_error(NULL, "missing command: layout, offset, convert, dump, stats or help");
+    if (strcmp(argv[i], "help") == 0) {
+        const command *h = find_command(argv[i + 1]);
+        if (!h) return usage_error(NULL, "unknown command '%s'", argv[i + 1]);
+        if (i + 2 < argc) return usage_error(NULL, "unexpected argument '%s'", argv[i + 2]);
+        h->help();
+        return finish_stdout(EXIT_OK);
+    }
+    const command *cmd = find_command(argv[i]);
+    if (!cmd) return usage_error(NULL, "unknown command '%s'", argv[i]);
+    c.cmd = cmd->name;
+    int rc = parse_args(&c, cmd->opts, argc - i - 1, argv + i + 1, cmd->help);
+    /* A --tier after the command wins over one before it. */
+    if (rc < 0 && pre_tier && !c.set[O_TIER] && !parse_tier(pre_tier, &c.tier))
+        rc = usage_error(NULL, "--tier must be interp, jit or auto, not '%s'", pre_tier);
+    if (rc >= 0) {
+        free(c.pos);
+        return finish_stdout(rc);
+    }
+    rc = cmd->run(&c);
+    rc = finish_stdout(rc);
+    free(c.pos);
+    if (rc != EXIT_USAGE) {
+        char *counters = counters_text();
+        if (counters && (pre_stats || c.set[O_STATS])) {
+            size_t n = strlen(counters);
+            fprintf(stderr, "%s%s", counters, n && counters[n - 1] != '\n' ? "\n" : "");
+        }
+        if (cmd->records) record_stats(cmd->name, rc, counters);
+        free(counters);
+    }
+    return rc;
+}

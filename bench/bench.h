@@ -1,0 +1,97 @@
+/* bench/bench.h: what the parts of segjit-bench share: implementation names, one
+ * measurement, compile-cost figures and the run's options. The workloads live in
+ * bench.c, compile cost in compile.c, output (table, CSV, plot, targets) in report.c. */
+#ifndef SEGJIT_BENCH_BENCH_H
+#define SEGJIT_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Implementations, in table order. The names are the CSV's impl column. */
+typedef enum bench_impl {
+    IMPL_C,             /* hand-written C, unchecked, -O3 -march=native (the reference) */
+    IMPL_JIT,           /* segjit JIT tier, checked: sj_kernel_run on native segments */
+    IMPL_JIT_UNCHECKED, /* the same compiled loop called without the checks */
+    IMPL_INTERP,        /* segjit interpreter tier on native segments */
+    IMPL_HEAP_INTERP,   /* segjit interpreter on heap segments over the same memory */
+    IMPL_MEMCPY,        /* memcpy of the bytes the workload moves */
+    IMPL_C_CHECKED,     /* W3: hand-written loop with a bounds and alignment test per element */
+    IMPL_COUNT
+} bench_impl;
+
+extern const char *const bench_impl_names[IMPL_COUNT];
+
+typedef struct bench_options {
+    bool quick;
+    int64_t n_override; /* --n: one size instead of 1M and 16M (testing only); 0: off */
+    int reps_override;  /* --reps; 0: default */
+    const char *csv;
+    const char *plot;
+    const char *workloads; /* --workloads W1,W4 (NULL: all) */
+    bool skip_compile;     /* --no-compile */
+} bench_options;
+
+/* One row of the table: an implementation of a workload at one size. */
+typedef struct bench_row {
+    const char *workload; /* "W1".."W6" */
+    int64_t n;
+    bench_impl impl;
+    bool present;     /* measured; otherwise note says why not */
+    bool verified;    /* result compared with the hand-written C result */
+    bool checksum_ok; /* when verified */
+    double med_ns;    /* median time of one call (whole workload, n elements) */
+    double min_ns, max_ns;
+    double bytes; /* bytes touched by one call (read + written) */
+    int samples;
+    char note[160];
+} bench_row;
+
+typedef struct bench_compile {
+    bool first_ok;
+    double first_ns;      /* median: main() entry to the first compiled kernel returning */
+    double first_exec_ns; /* median: spawn of the fresh process to its exit */
+    double first_load_ns; /* median: main() entry to the JIT loaded (dlopen, LLVM start) */
+    int first_samples;
+    bool distinct_ok;
+    double distinct_ns; /* median: build + compile + first run of a new kernel */
+    double distinct_ir_ns, distinct_opt_ns, distinct_codegen_ns; /* mean per kernel */
+    int distinct_samples;
+    bool hit_ok;
+    double hit_ns;     /* median: build + cache hit + run(1), minus run(1) */
+    double hit_raw_ns; /* median: build + cache hit + run(1) */
+    double run1_ns;    /* median: run(1) on an existing compiled kernel */
+    int hit_samples;
+    uint64_t hit_counted; /* cache hits the counters saw during the hit samples */
+    char note[256];
+} bench_compile;
+
+typedef struct bench_results {
+    bench_row *rows;
+    size_t count, cap;
+    bench_compile compile;
+    bool any_checksum_failure;
+} bench_results;
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* snprintf for messages that may be cut short (notes, reasons, file names). */
+void bench_text(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* compile.c */
+/* The child of the first-kernel measurement: t0 is main()'s entry time. Prints one
+ * line on stdout and returns the process exit status. */
+int bench_first_kernel_child(uint64_t t0);
+void bench_compile_cost(const bench_options *opt, bench_compile *out);
+
+/* report.c */
+void bench_print_machine(void);
+void bench_print_table(const bench_results *r);
+void bench_print_compile(const bench_compile *c);
+void bench_print_targets(const bench_results *r);
+/* Return 0 on success, otherwise print why on stderr and return -1. */
+int bench_write_csv(const bench_results *r, const char *path);
+int bench_write_plot(const bench_results *r, const char *path);
+
+#endif

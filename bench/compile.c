@@ -1,0 +1,297 @@
+/* bench/compile.c: the JIT's compile cost, as BENCH.md asks: the first compiled kernel
+ * in a fresh process (the bench spawns itself with --first-kernel), the median cost of
+ * each further distinct kernel, and the cost of a cache hit. No workloads here.
+ *
+ * What each figure contains:
+ * - first kernel: in the child, from main()'s first statement to the return of the
+ *   first sj_kernel_run of a JIT-tier copy kernel (i4 -> I4, 16 elements): loading the
+ *   JIT (dlopen of libsegjit-jit and libLLVM, LLVM start; also reported apart), plan,
+ *   IR, optimization, code generation and the tiny run. The parent also reports the
+ *   whole process (spawn to exit: exec, dynamic loading, the above, exit).
+ * - distinct kernel: sj_kernel_reduce + sj_kernel_set_tier(JIT) + sj_kernel_run(count 1)
+ *   for plans that differ in stride and field offset ([64:[x<4k>i4(v)]], path [*].v),
+ *   in a process whose JIT is already started.
+ * - cache hit: the same three calls for a plan compiled before (a new kernel object, so
+ *   the plan is built again and found in the JIT cache), minus the median of the run
+ *   alone (count 1) on an existing compiled kernel. The counters confirm that nothing
+ *   was compiled. */
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <segjit/segjit.h>
+
+#include "bench.h"
+
+extern char **environ;
+
+int bench_first_kernel_child(uint64_t t0) {
+    sj_error err = {0};
+    sj_layout *s = NULL, *d = NULL;
+    sj_kernel *k = NULL;
+    sj_segment a, b;
+    /* Loading the JIT (dlopen of libsegjit-jit and libLLVM, LLVM start) happens inside
+     * the first run; it is timed apart here only to report the split. */
+    const char *why = NULL;
+    bool avail = sj_jit_available(&why);
+    uint64_t t_load = bench_now_ns();
+    sj_status st = sj_layout_parse("i4", &s, &err);
+    if (st == SJ_OK) st = sj_layout_parse("I4", &d, &err);
+    if (st == SJ_OK) st = sj_kernel_copy(s, d, &k, &err);
+    if (st == SJ_OK) st = sj_arena_allocate(sj_arena_global(), 64, 64, &a, &err);
+    if (st == SJ_OK) st = sj_arena_allocate(sj_arena_global(), 64, 64, &b, &err);
+    if (st == SJ_OK) {
+        sj_kernel_set_tier(k, SJ_TIER_JIT);
+        sj_args args = {.src = &a, .src_offset = 0, .dst = &b, .dst_offset = 0, .count = 16};
+        st = sj_kernel_run(k, &args, NULL, &err);
+    }
+    uint64_t t1 = bench_now_ns();
+    if (st != SJ_OK) {
+        printf("error %s: %s\n", sj_status_name(st), err.message);
+        return 1;
+    }
+    sj_counters c;
+    sj_counters_get(&c);
+    bool jit = sj_kernel_last_tier(k) == SJ_TIER_JIT;
+    printf("first-kernel %" PRIu64 " %s %" PRIu64 "\n", t1 - t0, jit ? "jit" : "interp",
+           t_load - t0);
+    if (!jit)
+        printf("why %s\n", !avail              ? (why ? why : "JIT unavailable")
+                           : c.last_decline[0] ? c.last_decline
+                                               : "(no reason recorded)");
+    sj_kernel_free(k);
+    sj_layout_unref(s);
+    sj_layout_unref(d);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One fresh process. Returns 0 and the three times, or -1 with why. */
+static int spawn_first(const char *exe, double *main_ns, double *exec_ns, double *load_ns,
+                       char *why, size_t why_len) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+        bench_text(why, why_len, "pipe failed");
+        return -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    char arg0[] = "segjit-bench", arg1[] = "--first-kernel";
+    char *argv[] = {arg0, arg1, NULL};
+    pid_t pid;
+    uint64_t t0 = bench_now_ns();
+    int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        bench_text(why, why_len, "cannot spawn %s: %s", exe, strerror(rc));
+        return -1;
+    }
+    char buf[512];
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)got;
+    buf[len] = '\0';
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    uint64_t t1 = bench_now_ns();
+    char tier[16] = "";
+    uint64_t ns = 0, init = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        sscanf(buf, "first-kernel %" SCNu64 " %15s %" SCNu64, &ns, tier, &init) != 3) {
+        buf[strcspn(buf, "\n")] = '\0';
+        bench_text(why, why_len, "first-kernel child failed (status %d): %s", status, buf);
+        return -1;
+    }
+    if (strcmp(tier, "jit") != 0) {
+        const char *w = strstr(buf, "\nwhy ");
+        bench_text(why, why_len, "first kernel ran on the interpreter: %s",
+                   w ? w + 5 : "(no reason)");
+        why[strcspn(why, "\n")] = '\0';
+        return -1;
+    }
+    *main_ns = (double)ns;
+    *exec_ns = (double)(t1 - t0);
+    *load_ns = (double)init;
+    return 0;
+}
+
+static void first_kernel(const bench_options *opt, bench_compile *out) {
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) {
+        bench_text(out->note, sizeof out->note, "first kernel: cannot read /proc/self/exe");
+        return;
+    }
+    exe[len] = '\0';
+    enum { MAX_FIRST = 9 };
+    int count = opt->quick ? 3 : 7;
+    double m[MAX_FIRST], e[MAX_FIRST], in[MAX_FIRST];
+    for (int i = 0; i < count; i++) {
+        if (spawn_first(exe, &m[i], &e[i], &in[i], out->note, sizeof out->note) != 0) return;
+    }
+    out->first_ns = median(m, count);
+    out->first_exec_ns = median(e, count);
+    out->first_load_ns = median(in, count);
+    out->first_samples = count;
+    out->first_ok = true;
+}
+
+#define MAX_DISTINCT 50
+
+static void distinct_and_hit(const bench_options *opt, bench_compile *out) {
+    sj_error err = {0};
+    int nd = opt->quick ? 20 : MAX_DISTINCT;
+    int nh = opt->quick ? 100 : 400;
+    sj_layout *roots[MAX_DISTINCT] = {0};
+    sj_path *paths[MAX_DISTINCT] = {0};
+    sj_kernel *keep = NULL;
+    double *hit = calloc((size_t)nh, sizeof *hit), *run1 = calloc((size_t)nh, sizeof *run1);
+    double dist[MAX_DISTINCT];
+    sj_arena arena = {0};
+    sj_segment seg;
+    bool arena_open = false;
+    if (!hit || !run1) {
+        bench_text(out->note, sizeof out->note, "out of memory");
+        goto out;
+    }
+    if (sj_arena_open(SJ_ARENA_CONFINED, &arena, &err) != SJ_OK) goto fail;
+    arena_open = true;
+    if (sj_arena_allocate(arena, 64 * (4 * MAX_DISTINCT + 4), 64, &seg, &err) != SJ_OK) goto fail;
+    for (int k = 0; k < nd; k++) {
+        char text[64];
+        snprintf(text, sizeof text, "[64:[x%di4(v)]]", 4 * (k + 1));
+        if (sj_layout_parse(text, &roots[k], &err) != SJ_OK ||
+            sj_path_parse(roots[k], "[*].v", &paths[k], &err) != SJ_OK)
+            goto fail;
+    }
+    sj_args args = {.src = &seg, .src_offset = 0, .dst = NULL, .dst_offset = 0, .count = 1};
+    sj_result r;
+
+    /* Distinct kernels. */
+    sj_counters c0, c1;
+    sj_counters_get(&c0);
+    for (int k = 0; k < nd; k++) {
+        sj_kernel *kk = NULL;
+        uint64_t t0 = bench_now_ns();
+        sj_status st = sj_kernel_reduce(paths[k], SJ_REDUCE_SUM, &kk, &err);
+        if (st == SJ_OK) {
+            sj_kernel_set_tier(kk, SJ_TIER_JIT);
+            st = sj_kernel_run(kk, &args, &r, &err);
+        }
+        uint64_t t1 = bench_now_ns();
+        if (st != SJ_OK) {
+            sj_kernel_free(kk);
+            goto fail;
+        }
+        if (sj_kernel_last_tier(kk) != SJ_TIER_JIT) {
+            sj_counters_get(&c1);
+            bench_text(out->note, sizeof out->note, "distinct kernel ran on the interpreter: %s",
+                       c1.last_decline);
+            sj_kernel_free(kk);
+            goto out;
+        }
+        dist[k] = (double)(t1 - t0);
+        if (k == 0)
+            keep = kk;
+        else
+            sj_kernel_free(kk);
+    }
+    sj_counters_get(&c1);
+    out->distinct_ns = median(dist, nd);
+    out->distinct_ir_ns = (double)(c1.ns_ir - c0.ns_ir) / nd;
+    out->distinct_opt_ns = (double)(c1.ns_opt - c0.ns_opt) / nd;
+    out->distinct_codegen_ns = (double)(c1.ns_codegen - c0.ns_codegen) / nd;
+    out->distinct_samples = nd;
+    out->distinct_ok = true;
+    if (c1.kernels_compiled - c0.kernels_compiled != (uint64_t)nd)
+        bench_text(out->note, sizeof out->note,
+                   "distinct kernels: the counters show %" PRIu64 " compiles for %d kernels",
+                   c1.kernels_compiled - c0.kernels_compiled, nd);
+
+    /* Cache hits of plan 0, interleaved with runs of count 1 on the kept kernel. */
+    sj_counters_get(&c0);
+    for (int i = 0; i < nh; i++) {
+        sj_kernel *kk = NULL;
+        uint64_t t0 = bench_now_ns();
+        sj_status st = sj_kernel_reduce(paths[0], SJ_REDUCE_SUM, &kk, &err);
+        if (st == SJ_OK) {
+            sj_kernel_set_tier(kk, SJ_TIER_JIT);
+            st = sj_kernel_run(kk, &args, &r, &err);
+        }
+        uint64_t t1 = bench_now_ns();
+        bool jit = st == SJ_OK && sj_kernel_last_tier(kk) == SJ_TIER_JIT;
+        sj_kernel_free(kk);
+        if (st != SJ_OK) goto fail;
+        if (!jit) {
+            bench_text(out->note, sizeof out->note, "cache hit ran on the interpreter");
+            goto out;
+        }
+        uint64_t t2 = bench_now_ns();
+        st = sj_kernel_run(keep, &args, &r, &err);
+        uint64_t t3 = bench_now_ns();
+        if (st != SJ_OK) goto fail;
+        hit[i] = (double)(t1 - t0);
+        run1[i] = (double)(t3 - t2);
+    }
+    sj_counters_get(&c1);
+    out->hit_raw_ns = median(hit, nh);
+    out->run1_ns = median(run1, nh);
+    out->hit_ns = out->hit_raw_ns - out->run1_ns;
+    out->hit_samples = nh;
+    out->hit_counted = c1.cache_hits - c0.cache_hits;
+    if (c1.kernels_compiled != c0.kernels_compiled)
+        bench_text(out->note, sizeof out->note,
+                   "cache hit: %" PRIu64 " kernels were compiled again: not a hit",
+                   c1.kernels_compiled - c0.kernels_compiled);
+    else
+        out->hit_ok = true;
+    goto out;
+
+fail:
+    bench_text(out->note, sizeof out->note, "compile cost: %s: %s", sj_status_name(err.status),
+               err.message);
+out:
+    sj_kernel_free(keep);
+    for (int k = 0; k < MAX_DISTINCT; k++) {
+        sj_path_free(paths[k]);
+        sj_layout_unref(roots[k]);
+    }
+    if (arena_open) sj_arena_close(arena, NULL);
+    free(hit);
+    free(run1);
+}
+
+void bench_compile_cost(const bench_options *opt, bench_compile *out) {
+    memset(out, 0, sizeof *out);
+    const char *why = NULL;
+    if (!sj_jit_available(&why)) {
+        bench_text(out->note, sizeof out->note, "JIT tier unavailable: %s", why ? why : "?");
+        return;
+    }
+    first_kernel(opt, out);
+    char first_note[sizeof out->note];
+    memcpy(first_note, out->note, sizeof first_note);
+    out->note[0] = '\0';
+    distinct_and_hit(opt, out);
+    if (first_note[0] && !out->note[0]) memcpy(out->note, first_note, sizeof first_note);
+}

@@ -1,0 +1,382 @@
+/* bench/report.c: everything segjit-bench prints or writes: the machine description,
+ * the table, compile cost, the targets of BENCH.md (informational: PASS/MISS never
+ * changes the exit status), the CSV file and the plot (through gnuplot and plot.gp).
+ * No measuring here. */
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <segjit/segjit.h>
+
+#include "bench.h"
+#include "jit_loader.h" /* internal: the JIT provider, for its CPU and LLVM description */
+
+extern char **environ;
+
+#ifndef SEGJIT_BENCH_COMPILER
+#define SEGJIT_BENCH_COMPILER "unknown compiler"
+#endif
+#ifndef SEGJIT_BENCH_HAND_FLAGS
+#define SEGJIT_BENCH_HAND_FLAGS "-O3 -march=native"
+#endif
+
+/* ---- machine ---- */
+
+static void cpu_model(char *out, size_t len) {
+    bench_text(out, len, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        const char *colon = strchr(line, ':');
+        if (!colon) continue;
+        colon++;
+        while (*colon == ' ' || *colon == '\t')
+            colon++;
+        bench_text(out, len, "%s", colon);
+        out[strcspn(out, "\n")] = '\0';
+        break;
+    }
+    fclose(f);
+}
+
+void bench_print_machine(void) {
+    char cpu[256];
+    cpu_model(cpu, sizeof cpu);
+    struct utsname u;
+    bool have_uname = uname(&u) == 0;
+    printf("segjit-bench\n");
+    printf("machine:  %s, %ld online cores%s%s%s%s\n", cpu, sysconf(_SC_NPROCESSORS_ONLN),
+           have_uname ? ", " : "", have_uname ? u.sysname : "", have_uname ? " " : "",
+           have_uname ? u.release : "");
+    printf("compiler: %s; hand-written C at %s\n", SEGJIT_BENCH_COMPILER, SEGJIT_BENCH_HAND_FLAGS);
+    /* A shared machine's load shows in the spreads; say what it was at the start. */
+    double load[3];
+    if (getloadavg(load, 3) == 3)
+        printf("load:     %.2f %.2f %.2f (1, 5, 15 min)%s\n", load[0], load[1], load[2],
+               load[0] > 0.5 * (double)sysconf(_SC_NPROCESSORS_ONLN)
+                   ? "; the machine is busy: expect wide spreads"
+                   : "");
+    const char *why = NULL;
+    if (sj_jit_available(&why)) {
+        const sj_jit_provider *p = sj_jit_provider_get(NULL, 0);
+        const char *d = p && p->describe ? p->describe() : NULL;
+        printf("JIT:      available%s%s\n", d ? ": " : "", d ? d : "");
+    } else {
+        printf("JIT:      unavailable: %s\n", why ? why : "(no reason given)");
+    }
+}
+
+/* ---- the table ---- */
+
+static const bench_row *find_row(const bench_results *r, const char *workload, int64_t n,
+                                 bench_impl impl) {
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        if (row->n == n && row->impl == impl && strcmp(row->workload, workload) == 0)
+            return row->present ? row : NULL;
+    }
+    return NULL;
+}
+
+/* time(row) / time(impl `other` of the same workload and size); < 0 if unknown */
+static double ratio_to(const bench_results *r, const bench_row *row, bench_impl other) {
+    const bench_row *o = find_row(r, row->workload, row->n, other);
+    if (!row->present || !o || o->med_ns <= 0) return -1;
+    return row->med_ns / o->med_ns;
+}
+
+static const char *size_name(int64_t n, char *buf, size_t len) {
+    if (n % 1000000 == 0)
+        snprintf(buf, len, "%" PRId64 "M", n / 1000000);
+    else if (n % 1000 == 0)
+        snprintf(buf, len, "%" PRId64 "k", n / 1000);
+    else
+        snprintf(buf, len, "%" PRId64, n);
+    return buf;
+}
+
+void bench_print_table(const bench_results *r) {
+    printf("%-8s %9s  %-22s %9s %8s %7s  %-21s %s\n", "workload", "n", "impl", "ns/elem", "GB/s",
+           "vs C", "spread ns/elem", "checksum");
+    const char *last_wl = NULL;
+    int64_t last_n = -1;
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        if (!last_wl || strcmp(last_wl, row->workload) != 0 || last_n != row->n) {
+            if (last_wl) printf("\n");
+            last_wl = row->workload;
+            last_n = row->n;
+        }
+        printf("%-8s %9" PRId64 "  %-22s ", row->workload, row->n, bench_impl_names[row->impl]);
+        if (!row->present) {
+            printf("%9s %8s %7s  %-21s %s  %s\n", "-", "-", "-", "-",
+                   row->verified && !row->checksum_ok ? "FAIL" : "-", row->note);
+            continue;
+        }
+        double n = (double)row->n;
+        char spread[64];
+        snprintf(spread, sizeof spread, "[%.4f-%.4f]", row->min_ns / n, row->max_ns / n);
+        printf("%9.4f %8.2f %7.3f  %-21s %s%s%s\n", row->med_ns / n, row->bytes / row->med_ns,
+               ratio_to(r, row, IMPL_C), spread,
+               !row->verified     ? "-"
+               : row->checksum_ok ? "ok"
+                                  : "FAIL",
+               row->note[0] ? "  " : "", row->note);
+    }
+    printf("\nns/elem and GB/s: median of the rounds; GB/s = bytes read + written / time (W2: the\n"
+           "24-byte records the strided loads span; memcpy: twice the bytes it copies). vs C:\n"
+           "median / median of the hand-written C in the same run. checksum: the result (sum\n"
+           "bits or a hash of every output byte) equals the hand-written C result; memcpy\n"
+           "moves different bytes and is not compared.\n");
+}
+
+/* ---- compile cost ---- */
+
+void bench_print_compile(const bench_compile *c) {
+    printf("\nCompile cost (JIT tier)\n");
+    if (c->first_ok)
+        printf("  first kernel, fresh process:  %8.2f ms  main() to compiled kernel (of which "
+               "loading the JIT %.2f ms); whole process %.2f ms; median of %d\n",
+               c->first_ns / 1e6, c->first_load_ns / 1e6, c->first_exec_ns / 1e6, c->first_samples);
+    if (c->distinct_ok)
+        printf("  each further distinct kernel: %8.3f ms  median of %d (mean IR %.3f, opt %.3f, "
+               "codegen %.3f ms)\n",
+               c->distinct_ns / 1e6, c->distinct_samples, c->distinct_ir_ns / 1e6,
+               c->distinct_opt_ns / 1e6, c->distinct_codegen_ns / 1e6);
+    if (c->hit_ok)
+        printf("  cache hit (same plan again):  %8.3f us  median build+lookup+run(1) %.3f us "
+               "minus run(1) %.3f us; %d samples, %" PRIu64 " cache hits counted\n",
+               c->hit_ns / 1e3, c->hit_raw_ns / 1e3, c->run1_ns / 1e3, c->hit_samples,
+               c->hit_counted);
+    if (c->note[0]) printf("  note: %s\n", c->note);
+    if (!c->first_ok && !c->distinct_ok && !c->hit_ok && !c->note[0]) printf("  not measured\n");
+}
+
+/* ---- targets ---- */
+
+typedef struct worst {
+    double ratio;
+    const bench_row *row;
+} worst;
+
+static worst max_ratio(const bench_results *r, bench_impl impl, bench_impl other,
+                       const char *only_wl, int64_t only_n) {
+    worst w = {-1, NULL};
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        if (row->impl != impl || !row->present) continue;
+        if (only_wl && strcmp(row->workload, only_wl) != 0) continue;
+        if (only_n && row->n != only_n) continue;
+        double q = ratio_to(r, row, other);
+        if (q >= 0 && q > w.ratio) {
+            w.ratio = q;
+            w.row = row;
+        }
+    }
+    return w;
+}
+
+static void target_ratio(const char *what, double limit, worst w, const char *missing) {
+    char where[64] = "", nb[32];
+    if (w.row)
+        snprintf(where, sizeof where, "max %.3f (%s %s)", w.ratio, w.row->workload,
+                 size_name(w.row->n, nb, sizeof nb));
+    printf("  %-52s <= %-7.2f %-24s %s\n", what, limit, w.row ? where : missing,
+           !w.row             ? "n/a"
+           : w.ratio <= limit ? "PASS"
+                              : "MISS");
+}
+
+static void target_time(const char *what, const char *limit_text, double limit, bool ok,
+                        double value, const char *unit, double scale) {
+    char v[64];
+    snprintf(v, sizeof v, "%.3f %s", value / scale, unit);
+    printf("  %-52s <= %-7s %-24s %s\n", what, limit_text, ok ? v : "not measured",
+           !ok              ? "n/a"
+           : value <= limit ? "PASS"
+                            : "MISS");
+}
+
+void bench_print_targets(const bench_results *r) {
+    printf("\nTargets (BENCH.md; informational, the exit status depends on checksums only)\n");
+    target_ratio("JIT checked / JIT unchecked, every workload", 1.05,
+                 max_ratio(r, IMPL_JIT, IMPL_JIT_UNCHECKED, NULL, 0), "jit_unchecked missing");
+    target_ratio("JIT checked / hand-written C, every wl and size", 1.10,
+                 max_ratio(r, IMPL_JIT, IMPL_C, NULL, 0), "jit missing");
+    target_ratio("interpreter / hand-written C, every workload", 3.0,
+                 max_ratio(r, IMPL_INTERP, IMPL_C, NULL, 0), "interp missing");
+    target_ratio("W6 JIT checked / memcpy at 16M", 1.15,
+                 max_ratio(r, IMPL_JIT, IMPL_MEMCPY, "W6", 16000000), "W6 at 16M not measured");
+    const bench_compile *c = &r->compile;
+    target_time("first kernel in a fresh process (LLVM start incl.)", "25 ms", 25e6, c->first_ok,
+                c->first_ns, "ms", 1e6);
+    target_time("each further distinct kernel, median", "3 ms", 3e6, c->distinct_ok, c->distinct_ns,
+                "ms", 1e6);
+    target_time("cache hit (same plan compiled again)", "2 us", 2e3, c->hit_ok, c->hit_ns, "us",
+                1e3);
+    worst h = max_ratio(r, IMPL_HEAP_INTERP, IMPL_C, NULL, 0);
+    worst u = max_ratio(r, IMPL_C_CHECKED, IMPL_C, "W3", 0);
+    char nb[32];
+    if (h.row)
+        printf("  (no target) heap interpreter / C: max %.3f (%s %s)\n", h.ratio, h.row->workload,
+               size_name(h.row->n, nb, sizeof nb));
+    if (u.row)
+        printf("  (no target) W3 naive per-element checks / C: max %.3f (%s)\n", u.ratio,
+               size_name(u.row->n, nb, sizeof nb));
+}
+
+/* ---- CSV ---- */
+
+int bench_write_csv(const bench_results *r, const char *path) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "segjit-bench: cannot write %s\n", path);
+        return -1;
+    }
+    fprintf(f, "workload,n,impl,ns_per_elem,gb_per_s,ratio_vs_c\n");
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        if (!row->present) continue;
+        double n = (double)row->n;
+        fprintf(f, "%s,%" PRId64 ",%s,%.6f,%.4f,%.4f\n", row->workload, row->n,
+                bench_impl_names[row->impl], row->med_ns / n, row->bytes / row->med_ns,
+                ratio_to(r, row, IMPL_C));
+    }
+    /* Compile cost: workload "compile", n = samples, ns in ns_per_elem, the rest empty. */
+    const bench_compile *c = &r->compile;
+    if (c->first_ok) {
+        fprintf(f, "compile,%d,first_kernel,%.0f,,\n", c->first_samples, c->first_ns);
+        fprintf(f, "compile,%d,first_kernel_process,%.0f,,\n", c->first_samples, c->first_exec_ns);
+    }
+    if (c->distinct_ok)
+        fprintf(f, "compile,%d,distinct_kernel,%.0f,,\n", c->distinct_samples, c->distinct_ns);
+    if (c->hit_ok) fprintf(f, "compile,%d,cache_hit,%.0f,,\n", c->hit_samples, c->hit_ns);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        fprintf(stderr, "segjit-bench: error writing %s\n", path);
+        return -1;
+    }
+    printf("\ncsv: %s\n", path);
+    return 0;
+}
+
+/* ---- plot ---- */
+
+static bool file_exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* plot.gp: $SEGJIT_BENCH_PLOT_GP, next to the executable (the build copies it there), or
+ * in the source tree. */
+static bool find_script(char *out, size_t len) {
+    const char *env = getenv("SEGJIT_BENCH_PLOT_GP");
+    if (env && file_exists(env)) {
+        bench_text(out, len, "%s", env);
+        return true;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            bench_text(out, len, "%s/plot.gp", exe);
+            if (file_exists(out)) return true;
+        }
+    }
+#ifdef SEGJIT_BENCH_SOURCE_DIR
+    bench_text(out, len, "%s/plot.gp", SEGJIT_BENCH_SOURCE_DIR);
+    if (file_exists(out)) return true;
+#endif
+    return false;
+}
+
+int bench_write_plot(const bench_results *r, const char *path) {
+    static const bench_impl cols[] = {IMPL_JIT,         IMPL_JIT_UNCHECKED, IMPL_INTERP,
+                                      IMPL_HEAP_INTERP, IMPL_MEMCPY,        IMPL_C_CHECKED};
+    char script[4096];
+    if (!find_script(script, sizeof script)) {
+        fprintf(stderr, "segjit-bench: plot.gp not found (set SEGJIT_BENCH_PLOT_GP)\n");
+        return -1;
+    }
+    if (strchr(path, '\'')) {
+        fprintf(stderr, "segjit-bench: plot file name must not contain a quote\n");
+        return -1;
+    }
+    char data[] = "/tmp/segjit-bench-plot-XXXXXX";
+    int fd = mkstemp(data);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "segjit-bench: cannot create a temporary file for the plot\n");
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    /* Only the implementations measured somewhere (gnuplot warns about empty columns). */
+    bench_impl used[sizeof cols / sizeof cols[0]];
+    int ncols = 0;
+    for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++) {
+        bool any = false;
+        for (size_t i = 0; i < r->count && !any; i++)
+            any = r->rows[i].impl == cols[j] && r->rows[i].present;
+        if (any) used[ncols++] = cols[j];
+    }
+    if (ncols == 0) {
+        fclose(f);
+        remove(data);
+        fprintf(stderr, "segjit-bench: nothing to plot (no ratio was measured)\n");
+        return -1;
+    }
+    fprintf(f, "case");
+    for (int j = 0; j < ncols; j++)
+        fprintf(f, " %s", bench_impl_names[used[j]]);
+    fprintf(f, "\n");
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        if (row->impl != IMPL_C) continue;
+        char nb[32];
+        fprintf(f, "%s/%s", row->workload, size_name(row->n, nb, sizeof nb));
+        for (int j = 0; j < ncols; j++) {
+            const bench_row *o = find_row(r, row->workload, row->n, used[j]);
+            double q = o ? ratio_to(r, o, IMPL_C) : -1;
+            if (q > 0)
+                fprintf(f, " %.4f", q);
+            else
+                fprintf(f, " ?");
+        }
+        fprintf(f, "\n");
+    }
+    fclose(f);
+
+    char cpu[200];
+    cpu_model(cpu, sizeof cpu);
+    for (char *p = cpu; *p; p++)
+        if (*p == '\'' || *p == '"') *p = ' ';
+    char defs[4096 + 512];
+    snprintf(defs, sizeof defs, "datafile='%s'; outfile='%s'; subtitle='%s'; ncols=%d", data, path,
+             cpu, ncols + 1);
+    char a0[] = "gnuplot", a1[] = "-e";
+    char *argv[] = {a0, a1, defs, script, NULL};
+    pid_t pid;
+    fflush(stdout);
+    int rc = posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ);
+    int status = -1;
+    if (rc == 0) waitpid(pid, &status, 0);
+    remove(data);
+    if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !file_exists(path)) {
+        fprintf(stderr, "segjit-bench: gnuplot failed (%s); no plot written\n",
+                rc ? strerror(rc) : "non-zero exit");
+        return -1;
+    }
+    printf("plot: %s\n", path);
+    return 0;
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# run.sh: the two project commands. `test` builds and runs every ctest (plus a
+# sanitizer build; with CI=true also -Werror with gcc and clang and a format check);
+# `bench` builds Release and runs the bench (or the example until the bench exists).
+# Both first install missing Debian 12 packages (needs root, or sudo).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(cmake build-essential clang-19 llvm-19-dev libcmocka-dev pkg-config gnuplot-nox
+    libclang-rt-19-dev valgrind clang-format)
+FORMAT_DIRS=(include src jit tools tests bench examples)
+JOBS=$(nproc 2>/dev/null || echo 2)
+# Build directories live under SEGJIT_BUILD_ROOT (default: the repository root).
+ROOT=${SEGJIT_BUILD_ROOT:-.}
+BUILD=$ROOT/build
+BUILD_ASAN=$ROOT/build-asan
+
+usage() {
+    cat <<EOF
+usage: ./run.sh test           build (build/, build-asan/) and run all tests
+       ./run.sh bench [ARGS]   build Release (build/) and run the bench with ARGS
+                               (the example program until the bench exists)
+
+Both install missing Debian packages first (apt-get; run as root or with sudo):
+  ${PACKAGES[*]}
+With CI=true, \`test\` also builds with -Werror using gcc and clang and checks
+clang-format on all C sources. SEGJIT_BUILD_ROOT=DIR puts the build directories
+in DIR instead of the repository root.
+EOF
+}
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# ---- Dependencies ----
+
+install_deps() {
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        echo "run.sh: not a Debian system; not installing packages (need: ${PACKAGES[*]})" >&2
+        return 0
+    fi
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            sudo=(sudo)
+        else
+            echo "run.sh: missing packages (${missing[*]}); run as root to install them" >&2
+            return 1
+        fi
+    fi
+    say "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y "${missing[@]}"
+}
+
+pick_clang() {
+    if command -v clang-19 >/dev/null 2>&1; then
+        command -v clang-19
+    elif command -v clang >/dev/null 2>&1; then
+        command -v clang
+    else
+        return 1
+    fi
+}
+
+# ---- Builds ----
+
+# configure_build DIR CC [cmake args...]
+configure_build() {
+    local dir=$1 cc=$2
+    shift 2
+    say "configure $dir ($(basename "$cc"))"
+    cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" "$@"
+}
+
+# build_and_test DIR CC [cmake args...]; returns non-zero on any failure.
+build_and_test() {
+    local dir=$1
+    configure_build "$@" || return 1
+    say "build $dir"
+    cmake --build "$dir" --parallel "$JOBS" || return 1
+    say "test $dir"
+    # Label `big`: long tests on multi-gigabyte inputs, run by hand (ctest -L big).
+    (cd "$dir" && ctest --output-on-failure --parallel "$JOBS" --label-exclude big) || return 1
+}
+
+format_check() {
+    local dirs=() d
+    for d in "${FORMAT_DIRS[@]}"; do
+        [ -d "$d" ] && dirs+=("$d")
+    done
+    local files=()
+    mapfile -t files < <(find "${dirs[@]}" -type f \( -name '*.c' -o -name '*.h' \) | sort)
+    say "clang-format --dry-run -Werror (${#files[@]} files)"
+    [ ${#files[@]} -eq 0 ] && return 0
+    clang-format --dry-run -Werror "${files[@]}"
+}
+
+cmd_test() {
+    install_deps
+    local ci=false
+    [ "${CI:-}" = true ] && ci=true
+    local common=(-DCMAKE_BUILD_TYPE=Release)
+    if $ci; then
+        common+=(-DSEGJIT_WERROR=ON)
+    else
+        common+=(-DSEGJIT_WERROR=OFF)
+    fi
+
+    # build/ uses gcc (the system cc otherwise); build-asan/ uses clang, so under CI
+    # both compilers build everything with -Werror.
+    local gcc clang failed=()
+    gcc=$(command -v gcc || command -v cc)
+    clang=$(pick_clang) || {
+        echo "run.sh: no clang found" >&2
+        return 1
+    }
+
+    build_and_test "$BUILD" "$gcc" "${common[@]}" || failed+=("build (gcc)")
+
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    build_and_test "$BUILD_ASAN" "$clang" "${common[@]}" -DSEGJIT_SANITIZE=ON ||
+        failed+=("build-asan (clang, ASan+UBSan)")
+
+    if $ci; then
+        format_check || failed+=("clang-format")
+    fi
+
+    if [ ${#failed[@]} -ne 0 ]; then
+        printf '\nrun.sh test: FAILED:' >&2
+        printf ' [%s]' "${failed[@]}" >&2
+        printf '\n' >&2
+        return 1
+    fi
+    printf '\nrun.sh test: all passed\n'
+}
+
+cmd_bench() {
+    install_deps
+    local gcc
+    gcc=$(command -v gcc || command -v cc)
+    configure_build "$BUILD" "$gcc" -DCMAKE_BUILD_TYPE=Release
+    say "build $BUILD"
+    cmake --build "$BUILD" --parallel "$JOBS"
+    if [ -x "$BUILD/bench/segjit-bench" ]; then
+        say "bench: $BUILD/bench/segjit-bench $*"
+        "$BUILD/bench/segjit-bench" "$@"
+    else
+        say "no bench yet ($BUILD/bench/segjit-bench): running $BUILD/examples/segjit-example"
+        "$BUILD/examples/segjit-example"
+    fi
+}
+
+case "${1:-}" in
+    test)
+        shift
+        cmd_test "$@"
+        ;;
+    bench)
+        shift
+        cmd_bench "$@"
+        ;;
+    -h | --help | help)
+        usage
+        ;;
+    "")
+        usage
+        exit 2
+        ;;
+    *)
+        echo "run.sh: unknown command '$1'" >&2
+        usage >&2
+        exit 2
+        ;;
+esac

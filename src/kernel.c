@@ -1,0 +1,552 @@
+/* src/kernel.c: the public kernel API (kernel.h): kernels built from plans, the checks of a
+ * call (SEMANTICS 4.2 order, evaluated once before any byte moves), tier choice between
+ * the interpreter and the JIT, process-wide counters, and the one-shot copy, fill and
+ * mismatch. Plans are built in plan.c, executed by interp.c or through jit_api.h. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "interp.h"
+#include "jit_api.h"
+#include "jit_loader.h"
+#include "plan.h"
+#include "scope.h"
+
+/* Elements a kernel of tier AUTO runs on the interpreter (summed over its calls) before
+ * it is compiled. */
+#ifndef SJ_AUTO_THRESHOLD
+#define SJ_AUTO_THRESHOLD (UINT64_C(1) << 20)
+#endif
+
+enum { JIT_NONE, JIT_READY, JIT_DECLINED };
+
+struct sj_kernel {
+    sj_plan *plan;
+    sj_interp *interp;
+    _Atomic int tier;      /* as set (sj_tier) */
+    _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
+    _Atomic uint64_t work; /* elements run so far (AUTO) */
+    pthread_mutex_t jit_lock;
+    _Atomic int jit_state; /* JIT_*: fn and code are written before READY is published */
+    sj_loop_fn jit_fn;
+    sj_jit_code *jit_code;
+    const sj_jit_provider *jit;
+};
+
+/* ---- counters ---- */
+
+static _Atomic uint64_t c_plans, c_ns_plan, c_runs_interp, c_runs_jit, c_declines;
+static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
+static char c_last_decline[160];               /* under counters_lock */
+static sj_jit_stats c_jit_base;                /* JIT stats at the last reset */
+static _Atomic(const sj_jit_provider *) c_jit; /* the provider once loaded */
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void count_decline(const char *why) {
+    atomic_fetch_add(&c_declines, 1);
+    pthread_mutex_lock(&counters_lock);
+    snprintf(c_last_decline, sizeof c_last_decline, "%s", why);
+    pthread_mutex_unlock(&counters_lock);
+}
+
+static const sj_jit_provider *load_jit(char *why, size_t why_len) {
+    const sj_jit_provider *jp = sj_jit_provider_get(why, why_len);
+    if (jp) atomic_store(&c_jit, jp);
+    return jp;
+}
+
+void sj_counters_get(sj_counters *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    out->plans_built = atomic_load(&c_plans);
+    out->ns_plan = atomic_load(&c_ns_plan);
+    out->runs_interp = atomic_load(&c_runs_interp);
+    out->runs_jit = atomic_load(&c_runs_jit);
+    out->declines = atomic_load(&c_declines);
+    const sj_jit_provider *jp = atomic_load(&c_jit);
+    pthread_mutex_lock(&counters_lock);
+    memcpy(out->last_decline, c_last_decline, sizeof out->last_decline);
+    if (jp && jp->stats) {
+        sj_jit_stats s;
+        memset(&s, 0, sizeof s);
+        jp->stats(&s);
+        out->kernels_compiled = s.compiled - c_jit_base.compiled;
+        out->cache_hits = s.cache_hits - c_jit_base.cache_hits;
+        out->cache_misses = s.cache_misses - c_jit_base.cache_misses;
+        out->ns_jit_init = s.ns_init - c_jit_base.ns_init;
+        out->ns_ir = s.ns_ir - c_jit_base.ns_ir;
+        out->ns_opt = s.ns_opt - c_jit_base.ns_opt;
+        out->ns_codegen = s.ns_codegen - c_jit_base.ns_codegen;
+    }
+    pthread_mutex_unlock(&counters_lock);
+}
+
+void sj_counters_reset(void) {
+    atomic_store(&c_plans, 0);
+    atomic_store(&c_ns_plan, 0);
+    atomic_store(&c_runs_interp, 0);
+    atomic_store(&c_runs_jit, 0);
+    atomic_store(&c_declines, 0);
+    const sj_jit_provider *jp = atomic_load(&c_jit);
+    pthread_mutex_lock(&counters_lock);
+    c_last_decline[0] = '\0';
+    memset(&c_jit_base, 0, sizeof c_jit_base);
+    if (jp && jp->stats) jp->stats(&c_jit_base);
+    pthread_mutex_unlock(&counters_lock);
+}
+
+sj_status sj_counters_print(char **out, sj_error *err) {
+    if (!out) return sj_fail(err, SJ_E_ARG, "counters print: output is NULL");
+    sj_counters c;
+    sj_counters_get(&c);
+    sj_buf b = {0};
+    sj_buf_printf(&b, "plans built        %" PRIu64 " (%.3f ms)\n", c.plans_built,
+                  (double)c.ns_plan / 1e6);
+    sj_buf_printf(&b, "runs               %" PRIu64 " interpreter, %" PRIu64 " jit\n",
+                  c.runs_interp, c.runs_jit);
+    sj_buf_printf(&b,
+                  "kernels compiled   %" PRIu64 " (cache %" PRIu64 " hits, %" PRIu64 " misses)\n",
+                  c.kernels_compiled, c.cache_hits, c.cache_misses);
+    sj_buf_printf(&b, "jit time           init %.3f ms, ir %.3f ms, opt %.3f ms, codegen %.3f ms\n",
+                  (double)c.ns_jit_init / 1e6, (double)c.ns_ir / 1e6, (double)c.ns_opt / 1e6,
+                  (double)c.ns_codegen / 1e6);
+    sj_buf_printf(&b, "declines           %" PRIu64 "%s%s", c.declines,
+                  c.last_decline[0] ? ", last: " : "", c.last_decline);
+    return sj_buf_finish(&b, out, err);
+}
+
+/* ---- kernels ---- */
+
+static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
+    sj_kernel *k = calloc(1, sizeof *k);
+    if (!k) {
+        sj_plan_free(p);
+        return sj_fail(err, SJ_E_NOMEM, "%s: out of memory building the kernel", p->what);
+    }
+    sj_status st = sj_interp_prepare(p, &k->interp, err);
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        free(k);
+        return st;
+    }
+    k->plan = p;
+    atomic_init(&k->tier, SJ_TIER_DEFAULT);
+    atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
+    atomic_init(&k->work, 0);
+    atomic_init(&k->jit_state, JIT_NONE);
+    pthread_mutex_init(&k->jit_lock, NULL);
+    *out = k;
+    return SJ_OK;
+}
+
+/* Counts and times the plan builder's call, then wraps the plan. */
+#define BUILD_KERNEL(out, err, call)                                                               \
+    do {                                                                                           \
+        if (!(out)) return sj_fail(err, SJ_E_ARG, "kernel: output is NULL");                       \
+        sj_plan *plan_ = NULL;                                                                     \
+        uint64_t t0_ = now_ns();                                                                   \
+        sj_status st_ = (call);                                                                    \
+        atomic_fetch_add(&c_ns_plan, now_ns() - t0_);                                              \
+        if (st_ != SJ_OK) return st_;                                                              \
+        atomic_fetch_add(&c_plans, 1);                                                             \
+        return kernel_from_plan(plan_, out, err);                                                  \
+    } while (0)
+
+sj_status sj_kernel_copy(const sj_layout *src_elem, const sj_layout *dst_elem, sj_kernel **out,
+                         sj_error *err) {
+    BUILD_KERNEL(out, err, sj_plan_copy(src_elem, dst_elem, &plan_, err));
+}
+
+sj_status sj_kernel_convert(const sj_layout *src_rec, const sj_layout *dst_rec, unsigned flags,
+                            sj_kernel **out, sj_error *err) {
+    BUILD_KERNEL(out, err, sj_plan_convert(src_rec, dst_rec, flags, &plan_, err));
+}
+
+sj_status sj_kernel_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
+                           sj_kernel **out, sj_error *err) {
+    BUILD_KERNEL(out, err, sj_plan_gather(src_path, dst_elem, flags, &plan_, err));
+}
+
+sj_status sj_kernel_scatter(const sj_layout *src_elem, const sj_path *dst_path, unsigned flags,
+                            sj_kernel **out, sj_error *err) {
+    BUILD_KERNEL(out, err, sj_plan_scatter(src_elem, dst_path, flags, &plan_, err));
+}
+
+sj_status sj_kernel_fill(const sj_layout *elem, sj_value v, sj_kernel **out, sj_error *err) {
+    BUILD_KERNEL(out, err, sj_plan_fill(elem, v, &plan_, err));
+}
+
+sj_status sj_kernel_reduce(const sj_path *path, sj_reduce_op op, sj_kernel **out, sj_error *err) {
+    BUILD_KERNEL(out, err, sj_plan_reduce(path, op, &plan_, err));
+}
+
+sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err) {
+    BUILD_KERNEL(out, err, sj_plan_mismatch(&plan_, err));
+}
+
+void sj_kernel_free(sj_kernel *k) {
+    if (!k) return;
+    if (atomic_load(&k->jit_state) == JIT_READY && k->jit && k->jit->release)
+        k->jit->release(k->jit_code);
+    pthread_mutex_destroy(&k->jit_lock);
+    sj_interp_free(k->interp);
+    sj_plan_free(k->plan);
+    free(k);
+}
+
+void sj_kernel_set_tier(sj_kernel *k, sj_tier tier) {
+    if (k && (unsigned)tier <= SJ_TIER_JIT) atomic_store(&k->tier, (int)tier);
+}
+
+sj_tier sj_kernel_tier(const sj_kernel *k) {
+    return k ? (sj_tier)atomic_load(&((sj_kernel *)k)->tier) : SJ_TIER_DEFAULT;
+}
+
+sj_tier sj_kernel_last_tier(const sj_kernel *k) {
+    return k ? (sj_tier)atomic_load(&((sj_kernel *)k)->last_tier) : SJ_TIER_DEFAULT;
+}
+
+sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err) {
+    if (!k || !out) return sj_fail(err, SJ_E_ARG, "describe: NULL kernel or output");
+    return sj_plan_print(k->plan, out, err);
+}
+
+/* ---- tiers ---- */
+
+/* SEGJIT_TIER, read once: interp, jit or auto (the default, and for anything else). */
+static sj_tier env_tier(void) {
+    static _Atomic int cached = -1;
+    int t = atomic_load(&cached);
+    if (t >= 0) return (sj_tier)t;
+    const char *e = getenv("SEGJIT_TIER");
+    t = SJ_TIER_AUTO;
+    if (e && strcmp(e, "interp") == 0) t = SJ_TIER_INTERP;
+    if (e && strcmp(e, "jit") == 0) t = SJ_TIER_JIT;
+    atomic_store(&cached, t);
+    return (sj_tier)t;
+}
+
+/* The compiled loop of k, compiling it on first need; NULL when the JIT declined. */
+static sj_loop_fn kernel_jit(sj_kernel *k) {
+    int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
+    if (state == JIT_READY) return k->jit_fn;
+    if (state == JIT_DECLINED) return NULL;
+    pthread_mutex_lock(&k->jit_lock);
+    if (atomic_load_explicit(&k->jit_state, memory_order_relaxed) == JIT_NONE) {
+        char why[160] = "";
+        const sj_jit_provider *jp = load_jit(why, sizeof why);
+        int ok = 0;
+        if (!jp) {
+            if (!why[0]) snprintf(why, sizeof why, "the JIT is not available");
+        } else if (jp->api_version != SJ_JIT_API_VERSION || !jp->compile) {
+            snprintf(why, sizeof why, "the JIT speaks API version %d, not %d", jp->api_version,
+                     SJ_JIT_API_VERSION);
+        } else {
+            sj_loop_fn fn = NULL;
+            sj_jit_code *code = NULL;
+            if (jp->compile(k->plan, &fn, &code, why, sizeof why) == 0 && fn) {
+                k->jit = jp;
+                k->jit_fn = fn;
+                k->jit_code = code;
+                ok = 1;
+            } else if (!why[0]) {
+                snprintf(why, sizeof why, "the JIT declined the plan");
+            }
+        }
+        if (!ok) count_decline(why);
+        atomic_store_explicit(&k->jit_state, ok ? JIT_READY : JIT_DECLINED, memory_order_release);
+    }
+    pthread_mutex_unlock(&k->jit_lock);
+    return atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_READY ? k->jit_fn
+                                                                                  : NULL;
+}
+
+/* The loop this call runs on, NULL for the interpreter. */
+static sj_loop_fn choose_tier(sj_kernel *k, int64_t count, bool heap) {
+    if (heap) return NULL;
+    sj_tier t = (sj_tier)atomic_load(&k->tier);
+    if (t == SJ_TIER_DEFAULT) t = env_tier();
+    if (t == SJ_TIER_INTERP) return NULL;
+    if (t == SJ_TIER_AUTO &&
+        atomic_load_explicit(&k->jit_state, memory_order_acquire) != JIT_READY) {
+        uint64_t w = atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count;
+        if (w < SJ_AUTO_THRESHOLD) return NULL;
+    }
+    return kernel_jit(k);
+}
+
+/* ---- the checks of a call ---- */
+
+static bool is_heap(const sj_segment *s) {
+    return (s->flags & SJ_SEG_HEAP) != 0;
+}
+
+/* " (layout X)" for messages, or "". */
+static const char *layout_note(const sj_side *sd, char *buf, size_t cap) {
+    buf[0] = '\0';
+    if (!sd->check_layout) return buf;
+    char *t = NULL;
+    if (sj_layout_print(sd->check_layout, &t, NULL) == SJ_OK) {
+        if (strlen(t) + 10 < cap)
+            snprintf(buf, cap, ", layout %s", t);
+        else
+            snprintf(buf, cap, ", layout %.*s...", (int)(cap > 16 ? cap - 16 : 0), t);
+        free(t);
+    }
+    return buf;
+}
+
+static sj_status check_align(const sj_plan *p, const char *side, const sj_side *sd,
+                             const sj_segment *s, int64_t off, sj_error *err) {
+    if (sj_segment_is_aligned(s, off, sd->align)) return SJ_OK;
+    char note[200];
+    if (is_heap(s))
+        return sj_fail(err, SJ_E_ALIGN,
+                       "%s: %s offset %" PRId64 " is not aligned to %" PRIu64
+                       " in a heap segment of maximum alignment %" PRIu32
+                       " (virtual address %" PRIu64 ")%s",
+                       p->what, side, off, sd->align, s->elem_size, s->vaddr + (uint64_t)off,
+                       layout_note(sd, note, sizeof note));
+    return sj_fail(err, SJ_E_ALIGN,
+                   "%s: %s offset %" PRId64 " is not aligned to %" PRIu64 " (address 0x%" PRIx64
+                   ")%s",
+                   p->what, side, off, sd->align, (uint64_t)(uintptr_t)s->base + (uint64_t)off,
+                   layout_note(sd, note, sizeof note));
+}
+
+/* Bytes the side touches from its offset: extent_fixed + count * extent_per. */
+static sj_status side_extent(const sj_plan *p, const char *side, const sj_side *sd, int64_t count,
+                             uint64_t *out, sj_error *err) {
+    uint64_t per;
+    if (!sj_mul_u64((uint64_t)count, sd->extent_per, &per) ||
+        !sj_add_u64(per, sd->extent_fixed, out) || *out > (uint64_t)INT64_MAX)
+        return sj_fail(err, SJ_E_OVERFLOW,
+                       "%s: %s extent of %" PRId64 " elements of %" PRIu64
+                       " bytes overflows 63 bits",
+                       p->what, side, count, sd->extent_per);
+    return SJ_OK;
+}
+
+static sj_status check_bounds(const sj_plan *p, const char *side, const sj_side *sd,
+                              const sj_segment *s, int64_t off, int64_t count, uint64_t *extent,
+                              sj_error *err) {
+    sj_status st = side_extent(p, side, sd, count, extent, err);
+    if (st != SJ_OK) return st;
+    if (off >= 0 && (uint64_t)off <= s->size && *extent <= s->size - (uint64_t)off) return SJ_OK;
+    char note[200];
+    return sj_fail(err, SJ_E_BOUNDS,
+                   "%s: %s range of %" PRIu64 " bytes at offset %" PRId64
+                   " is out of bounds for a segment of size %" PRIu64 " (count %" PRId64 ")%s",
+                   p->what, side, *extent, off, s->size, count, layout_note(sd, note, sizeof note));
+}
+
+static sj_status check_count_bound(const sj_plan *p, const char *side, const sj_side *sd,
+                                   int64_t count, sj_error *err) {
+    if (!sd->used || sd->bound < 0 || count <= sd->bound) return SJ_OK;
+    char note[200];
+    return sj_fail(err, SJ_E_BOUNDS,
+                   "%s: count %" PRId64 " exceeds the %s path's bound %" PRId64 "%s", p->what,
+                   count, side, sd->bound, layout_note(sd, note, sizeof note));
+}
+
+/* Do the bytes [aoff, +alen) of a and [boff, +blen) of b share memory? */
+static bool ranges_overlap(const sj_segment *a, int64_t aoff, uint64_t alen, const sj_segment *b,
+                           int64_t boff, uint64_t blen) {
+    if (alen == 0 || blen == 0 || !sj_segment_overlap(a, b, NULL)) return false;
+    uint64_t a0 = sj_segment_address(a) + (uint64_t)aoff;
+    uint64_t b0 = sj_segment_address(b) + (uint64_t)boff;
+    return a0 < b0 + blen && b0 < a0 + alen;
+}
+
+/* Runs the loop and counts the tier. */
+static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d, int64_t count,
+                       void *aux) {
+    if (fn) {
+        atomic_fetch_add(&c_runs_jit, 1);
+        atomic_store(&k->last_tier, SJ_TIER_JIT);
+        return fn(s, d, count, aux);
+    }
+    atomic_fetch_add(&c_runs_interp, 1);
+    atomic_store(&k->last_tier, SJ_TIER_INTERP);
+    return sj_interp_run(k->interp, s, d, count, aux);
+}
+
+sj_status sj_kernel_run(const sj_kernel *ck, const sj_args *a, sj_result *result, sj_error *err) {
+    if (!ck || !a) return sj_fail(err, SJ_E_ARG, "kernel run: NULL kernel or arguments");
+    sj_kernel *k = (sj_kernel *)ck; /* tier state only; the plan is never changed */
+    const sj_plan *p = k->plan;
+    if (p->op != SJ_PLAN_MOVE && !result)
+        return sj_fail(err, SJ_E_ARG, "%s: result is NULL", p->what);
+    const sj_segment *src = p->src.used ? a->src : NULL;
+    const sj_segment *dst = p->dst.used ? a->dst : NULL;
+    if (p->src.used && !src) return sj_fail(err, SJ_E_ARG, "%s: source segment is NULL", p->what);
+    if (p->dst.used && !dst)
+        return sj_fail(err, SJ_E_ARG, "%s: destination segment is NULL", p->what);
+    int64_t count = a->count;
+
+    /* The checks, in the order of SEMANTICS 4.2. */
+    if (count < 0)
+        return sj_fail(err, SJ_E_BOUNDS, "%s: count %" PRId64 " is negative", p->what, count);
+    sj_status st = check_count_bound(p, "source", &p->src, count, err);
+    if (st == SJ_OK) st = check_count_bound(p, "destination", &p->dst, count, err);
+    if (st == SJ_OK && src) st = check_align(p, "source", &p->src, src, a->src_offset, err);
+    if (st == SJ_OK && dst) st = check_align(p, "destination", &p->dst, dst, a->dst_offset, err);
+    uint64_t src_ext = 0, dst_ext = 0;
+    if (st == SJ_OK && src)
+        st = check_bounds(p, "source", &p->src, src, a->src_offset, count, &src_ext, err);
+    if (st == SJ_OK && dst && p->dst.writes && sj_segment_is_readonly(dst))
+        st = sj_fail(err, SJ_E_READONLY,
+                     "%s: destination segment is read-only (write at offset %" PRId64
+                     ", count %" PRId64 ")",
+                     p->what, a->dst_offset, count);
+    if (st == SJ_OK && dst)
+        st = check_bounds(p, "destination", &p->dst, dst, a->dst_offset, count, &dst_ext, err);
+    if (st != SJ_OK) return st;
+
+    /* Lifetime and thread, holding each segment's arena open for the run. */
+    if (src && (st = sj_scope_acquire(src, err)) != SJ_OK) return st;
+    if (dst && (st = sj_scope_acquire(dst, err)) != SJ_OK) {
+        if (src) sj_scope_release(src);
+        return st;
+    }
+
+    const uint8_t *sp = NULL;
+    uint8_t *dp = NULL;
+    uint8_t *tmp = NULL;
+    bool heap = (src && is_heap(src)) || (dst && is_heap(dst));
+    bool overlap = false;
+    if (count > 0) {
+        uint8_t *sdata = src ? sj_segment_data(src) : NULL;
+        uint8_t *ddata = dst ? sj_segment_data(dst) : NULL;
+        if ((src && !sdata) || (dst && !ddata)) {
+            st = sj_fail(err, SJ_E_ARG, "%s: a heap segment's resolve function returned NULL",
+                         p->what);
+            goto out;
+        }
+        if (src) sp = sdata + a->src_offset + p->src.origin;
+        if (dst) dp = ddata + a->dst_offset + p->dst.origin;
+        if (p->op == SJ_PLAN_MOVE && src && dst)
+            overlap = ranges_overlap(src, a->src_offset, src_ext, dst, a->dst_offset, dst_ext);
+        if (overlap && !p->block_copy) {
+            /* memmove semantics: run from a copy of the source range */
+            tmp = malloc(src_ext ? src_ext : 1);
+            if (!tmp) {
+                st = sj_fail(err, SJ_E_NOMEM,
+                             "%s: cannot allocate %" PRIu64 " bytes to copy an overlapping source",
+                             p->what, src_ext);
+                goto out;
+            }
+            memcpy(tmp, sdata + a->src_offset, src_ext);
+            sp = tmp + p->src.origin;
+        }
+    }
+    if (p->op == SJ_PLAN_MOVE && !p->src.used) sp = (const uint8_t *)p->fill_bits;
+
+    /* Overlapping runs take the interpreter: its block copy is a memmove, and the copy of
+     * the source may not have the alignment compiled code assumes. */
+    sj_loop_fn fn = choose_tier(k, count, heap || overlap);
+    sj_result res;
+    memset(&res, 0, sizeof res);
+    int64_t r = execute(k, fn, sp, dp, count, &res);
+    if (p->op == SJ_PLAN_MISMATCH) res.i64 = r;
+    if (result && p->op != SJ_PLAN_MOVE) *result = res;
+out:
+    free(tmp);
+    if (dst) sj_scope_release(dst);
+    if (src) sj_scope_release(src);
+    return st;
+}
+
+/* ---- one-shot forms ---- */
+
+static sj_status run_once(sj_kernel *k, const sj_args *a, sj_result *r, sj_error *err) {
+    sj_status st = sj_kernel_run(k, a, r, err);
+    sj_kernel_free(k);
+    return st;
+}
+
+sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
+                  const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
+                  int64_t count, sj_error *err) {
+    if (count < 0) return sj_fail(err, SJ_E_BOUNDS, "copy: count %" PRId64 " is negative", count);
+    sj_kernel *k = NULL;
+    sj_status st = sj_kernel_copy(src_elem, dst_elem, &k, err);
+    if (st != SJ_OK) return st;
+    sj_args a = {src, src_offset, dst, dst_offset, count};
+    return run_once(k, &a, NULL, err);
+}
+
+/* Kernels shared by every call of the byte forms, built once. */
+static pthread_once_t bytes_once = PTHREAD_ONCE_INIT;
+static sj_kernel *bytes_copy, *bytes_mismatch;
+
+static void bytes_init(void) {
+    sj_layout *b = NULL;
+    if (sj_layout_value(SJ_I8, &b, NULL) != SJ_OK) return;
+    if (sj_kernel_copy(b, b, &bytes_copy, NULL) != SJ_OK) bytes_copy = NULL;
+    if (sj_kernel_mismatch(&bytes_mismatch, NULL) != SJ_OK) bytes_mismatch = NULL;
+    sj_layout_unref(b);
+}
+
+sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const sj_segment *dst,
+                        int64_t dst_offset, int64_t bytes, sj_error *err) {
+    pthread_once(&bytes_once, bytes_init);
+    if (!bytes_copy) return sj_fail(err, SJ_E_NOMEM, "copy: out of memory building the kernel");
+    sj_args a = {src, src_offset, dst, dst_offset, bytes};
+    return sj_kernel_run(bytes_copy, &a, NULL, err);
+}
+
+sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
+                        sj_error *err) {
+    if (bytes < 0) return sj_fail(err, SJ_E_BOUNDS, "fill: count %" PRId64 " is negative", bytes);
+    sj_layout *b = NULL;
+    sj_status st = sj_layout_value(SJ_U8, &b, err);
+    if (st != SJ_OK) return st;
+    sj_value v;
+    memset(&v, 0, sizeof v);
+    v.u8 = byte;
+    sj_kernel *k = NULL;
+    st = sj_kernel_fill(b, v, &k, err);
+    sj_layout_unref(b);
+    if (st != SJ_OK) return st;
+    sj_args a = {NULL, 0, dst, offset, bytes};
+    return run_once(k, &a, NULL, err);
+}
+
+/* [from, to) of s must be a valid range (JDK checkAccess). */
+static sj_status check_range(const char *which, const sj_segment *s, int64_t from, int64_t to,
+                             sj_error *err) {
+    if (from >= 0 && to >= from && (uint64_t)to <= s->size) return SJ_OK;
+    return sj_fail(err, SJ_E_BOUNDS,
+                   "mismatch: %s range [%" PRId64 ", %" PRId64
+                   ") is out of bounds for a segment of size %" PRIu64,
+                   which, from, to, s->size);
+}
+
+sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
+                      int64_t b_from, int64_t b_to, int64_t *out, sj_error *err) {
+    if (!a || !b || !out) return sj_fail(err, SJ_E_ARG, "mismatch: NULL segment or output");
+    sj_status st = check_range("first", a, a_from, a_to, err);
+    if (st == SJ_OK) st = check_range("second", b, b_from, b_to, err);
+    if (st != SJ_OK) return st;
+    pthread_once(&bytes_once, bytes_init);
+    if (!bytes_mismatch)
+        return sj_fail(err, SJ_E_NOMEM, "mismatch: out of memory building the kernel");
+    int64_t la = a_to - a_from, lb = b_to - b_from;
+    int64_t n = la < lb ? la : lb;
+    sj_args args = {a, a_from, b, b_from, n};
+    sj_result r;
+    st = sj_kernel_run(bytes_mismatch, &args, &r, err);
+    if (st != SJ_OK) return st;
+    *out = r.i64 >= 0 ? r.i64 : (la != lb ? n : -1);
+    return SJ_OK;
+}

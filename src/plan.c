@@ -1,0 +1,802 @@
+/* src/plan.c: plans built from layouts and paths for every operation (copy, convert,
+ * gather, scatter, fill, reduce, mismatch), move merging, and the plan's hash, equality,
+ * printer and destructor. Checks of a call, tiers and execution are not here. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+#include "internal.h"
+#include "interp.h"
+
+/* Most moves a plan may hold once merged (a conversion of a long sequence of values
+ * whose kinds differ needs one per value). */
+#define SJ_PLAN_MAX_MOVES 65536u
+
+/* ---- small helpers ---- */
+
+/* The canonical text of a layout for a message, shortened to fit buf. */
+static const char *layout_text(const sj_layout *l, char *buf, size_t cap) {
+    char *t = NULL;
+    if (!l) {
+        snprintf(buf, cap, "(none)");
+    } else if (sj_layout_print(l, &t, NULL) == SJ_OK) {
+        size_t n = strlen(t);
+        if (n < cap)
+            memcpy(buf, t, n + 1);
+        else
+            snprintf(buf, cap, "%.*s...", (int)(cap > 4 ? cap - 4 : 0), t);
+        free(t);
+    } else {
+        snprintf(buf, cap, "(%" PRIu64 "-byte layout)", l->size);
+    }
+    return buf;
+}
+
+static const char *tag_word(sj_tag tag) {
+    switch (tag) {
+        case SJ_VALUE:
+            return "value";
+        case SJ_STRUCT:
+            return "struct";
+        case SJ_UNION:
+            return "union";
+        case SJ_SEQUENCE:
+            return "sequence";
+        case SJ_PADDING:
+            return "padding";
+    }
+    return "layout";
+}
+
+static bool value_swaps(const sj_layout *l) {
+    return l->size > 1 && l->order != sj_native_order();
+}
+
+static uint64_t low_bit(uint64_t x) {
+    return x & (~x + 1);
+}
+static uint64_t abs_u64(int64_t x) {
+    return x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+}
+
+/* ---- building ---- */
+
+static sj_status nomem(sj_error *err, const char *what) {
+    return sj_fail(err, SJ_E_NOMEM, "%s: out of memory building the plan", what);
+}
+
+static sj_plan *plan_new(sj_plan_op op, const char *what) {
+    sj_plan *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->op = op;
+    p->what = what;
+    p->src.bound = p->dst.bound = -1;
+    p->src.align = p->dst.align = 1;
+    return p;
+}
+
+void sj_plan_free(sj_plan *p) {
+    if (!p) return;
+    free(p->moves);
+    sj_layout_unref(p->layouts[0]);
+    sj_layout_unref(p->layouts[1]);
+    free(p);
+}
+
+/* Is b the continuation of a (same treatment, both offsets contiguous)? */
+static bool mergeable(const sj_move *a, const sj_move *b) {
+    if (a->kind != b->kind) return false;
+    if ((uint64_t)a->dst_off + a->len != b->dst_off) return false;
+    if ((uint64_t)a->len + b->len > UINT32_MAX) return false;
+    switch (a->kind) {
+        case SJ_MOVE_ZERO:
+            return true;
+        case SJ_MOVE_COPY:
+            return (uint64_t)a->src_off + a->len == b->src_off;
+        case SJ_MOVE_SWAP:
+            return a->width == b->width && (uint64_t)a->src_off + a->len == b->src_off;
+        default:
+            return false;
+    }
+}
+
+/* Appends a move, merging it into the previous one when they continue each other. */
+static sj_status push_move(sj_plan *p, size_t *cap, sj_move m, sj_error *err) {
+    if (p->nmoves && mergeable(&p->moves[p->nmoves - 1], &m)) {
+        p->moves[p->nmoves - 1].len += m.len;
+        return SJ_OK;
+    }
+    if (p->nmoves == SJ_PLAN_MAX_MOVES)
+        return sj_fail(err, SJ_E_UNSUPPORTED, "%s: the plan needs more than %u moves", p->what,
+                       SJ_PLAN_MAX_MOVES);
+    if (p->nmoves == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        sj_move *v = realloc(p->moves, ncap * sizeof *v);
+        if (!v) return nomem(err, p->what);
+        p->moves = v;
+        *cap = ncap;
+    }
+    p->moves[p->nmoves++] = m;
+    return SJ_OK;
+}
+
+/* The side of a dense array of `elem` (stride = size). */
+static void dense_side(sj_side *s, const sj_layout *elem, bool writes) {
+    s->used = true;
+    s->writes = writes;
+    s->stride = (int64_t)elem->size;
+    s->origin = 0;
+    s->extent_fixed = 0;
+    s->extent_per = elem->size;
+    s->bound = -1;
+    s->align = elem->align;
+    s->check_layout = elem;
+}
+
+/* The side of a path with one free index: the root must fit and be aligned at the call's
+ * offset, and count is bounded by the index's bound. */
+static void path_side(sj_side *s, const sj_path *path, bool writes) {
+    const sj_layout *root = sj_path_root(path);
+    s->used = true;
+    s->writes = writes;
+    s->stride = sj_path_stride(path, 0);
+    s->origin = sj_path_base_offset(path);
+    s->extent_fixed = root->size;
+    s->extent_per = 0;
+    s->bound = sj_path_bound(path, 0);
+    s->align = root->align;
+    s->check_layout = root;
+}
+
+/* Alignment every element base has once the call's offset passed the side's check. */
+static void side_elem_align(sj_side *s) {
+    uint64_t a = s->align ? s->align : 1;
+    if (s->stride != 0 && low_bit(abs_u64(s->stride)) < a) a = low_bit(abs_u64(s->stride));
+    if (s->origin != 0 && low_bit(abs_u64(s->origin)) < a) a = low_bit(abs_u64(s->origin));
+    s->elem_align = a;
+}
+
+static bool side_dense(const sj_side *s, uint64_t len) {
+    return s->used && s->stride >= 0 && (uint64_t)s->stride == len && s->extent_per == len &&
+           s->origin == 0;
+}
+
+/* Merging, block copy, element alignments and the hash: the last step of every builder. */
+static void finish(sj_plan *p) {
+    /* Moves are pushed merged; merge once more in case a builder appended out of order. */
+    size_t w = 0;
+    for (size_t r = 0; r < p->nmoves; r++) {
+        if (w && mergeable(&p->moves[w - 1], &p->moves[r]))
+            p->moves[w - 1].len += p->moves[r].len;
+        else
+            p->moves[w++] = p->moves[r];
+    }
+    p->nmoves = w;
+    p->block_copy = false;
+    if (p->op == SJ_PLAN_MOVE && p->nmoves == 1 && p->src.used) {
+        const sj_move *m = &p->moves[0];
+        p->block_copy = m->kind == SJ_MOVE_COPY && m->src_off == 0 && m->dst_off == 0 &&
+                        side_dense(&p->src, m->len) && side_dense(&p->dst, m->len);
+    }
+    side_elem_align(&p->src);
+    side_elem_align(&p->dst);
+    p->hash = sj_plan_hash(p);
+}
+
+/* A layout placed at stride = size: its alignment may not exceed its size (4.2). */
+static sj_status check_dense_elem(const char *what, const char *side, const sj_layout *l,
+                                  sj_error *err) {
+    char t[160];
+    if (l->align > l->size)
+        return sj_fail(err, SJ_E_ARG,
+                       "%s: %s layout %s has alignment %" PRIu64 " greater than its size %" PRIu64,
+                       what, side, layout_text(l, t, sizeof t), l->align, l->size);
+    if (l->size > UINT32_MAX)
+        return sj_fail(err, SJ_E_UNSUPPORTED,
+                       "%s: %s layout of %" PRIu64 " bytes exceeds the 4 GiB element limit", what,
+                       side, l->size);
+    return SJ_OK;
+}
+
+static sj_status check_value_layout(const char *what, const char *side, const sj_layout *l,
+                                    sj_error *err) {
+    char t[160];
+    if (l->tag != SJ_VALUE)
+        return sj_fail(err, SJ_E_ARG, "%s: %s layout %s is a %s, not a value layout", what, side,
+                       layout_text(l, t, sizeof t), tag_word(l->tag));
+    return SJ_OK;
+}
+
+/* A path with exactly one free index ending on a value. */
+static sj_status check_path(const char *what, const sj_path *path, sj_error *err) {
+    const char *text = sj_path_text(path) ? sj_path_text(path) : "";
+    size_t nfree = sj_path_free_count(path);
+    if (nfree != 1)
+        return sj_fail(err, SJ_E_ARG,
+                       "%s: path '%.80s' has %zu free indices; exactly one is needed", what, text,
+                       nfree);
+    const sj_layout *leaf = sj_path_leaf(path);
+    if (!leaf || leaf->tag != SJ_VALUE)
+        return sj_fail(err, SJ_E_PATH, "%s: path '%.80s' does not end on a value (it selects a %s)",
+                       what, text, leaf ? tag_word(leaf->tag) : "nothing");
+    const sj_layout *root = sj_path_root(path);
+    if (root->size > (uint64_t)INT64_MAX)
+        return sj_fail(err, SJ_E_OVERFLOW, "%s: path '%.80s' root of %" PRIu64 " bytes", what, text,
+                       root->size);
+    return SJ_OK;
+}
+
+static const char *lossy_reason(sj_kind from, sj_kind to) {
+    if (to == SJ_BOOL) return "to bool";
+    bool ff = sj_kind_is_float(from), tf = sj_kind_is_float(to);
+    if (ff && !tf) return "float to integer";
+    if (!ff && tf) return "integer to float, inexact";
+    if (ff && tf) return "narrowing";
+    if (sj_kind_is_signed(from) != sj_kind_is_signed(to)) return "signedness";
+    return "narrowing";
+}
+
+/* The move for one value: raw copy or swap when the kinds agree, else a conversion (which
+ * must be lossless unless SJ_CONVERT_LOSSY). `field` names the value in messages. */
+static sj_status value_move(sj_plan *p, size_t *cap, const sj_layout *s, uint64_t soff,
+                            const sj_layout *d, uint64_t doff, unsigned flags, const char *field,
+                            sj_error *err) {
+    sj_move m;
+    memset(&m, 0, sizeof m);
+    m.src_off = (uint32_t)soff;
+    m.dst_off = (uint32_t)doff;
+    if (s->kind == d->kind) {
+        m.len = (uint32_t)d->size;
+        if (d->size > 1 && s->order != d->order) {
+            m.kind = SJ_MOVE_SWAP;
+            m.width = (uint8_t)d->size;
+        } else {
+            m.kind = SJ_MOVE_COPY;
+        }
+        return push_move(p, cap, m, err);
+    }
+    if (sj_convert_is_lossy(s->kind, d->kind) && !(flags & SJ_CONVERT_LOSSY))
+        return sj_fail(
+            err, SJ_E_ARG, "%s: %s%s%s%s to %s is a lossy conversion (%s); pass SJ_CONVERT_LOSSY",
+            p->what, field[0] ? "field '" : "", field, field[0] ? "' " : "", sj_kind_name(s->kind),
+            sj_kind_name(d->kind), lossy_reason(s->kind, d->kind));
+    m.kind = SJ_MOVE_CONVERT;
+    m.src_kind = (uint8_t)s->kind;
+    m.dst_kind = (uint8_t)d->kind;
+    m.src_swap = value_swaps(s);
+    m.dst_swap = value_swaps(d);
+    return push_move(p, cap, m, err);
+}
+
+static sj_status zero_move(sj_plan *p, size_t *cap, uint64_t doff, uint64_t len, sj_error *err) {
+    if (len == 0) return SJ_OK;
+    sj_move m;
+    memset(&m, 0, sizeof m);
+    m.kind = SJ_MOVE_ZERO;
+    m.dst_off = (uint32_t)doff;
+    m.len = (uint32_t)len;
+    return push_move(p, cap, m, err);
+}
+
+/* ---- copy ---- */
+
+sj_status sj_plan_copy(const sj_layout *src, const sj_layout *dst, sj_plan **out, sj_error *err) {
+    if (!src || !dst || !out) return sj_fail(err, SJ_E_ARG, "copy: NULL layout or output");
+    if (src->size != dst->size) {
+        char a[128], b[128];
+        return sj_fail(err, SJ_E_ARG,
+                       "copy: source layout %s (%" PRIu64
+                       " bytes) and destination layout %s (%" PRIu64 " bytes) differ in size",
+                       layout_text(src, a, sizeof a), src->size, layout_text(dst, b, sizeof b),
+                       dst->size);
+    }
+    sj_status st = check_dense_elem("copy", "source", src, err);
+    if (st == SJ_OK) st = check_dense_elem("copy", "destination", dst, err);
+    if (st != SJ_OK) return st;
+    sj_plan *p = plan_new(SJ_PLAN_MOVE, "copy");
+    if (!p) return nomem(err, "copy");
+    p->layouts[0] = sj_layout_ref(src);
+    p->layouts[1] = sj_layout_ref(dst);
+    dense_side(&p->src, src, false);
+    dense_side(&p->dst, dst, true);
+    sj_move m;
+    memset(&m, 0, sizeof m);
+    m.len = (uint32_t)src->size;
+    if (src->tag == SJ_VALUE && dst->tag == SJ_VALUE && src->size > 1 && src->order != dst->order) {
+        m.kind = SJ_MOVE_SWAP;
+        m.width = (uint8_t)src->size;
+    } else {
+        m.kind = SJ_MOVE_COPY;
+    }
+    size_t cap = 0;
+    st = push_move(p, &cap, m, err);
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        return st;
+    }
+    finish(p);
+    *out = p;
+    return SJ_OK;
+}
+
+/* ---- convert ---- */
+
+typedef struct conv_ctx {
+    sj_plan *p;
+    size_t cap;
+    unsigned flags;
+    const sj_layout *src_root;
+    char field[256]; /* name path of the destination field being matched */
+    size_t field_len;
+    sj_error *err;
+} conv_ctx;
+
+static bool has_union(const sj_layout *l) {
+    switch (l->tag) {
+        case SJ_UNION:
+            return true;
+        case SJ_STRUCT:
+            for (size_t i = 0; i < l->nmembers; i++)
+                if (has_union(l->members[i])) return true;
+            return false;
+        case SJ_SEQUENCE:
+            return has_union(l->elem);
+        default:
+            return false;
+    }
+}
+
+/* Appends ".name", "[k]" or "#k" to the field path; returns the length to restore. */
+static size_t field_push(conv_ctx *c, const char *fmt, const char *name, uint64_t k) {
+    size_t saved = c->field_len;
+    size_t room = sizeof c->field - c->field_len;
+    int n;
+    if (name)
+        n = snprintf(c->field + c->field_len, room, fmt, c->field_len ? "." : "", name);
+    else
+        n = snprintf(c->field + c->field_len, room, fmt, k);
+    if (n > 0) c->field_len += (size_t)n < room ? (size_t)n : room - 1;
+    return saved;
+}
+
+static void field_pop(conv_ctx *c, size_t saved) {
+    c->field_len = saved;
+    c->field[saved] = '\0';
+}
+
+static sj_status shape_error(conv_ctx *c, const sj_layout *s, const sj_layout *d) {
+    char a[128], b[128];
+    return sj_fail(c->err, SJ_E_ARG,
+                   "convert: field '%s' is a %s (%s) in the destination but a %s (%s) in the "
+                   "source",
+                   c->field_len ? c->field : "(root)", tag_word(d->tag),
+                   layout_text(d, a, sizeof a), tag_word(s->tag), layout_text(s, b, sizeof b));
+}
+
+/* The source member that destination member i of d matches in s: the first of that name;
+ * an unnamed member matches the unnamed source member at the same index. Padding is
+ * never matched. */
+static const sj_layout *find_source(const sj_layout *s, const sj_layout *d, size_t i,
+                                    uint64_t *off) {
+    const sj_layout *m = d->members[i];
+    if (m->name) {
+        for (size_t j = 0; j < s->nmembers; j++) {
+            const sj_layout *sm = s->members[j];
+            if (sm->tag != SJ_PADDING && sm->name && strcmp(sm->name, m->name) == 0) {
+                *off = s->offsets[j];
+                return sm;
+            }
+        }
+        return NULL;
+    }
+    if (i < s->nmembers && !s->members[i]->name && s->members[i]->tag != SJ_PADDING) {
+        *off = s->offsets[i];
+        return s->members[i];
+    }
+    return NULL;
+}
+
+static sj_status match(conv_ctx *c, const sj_layout *s, uint64_t soff, const sj_layout *d,
+                       uint64_t doff) {
+    sj_status st = SJ_OK;
+    switch (d->tag) {
+        case SJ_PADDING:
+            return zero_move(c->p, &c->cap, doff, d->size, c->err);
+        case SJ_VALUE:
+            if (s->tag != SJ_VALUE) return shape_error(c, s, d);
+            return value_move(c->p, &c->cap, s, soff, d, doff, c->flags, c->field, c->err);
+        case SJ_STRUCT:
+            if (s->tag != SJ_STRUCT) return shape_error(c, s, d);
+            for (size_t i = 0; i < d->nmembers && st == SJ_OK; i++) {
+                const sj_layout *m = d->members[i];
+                uint64_t moff = doff + d->offsets[i];
+                if (m->tag == SJ_PADDING) {
+                    st = zero_move(c->p, &c->cap, moff, m->size, c->err);
+                    continue;
+                }
+                size_t saved = m->name ? field_push(c, "%s%s", m->name, 0)
+                                       : field_push(c, "#%" PRIu64, NULL, (uint64_t)i);
+                uint64_t smoff = 0;
+                const sj_layout *sm = find_source(s, d, i, &smoff);
+                if (sm) {
+                    st = match(c, sm, soff + smoff, m, moff);
+                } else if (c->flags & SJ_CONVERT_ZERO_UNMATCHED) {
+                    st = zero_move(c->p, &c->cap, moff, m->size, c->err);
+                } else {
+                    char t[160];
+                    st = sj_fail(c->err, SJ_E_ARG,
+                                 "convert: destination field '%s' has no source field of that "
+                                 "name in %s (pass SJ_CONVERT_ZERO_UNMATCHED to zero it)",
+                                 c->field, layout_text(c->src_root, t, sizeof t));
+                }
+                field_pop(c, saved);
+            }
+            return st;
+        case SJ_SEQUENCE:
+            if (s->tag != SJ_SEQUENCE) return shape_error(c, s, d);
+            if (s->count != d->count) {
+                return sj_fail(c->err, SJ_E_ARG,
+                               "convert: field '%s' is a sequence of %" PRIu64
+                               " elements in the destination but of %" PRIu64 " in the source",
+                               c->field_len ? c->field : "(root)", d->count, s->count);
+            }
+            for (uint64_t k = 0; k < d->count && st == SJ_OK; k++) {
+                size_t saved = field_push(c, "[%" PRIu64 "]", NULL, k);
+                st = match(c, s->elem, soff + k * s->elem->size, d->elem, doff + k * d->elem->size);
+                field_pop(c, saved);
+            }
+            return st;
+        case SJ_UNION:
+            break;
+    }
+    return sj_fail(c->err, SJ_E_UNSUPPORTED, "convert: unions cannot be converted");
+}
+
+sj_status sj_plan_convert(const sj_layout *src, const sj_layout *dst, unsigned flags, sj_plan **out,
+                          sj_error *err) {
+    if (!src || !dst || !out) return sj_fail(err, SJ_E_ARG, "convert: NULL layout or output");
+    if (flags & ~(unsigned)(SJ_CONVERT_LOSSY | SJ_CONVERT_ZERO_UNMATCHED))
+        return sj_fail(err, SJ_E_ARG, "convert: unknown flags 0x%x", flags);
+    sj_status st = check_dense_elem("convert", "source", src, err);
+    if (st == SJ_OK) st = check_dense_elem("convert", "destination", dst, err);
+    if (st != SJ_OK) return st;
+    if (has_union(src) || has_union(dst)) {
+        char t[160];
+        return sj_fail(err, SJ_E_UNSUPPORTED, "convert: %s layout %s contains a union",
+                       has_union(src) ? "source" : "destination",
+                       layout_text(has_union(src) ? src : dst, t, sizeof t));
+    }
+    sj_plan *p = plan_new(SJ_PLAN_MOVE, "convert");
+    if (!p) return nomem(err, "convert");
+    p->layouts[0] = sj_layout_ref(src);
+    p->layouts[1] = sj_layout_ref(dst);
+    dense_side(&p->src, src, false);
+    dense_side(&p->dst, dst, true);
+    conv_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.flags = flags;
+    c.src_root = src;
+    c.err = err;
+    st = match(&c, src, 0, dst, 0);
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        return st;
+    }
+    finish(p);
+    *out = p;
+    return SJ_OK;
+}
+
+/* ---- gather and scatter ---- */
+
+static sj_status path_plan(const char *what, const sj_path *path, const sj_layout *elem,
+                           unsigned flags, bool gather, sj_plan **out, sj_error *err) {
+    if (!path || !elem || !out)
+        return sj_fail(err, SJ_E_ARG, "%s: NULL path, layout or output", what);
+    if (flags & ~(unsigned)SJ_CONVERT_LOSSY)
+        return sj_fail(err, SJ_E_ARG, "%s: unknown flags 0x%x", what, flags);
+    sj_status st = check_path(what, path, err);
+    if (st == SJ_OK) st = check_value_layout(what, gather ? "destination" : "source", elem, err);
+    if (st == SJ_OK) st = check_dense_elem(what, gather ? "destination" : "source", elem, err);
+    if (st != SJ_OK) return st;
+    const sj_layout *leaf = sj_path_leaf(path);
+    sj_plan *p = plan_new(SJ_PLAN_MOVE, what);
+    if (!p) return nomem(err, what);
+    p->layouts[0] = sj_layout_ref(gather ? sj_path_root(path) : elem);
+    p->layouts[1] = sj_layout_ref(gather ? elem : sj_path_root(path));
+    size_t cap = 0;
+    if (gather) {
+        path_side(&p->src, path, false);
+        dense_side(&p->dst, elem, true);
+        st = value_move(p, &cap, leaf, 0, elem, 0, flags, "", err);
+    } else {
+        dense_side(&p->src, elem, false);
+        path_side(&p->dst, path, true);
+        st = value_move(p, &cap, elem, 0, leaf, 0, flags, "", err);
+    }
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        return st;
+    }
+    finish(p);
+    *out = p;
+    return SJ_OK;
+}
+
+sj_status sj_plan_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
+                         sj_plan **out, sj_error *err) {
+    return path_plan("gather", src_path, dst_elem, flags, true, out, err);
+}
+
+sj_status sj_plan_scatter(const sj_layout *src_elem, const sj_path *dst_path, unsigned flags,
+                          sj_plan **out, sj_error *err) {
+    return path_plan("scatter", dst_path, src_elem, flags, false, out, err);
+}
+
+/* ---- fill ---- */
+
+/* The bits of v as a value of kind k, in native order (bool normalized to 0 or 1). */
+static uint64_t value_bits(sj_kind k, sj_value v) {
+    switch (k) {
+        case SJ_BOOL:
+            return v.z ? 1 : 0;
+        case SJ_I8:
+        case SJ_U8:
+            return v.u8;
+        case SJ_CHAR:
+        case SJ_I16:
+        case SJ_U16:
+            return v.u16;
+        case SJ_I32:
+        case SJ_U32:
+        case SJ_F32:
+            return v.u32;
+        default:
+            return v.u64;
+    }
+}
+
+sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_error *err) {
+    if (!elem || !out) return sj_fail(err, SJ_E_ARG, "fill: NULL layout or output");
+    sj_status st = check_value_layout("fill", "element", elem, err);
+    if (st == SJ_OK) st = check_dense_elem("fill", "element", elem, err);
+    if (st != SJ_OK) return st;
+    sj_plan *p = plan_new(SJ_PLAN_MOVE, "fill");
+    if (!p) return nomem(err, "fill");
+    p->layouts[1] = sj_layout_ref(elem);
+    dense_side(&p->dst, elem, true);
+    p->src.stride = 0;
+    p->src.elem_align = 8; /* the kernel passes fill_bits, a uint64_t array */
+    unsigned size = (unsigned)elem->size;
+    uint8_t bytes[16] = {0};
+    sj_store_bits(bytes, size, value_swaps(elem), value_bits(elem->kind, v));
+    memcpy(p->fill_bits, bytes, sizeof p->fill_bits);
+    sj_move m;
+    memset(&m, 0, sizeof m);
+    m.kind = SJ_MOVE_COPY;
+    m.len = size;
+    size_t cap = 0;
+    st = push_move(p, &cap, m, err);
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        return st;
+    }
+    finish(p);
+    p->src.elem_align = 8;
+    p->hash = sj_plan_hash(p);
+    *out = p;
+    return SJ_OK;
+}
+
+/* ---- reduce and mismatch ---- */
+
+sj_status sj_plan_reduce(const sj_path *path, sj_reduce_op op, sj_plan **out, sj_error *err) {
+    if (!path || !out) return sj_fail(err, SJ_E_ARG, "reduce: NULL path or output");
+    if (op != SJ_REDUCE_SUM && op != SJ_REDUCE_MIN && op != SJ_REDUCE_MAX)
+        return sj_fail(err, SJ_E_ARG, "reduce: unknown operation %d", (int)op);
+    sj_status st = check_path("reduce", path, err);
+    if (st != SJ_OK) return st;
+    const sj_layout *leaf = sj_path_leaf(path);
+    sj_plan *p = plan_new(SJ_PLAN_REDUCE, "reduce");
+    if (!p) return nomem(err, "reduce");
+    p->layouts[0] = sj_layout_ref(sj_path_root(path));
+    path_side(&p->src, path, false);
+    p->red.op = (uint8_t)op;
+    p->red.kind = (uint8_t)leaf->kind;
+    p->red.swap = value_swaps(leaf);
+    p->red.off = 0;
+    finish(p);
+    *out = p;
+    return SJ_OK;
+}
+
+sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
+    if (!out) return sj_fail(err, SJ_E_ARG, "mismatch: NULL output");
+    sj_plan *p = plan_new(SJ_PLAN_MISMATCH, "mismatch");
+    if (!p) return nomem(err, "mismatch");
+    sj_side *sides[2] = {&p->src, &p->dst};
+    for (int i = 0; i < 2; i++) {
+        sides[i]->used = true;
+        sides[i]->stride = 1;
+        sides[i]->extent_per = 1;
+    }
+    finish(p);
+    *out = p;
+    return SJ_OK;
+}
+
+/* ---- hash and equality: what determines the loop ---- */
+
+static uint64_t hash_side(uint64_t h, const sj_side *s) {
+    h = sj_hash_u64(h, (uint64_t)s->used | (uint64_t)s->writes << 1);
+    h = sj_hash_u64(h, (uint64_t)s->stride);
+    return sj_hash_u64(h, s->elem_align);
+}
+
+uint64_t sj_plan_hash(const sj_plan *p) {
+    uint64_t h = sj_hash_u64(SJ_HASH_SEED, (uint64_t)p->op);
+    h = hash_side(h, &p->src);
+    h = hash_side(h, &p->dst);
+    h = sj_hash_u64(h, p->block_copy);
+    h = sj_hash_u64(h, (uint64_t)p->red.op | (uint64_t)p->red.kind << 8 |
+                           (uint64_t)p->red.swap << 16 | (uint64_t)p->red.off << 32);
+    h = sj_hash_u64(h, p->nmoves);
+    for (size_t i = 0; i < p->nmoves; i++) {
+        const sj_move *m = &p->moves[i];
+        h = sj_hash_u64(h, (uint64_t)m->kind | (uint64_t)m->width << 8 |
+                               (uint64_t)m->src_kind << 16 | (uint64_t)m->dst_kind << 24 |
+                               (uint64_t)m->src_swap << 32 | (uint64_t)m->dst_swap << 40);
+        h = sj_hash_u64(h, m->len);
+        h = sj_hash_u64(h, (uint64_t)m->src_off << 32 | m->dst_off);
+    }
+    return h;
+}
+
+static bool side_equal(const sj_side *a, const sj_side *b) {
+    return a->used == b->used && a->writes == b->writes && a->stride == b->stride &&
+           a->elem_align == b->elem_align;
+}
+
+static bool move_equal(const sj_move *a, const sj_move *b) {
+    return a->kind == b->kind && a->width == b->width && a->src_kind == b->src_kind &&
+           a->dst_kind == b->dst_kind && a->src_swap == b->src_swap && a->dst_swap == b->dst_swap &&
+           a->len == b->len && a->src_off == b->src_off && a->dst_off == b->dst_off;
+}
+
+bool sj_plan_equal(const sj_plan *a, const sj_plan *b) {
+    if (a == b) return true;
+    if (!a || !b || a->op != b->op || a->nmoves != b->nmoves || a->block_copy != b->block_copy)
+        return false;
+    if (!side_equal(&a->src, &b->src) || !side_equal(&a->dst, &b->dst)) return false;
+    if (a->red.op != b->red.op || a->red.kind != b->red.kind || a->red.swap != b->red.swap ||
+        a->red.off != b->red.off)
+        return false;
+    for (size_t i = 0; i < a->nmoves; i++)
+        if (!move_equal(&a->moves[i], &b->moves[i])) return false;
+    return true;
+}
+
+/* ---- printing ---- */
+
+/* A kind's canonical spelling in the byte order a swap flag implies: the carrier letter
+ * (after an unsigned kind's 'u') is upper case for big-endian. */
+static void put_kind(sj_buf *b, sj_kind k, bool swapped) {
+    char name[8];
+    snprintf(name, sizeof name, "%s", sj_kind_name(k));
+    bool big = (sj_native_order() == SJ_ORDER_BIG) != swapped;
+    size_t letter = name[0] == 'u' ? 1 : 0;
+    if (big && name[letter] >= 'a' && name[letter] <= 'z')
+        name[letter] = (char)(name[letter] - 'a' + 'A');
+    sj_buf_puts(b, name);
+}
+
+static void put_side(sj_buf *b, const char *name, const sj_side *s) {
+    if (!s->used) {
+        sj_buf_printf(b, "  %s: unused (stride %" PRId64 ")\n", name, s->stride);
+        return;
+    }
+    sj_buf_printf(b,
+                  "  %s: stride %" PRId64 ", origin %" PRId64 ", extent %" PRIu64 " + %" PRIu64
+                  "/element, bound ",
+                  name, s->stride, s->origin, s->extent_fixed, s->extent_per);
+    if (s->bound < 0)
+        sj_buf_puts(b, "none");
+    else
+        sj_buf_printf(b, "%" PRId64, s->bound);
+    sj_buf_printf(b, ", align %" PRIu64 ", elements aligned %" PRIu64 "%s", s->align, s->elem_align,
+                  s->writes ? ", writes" : "");
+    if (s->check_layout) {
+        char *t = NULL;
+        if (sj_layout_print(s->check_layout, &t, NULL) == SJ_OK) {
+            sj_buf_printf(b, ", layout %s", t);
+            free(t);
+        }
+    }
+    sj_buf_putc(b, '\n');
+}
+
+static void put_move(sj_buf *b, const sj_move *m) {
+    switch (m->kind) {
+        case SJ_MOVE_COPY:
+            sj_buf_printf(b, "  copy %" PRIu32 " bytes @%" PRIu32 " -> @%" PRIu32 "\n", m->len,
+                          m->src_off, m->dst_off);
+            break;
+        case SJ_MOVE_SWAP:
+            sj_buf_printf(
+                b, "  swap %" PRIu32 " bytes in %u-byte units @%" PRIu32 " -> @%" PRIu32 "\n",
+                m->len, m->width, m->src_off, m->dst_off);
+            break;
+        case SJ_MOVE_CONVERT:
+            sj_buf_puts(b, "  convert ");
+            put_kind(b, (sj_kind)m->src_kind, m->src_swap);
+            sj_buf_printf(b, "@%" PRIu32 " -> ", m->src_off);
+            put_kind(b, (sj_kind)m->dst_kind, m->dst_swap);
+            sj_buf_printf(b, "@%" PRIu32, m->dst_off);
+            if (m->src_swap && m->dst_swap)
+                sj_buf_puts(b, " (swap src, dst)");
+            else if (m->src_swap)
+                sj_buf_puts(b, " (swap src)");
+            else if (m->dst_swap)
+                sj_buf_puts(b, " (swap dst)");
+            sj_buf_putc(b, '\n');
+            break;
+        case SJ_MOVE_ZERO:
+            sj_buf_printf(b, "  zero %" PRIu32 " bytes @%" PRIu32 "\n", m->len, m->dst_off);
+            break;
+        default:
+            sj_buf_printf(b, "  move of unknown kind %u\n", m->kind);
+            break;
+    }
+}
+
+static const char *reduce_name(unsigned op) {
+    switch (op) {
+        case SJ_REDUCE_SUM:
+            return "sum";
+        case SJ_REDUCE_MIN:
+            return "min";
+        case SJ_REDUCE_MAX:
+            return "max";
+    }
+    return "?";
+}
+
+sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err) {
+    if (!p || !out) return sj_fail(err, SJ_E_ARG, "plan print: NULL plan or output");
+    sj_buf b = {0};
+    sj_buf_printf(&b, "%s: ", p->what ? p->what : "plan");
+    switch (p->op) {
+        case SJ_PLAN_MOVE:
+            sj_buf_printf(&b, "%zu move%s%s\n", p->nmoves, p->nmoves == 1 ? "" : "s",
+                          p->block_copy ? " (block copy)" : "");
+            break;
+        case SJ_PLAN_REDUCE:
+            sj_buf_puts(&b, "reduction\n");
+            break;
+        case SJ_PLAN_MISMATCH:
+            sj_buf_puts(&b, "byte comparison\n");
+            break;
+    }
+    put_side(&b, "src", &p->src);
+    put_side(&b, "dst", &p->dst);
+    if (p->op == SJ_PLAN_MOVE && !p->src.used) {
+        const uint8_t *fb = (const uint8_t *)p->fill_bits;
+        sj_buf_puts(&b, "  source: fill bytes");
+        for (size_t i = 0; i < p->dst.extent_per && i < sizeof p->fill_bits; i++)
+            sj_buf_printf(&b, " %02x", fb[i]);
+        sj_buf_putc(&b, '\n');
+    }
+    for (size_t i = 0; i < p->nmoves; i++)
+        put_move(&b, &p->moves[i]);
+    if (p->op == SJ_PLAN_REDUCE) {
+        sj_buf_printf(&b, "  reduce %s ", reduce_name(p->red.op));
+        put_kind(&b, (sj_kind)p->red.kind, p->red.swap);
+        sj_buf_printf(&b, "@%" PRIu32 "%s, %d lanes for floating point\n", p->red.off,
+                      p->red.swap ? " (swap)" : "", SJ_REDUCE_LANES);
+    }
+    if (b.len && b.data[b.len - 1] == '\n') b.data[--b.len] = '\0';
+    return sj_buf_finish(&b, out, err);
+}

@@ -2,6 +2,7 @@
  * the table, compile cost, the targets of BENCH.md (informational: PASS/MISS never
  * changes the exit status), the CSV file and the plot (through gnuplot and plot.gp).
  * No measuring here. */
+#define _DEFAULT_SOURCE 1
 #include <inttypes.h>
 #include <spawn.h>
 #include <stdio.h>

@@ -101,6 +101,27 @@ bool sj_plan_equal(const sj_plan *a, const sj_plan *b);
 sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err);
 void sj_plan_free(sj_plan *p);
 
+/* ---- Plan builders (plan.c) ----
+ * Each builds a new plan into *out (free with sj_plan_free) and reports every layout
+ * error here, so that a kernel's runs only check the call. SEMANTICS 4.2-4.4. */
+sj_status sj_plan_copy(const sj_layout *src_elem, const sj_layout *dst_elem, sj_plan **out,
+                       sj_error *err);
+sj_status sj_plan_convert(const sj_layout *src_rec, const sj_layout *dst_rec, unsigned flags,
+                          sj_plan **out, sj_error *err);
+sj_status sj_plan_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
+                         sj_plan **out, sj_error *err);
+sj_status sj_plan_scatter(const sj_layout *src_elem, const sj_path *dst_path, unsigned flags,
+                          sj_plan **out, sj_error *err);
+sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_error *err);
+sj_status sj_plan_reduce(const sj_path *path, sj_reduce_op op, sj_plan **out, sj_error *err);
+sj_status sj_plan_mismatch(sj_plan **out, sj_error *err);
+
+/* The executor sj_kernel_run would use, with no checks at all: src and dst are the
+ * segments' data + call offset (origins are added here). For the bench's "checks off"
+ * row only, never for users: it exists to show that the checks cost nothing. */
+sj_status sj_kernel_run_unchecked(const sj_kernel *k, const uint8_t *src, uint8_t *dst,
+                                  int64_t count, sj_result *result);
+
 /* The compiled or interpreted entry point. src and dst point at element 0 of each side
  * (call offset + origin already applied), count elements; aux: REDUCE the accumulator
  * result (int64_t, uint64_t or double per sj_result rules). Returns the mismatch index

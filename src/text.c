@@ -225,7 +225,7 @@ static sj_status parse_leaf(parser *p, sj_layout **out) {
     if (c == 'x') {
         p->pos++;
         if (!is_digit(peek(p))) return expected(p, "the padding size after 'x'");
-        int64_t size;
+        int64_t size = 0;
         sj_status st = parse_number(p, &size);
         if (st != SJ_OK) return st;
         if (sj_layout_padding(size, out, &inner) != SJ_OK) return fail_ctor(p, start, &inner);
@@ -248,7 +248,7 @@ static sj_status parse_leaf(parser *p, sj_layout **out) {
     p->pos++;
     if (!is_digit(peek(p))) return expected(p, "the size of the value");
     size_t size_pos = p->pos;
-    int64_t size;
+    int64_t size = 0;
     sj_status st = parse_number(p, &size);
     if (st != SJ_OK) return st;
     if (size != (int64_t)sj_kind_size(kind))
@@ -327,7 +327,7 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
         is_union = true;
     } else if (is_digit(peek(p))) { /* `[N:elem]` or a first member `A%...` */
         size_t num_pos = p->pos;
-        int64_t n;
+        int64_t n = 0;
         if ((st = parse_number(p, &n)) != SJ_OK) goto done;
         skip_ws(p);
         if (peek(p) == ':') {

@@ -1,0 +1,41 @@
+/* jit/emit.h: the interface between engine.c and emit.c: which plans the JIT takes,
+ * the plan's cache key, and plan -> LLVM IR. Nothing about the engine, the cache's
+ * storage or threads here. */
+#ifndef SEGJIT_JIT_EMIT_H
+#define SEGJIT_JIT_EMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llvm-c/Core.h>
+
+#include "plan.h"
+
+/* The host the function is built for (written into its attributes). */
+typedef struct sj_emit_target {
+    const char *cpu;
+    const char *features;
+    bool big_endian;
+} sj_emit_target;
+
+/* 0 when the JIT can compile the plan; otherwise non-zero with the reason in why.
+ * Cheap: runs before any LLVM work. */
+int sj_emit_check(const sj_plan *p, char *why, size_t why_len);
+
+/* The cache key: canonical bytes of every plan field the emitter reads (and nothing
+ * else), so that two plans with equal keys compile to the same code. Writes at most cap
+ * bytes and returns the full length (call again with a larger buffer if it exceeds
+ * cap). Only for plans that passed sj_emit_check. */
+size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap);
+
+/* "move", "reduce" or "mismatch": for symbol and dump file names. */
+const char *sj_emit_op_name(const sj_plan *p);
+
+/* Adds to mod the function `name` with the signature of sj_loop_fn:
+ * i64 (ptr noalias src, ptr noalias dst, i64 count, ptr noalias aux).
+ * 0 on success; non-zero with why filled otherwise. */
+int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj_emit_target *t,
+                 char *why, size_t why_len);
+
+#endif

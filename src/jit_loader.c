@@ -1,0 +1,111 @@
+/* src/jit_loader.c: loads libsegjit-jit.so once per process (dlopen, on first need) and
+ * hands out its provider; sj_jit_available. No tier choice here (kernel.c) and no LLVM
+ * (jit/). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* dladdr */
+#endif
+
+#include "jit_loader.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "segjit/kernel.h"
+
+#ifdef SEGJIT_HAVE_JIT
+#include <dlfcn.h>
+#endif
+
+#define SJ_JIT_OBJECT "libsegjit-jit.so"
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static const sj_jit_provider *g_provider;
+static char g_why[512];
+
+#ifdef SEGJIT_HAVE_JIT
+
+/* dlopen(path); on failure appends "path: dlerror" to g_why. */
+static void *try_open(const char *path) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        size_t n = strlen(g_why);
+        snprintf(g_why + n, sizeof g_why - n, "%s%s", n ? "; " : "",
+                 e ? e : path);
+    }
+    return h;
+}
+
+static void *open_object(void) {
+    const char *env = getenv("SEGJIT_JIT_LIBRARY");
+    if (env && *env)
+        return try_open(env);
+    /* next to libsegjit (the executable, when libsegjit is linked statically) */
+    Dl_info info;
+    if (dladdr((const void *)g_why, &info) && info.dli_fname) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        if (slash) {
+            char path[4096];
+            int n = snprintf(path, sizeof path, "%.*s/%s", (int)(slash - info.dli_fname),
+                             info.dli_fname, SJ_JIT_OBJECT);
+            if (n > 0 && (size_t)n < sizeof path) {
+                void *h = try_open(path);
+                if (h)
+                    return h;
+            }
+        }
+    }
+    return try_open(SJ_JIT_OBJECT);
+}
+
+static void load_once(void) {
+    void *h = open_object();
+    if (!h)
+        return; /* g_why says why */
+    g_why[0] = '\0';
+    void *sym = dlsym(h, SJ_JIT_PROVIDER_INIT_SYMBOL);
+    if (!sym) {
+        snprintf(g_why, sizeof g_why, "%s has no %s", SJ_JIT_OBJECT, SJ_JIT_PROVIDER_INIT_SYMBOL);
+        dlclose(h);
+        return;
+    }
+    sj_jit_provider_init_fn init;
+    _Static_assert(sizeof init == sizeof sym, "function and object pointers differ in size");
+    memcpy(&init, &sym, sizeof init); /* ISO C has no object -> function pointer cast */
+    char why[256] = "";
+    const sj_jit_provider *p = init(why, sizeof why);
+    if (!p) {
+        /* LLVM may have registered state; the object stays loaded (never unloaded) */
+        snprintf(g_why, sizeof g_why, "%s", why[0] ? why : "the JIT did not start");
+        return;
+    }
+    if (p->api_version != SJ_JIT_API_VERSION || !p->compile || !p->release) {
+        snprintf(g_why, sizeof g_why, "%s speaks JIT API version %d, libsegjit %d",
+                 SJ_JIT_OBJECT, p->api_version, SJ_JIT_API_VERSION);
+        return;
+    }
+    g_provider = p; /* published by pthread_once */
+}
+
+#else
+
+static void load_once(void) { snprintf(g_why, sizeof g_why, "built without the JIT"); }
+
+#endif
+
+const sj_jit_provider *sj_jit_provider_get(char *why, size_t why_len) {
+    pthread_once(&g_once, load_once);
+    if (!g_provider && why && why_len)
+        snprintf(why, why_len, "%s", g_why);
+    return g_provider;
+}
+
+bool sj_jit_available(const char **why) {
+    const sj_jit_provider *p = sj_jit_provider_get(NULL, 0);
+    if (why)
+        *why = p ? NULL : g_why;
+    return p != NULL;
+}

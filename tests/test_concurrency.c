@@ -1,0 +1,908 @@
+/* tests/test_concurrency.c: lifetimes under threads (docs/CONCURRENCY.md): shared arenas
+ * closed while other threads run kernels and single accesses on them, close waiting for an
+ * in-flight call, racing closers, confined arenas used from other threads, and the kernel
+ * cache under concurrent compile, run and free on the JIT tier. Every loop is bounded by
+ * iterations and by a wall-clock deadline; a watchdog ends the process if one passes.
+ * Single-threaded check order and results belong in the other test files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tier.h"
+
+/* ---- time, deadlines, the watchdog ---- */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_us(long us) {
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Seconds a test may take before it is declared deadlocked (sanitizers make it slower). */
+#define TEST_DEADLINE_S 240.0
+
+/* A thread that ends the process when a test outlives its deadline: a deadlock inside
+ * the library would otherwise hang the test instead of failing it. */
+static struct {
+    pthread_mutex_t lock;
+    const char *what;
+    double deadline;
+    bool armed, quit;
+    pthread_t thread;
+    bool started;
+} dog = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void *watchdog_main(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&dog.lock);
+    while (!dog.quit) {
+        if (dog.armed && now_s() > dog.deadline) {
+            fprintf(stderr, "FAIL: %s did not finish within its deadline of %.0f s (deadlock?)\n",
+                    dog.what, TEST_DEADLINE_S);
+            fflush(stderr);
+            _exit(1);
+        }
+        pthread_mutex_unlock(&dog.lock);
+        sleep_us(50000);
+        pthread_mutex_lock(&dog.lock);
+    }
+    pthread_mutex_unlock(&dog.lock);
+    return NULL;
+}
+
+static void watchdog_arm(const char *what) {
+    pthread_mutex_lock(&dog.lock);
+    dog.what = what;
+    dog.deadline = now_s() + TEST_DEADLINE_S;
+    dog.armed = true;
+    if (!dog.started) {
+        assert_int_equal(pthread_create(&dog.thread, NULL, watchdog_main, NULL), 0);
+        dog.started = true;
+    }
+    pthread_mutex_unlock(&dog.lock);
+}
+
+static void watchdog_disarm(void) {
+    pthread_mutex_lock(&dog.lock);
+    dog.armed = false;
+    pthread_mutex_unlock(&dog.lock);
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    pthread_mutex_lock(&dog.lock);
+    dog.quit = true;
+    bool started = dog.started;
+    pthread_mutex_unlock(&dog.lock);
+    if (started) pthread_join(dog.thread, NULL);
+    return 0;
+}
+
+/* xorshift64 */
+static uint64_t rnd(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* Failures seen by worker threads: counted, the first one kept for the report. */
+static struct {
+    pthread_mutex_t lock;
+    atomic_int count;
+    char first[512];
+} fails = {PTHREAD_MUTEX_INITIALIZER, 0, ""};
+
+static void worker_fail(const char *fmt, ...) {
+    if (atomic_fetch_add(&fails.count, 1) != 0) return;
+    pthread_mutex_lock(&fails.lock);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fails.first, sizeof fails.first, fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&fails.lock);
+}
+
+static void fails_reset(void) {
+    atomic_store(&fails.count, 0);
+    fails.first[0] = '\0';
+}
+
+static void fails_check(void) {
+    int n = atomic_load(&fails.count);
+    if (n) fail_msg("%d failures in worker threads; first: %s", n, fails.first);
+}
+
+/* ---- 1. shared arenas closed under running calls ---- */
+
+#define NTHREADS 6
+#define NROUNDS  200
+#define NELEMS   (64 * 1024) /* i32 elements of a source segment: 256 KiB */
+#define MAX_OPS  2000000L    /* per worker */
+
+/* One arena's life. Written by the main thread before it is published (current), then
+ * read-only except for the atomics. Each worker writes only its own destination. */
+typedef struct arena_round {
+    sj_arena arena;
+    sj_segment src;           /* i32 value i at index i */
+    sj_segment dst[NTHREADS]; /* one per worker: no two threads write the same bytes */
+    atomic_bool closing;      /* set just before sj_arena_close is called */
+    atomic_bool closed;       /* set once sj_arena_close has returned */
+    atomic_long calls;        /* calls started on this round */
+} arena_round;
+
+static arena_round rounds[NROUNDS];
+static atomic_int current_round;
+static atomic_bool stop_workers;
+static atomic_int workers_running;
+
+typedef enum tier_ix { TI_INTERP, TI_JIT, TI_COUNT } tier_ix;
+
+/* Kernels shared by every worker: built once, run from many threads at once. */
+static struct {
+    sj_layout *i4, *i4be, *seq;
+    sj_path *all;
+    sj_kernel *copy[TI_COUNT], *swap[TI_COUNT], *sum[TI_COUNT], *max[TI_COUNT], *fill[TI_COUNT];
+} K;
+
+static void kernels_build(void) {
+    sj_error err = {0};
+    K.i4 = test_layout("i4");
+    K.i4be = test_layout("I4");
+    char text[64];
+    snprintf(text, sizeof text, "[%d:i4]", NELEMS);
+    K.seq = test_layout(text);
+    K.all = test_path(K.seq, "[*]");
+    for (int t = 0; t < TI_COUNT; t++) {
+        sj_tier tier = t == TI_JIT ? SJ_TIER_JIT : SJ_TIER_INTERP;
+        assert_status(sj_kernel_copy(K.i4, K.i4, &K.copy[t], &err), SJ_OK, &err);
+        assert_status(sj_kernel_copy(K.i4, K.i4be, &K.swap[t], &err), SJ_OK, &err);
+        assert_status(sj_kernel_reduce(K.all, SJ_REDUCE_SUM, &K.sum[t], &err), SJ_OK, &err);
+        assert_status(sj_kernel_reduce(K.all, SJ_REDUCE_MAX, &K.max[t], &err), SJ_OK, &err);
+        assert_status(sj_kernel_fill(K.i4, (sj_value){.i32 = -7}, &K.fill[t], &err), SJ_OK, &err);
+        sj_kernel *ks[] = {K.copy[t], K.swap[t], K.sum[t], K.max[t], K.fill[t]};
+        for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+            sj_kernel_set_tier(ks[i], tier);
+    }
+}
+
+static void kernels_free(void) {
+    for (int t = 0; t < TI_COUNT; t++) {
+        sj_kernel_free(K.copy[t]);
+        sj_kernel_free(K.swap[t]);
+        sj_kernel_free(K.sum[t]);
+        sj_kernel_free(K.max[t]);
+        sj_kernel_free(K.fill[t]);
+    }
+    sj_path_free(K.all);
+    sj_layout_unref(K.i4);
+    sj_layout_unref(K.i4be);
+    sj_layout_unref(K.seq);
+    memset(&K, 0, sizeof K);
+}
+
+static uint32_t bswap32(uint32_t v) {
+    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+enum { OP_COPY, OP_SWAP, OP_SUM, OP_MAX, OP_GET, OP_SETGET, OP_BYTES, OP_FILL, OP_ALLOC, NOPS };
+static const char *const op_names[NOPS] = {"copy", "swap",  "sum",  "max",     "get",
+                                           "set",  "bytes", "fill", "allocate"};
+
+typedef struct worker {
+    int id;
+    uint64_t seed;
+    double deadline;
+    int done_round; /* saw the live round closed: wait for the next one */
+    long ops, ok, closed, after_close, overlapped;
+    long per_op_ok[NOPS];
+} worker;
+
+/* Reads dst[j] back through sj_get and checks it against the source element it was copied
+ * from (byte-swapped for the swapping kernel). CLOSED is fine: the arena may be gone. */
+static void check_copied(worker *w, arena_round *rd, int64_t j, int64_t first, bool swapped) {
+    sj_error err = {0};
+    sj_value v;
+    sj_status st = sj_get(&rd->dst[w->id], K.i4, 4 * j, &v, &err);
+    if (st == SJ_E_CLOSED) return;
+    if (st != SJ_OK) {
+        worker_fail("worker %d: get after copy: %s: %s", w->id, sj_status_name(st), err.message);
+        return;
+    }
+    uint32_t want = (uint32_t)(first + j);
+    if (swapped) want = bswap32(want);
+    if ((uint32_t)v.i32 != want)
+        worker_fail("worker %d: element %lld after %s copy is %u, expected %u", w->id, (long long)j,
+                    swapped ? "swapping" : "plain", (unsigned)v.i32, want);
+}
+
+/* One call on round rd: returns its status; checks any result it produced. */
+static sj_status one_op(worker *w, arena_round *rd, int op, int t) {
+    sj_error err = {0};
+    sj_result r;
+    sj_value v;
+    const sj_segment *dst = &rd->dst[w->id];
+    int64_t first = (int64_t)(rnd(&w->seed) % 1024);
+    int64_t n = NELEMS - first - (int64_t)(rnd(&w->seed) % 1024);
+    sj_status st = SJ_OK;
+    switch (op) {
+        case OP_COPY:
+        case OP_SWAP: {
+            sj_args a = {&rd->src, 4 * first, dst, 0, n};
+            st = sj_kernel_run(op == OP_COPY ? K.copy[t] : K.swap[t], &a, NULL, &err);
+            if (st == SJ_OK) {
+                check_copied(w, rd, 0, first, op == OP_SWAP);
+                check_copied(w, rd, n - 1, first, op == OP_SWAP);
+                check_copied(w, rd, (int64_t)(rnd(&w->seed) % (uint64_t)n), first, op == OP_SWAP);
+            }
+            break;
+        }
+        case OP_SUM:
+        case OP_MAX: {
+            sj_args a = {&rd->src, 0, NULL, 0, NELEMS};
+            st = sj_kernel_run(op == OP_SUM ? K.sum[t] : K.max[t], &a, &r, &err);
+            int64_t want = op == OP_SUM ? (int64_t)NELEMS * (NELEMS - 1) / 2 : NELEMS - 1;
+            if (st == SJ_OK && r.i64 != want)
+                worker_fail("worker %d: %s is %lld, expected %lld", w->id, op_names[op],
+                            (long long)r.i64, (long long)want);
+            break;
+        }
+        case OP_GET: {
+            int64_t i = (int64_t)(rnd(&w->seed) % NELEMS);
+            st = sj_get(&rd->src, K.i4, 4 * i, &v, &err);
+            if (st == SJ_OK && v.i32 != (int32_t)i)
+                worker_fail("worker %d: src[%lld] is %d", w->id, (long long)i, v.i32);
+            break;
+        }
+        case OP_SETGET: {
+            int64_t i = (int64_t)(rnd(&w->seed) % NELEMS);
+            int32_t x = (int32_t)rnd(&w->seed);
+            st = sj_set(dst, K.i4, 4 * i, (sj_value){.i32 = x}, &err);
+            if (st == SJ_OK) {
+                sj_status st2 = sj_get(dst, K.i4, 4 * i, &v, &err);
+                if (st2 == SJ_OK && v.i32 != x)
+                    worker_fail("worker %d: read %d after writing %d", w->id, v.i32, x);
+                else if (st2 != SJ_OK && st2 != SJ_E_CLOSED)
+                    worker_fail("worker %d: get after set: %s", w->id, sj_status_name(st2));
+            }
+            break;
+        }
+        case OP_BYTES:
+            st = sj_copy_bytes(&rd->src, 4 * first, dst, 0, 4 * n, &err);
+            if (st == SJ_OK) check_copied(w, rd, n / 2, first, false);
+            break;
+        case OP_FILL: {
+            sj_args a = {NULL, 0, dst, 0, n};
+            st = sj_kernel_run(K.fill[t], &a, NULL, &err);
+            if (st == SJ_OK) {
+                sj_status st2 = sj_get(dst, K.i4, 4 * (n - 1), &v, &err);
+                if (st2 == SJ_OK && v.i32 != -7)
+                    worker_fail("worker %d: filled element is %d", w->id, v.i32);
+            }
+            break;
+        }
+        case OP_ALLOC: {
+            sj_segment s;
+            st = sj_arena_allocate(rd->arena, 256, 64, &s, &err);
+            if (st == SJ_OK) {
+                sj_status st2 = sj_set(&s, K.i4, 252, (sj_value){.i32 = 5}, &err);
+                if (st2 != SJ_OK && st2 != SJ_E_CLOSED)
+                    worker_fail("worker %d: set in a fresh allocation: %s", w->id,
+                                sj_status_name(st2));
+            }
+            break;
+        }
+    }
+    if (st != SJ_OK && st != SJ_E_CLOSED)
+        worker_fail("worker %d: %s (%s tier) returned %s: %s", w->id, op_names[op],
+                    t == TI_JIT ? "jit" : "interp", sj_status_name(st), err.message);
+    return st;
+}
+
+static void *close_worker(void *arg) {
+    worker *w = arg;
+    while (!atomic_load(&stop_workers) && w->ops < MAX_OPS && now_s() < w->deadline) {
+        int cur = atomic_load(&current_round);
+        if (cur < 0 || cur == w->done_round) {
+            sleep_us(20);
+            continue;
+        }
+        /* mostly the live round; sometimes the one before it, closed (its scope likely
+         * reused by the live one: a stale handle) */
+        int r = (cur > 0 && rnd(&w->seed) % 4 == 0) ? cur - 1 : cur;
+        arena_round *rd = &rounds[r];
+        bool closed_before = atomic_load(&rd->closed);
+        atomic_fetch_add(&rd->calls, 1);
+        int op = (int)(rnd(&w->seed) % NOPS);
+        int t = (int)(rnd(&w->seed) % TI_COUNT);
+        sj_status st = one_op(w, rd, op, t);
+        w->ops++;
+        if (st == SJ_OK) {
+            w->ok++;
+            w->per_op_ok[op]++;
+            /* still running when the main thread called close: it had passed its lifetime
+             * check before close marked the arena, and close had to wait for it */
+            if (atomic_load(&rd->closing)) w->overlapped++;
+        } else if (st == SJ_E_CLOSED) {
+            w->closed++;
+            if (r == cur && closed_before) w->done_round = cur;
+            /* the live round is closing: leave the cores to the calls close waits for */
+            if (r == cur) sleep_us(10);
+        }
+        if (closed_before) {
+            w->after_close++;
+            if (st != SJ_E_CLOSED)
+                worker_fail("worker %d: %s on round %d returned %s after its close returned", w->id,
+                            op_names[op], r, sj_status_name(st));
+        }
+    }
+    atomic_fetch_sub(&workers_running, 1);
+    return NULL;
+}
+
+static void round_open(arena_round *rd) {
+    sj_error err = {0};
+    assert_status(sj_arena_open(SJ_ARENA_SHARED, &rd->arena, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(rd->arena, 4 * NELEMS, 64, &rd->src, &err), SJ_OK, &err);
+    int32_t *p = (int32_t *)(void *)rd->src.base;
+    for (int i = 0; i < NELEMS; i++)
+        p[i] = i;
+    for (int t = 0; t < NTHREADS; t++)
+        assert_status(sj_arena_allocate(rd->arena, 4 * NELEMS, 64, &rd->dst[t], &err), SJ_OK, &err);
+    atomic_init(&rd->closing, false);
+    atomic_init(&rd->closed, false);
+    atomic_init(&rd->calls, 0);
+}
+
+static void test_close_under_running_calls(void **state) {
+    (void)state;
+    watchdog_arm("close_under_running_calls");
+    fails_reset();
+    kernels_build();
+    double deadline = now_s() + TEST_DEADLINE_S - 10;
+    atomic_store(&current_round, -1);
+    atomic_store(&stop_workers, false);
+    atomic_store(&workers_running, NTHREADS);
+    worker ws[NTHREADS];
+    pthread_t th[NTHREADS];
+    memset(ws, 0, sizeof ws);
+    for (int i = 0; i < NTHREADS; i++) {
+        ws[i].id = i;
+        ws[i].seed = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+        ws[i].deadline = deadline;
+        ws[i].done_round = -1;
+        assert_int_equal(pthread_create(&th[i], NULL, close_worker, &ws[i]), 0);
+    }
+    double close_wait = 0;
+    int rounds_done = 0;
+    for (int r = 0; r < NROUNDS && now_s() < deadline; r++) {
+        arena_round *rd = &rounds[r];
+        round_open(rd);
+        atomic_store(&current_round, r);
+        /* Close at different moments: at once, or once calls have piled up. */
+        long want = (long[]){0, 1, NTHREADS, 4 * NTHREADS}[r % 4];
+        double until = now_s() + 0.5;
+        while (atomic_load(&rd->calls) < want && atomic_load(&workers_running) > 0 &&
+               now_s() < until)
+            sched_yield();
+        sj_error err = {0};
+        double t0 = now_s();
+        atomic_store(&rd->closing, true);
+        assert_status(sj_arena_close(rd->arena, &err), SJ_OK, &err);
+        close_wait += now_s() - t0;
+        atomic_store(&rd->closed, true);
+        /* closed for good: this thread too, and a second close */
+        sj_value v;
+        assert_int_equal(sj_get(&rd->src, K.i4, 0, &v, NULL), SJ_E_CLOSED);
+        assert_int_equal(sj_arena_close(rd->arena, NULL), SJ_E_CLOSED);
+        assert_false(sj_arena_is_alive(rd->arena));
+        rounds_done++;
+    }
+    atomic_store(&stop_workers, true);
+    long ops = 0, ok = 0, closed = 0, after = 0, overlapped = 0, per_op[NOPS] = {0};
+    for (int i = 0; i < NTHREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        ops += ws[i].ops;
+        ok += ws[i].ok;
+        closed += ws[i].closed;
+        after += ws[i].after_close;
+        overlapped += ws[i].overlapped;
+        for (int o = 0; o < NOPS; o++)
+            per_op[o] += ws[i].per_op_ok[o];
+    }
+    printf("close under running calls: %d arenas, %d threads, %ld calls (%ld OK, %ld CLOSED, "
+           "%ld made after close returned); %ld OK calls were still running when close was called; "
+           "%.1f ms spent in close\n",
+           rounds_done, NTHREADS, ops, ok, closed, after, overlapped, close_wait * 1e3);
+    printf("  OK calls per operation:");
+    for (int o = 0; o < NOPS; o++)
+        printf(" %s %ld", op_names[o], per_op[o]);
+    printf("\n");
+    kernels_free();
+    fails_check();
+    if (rounds_done < NROUNDS)
+        fail_msg("deadline passed after %d of %d arenas", rounds_done, NROUNDS);
+    assert_true(ok > 0);
+    assert_true(closed > 0);
+    watchdog_disarm();
+}
+
+/* ---- 2. close waits for an in-flight call ---- */
+
+/* A heap segment whose resolve blocks: a kernel run resolves it after it has pinned the
+ * other (arena) segment, so the run is provably in flight while it blocks. */
+static struct {
+    pthread_mutex_t lock;
+    bool entered, released;
+    int32_t array[64];
+} blk = {PTHREAD_MUTEX_INITIALIZER, false, false, {0}};
+
+static void *blocking_resolve(void *owner) {
+    pthread_mutex_lock(&blk.lock);
+    blk.entered = true;
+    double limit = now_s() + 30;
+    while (!blk.released && now_s() < limit) {
+        pthread_mutex_unlock(&blk.lock);
+        sleep_us(500);
+        pthread_mutex_lock(&blk.lock);
+    }
+    pthread_mutex_unlock(&blk.lock);
+    return owner;
+}
+
+typedef struct run_call {
+    const sj_kernel *k;
+    sj_args args;
+    sj_status st;
+    sj_error err;
+} run_call;
+
+static void *run_call_main(void *arg) {
+    run_call *c = arg;
+    c->st = sj_kernel_run(c->k, &c->args, NULL, &c->err);
+    return NULL;
+}
+
+typedef struct closer {
+    sj_arena arena;
+    sj_status st;
+    atomic_bool returned;
+} closer;
+
+static void *closer_main(void *arg) {
+    closer *c = arg;
+    c->st = sj_arena_close(c->arena, NULL);
+    atomic_store(&c->returned, true);
+    return NULL;
+}
+
+static bool wait_flag(bool *flag, double seconds) {
+    double limit = now_s() + seconds;
+    for (;;) {
+        pthread_mutex_lock(&blk.lock);
+        bool v = *flag;
+        pthread_mutex_unlock(&blk.lock);
+        if (v) return true;
+        if (now_s() > limit) return false;
+        sleep_us(200);
+    }
+}
+
+static void test_close_waits_for_inflight_call(void **state) {
+    (void)state;
+    watchdog_arm("close_waits_for_inflight_call");
+    sj_error err = {0};
+    sj_layout *i4 = test_layout("i4");
+    for (int t = 0; t < TI_COUNT; t++) {
+        for (int rep = 0; rep < 5; rep++) {
+            sj_kernel *k = NULL;
+            k = test_kernel(sj_kernel_copy(i4, i4, &k, &err), &k, &err);
+            sj_kernel_set_tier(k, t == TI_JIT ? SJ_TIER_JIT : SJ_TIER_INTERP);
+            sj_arena a;
+            sj_segment src, heap;
+            assert_status(sj_arena_open(SJ_ARENA_SHARED, &a, &err), SJ_OK, &err);
+            assert_status(sj_arena_allocate(a, 256, 64, &src, &err), SJ_OK, &err);
+            for (int i = 0; i < 64; i++)
+                ((int32_t *)(void *)src.base)[i] = 1000 + i + rep;
+            memset(blk.array, 0, sizeof blk.array);
+            assert_status(
+                sj_segment_heap(SJ_HEAP_I32, 64, blk.array, blocking_resolve, &heap, &err), SJ_OK,
+                &err);
+            blk.entered = blk.released = false;
+
+            run_call rc = {k, {&src, 0, &heap, 0, 64}, SJ_OK, {0}};
+            pthread_t rth, cth;
+            assert_int_equal(pthread_create(&rth, NULL, run_call_main, &rc), 0);
+            assert_true(wait_flag(&blk.entered, 30));
+
+            closer cl = {a, SJ_OK, false};
+            assert_int_equal(pthread_create(&cth, NULL, closer_main, &cl), 0);
+            double limit = now_s() + 30;
+            while (sj_arena_is_alive(a) && now_s() < limit)
+                sleep_us(100);
+            assert_false(sj_arena_is_alive(a)); /* close has begun */
+
+            /* Calls that start now fail, on any thread, while close waits. */
+            sj_value v;
+            assert_int_equal(sj_get(&src, i4, 0, &v, NULL), SJ_E_CLOSED);
+            sj_segment other;
+            assert_int_equal(sj_arena_allocate(a, 16, 16, &other, NULL), SJ_E_CLOSED);
+            assert_int_equal(sj_arena_close(a, NULL), SJ_E_CLOSED);
+            sleep_us(20000);
+            assert_false(atomic_load(&cl.returned)); /* close still waits for the run */
+
+            pthread_mutex_lock(&blk.lock);
+            blk.released = true;
+            pthread_mutex_unlock(&blk.lock);
+            assert_int_equal(pthread_join(rth, NULL), 0);
+            assert_int_equal(pthread_join(cth, NULL), 0);
+            if (rc.st != SJ_OK)
+                fail_msg("in-flight run: %s: %s", sj_status_name(rc.st), rc.err.message);
+            assert_int_equal(cl.st, SJ_OK);
+            for (int i = 0; i < 64; i++)
+                assert_int_equal(blk.array[i], 1000 + i + rep);
+            sj_kernel_free(k);
+        }
+    }
+    sj_layout_unref(i4);
+    watchdog_disarm();
+}
+
+/* ---- 3. racing closers ---- */
+
+#define NCLOSERS 6
+
+typedef struct race {
+    pthread_barrier_t *barrier;
+    sj_arena arena;
+    sj_status st;
+} race;
+
+static void *race_close(void *arg) {
+    race *r = arg;
+    pthread_barrier_wait(r->barrier);
+    r->st = sj_arena_close(r->arena, NULL);
+    return NULL;
+}
+
+static void test_racing_closers(void **state) {
+    (void)state;
+    watchdog_arm("racing_closers");
+    sj_error err = {0};
+    double deadline = now_s() + TEST_DEADLINE_S - 10;
+    for (int r = 0; r < 200 && now_s() < deadline; r++) {
+        sj_arena a;
+        sj_segment s;
+        assert_status(sj_arena_open(SJ_ARENA_SHARED, &a, &err), SJ_OK, &err);
+        for (int i = 0; i < 4; i++)
+            assert_status(sj_arena_allocate(a, 4096, 16, &s, &err), SJ_OK, &err);
+        pthread_barrier_t b;
+        pthread_barrier_init(&b, NULL, NCLOSERS);
+        race rs[NCLOSERS];
+        pthread_t th[NCLOSERS];
+        for (int i = 0; i < NCLOSERS; i++) {
+            rs[i] = (race){&b, a, SJ_OK};
+            assert_int_equal(pthread_create(&th[i], NULL, race_close, &rs[i]), 0);
+        }
+        int oks = 0;
+        for (int i = 0; i < NCLOSERS; i++) {
+            assert_int_equal(pthread_join(th[i], NULL), 0);
+            if (rs[i].st == SJ_OK)
+                oks++;
+            else
+                assert_int_equal(rs[i].st, SJ_E_CLOSED);
+        }
+        pthread_barrier_destroy(&b);
+        assert_int_equal(oks, 1);
+    }
+    watchdog_disarm();
+}
+
+/* ---- 4. confined arenas from other threads ---- */
+
+typedef struct confined_probe {
+    sj_arena arena;
+    sj_segment seg;
+    sj_segment shared_seg;
+    sj_status expect; /* THREAD while open, CLOSED once closed */
+    int failures;
+    char first[256];
+} confined_probe;
+
+static void probe_expect(confined_probe *p, const char *what, sj_status st, const sj_error *err) {
+    if (st == p->expect) return;
+    if (p->failures++ == 0)
+        snprintf(p->first, sizeof p->first, "%s: %s (%.180s), expected %s", what,
+                 sj_status_name(st), err->message, sj_status_name(p->expect));
+}
+
+static void *confined_other_thread(void *arg) {
+    confined_probe *p = arg;
+    sj_error err = {0};
+    for (int t = 0; t < TI_COUNT; t++) {
+        sj_args in = {&p->seg, 0, &p->shared_seg, 0, 16};
+        sj_args out = {&p->shared_seg, 0, &p->seg, 0, 16};
+        sj_args red = {&p->seg, 0, NULL, 0, 16};
+        sj_args fill = {NULL, 0, &p->seg, 0, 16};
+        sj_result r;
+        probe_expect(p, "copy from", sj_kernel_run(K.copy[t], &in, NULL, &err), &err);
+        probe_expect(p, "copy into", sj_kernel_run(K.swap[t], &out, NULL, &err), &err);
+        probe_expect(p, "reduce", sj_kernel_run(K.sum[t], &red, &r, &err), &err);
+        probe_expect(p, "fill", sj_kernel_run(K.fill[t], &fill, NULL, &err), &err);
+    }
+    sj_value v;
+    sj_segment s;
+    int64_t n;
+    probe_expect(p, "get", sj_get(&p->seg, K.i4, 0, &v, &err), &err);
+    probe_expect(p, "set", sj_set(&p->seg, K.i4, 0, v, &err), &err);
+    probe_expect(p, "copy_bytes", sj_copy_bytes(&p->seg, 0, &p->shared_seg, 0, 8, &err), &err);
+    probe_expect(p, "fill_bytes", sj_fill_bytes(&p->seg, 0, 8, 1, &err), &err);
+    probe_expect(p, "mismatch", sj_mismatch(&p->seg, 0, 8, &p->shared_seg, 0, 8, &n, &err), &err);
+    probe_expect(p, "check_alive", sj_segment_check_alive(&p->seg, &err), &err);
+    probe_expect(p, "allocate", sj_arena_allocate(p->arena, 16, 16, &s, &err), &err);
+    probe_expect(p, "close", sj_arena_close(p->arena, &err), &err);
+    return NULL;
+}
+
+static void test_confined_from_other_threads(void **state) {
+    (void)state;
+    watchdog_arm("confined_from_other_threads");
+    kernels_build();
+    sj_error err = {0};
+    sj_arena shared;
+    confined_probe p;
+    memset(&p, 0, sizeof p);
+    assert_status(sj_arena_open(SJ_ARENA_SHARED, &shared, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(shared, 64, 64, &p.shared_seg, &err), SJ_OK, &err);
+    assert_status(sj_arena_open(SJ_ARENA_CONFINED, &p.arena, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(p.arena, 4 * NELEMS, 64, &p.seg, &err), SJ_OK, &err);
+    for (int i = 0; i < 64; i++)
+        p.seg.base[i] = (uint8_t)i;
+    uint8_t before[64];
+    memcpy(before, p.seg.base, 64);
+
+    for (int phase = 0; phase < 2; phase++) {
+        /* phase 0: open, other threads get THREAD; phase 1: closed, they get CLOSED */
+        p.expect = phase == 0 ? SJ_E_THREAD : SJ_E_CLOSED;
+        pthread_t th[4];
+        confined_probe ps[4];
+        for (int i = 0; i < 4; i++) {
+            ps[i] = p;
+            assert_int_equal(pthread_create(&th[i], NULL, confined_other_thread, &ps[i]), 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(pthread_join(th[i], NULL), 0);
+            if (ps[i].failures)
+                fail_msg("confined arena (%s) from another thread: %d calls wrong; first: %s",
+                         phase == 0 ? "open" : "closed", ps[i].failures, ps[i].first);
+        }
+        if (phase == 0) {
+            /* nothing was written, the arena is still open, and its owner may use it */
+            assert_memory_equal(p.seg.base, before, 64);
+            assert_true(sj_arena_is_alive(p.arena));
+            for (int t = 0; t < TI_COUNT; t++) {
+                sj_args a = {&p.seg, 0, &p.shared_seg, 0, 16};
+                assert_status(sj_kernel_run(K.copy[t], &a, NULL, &err), SJ_OK, &err);
+                assert_memory_equal(p.shared_seg.base, before, 64);
+            }
+            assert_status(sj_arena_close(p.arena, &err), SJ_OK, &err);
+        }
+    }
+    assert_status(sj_arena_close(shared, &err), SJ_OK, &err);
+    kernels_free();
+    watchdog_disarm();
+}
+
+/* ---- 5. the kernel cache under concurrent compile, run and free ---- */
+
+#define CACHE_THREADS 6
+#define CACHE_ITERS   60
+
+/* Layout pairs every thread builds (the same plans from several threads at once). */
+static const char *const cache_pairs[][2] = {
+    {"i4", "i4"},     {"i4", "I4"},         {"j8", "J8"},
+    {"s2", "S2"},     {"d8", "D8"},         {"[i4(a)s2(b)s2(c)]", "[i4(a)s2(b)s2(c)]"},
+    {"b1", "b1"},     {"[3:i4]", "[3:I4]"}, {"[j8(x)d8(y)]", "[j8(p)d8(q)]"},
+    {"1%j8", "1%J8"},
+};
+#define NPAIRS (sizeof cache_pairs / sizeof cache_pairs[0])
+
+/* Kernels built once and run by every cache thread while others come and go. */
+static sj_kernel *shared_kernels[NPAIRS];
+static sj_layout *shared_layouts[NPAIRS][2];
+
+static void reference_copy(const sj_layout *sl, const sj_layout *dl, const uint8_t *src,
+                           uint8_t *dst, int64_t count) {
+    size_t size = (size_t)sj_layout_size(sl);
+    bool swap = sj_layout_tag(sl) == SJ_VALUE && sj_layout_tag(dl) == SJ_VALUE && size > 1 &&
+                sj_layout_order(sl) != sj_layout_order(dl);
+    for (int64_t i = 0; i < count; i++)
+        for (size_t j = 0; j < size; j++)
+            dst[(size_t)i * size + j] = src[(size_t)i * size + (swap ? size - 1 - j : j)];
+}
+
+typedef struct cache_worker {
+    int id;
+    uint64_t seed;
+    double deadline;
+    long built, runs, jit_runs;
+} cache_worker;
+
+static void cache_run_check(cache_worker *w, const sj_kernel *k, const sj_layout *sl,
+                            const sj_layout *dl, const char *what) {
+    size_t size = (size_t)sj_layout_size(sl);
+    int64_t count = 1 + (int64_t)(rnd(&w->seed) % 300);
+    size_t bytes = size * (size_t)count;
+    size_t cap = (bytes + 63) / 64 * 64; /* aligned_alloc wants a multiple of 64 */
+    uint8_t *src = aligned_alloc(64, cap), *dst = aligned_alloc(64, cap);
+    uint8_t *want = malloc(bytes);
+    if (!src || !dst || !want) {
+        worker_fail("out of memory");
+        free(src);
+        free(dst);
+        free(want);
+        return;
+    }
+    for (size_t i = 0; i < bytes; i++)
+        src[i] = (uint8_t)(rnd(&w->seed) >> 24);
+    memset(dst, 0, bytes);
+    reference_copy(sl, dl, src, want, count);
+    sj_segment ss, ds;
+    sj_error err = {0};
+    sj_status st = sj_segment_native(src, (int64_t)bytes, &ss, &err);
+    if (st == SJ_OK) st = sj_segment_native(dst, (int64_t)bytes, &ds, &err);
+    if (st == SJ_OK) {
+        sj_args a = {&ss, 0, &ds, 0, count};
+        st = sj_kernel_run(k, &a, NULL, &err);
+    }
+    w->runs++;
+    if (sj_kernel_last_tier(k) == SJ_TIER_JIT) w->jit_runs++;
+    if (st != SJ_OK)
+        worker_fail("cache worker %d: %s: %s: %s", w->id, what, sj_status_name(st), err.message);
+    else if (memcmp(dst, want, bytes) != 0)
+        worker_fail("cache worker %d: %s copied wrong bytes (count %lld)", w->id, what,
+                    (long long)count);
+    free(src);
+    free(dst);
+    free(want);
+}
+
+static void *cache_worker_main(void *arg) {
+    cache_worker *w = arg;
+    sj_error err = {0};
+    for (int it = 0; it < CACHE_ITERS && now_s() < w->deadline; it++) {
+        /* a kernel of a shared pair, one distinct to this thread and iteration, and a
+         * long-lived one built by the main thread */
+        size_t pi = (size_t)(rnd(&w->seed) % NPAIRS);
+        sj_layout *sl = NULL, *dl = NULL;
+        if (sj_layout_parse(cache_pairs[pi][0], &sl, &err) != SJ_OK ||
+            sj_layout_parse(cache_pairs[pi][1], &dl, &err) != SJ_OK) {
+            worker_fail("cache worker %d: parse: %s", w->id, err.message);
+            sj_layout_unref(sl);
+            break;
+        }
+        sj_kernel *k = NULL;
+        if (sj_kernel_copy(sl, dl, &k, &err) != SJ_OK) {
+            worker_fail("cache worker %d: build %s: %s", w->id, cache_pairs[pi][0], err.message);
+        } else {
+            w->built++;
+            sj_kernel_set_tier(k, SJ_TIER_JIT);
+            cache_run_check(w, k, sl, dl, cache_pairs[pi][0]);
+            cache_run_check(w, k, sl, dl, cache_pairs[pi][0]);
+            sj_kernel_free(k);
+        }
+        sj_layout_unref(sl);
+        sj_layout_unref(dl);
+
+        char text[48];
+        snprintf(text, sizeof text, "[%d:%s]", 1 + w->id * CACHE_ITERS + it, it % 2 ? "i4" : "s2");
+        char text2[48];
+        snprintf(text2, sizeof text2, "[%d:%s]", 1 + w->id * CACHE_ITERS + it,
+                 it % 2 ? "I4" : "s2");
+        sl = dl = NULL;
+        k = NULL;
+        if (sj_layout_parse(text, &sl, &err) != SJ_OK ||
+            sj_layout_parse(text2, &dl, &err) != SJ_OK) {
+            worker_fail("cache worker %d: parse %s: %s", w->id, text, err.message);
+        } else if (sj_kernel_copy(sl, dl, &k, &err) != SJ_OK) {
+            worker_fail("cache worker %d: build %s: %s", w->id, text, err.message);
+        } else {
+            w->built++;
+            sj_kernel_set_tier(k, SJ_TIER_JIT);
+            cache_run_check(w, k, sl, dl, text);
+            sj_kernel_free(k);
+        }
+        sj_layout_unref(sl);
+        sj_layout_unref(dl);
+
+        size_t si = (size_t)(rnd(&w->seed) % NPAIRS);
+        cache_run_check(w, shared_kernels[si], shared_layouts[si][0], shared_layouts[si][1],
+                        "shared kernel");
+    }
+    return NULL;
+}
+
+static void test_kernel_cache_concurrent(void **state) {
+    (void)state;
+    watchdog_arm("kernel_cache_concurrent");
+    fails_reset();
+    const char *why = NULL;
+    bool jit = sj_jit_available(&why);
+    if (!jit) printf("kernel cache: the JIT is not available (%s); runs on the interpreter\n", why);
+    sj_counters before;
+    sj_counters_get(&before);
+    sj_error err = {0};
+    for (size_t i = 0; i < NPAIRS; i++) {
+        shared_layouts[i][0] = test_layout(cache_pairs[i][0]);
+        shared_layouts[i][1] = test_layout(cache_pairs[i][1]);
+        assert_status(
+            sj_kernel_copy(shared_layouts[i][0], shared_layouts[i][1], &shared_kernels[i], &err),
+            SJ_OK, &err);
+        sj_kernel_set_tier(shared_kernels[i], SJ_TIER_JIT);
+    }
+    double deadline = now_s() + TEST_DEADLINE_S - 10;
+    cache_worker ws[CACHE_THREADS];
+    pthread_t th[CACHE_THREADS];
+    memset(ws, 0, sizeof ws);
+    for (int i = 0; i < CACHE_THREADS; i++) {
+        ws[i].id = i;
+        ws[i].seed = 0x2545f4914f6cdd1dull * (uint64_t)(i + 3);
+        ws[i].deadline = deadline;
+        assert_int_equal(pthread_create(&th[i], NULL, cache_worker_main, &ws[i]), 0);
+    }
+    long built = 0, runs = 0, jit_runs = 0;
+    for (int i = 0; i < CACHE_THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        built += ws[i].built;
+        runs += ws[i].runs;
+        jit_runs += ws[i].jit_runs;
+    }
+    for (size_t i = 0; i < NPAIRS; i++) {
+        sj_kernel_free(shared_kernels[i]);
+        sj_layout_unref(shared_layouts[i][0]);
+        sj_layout_unref(shared_layouts[i][1]);
+    }
+    sj_counters after;
+    sj_counters_get(&after);
+    printf("kernel cache: %d threads built %ld kernels and ran %ld calls (%ld on the JIT); "
+           "process counters: %llu compiled, %llu cache hits, %llu declines%s%s\n",
+           CACHE_THREADS, built, runs, jit_runs,
+           (unsigned long long)(after.kernels_compiled - before.kernels_compiled),
+           (unsigned long long)(after.cache_hits - before.cache_hits),
+           (unsigned long long)(after.declines - before.declines),
+           after.last_decline[0] ? ", last decline: " : "", after.last_decline);
+    fails_check();
+    if (now_s() > deadline) fail_msg("deadline passed");
+    assert_int_equal(built, (long)CACHE_THREADS * CACHE_ITERS * 2);
+    if (jit) {
+        /* every run of a JIT-tier native kernel took the JIT */
+        assert_int_equal(jit_runs, runs);
+        assert_true(after.kernels_compiled > before.kernels_compiled);
+    }
+    watchdog_disarm();
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_close_waits_for_inflight_call),
+        cmocka_unit_test(test_racing_closers),
+        cmocka_unit_test(test_confined_from_other_threads),
+        cmocka_unit_test(test_close_under_running_calls),
+        cmocka_unit_test(test_kernel_cache_concurrent),
+    };
+    return cmocka_run_group_tests(tests, NULL, group_teardown);
+}

@@ -104,6 +104,20 @@ format_check() {
     clang-format --dry-run -Werror "${files[@]}"
 }
 
+# The interpreter-tier tests under valgrind memcheck (LLVM is kept out: SEGJIT_TIER=interp,
+# so libsegjit-jit.so is never loaded).
+valgrind_check() {
+    local t failed=0
+    for t in test_segment test_access test_kernel_copy test_kernel_convert test_kernel_gather \
+        test_kernel_misc test_checks; do
+        [ -x "$BUILD/tests/$t" ] || continue
+        say "valgrind $t"
+        SEGJIT_TIER=interp SEGJIT_TEST_TIER=interp valgrind -q --error-exitcode=99 \
+            --leak-check=full --errors-for-leak-kinds=definite "$BUILD/tests/$t" >/dev/null || failed=1
+    done
+    return $failed
+}
+
 cmd_test() {
     install_deps
     local ci=false
@@ -133,6 +147,10 @@ cmd_test() {
 
     if $ci; then
         format_check || failed+=("clang-format")
+        valgrind_check || failed+=("valgrind (interpreter)")
+        say "fuzz: tests/fuzz/run_fuzz.sh, ${FUZZ_SECONDS:-45} s per target"
+        FUZZ_SECONDS=${FUZZ_SECONDS:-45} CC="$clang" tests/fuzz/run_fuzz.sh \
+            "${SEGJIT_BUILD_ROOT:-.}/build-fuzz" || failed+=("fuzz")
     fi
 
     if [ ${#failed[@]} -ne 0 ]; then

@@ -26,8 +26,12 @@ static const uint8_t kind_size_tab[SJ_KIND_COUNT] = {
     [SJ_U16] = 2,  [SJ_I32] = 4, [SJ_U32] = 4, [SJ_F32] = 4,  [SJ_I64] = 8,
     [SJ_U64] = 8,  [SJ_F64] = 8, [SJ_ADDR] = 8};
 
-static unsigned ksize(unsigned k) { return kind_size_tab[k]; }
-static bool kfloat(unsigned k) { return k == SJ_F32 || k == SJ_F64; }
+static unsigned ksize(unsigned k) {
+    return kind_size_tab[k];
+}
+static bool kfloat(unsigned k) {
+    return k == SJ_F32 || k == SJ_F64;
+}
 static bool ksigned(unsigned k) {
     return k == SJ_I8 || k == SJ_I16 || k == SJ_I32 || k == SJ_I64;
 }
@@ -47,8 +51,7 @@ static int decline(char *why, size_t len, const char *fmt, ...) {
 /* Alignment of every element base of a side: the plan's elem_align as a power of two
  * (1 when unknown). */
 static unsigned base_align(uint64_t elem_align) {
-    if (elem_align == 0)
-        return 1;
+    if (elem_align == 0) return 1;
     uint64_t a = elem_align & (~elem_align + 1);
     return a > SJ_EMIT_MAX_ALIGN ? SJ_EMIT_MAX_ALIGN : (unsigned)a;
 }
@@ -57,17 +60,20 @@ static unsigned base_align(uint64_t elem_align) {
 static unsigned align_at(unsigned base, uint64_t off) {
     if (off) {
         uint64_t o = off & (~off + 1);
-        if (o < base)
-            return (unsigned)o;
+        if (o < base) return (unsigned)o;
     }
     return base;
 }
 
 /* The source stride a MOVE loop steps by: an unused source (fill: the kernel passes the
  * value's bytes) is read at element 0 for every element, as the interpreter does. */
-static int64_t move_src_stride(const sj_plan *p) { return p->src.used ? p->src.stride : 0; }
+static int64_t move_src_stride(const sj_plan *p) {
+    return p->src.used ? p->src.stride : 0;
+}
 
-static bool pow2_upto16(uint32_t n) { return n && n <= 16 && (n & (n - 1)) == 0; }
+static bool pow2_upto16(uint32_t n) {
+    return n && n <= 16 && (n & (n - 1)) == 0;
+}
 
 /* ---- Which plans the JIT takes ---- */
 
@@ -100,8 +106,7 @@ int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
                                            m->src_kind, m->dst_kind);
                         break;
                     default:
-                        return decline(why, why_len, "move %zu has unknown kind %u", i,
-                                       m->kind);
+                        return decline(why, why_len, "move %zu has unknown kind %u", i, m->kind);
                 }
             }
             return 0;
@@ -140,16 +145,19 @@ typedef struct keyw {
 } keyw;
 
 static void kput(keyw *k, const void *p, size_t n) {
-    if (k->len + n <= k->cap)
-        memcpy(k->buf + k->len, p, n);
+    if (k->len + n <= k->cap) memcpy(k->buf + k->len, p, n);
     k->len += n;
 }
 static void kput8(keyw *k, unsigned v) {
     uint8_t b = (uint8_t)v;
     kput(k, &b, 1);
 }
-static void kput32(keyw *k, uint32_t v) { kput(k, &v, sizeof v); }
-static void kput64(keyw *k, uint64_t v) { kput(k, &v, sizeof v); }
+static void kput32(keyw *k, uint32_t v) {
+    kput(k, &v, sizeof v);
+}
+static void kput64(keyw *k, uint64_t v) {
+    kput(k, &v, sizeof v);
+}
 
 size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap) {
     keyw k = {buf, cap, 0};
@@ -166,8 +174,7 @@ size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap) {
                 const sj_move *m = &p->moves[i];
                 kput8(&k, m->kind);
                 kput32(&k, m->dst_off);
-                if (m->kind != SJ_MOVE_ZERO)
-                    kput32(&k, m->src_off);
+                if (m->kind != SJ_MOVE_ZERO) kput32(&k, m->src_off);
                 if (m->kind == SJ_MOVE_CONVERT) {
                     kput8(&k, m->src_kind);
                     kput8(&k, m->dst_kind);
@@ -175,8 +182,7 @@ size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap) {
                     kput8(&k, m->dst_swap != 0);
                 } else {
                     kput32(&k, m->len);
-                    if (m->kind == SJ_MOVE_SWAP)
-                        kput8(&k, m->width);
+                    if (m->kind == SJ_MOVE_SWAP) kput8(&k, m->width);
                 }
             }
             break;
@@ -206,17 +212,14 @@ typedef struct emitter {
 
 /* *(kind *)p, byte-reversed first when swap, as the kind's IR value: iN for integers,
  * i1 for bool (byte != 0), float or double. */
-static LLVMValueRef load_kind(emitter *x, LLVMValueRef p, unsigned kind, bool swap,
-                              unsigned align, const char *name) {
+static LLVMValueRef load_kind(emitter *x, LLVMValueRef p, unsigned kind, bool swap, unsigned align,
+                              const char *name) {
     sj_em *e = &x->e;
     unsigned n = ksize(kind);
     LLVMValueRef v = sj_load(e, sj_int_type(e, n), p, align, name);
-    if (swap && n > 1)
-        v = sj_intrinsic1(e, "llvm.bswap", v, "v_native");
-    if (kind == SJ_BOOL)
-        return LLVMBuildICmp(e->b, LLVMIntNE, v, sj_cint(e->i8, 0), "v_bool");
-    if (kfloat(kind))
-        return LLVMBuildBitCast(e->b, v, kind == SJ_F32 ? e->f32 : e->f64, "v_float");
+    if (swap && n > 1) v = sj_intrinsic1(e, "llvm.bswap", v, "v_native");
+    if (kind == SJ_BOOL) return LLVMBuildICmp(e->b, LLVMIntNE, v, sj_cint(e->i8, 0), "v_bool");
+    if (kfloat(kind)) return LLVMBuildBitCast(e->b, v, kind == SJ_F32 ? e->f32 : e->f64, "v_float");
     return v;
 }
 
@@ -230,8 +233,7 @@ static void store_kind(emitter *x, LLVMValueRef v, LLVMValueRef p, unsigned kind
         v = LLVMBuildZExt(e->b, v, it, "v_bool_byte");
     else if (kfloat(kind))
         v = LLVMBuildBitCast(e->b, v, it, "v_bits");
-    if (swap && n > 1)
-        v = sj_intrinsic1(e, "llvm.bswap", v, "v_stored_order");
+    if (swap && n > 1) v = sj_intrinsic1(e, "llvm.bswap", v, "v_stored_order");
     sj_store(e, v, p, align);
 }
 
@@ -242,19 +244,17 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
     LLVMTypeRef ft = to == SJ_F32 ? e->f32 : e->f64;
     LLVMTypeRef it = sj_int_type(e, ksize(to));
     if (to == SJ_BOOL) { /* value != 0 (NaN != 0 too) */
-        if (from == SJ_BOOL)
-            return v;
+        if (from == SJ_BOOL) return v;
         if (kfloat(from))
-            return LLVMBuildFCmp(b, LLVMRealUNE, v, LLVMConstReal(LLVMTypeOf(v), 0.0),
-                                 "v_nonzero");
+            return LLVMBuildFCmp(b, LLVMRealUNE, v, LLVMConstReal(LLVMTypeOf(v), 0.0), "v_nonzero");
         return LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstInt(LLVMTypeOf(v), 0, 0), "v_nonzero");
     }
     if (from == SJ_BOOL) /* 0 or 1 */
         return kfloat(to) ? LLVMBuildUIToFP(b, v, ft, "v_conv") : LLVMBuildZExt(b, v, it, "v_conv");
     if (kfloat(from) && kfloat(to)) {
-        if (from == to)
-            return v;
-        return to == SJ_F64 ? LLVMBuildFPExt(b, v, ft, "v_conv") : LLVMBuildFPTrunc(b, v, ft, "v_conv");
+        if (from == to) return v;
+        return to == SJ_F64 ? LLVMBuildFPExt(b, v, ft, "v_conv")
+                            : LLVMBuildFPTrunc(b, v, ft, "v_conv");
     }
     if (kfloat(from)) { /* toward zero, saturating, NaN -> 0: exactly fpto[su]i.sat */
         LLVMTypeRef ov[2] = {it, LLVMTypeOf(v)};
@@ -262,12 +262,13 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
                             "v_conv");
     }
     if (kfloat(to))
-        return ksigned(from) ? LLVMBuildSIToFP(b, v, ft, "v_conv") : LLVMBuildUIToFP(b, v, ft, "v_conv");
+        return ksigned(from) ? LLVMBuildSIToFP(b, v, ft, "v_conv")
+                             : LLVMBuildUIToFP(b, v, ft, "v_conv");
     unsigned nf = ksize(from), nt = ksize(to);
-    if (nt < nf)
-        return LLVMBuildTrunc(b, v, it, "v_conv");
+    if (nt < nf) return LLVMBuildTrunc(b, v, it, "v_conv");
     if (nt > nf)
-        return ksigned(from) ? LLVMBuildSExt(b, v, it, "v_conv") : LLVMBuildZExt(b, v, it, "v_conv");
+        return ksigned(from) ? LLVMBuildSExt(b, v, it, "v_conv")
+                             : LLVMBuildZExt(b, v, it, "v_conv");
     return v;
 }
 
@@ -283,8 +284,7 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
     LLVMValueRef dp = sj_gep_c(e, de, m->dst_off, nd);
     switch (m->kind) {
         case SJ_MOVE_COPY: {
-            if (m->len == 0)
-                return;
+            if (m->len == 0) return;
             LLVMValueRef sp = sj_gep_c(e, se, m->src_off, ns);
             if (pow2_upto16(m->len)) { /* *(uintN_t *)dp = *(uintN_t *)sp */
                 sj_store(e, sj_load(e, sj_int_type(e, m->len), sp, sa, nv), dp, da);
@@ -294,8 +294,7 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
             return;
         }
         case SJ_MOVE_ZERO:
-            if (m->len == 0)
-                return;
+            if (m->len == 0) return;
             if (pow2_upto16(m->len))
                 sj_store(e, sj_cint(sj_int_type(e, m->len), 0), dp, da);
             else
@@ -311,7 +310,8 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
                     LLVMValueRef v = sj_load(e, ut, sj_gep_c(e, sp, off, ns),
                                              align_at(x->src_align, m->src_off + off), nv);
                     v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
-                    sj_store(e, v, sj_gep_c(e, dp, off, nd), align_at(x->dst_align, m->dst_off + off));
+                    sj_store(e, v, sj_gep_c(e, dp, off, nd),
+                             align_at(x->dst_align, m->dst_off + off));
                 }
                 return;
             }
@@ -331,7 +331,8 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
             sj_store(e, v, sj_gep(e, dp, off, nd), align_at(da, m->width));
             LLVMValueRef next = LLVMBuildNUWAdd(e->b, u, sj_c64(e, 1), "v_unit_next");
             sj_phi_add(u, next, body);
-            LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, next, sj_c64(e, units), "v_units_done"),
+            LLVMBuildCondBr(e->b,
+                            LLVMBuildICmp(e->b, LLVMIntEQ, next, sj_c64(e, units), "v_units_done"),
                             done, body);
             sj_at(e, done);
             return;
@@ -369,7 +370,8 @@ static count_loop begin_count_loop(emitter *x, LLVMValueRef n, const char *name)
     l.body = sj_block(e, nb);
     snprintf(nb, sizeof nb, "b_%s_done", name);
     l.exit = sj_block(e, nb);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSGT, n, sj_c64(e, 0), "v_any"), l.body, l.exit);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSGT, n, sj_c64(e, 0), "v_any"), l.body,
+                    l.exit);
     sj_at(e, l.body);
     l.i = sj_phi(e, e->i64, sj_c64(e, 0), from, "v_i");
     return l;
@@ -388,8 +390,8 @@ static void emit_move_plan(emitter *x) {
     sj_em *e = &x->e;
     const sj_plan *p = x->p;
     const sj_move *m0 = p->nmoves == 1 ? &p->moves[0] : NULL;
-    if (p->block_copy && m0 && m0->kind == SJ_MOVE_COPY && m0->src_off == 0 &&
-        m0->dst_off == 0 && m0->len > 0 && move_src_stride(p) == (int64_t)m0->len &&
+    if (p->block_copy && m0 && m0->kind == SJ_MOVE_COPY && m0->src_off == 0 && m0->dst_off == 0 &&
+        m0->len > 0 && move_src_stride(p) == (int64_t)m0->len &&
         p->dst.stride == (int64_t)m0->len) {
         /* contiguous elements: memmove(dst, src, count * stride) */
         LLVMBasicBlockRef copy = sj_block(e, "b_block_copy"), exit = sj_block(e, "b_exit");
@@ -407,10 +409,10 @@ static void emit_move_plan(emitter *x) {
     int64_t ss = move_src_stride(p);
     LLVMValueRef se =
         ss ? sj_gep(e, x->src, elem_offset(x, l.i, ss, "v_src_off"), "v_src_elem") : x->src;
-    LLVMValueRef de = p->dst.stride
-                          ? sj_gep(e, x->dst, elem_offset(x, l.i, p->dst.stride, "v_dst_off"),
-                                   "v_dst_elem")
-                          : x->dst;
+    LLVMValueRef de =
+        p->dst.stride
+            ? sj_gep(e, x->dst, elem_offset(x, l.i, p->dst.stride, "v_dst_off"), "v_dst_elem")
+            : x->dst;
     for (size_t k = 0; k < p->nmoves; k++)
         emit_move(x, &p->moves[k], k, se, de);
     end_count_loop(x, &l, x->count);
@@ -420,29 +422,37 @@ static void emit_move_plan(emitter *x) {
 /* Address of the reduced value of element i. */
 static LLVMValueRef reduce_ptr(emitter *x, LLVMValueRef i, const char *name) {
     sj_em *e = &x->e;
-    LLVMValueRef ep = x->p->src.stride
-                          ? sj_gep(e, x->src, elem_offset(x, i, x->p->src.stride, "v_src_off"),
-                                   "v_src_elem")
-                          : x->src;
+    LLVMValueRef ep =
+        x->p->src.stride
+            ? sj_gep(e, x->src, elem_offset(x, i, x->p->src.stride, "v_src_off"), "v_src_elem")
+            : x->src;
     return sj_gep_c(e, ep, x->p->red.off, name);
 }
 
-/* The reduced value of element i, as a double (floats) or an i64 (integers: sign- or
- * zero-extended per the kind, bool as 0 or 1). */
-static LLVMValueRef reduce_load(emitter *x, LLVMValueRef i) {
+/* The reduced value at vp (the value of some element), as a double (floats) or an i64
+ * (integers: sign- or zero-extended per the kind, bool as 0 or 1). */
+static LLVMValueRef reduce_load_at(emitter *x, LLVMValueRef vp) {
     sj_em *e = &x->e;
     unsigned kind = x->p->red.kind;
     unsigned align = align_at(x->src_align, x->p->red.off);
-    LLVMValueRef v =
-        load_kind(x, reduce_ptr(x, i, "v_value_ptr"), kind, x->p->red.swap, align, "v_value");
-    if (kind == SJ_F32)
-        return LLVMBuildFPExt(e->b, v, e->f64, "v_value_d");
-    if (kind == SJ_F64)
-        return v;
-    if (ksize(kind) == 8)
-        return v;
+    LLVMValueRef v = load_kind(x, vp, kind, x->p->red.swap, align, "v_value");
+    if (kind == SJ_F32) return LLVMBuildFPExt(e->b, v, e->f64, "v_value_d");
+    if (kind == SJ_F64) return v;
+    if (ksize(kind) == 8) return v;
     return ksigned(kind) ? LLVMBuildSExt(e->b, v, e->i64, "v_value_64")
                          : LLVMBuildZExt(e->b, v, e->i64, "v_value_64");
+}
+
+/* The reduced value of element i. */
+static LLVMValueRef reduce_load(emitter *x, LLVMValueRef i) {
+    return reduce_load_at(x, reduce_ptr(x, i, "v_value_ptr"));
+}
+
+/* The reduced value of element (first + t), from vfirst, the value of element first. */
+static LLVMValueRef reduce_load_next(emitter *x, LLVMValueRef vfirst, unsigned t) {
+    int64_t off = (int64_t)t * x->p->src.stride;
+    return reduce_load_at(x,
+                          off ? sj_gep(&x->e, vfirst, sj_c64(&x->e, off), "v_value_ptr") : vfirst);
 }
 
 /* r, or the default NaN (0x7ff8000000000000) when r is a NaN. Which NaN an addition or
@@ -451,7 +461,10 @@ static LLVMValueRef reduce_load(emitter *x, LLVMValueRef i) {
 static LLVMValueRef default_nan_if_nan(emitter *x, LLVMValueRef r) {
     sj_em *e = &x->e;
     LLVMValueRef isnan = LLVMBuildFCmp(e->b, LLVMRealUNO, r, r, "v_is_nan");
-    LLVMValueRef dnan = LLVMConstBitCast(sj_cint(e->i64, UINT64_C(0x7ff8000000000000)), e->f64);
+    uint64_t bits = UINT64_C(0x7ff8000000000000);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    LLVMValueRef dnan = LLVMConstReal(e->f64, d); /* the exact bits: no arithmetic on d */
     return LLVMBuildSelect(e->b, isnan, dnan, r, "v_result");
 }
 
@@ -519,9 +532,9 @@ static void emit_float_sum(emitter *x) {
     LLVMValueRef zero = LLVMConstNull(vt);
     LLVMBasicBlockRef entry = LLVMGetInsertBlock(b);
     /* n = max(count, 0); blocks = n / 8; rest = n % 8 */
-    LLVMValueRef cnt = LLVMBuildSelect(
-        b, LLVMBuildICmp(b, LLVMIntSGT, x->count, sj_c64(e, 0), "v_any"), x->count, sj_c64(e, 0),
-        "v_n");
+    LLVMValueRef cnt =
+        LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, x->count, sj_c64(e, 0), "v_any"), x->count,
+                        sj_c64(e, 0), "v_n");
     LLVMValueRef nblocks = LLVMBuildLShr(b, cnt, sj_c64(e, 3), "v_blocks");
     LLVMValueRef rest = LLVMBuildAnd(b, cnt, sj_c64(e, SJ_REDUCE_LANES - 1), "v_rest");
     LLVMBasicBlockRef bblock = sj_block(e, "b_block"), bafter = sj_block(e, "b_blocks_done");
@@ -538,20 +551,17 @@ static void emit_float_sum(emitter *x) {
         LLVMTypeRef ivt = LLVMVectorType(sj_int_type(e, n), SJ_REDUCE_LANES);
         vals = sj_load(e, ivt, reduce_ptr(x, first, "v_block_ptr"),
                        align_at(x->src_align, p->red.off), "v_block_bits");
-        if (p->red.swap && n > 1)
-            vals = sj_intrinsic1(e, "llvm.bswap", vals, "v_block_native");
+        if (p->red.swap && n > 1) vals = sj_intrinsic1(e, "llvm.bswap", vals, "v_block_native");
         vals = LLVMBuildBitCast(b, vals,
                                 LLVMVectorType(kind == SJ_F32 ? e->f32 : e->f64, SJ_REDUCE_LANES),
                                 "v_block_float");
-        if (kind == SJ_F32)
-            vals = LLVMBuildFPExt(b, vals, vt, "v_block_d");
+        if (kind == SJ_F32) vals = LLVMBuildFPExt(b, vals, vt, "v_block_d");
     } else { /* strided: eight loads */
         vals = LLVMGetUndef(vt);
-        for (unsigned t = 0; t < SJ_REDUCE_LANES; t++) {
-            LLVMValueRef it = LLVMBuildNUWAdd(b, first, sj_c64(e, t), "v_elem");
-            vals = LLVMBuildInsertElement(b, vals, reduce_load(x, it), sj_cint(e->i32, t),
-                                          "v_block_vals");
-        }
+        LLVMValueRef vfirst = reduce_ptr(x, first, "v_block_ptr");
+        for (unsigned t = 0; t < SJ_REDUCE_LANES; t++)
+            vals = LLVMBuildInsertElement(b, vals, reduce_load_next(x, vfirst, t),
+                                          sj_cint(e->i32, t), "v_block_vals");
     }
     LLVMValueRef acc_next = LLVMBuildFAdd(b, acc, vals, "v_lanes_next");
     LLVMValueRef j_next = LLVMBuildNUWAdd(b, j, sj_c64(e, 1), "v_block_next");
@@ -572,6 +582,7 @@ static void emit_float_sum(emitter *x) {
         btail[k] = sj_block(e, nb);
     }
     LLVMBasicBlockRef bcomb = sj_block(e, "b_combine");
+    LLVMValueRef vtail0 = reduce_ptr(x, tail0, "v_tail_ptr"); /* loaded only when rest > 0 */
     LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, rest, sj_c64(e, 0), "v_any_tail"), btail[0],
                     bcomb);
     LLVMValueRef ins[SJ_REDUCE_LANES];
@@ -581,7 +592,7 @@ static void emit_float_sum(emitter *x) {
     LLVMValueRef cur = acc_b;
     for (unsigned k = 0; k < SJ_REDUCE_LANES - 1; k++) {
         sj_at(e, btail[k]);
-        LLVMValueRef v = reduce_load(x, LLVMBuildNUWAdd(b, tail0, sj_c64(e, k), "v_elem"));
+        LLVMValueRef v = reduce_load_next(x, vtail0, k);
         LLVMValueRef lane = LLVMBuildExtractElement(b, cur, sj_cint(e->i32, k), "v_lane");
         cur = LLVMBuildInsertElement(b, cur, LLVMBuildFAdd(b, lane, v, "v_lane_next"),
                                      sj_cint(e->i32, k), "v_lanes_tail");
@@ -616,16 +627,17 @@ static void emit_float_sum(emitter *x) {
 static void emit_mismatch(emitter *x) {
     sj_em *e = &x->e;
     LLVMBuilderRef b = e->b;
-    LLVMValueRef cnt = LLVMBuildSelect(
-        b, LLVMBuildICmp(b, LLVMIntSGT, x->count, sj_c64(e, 0), "v_any"), x->count, sj_c64(e, 0),
-        "v_n");
+    LLVMValueRef cnt =
+        LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, x->count, sj_c64(e, 0), "v_any"), x->count,
+                        sj_c64(e, 0), "v_n");
     LLVMBasicBlockRef entry = LLVMGetInsertBlock(b);
     LLVMBasicBlockRef bvec = sj_block(e, "b_chunk"), bvec_next = sj_block(e, "b_chunk_next");
-    LLVMBasicBlockRef bvec_found = sj_block(e, "b_chunk_found"), bbytes_pre = sj_block(e, "b_bytes_start");
+    LLVMBasicBlockRef bvec_found = sj_block(e, "b_chunk_found"),
+                      bbytes_pre = sj_block(e, "b_bytes_start");
     LLVMBasicBlockRef bbytes = sj_block(e, "b_byte"), bbytes_next = sj_block(e, "b_byte_next");
     LLVMBasicBlockRef bfound = sj_block(e, "b_found"), bnone = sj_block(e, "b_equal");
-    LLVMValueRef chunks = x->big_endian ? sj_c64(e, 0)
-                                        : LLVMBuildLShr(b, cnt, sj_c64(e, 4), "v_chunks");
+    LLVMValueRef chunks =
+        x->big_endian ? sj_c64(e, 0) : LLVMBuildLShr(b, cnt, sj_c64(e, 4), "v_chunks");
     LLVMValueRef start = LLVMBuildShl(b, chunks, sj_c64(e, 4), "v_bytes_first");
     LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, chunks, sj_c64(e, 0), "v_any_chunk"), bvec,
                     bbytes_pre);
@@ -672,8 +684,7 @@ static void add_param_attrs(sj_em *e, unsigned param, bool readonly) {
     static const char *const names[] = {"noalias", "readonly"};
     unsigned idx = param + 1;
     LLVMAttributeRef nc = sj_compat_nocapture(e->ctx);
-    if (nc)
-        LLVMAddAttributeAtIndex(e->fn, idx, nc);
+    if (nc) LLVMAddAttributeAtIndex(e->fn, idx, nc);
     for (unsigned i = 0; i < (readonly ? 2u : 1u); i++) {
         unsigned kind = LLVMGetEnumAttributeKindForName(names[i], strlen(names[i]));
         LLVMAddAttributeAtIndex(e->fn, idx, LLVMCreateEnumAttribute(e->ctx, kind, 0));
@@ -682,15 +693,14 @@ static void add_param_attrs(sj_em *e, unsigned param, bool readonly) {
 
 static void add_fn_string_attr(sj_em *e, const char *k, const char *v) {
     if (v && *v)
-        LLVMAddAttributeAtIndex(e->fn, LLVMAttributeFunctionIndex,
-                                LLVMCreateStringAttribute(e->ctx, k, (unsigned)strlen(k), v,
-                                                          (unsigned)strlen(v)));
+        LLVMAddAttributeAtIndex(
+            e->fn, LLVMAttributeFunctionIndex,
+            LLVMCreateStringAttribute(e->ctx, k, (unsigned)strlen(k), v, (unsigned)strlen(v)));
 }
 
 int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj_emit_target *t,
                  char *why, size_t why_len) {
-    if (sj_emit_check(p, why, why_len))
-        return 1;
+    if (sj_emit_check(p, why, why_len)) return 1;
     emitter x;
     memset(&x, 0, sizeof x);
     sj_em *e = &x.e;

@@ -21,7 +21,9 @@ typedef struct sj_em {
 static inline LLVMValueRef sj_c64(sj_em *e, int64_t v) {
     return LLVMConstInt(e->i64, (unsigned long long)v, 1);
 }
-static inline LLVMValueRef sj_cint(LLVMTypeRef t, uint64_t v) { return LLVMConstInt(t, v, 0); }
+static inline LLVMValueRef sj_cint(LLVMTypeRef t, uint64_t v) {
+    return LLVMConstInt(t, v, 0);
+}
 
 static inline LLVMTypeRef sj_int_type(sj_em *e, unsigned bytes) {
     return LLVMIntTypeInContext(e->ctx, bytes * 8);
@@ -31,16 +33,16 @@ static inline LLVMTypeRef sj_int_type(sj_em *e, unsigned bytes) {
 static inline LLVMBasicBlockRef sj_block(sj_em *e, const char *name) {
     return LLVMAppendBasicBlockInContext(e->ctx, e->fn, name);
 }
-static inline void sj_at(sj_em *e, LLVMBasicBlockRef bb) { LLVMPositionBuilderAtEnd(e->b, bb); }
+static inline void sj_at(sj_em *e, LLVMBasicBlockRef bb) {
+    LLVMPositionBuilderAtEnd(e->b, bb);
+}
 
 /* (uint8_t *)base + off, inbounds: every address the loop forms was proved inside its
  * segment by the call's checks. */
-static inline LLVMValueRef sj_gep(sj_em *e, LLVMValueRef base, LLVMValueRef off,
-                                  const char *name) {
+static inline LLVMValueRef sj_gep(sj_em *e, LLVMValueRef base, LLVMValueRef off, const char *name) {
     return LLVMBuildInBoundsGEP2(e->b, e->i8, base, &off, 1, name);
 }
-static inline LLVMValueRef sj_gep_c(sj_em *e, LLVMValueRef base, uint64_t off,
-                                    const char *name) {
+static inline LLVMValueRef sj_gep_c(sj_em *e, LLVMValueRef base, uint64_t off, const char *name) {
     return off ? sj_gep(e, base, sj_c64(e, (int64_t)off), name) : base;
 }
 
@@ -57,9 +59,8 @@ static inline void sj_store(sj_em *e, LLVMValueRef v, LLVMValueRef p, unsigned a
 }
 
 /* A call of the intrinsic `name` overloaded on types ov[0..nov). */
-static inline LLVMValueRef sj_intrinsic(sj_em *e, const char *name, LLVMTypeRef *ov,
-                                        unsigned nov, LLVMValueRef *args, unsigned nargs,
-                                        const char *vname) {
+static inline LLVMValueRef sj_intrinsic(sj_em *e, const char *name, LLVMTypeRef *ov, unsigned nov,
+                                        LLVMValueRef *args, unsigned nargs, const char *vname) {
     size_t len = 0;
     while (name[len])
         len++;
@@ -72,8 +73,8 @@ static inline LLVMValueRef sj_intrinsic1(sj_em *e, const char *name, LLVMValueRe
     LLVMTypeRef t = LLVMTypeOf(a);
     return sj_intrinsic(e, name, &t, 1, &a, 1, vname);
 }
-static inline LLVMValueRef sj_intrinsic2(sj_em *e, const char *name, LLVMValueRef a,
-                                         LLVMValueRef b, const char *vname) {
+static inline LLVMValueRef sj_intrinsic2(sj_em *e, const char *name, LLVMValueRef a, LLVMValueRef b,
+                                         const char *vname) {
     LLVMTypeRef t = LLVMTypeOf(a);
     LLVMValueRef args[2] = {a, b};
     return sj_intrinsic(e, name, &t, 1, args, 2, vname);

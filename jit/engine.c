@@ -16,8 +16,8 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,8 +152,7 @@ static void init_once(void) {
     g_triple = LLVMGetDefaultTargetTriple();
     char *err = NULL;
     if (LLVMGetTargetFromTriple(g_triple, &g_target, &err)) {
-        fail(g_init_why, sizeof g_init_why, "LLVM cannot target %s: %s", g_triple,
-             err ? err : "?");
+        fail(g_init_why, sizeof g_init_why, "LLVM cannot target %s: %s", g_triple, err ? err : "?");
         LLVMDisposeMessage(err);
         return;
     }
@@ -166,8 +165,7 @@ static void init_once(void) {
     g_key_seed = hash_bytes(g_key_seed, g_features, strlen(g_features));
     const char *passes = getenv("SEGJIT_JIT_PASSES");
     g_passes = passes && *passes ? strdup(passes) : NULL;
-    if (!g_passes)
-        g_passes = k_default_passes;
+    if (!g_passes) g_passes = k_default_passes;
     const char *dump = getenv("SEGJIT_DUMP");
     g_dump_dir = dump && *dump ? strdup(dump) : NULL;
     g_init_ok = true;
@@ -190,8 +188,7 @@ static int allow_symbol(void *ctx, LLVMOrcSymbolStringPoolEntryRef sym) {
 
 static void drop_jit(void) {
     LLVMErrorRef err = LLVMOrcDisposeLLJIT(g_jit);
-    if (err)
-        LLVMConsumeError(err);
+    if (err) LLVMConsumeError(err);
     g_jit = NULL;
 }
 
@@ -216,8 +213,7 @@ static void jit_once(void) {
     err = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
         &gen, LLVMOrcLLJITGetGlobalPrefix(g_jit), allow_symbol, NULL);
     if (err) {
-        llvm_fail(err, "LLVM could not resolve memcpy/memmove/memset", g_jit_why,
-                  sizeof g_jit_why);
+        llvm_fail(err, "LLVM could not resolve memcpy/memmove/memset", g_jit_why, sizeof g_jit_why);
         drop_jit();
         return;
     }
@@ -239,8 +235,7 @@ static void jit_once(void) {
 static LLVMTargetMachineRef tm_take(void) {
     LLVMTargetMachineRef tm = NULL;
     pthread_mutex_lock(&g_tm_lock);
-    if (g_tm_free)
-        tm = g_tm_pool[--g_tm_free];
+    if (g_tm_free) tm = g_tm_pool[--g_tm_free];
     pthread_mutex_unlock(&g_tm_lock);
     return tm ? tm : new_tm();
 }
@@ -252,18 +247,15 @@ static void tm_give(LLVMTargetMachineRef tm) {
         tm = NULL;
     }
     pthread_mutex_unlock(&g_tm_lock);
-    if (tm)
-        LLVMDisposeTargetMachine(tm);
+    if (tm) LLVMDisposeTargetMachine(tm);
 }
 
 /* ---- Cache (under g_cache_lock) ---- */
 
 static struct sj_jit_code *cache_find(uint64_t h, const uint8_t *key, size_t len) {
-    if (!g_nbuckets)
-        return NULL;
+    if (!g_nbuckets) return NULL;
     for (struct sj_jit_code *c = g_buckets[h & (g_nbuckets - 1)]; c; c = c->next)
-        if (c->hash == h && c->key_len == len && memcmp(c->key, key, len) == 0)
-            return c;
+        if (c->hash == h && c->key_len == len && memcmp(c->key, key, len) == 0) return c;
     return NULL;
 }
 
@@ -271,8 +263,7 @@ static bool cache_insert(struct sj_jit_code *c) {
     if (g_nentries >= g_nbuckets) {
         size_t n = g_nbuckets ? g_nbuckets * 2 : 256;
         struct sj_jit_code **nb = calloc(n, sizeof *nb);
-        if (!nb && !g_nbuckets)
-            return false;
+        if (!nb && !g_nbuckets) return false;
         for (size_t i = 0; nb && i < g_nbuckets; i++) {
             struct sj_jit_code *e = g_buckets[i];
             while (e) {
@@ -310,8 +301,7 @@ static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/sj_%s_%016llx.ll", g_dump_dir, sj_emit_op_name(p),
                      (unsigned long long)h);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return;
+    if (n < 0 || (size_t)n >= sizeof path) return;
     char *err = NULL;
     LLVMPrintModuleToFile(mod, path, &err); /* best effort: a dump never fails a compile */
     LLVMDisposeMessage(err);
@@ -319,8 +309,7 @@ static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
 
 static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
     pthread_once(&g_jit_once, jit_once);
-    if (!g_jit)
-        return fail(why, why_len, "%s", g_jit_why);
+    if (!g_jit) return fail(why, why_len, "%s", g_jit_why);
 
     /* IR, in a context of its own */
     uint64_t t0 = now_ns();
@@ -356,26 +345,22 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         LLVMPassBuilderOptionsSetLoopInterleaving(opts, 1);
         LLVMErrorRef err = LLVMRunPasses(mod, g_passes, tm, opts);
         LLVMDisposePassBuilderOptions(opts);
-        if (err)
-            rc = llvm_fail(err, "LLVM optimization failed", why, why_len);
+        if (err) rc = llvm_fail(err, "LLVM optimization failed", why, why_len);
     }
     uint64_t t2 = now_ns();
     count(&st_ns_opt, t2 - t1);
-    if (rc == 0 && g_dump_dir)
-        dump_module(mod, p, c->hash);
+    if (rc == 0 && g_dump_dir) dump_module(mod, p, c->hash);
     if (rc == 0) {
         char *msg = NULL;
         if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg, &obj))
             rc = fail(why, why_len, "LLVM code generation failed: %.120s", msg ? msg : "?");
         LLVMDisposeMessage(msg);
     }
-    if (tm)
-        tm_give(tm);
+    if (tm) tm_give(tm);
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
     if (rc) {
-        if (obj)
-            LLVMDisposeMemoryBuffer(obj);
+        if (obj) LLVMDisposeMemoryBuffer(obj);
         return rc;
     }
 
@@ -394,15 +379,13 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     }
     if (rc) {
         LLVMErrorRef rerr = LLVMOrcResourceTrackerRemove(rt);
-        if (rerr)
-            LLVMConsumeError(rerr);
+        if (rerr) LLVMConsumeError(rerr);
         LLVMOrcReleaseResourceTracker(rt);
         rt = NULL;
     }
     pthread_mutex_unlock(&g_jit_lock);
     count(&st_ns_codegen, now_ns() - t2);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     c->rt = rt;
     c->fn = (sj_loop_fn)(uintptr_t)addr;
     count(&st_compiled, 1);
@@ -413,8 +396,7 @@ static void code_destroy(struct sj_jit_code *c) {
     if (c->rt) {
         pthread_mutex_lock(&g_jit_lock);
         LLVMErrorRef err = LLVMOrcResourceTrackerRemove(c->rt);
-        if (err)
-            LLVMConsumeError(err); /* nothing to tell anyone: the code is gone either way */
+        if (err) LLVMConsumeError(err); /* nothing to tell anyone: the code is gone either way */
         LLVMOrcReleaseResourceTracker(c->rt);
         LLVMOrcSymbolStringPoolClearDeadEntries(
             LLVMOrcExecutionSessionGetSymbolStringPool(LLVMOrcLLJITGetExecutionSession(g_jit)));
@@ -426,8 +408,7 @@ static void code_destroy(struct sj_jit_code *c) {
 /* Drops one reference under g_cache_lock; true when the caller must destroy c (after
  * unlocking). The entry leaves the table when its last reference goes. */
 static bool unref_locked(struct sj_jit_code *c) {
-    if (--c->refs)
-        return false;
+    if (--c->refs) return false;
     if (c->state != ENTRY_FAILED) /* failed entries left the table already */
         cache_remove(c);
     return true;
@@ -464,8 +445,7 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
         c->refs++;
         while (c->state == ENTRY_PENDING)
             pthread_cond_wait(&g_cache_cond, &g_cache_lock);
-        if (key != kbuf)
-            free(key);
+        if (key != kbuf) free(key);
         if (c->state == ENTRY_READY) {
             pthread_mutex_unlock(&g_cache_lock);
             count(&st_hits, 1);
@@ -476,8 +456,7 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
         fail(why, why_len, "%s", c->why);
         bool destroy = unref_locked(c);
         pthread_mutex_unlock(&g_cache_lock);
-        if (destroy)
-            code_destroy(c);
+        if (destroy) code_destroy(c);
         count(&st_declines, 1);
         return 1;
     }
@@ -494,8 +473,7 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
         }
     }
     pthread_mutex_unlock(&g_cache_lock);
-    if (key != kbuf)
-        free(key);
+    if (key != kbuf) free(key);
     if (!c) {
         count(&st_declines, 1);
         return fail(why, why_len, "out of memory for a cache entry");
@@ -517,8 +495,7 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
     pthread_cond_broadcast(&g_cache_cond);
     pthread_mutex_unlock(&g_cache_lock);
     if (rc) {
-        if (destroy)
-            code_destroy(c);
+        if (destroy) code_destroy(c);
         count(&st_declines, 1);
         return fail(why, why_len, "%s", reason);
     }
@@ -528,18 +505,15 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
 }
 
 static void jit_release(sj_jit_code *code) {
-    if (!code)
-        return;
+    if (!code) return;
     pthread_mutex_lock(&g_cache_lock);
     bool destroy = unref_locked(code);
     pthread_mutex_unlock(&g_cache_lock);
-    if (destroy)
-        code_destroy(code);
+    if (destroy) code_destroy(code);
 }
 
 static void jit_stats(sj_jit_stats *out) {
-    if (!out)
-        return;
+    if (!out) return;
     out->compiled = atomic_load(&st_compiled);
     out->cache_hits = atomic_load(&st_hits);
     out->cache_misses = atomic_load(&st_misses);
@@ -550,7 +524,9 @@ static void jit_stats(sj_jit_stats *out) {
     out->ns_codegen = atomic_load(&st_ns_codegen);
 }
 
-static const char *jit_describe(void) { return g_describe; }
+static const char *jit_describe(void) {
+    return g_describe;
+}
 
 static const sj_jit_provider g_provider = {
     .api_version = SJ_JIT_API_VERSION,

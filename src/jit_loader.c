@@ -33,16 +33,14 @@ static void *try_open(const char *path) {
     if (!h) {
         const char *e = dlerror();
         size_t n = strlen(g_why);
-        snprintf(g_why + n, sizeof g_why - n, "%s%s", n ? "; " : "",
-                 e ? e : path);
+        snprintf(g_why + n, sizeof g_why - n, "%s%s", n ? "; " : "", e ? e : path);
     }
     return h;
 }
 
 static void *open_object(void) {
     const char *env = getenv("SEGJIT_JIT_LIBRARY");
-    if (env && *env)
-        return try_open(env);
+    if (env && *env) return try_open(env);
     /* next to libsegjit (the executable, when libsegjit is linked statically) */
     Dl_info info;
     if (dladdr((const void *)g_why, &info) && info.dli_fname) {
@@ -53,8 +51,7 @@ static void *open_object(void) {
                              info.dli_fname, SJ_JIT_OBJECT);
             if (n > 0 && (size_t)n < sizeof path) {
                 void *h = try_open(path);
-                if (h)
-                    return h;
+                if (h) return h;
             }
         }
     }
@@ -63,8 +60,7 @@ static void *open_object(void) {
 
 static void load_once(void) {
     void *h = open_object();
-    if (!h)
-        return; /* g_why says why */
+    if (!h) return; /* g_why says why */
     g_why[0] = '\0';
     void *sym = dlsym(h, SJ_JIT_PROVIDER_INIT_SYMBOL);
     if (!sym) {
@@ -83,8 +79,8 @@ static void load_once(void) {
         return;
     }
     if (p->api_version != SJ_JIT_API_VERSION || !p->compile || !p->release) {
-        snprintf(g_why, sizeof g_why, "%s speaks JIT API version %d, libsegjit %d",
-                 SJ_JIT_OBJECT, p->api_version, SJ_JIT_API_VERSION);
+        snprintf(g_why, sizeof g_why, "%s speaks JIT API version %d, libsegjit %d", SJ_JIT_OBJECT,
+                 p->api_version, SJ_JIT_API_VERSION);
         return;
     }
     g_provider = p; /* published by pthread_once */
@@ -92,20 +88,20 @@ static void load_once(void) {
 
 #else
 
-static void load_once(void) { snprintf(g_why, sizeof g_why, "built without the JIT"); }
+static void load_once(void) {
+    snprintf(g_why, sizeof g_why, "built without the JIT");
+}
 
 #endif
 
 const sj_jit_provider *sj_jit_provider_get(char *why, size_t why_len) {
     pthread_once(&g_once, load_once);
-    if (!g_provider && why && why_len)
-        snprintf(why, why_len, "%s", g_why);
+    if (!g_provider && why && why_len) snprintf(why, why_len, "%s", g_why);
     return g_provider;
 }
 
 bool sj_jit_available(const char **why) {
     const sj_jit_provider *p = sj_jit_provider_get(NULL, 0);
-    if (why)
-        *why = p ? NULL : g_why;
+    if (why) *why = p ? NULL : g_why;
     return p != NULL;
 }

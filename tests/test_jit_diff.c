@@ -30,8 +30,12 @@ static uint64_t rnd(void) {
     g_rng ^= g_rng >> 27;
     return g_rng * 0x2545F4914F6CDD1Dull;
 }
-static unsigned pick(unsigned n) { return (unsigned)(rnd() % n); }
-static bool chance(unsigned percent) { return pick(100) < percent; }
+static unsigned pick(unsigned n) {
+    return (unsigned)(rnd() % n);
+}
+static bool chance(unsigned percent) {
+    return pick(100) < percent;
+}
 
 /* ---- Random layouts, as canonical text ---- */
 
@@ -42,10 +46,10 @@ typedef struct kind_info {
 } kind_info;
 
 static const kind_info KINDS[] = {
-    {SJ_BOOL, "z1", "z1", 1},   {SJ_I8, "b1", "b1", 1},    {SJ_U8, "ub1", "ub1", 1},
-    {SJ_CHAR, "c2", "C2", 2},   {SJ_I16, "s2", "S2", 2},   {SJ_U16, "us2", "uS2", 2},
-    {SJ_I32, "i4", "I4", 4},    {SJ_U32, "ui4", "uI4", 4}, {SJ_F32, "f4", "F4", 4},
-    {SJ_I64, "j8", "J8", 8},    {SJ_U64, "uj8", "uJ8", 8}, {SJ_F64, "d8", "D8", 8},
+    {SJ_BOOL, "z1", "z1", 1}, {SJ_I8, "b1", "b1", 1},    {SJ_U8, "ub1", "ub1", 1},
+    {SJ_CHAR, "c2", "C2", 2}, {SJ_I16, "s2", "S2", 2},   {SJ_U16, "us2", "uS2", 2},
+    {SJ_I32, "i4", "I4", 4},  {SJ_U32, "ui4", "uI4", 4}, {SJ_F32, "f4", "F4", 4},
+    {SJ_I64, "j8", "J8", 8},  {SJ_U64, "uj8", "uJ8", 8}, {SJ_F64, "d8", "D8", 8},
     {SJ_ADDR, "a8", "A8", 8},
 };
 #define NKINDS (sizeof KINDS / sizeof KINDS[0])
@@ -105,17 +109,14 @@ static void rec_text(const rec *r, char *buf, size_t cap) {
             len = put(buf, cap, len, "%s%s(f%u)", sz > 1 ? "1%" : "", kind_text(&r->f[i]),
                       r->f[i].name);
         } else {
-            if (off % sz)
-                len = put(buf, cap, len, "x%u", sz - off % sz);
+            if (off % sz) len = put(buf, cap, len, "x%u", sz - off % sz);
             off += (sz - off % sz) % sz;
             len = put(buf, cap, len, "%s(f%u)", kind_text(&r->f[i]), r->f[i].name);
-            if (sz > align)
-                align = sz;
+            if (sz > align) align = sz;
         }
         off += sz;
     }
-    if (!r->packed && off % align)
-        len = put(buf, cap, len, "x%u", align - off % align);
+    if (!r->packed && off % align) len = put(buf, cap, len, "x%u", align - off % align);
     put(buf, cap, len, "]");
 }
 
@@ -141,8 +142,7 @@ static unsigned records_for(const char *rec_text_, unsigned max) {
     uint64_t sz = sj_layout_size(l);
     sj_layout_unref(l);
     uint64_t fit = 3000 / (sz ? sz : 1);
-    if (fit < 1)
-        fit = 1;
+    if (fit < 1) fit = 1;
     return 1 + pick((unsigned)(fit < max ? fit : max));
 }
 
@@ -284,19 +284,15 @@ static sj_segment segment(region *r, size_t off, size_t size, bool heap, bool re
 /* Offsets: usually multiples of `unit`, sometimes off by a few bytes. */
 static int64_t random_offset(uint64_t unit, uint64_t room) {
     uint64_t o = unit ? pick(4) * unit : 0;
-    if (chance(12))
-        o += 1 + pick(7);
+    if (chance(12)) o += 1 + pick(7);
     return (int64_t)(o < room ? o : 0);
 }
 
 /* count elements, sometimes too many, rarely negative. */
 static int64_t random_count(int64_t fit) {
-    if (chance(3))
-        return -1 - pick(3);
-    if (chance(8))
-        return fit + 1 + pick(3);
-    if (fit <= 0)
-        return 0;
+    if (chance(3)) return -1 - pick(3);
+    if (chance(8)) return fit + 1 + pick(3);
+    if (fit <= 0) return 0;
     return chance(10) ? fit : (int64_t)(rnd() % (uint64_t)(fit + 1));
 }
 
@@ -315,29 +311,24 @@ static void exercise(sj_kernel *k, const char *what, uint64_t src_unit, uint64_t
         int64_t so = random_offset(src_unit, 256), doff = random_offset(dst_unit, 256);
         uint64_t room_s = half - 256 - src_fixed, room_d = half - 256 - dst_fixed;
         int64_t fit = max_count;
-        if (src_per && (int64_t)(room_s / src_per) < fit)
-            fit = (int64_t)(room_s / src_per);
-        if (dst_per && (int64_t)(room_d / dst_per) < fit)
-            fit = (int64_t)(room_d / dst_per);
+        if (src_per && (int64_t)(room_s / src_per) < fit) fit = (int64_t)(room_s / src_per);
+        if (dst_per && (int64_t)(room_d / dst_per) < fit) fit = (int64_t)(room_d / dst_per);
         int64_t count = random_count(fit);
         uint64_t need_s = src_fixed + src_per * (uint64_t)(count > 0 ? count : 0);
         uint64_t need_d = dst_fixed + dst_per * (uint64_t)(count > 0 ? count : 0);
         /* segments end where the call's bytes end (plus a little), or a bit short */
         size_t ssz = (size_t)so + need_s + (chance(10) ? 0 : pick(16));
         size_t dsz = (size_t)doff + need_d + (chance(10) ? 0 : pick(16));
-        if (chance(5) && ssz > 2)
-            ssz -= 1 + pick(2);
-        if (ssz > half)
-            ssz = half;
-        if (dsz > half)
-            dsz = half;
+        if (chance(5) && ssz > 2) ssz -= 1 + pick(2);
+        if (ssz > half) ssz = half;
+        if (dsz > half) dsz = half;
         sj_segment sseg = segment(&r, src_base, ssz, heap, false);
         sj_segment dseg = segment(&r, dst_base, dsz, heap, chance(5));
         sj_args a = {has_src ? &sseg : NULL, so, &dseg, doff, count};
         char label[160];
-        snprintf(label, sizeof label, "case %u %s (count %" PRId64 ", offsets %" PRId64 "/%" PRId64
-                 "%s%s)", S.cases, what, count, so, doff, heap ? ", heap" : "",
-                 overlap ? ", overlap" : "");
+        snprintf(label, sizeof label,
+                 "case %u %s (count %" PRId64 ", offsets %" PRId64 "/%" PRId64 "%s%s)", S.cases,
+                 what, count, so, doff, heap ? ", heap" : "", overlap ? ", overlap" : "");
         S.heap += heap;
         S.overlap += overlap;
         diff_call(k, &a, &r, label, !heap, overlap);
@@ -360,8 +351,7 @@ static void case_copy(void) {
     } else {
         rec_text(&r, t1, sizeof t1);
         for (unsigned i = 0; i < r.n; i++)
-            if (chance(30))
-                r.f[i].big = !r.f[i].big;
+            if (chance(30)) r.f[i].big = !r.f[i].big;
         rec_text(&r, t2, sizeof t2);
     }
     sj_layout *a = parse(t1), *b = parse(t2);
@@ -385,18 +375,16 @@ static void case_convert(void) {
     random_rec(&d);
     /* reuse some source names so that fields match */
     for (unsigned i = 0; i < d.n; i++)
-        if (chance(70))
-            d.f[i].name = s.f[pick(s.n)].name;
+        if (chance(70)) d.f[i].name = s.f[pick(s.n)].name;
     for (unsigned i = 0; i < d.n; i++) /* names stay distinct */
         for (unsigned j = 0; j < i; j++)
-            if (d.f[j].name == d.f[i].name)
-                d.f[i].name = 8 + i;
+            if (d.f[j].name == d.f[i].name) d.f[i].name = 8 + i;
     char t1[256], t2[256];
     rec_text(&s, t1, sizeof t1);
     rec_text(&d, t2, sizeof t2);
     sj_layout *a = parse(t1), *b = parse(t2);
-    unsigned flags = (chance(85) ? SJ_CONVERT_LOSSY : 0) |
-                     (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
+    unsigned flags =
+        (chance(85) ? SJ_CONVERT_LOSSY : 0) | (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
     sj_kernel *k = NULL;
     sj_error err = {0};
     if (sj_kernel_convert(a, b, flags, &k, &err) == SJ_OK) {
@@ -422,8 +410,7 @@ static void case_gather_scatter(bool back) {
     const field *f = &r.f[pick(r.n)];
     snprintf(ptext, sizeof ptext, n < 2 || chance(80) ? "[*].f%u" : "[1::2].f%u", f->name);
     field e = *f;
-    if (chance(50))
-        random_field(&e, 0);
+    if (chance(50)) random_field(&e, 0);
     char et[16];
     snprintf(et, sizeof et, "%s", kind_text(&e));
     sj_layout *root = parse(root_text), *elem = parse(et);
@@ -459,8 +446,7 @@ static void case_fill(void) {
     uint64_t bits = rnd();
     memset(&v, 0, sizeof v);
     memcpy(&v, &bits, sizeof bits);
-    if (KINDS[f.kind].kind == SJ_BOOL)
-        v.z = bits & 1;
+    if (KINDS[f.kind].kind == SJ_BOOL) v.z = bits & 1;
     sj_kernel *k = NULL;
     sj_error err = {0};
     if (sj_kernel_fill(l, v, &k, &err) == SJ_OK) {
@@ -511,8 +497,7 @@ static void case_mismatch(void) {
         region_fill(&r, false);
         int64_t n = (int64_t)pick(700);
         memcpy(r.data + REGION / 2, r.data, (size_t)n + 16);
-        if (chance(70) && n > 0)
-            r.data[REGION / 2 + pick((unsigned)n)] ^= (uint8_t)(1 + pick(255));
+        if (chance(70) && n > 0) r.data[REGION / 2 + pick((unsigned)n)] ^= (uint8_t)(1 + pick(255));
         sj_segment a = segment(&r, 0, (size_t)n + pick(8), false, false);
         sj_segment b = segment(&r, REGION / 2, (size_t)n + pick(8), false, chance(20));
         sj_args args = {&a, 0, &b, 0, chance(5) ? n + 20 : n};
@@ -552,9 +537,8 @@ static void test_differential(void **state) {
     print_message("%u cases (copy %u, convert %u, gather %u, scatter %u, fill %u, reduce %u, "
                   "mismatch %u): %u kernels built, %u calls ran compiled code, %u failed their "
                   "checks, %u on heap segments, %u overlapping\n",
-                  S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4],
-                  S.by_op[5], S.by_op[6], S.built, S.ran_jit, S.failed_checks, S.heap,
-                  S.overlap);
+                  S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4], S.by_op[5],
+                  S.by_op[6], S.built, S.ran_jit, S.failed_checks, S.heap, S.overlap);
     if (S.nan_sum_payload)
         print_message("NOTE: %u float sums were a NaN whose bits differ between the tiers (the "
                       "JIT gives the default NaN, the interpreter not yet)\n",

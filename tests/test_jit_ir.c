@@ -28,8 +28,7 @@ static char g_dump[64];
 
 /* ---- Plans by hand ---- */
 
-static sj_plan move_plan(int64_t ss, uint64_t sa, int64_t ds, uint64_t da, sj_move *m,
-                         size_t n) {
+static sj_plan move_plan(int64_t ss, uint64_t sa, int64_t ds, uint64_t da, sj_move *m, size_t n) {
     sj_plan p;
     memset(&p, 0, sizeof p);
     p.op = SJ_PLAN_MOVE;
@@ -46,8 +45,8 @@ static sj_plan move_plan(int64_t ss, uint64_t sa, int64_t ds, uint64_t da, sj_mo
     return p;
 }
 
-static sj_plan reduce_plan(sj_reduce_op op, sj_kind kind, bool swap, int64_t stride,
-                           uint64_t align, uint32_t off) {
+static sj_plan reduce_plan(sj_reduce_op op, sj_kind kind, bool swap, int64_t stride, uint64_t align,
+                           uint32_t off) {
     sj_plan p;
     memset(&p, 0, sizeof p);
     p.op = SJ_PLAN_REDUCE;
@@ -100,7 +99,9 @@ static unsigned ksz(unsigned k) {
     static const unsigned s[SJ_KIND_COUNT] = {1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8, 8, 8};
     return s[k];
 }
-static bool kfloat(unsigned k) { return k == SJ_F32 || k == SJ_F64; }
+static bool kfloat(unsigned k) {
+    return k == SJ_F32 || k == SJ_F64;
+}
 static bool ksigned(unsigned k) {
     return k == SJ_I8 || k == SJ_I16 || k == SJ_I32 || k == SJ_I64;
 }
@@ -139,22 +140,19 @@ static uint64_t bits_f32(float f) {
 }
 
 static uint64_t saturate(double x, unsigned dk) {
-    if (x != x)
-        return 0;
+    if (x != x) return 0;
     double t = trunc(x);
     unsigned bits = ksz(dk) * 8;
     if (ksigned(dk)) {
         double hi = ldexp(1.0, (int)bits - 1);
-        int64_t v = t >= hi ? (int64_t)(bits == 64 ? INT64_MAX : (INT64_C(1) << (bits - 1)) - 1)
+        int64_t v = t >= hi   ? (int64_t)(bits == 64 ? INT64_MAX : (INT64_C(1) << (bits - 1)) - 1)
                     : t < -hi ? (bits == 64 ? INT64_MIN : -(INT64_C(1) << (bits - 1)))
                               : (int64_t)t;
         return (uint64_t)v;
     }
     double hi = ldexp(1.0, (int)bits);
-    if (t >= hi)
-        return bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-    if (t < 0)
-        return 0;
+    if (t >= hi) return bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+    if (t < 0) return 0;
     return (uint64_t)t;
 }
 
@@ -175,8 +173,7 @@ static void ref_convert(unsigned sk, const uint8_t *s, bool ssw, unsigned dk, ui
         unsigned n = ksz(sk) * 8;
         uint64_t u = sk == SJ_BOOL ? bits != 0 : bits;
         int64_t sv = n == 64 ? (int64_t)u : (int64_t)(u << (64 - n)) >> (64 - n);
-        if (ksigned(sk))
-            u = (uint64_t)sv;
+        if (ksigned(sk)) u = (uint64_t)sv;
         if (dk == SJ_BOOL)
             out = u != 0;
         else if (dk == SJ_F32)
@@ -229,16 +226,15 @@ static uint64_t rnd(void) {
 
 /* Bits that exercise conversions: specials, boundaries and random values. */
 static uint64_t interesting(unsigned kind) {
-    static const double specials[] = {0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 127.5, 128.0, -129.0,
-                                      255.9, 256.0, 32767.9, 65536.0, -2147483648.0,
-                                      2147483648.0, 4294967296.0, 9.3e18, -9.3e18, 1.9e19,
-                                      1e300, -1e300, INFINITY, -INFINITY, NAN, -NAN, 1e-310};
+    static const double specials[] = {
+        0.0,          -0.0,         0.5,    -0.5,    1.0,     -1.0,    127.5,
+        128.0,        -129.0,       255.9,  256.0,   32767.9, 65536.0, -2147483648.0,
+        2147483648.0, 4294967296.0, 9.3e18, -9.3e18, 1.9e19,  1e300,   -1e300,
+        INFINITY,     -INFINITY,    NAN,    -NAN,    1e-310};
     size_t ns = sizeof specials / sizeof specials[0];
     uint64_t r = rnd();
-    if (kind == SJ_F64 && r % 3 == 0)
-        return bits_f64(specials[(r >> 8) % ns]);
-    if (kind == SJ_F32 && r % 3 == 0)
-        return bits_f32((float)specials[(r >> 8) % ns]);
+    if (kind == SJ_F64 && r % 3 == 0) return bits_f64(specials[(r >> 8) % ns]);
+    if (kind == SJ_F32 && r % 3 == 0) return bits_f32((float)specials[(r >> 8) % ns]);
     if (kind == SJ_F64 && r % 3 == 1)
         return bits_f64((double)(int64_t)(rnd() >> (rnd() % 64)) * ((r & 256) ? -1.25 : 1.0));
     if (kind == SJ_F32 && r % 3 == 1)
@@ -271,8 +267,8 @@ static void check_move(const sj_plan *p, int64_t count, size_t src_bytes, size_t
         for (size_t i = 0; i < dst_bytes + 64; i++)
             if (d1[i] != d2[i])
                 fail_msg("byte %zu (element %zu): JIT %02x, expected %02x", i,
-                         (i - dst_base) / (p->dst.stride ? (size_t)llabs(p->dst.stride) : 1),
-                         d1[i], d2[i]);
+                         (i - dst_base) / (p->dst.stride ? (size_t)llabs(p->dst.stride) : 1), d1[i],
+                         d2[i]);
     }
     P->release(code);
     free(src);
@@ -284,8 +280,7 @@ static void check_move(const sj_plan *p, int64_t count, size_t src_bytes, size_t
 
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -294,8 +289,7 @@ static char *read_file(const char *path) {
         free(s);
         s = NULL;
     }
-    if (s)
-        s[n] = '\0';
+    if (s) s[n] = '\0';
     fclose(f);
     return s;
 }
@@ -303,26 +297,22 @@ static char *read_file(const char *path) {
 /* Removes the dumps (and the directory itself when also_dir). */
 static void clear_dump_dir(bool also_dir) {
     DIR *d = opendir(g_dump);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
+        if (de->d_name[0] == '.') continue;
         char path[512];
         snprintf(path, sizeof path, "%s/%s", g_dump, de->d_name);
         unlink(path);
     }
     closedir(d);
-    if (also_dir)
-        rmdir(g_dump);
+    if (also_dir) rmdir(g_dump);
 }
 
 /* The dump whose name starts with prefix (NULL when none). */
 static char *find_dump(const char *prefix) {
     DIR *d = opendir(g_dump);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     char *text = NULL;
     struct dirent *de;
     while ((de = readdir(d)) && !text) {
@@ -357,8 +347,7 @@ static void test_sum_i32_is_vectorized(void **state) {
     P->release(code);
 
     char *ir = find_dump("sj_reduce_");
-    if (!ir)
-        fail_msg("no sj_reduce_*.ll in %s (SEGJIT_DUMP)", g_dump);
+    if (!ir) fail_msg("no sj_reduce_*.ll in %s (SEGJIT_DUMP)", g_dump);
     bool vec_body = strstr(ir, "vector.body") != NULL;
     bool vec_type = strstr(ir, "x i32>") != NULL || strstr(ir, "x i64>") != NULL;
     if (!vec_body || !vec_type)
@@ -374,8 +363,7 @@ static void test_swap_i32_is_vectorized(void **state) {
     sj_plan p = move_plan(4, 4, 4, 4, &m, 1);
     check_move(&p, 1000, 4000, 4000, 0, 0);
     char *ir = find_dump("sj_move_");
-    if (!ir)
-        fail_msg("no sj_move_*.ll in %s", g_dump);
+    if (!ir) fail_msg("no sj_move_*.ll in %s", g_dump);
     if (!strstr(ir, "vector.body") || !strstr(ir, "llvm.bswap.v"))
         fail_msg("int32 byte swap was not vectorized:\n%s", ir);
     free(ir);
@@ -503,9 +491,8 @@ static void test_convert_table(void **state) {
             fn(in, out, 1, NULL);
             uint64_t got = rd(out, ksz(k->dk), dsw);
             if (got != k->want)
-                fail_msg("case %zu (kind %d -> %d, swaps %d/%d): got %#llx, want %#llx", c,
-                         k->sk, k->dk, ssw, dsw, (unsigned long long)got,
-                         (unsigned long long)k->want);
+                fail_msg("case %zu (kind %d -> %d, swaps %d/%d): got %#llx, want %#llx", c, k->sk,
+                         k->dk, ssw, dsw, (unsigned long long)got, (unsigned long long)k->want);
             for (unsigned b = ksz(k->dk); b < 8; b++)
                 assert_int_equal(out[b], 0xEE);
             P->release(code);
@@ -679,7 +666,7 @@ static void test_float_sum_order(void **state) {
 static void test_float_minmax_specials(void **state) {
     (void)state;
     const double cases[][4] = {
-        {0.0, -0.0, 1.0, 2.0}, {-0.0, 0.0, -0.0, 0.0}, {NAN, 1.0, 2.0, 3.0},
+        {0.0, -0.0, 1.0, 2.0}, {-0.0, 0.0, -0.0, 0.0},          {NAN, 1.0, 2.0, 3.0},
         {1.0, 2.0, 3.0, -NAN}, {INFINITY, -INFINITY, 0.0, 1.0}, {5.0, 4.0, 3.0, 2.0},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)

@@ -29,8 +29,7 @@ static const sj_jit_provider *P;
 /* Resident bytes, or -1 when unknown. */
 static double rss_bytes(void) {
     FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     unsigned long size = 0, resident = 0;
     int n = fscanf(f, "%lu %lu", &size, &resident);
     fclose(f);
@@ -93,9 +92,9 @@ static void test_compile_release_10000(void **state) {
     P->stats(&s);
     print_message("RSS after %d kernels: %.1f MB; after %d: %.1f MB; growth %.2f MB "
                   "(limit %.0f MB); %.2f ms per kernel; %llu compiled\n",
-                  WARMUP, after_warmup / (1024.0 * 1024.0), KERNELS,
-                  at_end / (1024.0 * 1024.0), growth, GROWTH_LIMIT_MB,
-                  secs * 1e3 / (KERNELS - WARMUP), (unsigned long long)s.compiled);
+                  WARMUP, after_warmup / (1024.0 * 1024.0), KERNELS, at_end / (1024.0 * 1024.0),
+                  growth, GROWTH_LIMIT_MB, secs * 1e3 / (KERNELS - WARMUP),
+                  (unsigned long long)s.compiled);
     if (growth > GROWTH_LIMIT_MB)
         fail_msg("resident memory grew by %.1f MB over %d compiled and released kernels", growth,
                  KERNELS - WARMUP);

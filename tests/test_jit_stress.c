@@ -97,11 +97,9 @@ static int run_and_check(const sj_plan *p, sj_loop_fn fn, uint8_t *src, uint8_t 
     fn(src, dst, N, NULL);
     for (int64_t i = 0; i < N; i++) {
         uint32_t want = __builtin_bswap32(ld32(src + i * p->src.stride + p->moves[0].src_off));
-        if (ld32(dst + i * p->dst.stride) != want)
-            return 1;
+        if (ld32(dst + i * p->dst.stride) != want) return 1;
         for (int64_t k = 4; k < p->dst.stride; k++) /* the gap between elements */
-            if (dst[i * p->dst.stride + k] != 0xAB)
-                return 1;
+            if (dst[i * p->dst.stride + k] != 0xAB) return 1;
     }
     return 0;
 }
@@ -134,15 +132,13 @@ static void *worker(void *arg) {
             break;
         }
         if (it % 5 == 0) { /* keep this one a while: the release comes later */
-            if (held)
-                P->release(held);
+            if (held) P->release(held);
             held = code;
         } else {
             P->release(code);
         }
     }
-    if (held)
-        P->release(held);
+    if (held) P->release(held);
     free(src);
     free(dst);
     return NULL;

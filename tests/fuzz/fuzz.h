@@ -91,7 +91,8 @@ static inline void fz_check_failure(const char *what, const char *text, sj_statu
              sj_status_name(st), err->message, text ? text : "");
     FZ_CHECK(err->status == st, "%s: error status %s, returned %s", what,
              sj_status_name(err->status), sj_status_name(st));
-    size_t n = strnlen(err->message, SJ_ERROR_MAX);
+    const char *nul = memchr(err->message, 0, SJ_ERROR_MAX);
+    size_t n = nul ? (size_t)(nul - err->message) : SJ_ERROR_MAX;
     FZ_CHECK(n > 0 && n < SJ_ERROR_MAX, "%s: %s with an empty or unterminated message", what,
              sj_status_name(st));
     FZ_CHECK((allowed & FZ_MULTILINE_OK) || !strchr(err->message, '\n'),

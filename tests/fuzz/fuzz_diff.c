@@ -936,8 +936,11 @@ static void oneshot_case(rd *r, env *e) {
         case 2: { /* mismatch over [from, to) ranges, JDK rules */
             snprintf(what, sizeof what, "mismatch (%s)", heap ? "heap" : "native");
             int64_t a_len = (int64_t)(rd_u8(r) % 64) - 2, b_len = (int64_t)(rd_u8(r) % 64) - 2;
-            int64_t a_to = e->so > INT64_MAX - 64 ? INT64_MAX : e->so + a_len;
-            int64_t b_to = e->doff > INT64_MAX - 64 ? INT64_MAX : e->doff + b_len;
+            int64_t a_to, b_to; /* saturated at the int64 ends */
+            if (__builtin_add_overflow(e->so, a_len, &a_to))
+                a_to = a_len < 0 ? INT64_MIN : INT64_MAX;
+            if (__builtin_add_overflow(e->doff, b_len, &b_to))
+                b_to = b_len < 0 ? INT64_MIN : INT64_MAX;
             int64_t out = -7;
             st = sj_mismatch(&src, e->so, a_to, &dst, e->doff, b_to, &out, &err);
             bool ok_a = e->so >= 0 && a_to >= e->so && in_bounds(sb, e->so, a_to - e->so);

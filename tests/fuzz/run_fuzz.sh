@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # tests/fuzz/run_fuzz.sh: builds the libFuzzer targets (configuring BUILD_DIR with clang and
 # -DSEGJIT_FUZZ=ON when it has no CMake cache yet) and runs each for SECONDS, from a scratch
-# copy of its seed corpus and regression files, so that nothing is written into the
-# repository. Exits non-zero when any target finds a crash, leak, timeout or violated
-# property, and prints where the reproducer is.
+# copy of its seed corpus and regression files (with tests/fuzz/<target>.dict when there is
+# one), so that nothing is written into the repository. Exits non-zero when any target finds
+# a crash, leak, timeout or violated property, and prints where the reproducer is.
 set -euo pipefail
 
 usage() {

@@ -33,7 +33,17 @@ static void *try_open(const char *path) {
     if (!h) {
         const char *e = dlerror();
         size_t n = strlen(g_why);
-        snprintf(g_why + n, sizeof g_why - n, "%s%s", n ? "; " : "", e ? e : path);
+        if (n + 3 < sizeof g_why) { /* a reason that does not fit is cut, on purpose */
+            if (n) {
+                memcpy(g_why + n, "; ", 3);
+                n += 2;
+            }
+            const char *r = e ? e : path;
+            size_t len = strlen(r);
+            if (len > sizeof g_why - 1 - n) len = sizeof g_why - 1 - n;
+            memcpy(g_why + n, r, len);
+            g_why[n + len] = 0;
+        }
     }
     return h;
 }

@@ -1,31 +1,17 @@
 /* jit/compat.h: the one place where LLVM versions differ (18 to 22). Every
  * `#if LLVM_VERSION_MAJOR` of the JIT lives here, behind small static inline helpers;
- * emit.c and engine.c call the helpers and never test the version themselves. */
+ * emit.c and engine.c call the helpers and never test the version themselves.
+ * (LLVM 21 also removed LLVMOrcThreadSafeContextGetContext: the engine needs no
+ * ThreadSafeContext at all, since it hands LLJIT object code, not IR.) */
 #ifndef SEGJIT_JIT_COMPAT_H
 #define SEGJIT_JIT_COMPAT_H
 
 #include <llvm-c/Core.h>
-#include <llvm-c/Orc.h>
 #include <llvm/Config/llvm-config.h>
 
 #if LLVM_VERSION_MAJOR < 18 || LLVM_VERSION_MAJOR > 22
 #error "segjit's JIT supports LLVM 18 to 22"
 #endif
-
-/* A fresh LLVMContext wrapped in an ORC thread-safe context; *ctx receives the plain
- * context to build IR in. LLVM 21 removed LLVMOrcThreadSafeContextGetContext; from then
- * on the context is created first and handed over. The caller disposes of its
- * reference to the thread-safe context once a module owns the context. */
-static inline LLVMOrcThreadSafeContextRef sj_compat_new_tsc(LLVMContextRef *ctx) {
-#if LLVM_VERSION_MAJOR >= 21
-    *ctx = LLVMContextCreate();
-    return LLVMOrcCreateNewThreadSafeContextFromLLVMContext(*ctx);
-#else
-    LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-    *ctx = LLVMOrcThreadSafeContextGetContext(tsc);
-    return tsc;
-#endif
-}
 
 /* The "pointer is not captured" parameter attribute: `nocapture` up to LLVM 20,
  * `captures(none)` (an integer attribute whose value 0 means none) from LLVM 21. */

@@ -711,7 +711,6 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     e->i16 = LLVMInt16TypeInContext(e->ctx);
     e->i32 = LLVMInt32TypeInContext(e->ctx);
     e->i64 = LLVMInt64TypeInContext(e->ctx);
-    e->i128 = LLVMInt128TypeInContext(e->ctx);
     e->f32 = LLVMFloatTypeInContext(e->ctx);
     e->f64 = LLVMDoubleTypeInContext(e->ctx);
     e->ptr = LLVMPointerTypeInContext(e->ctx, 0);

@@ -15,7 +15,7 @@ typedef struct sj_em {
     LLVMModuleRef mod;
     LLVMBuilderRef b;
     LLVMValueRef fn;
-    LLVMTypeRef i1, i8, i16, i32, i64, i128, f32, f64, ptr;
+    LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr;
 } sj_em;
 
 static inline LLVMValueRef sj_c64(sj_em *e, int64_t v) {

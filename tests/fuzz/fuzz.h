@@ -78,11 +78,10 @@ static inline bool fz_has_position(const char *msg, const char *text, bool *in_t
     return true;
 }
 
-#define FZ_BIT(s)       (1u << (s))
-#define FZ_MULTILINE_OK (1u << 31) /* in `allowed`: the message may hold a newline */
+#define FZ_BIT(s) (1u << (s))
 
 /* Checks of every failed call: the status is one of `allowed` (a bit per status), err
- * carries it and a non-empty one-line message (unless FZ_MULTILINE_OK); SJ_E_PARSE messages start
+ * carries it and a non-empty one-line message; SJ_E_PARSE messages start
  * with a line:column inside `text` (when text is given). */
 static inline void fz_check_failure(const char *what, const char *text, sj_status st,
                                     const sj_error *err, unsigned allowed) {
@@ -95,8 +94,7 @@ static inline void fz_check_failure(const char *what, const char *text, sj_statu
     size_t n = nul ? (size_t)(nul - err->message) : SJ_ERROR_MAX;
     FZ_CHECK(n > 0 && n < SJ_ERROR_MAX, "%s: %s with an empty or unterminated message", what,
              sj_status_name(st));
-    FZ_CHECK((allowed & FZ_MULTILINE_OK) || !strchr(err->message, '\n'),
-             "%s: message is not one line: '%s'", what, err->message);
+    FZ_CHECK(!strchr(err->message, '\n'), "%s: message is not one line: '%s'", what, err->message);
     if (st == SJ_E_PARSE) {
         bool in_text = false;
         FZ_CHECK(fz_has_position(err->message, text, &in_text),

@@ -201,10 +201,8 @@ static void check_reparse(const sj_layout *root, const sj_path *p) {
     sj_path_free(q);
 }
 
-/* Path messages quote the path text and names, which may hold newlines (the grammar allows
- * them between steps and in quoted names), so they are not held to one line. */
 static const unsigned PATH_FAILS = FZ_BIT(SJ_E_PATH) | FZ_BIT(SJ_E_PARSE) | FZ_BIT(SJ_E_ARG) |
-                                   FZ_BIT(SJ_E_OVERFLOW) | FZ_BIT(SJ_E_NOMEM) | FZ_MULTILINE_OK;
+                                   FZ_BIT(SJ_E_OVERFLOW) | FZ_BIT(SJ_E_NOMEM);
 
 static void text_mode(const sj_layout *root, const uint8_t *data, size_t size) {
     const uint8_t *nul = memchr(data, 0, size);

@@ -112,7 +112,7 @@ for t in $TARGETS; do
         for f in $found; do
             echo "!!! reproducer: $f"
             echo "    run again:  $exe $f"
-            echo "    keep it:    cp $f $HERE/regressions/$t/"
+            echo "    keep it:    mkdir -p $HERE/regressions/$t && cp $f $HERE/regressions/$t/"
         done
     fi
 done

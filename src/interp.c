@@ -385,8 +385,8 @@ SIGNED_KINDS(DEF_RED_SIGNED)
 UNSIGNED_KINDS(DEF_RED_UNSIGNED)
 
 /* Floating point: SUM in 8 double lanes, element i into lane i % 8, lanes combined as
- * ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) (plan.h). MIN/MAX: any NaN gives the default NaN
- * (0x7ff8000000000000), -0.0 orders below +0.0. */
+ * ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)) (plan.h). A NaN result of any of SUM, MIN, MAX is
+ * the default NaN (0x7ff8000000000000); -0.0 orders below +0.0. */
 static double default_nan(void) {
     uint64_t b = UINT64_C(0x7ff8000000000000);
     double d;
@@ -404,6 +404,7 @@ static double default_nan(void) {
         for (; i < n; i++)                                                                         \
             l[i % SJ_REDUCE_LANES] += (double)ld_##K(s + i * ss, sw);                              \
         double r = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));              \
+        if (r != r) r = default_nan(); /* which NaN an addition gives is not portable */           \
         memcpy(out, &r, 8);                                                                        \
     }                                                                                              \
     SJ_INLINE void rmin_##K(const uint8_t *s, int64_t ss, int64_t n, int sw, void *out) {          \

@@ -77,8 +77,9 @@ typedef struct sj_reduce {
  * accumulators, element i added to lane i % 8 in increasing i, each f32 first converted
  * to double; lanes combined as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)). Integer SUM wraps
  * modulo 2^64 in an i64 (signed source) or u64 accumulator. MIN/MAX: NaN if any value is
- * NaN, -0.0 below +0.0; empty ranges give the identity (SUM 0, MIN +inf or the type's
- * maximum, MAX -inf or the type's minimum). */
+ * NaN, -0.0 below +0.0. A float result that is a NaN is always the default NaN
+ * 0x7ff8000000000000 (which NaN an addition yields differs between compilers); empty ranges give
+ * the identity (SUM 0, MIN +inf or the type's maximum, MAX -inf or the type's minimum). */
 #define SJ_REDUCE_LANES 8
 
 typedef struct sj_plan {

@@ -24,26 +24,11 @@ static void reverse_bytes(uint8_t *b, size_t n) {
     }
 }
 
-static const char *tag_word(sj_tag tag) {
-    switch (tag) {
-        case SJ_VALUE:
-            return "value";
-        case SJ_STRUCT:
-            return "struct";
-        case SJ_UNION:
-            return "union";
-        case SJ_SEQUENCE:
-            return "sequence";
-        case SJ_PADDING:
-            return "padding";
-    }
-    return "unknown";
-}
-
 static sj_status check_value_layout(const sj_layout *l, sj_error *err) {
     if (!l) return sj_fail(err, SJ_E_ARG, "access: layout is NULL");
     if (l->tag != SJ_VALUE)
-        return sj_fail(err, SJ_E_ARG, "access: %s layout is not a value layout", tag_word(l->tag));
+        return sj_fail(err, SJ_E_ARG, "access: %s layout is not a value layout",
+                       sj_tag_name(l->tag));
     if (l->size == 0 || l->size > 8)
         return sj_fail(err, SJ_E_ARG, "access: value layout of %" PRIu64 " bytes", l->size);
     return SJ_OK;
@@ -232,7 +217,7 @@ static sj_status path_prepare(const sj_segment *s, const sj_path *p, int64_t bas
     const sj_layout *leaf = sj_path_leaf(p);
     if (!leaf || leaf->tag != SJ_VALUE)
         return sj_fail(err, SJ_E_PATH, "path '%.60s' does not end on a value (it selects a %s)",
-                       text, leaf ? tag_word(leaf->tag) : "nothing");
+                       text, leaf ? sj_tag_name(leaf->tag) : "nothing");
     sj_status st = check_value_layout(leaf, err);
     if (st != SJ_OK) return st;
     int64_t rel = 0;

@@ -45,20 +45,6 @@ typedef struct cparser {
 
 /* ---- errors ---- */
 
-static void line_col(const char *text, size_t pos, unsigned *line, unsigned *col) {
-    unsigned l = 1, c = 1;
-    for (size_t i = 0; i < pos && text[i]; i++) {
-        if (text[i] == '\n') {
-            l++;
-            c = 1;
-        } else {
-            c++;
-        }
-    }
-    *line = l;
-    *col = c;
-}
-
 static sj_status fail_at(cparser *p, size_t pos, sj_status status, const char *fmt, ...)
     SJ_PRINTF(4, 5);
 static sj_status fail_at(cparser *p, size_t pos, sj_status status, const char *fmt, ...) {
@@ -68,7 +54,7 @@ static sj_status fail_at(cparser *p, size_t pos, sj_status status, const char *f
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     unsigned line, col;
-    line_col(p->text, pos, &line, &col);
+    sj_line_col(p->text, pos, &line, &col);
     return sj_fail(p->err, status, "%u:%u: %s", line, col, msg);
 }
 

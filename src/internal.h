@@ -40,6 +40,12 @@ struct sj_layout {
     uint64_t hash;
 };
 
+/* "value", "struct", "union", "sequence", "padding" ("?" otherwise). */
+const char *sj_tag_name(sj_tag tag);
+
+/* 1-based line and column (in bytes) of byte position pos in text, for parse errors. */
+void sj_line_col(const char *text, size_t pos, unsigned *line, unsigned *col);
+
 /* Natural alignment of a layout ignoring any with_align: kind size for values, 1 for
  * padding, max member alignment for groups, element alignment for sequences. */
 uint64_t sj_layout_natural_align(const sj_layout *l);

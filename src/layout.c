@@ -44,7 +44,7 @@ sj_order sj_native_order(void) {
     return first ? SJ_ORDER_LITTLE : SJ_ORDER_BIG;
 }
 
-static const char *tag_name(sj_tag t) {
+const char *sj_tag_name(sj_tag t) {
     switch (t) {
         case SJ_VALUE:
             return "value";
@@ -163,7 +163,7 @@ sj_status sj_layout_value(sj_kind kind, sj_layout **out, sj_error *err) {
 
 static sj_status group(sj_tag tag, const sj_layout *const *members, size_t n, sj_layout **out,
                        sj_error *err) {
-    const char *what = tag_name(tag);
+    const char *what = sj_tag_name(tag);
     if (!out) return sj_fail(err, SJ_E_ARG, "%s layout: out is NULL", what);
     if (n && !members) return sj_fail(err, SJ_E_ARG, "%s layout: members is NULL", what);
     uint64_t size = 0, align = 1;
@@ -301,9 +301,10 @@ sj_status sj_layout_with_align(const sj_layout *src, int64_t align, sj_layout **
                        (long long)align);
     if ((src->tag == SJ_STRUCT || src->tag == SJ_UNION || src->tag == SJ_SEQUENCE) &&
         (uint64_t)align < sj_layout_natural_align(src))
-        return sj_fail(
-            err, SJ_E_ARG, "with_align: alignment %lld is less than the %s's member alignment %llu",
-            (long long)align, tag_name(src->tag), (unsigned long long)sj_layout_natural_align(src));
+        return sj_fail(err, SJ_E_ARG,
+                       "with_align: alignment %lld is less than the %s's member alignment %llu",
+                       (long long)align, sj_tag_name(src->tag),
+                       (unsigned long long)sj_layout_natural_align(src));
     sj_layout *l = clone(src);
     if (!l) return nomem(err, "aligned");
     l->align = (uint64_t)align;
@@ -315,7 +316,7 @@ sj_status sj_layout_with_order(const sj_layout *src, sj_order order, sj_layout *
     if (!src || !out) return sj_fail(err, SJ_E_ARG, "with_order: NULL argument");
     if (src->tag != SJ_VALUE)
         return sj_fail(err, SJ_E_ARG, "with_order: a %s layout has no byte order",
-                       tag_name(src->tag));
+                       sj_tag_name(src->tag));
     if (order != SJ_ORDER_NATIVE && order != SJ_ORDER_LITTLE && order != SJ_ORDER_BIG)
         return sj_fail(err, SJ_E_ARG, "with_order: unknown byte order %d", (int)order);
     sj_layout *l = clone(src);

@@ -101,22 +101,6 @@ static void snip(char *dst, size_t cap, const char *s) {
     memcpy(dst + cap - 4, "...", 4);
 }
 
-static const char *tag_word(sj_tag t) {
-    switch (t) {
-        case SJ_VALUE:
-            return "value";
-        case SJ_STRUCT:
-            return "struct";
-        case SJ_UNION:
-            return "union";
-        case SJ_SEQUENCE:
-            return "sequence";
-        case SJ_PADDING:
-            return "padding";
-    }
-    return "?";
-}
-
 /* "sequence layout [10:i4]", the canonical text cut to fit an error line. */
 static void describe(const sj_layout *l, char *dst, size_t cap) {
     char *text = NULL, cut[96];
@@ -126,7 +110,7 @@ static void describe(const sj_layout *l, char *dst, size_t cap) {
     } else {
         cut[0] = 0;
     }
-    snprintf(dst, cap, "%s layout%s%s", tag_word(sj_layout_tag(l)), cut[0] ? " " : "", cut);
+    snprintf(dst, cap, "%s layout%s%s", sj_tag_name(sj_layout_tag(l)), cut[0] ? " " : "", cut);
 }
 
 /* ---- resolution ---- */

@@ -35,6 +35,20 @@ sj_status sj_fail(sj_error *err, sj_status status, const char *fmt, ...) {
     return status;
 }
 
+void sj_line_col(const char *text, size_t pos, unsigned *line, unsigned *col) {
+    unsigned l = 1, c = 1;
+    for (size_t i = 0; i < pos && text[i]; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
 uint64_t sj_hash_bytes(uint64_t h, const void *p, size_t n) {
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) {

@@ -93,21 +93,6 @@ typedef struct parser {
     sj_error *err;
 } parser;
 
-/* 1-based line and column (in bytes) of a position in the text. */
-static void line_col(const char *text, size_t pos, unsigned *line, unsigned *col) {
-    unsigned l = 1, c = 1;
-    for (size_t i = 0; i < pos && text[i]; i++) {
-        if (text[i] == '\n') {
-            l++;
-            c = 1;
-        } else {
-            c++;
-        }
-    }
-    *line = l;
-    *col = c;
-}
-
 static sj_status fail_at(parser *p, size_t pos, sj_status status, const char *fmt, ...)
     SJ_PRINTF(4, 5);
 static sj_status fail_at(parser *p, size_t pos, sj_status status, const char *fmt, ...) {
@@ -117,7 +102,7 @@ static sj_status fail_at(parser *p, size_t pos, sj_status status, const char *fm
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     unsigned line, col;
-    line_col(p->text, pos, &line, &col);
+    sj_line_col(p->text, pos, &line, &col);
     return sj_fail(p->err, status, "%u:%u: %s", line, col, msg);
 }
 
@@ -189,7 +174,7 @@ static sj_status parse_name(parser *p, char **out) {
         if (c == 0) {
             free(b.data);
             unsigned line, col;
-            line_col(p->text, open, &line, &col);
+            sj_line_col(p->text, open, &line, &col);
             return fail_at(p, p->pos, SJ_E_PARSE,
                            "expected ')' to close the name opened at %u:%u, found end of text",
                            line, col);

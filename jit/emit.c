@@ -78,6 +78,9 @@ static bool pow2_upto16(uint32_t n) {
 /* ---- Which plans the JIT takes ---- */
 
 int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
+    if (p->ndst && (p->op != SJ_PLAN_MOVE || p->ndst > SJ_MAX_STREAMS))
+        return decline(why, why_len, "plan has %u destination streams (at most %d, moves only)",
+                       p->ndst, SJ_MAX_STREAMS);
     switch (p->op) {
         case SJ_PLAN_MOVE:
             if (p->nmoves > SJ_EMIT_MAX_MOVES)
@@ -87,6 +90,9 @@ int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
                 return decline(why, why_len, "plan has %zu moves but no move list", p->nmoves);
             for (size_t i = 0; i < p->nmoves; i++) {
                 const sj_move *m = &p->moves[i];
+                if (p->ndst ? m->dst_stream >= p->ndst : m->dst_stream != 0)
+                    return decline(why, why_len, "move %zu writes stream %u of %u", i,
+                                   m->dst_stream, p->ndst);
                 switch (m->kind) {
                     case SJ_MOVE_COPY:
                     case SJ_MOVE_ZERO:
@@ -169,10 +175,16 @@ size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap) {
             kput64(&k, (uint64_t)p->dst.stride);
             kput32(&k, base_align(p->dst.elem_align));
             kput8(&k, p->block_copy);
+            kput8(&k, p->ndst);
+            for (unsigned i = 0; i < p->ndst; i++) {
+                kput64(&k, (uint64_t)p->dsts[i].stride);
+                kput32(&k, base_align(p->dsts[i].elem_align));
+            }
             kput64(&k, p->nmoves);
             for (size_t i = 0; i < p->nmoves; i++) {
                 const sj_move *m = &p->moves[i];
                 kput8(&k, m->kind);
+                if (p->ndst) kput8(&k, m->dst_stream);
                 kput32(&k, m->dst_off);
                 if (m->kind != SJ_MOVE_ZERO) kput32(&k, m->src_off);
                 if (m->kind == SJ_MOVE_CONVERT) {
@@ -208,6 +220,10 @@ typedef struct emitter {
     LLVMValueRef src, dst, count, aux;
     unsigned src_align, dst_align; /* of every element base */
     bool big_endian;
+    /* Multi-destination plans: each stream's element-0 pointer (loaded from dst once)
+     * and element alignment. */
+    LLVMValueRef streams[SJ_MAX_STREAMS];
+    unsigned stream_align[SJ_MAX_STREAMS];
 } emitter;
 
 /* *(kind *)p, byte-reversed first when swap, as the kind's IR value: iN for integers,
@@ -272,15 +288,17 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
     return v;
 }
 
-/* One move of element i: se and de are the element bases. */
-static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, LLVMValueRef de) {
+/* One move of element i: se and de are the element bases, every destination element base
+ * aligned to dbase. */
+static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, LLVMValueRef de,
+                      unsigned dbase) {
     sj_em *e = &x->e;
     char ns[32], nd[32], nv[32];
     snprintf(ns, sizeof ns, "v_m%zu_src", k);
     snprintf(nd, sizeof nd, "v_m%zu_dst", k);
     snprintf(nv, sizeof nv, "v_m%zu", k);
     unsigned sa = align_at(x->src_align, m->src_off);
-    unsigned da = align_at(x->dst_align, m->dst_off);
+    unsigned da = align_at(dbase, m->dst_off);
     LLVMValueRef dp = sj_gep_c(e, de, m->dst_off, nd);
     switch (m->kind) {
         case SJ_MOVE_COPY: {
@@ -310,8 +328,7 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
                     LLVMValueRef v = sj_load(e, ut, sj_gep_c(e, sp, off, ns),
                                              align_at(x->src_align, m->src_off + off), nv);
                     v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
-                    sj_store(e, v, sj_gep_c(e, dp, off, nd),
-                             align_at(x->dst_align, m->dst_off + off));
+                    sj_store(e, v, sj_gep_c(e, dp, off, nd), align_at(dbase, m->dst_off + off));
                 }
                 return;
             }
@@ -414,9 +431,96 @@ static void emit_move_plan(emitter *x) {
             ? sj_gep(e, x->dst, elem_offset(x, l.i, p->dst.stride, "v_dst_off"), "v_dst_elem")
             : x->dst;
     for (size_t k = 0; k < p->nmoves; k++)
-        emit_move(x, &p->moves[k], k, se, de);
+        emit_move(x, &p->moves[k], k, se, de, x->dst_align);
     end_count_loop(x, &l, x->count);
     LLVMBuildRet(e->b, sj_c64(e, 0));
+}
+
+/* The root an address is formed from: p with its GEPs stripped. */
+static LLVMValueRef address_root(LLVMValueRef p) {
+    while (p && LLVMIsAGetElementPtrInst(p))
+        p = LLVMGetOperand(p, 0);
+    return p;
+}
+
+/* Scoped no-alias metadata of a multi-destination loop: one scope for the source and one
+ * per stream (kernel.c never runs compiled code on overlapping ranges); every load and
+ * store in the function whose address derives from src or from a stream pointer gets
+ * !alias.scope {its scope} and !noalias {every other scope}, so that the vectorizer needs
+ * no run-time overlap checks. */
+static void mark_stream_scopes(emitter *x) {
+    sj_em *e = &x->e;
+    unsigned n = x->p->ndst + 1u; /* scope 0: the source; 1 + i: stream i */
+    LLVMMetadataRef scopes[SJ_MAX_STREAMS + 1];
+    char name[32];
+    LLVMMetadataRef dname = LLVMMDStringInContext2(e->ctx, "segjit.streams", 14);
+    LLVMMetadataRef domain = LLVMMDNodeInContext2(e->ctx, &dname, 1);
+    for (unsigned s = 0; s < n; s++) {
+        int len = s ? snprintf(name, sizeof name, "segjit.dst%u", s - 1)
+                    : snprintf(name, sizeof name, "segjit.src");
+        LLVMMetadataRef ops[2] = {LLVMMDStringInContext2(e->ctx, name, (size_t)len), domain};
+        scopes[s] = LLVMMDNodeInContext2(e->ctx, ops, 2);
+    }
+    LLVMValueRef own[SJ_MAX_STREAMS + 1], others[SJ_MAX_STREAMS + 1];
+    for (unsigned s = 0; s < n; s++) {
+        LLVMMetadataRef rest[SJ_MAX_STREAMS + 1];
+        unsigned nr = 0;
+        for (unsigned t = 0; t < n; t++)
+            if (t != s) rest[nr++] = scopes[t];
+        own[s] = LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, &scopes[s], 1));
+        others[s] = LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, rest, nr));
+    }
+    unsigned k_scope = LLVMGetMDKindIDInContext(e->ctx, "alias.scope", 11);
+    unsigned k_noalias = LLVMGetMDKindIDInContext(e->ctx, "noalias", 7);
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(e->fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
+            LLVMValueRef addr = NULL;
+            if (LLVMIsALoadInst(in))
+                addr = LLVMGetOperand(in, 0);
+            else if (LLVMIsAStoreInst(in))
+                addr = LLVMGetOperand(in, 1);
+            LLVMValueRef root = address_root(addr);
+            if (!root) continue;
+            int s = root == x->src ? 0 : -1;
+            for (unsigned t = 0; t + 1 < n && s < 0; t++)
+                if (root == x->streams[t]) s = (int)t + 1;
+            if (s < 0) continue;
+            LLVMSetMetadata(in, k_scope, own[s]);
+            LLVMSetMetadata(in, k_noalias, others[s]);
+        }
+}
+
+/* SJ_PLAN_MOVE with ndst streams: dst holds the streams' element-0 pointers, loaded once;
+ * for (i = 0; i < count; i++) for each move m: stream[m.dst_stream] elem <- f(src elem). */
+static void emit_streams_plan(emitter *x) {
+    sj_em *e = &x->e;
+    const sj_plan *p = x->p;
+    for (unsigned t = 0; t < p->ndst; t++) { /* uint8_t *d_t = ((uint8_t **)dst)[t] */
+        char nv[24];
+        snprintf(nv, sizeof nv, "v_stream%u", t);
+        x->streams[t] =
+            sj_load(e, e->ptr, sj_gep_c(e, x->dst, (uint64_t)t * 8, "v_stream_slot"), 8, nv);
+        x->stream_align[t] = base_align(p->dsts[t].elem_align);
+    }
+    count_loop l = begin_count_loop(x, x->count, "loop");
+    int64_t ss = move_src_stride(p);
+    LLVMValueRef se =
+        ss ? sj_gep(e, x->src, elem_offset(x, l.i, ss, "v_src_off"), "v_src_elem") : x->src;
+    LLVMValueRef de[SJ_MAX_STREAMS];
+    for (unsigned t = 0; t < p->ndst; t++) {
+        char nv[24];
+        snprintf(nv, sizeof nv, "v_dst%u_elem", t);
+        de[t] = p->dsts[t].stride ? sj_gep(e, x->streams[t],
+                                           elem_offset(x, l.i, p->dsts[t].stride, "v_dst_off"), nv)
+                                  : x->streams[t];
+    }
+    for (size_t k = 0; k < p->nmoves; k++) {
+        const sj_move *m = &p->moves[k];
+        emit_move(x, m, k, se, de[m->dst_stream], x->stream_align[m->dst_stream]);
+    }
+    end_count_loop(x, &l, x->count);
+    LLVMBuildRet(e->b, sj_c64(e, 0));
+    mark_stream_scopes(x);
 }
 
 /* Address of the reduced value of element i. */
@@ -732,7 +836,7 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     /* The kernel copies overlapping input to a temporary first: src, dst and aux never
      * overlap within a call, and nothing keeps them. */
     add_param_attrs(e, 0, true);
-    add_param_attrs(e, 1, p->op == SJ_PLAN_MISMATCH);
+    add_param_attrs(e, 1, p->op == SJ_PLAN_MISMATCH || p->ndst); /* streams: read */
     add_param_attrs(e, 3, false);
     unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
     LLVMAddAttributeAtIndex(e->fn, LLVMAttributeFunctionIndex,
@@ -749,7 +853,10 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     sj_at(e, sj_block(e, "b_entry"));
     switch (p->op) {
         case SJ_PLAN_MOVE:
-            emit_move_plan(&x);
+            if (p->ndst)
+                emit_streams_plan(&x);
+            else
+                emit_move_plan(&x);
             break;
         case SJ_PLAN_REDUCE:
             if (!kfloat(p->red.kind))

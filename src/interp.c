@@ -42,6 +42,7 @@ struct step {
     uint32_t src_off, dst_off; /* within an element */
     uint32_t len;              /* bytes (copy, zero); units (swap) */
     int sswap, dswap;          /* conversions */
+    unsigned stream;           /* multi-destination plans: the destination written */
 };
 
 enum { MODE_MEMMOVE, MODE_STEPS, MODE_REDUCE, MODE_MISMATCH };
@@ -52,6 +53,7 @@ struct sj_interp {
     uint64_t elem_size; /* MEMMOVE */
     uint32_t red_off;   /* REDUCE: the value's offset within an element */
     int64_t block;      /* elements per block (STEPS) */
+    unsigned ndst;      /* > 0: dst is an array of ndst stream pointers (STEPS) */
     size_t nsteps;
     step *steps;
     reduce_fn reduce;
@@ -663,9 +665,19 @@ sj_status sj_interp_prepare(const sj_plan *p, sj_interp **out, sj_error *err) {
             memset(&proto, 0, sizeof proto);
             proto.ss = p->src.used ? p->src.stride : 0;
             proto.ds = p->dst.stride;
+            ip->ndst = p->ndst;
+            int64_t dspan = abs_i64(ip->ds);
+            for (unsigned i = 0; i < p->ndst; i++)
+                if (abs_i64(p->dsts[i].stride) > dspan) dspan = abs_i64(p->dsts[i].stride);
             bool ok = true;
             for (size_t i = 0; i < p->nmoves && ok; i++) {
                 const sj_move *m = &p->moves[i];
+                if (p->ndst) { /* each move on its stream's stride */
+                    ok = m->dst_stream < p->ndst;
+                    if (!ok) break;
+                    proto.stream = m->dst_stream;
+                    proto.ds = p->dsts[m->dst_stream].stride;
+                }
                 switch (m->kind) {
                     case SJ_MOVE_COPY:
                         ok = add_copy(&b, &proto, m);
@@ -692,7 +704,7 @@ sj_status sj_interp_prepare(const sj_plan *p, sj_interp **out, sj_error *err) {
             }
             ip->steps = b.v;
             ip->nsteps = b.n;
-            int64_t span = abs_i64(ip->ss) > abs_i64(ip->ds) ? abs_i64(ip->ss) : abs_i64(ip->ds);
+            int64_t span = abs_i64(ip->ss) > dspan ? abs_i64(ip->ss) : dspan;
             int64_t block = BLOCK_BYTES / (span ? span : 1);
             if (block < BLOCK_MIN) block = BLOCK_MIN;
             if (block > BLOCK_MAX) block = BLOCK_MAX;
@@ -728,6 +740,19 @@ int64_t sj_interp_run(const sj_interp *ip, const uint8_t *src, uint8_t *dst, int
             break;
     }
     if (count <= 0) return 0;
+    if (ip->ndst) { /* dst: the streams' element-0 pointers */
+        uint8_t *const *dp = (uint8_t *const *)(void *)dst;
+        const int64_t ss = ip->ss, block = ip->block;
+        for (int64_t i0 = 0; i0 < count; i0 += block) {
+            int64_t n = count - i0 < block ? count - i0 : block;
+            const uint8_t *s = src + i0 * ss;
+            for (size_t k = 0; k < ip->nsteps; k++) {
+                const step *st = &ip->steps[k];
+                st->fn(st, s, dp[st->stream] + i0 * st->ds, n);
+            }
+        }
+        return 0;
+    }
     if (ip->nsteps == 1) {
         ip->steps[0].fn(&ip->steps[0], src, dst, count);
         return 0;

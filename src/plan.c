@@ -87,7 +87,7 @@ void sj_plan_free(sj_plan *p) {
 
 /* Is b the continuation of a (same treatment, both offsets contiguous)? */
 static bool mergeable(const sj_move *a, const sj_move *b) {
-    if (a->kind != b->kind) return false;
+    if (a->kind != b->kind || a->dst_stream != b->dst_stream) return false;
     if ((uint64_t)a->dst_off + a->len != b->dst_off) return false;
     if ((uint64_t)a->len + b->len > UINT32_MAX) return false;
     switch (a->kind) {
@@ -182,6 +182,8 @@ static void finish(sj_plan *p) {
     }
     side_elem_align(&p->src);
     side_elem_align(&p->dst);
+    for (unsigned i = 0; i < p->ndst; i++)
+        side_elem_align(&p->dsts[i]);
     p->hash = sj_plan_hash(p);
 }
 
@@ -536,6 +538,78 @@ sj_status sj_plan_scatter(const sj_layout *src_elem, const sj_path *dst_path, un
     return path_plan("scatter", dst_path, src_elem, flags, false, out, err);
 }
 
+/* The source side is path #0's with its origin moved to the lowest base offset of all
+ * paths; move i reads at (base of path i - that origin) and writes stream i. */
+sj_status sj_plan_gather_many(const sj_path *const *paths, const sj_layout *const *elems, size_t k,
+                              unsigned flags, sj_plan **out, sj_error *err) {
+    static const char what[] = "gather_many";
+    char side[48];
+    if (!paths || !elems || !out)
+        return sj_fail(err, SJ_E_ARG, "%s: NULL paths, layouts or output", what);
+    if (k == 0 || k > SJ_MAX_STREAMS)
+        return sj_fail(err, SJ_E_ARG, "%s: %zu destinations (1 to %d are allowed)", what, k,
+                       SJ_MAX_STREAMS);
+    if (flags & ~(unsigned)SJ_CONVERT_LOSSY)
+        return sj_fail(err, SJ_E_ARG, "%s: unknown flags 0x%x", what, flags);
+    int64_t lo = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!paths[i] || !elems[i])
+            return sj_fail(err, SJ_E_ARG, "%s: path or layout #%zu is NULL", what, i);
+        snprintf(side, sizeof side, "destination #%zu", i);
+        sj_status st = check_path(what, paths[i], err);
+        if (st == SJ_OK) st = check_value_layout(what, side, elems[i], err);
+        if (st == SJ_OK) st = check_dense_elem(what, side, elems[i], err);
+        if (st != SJ_OK) return st;
+        const char *text = sj_path_text(paths[i]) ? sj_path_text(paths[i]) : "";
+        if (i > 0 && !sj_layout_equal(sj_path_root(paths[i]), sj_path_root(paths[0]))) {
+            char a[128], b[128];
+            return sj_fail(err, SJ_E_ARG,
+                           "%s: path #%zu '%.80s' is on layout %s, path #0 on layout %s", what, i,
+                           text, layout_text(sj_path_root(paths[i]), a, sizeof a),
+                           layout_text(sj_path_root(paths[0]), b, sizeof b));
+        }
+        if (i > 0 && (sj_path_bound(paths[i], 0) != sj_path_bound(paths[0], 0) ||
+                      sj_path_stride(paths[i], 0) != sj_path_stride(paths[0], 0)))
+            return sj_fail(err, SJ_E_ARG,
+                           "%s: path #%zu '%.80s' has bound %" PRId64 " and stride %" PRId64
+                           ", path #0 bound %" PRId64 " and stride %" PRId64,
+                           what, i, text, sj_path_bound(paths[i], 0), sj_path_stride(paths[i], 0),
+                           sj_path_bound(paths[0], 0), sj_path_stride(paths[0], 0));
+        int64_t base = sj_path_base_offset(paths[i]);
+        if (i == 0 || base < lo) lo = base;
+    }
+    for (size_t i = 0; i < k; i++)
+        if ((uint64_t)(sj_path_base_offset(paths[i]) - lo) > UINT32_MAX)
+            return sj_fail(err, SJ_E_UNSUPPORTED,
+                           "%s: values of path #%zu lie more than 4 GiB apart from path #0's", what,
+                           i);
+    sj_plan *p = plan_new(SJ_PLAN_MOVE, what);
+    if (!p) return nomem(err, what);
+    p->layouts[0] = sj_layout_ref(sj_path_root(paths[0]));
+    path_side(&p->src, paths[0], false);
+    p->src.origin = lo;
+    p->dst.used = false;
+    p->dst.stride = 0;
+    p->ndst = (uint8_t)k;
+    size_t cap = 0;
+    sj_status st = SJ_OK;
+    for (size_t i = 0; i < k && st == SJ_OK; i++) {
+        dense_side(&p->dsts[i], elems[i], true);
+        size_t before = p->nmoves;
+        uint64_t soff = (uint64_t)(sj_path_base_offset(paths[i]) - lo);
+        const char *text = sj_path_text(paths[i]) ? sj_path_text(paths[i]) : "";
+        st = value_move(p, &cap, sj_path_leaf(paths[i]), soff, elems[i], 0, flags, text, err);
+        if (st == SJ_OK && p->nmoves > before) p->moves[p->nmoves - 1].dst_stream = (uint8_t)i;
+    }
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        return st;
+    }
+    finish(p);
+    *out = p;
+    return SJ_OK;
+}
+
 /* ---- fill ---- */
 
 /* The bits of v as a value of kind k, in native order (bool normalized to 0 or 1). */
@@ -640,6 +714,9 @@ uint64_t sj_plan_hash(const sj_plan *p) {
     uint64_t h = sj_hash_u64(SJ_HASH_SEED, (uint64_t)p->op);
     h = hash_side(h, &p->src);
     h = hash_side(h, &p->dst);
+    h = sj_hash_u64(h, p->ndst);
+    for (unsigned i = 0; i < p->ndst; i++)
+        h = hash_side(h, &p->dsts[i]);
     h = sj_hash_u64(h, p->block_copy);
     h = sj_hash_u64(h, (uint64_t)p->red.op | (uint64_t)p->red.kind << 8 |
                            (uint64_t)p->red.swap << 16 | (uint64_t)p->red.off << 32);
@@ -648,7 +725,8 @@ uint64_t sj_plan_hash(const sj_plan *p) {
         const sj_move *m = &p->moves[i];
         h = sj_hash_u64(h, (uint64_t)m->kind | (uint64_t)m->width << 8 |
                                (uint64_t)m->src_kind << 16 | (uint64_t)m->dst_kind << 24 |
-                               (uint64_t)m->src_swap << 32 | (uint64_t)m->dst_swap << 40);
+                               (uint64_t)m->src_swap << 32 | (uint64_t)m->dst_swap << 40 |
+                               (uint64_t)m->dst_stream << 48);
         h = sj_hash_u64(h, m->len);
         h = sj_hash_u64(h, (uint64_t)m->src_off << 32 | m->dst_off);
     }
@@ -663,14 +741,18 @@ static bool side_equal(const sj_side *a, const sj_side *b) {
 static bool move_equal(const sj_move *a, const sj_move *b) {
     return a->kind == b->kind && a->width == b->width && a->src_kind == b->src_kind &&
            a->dst_kind == b->dst_kind && a->src_swap == b->src_swap && a->dst_swap == b->dst_swap &&
-           a->len == b->len && a->src_off == b->src_off && a->dst_off == b->dst_off;
+           a->dst_stream == b->dst_stream && a->len == b->len && a->src_off == b->src_off &&
+           a->dst_off == b->dst_off;
 }
 
 bool sj_plan_equal(const sj_plan *a, const sj_plan *b) {
     if (a == b) return true;
     if (!a || !b || a->op != b->op || a->nmoves != b->nmoves || a->block_copy != b->block_copy)
         return false;
-    if (!side_equal(&a->src, &b->src) || !side_equal(&a->dst, &b->dst)) return false;
+    if (!side_equal(&a->src, &b->src) || !side_equal(&a->dst, &b->dst) || a->ndst != b->ndst)
+        return false;
+    for (unsigned i = 0; i < a->ndst; i++)
+        if (!side_equal(&a->dsts[i], &b->dsts[i])) return false;
     if (a->red.op != b->red.op || a->red.kind != b->red.kind || a->red.swap != b->red.swap ||
         a->red.off != b->red.off)
         return false;
@@ -781,7 +863,12 @@ sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err) {
             break;
     }
     put_side(&b, "src", &p->src);
-    put_side(&b, "dst", &p->dst);
+    if (p->ndst == 0) put_side(&b, "dst", &p->dst);
+    for (unsigned i = 0; i < p->ndst; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "dst #%u", i);
+        put_side(&b, name, &p->dsts[i]);
+    }
     if (p->op == SJ_PLAN_MOVE && !p->src.used) {
         const uint8_t *fb = (const uint8_t *)p->fill_bits;
         sj_buf_puts(&b, "  source: fill bytes");
@@ -789,8 +876,13 @@ sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err) {
             sj_buf_printf(&b, " %02x", fb[i]);
         sj_buf_putc(&b, '\n');
     }
-    for (size_t i = 0; i < p->nmoves; i++)
+    for (size_t i = 0; i < p->nmoves; i++) {
         put_move(&b, &p->moves[i]);
+        if (p->ndst) { /* "  copy 4 bytes @0 -> @0\n" becomes "... -> @0 (dst #1)\n" */
+            if (b.len && b.data[b.len - 1] == '\n') b.len--;
+            sj_buf_printf(&b, " (dst #%u)\n", p->moves[i].dst_stream);
+        }
+    }
     if (p->op == SJ_PLAN_REDUCE) {
         sj_buf_printf(&b, "  reduce %s ", reduce_name(p->red.op));
         put_kind(&b, (sj_kind)p->red.kind, p->red.swap);

@@ -14,7 +14,8 @@
 typedef enum sj_plan_op {
     /* For i in [0, count): for each move m: dst[i*dst.stride + m.dst_off ...] <-
      * f(src[i*src.stride + m.src_off ...]). Copy, convert, gather, scatter and fill
-     * (fill: the source is the value's bytes, src.stride 0). */
+     * (fill: the source is the value's bytes, src.stride 0). With ndst > 0 (gather_many)
+     * each move writes its own destination stream: dsts[m.dst_stream] replaces dst. */
     SJ_PLAN_MOVE,
     /* acc <- op(acc, load(src[i*src.stride + red.off])) for i in [0, count). */
     SJ_PLAN_REDUCE,
@@ -45,7 +46,9 @@ typedef struct sj_move {
     uint8_t dst_kind; /* CONVERT: sj_kind */
     uint8_t src_swap; /* CONVERT */
     uint8_t dst_swap; /* CONVERT */
-    uint8_t pad_[2];
+    /* the destination stream written (plans with ndst > 0), else 0 */
+    uint8_t dst_stream;
+    uint8_t pad_;
     uint32_t len;     /* COPY, SWAP, ZERO: bytes */
     uint32_t src_off; /* within a source element */
     uint32_t dst_off; /* within a destination element */
@@ -82,9 +85,14 @@ typedef struct sj_reduce {
  * the identity (SUM 0, MIN +inf or the type's maximum, MAX -inf or the type's minimum). */
 #define SJ_REDUCE_LANES 8
 
+/* Destination streams a plan may write (gather_many); kernel.h's SJ_GATHER_MANY_MAX. */
+#define SJ_MAX_STREAMS 8
+
 typedef struct sj_plan {
     sj_plan_op op;
-    sj_side src, dst;
+    sj_side src, dst; /* dst unused when ndst > 0 */
+    uint8_t ndst;     /* > 0: a multi-destination MOVE plan writing dsts[0..ndst) */
+    sj_side dsts[SJ_MAX_STREAMS];
     sj_reduce red;
     size_t nmoves;
     sj_move *moves;
@@ -96,7 +104,7 @@ typedef struct sj_plan {
 } sj_plan;
 
 /* Hash and equality over what determines the loop: op, strides, alignments the loop may
- * assume, moves, reduction (not the checks' messages or bounds). */
+ * assume, destination streams, moves, reduction (not the checks' messages or bounds). */
 uint64_t sj_plan_hash(const sj_plan *p);
 bool sj_plan_equal(const sj_plan *a, const sj_plan *b);
 sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err);
@@ -111,6 +119,9 @@ sj_status sj_plan_convert(const sj_layout *src_rec, const sj_layout *dst_rec, un
                           sj_plan **out, sj_error *err);
 sj_status sj_plan_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
                          sj_plan **out, sj_error *err);
+/* k paths (same root, one free index of equal bound and stride) into k dense arrays. */
+sj_status sj_plan_gather_many(const sj_path *const *src_paths, const sj_layout *const *dst_elems,
+                              size_t k, unsigned flags, sj_plan **out, sj_error *err);
 sj_status sj_plan_scatter(const sj_layout *src_elem, const sj_path *dst_path, unsigned flags,
                           sj_plan **out, sj_error *err);
 sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_error *err);
@@ -118,15 +129,20 @@ sj_status sj_plan_reduce(const sj_path *path, sj_reduce_op op, sj_plan **out, sj
 sj_status sj_plan_mismatch(sj_plan **out, sj_error *err);
 
 /* The executor sj_kernel_run would use, with no checks at all: src and dst are the
- * segments' data + call offset (origins are added here). For the bench's "checks off"
- * row only, never for users: it exists to show that the checks cost nothing. */
+ * segments' data + call offset (origins are added here). For a multi-destination plan,
+ * dst is (uint8_t *) of an array of ndst `uint8_t *`, each destination's data + offset.
+ * For the bench's "checks off" row only, never for users: it exists to show that the
+ * checks cost nothing. */
 sj_status sj_kernel_run_unchecked(const sj_kernel *k, const uint8_t *src, uint8_t *dst,
                                   int64_t count, sj_result *result);
 
 /* The compiled or interpreted entry point. src and dst point at element 0 of each side
- * (call offset + origin already applied), count elements; aux: REDUCE the accumulator
- * result (int64_t, uint64_t or double per sj_result rules). Returns the mismatch index
- * (or -1) for MISMATCH, 0 otherwise. */
+ * (call offset + origin already applied), count elements. For a multi-destination plan
+ * (ndst > 0), dst points at an array of ndst `uint8_t *`, element 0 of each stream
+ * (`(uint8_t *)(uint8_t *[ndst]){...}`); the streams never overlap one another nor the
+ * source (kernel.c refuses the first and runs the second from a copy of the source).
+ * aux: REDUCE the accumulator result (int64_t, uint64_t or double per sj_result rules).
+ * Returns the mismatch index (or -1) for MISMATCH, 0 otherwise. */
 typedef int64_t (*sj_loop_fn)(const uint8_t *src, uint8_t *dst, int64_t count, void *aux);
 
 #endif

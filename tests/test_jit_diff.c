@@ -190,8 +190,8 @@ static struct stats {
 
 /* Runs k on the region's current bytes with the given tier; returns the outcome and
  * leaves the bytes after the call in `after`. */
-static outcome run_tier(sj_kernel *k, sj_tier tier, const sj_args *a, region *r,
-                        const uint8_t *before, uint8_t *after) {
+static outcome run_tier(sj_kernel *k, sj_tier tier, const sj_args *a, const sj_args_many *am,
+                        region *r, const uint8_t *before, uint8_t *after) {
     memcpy(r->mem, before, REGION + 2 * SLACK);
     sj_kernel_set_tier(k, tier);
     outcome o;
@@ -200,7 +200,7 @@ static outcome run_tier(sj_kernel *k, sj_tier tier, const sj_args *a, region *r,
     memset(&err, 0, sizeof err);
     sj_result res;
     memset(&res, 0, sizeof res);
-    o.st = sj_kernel_run(k, a, &res, &err);
+    o.st = am ? sj_kernel_run_many(k, am, &err) : sj_kernel_run(k, a, &res, &err);
     memcpy(o.msg, err.message, sizeof o.msg);
     memcpy(&o.result, &res, sizeof o.result);
     o.tier = sj_kernel_last_tier(k);
@@ -211,12 +211,13 @@ static outcome run_tier(sj_kernel *k, sj_tier tier, const sj_args *a, region *r,
 static uint8_t g_before[REGION + 2 * SLACK], g_after_i[REGION + 2 * SLACK],
     g_after_j[REGION + 2 * SLACK];
 
-/* The differential check of one call. */
-static void diff_call(sj_kernel *k, const sj_args *a, region *r, const char *what, bool native,
-                      bool overlap) {
+/* The differential check of one call (of sj_kernel_run_many when am is not NULL). */
+static void diff_call(sj_kernel *k, const sj_args *a, const sj_args_many *am, region *r,
+                      const char *what, bool native, bool overlap) {
     memcpy(g_before, r->mem, sizeof g_before);
-    outcome oi = run_tier(k, SJ_TIER_INTERP, a, r, g_before, g_after_i);
-    outcome oj = run_tier(k, SJ_TIER_JIT, a, r, g_before, g_after_j);
+    outcome oi = run_tier(k, SJ_TIER_INTERP, a, am, r, g_before, g_after_i);
+    outcome oj = run_tier(k, SJ_TIER_JIT, a, am, r, g_before, g_after_j);
+    int64_t count = am ? am->count : a->count;
     if (oi.st != oj.st || strcmp(oi.msg, oj.msg) != 0)
         fail_msg("%s: interpreter %s \"%s\", JIT %s \"%s\"", what, sj_status_name(oi.st), oi.msg,
                  sj_status_name(oj.st), oj.msg);
@@ -237,7 +238,7 @@ static void diff_call(sj_kernel *k, const sj_args *a, region *r, const char *wha
     }
     if (oi.tier != SJ_TIER_INTERP)
         fail_msg("%s: the interpreter tier ran on tier %d", what, oi.tier);
-    if (native && !overlap && a->count > 0) {
+    if (native && !overlap && count > 0) {
         if (oj.tier != SJ_TIER_JIT) {
             sj_counters c;
             sj_counters_get(&c);
@@ -316,7 +317,55 @@ static void exercise(sj_kernel *k, const char *what, uint64_t src_unit, uint64_t
                  what, count, so, doff, heap ? ", heap" : "", overlap ? ", overlap" : "");
         S.heap += heap;
         S.overlap += overlap;
-        diff_call(k, &a, &r, label, !heap, overlap);
+        diff_call(k, &a, NULL, &r, label, !heap, overlap);
+    }
+    free(r.mem);
+}
+
+/* Runs a gather_many kernel of nd destinations (elements of dsz[i] bytes, alignment
+ * dal[i]) over records of a root of rs bytes (alignment ra): destination i in its own
+ * slot of the region's second half, sometimes inside the records (overlapping the
+ * source) or on another destination's slot (overlapping each other, refused). */
+static void exercise_many(sj_kernel *k, const char *what, uint64_t rs, uint64_t ra, size_t nd,
+                          const uint64_t *dsz, const uint64_t *dal, int64_t max_count) {
+    region r;
+    region_init(&r);
+    size_t half = REGION / 2, slot = half / 4;
+    for (int call = 0; call < 3; call++) {
+        region_fill(&r, true);
+        bool heap = chance(5), overlap = chance(6), clash = nd > 1 && chance(6);
+        int64_t so = random_offset(ra, 256);
+        int64_t fit = max_count;
+        for (size_t i = 0; i < nd; i++)
+            if ((int64_t)((slot - 256) / dsz[i]) < fit) fit = (int64_t)((slot - 256) / dsz[i]);
+        int64_t count = random_count(fit);
+        uint64_t n = (uint64_t)(count > 0 ? count : 0);
+        size_t ssz = (size_t)so + rs + (chance(10) ? 0 : pick(16));
+        if (chance(5) && ssz > 2) ssz -= 1 + pick(2);
+        if (ssz > half) ssz = half;
+        sj_segment sseg = segment(&r, 0, ssz, heap, false), dseg[4];
+        const sj_segment *dp[4];
+        int64_t doffs[4];
+        size_t clash_at = clash ? 1 + pick((unsigned)nd - 1) : 0;
+        for (size_t i = 0; i < nd; i++) {
+            size_t base = half + (clash && i == clash_at ? 0 : i) * slot;
+            if (overlap && i == 0) base = pick(64);
+            doffs[i] = random_offset(dal[i], 256);
+            size_t dsize = (size_t)doffs[i] + dsz[i] * n + (chance(10) ? 0 : pick(16));
+            if (chance(3) && dsize > 2) dsize -= 1 + pick(2);
+            if (dsize > slot) dsize = slot;
+            dseg[i] = segment(&r, base, dsize, heap, chance(3));
+            dp[i] = &dseg[i];
+        }
+        sj_args_many a = {&sseg, so, dp, doffs, nd, count};
+        char label[1100];
+        snprintf(label, sizeof label,
+                 "case %u %s (count %" PRId64 ", source offset %" PRId64 "%s%s%s)", S.cases, what,
+                 count, so, heap ? ", heap" : "", overlap ? ", overlap" : "",
+                 clash ? ", destinations clash" : "");
+        S.heap += heap;
+        S.overlap += overlap;
+        diff_call(k, NULL, &a, &r, label, !heap, overlap);
     }
     free(r.mem);
 }
@@ -423,6 +472,52 @@ static void case_gather_scatter(bool back) {
     sj_layout_unref(elem);
 }
 
+/* One to four fields of a random record (maybe one twice), each into its own array. */
+static void case_gather_many(void) {
+    rec r;
+    random_rec(&r);
+    char t[256], root_text[300];
+    rec_text(&r, t, sizeof t);
+    unsigned n = records_for(t, 150);
+    snprintf(root_text, sizeof root_text, "[%u:%s]", n, t);
+    bool stepped = n >= 2 && chance(20);
+    size_t nd = 1 + pick(4);
+    sj_layout *root = parse(root_text), *elems[4] = {NULL};
+    sj_path *paths[4] = {NULL};
+    uint64_t dsz[4], dal[4];
+    char what[900];
+    size_t len = (size_t)snprintf(what, sizeof what, "gather_many %s", root_text);
+    for (size_t i = 0; i < nd; i++) {
+        const field *f = &r.f[pick(r.n)];
+        char ptext[32], et[16];
+        snprintf(ptext, sizeof ptext, stepped ? "[1::2].f%u" : "[*].f%u", f->name);
+        field e = *f;
+        if (chance(50)) random_field(&e, 0);
+        snprintf(et, sizeof et, "%s", kind_text(&e));
+        paths[i] = path(root, ptext);
+        elems[i] = parse(et);
+        dsz[i] = sj_layout_size(elems[i]);
+        dal[i] = sj_layout_align(elems[i]);
+        if (len < sizeof what)
+            len += (size_t)snprintf(what + len, sizeof what - len, " %s->%s", ptext, et);
+    }
+    unsigned flags = chance(85) ? SJ_CONVERT_LOSSY : 0;
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    if (sj_kernel_gather_many((const sj_path *const *)paths, (const sj_layout *const *)elems, nd,
+                              flags, &k, &err) == SJ_OK) {
+        S.built++;
+        exercise_many(k, what, sj_layout_size(root), sj_layout_align(root), nd, dsz, dal,
+                      sj_path_bound(paths[0], 0));
+        sj_kernel_free(k);
+    }
+    for (size_t i = 0; i < nd; i++) {
+        sj_path_free(paths[i]);
+        sj_layout_unref(elems[i]);
+    }
+    sj_layout_unref(root);
+}
+
 static void case_fill(void) {
     field f;
     random_field(&f, 0);
@@ -488,7 +583,7 @@ static void case_mismatch(void) {
         sj_args args = {&a, 0, &b, 0, chance(5) ? n + 20 : n};
         char what[64];
         snprintf(what, sizeof what, "case %u mismatch of %" PRId64 " bytes", S.cases, n);
-        diff_call(k, &args, &r, what, true, false);
+        diff_call(k, &args, NULL, &r, what, true, false);
     }
     free(r.mem);
     sj_kernel_free(k);
@@ -512,18 +607,20 @@ static void test_differential(void **state) {
             case_gather_scatter(false), S.by_op[2]++;
         else if (op < 72)
             case_gather_scatter(true), S.by_op[3]++;
-        else if (op < 82)
+        else if (op < 80)
             case_fill(), S.by_op[4]++;
-        else if (op < 95)
+        else if (op < 87)
+            case_gather_many(), S.by_op[7]++;
+        else if (op < 96)
             case_reduce(), S.by_op[5]++;
         else
             case_mismatch(), S.by_op[6]++;
     }
     print_message("%u cases (copy %u, convert %u, gather %u, scatter %u, fill %u, reduce %u, "
-                  "mismatch %u): %u kernels built, %u calls ran compiled code, %u failed their "
-                  "checks, %u on heap segments, %u overlapping\n",
+                  "mismatch %u, gather_many %u): %u kernels built, %u calls ran compiled code, %u "
+                  "failed their checks, %u on heap segments, %u overlapping\n",
                   S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4], S.by_op[5],
-                  S.by_op[6], S.built, S.ran_jit, S.failed_checks, S.heap, S.overlap);
+                  S.by_op[6], S.by_op[7], S.built, S.ran_jit, S.failed_checks, S.heap, S.overlap);
     assert_true(S.ran_jit > S.cases / 2);
 }
 

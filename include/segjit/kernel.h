@@ -55,6 +55,15 @@ sj_status sj_kernel_convert(const sj_layout *src_rec, const sj_layout *dst_rec, 
 /* Gather: the value at src_path (one free index) into a dense array of dst_elem. */
 sj_status sj_kernel_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
                            sj_kernel **out, sj_error *err);
+/* Gather of several values in one pass ("unzip", array of structs to struct of arrays):
+ * value i at src_paths[i] into its own dense array of dst_elems[i], for i < k,
+ * 1 <= k <= SJ_GATHER_MANY_MAX. Every path is on an equal root layout (sj_layout_equal)
+ * and has exactly one free index, of the same bound and stride in every path; each
+ * dst_elems[i] is a value layout, converted as gather converts (SJ_CONVERT_LOSSY as for
+ * gather). Run it with sj_kernel_run_many, not sj_kernel_run. */
+#define SJ_GATHER_MANY_MAX 8
+sj_status sj_kernel_gather_many(const sj_path *const *src_paths, const sj_layout *const *dst_elems,
+                                size_t k, unsigned flags, sj_kernel **out, sj_error *err);
 /* Scatter: a dense array of src_elem into the value at dst_path (one free index). */
 sj_status sj_kernel_scatter(const sj_layout *src_elem, const sj_path *dst_path, unsigned flags,
                             sj_kernel **out, sj_error *err);
@@ -73,6 +82,26 @@ sj_tier sj_kernel_last_tier(const sj_kernel *k);
 
 /* Runs the kernel. result may be NULL for operations that have none. */
 sj_status sj_kernel_run(const sj_kernel *k, const sj_args *args, sj_result *result, sj_error *err);
+
+/* The arguments of one run of a multi-destination kernel (sj_kernel_gather_many):
+ * destination #i is dsts[i] at dst_offsets[i], for i < ndst; ndst must equal the kernel's k. */
+typedef struct sj_args_many {
+    const sj_segment *src;
+    int64_t src_offset;
+    const sj_segment *const *dsts;
+    const int64_t *dst_offsets;
+    size_t ndst;
+    int64_t count; /* elements (path indices) */
+} sj_args_many;
+
+/* Runs a multi-destination kernel. Checks, first failure reported (SEMANTICS 4.2 with
+ * one source and ndst destinations): count < 0, count > the paths' bound, source
+ * alignment, each destination's alignment (in index order), source bounds, each
+ * destination read-only, each destination's bounds, destinations overlapping one another
+ * (SJ_E_ARG "destinations #i and #j overlap"), then lifetime and thread of the source
+ * and of each destination. A destination overlapping the source behaves as if the source
+ * were read in full before any byte is written. */
+sj_status sj_kernel_run_many(const sj_kernel *k, const sj_args_many *args, sj_error *err);
 
 /* The kernel's plan in readable form (malloc'd; caller frees). */
 sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err);

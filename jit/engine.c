@@ -45,10 +45,19 @@ SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len)
  * on the bench's W1-W6 plans (znver4, LLVM 19): default<O2> spends ~2.5x as long in the
  * passes for the same loops; code generation costs ~5x the passes either way, so the
  * codegen level stays Default (Less saves ~2%, None halves the compile but the loops run
- * 2-4x slower). SEGJIT_JIT_PASSES overrides the pipeline, for measurements. */
-static const char *const k_default_passes =
-    "function(instcombine<no-verify-fixpoint>,simplifycfg,loop-simplify,lcssa,indvars,"
-    "loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg)";
+ * 2-4x slower). SEGJIT_JIT_PASSES overrides the pipeline, for measurements.
+ *
+ * The vectorizer interleaves (unrolls the vector loop, 4 copies on znver4, plus an
+ * epilogue vector loop) only for reductions over contiguous values: there the
+ * accumulator's add latency is the limit and interleaving hides it (W1 runs 3x slower
+ * without). Everywhere else memory or the loads are the limit, interleaving gains nothing
+ * measurable (W2, W4-W6, strided reductions) and the extra copies are code to select:
+ * without them a strided reduction compiles in ~60% of the time (LLVM 22, znver4). */
+#define SJ_PASSES(vectorize)                                                                       \
+    "function(instcombine<no-verify-fixpoint>,simplifycfg,loop-simplify,lcssa,indvars," vectorize  \
+    ",instcombine<no-verify-fixpoint>,simplifycfg)"
+static const char *const k_passes_interleave = SJ_PASSES("loop-vectorize");
+static const char *const k_passes = SJ_PASSES("loop-vectorize<interleave-forced-only>");
 
 #define SJ_CODEGEN_LEVEL LLVMCodeGenLevelDefault
 
@@ -164,8 +173,7 @@ static void init_once(void) {
     g_key_seed = hash_bytes(0xcbf29ce484222325ull, g_describe, strlen(g_describe));
     g_key_seed = hash_bytes(g_key_seed, g_features, strlen(g_features));
     const char *passes = getenv("SEGJIT_JIT_PASSES");
-    g_passes = passes && *passes ? strdup(passes) : NULL;
-    if (!g_passes) g_passes = k_default_passes;
+    g_passes = passes && *passes ? strdup(passes) : NULL; /* NULL: passes_for() chooses */
     const char *dump = getenv("SEGJIT_DUMP");
     g_dump_dir = dump && *dump ? strdup(dump) : NULL;
     g_init_ok = true;
@@ -307,6 +315,16 @@ static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
     LLVMDisposeMessage(err);
 }
 
+/* The pipeline for p (above: where interleaving pays). A value of at most 8 bytes per
+ * element is a contiguous (or 2-way interleaved) load stream the vectorizer reads with
+ * whole-vector loads. */
+static const char *passes_for(const sj_plan *p) {
+    if (g_passes) return g_passes;
+    if (p->op == SJ_PLAN_REDUCE && p->src.stride > 0 && p->src.stride <= 8)
+        return k_passes_interleave;
+    return k_passes;
+}
+
 static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
     pthread_once(&g_jit_once, jit_once);
     if (!g_jit) return fail(why, why_len, "%s", g_jit_why);
@@ -343,7 +361,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
         LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
         LLVMPassBuilderOptionsSetLoopInterleaving(opts, 1);
-        LLVMErrorRef err = LLVMRunPasses(mod, g_passes, tm, opts);
+        LLVMErrorRef err = LLVMRunPasses(mod, passes_for(p), tm, opts);
         LLVMDisposePassBuilderOptions(opts);
         if (err) rc = llvm_fail(err, "LLVM optimization failed", why, why_len);
     }

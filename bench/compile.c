@@ -8,9 +8,12 @@
  *   JIT (dlopen of libsegjit-jit and libLLVM, LLVM start; also reported apart), plan,
  *   IR, optimization, code generation and the tiny run. The parent also reports the
  *   whole process (spawn to exit: exec, dynamic loading, the above, exit).
- * - distinct kernel: sj_kernel_reduce + sj_kernel_set_tier(JIT) + sj_kernel_run(count 1)
+ * - distinct kernel: kernel creation + sj_kernel_set_tier(JIT) + sj_kernel_run(count 1)
  *   for plans that differ in stride and field offset ([64:[x<4k>i4(v)]], path [*].v),
- *   in a process whose JIT is already started.
+ *   in a process whose JIT is already started. The kinds take turns, so the median
+ *   speaks for all of them: a SUM reduction over [*].v, a gather of [*].v into a dense
+ *   i4 array, a conversion of the record [x<4k>i4(v)] to [I4(v)] (byte swap), and a
+ *   scatter of a dense i4 array into [*].v.
  * - cache hit: the same three calls for a plan compiled before (a new kernel object, so
  *   the plan is built again and found in the JIT cache), minus the median of the run
  *   alone (count 1) on an existing compiled kernel. The counters confirm that nothing
@@ -168,7 +171,8 @@ static void distinct_and_hit(const bench_options *opt, bench_compile *out) {
     double *hit = calloc((size_t)nh, sizeof *hit), *run1 = calloc((size_t)nh, sizeof *run1);
     double dist[MAX_DISTINCT];
     sj_arena arena = {0};
-    sj_segment seg;
+    sj_segment seg, seg2;
+    sj_layout *i4 = NULL, *swapped = NULL;
     bool arena_open = false;
     if (!hit || !run1) {
         bench_text(out->note, sizeof out->note, "out of memory");
@@ -176,7 +180,11 @@ static void distinct_and_hit(const bench_options *opt, bench_compile *out) {
     }
     if (sj_arena_open(SJ_ARENA_CONFINED, &arena, &err) != SJ_OK) goto fail;
     arena_open = true;
-    if (sj_arena_allocate(arena, 64 * (4 * MAX_DISTINCT + 4), 64, &seg, &err) != SJ_OK) goto fail;
+    if (sj_arena_allocate(arena, 64 * (4 * MAX_DISTINCT + 4), 64, &seg, &err) != SJ_OK ||
+        sj_arena_allocate(arena, 64 * (4 * MAX_DISTINCT + 4), 64, &seg2, &err) != SJ_OK ||
+        sj_layout_parse("i4", &i4, &err) != SJ_OK ||
+        sj_layout_parse("[I4(v)]", &swapped, &err) != SJ_OK)
+        goto fail;
     for (int k = 0; k < nd; k++) {
         char text[64];
         snprintf(text, sizeof text, "[64:[x%di4(v)]]", 4 * (k + 1));
@@ -192,11 +200,28 @@ static void distinct_and_hit(const bench_options *opt, bench_compile *out) {
     sj_counters_get(&c0);
     for (int k = 0; k < nd; k++) {
         sj_kernel *kk = NULL;
+        sj_args a = {.src = &seg, .dst = &seg2, .count = 1};
         uint64_t t0 = bench_now_ns();
-        sj_status st = sj_kernel_reduce(paths[k], SJ_REDUCE_SUM, &kk, &err);
+        sj_status st;
+        switch (k % 4) {
+            case 0:
+                st = sj_kernel_reduce(paths[k], SJ_REDUCE_SUM, &kk, &err);
+                break;
+            case 1:
+                st = sj_kernel_gather(paths[k], i4, 0, &kk, &err);
+                break;
+            case 2:
+                st = sj_kernel_convert(sj_layout_elem(roots[k]), swapped, 0, &kk, &err);
+                break;
+            default:
+                st = sj_kernel_scatter(i4, paths[k], 0, &kk, &err);
+                a.src = &seg2;
+                a.dst = &seg;
+                break;
+        }
         if (st == SJ_OK) {
             sj_kernel_set_tier(kk, SJ_TIER_JIT);
-            st = sj_kernel_run(kk, &args, &r, &err);
+            st = sj_kernel_run(kk, k % 4 == 0 ? &args : &a, &r, &err);
         }
         uint64_t t1 = bench_now_ns();
         if (st != SJ_OK) {
@@ -276,6 +301,8 @@ out:
         sj_path_free(paths[k]);
         sj_layout_unref(roots[k]);
     }
+    sj_layout_unref(i4);
+    sj_layout_unref(swapped);
     if (arena_open) sj_arena_close(arena, NULL);
     free(hit);
     free(run1);

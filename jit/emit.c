@@ -29,6 +29,10 @@ static const uint8_t kind_size_tab[SJ_KIND_COUNT] = {
 static unsigned ksize(unsigned k) {
     return kind_size_tab[k];
 }
+
+unsigned sj_emit_kind_size(unsigned kind) {
+    return kind < SJ_KIND_COUNT ? kind_size_tab[kind] : 0;
+}
 static bool kfloat(unsigned k) {
     return k == SJ_F32 || k == SJ_F64;
 }

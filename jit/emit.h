@@ -32,6 +32,9 @@ size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap);
 /* "move", "reduce" or "mismatch": for symbol and dump file names. */
 const char *sj_emit_op_name(const sj_plan *p);
 
+/* Size in bytes of a value kind (sj_kind), 0 for an invalid one. */
+unsigned sj_emit_kind_size(unsigned kind);
+
 /* Adds to mod the function `name` with the signature of sj_loop_fn:
  * i64 (ptr noalias src, ptr noalias dst, i64 count, ptr noalias aux).
  * 0 on success; non-zero with why filled otherwise. */

@@ -704,6 +704,7 @@ int main(int argc, char **argv) {
     uint64_t t_main = bench_now_ns();
     if (argc == 2 && strcmp(argv[1], "--first-kernel") == 0)
         return bench_first_kernel_child(t_main);
+    if (argc == 3 && strcmp(argv[1], "--dlopen") == 0) return bench_dlopen_child(t_main, argv[2]);
 
     bench_options opt = {0};
     for (int i = 1; i < argc; i++) {

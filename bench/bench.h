@@ -49,9 +49,10 @@ typedef struct bench_row {
 
 typedef struct bench_compile {
     bool first_ok;
-    double first_ns;      /* median: main() entry to the first compiled kernel returning */
-    double first_exec_ns; /* median: spawn of the fresh process to its exit */
-    double first_load_ns; /* median: main() entry to the JIT loaded (dlopen, LLVM start) */
+    double first_ns;             /* median: main() entry to the first compiled kernel returning */
+    double first_exec_ns;        /* median: spawn of the fresh process to its exit */
+    double first_load_ns;        /* median: main() entry to the JIT loaded (dlopen, LLVM start) */
+    double first_dlopen_llvm_ns; /* median: main() to dlopen of libLLVM alone; 0: unknown */
     int first_samples;
     bool distinct_ok;
     double distinct_ns; /* median: build + compile + first run of a new kernel */
@@ -83,6 +84,8 @@ void bench_text(char *buf, size_t len, const char *fmt, ...) __attribute__((form
 /* The child of the first-kernel measurement: t0 is main()'s entry time. Prints one
  * line on stdout and returns the process exit status. */
 int bench_first_kernel_child(uint64_t t0);
+/* The child of the dlopen floor: dlopen(path) alone, timed from main()'s entry t0. */
+int bench_dlopen_child(uint64_t t0, const char *path);
 void bench_compile_cost(const bench_options *opt, bench_compile *out);
 
 /* report.c */

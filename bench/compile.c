@@ -18,6 +18,7 @@
  *   the plan is built again and found in the JIT cache), minus the median of the run
  *   alone (count 1) on an existing compiled kernel. The counters confirm that nothing
  *   was compiled. */
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -31,6 +32,34 @@
 #include "bench.h"
 
 extern char **environ;
+
+/* The path of the libLLVM this process has mapped (after the JIT loaded), from
+ * /proc/self/maps; false when none is mapped. */
+static bool llvm_path(char *out, size_t len) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return false;
+    char line[4352];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *path = strchr(line, '/');
+        if (!path || !strstr(path, "/libLLVM")) continue;
+        path[strcspn(path, "\n")] = '\0';
+        found = (size_t)snprintf(out, len, "%s", path) < len;
+    }
+    fclose(f);
+    return found;
+}
+
+int bench_dlopen_child(uint64_t t0, const char *path) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    uint64_t t1 = bench_now_ns();
+    if (!h) {
+        printf("error %s\n", dlerror());
+        return 1;
+    }
+    printf("dlopen %" PRIu64 "\n", t1 - t0);
+    return 0;
+}
 
 int bench_first_kernel_child(uint64_t t0) {
     sj_error err = {0};
@@ -62,6 +91,8 @@ int bench_first_kernel_child(uint64_t t0) {
     bool jit = sj_kernel_last_tier(k) == SJ_TIER_JIT;
     printf("first-kernel %" PRIu64 " %s %" PRIu64 "\n", t1 - t0, jit ? "jit" : "interp",
            t_load - t0);
+    char llvm[4096];
+    if (jit && llvm_path(llvm, sizeof llvm)) printf("llvm %s\n", llvm);
     if (!jit)
         printf("why %s\n", !avail              ? (why ? why : "JIT unavailable")
                            : c.last_decline[0] ? c.last_decline
@@ -82,9 +113,10 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* One fresh process. Returns 0 and the three times, or -1 with why. */
-static int spawn_first(const char *exe, double *main_ns, double *exec_ns, double *load_ns,
-                       char *why, size_t why_len) {
+/* Runs exe with args (argv[1..], NULL-terminated) in a fresh process; its standard
+ * output goes to buf. Returns 0 and the time from spawn to exit, or -1 with why. */
+static int spawn_capture(const char *exe, char *const *argv, char *buf, size_t cap, double *exec_ns,
+                         char *why, size_t why_len) {
     int fds[2];
     if (pipe(fds) != 0) {
         bench_text(why, why_len, "pipe failed");
@@ -95,8 +127,6 @@ static int spawn_first(const char *exe, double *main_ns, double *exec_ns, double
     posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     posix_spawn_file_actions_addclose(&fa, fds[1]);
-    char arg0[] = "segjit-bench", arg1[] = "--first-kernel";
-    char *argv[] = {arg0, arg1, NULL};
     pid_t pid;
     uint64_t t0 = bench_now_ns();
     int rc = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
@@ -107,22 +137,36 @@ static int spawn_first(const char *exe, double *main_ns, double *exec_ns, double
         bench_text(why, why_len, "cannot spawn %s: %s", exe, strerror(rc));
         return -1;
     }
-    char buf[512];
     size_t len = 0;
     ssize_t got;
-    while ((got = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+    while (len + 1 < cap && (got = read(fds[0], buf + len, cap - 1 - len)) > 0)
         len += (size_t)got;
     buf[len] = '\0';
     close(fds[0]);
     int status = 0;
     waitpid(pid, &status, 0);
-    uint64_t t1 = bench_now_ns();
+    *exec_ns = (double)(bench_now_ns() - t0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        buf[strcspn(buf, "\n")] = '\0';
+        bench_text(why, why_len, "%s %s failed (status %d): %s", argv[0], argv[1], status, buf);
+        return -1;
+    }
+    return 0;
+}
+
+/* One fresh first-kernel process: main() to compiled kernel, spawn to exit, main() to the
+ * JIT loaded, and the libLLVM it mapped (into llvm). Returns 0, or -1 with why. */
+static int spawn_first(const char *exe, double *main_ns, double *exec_ns, double *load_ns,
+                       char *llvm, size_t llvm_len, char *why, size_t why_len) {
+    char arg0[] = "segjit-bench", arg1[] = "--first-kernel";
+    char *argv[] = {arg0, arg1, NULL};
+    char buf[8192];
+    if (spawn_capture(exe, argv, buf, sizeof buf, exec_ns, why, why_len) != 0) return -1;
     char tier[16] = "";
     uint64_t ns = 0, init = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        sscanf(buf, "first-kernel %" SCNu64 " %15s %" SCNu64, &ns, tier, &init) != 3) {
+    if (sscanf(buf, "first-kernel %" SCNu64 " %15s %" SCNu64, &ns, tier, &init) != 3) {
         buf[strcspn(buf, "\n")] = '\0';
-        bench_text(why, why_len, "first-kernel child failed (status %d): %s", status, buf);
+        bench_text(why, why_len, "first-kernel child said: %s", buf);
         return -1;
     }
     if (strcmp(tier, "jit") != 0) {
@@ -132,9 +176,36 @@ static int spawn_first(const char *exe, double *main_ns, double *exec_ns, double
         why[strcspn(why, "\n")] = '\0';
         return -1;
     }
+    const char *l = strstr(buf, "\nllvm ");
+    llvm[0] = '\0';
+    if (l) {
+        l += 6;
+        size_t n = strcspn(l, "\n");
+        if (n < llvm_len) {
+            memcpy(llvm, l, n);
+            llvm[n] = '\0';
+        }
+    }
     *main_ns = (double)ns;
-    *exec_ns = (double)(t1 - t0);
     *load_ns = (double)init;
+    return 0;
+}
+
+/* One fresh process that only dlopens the libLLVM at path: the floor under the first
+ * kernel that no code of ours can lower. Returns 0 and main() to dlopen's return. */
+static int spawn_dlopen(const char *exe, const char *path, double *ns_out, char *why,
+                        size_t why_len) {
+    char arg0[] = "segjit-bench", arg1[] = "--dlopen";
+    char *argv[] = {arg0, arg1, (char *)path, NULL};
+    char buf[512];
+    double exec_ns;
+    if (spawn_capture(exe, argv, buf, sizeof buf, &exec_ns, why, why_len) != 0) return -1;
+    uint64_t ns = 0;
+    if (sscanf(buf, "dlopen %" SCNu64, &ns) != 1) {
+        bench_text(why, why_len, "dlopen child said: %s", buf);
+        return -1;
+    }
+    *ns_out = (double)ns;
     return 0;
 }
 
@@ -148,15 +219,23 @@ static void first_kernel(const bench_options *opt, bench_compile *out) {
     exe[len] = '\0';
     enum { MAX_FIRST = 9 };
     int count = opt->quick ? 3 : 7;
-    double m[MAX_FIRST], e[MAX_FIRST], in[MAX_FIRST];
+    double m[MAX_FIRST], e[MAX_FIRST], in[MAX_FIRST], d[MAX_FIRST];
+    char llvm[4096] = "";
     for (int i = 0; i < count; i++) {
-        if (spawn_first(exe, &m[i], &e[i], &in[i], out->note, sizeof out->note) != 0) return;
+        if (spawn_first(exe, &m[i], &e[i], &in[i], llvm, sizeof llvm, out->note,
+                        sizeof out->note) != 0)
+            return;
     }
     out->first_ns = median(m, count);
     out->first_exec_ns = median(e, count);
     out->first_load_ns = median(in, count);
     out->first_samples = count;
     out->first_ok = true;
+    /* interleaving would be fairer, but the floor is meant to be read beside the above */
+    for (int i = 0; llvm[0] && i < count; i++) {
+        if (spawn_dlopen(exe, llvm, &d[i], out->note, sizeof out->note) != 0) return;
+    }
+    if (llvm[0]) out->first_dlopen_llvm_ns = median(d, count);
 }
 
 #define MAX_DISTINCT 50

@@ -147,6 +147,10 @@ void bench_print_compile(const bench_compile *c) {
         printf("  first kernel, fresh process:  %8.2f ms  main() to compiled kernel (of which "
                "loading the JIT %.2f ms); whole process %.2f ms; median of %d\n",
                c->first_ns / 1e6, c->first_load_ns / 1e6, c->first_exec_ns / 1e6, c->first_samples);
+    if (c->first_dlopen_llvm_ns > 0)
+        printf("  dlopen of libLLVM alone:      %8.2f ms  a fresh process doing nothing else (the "
+               "floor under the first kernel); median of %d\n",
+               c->first_dlopen_llvm_ns / 1e6, c->first_samples);
     if (c->distinct_ok)
         printf("  each further distinct kernel: %8.3f ms  median of %d (mean IR %.3f, opt %.3f, "
                "codegen %.3f ms)\n",
@@ -256,6 +260,9 @@ int bench_write_csv(const bench_results *r, const char *path) {
     if (c->first_ok) {
         fprintf(f, "compile,%d,first_kernel,%.0f,,\n", c->first_samples, c->first_ns);
         fprintf(f, "compile,%d,first_kernel_process,%.0f,,\n", c->first_samples, c->first_exec_ns);
+        if (c->first_dlopen_llvm_ns > 0)
+            fprintf(f, "compile,%d,dlopen_libllvm,%.0f,,\n", c->first_samples,
+                    c->first_dlopen_llvm_ns);
     }
     if (c->distinct_ok)
         fprintf(f, "compile,%d,distinct_kernel,%.0f,,\n", c->distinct_samples, c->distinct_ns);

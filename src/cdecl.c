@@ -435,8 +435,8 @@ static sj_status parse_align_arg(cparser *p, const char *what, int64_t *align, s
     size_t num_pos = p->tok.pos;
     int64_t a = (int64_t)p->tok.num;
     if (!sj_is_pow2((uint64_t)a) || a > CDECL_MAX_ALIGN)
-        return fail_at(p, num_pos, SJ_E_PARSE, "%s(%" PRId64 "): not a power of two up to 2^62",
-                       what, a);
+        return fail_at(p, num_pos, SJ_E_ARG, "%s(%" PRId64 "): not a power of two up to 2^62", what,
+                       a);
     if ((st = next(p)) != SJ_OK) return st;
     if (!is_punct(p, ')')) return expected(p, "')' after %s(%" PRId64, what, a);
     if ((st = next(p)) != SJ_OK) return st;
@@ -671,7 +671,7 @@ static sj_status build_group(cparser *p, fields *f, bool is_union, bool packed, 
         if (x->align) {
             const char *fname = sj_layout_name(l);
             if (!pk && (uint64_t)x->align < sj_layout_align(l)) {
-                st = fail_at(p, x->align_pos, SJ_E_PARSE,
+                st = fail_at(p, x->align_pos, SJ_E_ARG,
                              "align(%" PRId64 ") is less than the natural alignment %" PRIu64
                              " of field '%s'",
                              x->align, sj_layout_align(l), fname ? fname : "(anonymous)");
@@ -710,7 +710,7 @@ static sj_status build_group(cparser *p, fields *f, bool is_union, bool packed, 
     }
     if (group_align) {
         if ((uint64_t)group_align < align) {
-            st = fail_at(p, group_align_pos, SJ_E_PARSE,
+            st = fail_at(p, group_align_pos, SJ_E_ARG,
                          "align(%" PRId64 ") is less than the natural alignment %" PRIu64
                          " of %s%s%s",
                          group_align, align, what, tag ? " " : "", tag ? tag : "");

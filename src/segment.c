@@ -423,7 +423,7 @@ uint64_t sj_segment_address(const sj_segment *s) {
 uint64_t sj_segment_max_align(const sj_segment *s) {
     if (s->flags & SJ_SEG_HEAP) return s->elem_size;
     uint64_t a = (uint64_t)(uintptr_t)s->base;
-    return a ? a & (~a + 1) : UINT64_C(1) << 63;
+    return a ? a & (~a + 1) : UINT64_C(1) << 62; /* address 0: 2^62, as the JDK */
 }
 
 bool sj_segment_is_aligned(const sj_segment *s, int64_t offset, uint64_t align) {

@@ -128,7 +128,7 @@ typedef struct bad_case {
       sj_layout_parse_c("struct s { u33 a; }", &c->l, err))                                        \
     X(d_semicolon, "malformed text (C-like)", SJ_E_PARSE, ON_MAIN,                                 \
       sj_layout_parse_c("struct s { u32 a }", &c->l, err))                                         \
-    X(d_align3, "malformed text (C-like)", SJ_E_PARSE, ON_MAIN,                                    \
+    X(d_align3, "malformed text (C-like)", SJ_E_ARG, ON_MAIN,                                      \
       sj_layout_parse_c("struct s { u32 a align(3); }", &c->l, err))                               \
     X(d_negarray, "malformed text (C-like)", SJ_E_PARSE, ON_MAIN,                                  \
       sj_layout_parse_c("struct s { u32 a[-1]; }", &c->l, err))                                    \

@@ -561,15 +561,15 @@ static void test_errors(void **state) {
     check_error("struct b { be struct { u8 x; }; }", SJ_E_PARSE,
                 "1:12: byte order applies to scalar fields, not to a struct");
     check_error("struct b { be le u8 x; }", SJ_E_PARSE, "1:15: byte order given twice");
-    check_error("struct a { u32 x align(2); }", SJ_E_PARSE,
+    check_error("struct a { u32 x align(2); }", SJ_E_ARG,
                 "1:24: align(2) is less than the natural alignment 4 of field 'x'");
-    check_error("struct a { u32 x align(3); }", SJ_E_PARSE,
+    check_error("struct a { u32 x align(3); }", SJ_E_ARG,
                 "1:24: align(3): not a power of two up to 2^62");
-    check_error("struct a { u32 x align(0); }", SJ_E_PARSE,
+    check_error("struct a { u32 x align(0); }", SJ_E_ARG,
                 "1:24: align(0): not a power of two up to 2^62");
     check_error("struct a { u32 x align 4; }", SJ_E_PARSE,
                 "1:24: expected '(' after 'align', found '4'");
-    check_error("struct a { u32 x; } align(2)", SJ_E_PARSE,
+    check_error("struct a { u32 x; } align(2)", SJ_E_ARG,
                 "1:27: align(2) is less than the natural alignment 4 of struct a");
     check_error("struct a { u8 x[-1]; }", SJ_E_PARSE, "1:17: expected an array size, found '-'");
     check_error("struct a { u8 x[]; }", SJ_E_PARSE, "1:17: expected an array size, found ']'");

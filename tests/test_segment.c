@@ -366,7 +366,7 @@ static void test_constructors(void **state) {
     CHECK(SJ_E_ARG, sj_segment_native(arr, -1, &s, &E));
     CHECK(SJ_E_ARG, sj_segment_native(NULL, 4, &s, &E));
     CHECK(SJ_OK, sj_segment_native(NULL, 0, &s, &E));
-    assert_int_equal(sj_segment_max_align(&s), UINT64_C(1) << 63);
+    assert_int_equal(sj_segment_max_align(&s), UINT64_C(1) << 62); /* JDK 25: MemorySegment.NULL */
 
     static const struct {
         sj_heap_kind kind;

@@ -118,6 +118,24 @@ valgrind_check() {
     return $failed
 }
 
+# The threaded tests (JIT stress, concurrent close, soak) under ThreadSanitizer, clang.
+# tests/tsan/suppressions.txt names what TSan cannot judge (races inside uninstrumented
+# libLLVM); segjit's own code is instrumented and never suppressed.
+tsan_check() {
+    local clang=$1 dir=$ROOT/build-tsan t failed=0
+    local tests=(test_jit_stress test_concurrency test_soak test_kernel_copy test_kernel_gather)
+    configure_build "$dir" "$clang" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGJIT_TSAN=ON \
+        -DSEGJIT_EXAMPLES=OFF || return 1
+    say "build $dir (ThreadSanitizer)"
+    cmake --build "$dir" --parallel "$JOBS" --target segjit-jit "${tests[@]}" || return 1
+    for t in "${tests[@]}"; do
+        say "tsan $t"
+        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan/suppressions.txt" \
+            SEGJIT_TEST_TIER=jit "$dir/tests/$t" >/dev/null || failed=1
+    done
+    return $failed
+}
+
 cmd_test() {
     install_deps
     local ci=false
@@ -148,6 +166,7 @@ cmd_test() {
     if $ci; then
         format_check || failed+=("clang-format")
         valgrind_check || failed+=("valgrind (interpreter)")
+        tsan_check "$clang" || failed+=("ThreadSanitizer")
         say "fuzz: tests/fuzz/run_fuzz.sh, ${FUZZ_SECONDS:-45} s per target"
         FUZZ_SECONDS=${FUZZ_SECONDS:-45} CC="$clang" tests/fuzz/run_fuzz.sh \
             "${SEGJIT_BUILD_ROOT:-.}/build-fuzz" || failed+=("fuzz")

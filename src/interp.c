@@ -18,7 +18,17 @@
 
 /* Hot dense loops are also compiled for AVX2 and picked at load time (byte swaps and
  * widening sums need SSSE3/SSE4.1 shuffles that the x86-64 baseline lacks). */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) &&                              \
+/* Not under ThreadSanitizer: its runtime starts after the ifunc resolvers that pick a
+ * clone run, and they crash it at load. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SJ_NO_CLONES 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define SJ_NO_CLONES 1
+#endif
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(SJ_NO_CLONES) &&    \
     ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 8))
 #define SJ_HOT __attribute__((target_clones("avx2", "default")))
 #else

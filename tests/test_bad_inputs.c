@@ -585,8 +585,8 @@ static void run_truncated(const bad_case *bc, outcome *o) {
     if (WIFEXITED(ws) && WEXITSTATUS(ws) == SIGBUS_EXIT) {
         o->status = EXPECT_SIGBUS;
         snprintf(o->message, sizeof o->message,
-                 "(none: the process is killed by SIGBUS; the library does not guard against a "
-                 "file truncated under its mapping)");
+                 "(none: the library raises SIGBUS, which it leaves to the process; the "
+                 "segjit tool answers it with SJ_E_BOUNDS and exit status 1)");
     } else if (WIFEXITED(ws) && WEXITSTATUS(ws) >= 100) {
         o->status = WEXITSTATUS(ws) - 100;
         snprintf(o->message, sizeof o->message, "(status returned by a child process)");

@@ -422,6 +422,28 @@ static void on_fatal_signal(int sig) {
     raise(sig);
 }
 
+/* SIGBUS: a mapped input shrank under us (another process truncated it while it was being
+ * read). The tool owns the process, so it answers as for any failed operation: one line
+ * on stderr, no partial OUT left behind, exit status 1. */
+static void on_sigbus(int sig) {
+    (void)sig;
+    if (temp_live) unlink(temp_path);
+    static const char msg[] =
+        "SJ_E_BOUNDS: an input file shrank while it was being read (truncated "
+        "by another process?)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(1);
+}
+
+static void install_sigbus(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
 static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define NCLEANUP (sizeof cleanup_signals / sizeof cleanup_signals[0])
 
@@ -1171,6 +1193,7 @@ int main(int argc, char **argv) {
     ctx c;
     memset(&c, 0, sizeof c);
     c.tier = SJ_TIER_DEFAULT;
+    install_sigbus();
     /* Options before the command: the same global options. */
     int i = 1;
     bool pre_stats = false, pre_help = false;

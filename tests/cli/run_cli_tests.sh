@@ -394,6 +394,29 @@ check "SIGTERM midway: the temporary file is removed" 'no_temps killdir'
 interrupt INT
 check "SIGINT midway: OUT intact, no temporary file" \
     '[[ $KSEEN == yes && $KRC -eq 130 && $(cat killdir/out.bin) == "old content" ]] && no_temps killdir'
+
+# IN truncated by another process while it is mapped: the access faults (SIGBUS); the tool
+# reports it as a failed operation, one line, and leaves OUT and no temporary file behind.
+echo "old content" >killdir/out.bin
+"$SEGJIT" convert --window 1K --from "$A" --to "$B" big.bin killdir/out.bin 2>killdir/err &
+tpid=$!
+TSEEN=no
+for ((i = 0; i < 2000; i++)); do
+    if compgen -G "killdir/.out.bin.segjit-*" >/dev/null; then
+        TSEEN=yes
+        break
+    fi
+    sleep 0.005
+done
+truncate -s 0 big.bin
+wait "$tpid"
+RC=$?
+OUT=""
+ERR=$(cat killdir/err)
+check "IN truncated midway: exit 1, one line SJ_E_BOUNDS" \
+    '[[ $TSEEN == yes ]] && op_err SJ_E_BOUNDS && [[ $ERR == *"shrank while it was being read"* ]]'
+check "IN truncated midway: OUT intact, no temporary file" \
+    '[[ $(cat killdir/out.bin) == "old content" ]] && no_temps killdir'
 rm -f big.bin
 
 # ---------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(cmake build-essential clang-19 llvm-19-dev libcmocka-dev pkg-config gnuplot-nox
     libclang-rt-19-dev valgrind clang-format)
+# CI also builds the JIT against the newest LLVM the project supports.
+CI_PACKAGES=(llvm-22-dev)
 FORMAT_DIRS=(include src jit tools tests bench examples)
 JOBS=$(nproc 2>/dev/null || echo 2)
 # Build directories live under SEGJIT_BUILD_ROOT (default: the repository root).
@@ -19,13 +21,14 @@ usage() {
     cat <<EOF
 usage: ./run.sh test           build (build/, build-asan/) and run all tests
        ./run.sh bench [ARGS]   build Release (build/) and run the bench with ARGS
-                               (the example program until the bench exists)
 
 Both install missing Debian packages first (apt-get; run as root or with sudo):
   ${PACKAGES[*]}
-With CI=true, \`test\` also builds with -Werror using gcc and clang and checks
-clang-format on all C sources. SEGJIT_BUILD_ROOT=DIR puts the build directories
-in DIR instead of the repository root.
+With CI=true, \`test\` also builds with -Werror using gcc and clang, checks
+clang-format on all C sources, runs valgrind, ThreadSanitizer and the fuzzers, and
+builds and tests without LLVM (build-nojit/) and against LLVM 22 (build-llvm22/,
+installing ${CI_PACKAGES[*]}). SEGJIT_BUILD_ROOT=DIR puts the build directories in DIR
+instead of the repository root.
 EOF
 }
 
@@ -33,13 +36,15 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # ---- Dependencies ----
 
+# install_deps [EXTRA_PACKAGES...]
 install_deps() {
+    local wanted=("${PACKAGES[@]}" "$@")
     if ! command -v dpkg-query >/dev/null 2>&1; then
-        echo "run.sh: not a Debian system; not installing packages (need: ${PACKAGES[*]})" >&2
+        echo "run.sh: not a Debian system; not installing packages (need: ${wanted[*]})" >&2
         return 0
     fi
     local missing=() p
-    for p in "${PACKAGES[@]}"; do
+    for p in "${wanted[@]}"; do
         if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
             missing+=("$p")
         fi
@@ -137,9 +142,9 @@ tsan_check() {
 }
 
 cmd_test() {
-    install_deps
     local ci=false
     [ "${CI:-}" = true ] && ci=true
+    if $ci; then install_deps "${CI_PACKAGES[@]}"; else install_deps; fi
     local common=(-DCMAKE_BUILD_TYPE=Release)
     if $ci; then
         common+=(-DSEGJIT_WERROR=ON)
@@ -167,6 +172,12 @@ cmd_test() {
         format_check || failed+=("clang-format")
         valgrind_check || failed+=("valgrind (interpreter)")
         tsan_check "$clang" || failed+=("ThreadSanitizer")
+        # Without LLVM at all: every test on the interpreter alone.
+        build_and_test "$ROOT/build-nojit" "$gcc" "${common[@]}" -DSEGJIT_JIT=OFF ||
+            failed+=("build-nojit (gcc, -DSEGJIT_JIT=OFF)")
+        # The JIT against LLVM 22 (jit/compat.h keeps 18-22 building).
+        build_and_test "$ROOT/build-llvm22" "$gcc" "${common[@]}" \
+            -DLLVM_DIR=/usr/lib/llvm-22/lib/cmake/llvm || failed+=("build-llvm22 (gcc, LLVM 22)")
         say "fuzz: tests/fuzz/run_fuzz.sh, ${FUZZ_SECONDS:-45} s per target"
         FUZZ_SECONDS=${FUZZ_SECONDS:-45} CC="$clang" tests/fuzz/run_fuzz.sh \
             "${SEGJIT_BUILD_ROOT:-.}/build-fuzz" || failed+=("fuzz")

@@ -365,12 +365,14 @@ check "convert: a new OUT gets 0666 & ~umask" '[[ $(stat -c %a fresh.bin) == 644
 # kill -9 cannot be caught and may leave .OUT.segjit-XXXXXX behind (never a partial OUT).
 "$GEN" "$A" 4M big.bin
 mkdir -p killdir
-# interrupt SIGNAL: starts a slow conversion into killdir/out.bin, waits for its temporary
-# file, sends SIGNAL; sets KRC to the exit status and KSEEN to whether it was midway.
-interrupt() {
+# slow_convert ERRFILE: starts a slow conversion of big.bin into killdir/out.bin (old
+# content "old content") in the background and waits up to 10 s for its temporary file;
+# sets PID, and KSEEN to whether the conversion was seen midway.
+slow_convert() {
     echo "old content" >killdir/out.bin
-    "$SEGJIT" convert --window 1K --from "$A" --to "$B" big.bin killdir/out.bin 2>/dev/null &
-    local pid=$! i
+    "$SEGJIT" convert --window 1K --from "$A" --to "$B" big.bin killdir/out.bin 2>"$1" &
+    PID=$!
+    local i
     KSEEN=no
     for ((i = 0; i < 2000; i++)); do
         if compgen -G "killdir/.out.bin.segjit-*" >/dev/null; then
@@ -379,6 +381,11 @@ interrupt() {
         fi
         sleep 0.005
     done
+}
+# interrupt SIGNAL: slow_convert, then SIGNAL; sets KRC to the exit status.
+interrupt() {
+    slow_convert /dev/null
+    local pid=$PID
     kill "-$1" "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     KRC=$?
@@ -397,24 +404,14 @@ check "SIGINT midway: OUT intact, no temporary file" \
 
 # IN truncated by another process while it is mapped: the access faults (SIGBUS); the tool
 # reports it as a failed operation, one line, and leaves OUT and no temporary file behind.
-echo "old content" >killdir/out.bin
-"$SEGJIT" convert --window 1K --from "$A" --to "$B" big.bin killdir/out.bin 2>killdir/err &
-tpid=$!
-TSEEN=no
-for ((i = 0; i < 2000; i++)); do
-    if compgen -G "killdir/.out.bin.segjit-*" >/dev/null; then
-        TSEEN=yes
-        break
-    fi
-    sleep 0.005
-done
+slow_convert killdir/err
 truncate -s 0 big.bin
-wait "$tpid"
+wait "$PID"
 RC=$?
 OUT=""
 ERR=$(cat killdir/err)
 check "IN truncated midway: exit 1, one line SJ_E_BOUNDS" \
-    '[[ $TSEEN == yes ]] && op_err SJ_E_BOUNDS && [[ $ERR == *"shrank while it was being read"* ]]'
+    '[[ $KSEEN == yes ]] && op_err SJ_E_BOUNDS && [[ $ERR == *"shrank while it was being read"* ]]'
 check "IN truncated midway: OUT intact, no temporary file" \
     '[[ $(cat killdir/out.bin) == "old content" ]] && no_temps killdir'
 rm -f big.bin

@@ -439,6 +439,13 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
                              p->what, i, j, doffs[i], doffs[j], dst_ext[i], dst_ext[j]);
     if (st != SJ_OK) return st;
 
+    /* The tier before the arenas are pinned: the first JIT run of a kernel compiles it,
+     * and a close of those arenas need not wait for LLVM. */
+    bool heap = src && is_heap(src);
+    for (size_t i = 0; i < nd; i++)
+        heap = heap || is_heap(dsts[i]);
+    sj_loop_fn fn = choose_tier(k, count, heap);
+
     /* Lifetime and thread, holding each segment's arena open for the run. */
     const uint8_t *sp = NULL;
     uint8_t *dps[SJ_MAX_STREAMS] = {NULL};
@@ -449,9 +456,6 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
         if ((st = sj_scope_acquire(dsts[held], err)) != SJ_OK) break;
     if (st != SJ_OK) goto out;
 
-    bool heap = src && is_heap(src);
-    for (size_t i = 0; i < nd; i++)
-        heap = heap || is_heap(dsts[i]);
     bool overlap = false;
     if (count > 0) {
         uint8_t *sdata = src ? sj_segment_data(src) : NULL;
@@ -486,7 +490,7 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
 
     /* Overlapping runs take the interpreter: its block copy is a memmove, and the copy of
      * the source may not have the alignment compiled code assumes. */
-    sj_loop_fn fn = choose_tier(k, count, heap || overlap);
+    if (overlap) fn = NULL;
     sj_result res;
     memset(&res, 0, sizeof res);
     int64_t r = execute(k, fn, sp, p->ndst ? (uint8_t *)dps : dps[0], count, &res);

@@ -4,6 +4,7 @@
  * mismatch. Plans are built in plan.c, executed by interp.c or through jit_api.h. */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -604,21 +605,41 @@ sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const sj_segm
     return sj_kernel_run(bytes_copy, &a, NULL, err);
 }
 
+/* The fill kernel of each byte value, built on first use and kept (a fill plan carries its
+ * value). */
+static _Atomic(sj_kernel *) fill_kernels[256];
+
+static sj_status fill_kernel(uint8_t byte, sj_kernel **out, sj_error *err) {
+    sj_kernel *k = atomic_load_explicit(&fill_kernels[byte], memory_order_acquire);
+    if (!k) {
+        sj_layout *b = NULL;
+        sj_status st = sj_layout_value(SJ_U8, &b, err);
+        if (st != SJ_OK) return st;
+        sj_value v;
+        memset(&v, 0, sizeof v);
+        v.u8 = byte;
+        st = sj_kernel_fill(b, v, &k, err);
+        sj_layout_unref(b);
+        if (st != SJ_OK) return st;
+        sj_kernel *none = NULL;
+        if (!atomic_compare_exchange_strong_explicit(&fill_kernels[byte], &none, k,
+                                                     memory_order_acq_rel, memory_order_acquire)) {
+            sj_kernel_free(k); /* another thread built it first */
+            k = none;
+        }
+    }
+    *out = k;
+    return SJ_OK;
+}
+
 sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
                         sj_error *err) {
     if (bytes < 0) return sj_fail(err, SJ_E_BOUNDS, "fill: count %" PRId64 " is negative", bytes);
-    sj_layout *b = NULL;
-    sj_status st = sj_layout_value(SJ_U8, &b, err);
-    if (st != SJ_OK) return st;
-    sj_value v;
-    memset(&v, 0, sizeof v);
-    v.u8 = byte;
     sj_kernel *k = NULL;
-    st = sj_kernel_fill(b, v, &k, err);
-    sj_layout_unref(b);
+    sj_status st = fill_kernel(byte, &k, err);
     if (st != SJ_OK) return st;
     sj_args a = {NULL, 0, dst, offset, bytes};
-    return run_once(k, &a, NULL, err);
+    return sj_kernel_run(k, &a, NULL, err);
 }
 
 /* [from, to) of s must be a valid range (JDK checkAccess). */

@@ -673,7 +673,7 @@ static void usage(FILE *f) {
             "ratio_vs_c\n"
             "  --plot FILE    the ratios to hand-written C as a PNG (needs gnuplot)\n"
             "  --workloads L  only these workloads (comma-separated ids)\n"
-            "  --reps R       timed rounds per size (default 21 at 1M, 9 at 16M; quick 5, 3)\n"
+            "  --reps R       timed rounds per size (default 41 at 1M, 21 at 16M; quick 5, 3)\n"
             "  --no-compile   skip the compile-cost measurement\n"
             "  --n N          one size N instead of both (for testing the bench only)\n"
             "Exit status: 0, or 1 when any result differs from the hand-written C result\n"
@@ -698,6 +698,14 @@ static bool wanted(const bench_options *opt, const char *id) {
         p += n + (comma ? 1 : 0);
     }
     return false;
+}
+
+/* Rounds per size: enough that a median stands against this shared machine's bursts
+ * (a full run takes about a minute). */
+static int rounds(const bench_options *opt, int64_t n) {
+    if (opt->reps_override) return opt->reps_override;
+    if (n >= 4000000) return opt->quick ? 3 : 21;
+    return opt->quick ? 5 : 41;
 }
 
 int main(int argc, char **argv) {
@@ -764,9 +772,7 @@ int main(int argc, char **argv) {
     }
     printf("method: %s; rounds per size: ", opt.quick ? "quick" : "full");
     for (int s = 0; s < nsizes; s++) {
-        int reps = opt.reps_override     ? opt.reps_override
-                   : sizes[s] >= 4000000 ? (opt.quick ? 3 : 9)
-                                         : (opt.quick ? 5 : 21);
+        int reps = rounds(&opt, sizes[s]);
         printf("%s%d at n=%" PRId64, s ? ", " : "", reps, sizes[s]);
     }
     printf(" (after %d warm-up), interleaved; median [min-max]\n\n", opt.quick ? 1 : 2);
@@ -775,9 +781,7 @@ int main(int argc, char **argv) {
     bench_results res = {0};
     for (int s = 0; s < nsizes; s++) {
         int64_t n = sizes[s];
-        int reps = opt.reps_override ? opt.reps_override
-                   : n >= 4000000    ? (opt.quick ? 3 : 9)
-                                     : (opt.quick ? 5 : 21);
+        int reps = rounds(&opt, n);
         for (int id = 0; id < W_COUNT; id++) {
             if (!wanted(&opt, defs[id].name)) continue;
             wl w;

@@ -35,6 +35,9 @@ const char *sj_emit_op_name(const sj_plan *p);
 /* Size in bytes of a value kind (sj_kind), 0 for an invalid one. */
 unsigned sj_emit_kind_size(unsigned kind);
 
+/* Whether vectorizing a MOVE plan's loop pays (the engine then runs the vectorizer). */
+bool sj_emit_move_vectorizes(const sj_plan *p);
+
 /* Adds to mod the function `name` with the signature of sj_loop_fn:
  * i64 (ptr noalias src, ptr noalias dst, i64 count, ptr noalias aux).
  * 0 on success; non-zero with why filled otherwise. */

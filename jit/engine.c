@@ -46,7 +46,7 @@ SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len)
  * passes for the same loops; code generation costs ~5x the passes either way, so the
  * codegen level stays Default (Less saves 2% on znver4 and 12% on znver5 with no loop
  * measurably faster or slower, None halves the compile but the loops run 2-4x slower).
- * What pays most is not vectorizing where it does not pay: move_vectorizes() below.
+ * What pays most is not vectorizing where it does not pay: sj_emit_move_vectorizes().
  * SEGJIT_JIT_PASSES overrides the pipeline, for measurements.
  *
  * The vectorizer interleaves (unrolls the vector loop, 4 copies on znver4, plus an
@@ -328,48 +328,6 @@ static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
     LLVMDisposeMessage(err);
 }
 
-/* Bytes move m reads from its source element and writes to its destination element. */
-static uint64_t move_reads(const sj_move *m) {
-    if (m->kind == SJ_MOVE_ZERO) return 0;
-    return m->kind == SJ_MOVE_CONVERT ? sj_emit_kind_size(m->src_kind) : m->len;
-}
-
-static uint64_t move_writes(const sj_move *m) {
-    return m->kind == SJ_MOVE_CONVERT ? sj_emit_kind_size(m->dst_kind) : m->len;
-}
-
-static uint64_t abs_stride(int64_t s) {
-    return s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
-}
-
-/* Whether vectorizing a MOVE loop pays. Measured with an i32 field of records of stride S
- * gathered into, scattered from, or converted to a dense array (1M elements, LLVM 19,
- * znver5; ns per element, vectorized / scalar):
- *
- *   S           8          12         16         24         32         64
- *   gather   0.11/0.30  0.16/0.31  0.33/0.37  0.47/0.67  1.09/1.03  4.29/2.16
- *   scatter  0.53/0.29  0.48/0.31  0.86/0.37  1.33/0.58  2.62/0.75  2.86/2.77
- *
- * Strided loads pay while they read more than an eighth of each record (wide loads and
- * shuffles, or gathers, that still use most of each cache line); strided stores never
- * pay (the masked scatters cost more than the scalar stores at every stride). So: the
- * vectorizer runs when every destination element is written whole and the source is read
- * at more than 1/8 density. Scalar loops also compile in ~60% of the time. */
-static bool move_vectorizes(const sj_plan *p) {
-    uint64_t reads = 0, writes[SJ_MAX_STREAMS + 1] = {0};
-    for (size_t i = 0; i < p->nmoves; i++) {
-        const sj_move *m = &p->moves[i];
-        reads += move_reads(m);
-        writes[p->ndst ? m->dst_stream : 0] += move_writes(m);
-    }
-    uint64_t src_stride = p->src.used ? abs_stride(p->src.stride) : 0;
-    if (src_stride && reads * 8 <= src_stride) return false;
-    if (!p->ndst) return writes[0] >= abs_stride(p->dst.stride);
-    for (unsigned s = 0; s < p->ndst; s++)
-        if (writes[s] < abs_stride(p->dsts[s].stride)) return false;
-    return true;
-}
-
 /* The pipeline for p (above: where interleaving pays). A value of at most 8 bytes per
  * element is a contiguous (or 2-way interleaved) load stream the vectorizer reads with
  * whole-vector loads. */
@@ -381,7 +339,7 @@ static const char *passes_for(const sj_plan *p) {
                 return k_passes_interleave;
             return k_passes_scalar;
         case SJ_PLAN_MOVE:
-            return move_vectorizes(p) ? k_passes : k_passes_scalar;
+            return sj_emit_move_vectorizes(p) ? k_passes : k_passes_scalar;
         default:
             return k_passes;
     }

@@ -835,16 +835,26 @@ static uint64_t abs_stride(int64_t s) {
  * at more than 1/8 density. Scalar loops also compile in ~60% of the time. */
 bool sj_emit_move_vectorizes(const sj_plan *p) {
     uint64_t reads = 0, writes[SJ_MAX_STREAMS + 1] = {0};
+    unsigned movers[SJ_MAX_STREAMS + 1] = {0};
     for (size_t i = 0; i < p->nmoves; i++) {
         const sj_move *m = &p->moves[i];
+        unsigned s = p->ndst ? m->dst_stream : 0;
         reads += move_reads(m);
-        writes[p->ndst ? m->dst_stream : 0] += move_writes(m);
+        writes[s] += move_writes(m);
+        movers[s]++;
     }
     uint64_t src_stride = p->src.used ? abs_stride(p->src.stride) : 0;
     if (src_stride && reads * 8 <= src_stride) return false;
-    if (!p->ndst) return writes[0] >= abs_stride(p->dst.stride);
-    for (unsigned s = 0; s < p->ndst; s++)
-        if (writes[s] < abs_stride(p->dsts[s].stride)) return false;
+    unsigned n = p->ndst ? p->ndst : 1;
+    for (unsigned s = 0; s < n; s++) {
+        const sj_side *d = p->ndst ? &p->dsts[s] : &p->dst;
+        if (writes[s] < abs_stride(d->stride)) return false;
+        /* Records rebuilt field by field from records with gaps (W4): the vectorizer's
+         * cost model declines them (interleaved groups with gaps, one per field) after
+         * spending ~40% of the compile deciding so: W4-like kernels compile in 2.2-3.0 ms
+         * on the scalar pipeline against 3.9-5.3 ms, to the same loop. */
+        if (movers[s] > 1 && src_stride != reads) return false;
+    }
     return true;
 }
 

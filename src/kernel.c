@@ -21,7 +21,9 @@
  * it is compiled: the break-even, compile cost / (interpreter - JIT ns per element),
  * measured with LLVM 22 on znver4 (2 cores, JIT already started; n = 4k, 64k, 1M):
  * conversion (W4): compile 4-7 ms, interpreter 1.4-2.8 ns/elem, JIT 0.7-1.7: 2.7M-10M
- * elements, ~4M when quiet. Dense sum (W1), strided sum (W2), i4 -> I4 copy (W6): the
+ * elements, ~4M when quiet. Again with LLVM 19 on znver5: the first conversion compiled
+ * after the JIT started 6.7-6.9 ms, a further one 2.2-3.0 ms, interpreter 1.9 ns/elem, JIT
+ * 0.8: 2M-6M elements. Dense sum (W1), strided sum (W2), i4 -> I4 copy (W6): the
  * interpreter is within 1.0-1.4x of the JIT, break-even 100M+ elements or never. The
  * threshold is the conversion's, where compiling pays; elsewhere it costs one compile. */
 #ifndef SJ_AUTO_THRESHOLD

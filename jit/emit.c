@@ -30,9 +30,6 @@ static unsigned ksize(unsigned k) {
     return kind_size_tab[k];
 }
 
-unsigned sj_emit_kind_size(unsigned kind) {
-    return kind < SJ_KIND_COUNT ? kind_size_tab[kind] : 0;
-}
 static bool kfloat(unsigned k) {
     return k == SJ_F32 || k == SJ_F64;
 }
@@ -806,14 +803,26 @@ static void add_fn_string_attr(sj_em *e, const char *k, const char *v) {
             LLVMCreateStringAttribute(e->ctx, k, (unsigned)strlen(k), v, (unsigned)strlen(v)));
 }
 
-/* Bytes move m reads from its source element and writes to its destination element. */
-static uint64_t move_reads(const sj_move *m) {
-    if (m->kind == SJ_MOVE_ZERO) return 0;
-    return m->kind == SJ_MOVE_CONVERT ? ksize(m->src_kind) : m->len;
-}
+/* Per element of a MOVE plan: bytes read from the source, and per destination stream
+ * (0 for a single destination) bytes written and moves writing them. */
+typedef struct move_bytes {
+    uint64_t reads;
+    uint64_t writes[SJ_MAX_STREAMS];
+    unsigned movers[SJ_MAX_STREAMS];
+} move_bytes;
 
-static uint64_t move_writes(const sj_move *m) {
-    return m->kind == SJ_MOVE_CONVERT ? ksize(m->dst_kind) : m->len;
+static move_bytes count_move_bytes(const sj_plan *p) {
+    move_bytes b;
+    memset(&b, 0, sizeof b);
+    for (size_t i = 0; i < p->nmoves; i++) {
+        const sj_move *m = &p->moves[i];
+        unsigned s = p->ndst ? m->dst_stream : 0;
+        if (m->kind != SJ_MOVE_ZERO)
+            b.reads += m->kind == SJ_MOVE_CONVERT ? ksize(m->src_kind) : m->len;
+        b.writes[s] += m->kind == SJ_MOVE_CONVERT ? ksize(m->dst_kind) : m->len;
+        b.movers[s]++;
+    }
+    return b;
 }
 
 static uint64_t abs_stride(int64_t s) {
@@ -834,26 +843,18 @@ static uint64_t abs_stride(int64_t s) {
  * vectorizer runs when every destination element is written whole and the source is read
  * at more than 1/8 density. Scalar loops also compile in ~60% of the time. */
 bool sj_emit_move_vectorizes(const sj_plan *p) {
-    uint64_t reads = 0, writes[SJ_MAX_STREAMS + 1] = {0};
-    unsigned movers[SJ_MAX_STREAMS + 1] = {0};
-    for (size_t i = 0; i < p->nmoves; i++) {
-        const sj_move *m = &p->moves[i];
-        unsigned s = p->ndst ? m->dst_stream : 0;
-        reads += move_reads(m);
-        writes[s] += move_writes(m);
-        movers[s]++;
-    }
+    move_bytes b = count_move_bytes(p);
     uint64_t src_stride = p->src.used ? abs_stride(p->src.stride) : 0;
-    if (src_stride && reads * 8 <= src_stride) return false;
+    if (src_stride && b.reads * 8 <= src_stride) return false;
     unsigned n = p->ndst ? p->ndst : 1;
     for (unsigned s = 0; s < n; s++) {
         const sj_side *d = p->ndst ? &p->dsts[s] : &p->dst;
-        if (writes[s] < abs_stride(d->stride)) return false;
+        if (b.writes[s] < abs_stride(d->stride)) return false;
         /* Records rebuilt field by field from records with gaps (W4): the vectorizer's
          * cost model declines them (interleaved groups with gaps, one per field) after
          * spending ~40% of the compile deciding so: W4-like kernels compile in 2.2-3.0 ms
          * on the scalar pipeline against 3.9-5.3 ms, to the same loop. */
-        if (movers[s] > 1 && src_stride != reads) return false;
+        if (b.movers[s] > 1 && src_stride != b.reads) return false;
     }
     return true;
 }
@@ -865,7 +866,7 @@ bool sj_emit_move_vectorizes(const sj_plan *p) {
  * W1 0.90-0.99 against 1.02-1.06 (gcc -march=native uses 512 there). Strided loops keep
  * 256: no measured gain on W4 or W5, and code generation is ~30% faster without
  * 512-bit legalization. */
-static bool dense_plan(const sj_plan *p) {
+bool sj_emit_dense(const sj_plan *p) {
     switch (p->op) {
         case SJ_PLAN_REDUCE:
             return p->src.stride == (int64_t)ksize(p->red.kind);
@@ -873,13 +874,9 @@ static bool dense_plan(const sj_plan *p) {
             return true;
         case SJ_PLAN_MOVE: {
             if (p->ndst) return false;
-            uint64_t reads = 0, writes = 0;
-            for (size_t i = 0; i < p->nmoves; i++) {
-                reads += move_reads(&p->moves[i]);
-                writes += move_writes(&p->moves[i]);
-            }
+            move_bytes b = count_move_bytes(p);
             int64_t ss = move_src_stride(p);
-            return (ss == 0 || (uint64_t)ss == reads) && (uint64_t)p->dst.stride == writes;
+            return (ss == 0 || (uint64_t)ss == b.reads) && (uint64_t)p->dst.stride == b.writes[0];
         }
         default:
             return false;
@@ -928,7 +925,7 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     if (t) {
         add_fn_string_attr(e, "target-cpu", t->cpu);
         add_fn_string_attr(e, "target-features", t->features);
-        add_fn_string_attr(e, "prefer-vector-width", dense_plan(p) ? "512" : "256");
+        add_fn_string_attr(e, "prefer-vector-width", sj_emit_dense(p) ? "512" : "256");
     }
 
     e->b = LLVMCreateBuilderInContext(e->ctx);

@@ -32,11 +32,12 @@ size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap);
 /* "move", "reduce" or "mismatch": for symbol and dump file names. */
 const char *sj_emit_op_name(const sj_plan *p);
 
-/* Size in bytes of a value kind (sj_kind), 0 for an invalid one. */
-unsigned sj_emit_kind_size(unsigned kind);
-
 /* Whether vectorizing a MOVE plan's loop pays (the engine then runs the vectorizer). */
 bool sj_emit_move_vectorizes(const sj_plan *p);
+
+/* Whether the loop reads and writes whole elements back to back (dense sums, array
+ * copies and swaps, mismatch): 512-bit vectors, and for sums an interleaved vector loop. */
+bool sj_emit_dense(const sj_plan *p);
 
 /* Adds to mod the function `name` with the signature of sj_loop_fn:
  * i64 (ptr noalias src, ptr noalias dst, i64 count, ptr noalias aux).

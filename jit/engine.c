@@ -335,9 +335,7 @@ static const char *passes_for(const sj_plan *p) {
     if (g_passes) return g_passes;
     switch (p->op) {
         case SJ_PLAN_REDUCE:
-            if (p->src.stride == (int64_t)sj_emit_kind_size(p->red.kind))
-                return k_passes_interleave;
-            return k_passes_scalar;
+            return sj_emit_dense(p) ? k_passes_interleave : k_passes_scalar;
         case SJ_PLAN_MOVE:
             return sj_emit_move_vectorizes(p) ? k_passes : k_passes_scalar;
         default:

@@ -3,7 +3,7 @@
  * conversions, the 8-lane float sum, min/max, mismatch. No engine, cache or passes here.
  *
  *   plan ─sj_emit_check─▶ accepted? ─sj_emit_plan─▶ IR ─engine.c: passes, LLJIT─▶ code
- *                                    └sj_emit_key─▶ cache key (engine.c)
+ *                                    └sj_plan_key─▶ cache key (engine.c, plan_key.c)
  */
 #include "emit.h"
 
@@ -18,6 +18,9 @@
 #define SJ_EMIT_MAX_MOVES  4096u
 #define SJ_EMIT_MAX_ALIGN  4096u /* larger proofs add nothing to code generation */
 #define SJ_EMIT_MAX_UNROLL 16u   /* swap units emitted one by one; more: an inner loop */
+/* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
+ * moves it weighs (docs/JIT.md, W9: 64 moves 24 ms vectorized). */
+#define SJ_EMIT_VECTOR_MAX_MOVES 16u
 
 /* ---- Value kinds (kept here: the JIT object does not link the core library) ---- */
 
@@ -112,6 +115,12 @@ int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
                                            "move %zu converts between unknown kinds %u -> %u", i,
                                            m->src_kind, m->dst_kind);
                         break;
+                    case SJ_MOVE_LOOP:
+                        if (m->body == 0 || m->body > p->nmoves - i - 1)
+                            return decline(why, why_len,
+                                           "move %zu is a loop over %u moves, %zu follow it", i,
+                                           m->body, p->nmoves - i - 1);
+                        break;
                     default:
                         return decline(why, why_len, "move %zu has unknown kind %u", i, m->kind);
                 }
@@ -141,76 +150,6 @@ const char *sj_emit_op_name(const sj_plan *p) {
         default:
             return "unknown";
     }
-}
-
-/* ---- Cache key: exactly the fields the emitter below reads, normalized as it reads
- * them (alignments as base_align(), mismatch without strides). ---- */
-
-typedef struct keyw {
-    uint8_t *buf;
-    size_t cap, len;
-} keyw;
-
-static void kput(keyw *k, const void *p, size_t n) {
-    if (k->len + n <= k->cap) memcpy(k->buf + k->len, p, n);
-    k->len += n;
-}
-static void kput8(keyw *k, unsigned v) {
-    uint8_t b = (uint8_t)v;
-    kput(k, &b, 1);
-}
-static void kput32(keyw *k, uint32_t v) {
-    kput(k, &v, sizeof v);
-}
-static void kput64(keyw *k, uint64_t v) {
-    kput(k, &v, sizeof v);
-}
-
-size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap) {
-    keyw k = {buf, cap, 0};
-    kput8(&k, (unsigned)p->op);
-    switch (p->op) {
-        case SJ_PLAN_MOVE:
-            kput64(&k, (uint64_t)move_src_stride(p));
-            kput32(&k, base_align(p->src.elem_align));
-            kput64(&k, (uint64_t)p->dst.stride);
-            kput32(&k, base_align(p->dst.elem_align));
-            kput8(&k, p->block_copy);
-            kput8(&k, p->ndst);
-            for (unsigned i = 0; i < p->ndst; i++) {
-                kput64(&k, (uint64_t)p->dsts[i].stride);
-                kput32(&k, base_align(p->dsts[i].elem_align));
-            }
-            kput64(&k, p->nmoves);
-            for (size_t i = 0; i < p->nmoves; i++) {
-                const sj_move *m = &p->moves[i];
-                kput8(&k, m->kind);
-                if (p->ndst) kput8(&k, m->dst_stream);
-                kput32(&k, m->dst_off);
-                if (m->kind != SJ_MOVE_ZERO) kput32(&k, m->src_off);
-                if (m->kind == SJ_MOVE_CONVERT) {
-                    kput8(&k, m->src_kind);
-                    kput8(&k, m->dst_kind);
-                    kput8(&k, m->src_swap != 0);
-                    kput8(&k, m->dst_swap != 0);
-                } else {
-                    kput32(&k, m->len);
-                    if (m->kind == SJ_MOVE_SWAP) kput8(&k, m->width);
-                }
-            }
-            break;
-        case SJ_PLAN_REDUCE:
-            kput64(&k, (uint64_t)p->src.stride);
-            kput32(&k, base_align(p->src.elem_align));
-            kput8(&k, p->red.op);
-            kput8(&k, p->red.kind);
-            kput8(&k, p->red.swap != 0);
-            kput32(&k, p->red.off);
-            break;
-        default: /* MISMATCH: bytes, nothing else */
-            break;
-    }
-    return k.len;
 }
 
 /* ---- The function being built ---- */
@@ -289,16 +228,16 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
     return v;
 }
 
-/* One move of element i: se and de are the element bases, every destination element base
- * aligned to dbase. */
+/* One move of element i: se and de are the element bases, every source element base
+ * aligned to sbase and every destination element base to dbase. */
 static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, LLVMValueRef de,
-                      unsigned dbase) {
+                      unsigned sbase, unsigned dbase) {
     sj_em *e = &x->e;
     char ns[32], nd[32], nv[32];
     snprintf(ns, sizeof ns, "v_m%zu_src", k);
     snprintf(nd, sizeof nd, "v_m%zu_dst", k);
     snprintf(nv, sizeof nv, "v_m%zu", k);
-    unsigned sa = align_at(x->src_align, m->src_off);
+    unsigned sa = align_at(sbase, m->src_off);
     unsigned da = align_at(dbase, m->dst_off);
     LLVMValueRef dp = sj_gep_c(e, de, m->dst_off, nd);
     switch (m->kind) {
@@ -327,7 +266,7 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
                 for (uint32_t u = 0; u < units; u++) {
                     uint64_t off = (uint64_t)u * m->width;
                     LLVMValueRef v = sj_load(e, ut, sj_gep_c(e, sp, off, ns),
-                                             align_at(x->src_align, m->src_off + off), nv);
+                                             align_at(sbase, m->src_off + off), nv);
                     v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
                     sj_store(e, v, sj_gep_c(e, dp, off, nd), align_at(dbase, m->dst_off + off));
                 }
@@ -403,6 +342,37 @@ static void end_count_loop(emitter *x, count_loop *l, LLVMValueRef n) {
     sj_at(e, l->exit);
 }
 
+/* moves[0..n) of one element (bases se and de, aligned to sbase and dbase); an inner
+ * loop is a counted loop over its body, each iteration's bases stepped by its strides. */
+static void emit_moves(emitter *x, const sj_move *moves, size_t n, LLVMValueRef se, LLVMValueRef de,
+                       unsigned sbase, unsigned dbase) {
+    sj_em *e = &x->e;
+    for (size_t k = 0; k < n; k++) {
+        const sj_move *m = &moves[k];
+        if (m->kind != SJ_MOVE_LOOP) {
+            emit_move(x, m, k, se, de, sbase, dbase);
+            continue;
+        }
+        LLVMValueRef sl = sj_gep_c(e, se, m->src_off, "v_loop_src");
+        LLVMValueRef dl = sj_gep_c(e, de, m->dst_off, "v_loop_dst");
+        unsigned sa = align_at(align_at(sbase, m->src_off), m->src_stride);
+        unsigned da = align_at(align_at(dbase, m->dst_off), m->dst_stride);
+        LLVMValueRef cnt = sj_c64(e, m->len);
+        count_loop l = begin_count_loop(x, cnt, "inner");
+        LLVMValueRef si =
+            m->src_stride
+                ? sj_gep(e, sl, elem_offset(x, l.i, m->src_stride, "v_in_src_off"), "v_in_src")
+                : sl;
+        LLVMValueRef di =
+            m->dst_stride
+                ? sj_gep(e, dl, elem_offset(x, l.i, m->dst_stride, "v_in_dst_off"), "v_in_dst")
+                : dl;
+        emit_moves(x, m + 1, m->body, si, di, sa, da);
+        end_count_loop(x, &l, cnt);
+        k += m->body;
+    }
+}
+
 /* SJ_PLAN_MOVE: for (i = 0; i < count; i++) for each move m: dst elem <- f(src elem). */
 static void emit_move_plan(emitter *x) {
     sj_em *e = &x->e;
@@ -431,8 +401,7 @@ static void emit_move_plan(emitter *x) {
         p->dst.stride
             ? sj_gep(e, x->dst, elem_offset(x, l.i, p->dst.stride, "v_dst_off"), "v_dst_elem")
             : x->dst;
-    for (size_t k = 0; k < p->nmoves; k++)
-        emit_move(x, &p->moves[k], k, se, de, x->dst_align);
+    emit_moves(x, p->moves, p->nmoves, se, de, x->src_align, x->dst_align);
     end_count_loop(x, &l, x->count);
     LLVMBuildRet(e->b, sj_c64(e, 0));
 }
@@ -517,7 +486,7 @@ static void emit_streams_plan(emitter *x) {
     }
     for (size_t k = 0; k < p->nmoves; k++) {
         const sj_move *m = &p->moves[k];
-        emit_move(x, m, k, se, de[m->dst_stream], x->stream_align[m->dst_stream]);
+        emit_move(x, m, k, se, de[m->dst_stream], x->src_align, x->stream_align[m->dst_stream]);
     }
     end_count_loop(x, &l, x->count);
     LLVMBuildRet(e->b, sj_c64(e, 0));
@@ -811,17 +780,28 @@ typedef struct move_bytes {
     unsigned movers[SJ_MAX_STREAMS];
 } move_bytes;
 
+/* Adds moves[0..n) of one element to b, an inner loop's body as many times as it runs. */
+static void add_move_bytes(move_bytes *b, const sj_plan *p, const sj_move *moves, size_t n,
+                           uint64_t times) {
+    for (size_t i = 0; i < n; i++) {
+        const sj_move *m = &moves[i];
+        unsigned s = p->ndst ? m->dst_stream : 0;
+        if (m->kind == SJ_MOVE_LOOP) {
+            add_move_bytes(b, p, m + 1, m->body, times * m->len);
+            i += m->body;
+            continue;
+        }
+        if (m->kind != SJ_MOVE_ZERO)
+            b->reads += times * (m->kind == SJ_MOVE_CONVERT ? ksize(m->src_kind) : m->len);
+        b->writes[s] += times * (m->kind == SJ_MOVE_CONVERT ? ksize(m->dst_kind) : m->len);
+        b->movers[s]++;
+    }
+}
+
 static move_bytes count_move_bytes(const sj_plan *p) {
     move_bytes b;
     memset(&b, 0, sizeof b);
-    for (size_t i = 0; i < p->nmoves; i++) {
-        const sj_move *m = &p->moves[i];
-        unsigned s = p->ndst ? m->dst_stream : 0;
-        if (m->kind != SJ_MOVE_ZERO)
-            b.reads += m->kind == SJ_MOVE_CONVERT ? ksize(m->src_kind) : m->len;
-        b.writes[s] += m->kind == SJ_MOVE_CONVERT ? ksize(m->dst_kind) : m->len;
-        b.movers[s]++;
-    }
+    add_move_bytes(&b, p, p->moves, p->nmoves, 1);
     return b;
 }
 
@@ -843,6 +823,7 @@ static uint64_t abs_stride(int64_t s) {
  * vectorizer runs when every destination element is written whole and the source is read
  * at more than 1/8 density. Scalar loops also compile in ~60% of the time. */
 bool sj_emit_move_vectorizes(const sj_plan *p) {
+    if (p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES) return false;
     move_bytes b = count_move_bytes(p);
     uint64_t src_stride = p->src.used ? abs_stride(p->src.stride) : 0;
     if (src_stride && b.reads * 8 <= src_stride) return false;

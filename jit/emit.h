@@ -23,12 +23,6 @@ typedef struct sj_emit_target {
  * Cheap: runs before any LLVM work. */
 int sj_emit_check(const sj_plan *p, char *why, size_t why_len);
 
-/* The cache key: canonical bytes of every plan field the emitter reads (and nothing
- * else), so that two plans with equal keys compile to the same code. Writes at most cap
- * bytes and returns the full length (call again with a larger buffer if it exceeds
- * cap). Only for plans that passed sj_emit_check. */
-size_t sj_emit_key(const sj_plan *p, uint8_t *buf, size_t cap);
-
 /* "move", "reduce" or "mismatch": for symbol and dump file names. */
 const char *sj_emit_op_name(const sj_plan *p);
 

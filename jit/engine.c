@@ -86,7 +86,7 @@ struct sj_jit_code {
     LLVMOrcResourceTrackerRef rt;
     char why[200]; /* ENTRY_FAILED */
     size_t key_len;
-    uint8_t key[]; /* sj_emit_key() bytes */
+    uint8_t key[]; /* sj_plan_key() bytes: the plan's identity */
 };
 
 /* ---- Process state ---- */
@@ -464,14 +464,14 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
     }
     uint8_t kbuf[1024];
     uint8_t *key = kbuf;
-    size_t klen = sj_emit_key(plan, kbuf, sizeof kbuf);
+    size_t klen = sj_plan_key(plan, kbuf, sizeof kbuf);
     if (klen > sizeof kbuf) {
         key = malloc(klen);
         if (!key) {
             count(&st_declines, 1);
             return fail(why, why_len, "out of memory for a %zu-byte cache key", klen);
         }
-        sj_emit_key(plan, key, klen);
+        sj_plan_key(plan, key, klen);
     }
     uint64_t h = hash_bytes(g_key_seed, key, klen);
 

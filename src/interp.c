@@ -53,6 +53,12 @@ struct step {
     uint32_t len;              /* bytes (copy, zero); units (swap) */
     int sswap, dswap;          /* conversions */
     unsigned stream;           /* multi-destination plans: the destination written */
+    /* An inner loop (run_loop): `count` iterations of the body's steps, whose ss and ds
+     * are the loop's strides, `block` iterations at a time. */
+    step *body, *across; /* across: the body again, on the outer strides */
+    size_t nbody;
+    int64_t count, block, oblock; /* oblock: outer elements per block, across */
+    int64_t iss, ids;             /* the loop's strides */
 };
 
 enum { MODE_MEMMOVE, MODE_STEPS, MODE_REDUCE, MODE_MISMATCH };
@@ -641,6 +647,121 @@ static int64_t abs_i64(int64_t x) {
     return x < 0 ? -x : x;
 }
 
+/* Elements per block for a loop whose elements span ss and ds bytes. */
+static int64_t block_for(int64_t ss, int64_t ds) {
+    int64_t span = abs_i64(ss) > abs_i64(ds) ? abs_i64(ss) : abs_i64(ds);
+    int64_t block = BLOCK_BYTES / (span ? span : 1);
+    if (block < BLOCK_MIN) block = BLOCK_MIN;
+    if (block > BLOCK_MAX) block = BLOCK_MAX;
+    return block & ~(int64_t)7;
+}
+
+static void free_steps(step *v, size_t n) {
+    for (size_t i = 0; v && i < n; i++) {
+        free_steps(v[i].body, v[i].nbody);
+        free_steps(v[i].across, v[i].nbody);
+    }
+    free(v);
+}
+
+#define ACROSS_MAX 8
+
+/* An inner loop over each of n elements. Short loops (count <= ACROSS_MAX) run iteration by
+ * iteration across the n elements (each body step a column of n); long ones element by
+ * element, count iterations a block at a time. Distinct bytes either way: same result. */
+static void run_loop(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {
+    const int64_t iss = st->iss, ids = st->ids, count = st->count, block = st->block;
+    s += st->src_off;
+    d += st->dst_off;
+    if (count <= ACROSS_MAX && count <= n) { /* outer elements a block at a time (cached) */
+        for (int64_t i0 = 0; i0 < n; i0 += st->oblock) {
+            int64_t ni = n - i0 < st->oblock ? n - i0 : st->oblock;
+            const uint8_t *sb = s + i0 * st->ss;
+            uint8_t *db = d + i0 * st->ds;
+            for (int64_t k = 0; k < count; k++)
+                for (size_t j = 0; j < st->nbody; j++)
+                    st->across[j].fn(&st->across[j], sb + k * iss, db + k * ids, ni);
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *se = s + i * st->ss;
+        uint8_t *de = d + i * st->ds;
+        for (int64_t k0 = 0; k0 < count; k0 += block) {
+            int64_t nk = count - k0 < block ? count - k0 : block;
+            for (size_t j = 0; j < st->nbody; j++)
+                st->body[j].fn(&st->body[j], se + k0 * iss, de + k0 * ids, nk);
+        }
+    }
+}
+
+static bool add_moves(builder *b, const step *proto, const sj_plan *p, const sj_move *moves,
+                      size_t n);
+
+static bool add_loop(builder *b, const step *proto, const sj_plan *p, const sj_move *hdr) {
+    if (hdr->len == 0 || hdr->body == 0) return true;
+    builder sub = {0}, across = {0};
+    step inner = *proto;
+    inner.ss = proto->ss ? (int64_t)hdr->src_stride : 0; /* a fill's source stays put */
+    inner.ds = (int64_t)hdr->dst_stride;
+    bool ok = add_moves(&sub, &inner, p, hdr + 1, hdr->body) &&
+              add_moves(&across, proto, p, hdr + 1, hdr->body) && sub.n > 0 && sub.n == across.n &&
+              add_step(b, run_loop, proto, hdr->src_off, hdr->dst_off, 0);
+    if (!ok) {
+        free_steps(sub.v, sub.n);
+        free_steps(across.v, across.n);
+        return false;
+    }
+    step *ls = &b->v[b->n - 1];
+    ls->body = sub.v;
+    ls->across = across.v;
+    ls->nbody = sub.n;
+    ls->count = hdr->len;
+    ls->iss = inner.ss;
+    ls->ids = inner.ds;
+    ls->block = block_for(inner.ss, inner.ds);
+    ls->oblock = block_for(proto->ss, proto->ds);
+    return true;
+}
+
+/* Steps for moves[0..n), a loop's body included with its header. */
+static bool add_moves(builder *b, const step *proto0, const sj_plan *p, const sj_move *moves,
+                      size_t n) {
+    step proto = *proto0;
+    for (size_t i = 0; i < n; i++) {
+        const sj_move *m = &moves[i];
+        bool ok;
+        if (p->ndst) { /* each move on its stream's stride */
+            if (m->dst_stream >= p->ndst) return false;
+            proto.stream = m->dst_stream;
+            proto.ds = p->dsts[m->dst_stream].stride;
+        }
+        switch (m->kind) {
+            case SJ_MOVE_COPY:
+                ok = add_copy(b, &proto, m);
+                break;
+            case SJ_MOVE_SWAP:
+                ok = add_swap(b, &proto, m);
+                break;
+            case SJ_MOVE_CONVERT:
+                ok = add_convert(b, &proto, m);
+                break;
+            case SJ_MOVE_ZERO:
+                ok = add_zero(b, &proto, m);
+                break;
+            case SJ_MOVE_LOOP:
+                ok = m->body <= n - i - 1 && add_loop(b, &proto, p, m);
+                i += m->body;
+                break;
+            default:
+                ok = false;
+                break;
+        }
+        if (!ok) return false;
+    }
+    return true;
+}
+
 sj_status sj_interp_prepare(const sj_plan *p, sj_interp **out, sj_error *err) {
     if (!p || !out) return sj_fail(err, SJ_E_ARG, "interpreter: NULL plan or output");
     sj_interp *ip = calloc(1, sizeof *ip);
@@ -679,46 +800,15 @@ sj_status sj_interp_prepare(const sj_plan *p, sj_interp **out, sj_error *err) {
             int64_t dspan = abs_i64(ip->ds);
             for (unsigned i = 0; i < p->ndst; i++)
                 if (abs_i64(p->dsts[i].stride) > dspan) dspan = abs_i64(p->dsts[i].stride);
-            bool ok = true;
-            for (size_t i = 0; i < p->nmoves && ok; i++) {
-                const sj_move *m = &p->moves[i];
-                if (p->ndst) { /* each move on its stream's stride */
-                    ok = m->dst_stream < p->ndst;
-                    if (!ok) break;
-                    proto.stream = m->dst_stream;
-                    proto.ds = p->dsts[m->dst_stream].stride;
-                }
-                switch (m->kind) {
-                    case SJ_MOVE_COPY:
-                        ok = add_copy(&b, &proto, m);
-                        break;
-                    case SJ_MOVE_SWAP:
-                        ok = add_swap(&b, &proto, m);
-                        break;
-                    case SJ_MOVE_CONVERT:
-                        ok = add_convert(&b, &proto, m);
-                        break;
-                    case SJ_MOVE_ZERO:
-                        ok = add_zero(&b, &proto, m);
-                        break;
-                    default:
-                        ok = false;
-                        break;
-                }
-            }
-            if (!ok) {
-                free(b.v);
+            if (!add_moves(&b, &proto, p, p->moves, p->nmoves)) {
+                free_steps(b.v, b.n);
                 free(ip);
                 return sj_fail(err, SJ_E_NOMEM, "interpreter: cannot prepare %s plan",
                                p->what ? p->what : "a");
             }
             ip->steps = b.v;
             ip->nsteps = b.n;
-            int64_t span = abs_i64(ip->ss) > dspan ? abs_i64(ip->ss) : dspan;
-            int64_t block = BLOCK_BYTES / (span ? span : 1);
-            if (block < BLOCK_MIN) block = BLOCK_MIN;
-            if (block > BLOCK_MAX) block = BLOCK_MAX;
-            ip->block = block & ~(int64_t)7;
+            ip->block = block_for(ip->ss, dspan);
             break;
     }
     *out = ip;
@@ -727,7 +817,7 @@ sj_status sj_interp_prepare(const sj_plan *p, sj_interp **out, sj_error *err) {
 
 void sj_interp_free(sj_interp *ip) {
     if (!ip) return;
-    free(ip->steps);
+    free_steps(ip->steps, ip->nsteps);
     free(ip);
 }
 

@@ -1,6 +1,7 @@
 /* src/plan.c: plans built from layouts and paths for every operation (copy, convert,
- * gather, scatter, fill, reduce, mismatch), move merging, and the plan's hash, equality,
- * printer and destructor. Checks of a call, tiers and execution are not here. */
+ * gather, scatter, fill, reduce, mismatch), move merging and inner loops, the printer and
+ * the destructor (the plan's identity is plan_key.c's). Checks of a call, tiers and execution are
+ * not here. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,6 @@
 #include "convert.h"
 #include "internal.h"
 #include "interp.h"
-
-/* Most moves a plan may hold once merged (a conversion of a long sequence of values
- * whose kinds differ needs one per value). */
-#define SJ_PLAN_MAX_MOVES 65536u
 
 /* ---- small helpers ---- */
 
@@ -87,6 +84,7 @@ void sj_plan_free(sj_plan *p) {
 
 /* Is b the continuation of a (same treatment, both offsets contiguous)? */
 static bool mergeable(const sj_move *a, const sj_move *b) {
+    if (a->kind == SJ_MOVE_LOOP) return false;
     if (a->kind != b->kind || a->dst_stream != b->dst_stream) return false;
     if ((uint64_t)a->dst_off + a->len != b->dst_off) return false;
     if ((uint64_t)a->len + b->len > UINT32_MAX) return false;
@@ -102,24 +100,42 @@ static bool mergeable(const sj_move *a, const sj_move *b) {
     }
 }
 
-/* Appends a move, merging it into the previous one when they continue each other. */
-static sj_status push_move(sj_plan *p, size_t *cap, sj_move m, sj_error *err) {
-    if (p->nmoves && mergeable(&p->moves[p->nmoves - 1], &m)) {
-        p->moves[p->nmoves - 1].len += m.len;
-        return SJ_OK;
-    }
-    if (p->nmoves == SJ_PLAN_MAX_MOVES)
-        return sj_fail(err, SJ_E_UNSUPPORTED, "%s: the plan needs more than %u moves", p->what,
-                       SJ_PLAN_MAX_MOVES);
-    if (p->nmoves == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 4;
+/* A plan's move list while it is built: capacity, and the first index a new move may
+ * merge into (moves of a finished inner loop are never merged into). */
+typedef struct mlist {
+    size_t cap;
+    size_t floor;
+} mlist;
+
+static sj_status push_raw(sj_plan *p, mlist *ml, sj_move m, sj_error *err) {
+    if (p->nmoves == ml->cap) {
+        size_t ncap = ml->cap ? ml->cap * 2 : 4;
         sj_move *v = realloc(p->moves, ncap * sizeof *v);
         if (!v) return nomem(err, p->what);
         p->moves = v;
-        *cap = ncap;
+        ml->cap = ncap;
     }
     p->moves[p->nmoves++] = m;
     return SJ_OK;
+}
+
+/* Appends a move, merging it into the previous one when they continue each other. */
+static sj_status push_move(sj_plan *p, mlist *ml, sj_move m, sj_error *err) {
+    if (p->nmoves > ml->floor && mergeable(&p->moves[p->nmoves - 1], &m)) {
+        p->moves[p->nmoves - 1].len += m.len;
+        return SJ_OK;
+    }
+    return push_raw(p, ml, m, err);
+}
+
+/* Appends a loop header and its body as they are; nothing merges into them afterwards. */
+static sj_status push_loop(sj_plan *p, mlist *ml, sj_move hdr, const sj_move *body, size_t n,
+                           sj_error *err) {
+    sj_status st = push_raw(p, ml, hdr, err);
+    for (size_t i = 0; i < n && st == SJ_OK; i++)
+        st = push_raw(p, ml, body[i], err);
+    ml->floor = p->nmoves;
+    return st;
 }
 
 /* The side of a dense array of `elem` (stride = size). */
@@ -165,9 +181,13 @@ static bool side_dense(const sj_side *s, uint64_t len) {
 
 /* Merging, block copy, element alignments and the hash: the last step of every builder. */
 static void finish(sj_plan *p) {
-    /* Moves are pushed merged; merge once more in case a builder appended out of order. */
-    size_t w = 0;
-    for (size_t r = 0; r < p->nmoves; r++) {
+    /* Moves are pushed merged; merge once more in case a builder appended out of order
+     * (plans without inner loops: a loop's body is merged when it is built). */
+    bool loops = false;
+    for (size_t r = 0; r < p->nmoves; r++)
+        loops |= p->moves[r].kind == SJ_MOVE_LOOP;
+    size_t w = loops ? p->nmoves : 0;
+    for (size_t r = 0; !loops && r < p->nmoves; r++) {
         if (w && mergeable(&p->moves[w - 1], &p->moves[r]))
             p->moves[w - 1].len += p->moves[r].len;
         else
@@ -184,7 +204,6 @@ static void finish(sj_plan *p) {
     side_elem_align(&p->dst);
     for (unsigned i = 0; i < p->ndst; i++)
         side_elem_align(&p->dsts[i]);
-    p->hash = sj_plan_hash(p);
 }
 
 /* A layout placed at stride = size: its alignment may not exceed its size (4.2). */
@@ -242,7 +261,7 @@ static const char *lossy_reason(sj_kind from, sj_kind to) {
 
 /* The move for one value: raw copy or swap when the kinds agree, else a conversion (which
  * must be lossless unless SJ_CONVERT_LOSSY). `field` names the value in messages. */
-static sj_status value_move(sj_plan *p, size_t *cap, const sj_layout *s, uint64_t soff,
+static sj_status value_move(sj_plan *p, mlist *ml, const sj_layout *s, uint64_t soff,
                             const sj_layout *d, uint64_t doff, unsigned flags, const char *field,
                             sj_error *err) {
     sj_move m;
@@ -257,7 +276,7 @@ static sj_status value_move(sj_plan *p, size_t *cap, const sj_layout *s, uint64_
         } else {
             m.kind = SJ_MOVE_COPY;
         }
-        return push_move(p, cap, m, err);
+        return push_move(p, ml, m, err);
     }
     if (sj_convert_is_lossy(s->kind, d->kind) && !(flags & SJ_CONVERT_LOSSY))
         return sj_fail(
@@ -269,17 +288,17 @@ static sj_status value_move(sj_plan *p, size_t *cap, const sj_layout *s, uint64_
     m.dst_kind = (uint8_t)d->kind;
     m.src_swap = value_swaps(s);
     m.dst_swap = value_swaps(d);
-    return push_move(p, cap, m, err);
+    return push_move(p, ml, m, err);
 }
 
-static sj_status zero_move(sj_plan *p, size_t *cap, uint64_t doff, uint64_t len, sj_error *err) {
+static sj_status zero_move(sj_plan *p, mlist *ml, uint64_t doff, uint64_t len, sj_error *err) {
     if (len == 0) return SJ_OK;
     sj_move m;
     memset(&m, 0, sizeof m);
     m.kind = SJ_MOVE_ZERO;
     m.dst_off = (uint32_t)doff;
     m.len = (uint32_t)len;
-    return push_move(p, cap, m, err);
+    return push_move(p, ml, m, err);
 }
 
 /* ---- copy ---- */
@@ -312,8 +331,8 @@ sj_status sj_plan_copy(const sj_layout *src, const sj_layout *dst, sj_plan **out
     } else {
         m.kind = SJ_MOVE_COPY;
     }
-    size_t cap = 0;
-    st = push_move(p, &cap, m, err);
+    mlist ml = {0, 0};
+    st = push_move(p, &ml, m, err);
     if (st != SJ_OK) {
         sj_plan_free(p);
         return st;
@@ -327,7 +346,7 @@ sj_status sj_plan_copy(const sj_layout *src, const sj_layout *dst, sj_plan **out
 
 typedef struct conv_ctx {
     sj_plan *p;
-    size_t cap;
+    mlist ml;
     unsigned flags;
     const sj_layout *src_root;
     char field[256]; /* name path of the destination field being matched */
@@ -401,21 +420,87 @@ static const sj_layout *find_source(const sj_layout *s, const sj_layout *d, size
 }
 
 static sj_status match(conv_ctx *c, const sj_layout *s, uint64_t soff, const sj_layout *d,
+                       uint64_t doff);
+
+/* A move of the body shifted to iteration k (a nested loop's own body stays relative). */
+static sj_move shifted(sj_move m, uint64_t soff, uint64_t doff) {
+    m.src_off = m.kind == SJ_MOVE_ZERO ? 0 : (uint32_t)(m.src_off + soff);
+    m.dst_off = (uint32_t)(m.dst_off + doff);
+    return m;
+}
+
+/* A sequence matched element for element: the body is built once for element 0; it
+ * becomes one wide move when the elements are back to back and copied whole, is unrolled
+ * when short (SJ_PLAN_UNROLL_MAX), and is an inner loop otherwise. */
+static sj_status match_sequence(conv_ctx *c, const sj_layout *s, uint64_t soff, const sj_layout *d,
+                                uint64_t doff) {
+    if (d->count == 0) return SJ_OK;
+    sj_plan body;
+    memset(&body, 0, sizeof body);
+    body.what = c->p->what;
+    sj_plan *outer = c->p;
+    mlist outer_ml = c->ml;
+    c->p = &body;
+    c->ml = (mlist){0, 0};
+    size_t saved = field_push(c, "[%" PRIu64 "]", NULL, 0);
+    sj_status st = match(c, s->elem, 0, d->elem, 0);
+    field_pop(c, saved);
+    c->p = outer;
+    c->ml = outer_ml;
+    const uint64_t ses = s->elem->size, des = d->elem->size, n = d->count;
+    const size_t nb = body.nmoves;
+    const sj_move *b0 = nb ? &body.moves[0] : NULL;
+    if (st != SJ_OK || nb == 0) {
+        /* nothing to do */
+    } else if (nb == 1 && b0->kind != SJ_MOVE_LOOP && b0->kind != SJ_MOVE_CONVERT &&
+               b0->dst_off == 0 && b0->len == des &&
+               (b0->kind == SJ_MOVE_ZERO || (b0->src_off == 0 && b0->len == ses))) {
+        sj_move m = *b0; /* elements back to back, each copied, swapped or zeroed whole */
+        m.len = (uint32_t)(des * n);
+        st = push_move(c->p, &c->ml, shifted(m, soff, doff), c->err);
+    } else if (n <= SJ_PLAN_UNROLL_MAX / nb) {
+        for (uint64_t k = 0; k < n && st == SJ_OK; k++)
+            for (size_t i = 0; i < nb && st == SJ_OK; i++) {
+                sj_move m = shifted(body.moves[i], soff + k * ses, doff + k * des);
+                if (m.kind != SJ_MOVE_LOOP) {
+                    st = push_move(c->p, &c->ml, m, c->err);
+                } else {
+                    st = push_loop(c->p, &c->ml, m, &body.moves[i + 1], m.body, c->err);
+                    i += m.body;
+                }
+            }
+    } else {
+        sj_move hdr;
+        memset(&hdr, 0, sizeof hdr);
+        hdr.kind = SJ_MOVE_LOOP;
+        hdr.len = (uint32_t)n;
+        hdr.src_off = (uint32_t)soff;
+        hdr.dst_off = (uint32_t)doff;
+        hdr.src_stride = (uint32_t)ses;
+        hdr.dst_stride = (uint32_t)des;
+        hdr.body = (uint32_t)nb;
+        st = push_loop(c->p, &c->ml, hdr, body.moves, nb, c->err);
+    }
+    free(body.moves);
+    return st;
+}
+
+static sj_status match(conv_ctx *c, const sj_layout *s, uint64_t soff, const sj_layout *d,
                        uint64_t doff) {
     sj_status st = SJ_OK;
     switch (d->tag) {
         case SJ_PADDING:
-            return zero_move(c->p, &c->cap, doff, d->size, c->err);
+            return zero_move(c->p, &c->ml, doff, d->size, c->err);
         case SJ_VALUE:
             if (s->tag != SJ_VALUE) return shape_error(c, s, d);
-            return value_move(c->p, &c->cap, s, soff, d, doff, c->flags, c->field, c->err);
+            return value_move(c->p, &c->ml, s, soff, d, doff, c->flags, c->field, c->err);
         case SJ_STRUCT:
             if (s->tag != SJ_STRUCT) return shape_error(c, s, d);
             for (size_t i = 0; i < d->nmembers && st == SJ_OK; i++) {
                 const sj_layout *m = d->members[i];
                 uint64_t moff = doff + d->offsets[i];
                 if (m->tag == SJ_PADDING) {
-                    st = zero_move(c->p, &c->cap, moff, m->size, c->err);
+                    st = zero_move(c->p, &c->ml, moff, m->size, c->err);
                     continue;
                 }
                 size_t saved = m->name ? field_push(c, "%s%s", m->name, 0)
@@ -425,7 +510,7 @@ static sj_status match(conv_ctx *c, const sj_layout *s, uint64_t soff, const sj_
                 if (sm) {
                     st = match(c, sm, soff + smoff, m, moff);
                 } else if (c->flags & SJ_CONVERT_ZERO_UNMATCHED) {
-                    st = zero_move(c->p, &c->cap, moff, m->size, c->err);
+                    st = zero_move(c->p, &c->ml, moff, m->size, c->err);
                 } else {
                     char t[160];
                     st = sj_fail(c->err, SJ_E_ARG,
@@ -444,12 +529,7 @@ static sj_status match(conv_ctx *c, const sj_layout *s, uint64_t soff, const sj_
                                " elements in the destination but of %" PRIu64 " in the source",
                                c->field_len ? c->field : "(root)", d->count, s->count);
             }
-            for (uint64_t k = 0; k < d->count && st == SJ_OK; k++) {
-                size_t saved = field_push(c, "[%" PRIu64 "]", NULL, k);
-                st = match(c, s->elem, soff + k * s->elem->size, d->elem, doff + k * d->elem->size);
-                field_pop(c, saved);
-            }
-            return st;
+            return match_sequence(c, s, soff, d, doff);
         case SJ_UNION:
             break;
     }
@@ -509,15 +589,15 @@ static sj_status path_plan(const char *what, const sj_path *path, const sj_layou
     if (!p) return nomem(err, what);
     p->layouts[0] = sj_layout_ref(gather ? sj_path_root(path) : elem);
     p->layouts[1] = sj_layout_ref(gather ? elem : sj_path_root(path));
-    size_t cap = 0;
+    mlist ml = {0, 0};
     if (gather) {
         path_side(&p->src, path, false);
         dense_side(&p->dst, elem, true);
-        st = value_move(p, &cap, leaf, 0, elem, 0, flags, "", err);
+        st = value_move(p, &ml, leaf, 0, elem, 0, flags, "", err);
     } else {
         dense_side(&p->src, elem, false);
         path_side(&p->dst, path, true);
-        st = value_move(p, &cap, elem, 0, leaf, 0, flags, "", err);
+        st = value_move(p, &ml, elem, 0, leaf, 0, flags, "", err);
     }
     if (st != SJ_OK) {
         sj_plan_free(p);
@@ -591,14 +671,14 @@ sj_status sj_plan_gather_many(const sj_path *const *paths, const sj_layout *cons
     p->dst.used = false;
     p->dst.stride = 0;
     p->ndst = (uint8_t)k;
-    size_t cap = 0;
+    mlist ml = {0, 0};
     sj_status st = SJ_OK;
     for (size_t i = 0; i < k && st == SJ_OK; i++) {
         dense_side(&p->dsts[i], elems[i], true);
         size_t before = p->nmoves;
         uint64_t soff = (uint64_t)(sj_path_base_offset(paths[i]) - lo);
         const char *text = sj_path_text(paths[i]) ? sj_path_text(paths[i]) : "";
-        st = value_move(p, &cap, sj_path_leaf(paths[i]), soff, elems[i], 0, flags, text, err);
+        st = value_move(p, &ml, sj_path_leaf(paths[i]), soff, elems[i], 0, flags, text, err);
         if (st == SJ_OK && p->nmoves > before) p->moves[p->nmoves - 1].dst_stream = (uint8_t)i;
     }
     if (st != SJ_OK) {
@@ -652,15 +732,14 @@ sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_erro
     memset(&m, 0, sizeof m);
     m.kind = SJ_MOVE_COPY;
     m.len = size;
-    size_t cap = 0;
-    st = push_move(p, &cap, m, err);
+    mlist ml = {0, 0};
+    st = push_move(p, &ml, m, err);
     if (st != SJ_OK) {
         sj_plan_free(p);
         return st;
     }
     finish(p);
     p->src.elem_align = 8;
-    p->hash = sj_plan_hash(p);
     *out = p;
     return SJ_OK;
 }
@@ -702,65 +781,6 @@ sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
     return SJ_OK;
 }
 
-/* ---- hash and equality: what determines the loop ---- */
-
-static uint64_t hash_side(uint64_t h, const sj_side *s) {
-    h = sj_hash_u64(h, (uint64_t)s->used | (uint64_t)s->writes << 1);
-    h = sj_hash_u64(h, (uint64_t)s->stride);
-    return sj_hash_u64(h, s->elem_align);
-}
-
-uint64_t sj_plan_hash(const sj_plan *p) {
-    uint64_t h = sj_hash_u64(SJ_HASH_SEED, (uint64_t)p->op);
-    h = hash_side(h, &p->src);
-    h = hash_side(h, &p->dst);
-    h = sj_hash_u64(h, p->ndst);
-    for (unsigned i = 0; i < p->ndst; i++)
-        h = hash_side(h, &p->dsts[i]);
-    h = sj_hash_u64(h, p->block_copy);
-    h = sj_hash_u64(h, (uint64_t)p->red.op | (uint64_t)p->red.kind << 8 |
-                           (uint64_t)p->red.swap << 16 | (uint64_t)p->red.off << 32);
-    h = sj_hash_u64(h, p->nmoves);
-    for (size_t i = 0; i < p->nmoves; i++) {
-        const sj_move *m = &p->moves[i];
-        h = sj_hash_u64(h, (uint64_t)m->kind | (uint64_t)m->width << 8 |
-                               (uint64_t)m->src_kind << 16 | (uint64_t)m->dst_kind << 24 |
-                               (uint64_t)m->src_swap << 32 | (uint64_t)m->dst_swap << 40 |
-                               (uint64_t)m->dst_stream << 48);
-        h = sj_hash_u64(h, m->len);
-        h = sj_hash_u64(h, (uint64_t)m->src_off << 32 | m->dst_off);
-    }
-    return h;
-}
-
-static bool side_equal(const sj_side *a, const sj_side *b) {
-    return a->used == b->used && a->writes == b->writes && a->stride == b->stride &&
-           a->elem_align == b->elem_align;
-}
-
-static bool move_equal(const sj_move *a, const sj_move *b) {
-    return a->kind == b->kind && a->width == b->width && a->src_kind == b->src_kind &&
-           a->dst_kind == b->dst_kind && a->src_swap == b->src_swap && a->dst_swap == b->dst_swap &&
-           a->dst_stream == b->dst_stream && a->len == b->len && a->src_off == b->src_off &&
-           a->dst_off == b->dst_off;
-}
-
-bool sj_plan_equal(const sj_plan *a, const sj_plan *b) {
-    if (a == b) return true;
-    if (!a || !b || a->op != b->op || a->nmoves != b->nmoves || a->block_copy != b->block_copy)
-        return false;
-    if (!side_equal(&a->src, &b->src) || !side_equal(&a->dst, &b->dst) || a->ndst != b->ndst)
-        return false;
-    for (unsigned i = 0; i < a->ndst; i++)
-        if (!side_equal(&a->dsts[i], &b->dsts[i])) return false;
-    if (a->red.op != b->red.op || a->red.kind != b->red.kind || a->red.swap != b->red.swap ||
-        a->red.off != b->red.off)
-        return false;
-    for (size_t i = 0; i < a->nmoves; i++)
-        if (!move_equal(&a->moves[i], &b->moves[i])) return false;
-    return true;
-}
-
 /* ---- printing ---- */
 
 /* A kind's canonical spelling in the byte order a swap flag implies: the carrier letter
@@ -800,8 +820,17 @@ static void put_side(sj_buf *b, const char *name, const sj_side *s) {
     sj_buf_putc(b, '\n');
 }
 
-static void put_move(sj_buf *b, const sj_move *m) {
+static void put_move(sj_buf *b, const sj_move *m, unsigned depth) {
+    for (unsigned i = 0; i < depth; i++)
+        sj_buf_puts(b, "  ");
     switch (m->kind) {
+        case SJ_MOVE_LOOP:
+            sj_buf_printf(b,
+                          "  loop %" PRIu32 " times @%" PRIu32 " -> @%" PRIu32 ", steps %" PRIu32
+                          " -> %" PRIu32 ", %" PRIu32 " move%s:\n",
+                          m->len, m->src_off, m->dst_off, m->src_stride, m->dst_stride, m->body,
+                          m->body == 1 ? "" : "s");
+            break;
         case SJ_MOVE_COPY:
             sj_buf_printf(b, "  copy %" PRIu32 " bytes @%" PRIu32 " -> @%" PRIu32 "\n", m->len,
                           m->src_off, m->dst_off);
@@ -876,8 +905,15 @@ sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err) {
             sj_buf_printf(&b, " %02x", fb[i]);
         sj_buf_putc(&b, '\n');
     }
+    /* ends[d]: the index where the loop opened at depth d + 1 ends */
+    size_t ends[64];
+    unsigned depth = 0;
     for (size_t i = 0; i < p->nmoves; i++) {
-        put_move(&b, &p->moves[i]);
+        while (depth && i >= ends[depth - 1])
+            depth--;
+        put_move(&b, &p->moves[i], depth);
+        if (p->moves[i].kind == SJ_MOVE_LOOP && depth < 64)
+            ends[depth++] = i + 1 + p->moves[i].body;
         if (p->ndst) { /* "  copy 4 bytes @0 -> @0\n" becomes "... -> @0 (dst #1)\n" */
             if (b.len && b.data[b.len - 1] == '\n') b.len--;
             sj_buf_printf(&b, " (dst #%u)\n", p->moves[i].dst_stream);

@@ -28,7 +28,11 @@ typedef enum sj_move_kind {
     SJ_MOVE_SWAP,    /* len/width units of `width` bytes (2, 4, 8), each byte-reversed */
     SJ_MOVE_CONVERT, /* one value: load src_kind (swapped if src_swap), convert with C
                         semantics (below), store dst_kind (swapped if dst_swap) */
-    SJ_MOVE_ZERO     /* len bytes of zeros stored (destination padding, unmatched) */
+    SJ_MOVE_ZERO,    /* len bytes of zeros stored (destination padding, unmatched) */
+    /* An inner loop (a sequence inside a record): for k in [0, len), the `body` moves that
+     * follow run on the element at (src_off + k*src_stride, dst_off + k*dst_stride), their
+     * offsets relative to it. Bodies nest; `body` counts every move of the subtree. */
+    SJ_MOVE_LOOP
 } sj_move_kind;
 
 /* Conversions (SJ_MOVE_CONVERT), identical in both tiers:
@@ -49,9 +53,11 @@ typedef struct sj_move {
     /* the destination stream written (plans with ndst > 0), else 0 */
     uint8_t dst_stream;
     uint8_t pad_;
-    uint32_t len;     /* COPY, SWAP, ZERO: bytes */
-    uint32_t src_off; /* within a source element */
-    uint32_t dst_off; /* within a destination element */
+    uint32_t len;                    /* COPY, SWAP, ZERO: bytes; LOOP: iterations */
+    uint32_t src_off;                /* within a source element */
+    uint32_t dst_off;                /* within a destination element */
+    uint32_t src_stride, dst_stride; /* LOOP: bytes between iterations */
+    uint32_t body;                   /* LOOP: moves in the body (nested bodies included) */
 } sj_move;
 
 /* One side (source or destination) of a call: what the call must pass and what the
@@ -100,13 +106,18 @@ typedef struct sj_plan {
     const char *what;      /* "copy", "convert", "gather", ... (for messages, not the key) */
     sj_layout *layouts[2]; /* references kept for messages (not the key) */
     uint64_t fill_bits[2]; /* fill: the value's bytes in destination order (the source) */
-    uint64_t hash;
 } sj_plan;
 
-/* Hash and equality over what determines the loop: op, strides, alignments the loop may
- * assume, destination streams, moves, reduction (not the checks' messages or bounds). */
-uint64_t sj_plan_hash(const sj_plan *p);
-bool sj_plan_equal(const sj_plan *a, const sj_plan *b);
+/* Moves an inner loop's body is unrolled into at most (count * body moves); longer
+ * sequences stay loops, so a plan's size follows the layout's text, not its counts. */
+#define SJ_PLAN_UNROLL_MAX 2u
+
+/* The plan's identity (plan_key.c, also built into the JIT object): canonical bytes of
+ * everything that determines the loop (op, strides, alignments the loop may assume,
+ * destination streams, moves and loops, reduction), and nothing kept only for messages or
+ * checks. Equal keys run identically; the JIT cache compares keys in full. Writes at most
+ * cap bytes and returns the full length. */
+size_t sj_plan_key(const sj_plan *p, uint8_t *buf, size_t cap);
 sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err);
 void sj_plan_free(sj_plan *p);
 

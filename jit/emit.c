@@ -15,7 +15,9 @@
 #include "compat.h"
 #include "emit_helpers.h"
 
-#define SJ_EMIT_MAX_MOVES  4096u
+/* Plans with more moves (records of over 1024 fields) run on the interpreter: a compile
+ * would take over 10 ms here even with fast code generation (docs/JIT.md). */
+#define SJ_EMIT_MAX_MOVES  1024u
 #define SJ_EMIT_MAX_ALIGN  4096u /* larger proofs add nothing to code generation */
 #define SJ_EMIT_MAX_UNROLL 16u   /* swap units emitted one by one; more: an inner loop */
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
@@ -73,6 +75,10 @@ static unsigned align_at(unsigned base, uint64_t off) {
  * value's bytes) is read at element 0 for every element, as the interpreter does. */
 static int64_t move_src_stride(const sj_plan *p) {
     return p->src.used ? p->src.stride : 0;
+}
+
+static uint64_t abs_stride(int64_t s) {
+    return s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
 }
 
 static bool pow2_upto16(uint32_t n) {
@@ -342,6 +348,9 @@ static void end_count_loop(emitter *x, count_loop *l, LLVMValueRef n) {
     sj_at(e, l->exit);
 }
 
+static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t ss, LLVMValueRef dp,
+                         int64_t ds, const sj_move *moves, size_t n, unsigned sa, unsigned da);
+
 /* moves[0..n) of one element (bases se and de, aligned to sbase and dbase); an inner
  * loop is a counted loop over its body, each iteration's bases stepped by its strides. */
 static void emit_moves(emitter *x, const sj_move *moves, size_t n, LLVMValueRef se, LLVMValueRef de,
@@ -357,20 +366,25 @@ static void emit_moves(emitter *x, const sj_move *moves, size_t n, LLVMValueRef 
         LLVMValueRef dl = sj_gep_c(e, de, m->dst_off, "v_loop_dst");
         unsigned sa = align_at(align_at(sbase, m->src_off), m->src_stride);
         unsigned da = align_at(align_at(dbase, m->dst_off), m->dst_stride);
-        LLVMValueRef cnt = sj_c64(e, m->len);
-        count_loop l = begin_count_loop(x, cnt, "inner");
-        LLVMValueRef si =
-            m->src_stride
-                ? sj_gep(e, sl, elem_offset(x, l.i, m->src_stride, "v_in_src_off"), "v_in_src")
-                : sl;
-        LLVMValueRef di =
-            m->dst_stride
-                ? sj_gep(e, dl, elem_offset(x, l.i, m->dst_stride, "v_in_dst_off"), "v_in_dst")
-                : dl;
-        emit_moves(x, m + 1, m->body, si, di, sa, da);
-        end_count_loop(x, &l, cnt);
+        emit_counted(x, sj_c64(e, m->len), sl, m->src_stride, dl, m->dst_stride, m + 1, m->body, sa,
+                     da);
         k += m->body;
     }
+}
+
+/* Element i's base: p + i * stride (p itself for stride 0). */
+static LLVMValueRef elem_at(emitter *x, LLVMValueRef p, LLVMValueRef i, int64_t stride,
+                            const char *name) {
+    return stride ? sj_gep(&x->e, p, elem_offset(x, i, stride, "v_off"), name) : p;
+}
+
+/* for (i = 0; i < cnt; i++) moves[0..n) on elements (sp + i*ss, dp + i*ds). */
+static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t ss, LLVMValueRef dp,
+                         int64_t ds, const sj_move *moves, size_t n, unsigned sa, unsigned da) {
+    count_loop l = begin_count_loop(x, cnt, "loop");
+    emit_moves(x, moves, n, elem_at(x, sp, l.i, ss, "v_src_elem"),
+               elem_at(x, dp, l.i, ds, "v_dst_elem"), sa, da);
+    end_count_loop(x, &l, cnt);
 }
 
 /* SJ_PLAN_MOVE: for (i = 0; i < count; i++) for each move m: dst elem <- f(src elem). */
@@ -393,16 +407,8 @@ static void emit_move_plan(emitter *x) {
         LLVMBuildRet(e->b, sj_c64(e, 0));
         return;
     }
-    count_loop l = begin_count_loop(x, x->count, "loop");
-    int64_t ss = move_src_stride(p);
-    LLVMValueRef se =
-        ss ? sj_gep(e, x->src, elem_offset(x, l.i, ss, "v_src_off"), "v_src_elem") : x->src;
-    LLVMValueRef de =
-        p->dst.stride
-            ? sj_gep(e, x->dst, elem_offset(x, l.i, p->dst.stride, "v_dst_off"), "v_dst_elem")
-            : x->dst;
-    emit_moves(x, p->moves, p->nmoves, se, de, x->src_align, x->dst_align);
-    end_count_loop(x, &l, x->count);
+    emit_counted(x, x->count, x->src, move_src_stride(p), x->dst, p->dst.stride, p->moves,
+                 p->nmoves, x->src_align, x->dst_align);
     LLVMBuildRet(e->b, sj_c64(e, 0));
 }
 
@@ -805,10 +811,6 @@ static move_bytes count_move_bytes(const sj_plan *p) {
     return b;
 }
 
-static uint64_t abs_stride(int64_t s) {
-    return s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
-}
-
 /* Whether vectorizing a MOVE loop pays. Measured with an i32 field of records of stride S
  * gathered into, scattered from, or converted to a dense array (1M elements, LLVM 19,
  * znver5; ns per element, vectorized / scalar):
@@ -838,6 +840,10 @@ bool sj_emit_move_vectorizes(const sj_plan *p) {
         if (b.movers[s] > 1 && src_stride != b.reads) return false;
     }
     return true;
+}
+
+bool sj_emit_fast_codegen(const sj_plan *p) {
+    return p->op == SJ_PLAN_MOVE && p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES;
 }
 
 /* Whether the loop reads and writes whole elements back to back (a dense sum, a byte

@@ -29,6 +29,10 @@ const char *sj_emit_op_name(const sj_plan *p);
 /* Whether vectorizing a MOVE plan's loop pays (the engine then runs the vectorizer). */
 bool sj_emit_move_vectorizes(const sj_plan *p);
 
+/* Whether code generation takes the fast path (no vectorizer ran, and the plan is large
+ * enough that the full instruction selector's time would dominate: docs/JIT.md). */
+bool sj_emit_fast_codegen(const sj_plan *p);
+
 /* Whether the loop reads and writes whole elements back to back (dense sums, array
  * copies and swaps, mismatch): 512-bit vectors, and for sums an interleaved vector loop. */
 bool sj_emit_dense(const sj_plan *p);

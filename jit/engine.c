@@ -110,8 +110,8 @@ static pthread_mutex_t g_jit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t g_tm_lock = PTHREAD_MUTEX_INITIALIZER;
 #define SJ_TM_POOL 64
-static LLVMTargetMachineRef g_tm_pool[SJ_TM_POOL];
-static size_t g_tm_free;
+static LLVMTargetMachineRef g_tm_pool[2][SJ_TM_POOL]; /* [fast codegen] */
+static size_t g_tm_free[2];
 
 static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cache_cond = PTHREAD_COND_INITIALIZER;
@@ -193,9 +193,11 @@ static void init_once(void) {
     count(&st_ns_init, now_ns() - t0);
 }
 
-static LLVMTargetMachineRef new_tm(void) {
-    return LLVMCreateTargetMachine(g_target, g_triple, g_cpu, g_features, SJ_CODEGEN_LEVEL,
-                                   LLVMRelocDefault, LLVMCodeModelJITDefault);
+/* fast: the fast instruction selector and register allocator (sj_emit_fast_codegen). */
+static LLVMTargetMachineRef new_tm(bool fast) {
+    return LLVMCreateTargetMachine(g_target, g_triple, g_cpu, g_features,
+                                   fast ? LLVMCodeGenLevelNone : SJ_CODEGEN_LEVEL, LLVMRelocDefault,
+                                   LLVMCodeModelJITDefault);
 }
 
 /* Only these process symbols are visible to generated code. */
@@ -215,7 +217,7 @@ static void drop_jit(void) {
 
 static void jit_once(void) {
     uint64_t t0 = now_ns();
-    LLVMTargetMachineRef tm = new_tm();
+    LLVMTargetMachineRef tm = new_tm(false);
     if (!tm) {
         fail(g_jit_why, sizeof g_jit_why, "LLVM could not create a target machine for %s (%s)",
              g_triple, g_cpu);
@@ -253,18 +255,18 @@ static void jit_once(void) {
 
 /* ---- Target machines for the pass pipeline (one per compiling thread at a time) ---- */
 
-static LLVMTargetMachineRef tm_take(void) {
+static LLVMTargetMachineRef tm_take(bool fast) {
     LLVMTargetMachineRef tm = NULL;
     pthread_mutex_lock(&g_tm_lock);
-    if (g_tm_free) tm = g_tm_pool[--g_tm_free];
+    if (g_tm_free[fast]) tm = g_tm_pool[fast][--g_tm_free[fast]];
     pthread_mutex_unlock(&g_tm_lock);
-    return tm ? tm : new_tm();
+    return tm ? tm : new_tm(fast);
 }
 
-static void tm_give(LLVMTargetMachineRef tm) {
+static void tm_give(LLVMTargetMachineRef tm, bool fast) {
     pthread_mutex_lock(&g_tm_lock);
-    if (g_tm_free < SJ_TM_POOL) {
-        g_tm_pool[g_tm_free++] = tm;
+    if (g_tm_free[fast] < SJ_TM_POOL) {
+        g_tm_pool[fast][g_tm_free[fast]++] = tm;
         tm = NULL;
     }
     pthread_mutex_unlock(&g_tm_lock);
@@ -372,7 +374,8 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     /* passes and machine code, on this thread's target machine for the host (the
      * vectorizer needs the real target) */
     LLVMMemoryBufferRef obj = NULL;
-    LLVMTargetMachineRef tm = rc ? NULL : tm_take();
+    bool fast = sj_emit_fast_codegen(p);
+    LLVMTargetMachineRef tm = rc ? NULL : tm_take(fast);
     if (rc == 0 && !tm)
         rc = fail(why, why_len, "LLVM could not create a target machine for %s", g_cpu);
     if (rc == 0) {
@@ -392,7 +395,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
             rc = fail(why, why_len, "LLVM code generation failed: %.120s", msg ? msg : "?");
         LLVMDisposeMessage(msg);
     }
-    if (tm) tm_give(tm);
+    if (tm) tm_give(tm, fast);
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
     if (rc) {

@@ -184,8 +184,8 @@ typedef struct outcome {
 } outcome;
 
 static struct stats {
-    unsigned cases, built, ran_jit, failed_checks, heap, overlap;
-    unsigned by_op[8];
+    unsigned cases, built, ran_jit, failed_checks, heap, overlap, loops;
+    unsigned by_op[9];
 } S;
 
 /* Runs k on the region's current bytes with the given tier; returns the outcome and
@@ -433,6 +433,150 @@ static void case_convert(void) {
     sj_layout_unref(b);
 }
 
+/* ---- Records holding arrays (inner loops, plan.h's SJ_MOVE_LOOP) ---- */
+
+/* A value, an array of values, or an array of a two-field struct {p, q}. */
+typedef struct afield {
+    unsigned name, count, shape; /* shape: 0 value, 1 array of k[0], 2 array of {k[0] p, k[1] q} */
+    unsigned k[2];
+    bool big[2], q_first;
+} afield;
+
+typedef struct arec {
+    afield f[4];
+    unsigned n;
+    bool packed;
+} arec;
+
+static const unsigned ACOUNTS[] = {2, 3, 5, 17, 40};
+
+static const char *akind(unsigned k, bool big) {
+    return big ? KINDS[k].be : KINDS[k].le;
+}
+
+/* The element of field f (the value, or the struct) as text, with its size and alignment. */
+static size_t aelem_text(const afield *f, bool packed, char *buf, size_t cap, unsigned *size,
+                         unsigned *align) {
+    const char *pre1 = packed && KINDS[f->k[0]].size > 1 ? "1%" : "";
+    if (f->shape < 2) {
+        *size = KINDS[f->k[0]].size;
+        *align = packed ? 1 : *size;
+        return put(buf, cap, 0, "%s%s", pre1, akind(f->k[0], f->big[0]));
+    }
+    size_t len = put(buf, cap, 0, "[");
+    unsigned off = 0, al = 1;
+    for (unsigned j = 0; j < 2; j++) {
+        unsigned w = f->q_first ? 1 - j : j, sz = KINDS[f->k[w]].size;
+        if (!packed && off % sz) {
+            len = put(buf, cap, len, "x%u", sz - off % sz);
+            off += sz - off % sz;
+        }
+        if (!packed && sz > al) al = sz;
+        len = put(buf, cap, len, "%s%s(%c)", packed && sz > 1 ? "1%" : "",
+                  akind(f->k[w], f->big[w]), w ? 'q' : 'p');
+        off += sz;
+    }
+    if (off % al) {
+        len = put(buf, cap, len, "x%u", al - off % al);
+        off += al - off % al;
+    }
+    *size = off;
+    *align = al;
+    return put(buf, cap, len, "]");
+}
+
+/* The record as text (C padding, or packed); its size in *size. */
+static void arec_text(const arec *r, char *buf, size_t cap, unsigned *size) {
+    size_t len = put(buf, cap, 0, "[");
+    unsigned off = 0, al = 1;
+    for (unsigned i = 0; i < r->n; i++) {
+        const afield *f = &r->f[i];
+        char el[96];
+        unsigned esz, eal;
+        aelem_text(f, r->packed, el, sizeof el, &esz, &eal);
+        if (!r->packed && off % eal) {
+            len = put(buf, cap, len, "x%u", eal - off % eal);
+            off += eal - off % eal;
+        }
+        if (eal > al) al = eal;
+        if (f->shape == 0)
+            len = put(buf, cap, len, "%s(f%u)", el, f->name);
+        else
+            len = put(buf, cap, len, "[%u:%s](f%u)", f->count, el, f->name);
+        off += esz * (f->shape ? f->count : 1);
+    }
+    if (!r->packed && off % al) {
+        len = put(buf, cap, len, "x%u", al - off % al);
+        off += al - off % al;
+    }
+    put(buf, cap, len, "]");
+    *size = off;
+}
+
+/* Converts records holding arrays (some short enough to unroll, most inner loops, some of
+ * structs) to a reordered record of the same shapes, kinds and byte orders changed. */
+static void case_convert_arrays(void) {
+    arec s, d;
+    unsigned ssz = 0, dsz = 0;
+    do {
+        s.n = 1 + pick(4);
+        s.packed = chance(25);
+        for (unsigned i = 0; i < s.n; i++) {
+            afield *f = &s.f[i];
+            f->name = i;
+            f->shape = pick(10) < 2 ? 0 : pick(10) < 6 ? 1 : 2;
+            f->count = ACOUNTS[pick(sizeof ACOUNTS / sizeof ACOUNTS[0])];
+            for (unsigned j = 0; j < 2; j++) {
+                f->k[j] = pick(NKINDS);
+                f->big[j] = chance(40);
+            }
+            f->q_first = false;
+        }
+        d = s;
+        d.packed = chance(25);
+        for (unsigned i = d.n - 1; i > 0; i--) { /* shuffled */
+            unsigned j = pick(i + 1);
+            afield t = d.f[i];
+            d.f[i] = d.f[j];
+            d.f[j] = t;
+        }
+        for (unsigned i = 0; i < d.n; i++) {
+            afield *f = &d.f[i];
+            for (unsigned j = 0; j < 2; j++) {
+                if (chance(40)) f->k[j] = pick(NKINDS);
+                if (chance(30)) f->big[j] = !f->big[j];
+            }
+            f->q_first = chance(50);
+            if (chance(3)) f->count++;      /* a count mismatch: refused */
+            if (chance(8)) f->name = 8 + i; /* unmatched: zeroed, or refused */
+        }
+        char t[1024];
+        arec_text(&s, t, sizeof t, &ssz);
+        arec_text(&d, t, sizeof t, &dsz);
+    } while (ssz > 1800 || dsz > 1800);
+    char t1[1024], t2[1024];
+    arec_text(&s, t1, sizeof t1, &ssz);
+    arec_text(&d, t2, sizeof t2, &dsz);
+    sj_layout *a = parse(t1), *b = parse(t2);
+    unsigned flags =
+        (chance(85) ? SJ_CONVERT_LOSSY : 0) | (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    if (sj_kernel_convert(a, b, flags, &k, &err) == SJ_OK) {
+        S.built++;
+        char *plan = NULL;
+        if (sj_kernel_describe(k, &plan, &err) == SJ_OK && strstr(plan, "  loop ")) S.loops++;
+        free(plan);
+        char what[2200];
+        snprintf(what, sizeof what, "convert %s -> %s flags %u", t1, t2, flags);
+        exercise(k, what, sj_layout_align(a), sj_layout_size(a), 0, sj_layout_align(b),
+                 sj_layout_size(b), 0, true, 20);
+        sj_kernel_free(k);
+    }
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+}
+
 /* Gather (scatter when back): field fK of every record of [N:rec] from/to a dense array. */
 static void case_gather_scatter(bool back) {
     rec r;
@@ -601,8 +745,10 @@ static void test_differential(void **state) {
         unsigned op = pick(100);
         if (op < 18)
             case_copy(), S.by_op[0]++;
-        else if (op < 45)
+        else if (op < 33)
             case_convert(), S.by_op[1]++;
+        else if (op < 45)
+            case_convert_arrays(), S.by_op[8]++;
         else if (op < 60)
             case_gather_scatter(false), S.by_op[2]++;
         else if (op < 72)
@@ -617,11 +763,15 @@ static void test_differential(void **state) {
             case_mismatch(), S.by_op[6]++;
     }
     print_message("%u cases (copy %u, convert %u, gather %u, scatter %u, fill %u, reduce %u, "
-                  "mismatch %u, gather_many %u): %u kernels built, %u calls ran compiled code, %u "
+                  "mismatch %u, gather_many %u, convert with arrays %u): %u kernels built, %u "
+                  "calls ran compiled code, %u "
                   "failed their checks, %u on heap segments, %u overlapping\n",
                   S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4], S.by_op[5],
-                  S.by_op[6], S.by_op[7], S.built, S.ran_jit, S.failed_checks, S.heap, S.overlap);
+                  S.by_op[6], S.by_op[7], S.by_op[8], S.built, S.ran_jit, S.failed_checks, S.heap,
+                  S.overlap);
+    print_message("%u kernels with inner loops\n", S.loops);
     assert_true(S.ran_jit > S.cases / 2);
+    assert_true(S.loops > S.by_op[8] / 4);
 }
 
 int main(void) {

@@ -749,11 +749,11 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    int nwanted = 0;
+    int nwanted = wanted(&opt, "W9");
     for (int id = 0; id < W_COUNT; id++)
         nwanted += wanted(&opt, defs[id].name);
     if (nwanted == 0) {
-        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W6\n", opt.workloads);
+        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W6, W9\n", opt.workloads);
         return 2;
     }
 
@@ -800,6 +800,7 @@ int main(int argc, char **argv) {
     }
 
     bench_print_table(&res);
+    if (wanted(&opt, "W9") && !opt.n_override) bench_wide(&opt, &res);
     if (!opt.skip_compile) {
         bench_compile_cost(&opt, &res.compile);
         bench_print_compile(&res.compile);

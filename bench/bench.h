@@ -67,10 +67,22 @@ typedef struct bench_compile {
     char note[256];
 } bench_compile;
 
+/* W9 (wide.c): one shape's compile time and loop times (c, jit, interp). */
+typedef struct bench_w9 {
+    int n;       /* values per record */
+    bool fields; /* the 64-field record (else [[n:f4](v)] -> [[n:d8](v)]) */
+    bool ok, all_jit;
+    double compile_ns; /* median over distinct plans */
+    double ns[3];      /* median per call: c, jit, interp */
+    double bytes;      /* read + written per call */
+} bench_w9;
+
 typedef struct bench_results {
     bench_row *rows;
     size_t count, cap;
     bench_compile compile;
+    bench_w9 w9[4];
+    int nw9;
     bool any_checksum_failure;
 } bench_results;
 
@@ -87,6 +99,9 @@ int bench_first_kernel_child(uint64_t t0);
 /* The child of the dlopen floor: dlopen(path) alone, timed from main()'s entry t0. */
 int bench_dlopen_child(uint64_t t0, const char *path);
 void bench_compile_cost(const bench_options *opt, bench_compile *out);
+
+/* wide.c: W9, printed as it runs, figures into r->w9 */
+void bench_wide(const bench_options *opt, bench_results *r);
 
 /* report.c */
 void bench_print_machine(void);

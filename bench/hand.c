@@ -71,3 +71,27 @@ void hand_w6_bswap(const uint32_t *src, uint32_t *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++)
         dst[i] = __builtin_bswap32(src[i]);
 }
+
+#define HAND_W9(N)                                                                                 \
+    void hand_w9_f4_d8_##N(const float *src, double *dst, int64_t recs) {                          \
+        typedef struct {                                                                           \
+            float v[N];                                                                            \
+        } in;                                                                                      \
+        typedef struct {                                                                           \
+            double v[N];                                                                           \
+        } out;                                                                                     \
+        const in *s = (const in *)src;                                                             \
+        out *d = (out *)dst;                                                                       \
+        for (int64_t r = 0; r < recs; r++)                                                         \
+            for (int j = 0; j < N; j++)                                                            \
+                d[r].v[j] = s[r].v[j];                                                             \
+    }
+HAND_W9(16)
+HAND_W9(256)
+HAND_W9(4096)
+
+void hand_w9_reverse64(const int32_t *src, int32_t *dst, int64_t recs) {
+    for (int64_t r = 0; r < recs; r++)
+        for (int j = 0; j < 64; j++)
+            dst[r * 64 + 63 - j] = src[r * 64 + j];
+}

@@ -48,4 +48,13 @@ void hand_w5_split(const hand_rec *r, int32_t *id, int32_t *x, double *y, int64_
 /* W6: int32 copy with each element byte-reversed. */
 void hand_w6_bswap(const uint32_t *src, uint32_t *dst, int64_t n);
 
+/* W9: records of n floats converted to records of n doubles, n fixed at compile time as a
+ * C programmer's struct fixes it (float v[16]; ...); recs records. */
+void hand_w9_f4_d8_16(const float *src, double *dst, int64_t recs);
+void hand_w9_f4_d8_256(const float *src, double *dst, int64_t recs);
+void hand_w9_f4_d8_4096(const float *src, double *dst, int64_t recs);
+
+/* W9: a record of 64 int32 fields f0..f63 into one whose fields are in reverse order. */
+void hand_w9_reverse64(const int32_t *src, int32_t *dst, int64_t recs);
+
 #endif

@@ -23,6 +23,9 @@
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
  * moves it weighs (docs/JIT.md, W9: 64 moves 24 ms vectorized). */
 #define SJ_EMIT_VECTOR_MAX_MOVES 16u
+/* Up to this many moves, plans past the loop vectorizer's bound get the SLP vectorizer
+ * (64 moves: ~3 ms of passes, loop at C's speed; its time grows faster beyond). */
+#define SJ_EMIT_SLP_MAX_MOVES 128u
 
 /* ---- Value kinds (kept here: the JIT object does not link the core library) ---- */
 
@@ -840,6 +843,11 @@ bool sj_emit_move_vectorizes(const sj_plan *p) {
         if (b.movers[s] > 1 && src_stride != b.reads) return false;
     }
     return true;
+}
+
+bool sj_emit_slp(const sj_plan *p) {
+    return p->op == SJ_PLAN_MOVE && p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES &&
+           p->nmoves <= SJ_EMIT_SLP_MAX_MOVES;
 }
 
 bool sj_emit_fast_codegen(const sj_plan *p) {

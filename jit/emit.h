@@ -29,6 +29,9 @@ const char *sj_emit_op_name(const sj_plan *p);
 /* Whether vectorizing a MOVE plan's loop pays (the engine then runs the vectorizer). */
 bool sj_emit_move_vectorizes(const sj_plan *p);
 
+/* Whether a plan too large for the loop vectorizer gets the SLP vectorizer instead. */
+bool sj_emit_slp(const sj_plan *p);
+
 /* Whether code generation takes the fast path (no vectorizer ran, and the plan is large
  * enough that the full instruction selector's time would dominate: docs/JIT.md). */
 bool sj_emit_fast_codegen(const sj_plan *p);

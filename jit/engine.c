@@ -71,6 +71,10 @@ static const char *const k_passes = SJ_PASSES("loop-vectorize<interleave-forced-
  * runs at the same speed (0.96-1.01 of C, 1M and 16M) and the passes take 0.17 ms
  * instead of 0.40 (LLVM 19, znver5). */
 static const char *const k_passes_scalar = "function(instcombine<no-verify-fixpoint>,simplifycfg)";
+/* Plans of many moves (wide records, sj_emit_slp): the moves of one element become vector
+ * loads, shuffles and stores (docs/JIT.md, W9). */
+static const char *const k_passes_slp =
+    "function(slp-vectorizer,instcombine<no-verify-fixpoint>,simplifycfg)";
 
 #define SJ_CODEGEN_LEVEL LLVMCodeGenLevelDefault
 
@@ -339,7 +343,8 @@ static const char *passes_for(const sj_plan *p) {
         case SJ_PLAN_REDUCE:
             return sj_emit_dense(p) ? k_passes_interleave : k_passes_scalar;
         case SJ_PLAN_MOVE:
-            return sj_emit_move_vectorizes(p) ? k_passes : k_passes_scalar;
+            if (sj_emit_move_vectorizes(p)) return k_passes;
+            return sj_emit_slp(p) ? k_passes_slp : k_passes_scalar;
         default:
             return k_passes;
     }

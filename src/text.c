@@ -49,11 +49,16 @@ static void print_layout(sj_buf *b, const sj_layout *l) {
         case SJ_PADDING:
             sj_buf_printf(b, "x%" PRIu64, sj_layout_size(l));
             break;
-        case SJ_SEQUENCE:
-            sj_buf_printf(b, "[%" PRIu64 ":", sj_layout_elem_count(l));
+        case SJ_SEQUENCE: {
+            uint64_t es = sj_layout_size(sj_layout_elem(l)), n = sj_layout_elem_count(l);
+            if (n > 1 && n == (uint64_t)INT64_MAX / (es ? es : 1))
+                sj_buf_puts(b, "[*:"); /* the JDK's notation for the largest count */
+            else
+                sj_buf_printf(b, "[%" PRIu64 ":", n);
             print_layout(b, sj_layout_elem(l));
             sj_buf_putc(b, ']');
             break;
+        }
         case SJ_STRUCT:
         case SJ_UNION: {
             bool is_union = sj_layout_tag(l) == SJ_UNION;
@@ -164,6 +169,42 @@ static sj_status parse_number(parser *p, int64_t *out) {
 static sj_status parse_element(parser *p, bool have_align, int64_t align, size_t align_pos,
                                sj_layout **out);
 
+/* Digits at pos that are an alignment (a power of two) followed by '%': the JDK writes a
+ * member's alignment right after the previous member's size (`s22%i4`, `x11%i4`). */
+static bool alignment_at(const parser *p, size_t pos) {
+    uint64_t v = 0;
+    size_t i = pos;
+    while (is_digit(p->text[i]) && v <= UINT32_MAX)
+        v = v * 10 + (uint64_t)(p->text[i++] - '0');
+    return i > pos && p->text[i] == '%' && v && (v & (v - 1)) == 0;
+}
+
+/* Digits at pos: how many the size takes when the rest may be the next member's
+ * alignment; a value's size is one digit, padding's the longest that leaves a valid one. */
+static size_t size_digits(const parser *p, bool value) {
+    size_t n = 0;
+    while (is_digit(p->text[p->pos + n]))
+        n++;
+    for (size_t k = value ? 1 : n - 1; k >= 1 && k < n; k--)
+        if (alignment_at(p, p->pos + k)) return k;
+    return n;
+}
+
+/* A decimal number of exactly `digits` digits at pos. */
+static sj_status parse_digits(parser *p, size_t digits, int64_t *out) {
+    parser q = *p;
+    char buf[32];
+    if (digits >= sizeof buf) return parse_number(p, out);
+    memcpy(buf, p->text + p->pos, digits);
+    buf[digits] = 0;
+    q.text = buf;
+    q.pos = 0;
+    sj_status st = parse_number(&q, out);
+    if (st != SJ_OK) return parse_number(p, out); /* the message, at the real position */
+    p->pos += digits;
+    return SJ_OK;
+}
+
 /* `(name)` at pos; `\)` and `\\` stand for `)` and `\`. */
 static sj_status parse_name(parser *p, char **out) {
     size_t open = p->pos++;
@@ -211,7 +252,7 @@ static sj_status parse_leaf(parser *p, sj_layout **out) {
         p->pos++;
         if (!is_digit(peek(p))) return expected(p, "the padding size after 'x'");
         int64_t size = 0;
-        sj_status st = parse_number(p, &size);
+        sj_status st = parse_digits(p, size_digits(p, false), &size);
         if (st != SJ_OK) return st;
         if (sj_layout_padding(size, out, &inner) != SJ_OK) return fail_ctor(p, start, &inner);
         return SJ_OK;
@@ -234,7 +275,7 @@ static sj_status parse_leaf(parser *p, sj_layout **out) {
     if (!is_digit(peek(p))) return expected(p, "the size of the value");
     size_t size_pos = p->pos;
     int64_t size = 0;
-    sj_status st = parse_number(p, &size);
+    sj_status st = parse_digits(p, size_digits(p, true), &size);
     if (st != SJ_OK) return st;
     if (size != (int64_t)sj_kind_size(kind))
         return fail_at(p, size_pos, SJ_E_PARSE, "expected size %u after '%.*s', found %" PRId64,
@@ -310,10 +351,19 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
             goto done;
         }
         is_union = true;
-    } else if (is_digit(peek(p))) { /* `[N:elem]` or a first member `A%...` */
+    } else if (is_digit(peek(p)) || peek(p) == '*') { /* `[N:elem]`, `[*:elem]`, or `A%...` */
         size_t num_pos = p->pos;
-        int64_t n = 0;
-        if ((st = parse_number(p, &n)) != SJ_OK) goto done;
+        int64_t n = -1; /* `*`: the largest count whose size fits (the JDK's notation) */
+        if (peek(p) == '*') {
+            p->pos++;
+            skip_ws(p);
+            if (peek(p) != ':') {
+                st = expected(p, "':' after '[*'");
+                goto done;
+            }
+        } else if ((st = parse_number(p, &n)) != SJ_OK) {
+            goto done;
+        }
         skip_ws(p);
         if (peek(p) == ':') {
             p->pos++;
@@ -325,6 +375,7 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
                 st = expected(p, "']' after the sequence element");
                 goto done;
             }
+            if (n < 0) n = INT64_MAX / (int64_t)(sj_layout_size(elem) ? sj_layout_size(elem) : 1);
             st = sj_layout_sequence(n, elem, out, &inner);
             sj_layout_unref(elem);
             if (st != SJ_OK) st = fail_ctor(p, open, &inner);

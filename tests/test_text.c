@@ -234,7 +234,30 @@ static void test_member_separation(void **state) {
                "[i4 4%s2]");
     check_text(S(2, NAME(PAD(4), "p"), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[x4(p)1%i4]");
     check_text(S(2, S(0), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[[]1%i4]");
-    check_error("[x1416%f4]", SJ_E_PARSE, "1:7: expected a layout, found '%'");
+    /* Without the space (the JDK's toString): the longest padding that leaves an alignment. */
+    check_reprint("[x1616%f4]", "[x16 16%f4]");
+    check_error("[x1416%f4]", SJ_E_ARG,
+                "1:1: struct layout: member #1 at offset 14 is not aligned to its alignment 16");
+}
+
+/* The JDK's own toString: alignments written right after a size, `*` for the largest
+ * sequence (SEMANTICS 2.7). */
+static void test_jdk_notation(void **state) {
+    (void)state;
+    check_reprint("[s22%i4]", "[s2 2%i4]");
+    check_reprint("[x11%i4]", "[x1 1%i4]");
+    check_reprint("[x88%j8]", "[x8j8]"); /* natural alignment: no prefix printed */
+    check_reprint("[b11%s21%i4]", "[b1 1%s2 1%i4]");
+    check_reprint("[i4(a)4%i4(b)]", "[i4(a)i4(b)]");
+    check_reprint("[*:j8]", "[*:j8]");
+    check_reprint("[*:[i4(a)i4(b)]]", "[*:[i4(a)i4(b)]]");
+    sj_layout *l = parse_ok("[*:j8]");
+    assert_int_equal(sj_layout_elem_count(l), INT64_MAX / 8);
+    sj_layout_unref(l);
+    /* a size that is neither the carrier's nor followed by an alignment */
+    check_error("[i44]", SJ_E_PARSE, "1:3: expected size 4 after 'i', found 44");
+    check_error("[s23%i4]", SJ_E_PARSE, "1:3: expected size 2 after 's', found 23");
+    check_error("[*i4]", SJ_E_PARSE, "1:3: expected ':' after '[*', found 'i'");
 }
 
 static void test_groups(void **state) {
@@ -546,6 +569,7 @@ int main(void) {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_alignment_prefix),
         cmocka_unit_test(test_member_separation),
+        cmocka_unit_test(test_jdk_notation),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_sequences),
         cmocka_unit_test(test_semantics_examples),

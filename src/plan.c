@@ -354,21 +354,6 @@ typedef struct conv_ctx {
     sj_error *err;
 } conv_ctx;
 
-static bool has_union(const sj_layout *l) {
-    switch (l->tag) {
-        case SJ_UNION:
-            return true;
-        case SJ_STRUCT:
-            for (size_t i = 0; i < l->nmembers; i++)
-                if (has_union(l->members[i])) return true;
-            return false;
-        case SJ_SEQUENCE:
-            return has_union(l->elem);
-        default:
-            return false;
-    }
-}
-
 /* Appends ".name", "[k]" or "#k" to the field path; returns the length to restore. */
 static size_t field_push(conv_ctx *c, const char *fmt, const char *name, uint64_t k) {
     size_t saved = c->field_len;
@@ -531,9 +516,25 @@ static sj_status match(conv_ctx *c, const sj_layout *s, uint64_t soff, const sj_
             }
             return match_sequence(c, s, soff, d, doff);
         case SJ_UNION:
+            if (s->tag != SJ_UNION) return shape_error(c, s, d);
+            if (sj_layout_equal(s, d)) { /* no member is known to be the live one: bytes */
+                sj_move m;
+                memset(&m, 0, sizeof m);
+                m.kind = SJ_MOVE_COPY;
+                m.src_off = (uint32_t)soff;
+                m.dst_off = (uint32_t)doff;
+                m.len = (uint32_t)d->size;
+                return push_move(c->p, &c->ml, m, c->err);
+            }
             break;
     }
-    return sj_fail(c->err, SJ_E_UNSUPPORTED, "convert: unions cannot be converted");
+    char a[128], b[128];
+    return sj_fail(c->err, SJ_E_UNSUPPORTED,
+                   "convert: field '%s' is a union (%s) in the destination and %s in the source: "
+                   "a union converts only from an equal union, as its bytes (which member holds "
+                   "the value is not known)",
+                   c->field_len ? c->field : "(root)", layout_text(d, a, sizeof a),
+                   layout_text(s, b, sizeof b));
 }
 
 sj_status sj_plan_convert(const sj_layout *src, const sj_layout *dst, unsigned flags, sj_plan **out,
@@ -544,12 +545,6 @@ sj_status sj_plan_convert(const sj_layout *src, const sj_layout *dst, unsigned f
     sj_status st = check_dense_elem("convert", "source", src, err);
     if (st == SJ_OK) st = check_dense_elem("convert", "destination", dst, err);
     if (st != SJ_OK) return st;
-    if (has_union(src) || has_union(dst)) {
-        char t[160];
-        return sj_fail(err, SJ_E_UNSUPPORTED, "convert: %s layout %s contains a union",
-                       has_union(src) ? "source" : "destination",
-                       layout_text(has_union(src) ? src : dst, t, sizeof t));
-    }
     sj_plan *p = plan_new(SJ_PLAN_MOVE, "convert");
     if (!p) return nomem(err, "convert");
     p->layouts[0] = sj_layout_ref(src);

@@ -216,9 +216,13 @@ static void test_convert_errors(void **state) {
     expect_build("[d8(a)]", "[j8(a)]", 0, SJ_E_ARG, "LOSSY");
     expect_build("[i4(a)]", "[z1(a)]", 0, SJ_E_ARG, "bool");
     expect_build("[z1(a)]", "[d8(a)]", 0, SJ_OK, NULL);
-    expect_build("[[i4|f4](u)]", "[i4(u)]", SJ_CONVERT_LOSSY, SJ_E_UNSUPPORTED, "union");
-    expect_build("[i4(a)]", "[i4(a)[i4|f4](u)]", SJ_CONVERT_ZERO_UNMATCHED, SJ_E_UNSUPPORTED,
-                 "union");
+    /* unions: bytes from an equal union; zeroed when unmatched; refused otherwise */
+    expect_build("[[i4|f4](u)]", "[i4(u)]", SJ_CONVERT_LOSSY, SJ_E_ARG, "union");
+    expect_build("[i4(a)]", "[i4(a)[i4|f4](u)]", SJ_CONVERT_ZERO_UNMATCHED, SJ_OK, NULL);
+    expect_build("[[i4|f4](u)]", "[[i4|f4](u)]", 0, SJ_OK, NULL);
+    expect_build("[[i4|f4](u)]", "[[I4|f4](u)]", SJ_CONVERT_LOSSY, SJ_E_UNSUPPORTED, "equal union");
+    expect_build("[[i4(a)|f4(b)](u)]", "[[i4(b)|f4(a)](u)]", SJ_CONVERT_LOSSY, SJ_E_UNSUPPORTED,
+                 "union ([i4(b)|f4(a)](u)) in the destination");
     expect_build("[[3:i4](v)]", "[[4:i4](v)]", 0, SJ_E_ARG, "v");
     expect_build("[[3:i4](v)]", "[i4(v)]", 0, SJ_E_ARG, "v");
     expect_build("[i4(v)]", "[[1:i4](v)]", 0, SJ_E_ARG, "v");
@@ -227,6 +231,42 @@ static void test_convert_errors(void **state) {
     expect_build("i4", "[i4(a)]", 0, SJ_E_ARG, NULL);
     /* source fields without a destination counterpart are ignored */
     expect_build("[i4(a)i4(b)j8(c)]", "[i4(b)]", 0, SJ_OK, NULL);
+}
+
+/* Equal unions at matched names convert as their bytes, reordered with the other fields,
+ * inside a loop too. */
+static void test_convert_unions(void **state) {
+    (void)state;
+    sj_layout *a = test_layout("[i4(n)[i4(i)|f4(f)](u)[20:[s2(p)|ub1(q)]](w)]");
+    sj_layout *b = test_layout("[[20:[s2(p)|ub1(q)]](w)[i4(i)|f4(f)](u)x4j8(n)]");
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    test_kernel(sj_kernel_convert(a, b, 0, &k, &err), &k, &err);
+    enum { RECS = 9, SS = 48, DS = 56 };
+    tbuf s, d;
+    tbuf_init(&s, SS * RECS, 0, -1);
+    tbuf_init(&d, DS * RECS, 0, -1);
+    tbuf_pattern(&s, 5);
+    sj_args args = {&s.seg, 0, &d.seg, 0, RECS};
+    assert_status(sj_kernel_run(k, &args, NULL, &err), SJ_OK, &err);
+    test_check_tier(k, false);
+    tbuf_check_guards(&d);
+    for (int r = 0; r < RECS; r++) {
+        const uint8_t *sr = s.data + r * SS, *dr = d.data + r * DS;
+        assert_memory_equal(dr, sr + 8, 40);     /* w */
+        assert_memory_equal(dr + 40, sr + 4, 4); /* u */
+        assert_int_equal(dr[44] | dr[45] | dr[46] | dr[47], 0);
+        int32_t n;
+        int64_t wide;
+        memcpy(&n, sr, 4);
+        memcpy(&wide, dr + 48, 8);
+        assert_int_equal(wide, n);
+    }
+    tbuf_free(&s);
+    tbuf_free(&d);
+    sj_kernel_free(k);
+    sj_layout_unref(a);
+    sj_layout_unref(b);
 }
 
 /* ---- scalar semantics ---- */
@@ -480,11 +520,12 @@ static void test_convert_describe(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_convert_records),      cmocka_unit_test(test_convert_large),
-        cmocka_unit_test(test_convert_overlap),      cmocka_unit_test(test_convert_errors),
-        cmocka_unit_test(test_convert_float_to_int), cmocka_unit_test(test_convert_ints),
-        cmocka_unit_test(test_convert_bool),         cmocka_unit_test(test_convert_lossy_table),
-        cmocka_unit_test(test_convert_every_pair),   cmocka_unit_test(test_convert_describe),
+        cmocka_unit_test(test_convert_records),     cmocka_unit_test(test_convert_large),
+        cmocka_unit_test(test_convert_overlap),     cmocka_unit_test(test_convert_errors),
+        cmocka_unit_test(test_convert_unions),      cmocka_unit_test(test_convert_float_to_int),
+        cmocka_unit_test(test_convert_ints),        cmocka_unit_test(test_convert_bool),
+        cmocka_unit_test(test_convert_lossy_table), cmocka_unit_test(test_convert_every_pair),
+        cmocka_unit_test(test_convert_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -421,7 +421,10 @@ uint64_t sj_segment_address(const sj_segment *s) {
 }
 
 uint64_t sj_segment_max_align(const sj_segment *s) {
-    if (s->flags & SJ_SEG_HEAP) return s->elem_size;
+    if (s->flags & SJ_SEG_HEAP) { /* the JDK: min(element size, lowest bit of the offset) */
+        uint64_t v = sj_segment_address(s), low = v & (~v + 1);
+        return v && low < s->elem_size ? low : s->elem_size;
+    }
     uint64_t a = (uint64_t)(uintptr_t)s->base;
     return a ? a & (~a + 1) : UINT64_C(1) << 62; /* address 0: 2^62, as the JDK */
 }

@@ -406,8 +406,14 @@ static void test_max_align(void **state) {
 
     int64_t arr[4];
     CHECK(SJ_OK, sj_segment_of_array(SJ_HEAP_I64, arr, 4, &s, &E));
-    CHECK(SJ_OK, sj_segment_slice(&s, 3, 8, &sl, &E));
-    assert_int_equal(sj_segment_max_align(&sl), 8); /* element size, whatever the offset */
+    /* the JDK: the lowest set bit of the slice's offset, at most the element size */
+    for (int64_t off = 0; off < 32; off++) {
+        CHECK(SJ_OK, sj_segment_slice(&s, off, 0, &sl, &E));
+        int64_t want = off == 0 || (off & -off) > 8 ? 8 : (off & -off);
+        assert_int_equal(sj_segment_max_align(&sl), want);
+    }
+    CHECK(SJ_OK, sj_segment_slice(&s, 12, 8, &sl, &E));
+    assert_int_equal(sj_segment_max_align(&sl), 4); /* an i64 array at byte 12 */
 }
 
 static void test_slice(void **state) {

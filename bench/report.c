@@ -165,6 +165,26 @@ void bench_print_compile(const bench_compile *c) {
     if (!c->first_ok && !c->distinct_ok && !c->hit_ok && !c->note[0]) printf("  not measured\n");
 }
 
+/* ---- W10 ---- */
+
+void bench_print_oneshot(const bench_oneshot *o) {
+    printf("\nW10: one-shot sj_copy of W6's data (i4 -> I4), in one process\n");
+    char nb[32];
+    for (int i = 0; i < o->nsizes; i++) {
+        const bench_oneshot_size *z = &o->sizes[i];
+        printf("  n=%-4s %d calls: %" PRIu64 " plans built, %" PRIu64 " compiled, %" PRIu64
+               " JIT cache hits; runs %" PRIu64 " interpreter, %" PRIu64 " jit\n",
+               size_name(z->n, nb, sizeof nb), z->calls, z->plans, z->compiles, z->cache_hits,
+               z->runs_interp, z->runs_jit);
+    }
+    if (o->fixed_ok)
+        printf("  a call with count 1 (median of %d batches of 32, %s tier): kept kernel %.1f "
+               "ns, sj_copy %.1f ns, kernel built + run + freed %.1f ns\n",
+               o->fixed_samples, o->call1_tier, o->call1_kernel_ns, o->call1_oneshot_ns,
+               o->call1_rebuild_ns);
+    if (o->note[0]) printf("  note: %s\n", o->note);
+}
+
 /* ---- targets ---- */
 
 typedef struct worst {
@@ -227,6 +247,16 @@ void bench_print_targets(const bench_results *r) {
                 "ms", 1e6);
     target_time("cache hit (same plan compiled again)", "2 us", 2e3, c->hit_ok, c->hit_ns, "us",
                 1e3);
+    const bench_oneshot *o = &r->oneshot;
+    if (o->nsizes) {
+        uint64_t compiles = 0;
+        for (int i = 0; i < o->nsizes; i++)
+            compiles += o->sizes[i].compiles;
+        char v[64];
+        snprintf(v, sizeof v, "%" PRIu64 " (all sizes)", compiles);
+        printf("  %-52s <= %-7s %-24s %s\n", "W10 compiles for 10 one-shot calls of one plan", "1",
+               v, compiles <= 1 ? "PASS" : "MISS");
+    }
     worst h = max_ratio(r, IMPL_HEAP_INTERP, IMPL_C, NULL, 0);
     worst u = max_ratio(r, IMPL_C_CHECKED, IMPL_C, "W3", 0);
     char nb[32];
@@ -267,6 +297,19 @@ int bench_write_csv(const bench_results *r, const char *path) {
     if (c->distinct_ok)
         fprintf(f, "compile,%d,distinct_kernel,%.0f,,\n", c->distinct_samples, c->distinct_ns);
     if (c->hit_ok) fprintf(f, "compile,%d,cache_hit,%.0f,,\n", c->hit_samples, c->hit_ns);
+    /* W10's counts (the number in ns_per_elem, n the size) and count-1 calls (n = 1) */
+    const bench_oneshot *o = &r->oneshot;
+    for (int i = 0; i < o->nsizes; i++) {
+        const bench_oneshot_size *z = &o->sizes[i];
+        fprintf(f, "W10,%" PRId64 ",plans_built,%" PRIu64 ",,\n", z->n, z->plans);
+        fprintf(f, "W10,%" PRId64 ",compiles,%" PRIu64 ",,\n", z->n, z->compiles);
+        fprintf(f, "W10,%" PRId64 ",jit_cache_hits,%" PRIu64 ",,\n", z->n, z->cache_hits);
+    }
+    if (o->fixed_ok) {
+        fprintf(f, "W10,1,call1_kernel,%.1f,,\n", o->call1_kernel_ns);
+        fprintf(f, "W10,1,call1_oneshot,%.1f,,\n", o->call1_oneshot_ns);
+        fprintf(f, "W10,1,call1_build_run_free,%.1f,,\n", o->call1_rebuild_ns);
+    }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
         fprintf(stderr, "segjit-bench: error writing %s\n", path);
@@ -311,7 +354,8 @@ static bool find_script(char *out, size_t len) {
 
 int bench_write_plot(const bench_results *r, const char *path) {
     static const bench_impl cols[] = {IMPL_JIT,         IMPL_JIT_UNCHECKED, IMPL_INTERP,
-                                      IMPL_HEAP_INTERP, IMPL_MEMCPY,        IMPL_C_CHECKED};
+                                      IMPL_HEAP_INTERP, IMPL_MEMCPY,        IMPL_C_CHECKED,
+                                      IMPL_ONESHOT};
     char script[4096];
     if (!find_script(script, sizeof script)) {
         fprintf(stderr, "segjit-bench: plot.gp not found (set SEGJIT_BENCH_PLOT_GP)\n");

@@ -107,7 +107,7 @@ static void test_compile_free_bounded(void **state) {
     sj_counters_get(&c);
     print_message("%ld kernels, cache limit %ld bytes: RSS after %d: %.1f MB; at the end: %.1f "
                   "MB; growth %.2f MB (limit %.0f MB); %.2f ms per kernel; %llu compiled, %llu "
-                  "evicted, %llu kept (%.1f KiB of objects, %.0f bytes each)\n",
+                  "evicted, %llu kept (%.1f KiB counted, %.0f bytes each)\n",
                   kernels, limit, WARMUP, after_warmup / (1024.0 * 1024.0),
                   at_end / (1024.0 * 1024.0), growth, GROWTH_LIMIT_MB,
                   secs * 1e3 / (double)(kernels - WARMUP), (unsigned long long)c.kernels_compiled,

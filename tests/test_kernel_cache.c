@@ -301,6 +301,46 @@ static void test_oneshot_copy(void **state) {
     free(dst);
 }
 
+/* sj_fill_bytes keeps a kernel per byte value; the values share one compiled loop. */
+static void test_oneshot_fill(void **state) {
+    (void)state;
+    enum { N = 1 << 23 };
+    uint8_t *buf = malloc(N);
+    assert_non_null(buf);
+    sj_segment s;
+    sj_error err = {0};
+    assert_int_equal(sj_segment_native(buf, N, &s, &err), SJ_OK);
+    sj_counters_reset();
+    for (int call = 0; call < 10; call++) {
+        uint8_t v = call % 2 ? 0x5c : 0xc5;
+        assert_status(sj_fill_bytes(&s, 0, N, v, &err), SJ_OK, &err);
+        for (size_t i = 0; i < N; i += 65521)
+            if (buf[i] != v) fail_msg("call %d: byte %zu is %u", call, i, buf[i]);
+    }
+    sj_counters c;
+    sj_counters_get(&c);
+    assert_int_equal(c.plans_built, 2);
+    const char *env = getenv("SEGJIT_TIER");
+    bool may_compile = sj_jit_available(NULL) && !(env && strcmp(env, "interp") == 0);
+    assert_int_equal(c.kernels_compiled, may_compile ? 1 : 0);
+    assert_int_equal(c.cache_hits, may_compile ? 1 : 0);
+    free(buf);
+}
+
+/* The limit: SEGJIT_JIT_CACHE_BYTES when set (test_kernel_cache_nojit sets 3K), else the
+ * documented default of 16 MiB. Runs first, before any test sets it. */
+static void test_cache_limit_env(void **state) {
+    (void)state;
+    const char *env = getenv("SEGJIT_JIT_CACHE_BYTES");
+    if (env && strcmp(env, "3K") == 0)
+        assert_int_equal(sj_jit_cache_limit(), 3072);
+    else if (!env)
+        assert_int_equal(sj_jit_cache_limit(), UINT64_C(16) << 20);
+    sj_counters c;
+    sj_counters_get(&c);
+    assert_int_equal(c.cache_limit, sj_jit_cache_limit());
+}
+
 /* Per-kernel statistics: runs per tier, heap and overlap fallbacks. */
 static void test_kernel_stats(void **state) {
     (void)state;
@@ -426,7 +466,8 @@ static void test_decline_reasons(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_create_free_create),  cmocka_unit_test(test_lru_eviction),
+        cmocka_unit_test(test_cache_limit_env),     cmocka_unit_test(test_create_free_create),
+        cmocka_unit_test(test_lru_eviction),        cmocka_unit_test(test_oneshot_fill),
         cmocka_unit_test(test_evict_while_running), cmocka_unit_test(test_oneshot_copy),
         cmocka_unit_test(test_kernel_stats),        cmocka_unit_test(test_decline_reasons),
     };

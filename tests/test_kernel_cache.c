@@ -301,6 +301,52 @@ static void test_oneshot_copy(void **state) {
     free(dst);
 }
 
+/* Threads making one-shot copies over more layout pairs than there are kept slots: kernels
+ * are replaced while other threads run them; every copy is right, every call counted. */
+enum { OS_THREADS = 4, OS_CALLS = 300, OS_PAIRS = 24 };
+
+static void *oneshot_worker(void *arg) {
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    uint8_t src[64 * 4], dst[64 * 4];
+    sj_segment s, d;
+    sj_error err = {0};
+    if (sj_segment_native(src, sizeof src, &s, &err) != SJ_OK ||
+        sj_segment_native(dst, sizeof dst, &d, &err) != SJ_OK)
+        return (void *)1;
+    for (int call = 0; call < OS_CALLS; call++) {
+        int pair = (int)((seed * 7u + (unsigned)call * 13u) % OS_PAIRS);
+        char t[32];
+        snprintf(t, sizeof t, "[%d:b1]", pair + 1);
+        sj_layout *l = NULL;
+        if (sj_layout_parse(t, &l, &err) != SJ_OK) return (void *)1;
+        for (size_t i = 0; i < sizeof src; i++)
+            src[i] = (uint8_t)(i + seed + (unsigned)call);
+        memset(dst, 0, sizeof dst);
+        sj_status st = sj_copy(&s, l, 0, &d, l, 0, 4, &err);
+        sj_layout_unref(l);
+        if (st != SJ_OK || memcmp(src, dst, 4u * (unsigned)(pair + 1)) != 0) return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_oneshot_threads(void **state) {
+    (void)state;
+    sj_counters_reset();
+    pthread_t t[OS_THREADS];
+    for (int i = 0; i < OS_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, oneshot_worker, (void *)(uintptr_t)i), 0);
+    for (int i = 0; i < OS_THREADS; i++) {
+        void *rc = NULL;
+        pthread_join(t[i], &rc);
+        assert_null(rc);
+    }
+    sj_counters c;
+    sj_counters_get(&c);
+    assert_int_equal(c.oneshot_hits + c.oneshot_misses, OS_THREADS * OS_CALLS);
+    assert_true(c.oneshot_misses >= OS_PAIRS);
+    assert_int_equal(c.plans_built, c.oneshot_misses);
+}
+
 /* sj_fill_bytes keeps a kernel per byte value; the values share one compiled loop. */
 static void test_oneshot_fill(void **state) {
     (void)state;
@@ -466,10 +512,11 @@ static void test_decline_reasons(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cache_limit_env),     cmocka_unit_test(test_create_free_create),
-        cmocka_unit_test(test_lru_eviction),        cmocka_unit_test(test_oneshot_fill),
-        cmocka_unit_test(test_evict_while_running), cmocka_unit_test(test_oneshot_copy),
-        cmocka_unit_test(test_kernel_stats),        cmocka_unit_test(test_decline_reasons),
+        cmocka_unit_test(test_cache_limit_env), cmocka_unit_test(test_create_free_create),
+        cmocka_unit_test(test_lru_eviction),    cmocka_unit_test(test_oneshot_fill),
+        cmocka_unit_test(test_oneshot_threads), cmocka_unit_test(test_evict_while_running),
+        cmocka_unit_test(test_oneshot_copy),    cmocka_unit_test(test_kernel_stats),
+        cmocka_unit_test(test_decline_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

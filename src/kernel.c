@@ -317,8 +317,8 @@ sj_tier sj_kernel_last_tier(const sj_kernel *k) {
     return k ? (sj_tier)atomic_load(&((sj_kernel *)k)->last_tier) : SJ_TIER_DEFAULT;
 }
 
-sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out) {
-    if (!ck || !out) return SJ_E_ARG;
+sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *err) {
+    if (!ck || !out) return sj_fail(err, SJ_E_ARG, "kernel stats: NULL kernel or output");
     sj_kernel *k = (sj_kernel *)ck; /* atomics only */
     memset(out, 0, sizeof *out);
     out->tier = (sj_tier)atomic_load(&k->tier);

@@ -681,7 +681,7 @@ static const char *tier_name(sj_tier t) {
 /* One paragraph about the command's kernel (sj_kernel_stats) into c->kernel_stats. */
 static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
     sj_kernel_info in;
-    if (!k || sj_kernel_stats(k, &in) != SJ_OK) return;
+    if (!k || sj_kernel_stats(k, &in, NULL) != SJ_OK) return;
     char code[200] = "not compiled", label[32];
     if (in.compiled)
         snprintf(code, sizeof code,

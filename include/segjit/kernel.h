@@ -155,7 +155,7 @@ typedef struct sj_kernel_info {
 } sj_kernel_info;
 
 /* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */
-sj_status sj_kernel_stats(const sj_kernel *k, sj_kernel_info *out);
+sj_status sj_kernel_stats(const sj_kernel *k, sj_kernel_info *out, sj_error *err);
 
 /* ---- counters (process-wide) ---- */
 typedef struct sj_counters {

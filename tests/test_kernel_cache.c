@@ -501,6 +501,35 @@ static void test_decline_reasons(void **state) {
         assert_int_equal(p->compile(&bad, &fn, &code, why, sizeof why), SJ_DECLINE_PLAN);
         assert_true(why[0] != '\0');
     }
+    /* A conversion of records holding a 5000-element array: a plan the JIT may refuse
+     * (one move per element) or compile (an inner loop); a refusal is a "plan" decline. */
+    if (test_tier() == SJ_TIER_JIT && sj_jit_available(NULL)) {
+        sj_layout *from = test_layout("[[5000:f4](v)]"), *to = test_layout("[[5000:d8](v)]");
+        sj_error e = {0};
+        sj_kernel *wide = NULL;
+        wide = test_kernel(sj_kernel_convert(from, to, 0, &wide, &e), &wide, &e);
+        tbuf a, b;
+        tbuf_init(&a, 4 * 5000, 0, -1);
+        tbuf_init(&b, 8 * 5000, 0, -1);
+        memset(a.data, 0, a.size);
+        sj_args args = {&a.seg, 0, &b.seg, 0, 1};
+        sj_counters_reset();
+        assert_status(sj_kernel_run(wide, &args, NULL, &e), SJ_OK, &e);
+        sj_kernel_info wi = info_of(wide);
+        sj_counters_get(&c);
+        if (!wi.compiled) {
+            assert_int_equal(wi.decline, SJ_DECLINE_PLAN);
+            assert_int_equal(c.declines_by[SJ_DECLINE_PLAN], 1);
+            assert_int_equal(c.declines, 1);
+        } else {
+            assert_int_equal(c.declines, 0);
+        }
+        tbuf_free(&a);
+        tbuf_free(&b);
+        sj_kernel_free(wide);
+        sj_layout_unref(from);
+        sj_layout_unref(to);
+    }
     char *text = NULL;
     sj_error err = {0};
     assert_int_equal(sj_counters_print(&text, &err), SJ_OK);

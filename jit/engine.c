@@ -101,9 +101,15 @@ static size_t g_nbuckets, g_nentries;
 static struct sj_jit_code *g_oldest, *g_newest;
 static uint64_t g_unref_bytes, g_ready_bytes;
 static uint64_t g_limit = SJ_JIT_CACHE_BYTES_DEFAULT;
+/* Key hashes of the last SJ_GHOSTS evicted entries (0: empty), so that a miss on one of
+ * them counts as a recompile: how often the limit was too small. */
+#define SJ_GHOSTS 4096
+static uint64_t g_ghosts[SJ_GHOSTS];
+static size_t g_ghost_next;
 
 static atomic_uint_fast64_t g_seq;
 static atomic_uint_fast64_t st_compiled, st_hits, st_misses, st_declines, st_evictions;
+static atomic_uint_fast64_t st_recompiles;
 static atomic_uint_fast64_t st_ns_init, st_ns_ir, st_ns_opt, st_ns_codegen;
 
 static uint64_t now_ns(void) {
@@ -467,10 +473,22 @@ static void evict_locked(struct sj_jit_code **dead) {
         lru_unlink(c);
         cache_remove(c);
         g_ready_bytes -= c->bytes;
+        g_ghosts[g_ghost_next] = c->hash | 1; /* never 0 */
+        g_ghost_next = (g_ghost_next + 1) % SJ_GHOSTS;
         c->next = *dead;
         *dead = c;
         count(&st_evictions, 1);
     }
+}
+
+/* Whether h is the hash of an entry evicted recently (forgotten once asked). */
+static bool ghost_take_locked(uint64_t h) {
+    for (size_t i = 0; i < SJ_GHOSTS; i++)
+        if (g_ghosts[i] == (h | 1)) {
+            g_ghosts[i] = 0;
+            return true;
+        }
+    return false;
 }
 
 /* Drops one reference. A ready entry that loses its last one stays in the table as the
@@ -542,6 +560,7 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
         destroy_list(dead);
         return decline(reason);
     }
+    if (ghost_take_locked(h)) count(&st_recompiles, 1);
     c = calloc(1, sizeof *c + klen);
     if (c) {
         c->hash = h;
@@ -618,6 +637,7 @@ static void jit_stats(sj_jit_stats *out) {
     out->ns_opt = atomic_load(&st_ns_opt);
     out->ns_codegen = atomic_load(&st_ns_codegen);
     out->evictions = atomic_load(&st_evictions);
+    out->recompiles = atomic_load(&st_recompiles);
     pthread_mutex_lock(&g_cache_lock);
     out->entries = g_nentries;
     out->bytes = g_ready_bytes;

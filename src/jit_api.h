@@ -18,7 +18,8 @@ typedef struct sj_jit_code sj_jit_code; /* a compiled kernel, owned by the JIT *
 typedef struct sj_jit_stats {
     uint64_t compiled, cache_hits, cache_misses, declines;
     uint64_t ns_init, ns_ir, ns_opt, ns_codegen;
-    uint64_t evictions; /* unreferenced entries released to stay within the limit */
+    uint64_t evictions;  /* unreferenced entries released to stay within the limit */
+    uint64_t recompiles; /* misses on a key evicted recently (among the last 4096 evictions) */
     /* The cache now: entries (compiled or being compiled), the bytes of the compiled
      * ones (object + a fixed overhead each, jit_policy.h), the part of those no kernel
      * holds, and the bound on that part. */

@@ -155,6 +155,7 @@ void sj_counters_get(sj_counters *out) {
         out->ns_opt = s.ns_opt - c_jit_base.ns_opt;
         out->ns_codegen = s.ns_codegen - c_jit_base.ns_codegen;
         out->cache_evictions = s.evictions - c_jit_base.evictions;
+        out->cache_recompiles = s.recompiles - c_jit_base.recompiles;
         out->cache_entries = s.entries;
         out->cache_bytes = s.bytes;
         out->cache_bytes_unreferenced = s.bytes_unreferenced;
@@ -199,10 +200,10 @@ sj_status sj_counters_print(char **out, sj_error *err) {
                   (double)c.ns_codegen / 1e6);
     sj_buf_printf(&b,
                   "code cache         %" PRIu64 " entries, %.1f KiB (%.1f KiB held by no kernel, "
-                  "limit %.1f KiB), %" PRIu64 " evicted\n",
+                  "limit %.1f KiB), %" PRIu64 " evicted, %" PRIu64 " compiled again\n",
                   c.cache_entries, (double)c.cache_bytes / 1024,
                   (double)c.cache_bytes_unreferenced / 1024, (double)c.cache_limit / 1024,
-                  c.cache_evictions);
+                  c.cache_evictions, c.cache_recompiles);
     sj_buf_printf(&b, "one-shot calls     %" PRIu64 " found their kernel, %" PRIu64 " built it\n",
                   c.oneshot_hits, c.oneshot_misses);
     sj_buf_printf(&b,

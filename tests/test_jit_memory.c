@@ -117,6 +117,7 @@ static void test_compile_free_bounded(void **state) {
     assert_int_equal(c.kernels_compiled, (uint64_t)kernels);
     assert_true(c.cache_bytes_unreferenced <= (uint64_t)limit);
     assert_int_equal(c.cache_evictions + c.cache_entries, (uint64_t)kernels);
+    assert_int_equal(c.cache_recompiles, 0); /* every plan distinct */
     if (growth > GROWTH_LIMIT_MB)
         fail_msg("resident memory grew by %.1f MB over %ld compiled and freed kernels", growth,
                  kernels - WARMUP);

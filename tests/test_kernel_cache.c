@@ -160,6 +160,7 @@ static void test_lru_eviction(void **state) {
         compile_free(plans[i][0], plans[i][1], NULL);
     sj_counters_get(&c1);
     assert_int_equal(c1.kernels_compiled - c0.kernels_compiled, 3);
+    assert_int_equal(c1.cache_recompiles - c0.cache_recompiles, 3); /* evicted by the 0 */
     assert_int_equal(c1.cache_evictions - c0.cache_evictions, 1);
     assert_int_equal(c1.cache_bytes_unreferenced, cost[1] + cost[2]);
     bool hit = false;
@@ -170,6 +171,7 @@ static void test_lru_eviction(void **state) {
     assert_false(hit);
     sj_counters_get(&c1);
     assert_int_equal(c1.kernels_compiled - c0.kernels_compiled, 1);
+    assert_int_equal(c1.cache_recompiles - c0.cache_recompiles, 1);
     assert_int_equal(c1.cache_hits - c0.cache_hits, 1);
 
     /* a live kernel's code survives a bound of 0 and the churn of other kernels */

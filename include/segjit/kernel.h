@@ -181,6 +181,8 @@ typedef struct sj_counters {
      * kernel holds, the limit on that part. */
     uint64_t cache_evictions;
     uint64_t cache_entries, cache_bytes, cache_bytes_unreferenced, cache_limit;
+    /* compiles of code evicted before (among the last 4096 evictions): the limit's misses */
+    uint64_t cache_recompiles;
 } sj_counters;
 void sj_counters_get(sj_counters *out);
 void sj_counters_reset(void);

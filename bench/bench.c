@@ -34,7 +34,8 @@
  * CSV: one row per measured row of the table; rows not measured are left out. The
  * compile cost follows as rows of workload "compile" whose n is the number of samples,
  * impl first_kernel (main() to the first compiled kernel, in a fresh process),
- * first_kernel_process (spawn to exit of that process), distinct_kernel and cache_hit
+ * first_kernel_process (spawn to exit of that process), distinct_kernel, cache_hit and
+ * cache_hit_freed
  * (see compile.c), with the nanoseconds in ns_per_elem and gb_per_s, ratio_vs_c empty. */
 #include <inttypes.h>
 #include <stdarg.h>

@@ -65,6 +65,9 @@ typedef struct bench_compile {
     double run1_ns;    /* median: run(1) on an existing compiled kernel */
     int hit_samples;
     uint64_t hit_counted; /* cache hits the counters saw during the hit samples */
+    bool hit_freed_ok;
+    double hit_freed_ns; /* as hit_ns, for a plan whose every kernel was freed before */
+    int hit_freed_samples;
     char note[256];
 } bench_compile;
 

@@ -106,7 +106,10 @@ sj_status sj_kernel_run_many(const sj_kernel *k, const sj_args_many *args, sj_er
 /* The kernel's plan in readable form (malloc'd; caller frees). */
 sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err);
 
-/* Convenience one-shot forms (MemorySegment.copy, fill, mismatch). */
+/* Convenience one-shot forms (MemorySegment.copy, fill, mismatch). They keep their
+ * kernels: sj_copy those of its 16 most recently used layout pairs (found again by
+ * sj_layout_equal; it holds a reference to each kept layout), so that repeated calls build
+ * no plan and compile at most once; sj_fill_bytes one per byte value. */
 sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
                   const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
                   int64_t count, sj_error *err);

@@ -128,7 +128,8 @@ valgrind_check() {
 # libLLVM); segjit's own code is instrumented and never suppressed.
 tsan_check() {
     local clang=$1 dir=$ROOT/build-tsan t failed=0
-    local tests=(test_jit_stress test_concurrency test_soak test_kernel_copy test_kernel_gather)
+    local tests=(test_jit_stress test_concurrency test_soak test_kernel_copy test_kernel_gather
+        test_kernel_cache)
     # The shared libLLVM, so that the suppressions can name it (a static LLVM would sit
     # inside libsegjit-jit, next to segjit's own instrumented code).
     configure_build "$dir" "$clang" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGJIT_TSAN=ON \

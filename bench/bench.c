@@ -27,10 +27,15 @@
  * W2 24 (every record's cache lines are loaded for its y); W4 24 + 14; W5 24 + 24;
  * W6 4 + 4; memcpy rows twice what they copy.
  *
+ * W10 (oneshot.c): rows c and oneshot (sj_copy) of W6's data, ten calls each, and its
+ * counts; in the CSV also rows W10,<n>,plans_built|compiles|jit_cache_hits,<count>,, and
+ * W10,1,call1_kernel|call1_oneshot|call1_build_run_free,<ns per call>,,.
+ *
  * CSV: one row per measured row of the table; rows not measured are left out. The
  * compile cost follows as rows of workload "compile" whose n is the number of samples,
  * impl first_kernel (main() to the first compiled kernel, in a fresh process),
- * first_kernel_process (spawn to exit of that process), distinct_kernel and cache_hit
+ * first_kernel_process (spawn to exit of that process), distinct_kernel, cache_hit and
+ * cache_hit_freed
  * (see compile.c), with the nanoseconds in ns_per_elem and gb_per_s, ratio_vs_c empty. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -54,7 +59,8 @@ sj_status sj_kernel_run_unchecked(const sj_kernel *k, const uint8_t *src, uint8_
                                   int64_t count, sj_result *result) __attribute__((weak));
 
 const char *const bench_impl_names[IMPL_COUNT] = {
-    "c", "jit", "jit_unchecked", "interp", "heap_interp", "memcpy", "c_checked_per_element",
+    "c",           "jit",    "jit_unchecked",         "interp",
+    "heap_interp", "memcpy", "c_checked_per_element", "oneshot",
 };
 
 #define BIT(i) (1u << (i))
@@ -510,7 +516,7 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static bench_row *add_row(bench_results *r) {
+bench_row *bench_add_row(bench_results *r) {
     if (r->count == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 64;
         bench_row *p = realloc(r->rows, cap * sizeof *p);
@@ -536,7 +542,7 @@ static int measure(wl *w, int warmups, int reps, bench_results *res) {
     size_t first = res->count;
     for (int i = 0; i < IMPL_COUNT; i++) {
         if (!(w->def->impls & BIT(i))) continue;
-        bench_row *row = add_row(res);
+        bench_row *row = bench_add_row(res);
         if (!row) return -1;
         row->workload = w->def->name;
         row->n = w->n;
@@ -667,12 +673,14 @@ static void usage(FILE *f) {
             "usage: segjit-bench [--quick] [--csv FILE] [--plot FILE.png] [--workloads W1,W2,...]\n"
             "                    [--reps R] [--no-compile] [--n N]\n"
             "  Workloads W1-W6 (shared/BENCH.md) at N = 1,000,000 and 16,000,000, each\n"
-            "  implementation side by side; then the JIT's compile cost.\n"
+            "  implementation side by side, and W10 (ten one-shot sj_copy calls of W6's data,\n"
+            "  compiles counted; the fixed cost of a call with count 1); then the JIT's\n"
+            "  compile cost.\n"
             "  --quick        fewer repetitions (a run under a minute)\n"
             "  --csv FILE     one row per measurement: workload,n,impl,ns_per_elem,gb_per_s,"
             "ratio_vs_c\n"
             "  --plot FILE    the ratios to hand-written C as a PNG (needs gnuplot)\n"
-            "  --workloads L  only these workloads (comma-separated ids)\n"
+            "  --workloads L  only these workloads (comma-separated ids, e.g. W10)\n"
             "  --reps R       timed rounds per size (default 41 at 1M, 21 at 16M; quick 5, 3)\n"
             "  --no-compile   skip the compile-cost measurement\n"
             "  --n N          one size N instead of both (for testing the bench only)\n"
@@ -749,11 +757,12 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    int nwanted = wanted(&opt, "W9");
+    int nwanted = wanted(&opt, "W9") + wanted(&opt, "W10");
     for (int id = 0; id < W_COUNT; id++)
         nwanted += wanted(&opt, defs[id].name);
     if (nwanted == 0) {
-        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W6, W9\n", opt.workloads);
+        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W6, W9, W10\n",
+                opt.workloads);
         return 2;
     }
 
@@ -797,9 +806,11 @@ int main(int argc, char **argv) {
             }
             teardown(&w);
         }
+        if (wanted(&opt, "W10") && bench_oneshot_run(&opt, n, reps, s == 0, &res) != 0) return 2;
     }
 
     bench_print_table(&res);
+    if (res.oneshot.nsizes) bench_print_oneshot(&res.oneshot);
     if (wanted(&opt, "W9") && !opt.n_override) bench_wide(&opt, &res);
     if (!opt.skip_compile) {
         bench_compile_cost(&opt, &res.compile);

@@ -17,6 +17,7 @@ typedef enum bench_impl {
     IMPL_HEAP_INTERP,   /* segjit interpreter on heap segments over the same memory */
     IMPL_MEMCPY,        /* memcpy of the bytes the workload moves */
     IMPL_C_CHECKED,     /* W3: hand-written loop with a bounds and alignment test per element */
+    IMPL_ONESHOT,       /* W10: sj_copy, the one-shot call (its kernel kept by the library) */
     IMPL_COUNT
 } bench_impl;
 
@@ -64,6 +65,9 @@ typedef struct bench_compile {
     double run1_ns;    /* median: run(1) on an existing compiled kernel */
     int hit_samples;
     uint64_t hit_counted; /* cache hits the counters saw during the hit samples */
+    bool hit_freed_ok;
+    double hit_freed_ns; /* as hit_ns, for a plan whose every kernel was freed before */
+    int hit_freed_samples;
     char note[256];
 } bench_compile;
 
@@ -77,14 +81,40 @@ typedef struct bench_w9 {
     double bytes;      /* read + written per call */
 } bench_w9;
 
+/* W10 at one size: ten one-shot sj_copy calls of W6's data in one process. */
+typedef struct bench_oneshot_size {
+    int64_t n;
+    int calls;
+    /* counter deltas over the calls: plans built, compiles, JIT cache hits, runs per tier */
+    uint64_t plans, compiles, cache_hits, runs_interp, runs_jit;
+} bench_oneshot_size;
+
+/* W10: the calls at each size and the fixed cost of a call with count 1. */
+typedef struct bench_oneshot {
+    bench_oneshot_size sizes[2];
+    int nsizes;
+    bool fixed_ok;
+    double call1_kernel_ns;  /* median: sj_kernel_run(count 1) on a kept, compiled kernel */
+    double call1_oneshot_ns; /* median: sj_copy(count 1), its kernel kept and compiled */
+    double call1_rebuild_ns; /* median: sj_kernel_copy + sj_kernel_run(count 1) + free, what
+                                sj_copy did before it kept kernels */
+    const char *call1_tier;  /* tier of the kept kernel's and the one-shot's count-1 runs */
+    int fixed_samples;
+    char note[256];
+} bench_oneshot;
+
 typedef struct bench_results {
     bench_row *rows;
     size_t count, cap;
     bench_compile compile;
     bench_w9 w9[4];
     int nw9;
+    bench_oneshot oneshot;
     bool any_checksum_failure;
 } bench_results;
+
+/* A new zeroed row at the end of r (NULL when out of memory). */
+bench_row *bench_add_row(bench_results *r);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
@@ -102,12 +132,17 @@ void bench_compile_cost(const bench_options *opt, bench_compile *out);
 
 /* wide.c: W9, printed as it runs, figures into r->w9 */
 void bench_wide(const bench_options *opt, bench_results *r);
+/* oneshot.c: W10 at size n (rows into r, counts into r->oneshot); with fixed_cost, also
+ * the count-1 calls. Returns 0, or -1 on a set-up error (printed). */
+int bench_oneshot_run(const bench_options *opt, int64_t n, int reps, bool fixed_cost,
+                      bench_results *r);
 
 /* report.c */
 void bench_print_machine(void);
 void bench_print_table(const bench_results *r);
 void bench_print_compile(const bench_compile *c);
 void bench_print_targets(const bench_results *r);
+void bench_print_oneshot(const bench_oneshot *o);
 /* Return 0 on success, otherwise print why on stderr and return -1. */
 int bench_write_csv(const bench_results *r, const char *path);
 int bench_write_plot(const bench_results *r, const char *path);

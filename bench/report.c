@@ -158,11 +158,37 @@ void bench_print_compile(const bench_compile *c) {
                c->distinct_opt_ns / 1e6, c->distinct_codegen_ns / 1e6);
     if (c->hit_ok)
         printf("  cache hit (same plan again):  %8.3f us  median build+lookup+run(1) %.3f us "
-               "minus run(1) %.3f us; %d samples, %" PRIu64 " cache hits counted\n",
+               "minus run(1) %.3f us; %d samples, %" PRIu64
+               " cache hits counted (with the next line)\n",
                c->hit_ns / 1e3, c->hit_raw_ns / 1e3, c->run1_ns / 1e3, c->hit_samples,
                c->hit_counted);
+    if (c->hit_freed_ok)
+        printf(
+            "  cache hit, its kernels freed: %8.3f us  the same for a plan whose every kernel was "
+            "freed before; %d samples\n",
+            c->hit_freed_ns / 1e3, c->hit_freed_samples);
     if (c->note[0]) printf("  note: %s\n", c->note);
     if (!c->first_ok && !c->distinct_ok && !c->hit_ok && !c->note[0]) printf("  not measured\n");
+}
+
+/* ---- W10 ---- */
+
+void bench_print_oneshot(const bench_oneshot *o) {
+    printf("\nW10: one-shot sj_copy of W6's data (i4 -> I4), in one process\n");
+    char nb[32];
+    for (int i = 0; i < o->nsizes; i++) {
+        const bench_oneshot_size *z = &o->sizes[i];
+        printf("  n=%-4s %d calls: %" PRIu64 " plans built, %" PRIu64 " compiled, %" PRIu64
+               " JIT cache hits; runs %" PRIu64 " interpreter, %" PRIu64 " jit\n",
+               size_name(z->n, nb, sizeof nb), z->calls, z->plans, z->compiles, z->cache_hits,
+               z->runs_interp, z->runs_jit);
+    }
+    if (o->fixed_ok)
+        printf("  a call with count 1 (median of %d batches of 32, %s tier): kept kernel %.1f "
+               "ns, sj_copy %.1f ns, kernel built + run + freed %.1f ns\n",
+               o->fixed_samples, o->call1_tier, o->call1_kernel_ns, o->call1_oneshot_ns,
+               o->call1_rebuild_ns);
+    if (o->note[0]) printf("  note: %s\n", o->note);
 }
 
 /* ---- targets ---- */
@@ -239,6 +265,18 @@ void bench_print_targets(const bench_results *r) {
                 "ms", 1e6);
     target_time("cache hit (same plan compiled again)", "2 us", 2e3, c->hit_ok, c->hit_ns, "us",
                 1e3);
+    target_time("cache hit after every kernel of the plan was freed", "2 us", 2e3, c->hit_freed_ok,
+                c->hit_freed_ns, "us", 1e3);
+    const bench_oneshot *o = &r->oneshot;
+    if (o->nsizes) {
+        uint64_t compiles = 0;
+        for (int i = 0; i < o->nsizes; i++)
+            compiles += o->sizes[i].compiles;
+        char v[64];
+        snprintf(v, sizeof v, "%" PRIu64 " (all sizes)", compiles);
+        printf("  %-52s <= %-7s %-24s %s\n", "W10 compiles for 10 one-shot calls of one plan", "1",
+               v, compiles <= 1 ? "PASS" : "MISS");
+    }
     worst h = max_ratio(r, IMPL_HEAP_INTERP, IMPL_C, NULL, 0);
     worst u = max_ratio(r, IMPL_C_CHECKED, IMPL_C, "W3", 0);
     char nb[32];
@@ -279,6 +317,21 @@ int bench_write_csv(const bench_results *r, const char *path) {
     if (c->distinct_ok)
         fprintf(f, "compile,%d,distinct_kernel,%.0f,,\n", c->distinct_samples, c->distinct_ns);
     if (c->hit_ok) fprintf(f, "compile,%d,cache_hit,%.0f,,\n", c->hit_samples, c->hit_ns);
+    if (c->hit_freed_ok)
+        fprintf(f, "compile,%d,cache_hit_freed,%.0f,,\n", c->hit_freed_samples, c->hit_freed_ns);
+    /* W10's counts (the number in ns_per_elem, n the size) and count-1 calls (n = 1) */
+    const bench_oneshot *o = &r->oneshot;
+    for (int i = 0; i < o->nsizes; i++) {
+        const bench_oneshot_size *z = &o->sizes[i];
+        fprintf(f, "W10,%" PRId64 ",plans_built,%" PRIu64 ",,\n", z->n, z->plans);
+        fprintf(f, "W10,%" PRId64 ",compiles,%" PRIu64 ",,\n", z->n, z->compiles);
+        fprintf(f, "W10,%" PRId64 ",jit_cache_hits,%" PRIu64 ",,\n", z->n, z->cache_hits);
+    }
+    if (o->fixed_ok) {
+        fprintf(f, "W10,1,call1_kernel,%.1f,,\n", o->call1_kernel_ns);
+        fprintf(f, "W10,1,call1_oneshot,%.1f,,\n", o->call1_oneshot_ns);
+        fprintf(f, "W10,1,call1_build_run_free,%.1f,,\n", o->call1_rebuild_ns);
+    }
     /* W9: n = values per record (W9fields: the 64-field record); compile time in ns */
     static const char *const w9_impl[3] = {"c", "jit", "interp"};
     for (int i = 0; i < r->nw9; i++) {
@@ -333,7 +386,8 @@ static bool find_script(char *out, size_t len) {
 
 int bench_write_plot(const bench_results *r, const char *path) {
     static const bench_impl cols[] = {IMPL_JIT,         IMPL_JIT_UNCHECKED, IMPL_INTERP,
-                                      IMPL_HEAP_INTERP, IMPL_MEMCPY,        IMPL_C_CHECKED};
+                                      IMPL_HEAP_INTERP, IMPL_MEMCPY,        IMPL_C_CHECKED,
+                                      IMPL_ONESHOT};
     char script[4096];
     if (!find_script(script, sizeof script)) {
         fprintf(stderr, "segjit-bench: plot.gp not found (set SEGJIT_BENCH_PLOT_GP)\n");

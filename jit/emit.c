@@ -814,19 +814,8 @@ static move_bytes count_move_bytes(const sj_plan *p) {
     return b;
 }
 
-/* Whether vectorizing a MOVE loop pays. Measured with an i32 field of records of stride S
- * gathered into, scattered from, or converted to a dense array (1M elements, LLVM 19,
- * znver5; ns per element, vectorized / scalar):
- *
- *   S           8          12         16         24         32         64
- *   gather   0.11/0.30  0.16/0.31  0.33/0.37  0.47/0.67  1.09/1.03  4.29/2.16
- *   scatter  0.53/0.29  0.48/0.31  0.86/0.37  1.33/0.58  2.62/0.75  2.86/2.77
- *
- * Strided loads pay while they read more than an eighth of each record (wide loads and
- * shuffles, or gathers, that still use most of each cache line); strided stores never
- * pay (the masked scatters cost more than the scalar stores at every stride). So: the
- * vectorizer runs when every destination element is written whole and the source is read
- * at more than 1/8 density. Scalar loops also compile in ~60% of the time. */
+/* Whether vectorizing a MOVE loop pays: every destination element written whole and the
+ * source read at more than 1/8 density (measurements: docs/JIT.md). */
 bool sj_emit_move_vectorizes(const sj_plan *p) {
     if (p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES) return false;
     move_bytes b = count_move_bytes(p);
@@ -836,10 +825,7 @@ bool sj_emit_move_vectorizes(const sj_plan *p) {
     for (unsigned s = 0; s < n; s++) {
         const sj_side *d = p->ndst ? &p->dsts[s] : &p->dst;
         if (b.writes[s] < abs_stride(d->stride)) return false;
-        /* Records rebuilt field by field from records with gaps (W4): the vectorizer's
-         * cost model declines them (interleaved groups with gaps, one per field) after
-         * spending ~40% of the compile deciding so: W4-like kernels compile in 2.2-3.0 ms
-         * on the scalar pipeline against 3.9-5.3 ms, to the same loop. */
+        /* records rebuilt field by field from records with gaps: scalar (docs/JIT.md) */
         if (b.movers[s] > 1 && src_stride != b.reads) return false;
     }
     return true;
@@ -855,12 +841,7 @@ bool sj_emit_fast_codegen(const sj_plan *p) {
 }
 
 /* Whether the loop reads and writes whole elements back to back (a dense sum, a byte
- * swap of an array, mismatch). Such loops get 512-bit vectors where the host has them:
- * one load and one store per cache line. Measured at 16M elements (znver5, LLVM 19; JIT
- * time / C time, three runs each): W6 1.03-1.05 with 512 against 1.11-1.13 with 256,
- * W1 0.90-0.99 against 1.02-1.06 (gcc -march=native uses 512 there). Strided loops keep
- * 256: no measured gain on W4 or W5, and code generation is ~30% faster without
- * 512-bit legalization. */
+ * swap of an array, mismatch): 512-bit vectors where the host has them (docs/JIT.md). */
 bool sj_emit_dense(const sj_plan *p) {
     switch (p->op) {
         case SJ_PLAN_REDUCE:

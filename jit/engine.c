@@ -1,18 +1,16 @@
 /* jit/engine.c: the JIT engine behind the provider that libsegjit dlopens: LLVM start,
- * the one LLJIT of the process, passes and code generation, the kernel cache, counters
- * and the SEGJIT_DUMP output. Plan -> IR is emit.c's; version differences are compat.h's.
+ * the one LLJIT of the process, passes and code generation, the code cache, counters
+ * and the SEGJIT_DUMP output. Plan -> IR is emit.c's; version differences are compat.h's;
+ * pipelines and limits are src/jit_policy.h's; the reasons behind them docs/JIT.md's.
  *
  *   compile(plan) ─key─▶ cache ──hit──▶ fn (reference + 1)
  *                          └─miss─▶ emit.c: IR ─▶ passes ─▶ object code ─▶ LLJIT link ─▶ fn
- *   release(code) ─▶ reference - 1 ─▶ last one: resource tracker removed, code unmapped
+ *   release(code) ─▶ reference - 1 ─▶ last one: kept, unreferenced (LRU list)
+ *   unreferenced bytes > limit ─▶ least recently used: resource tracker removed, unmapped
  *
- * Threads: a compile builds its IR in a context of its own and optimizes and generates
- * code with a target machine taken from a pool (one per compiling thread at a time), so
- * compiles run in parallel. LLJIT only links the object: adding it, looking its symbol up
- * and removing a tracker are serialized by g_jit_lock. (Handing LLJIT IR instead would
- * compile inside the lookup with LLJIT's one shared TargetMachine, and concurrent lookups
- * crash there; linking is ~5% of a compile, so this lock costs nothing measurable.) A
- * compile of a plan that another thread is compiling waits for that one.
+ * Threads: compiles run in parallel, each with its own LLVM context and a target machine
+ * from a pool; LLJIT only links, serialized by g_jit_lock; a compile of a plan that
+ * another thread is compiling waits for that one (docs/JIT.md, "Threads").
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -36,59 +34,37 @@
 #include "compat.h"
 #include "emit.h"
 #include "jit_api.h"
+#include "jit_policy.h"
 
 #define SJ_EXPORT __attribute__((visibility("default")))
 
 SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len);
 
-/* The optimization pipeline: what the vectorizer needs and the cleanup after it. Measured
- * on the bench's W1-W6 plans (znver4, LLVM 19): default<O2> spends ~2.5x as long in the
- * passes for the same loops; code generation costs ~5x the passes either way, so the
- * codegen level stays Default (Less saves 2% on znver4 and 12% on znver5 with no loop
- * measurably faster or slower, None halves the compile but the loops run 2-4x slower).
- * What pays most is not vectorizing where it does not pay: sj_emit_move_vectorizes().
- * SEGJIT_JIT_PASSES overrides the pipeline, for measurements.
- *
- * The vectorizer interleaves (unrolls the vector loop, 4 copies on znver4, plus an
- * epilogue vector loop) only for reductions over contiguous values: there the
- * accumulator's add latency is the limit and interleaving hides it (W1 runs 3x slower
- * without). Everywhere else memory or the loads are the limit, interleaving gains nothing
- * measurable (W2, W4-W6, strided reductions) and the extra copies are code to select:
- * without them a strided reduction compiles in ~60% of the time (LLVM 22, znver4). */
-#define SJ_PASSES(vectorize)                                                                       \
-    "function(instcombine<no-verify-fixpoint>,simplifycfg,loop-simplify,lcssa,indvars," vectorize  \
-    ",instcombine<no-verify-fixpoint>,simplifycfg)"
-static const char *const k_passes_interleave = SJ_PASSES("loop-vectorize");
-static const char *const k_passes = SJ_PASSES("loop-vectorize<interleave-forced-only>");
-/* Reductions over strided values (a field of records, W2) are not vectorized at all: the
- * loop is limited by the memory the strided loads pull in, vectorizing them builds wide
- * loads and shuffles that bought nothing measurable (W2 at 0.96-1.03 of C either way),
- * and selecting that code was most of the compile time: a distinct strided reduction
- * compiles in ~1.8 ms without it against ~5.2 ms with it (LLVM 19, znver4). Float sums
- * keep their explicit 8 lanes, so the bits do not change. A loop that is not vectorized
- * needs no loop passes either (loop-simplify, lcssa and indvars prepare loops for the
- * vectorizer; code generation's strength reduction forms the addresses): without them W2
- * runs at the same speed (0.96-1.01 of C, 1M and 16M) and the passes take 0.17 ms
- * instead of 0.40 (LLVM 19, znver5). */
-static const char *const k_passes_scalar = "function(instcombine<no-verify-fixpoint>,simplifycfg)";
-/* Plans of many moves (wide records, sj_emit_slp): the moves of one element become vector
- * loads, shuffles and stores (docs/JIT.md, W9). */
-static const char *const k_passes_slp =
-    "function(slp-vectorizer,instcombine<no-verify-fixpoint>,simplifycfg)";
+/* Pipelines: src/jit_policy.h; the measurements behind them: docs/JIT.md. */
+static const char *const k_passes_interleave = SJ_PASSES_INTERLEAVE;
+static const char *const k_passes = SJ_PASSES_VECTORIZE;
+static const char *const k_passes_scalar = SJ_PASSES_SCALAR;
+static const char *const k_passes_slp = SJ_PASSES_SLP;
 
+/* Default, not Less or None: docs/JIT.md, "Code generation level". */
 #define SJ_CODEGEN_LEVEL LLVMCodeGenLevelDefault
 
 enum { ENTRY_PENDING, ENTRY_READY, ENTRY_FAILED };
 
 /* A compiled kernel: a cache entry, handed to the core as sj_jit_code. */
 struct sj_jit_code {
-    struct sj_jit_code *next; /* bucket chain */
+    struct sj_jit_code *next;          /* bucket chain; once out of the table, a free list */
+    struct sj_jit_code *older, *newer; /* LRU list, while ready and unreferenced */
     uint64_t hash;
     size_t refs; /* under g_cache_lock; waiters on a pending entry hold one too */
     int state;
+    int reason; /* ENTRY_FAILED: the sj_decline */
     sj_loop_fn fn;
     LLVMOrcResourceTrackerRef rt;
-    char why[200]; /* ENTRY_FAILED */
+    uint64_t obj_bytes; /* object size (ENTRY_READY) */
+    uint64_t bytes;     /* what it counts against the limit: object + SJ_JIT_ENTRY_OVERHEAD */
+    uint64_t ns_build;  /* its compile */
+    char why[200];      /* ENTRY_FAILED */
     size_t key_len;
     uint8_t key[]; /* sj_plan_key() bytes: the plan's identity */
 };
@@ -121,9 +97,20 @@ static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cache_cond = PTHREAD_COND_INITIALIZER;
 static struct sj_jit_code **g_buckets;
 static size_t g_nbuckets, g_nentries;
+/* Ready entries no kernel holds, most recently released at g_newest; their bytes, the
+ * bytes of every ready entry, and the bound on the unreferenced ones. */
+static struct sj_jit_code *g_oldest, *g_newest;
+static uint64_t g_unref_bytes, g_ready_bytes;
+static uint64_t g_limit = SJ_JIT_CACHE_BYTES_DEFAULT;
+/* Key hashes of the last SJ_GHOSTS evicted entries (0: empty), so that a miss on one of
+ * them counts as a recompile: how often the limit was too small. */
+#define SJ_GHOSTS 4096
+static uint64_t g_ghosts[SJ_GHOSTS];
+static size_t g_ghost_next;
 
 static atomic_uint_fast64_t g_seq;
-static atomic_uint_fast64_t st_compiled, st_hits, st_misses, st_declines;
+static atomic_uint_fast64_t st_compiled, st_hits, st_misses, st_declines, st_evictions;
+static atomic_uint_fast64_t st_recompiles;
 static atomic_uint_fast64_t st_ns_init, st_ns_ir, st_ns_opt, st_ns_codegen;
 
 static uint64_t now_ns(void) {
@@ -136,24 +123,26 @@ static void count(atomic_uint_fast64_t *c, uint64_t v) {
     atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
 
-static int fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t len, const char *fmt, ...) {
+/* Writes the reason into why; returns `reason` (an sj_decline, non-zero). */
+static int fail(char *why, size_t len, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t len, int reason, const char *fmt, ...) {
     if (why && len) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(why, len, fmt, ap);
         va_end(ap);
     }
-    return 1;
+    return reason;
 }
 
 /* The one place an LLVMErrorRef becomes our message: "what: LLVM's text", and the error
- * is disposed of. Returns 1 (a decline). */
+ * is disposed of. Returns SJ_DECLINE_LLVM. */
 static int llvm_fail(LLVMErrorRef err, const char *what, char *why, size_t len) {
     char *msg = LLVMGetErrorMessage(err); /* consumes err */
-    fail(why, len, "%s: %s", what, msg ? msg : "unknown LLVM error");
+    fail(why, len, SJ_DECLINE_LLVM, "%s: %s", what, msg ? msg : "unknown LLVM error");
     LLVMDisposeErrorMessage(msg);
-    return 1;
+    return SJ_DECLINE_LLVM;
 }
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
@@ -172,13 +161,15 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
 static void init_once(void) {
     uint64_t t0 = now_ns();
     if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter()) {
-        fail(g_init_why, sizeof g_init_why, "LLVM has no native target for this host");
+        fail(g_init_why, sizeof g_init_why, SJ_DECLINE_UNAVAILABLE,
+             "LLVM has no native target for this host");
         return;
     }
     g_triple = LLVMGetDefaultTargetTriple();
     char *err = NULL;
     if (LLVMGetTargetFromTriple(g_triple, &g_target, &err)) {
-        fail(g_init_why, sizeof g_init_why, "LLVM cannot target %s: %s", g_triple, err ? err : "?");
+        fail(g_init_why, sizeof g_init_why, SJ_DECLINE_UNAVAILABLE, "LLVM cannot target %s: %s",
+             g_triple, err ? err : "?");
         LLVMDisposeMessage(err);
         return;
     }
@@ -223,8 +214,8 @@ static void jit_once(void) {
     uint64_t t0 = now_ns();
     LLVMTargetMachineRef tm = new_tm(false);
     if (!tm) {
-        fail(g_jit_why, sizeof g_jit_why, "LLVM could not create a target machine for %s (%s)",
-             g_triple, g_cpu);
+        fail(g_jit_why, sizeof g_jit_why, SJ_DECLINE_UNAVAILABLE,
+             "LLVM could not create a target machine for %s (%s)", g_triple, g_cpu);
         return;
     }
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
@@ -247,7 +238,7 @@ static void jit_once(void) {
     LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(g_jit), gen);
     g_data_layout = strdup(LLVMOrcLLJITGetDataLayoutStr(g_jit));
     if (!g_data_layout) {
-        fail(g_jit_why, sizeof g_jit_why, "out of memory starting the JIT");
+        fail(g_jit_why, sizeof g_jit_why, SJ_DECLINE_UNAVAILABLE, "out of memory starting the JIT");
         drop_jit();
         return;
     }
@@ -334,9 +325,7 @@ static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
     LLVMDisposeMessage(err);
 }
 
-/* The pipeline for p (above: where interleaving pays). A value of at most 8 bytes per
- * element is a contiguous (or 2-way interleaved) load stream the vectorizer reads with
- * whole-vector loads. */
+/* The pipeline for p: where vectorizing and interleaving pay (docs/JIT.md). */
 static const char *passes_for(const sj_plan *p) {
     if (g_passes) return g_passes;
     switch (p->op) {
@@ -352,7 +341,7 @@ static const char *passes_for(const sj_plan *p) {
 
 static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
     pthread_once(&g_jit_once, jit_once);
-    if (!g_jit) return fail(why, why_len, "%s", g_jit_why);
+    if (!g_jit) return fail(why, why_len, SJ_DECLINE_UNAVAILABLE, "%s", g_jit_why);
 
     /* IR, in a context of its own */
     uint64_t t0 = now_ns();
@@ -365,12 +354,12 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     LLVMSetDataLayout(mod, g_data_layout);
     LLVMSetTarget(mod, g_triple);
     sj_emit_target target = {g_cpu, g_features, g_big_endian};
-    int rc = sj_emit_plan(p, mod, name, &target, why, why_len);
+    int rc = sj_emit_plan(p, mod, name, &target, why, why_len) ? SJ_DECLINE_PLAN : 0;
     if (rc == 0) {
         char *msg = NULL;
         if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg))
-            rc = fail(why, why_len, "generated IR is invalid (a segjit bug): %.120s",
-                      msg ? msg : "?");
+            rc = fail(why, why_len, SJ_DECLINE_LLVM,
+                      "generated IR is invalid (a segjit bug): %.120s", msg ? msg : "?");
         LLVMDisposeMessage(msg);
     }
     uint64_t t1 = now_ns();
@@ -382,7 +371,8 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     bool fast = sj_emit_fast_codegen(p);
     LLVMTargetMachineRef tm = rc ? NULL : tm_take(fast);
     if (rc == 0 && !tm)
-        rc = fail(why, why_len, "LLVM could not create a target machine for %s", g_cpu);
+        rc = fail(why, why_len, SJ_DECLINE_LLVM, "LLVM could not create a target machine for %s",
+                  g_cpu);
     if (rc == 0) {
         LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
         LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
@@ -397,7 +387,8 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     if (rc == 0) {
         char *msg = NULL;
         if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg, &obj))
-            rc = fail(why, why_len, "LLVM code generation failed: %.120s", msg ? msg : "?");
+            rc = fail(why, why_len, SJ_DECLINE_LLVM, "LLVM code generation failed: %.120s",
+                      msg ? msg : "?");
         LLVMDisposeMessage(msg);
     }
     if (tm) tm_give(tm, fast);
@@ -409,6 +400,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     }
 
     /* link: add the object under a fresh resource tracker and look the symbol up */
+    uint64_t obj_bytes = LLVMGetBufferSize(obj);
     LLVMOrcExecutorAddress addr = 0;
     pthread_mutex_lock(&g_jit_lock);
     LLVMOrcResourceTrackerRef rt =
@@ -419,7 +411,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     } else if ((err = LLVMOrcLLJITLookup(g_jit, &addr, name))) {
         rc = llvm_fail(err, "LLVM could not link the kernel", why, why_len);
     } else if (!addr) {
-        rc = fail(why, why_len, "LLVM linked the kernel at address 0");
+        rc = fail(why, why_len, SJ_DECLINE_LLVM, "LLVM linked the kernel at address 0");
     }
     if (rc) {
         LLVMErrorRef rerr = LLVMOrcResourceTrackerRemove(rt);
@@ -432,6 +424,9 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     if (rc) return rc;
     c->rt = rt;
     c->fn = (sj_loop_fn)(uintptr_t)addr;
+    c->obj_bytes = obj_bytes;
+    c->bytes = obj_bytes + SJ_JIT_ENTRY_OVERHEAD;
+    c->ns_build = now_ns() - t0;
     count(&st_compiled, 1);
     return 0;
 }
@@ -449,43 +444,109 @@ static void code_destroy(struct sj_jit_code *c) {
     free(c);
 }
 
-/* Drops one reference under g_cache_lock; true when the caller must destroy c (after
- * unlocking). The entry leaves the table when its last reference goes. */
-static bool unref_locked(struct sj_jit_code *c) {
-    if (--c->refs) return false;
-    if (c->state != ENTRY_FAILED) /* failed entries left the table already */
+/* ---- Keeping code no kernel holds (under g_cache_lock) ---- */
+
+static void lru_unlink(struct sj_jit_code *c) {
+    if (c->older)
+        c->older->newer = c->newer;
+    else
+        g_oldest = c->newer;
+    if (c->newer)
+        c->newer->older = c->older;
+    else
+        g_newest = c->older;
+    c->older = c->newer = NULL;
+    g_unref_bytes -= c->bytes;
+}
+
+static void lru_push_newest(struct sj_jit_code *c) {
+    c->older = g_newest;
+    c->newer = NULL;
+    if (g_newest)
+        g_newest->newer = c;
+    else
+        g_oldest = c;
+    g_newest = c;
+    g_unref_bytes += c->bytes;
+}
+
+/* Releases the least recently used unreferenced entries until their bytes are within the
+ * limit: out of the table now, onto *dead for code_destroy after unlocking. */
+static void evict_locked(struct sj_jit_code **dead) {
+    while (g_unref_bytes > g_limit && g_oldest) {
+        struct sj_jit_code *c = g_oldest;
+        lru_unlink(c);
         cache_remove(c);
-    return true;
+        g_ready_bytes -= c->bytes;
+        g_ghosts[g_ghost_next] = c->hash | 1; /* never 0 */
+        g_ghost_next = (g_ghost_next + 1) % SJ_GHOSTS;
+        c->next = *dead;
+        *dead = c;
+        count(&st_evictions, 1);
+    }
+}
+
+/* Whether h is the hash of an entry evicted recently (forgotten once asked). */
+static bool ghost_take_locked(uint64_t h) {
+    for (size_t i = 0; i < SJ_GHOSTS; i++)
+        if (g_ghosts[i] == (h | 1)) {
+            g_ghosts[i] = 0;
+            return true;
+        }
+    return false;
+}
+
+/* Drops one reference. A ready entry that loses its last one stays in the table as the
+ * newest unreferenced entry; a failed one (out of the table already) goes onto *dead. */
+static void unref_locked(struct sj_jit_code *c, struct sj_jit_code **dead) {
+    if (--c->refs) return;
+    if (c->state != ENTRY_READY) {
+        c->next = *dead;
+        *dead = c;
+        return;
+    }
+    lru_push_newest(c);
+    evict_locked(dead);
+}
+
+static void destroy_list(struct sj_jit_code *dead) {
+    while (dead) {
+        struct sj_jit_code *next = dead->next;
+        code_destroy(dead);
+        dead = next;
+    }
 }
 
 /* ---- The provider ---- */
 
-static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, char *why,
-                       size_t why_len) {
-    if (!plan || !fn || !code) {
-        count(&st_declines, 1);
-        return fail(why, why_len, "no plan to compile");
-    }
-    if (sj_emit_check(plan, why, why_len)) {
-        count(&st_declines, 1);
-        return 1;
-    }
+static int decline(int reason) {
+    count(&st_declines, 1);
+    return reason;
+}
+
+static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code,
+                              sj_jit_report *report, char *why, size_t why_len) {
+    if (report) memset(report, 0, sizeof *report);
+    if (!plan || !fn || !code)
+        return decline(fail(why, why_len, SJ_DECLINE_PLAN, "no plan to compile"));
+    if (sj_emit_check(plan, why, why_len)) return decline(SJ_DECLINE_PLAN);
     uint8_t kbuf[1024];
     uint8_t *key = kbuf;
     size_t klen = sj_plan_key(plan, kbuf, sizeof kbuf);
     if (klen > sizeof kbuf) {
         key = malloc(klen);
-        if (!key) {
-            count(&st_declines, 1);
-            return fail(why, why_len, "out of memory for a %zu-byte cache key", klen);
-        }
+        if (!key)
+            return decline(fail(why, why_len, SJ_DECLINE_NOMEM,
+                                "out of memory for a %zu-byte cache key", klen));
         sj_plan_key(plan, key, klen);
     }
     uint64_t h = hash_bytes(g_key_seed, key, klen);
 
+    struct sj_jit_code *dead = NULL;
     pthread_mutex_lock(&g_cache_lock);
     struct sj_jit_code *c = cache_find(h, key, klen);
-    if (c) { /* ready, or being compiled by another thread: wait for it */
+    if (c) { /* ready (held or kept), or being compiled by another thread: wait for it */
+        if (c->refs == 0) lru_unlink(c);
         c->refs++;
         while (c->state == ENTRY_PENDING)
             pthread_cond_wait(&g_cache_cond, &g_cache_lock);
@@ -493,17 +554,18 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
         if (c->state == ENTRY_READY) {
             pthread_mutex_unlock(&g_cache_lock);
             count(&st_hits, 1);
+            if (report) *report = (sj_jit_report){true, c->obj_bytes, c->ns_build};
             *fn = c->fn;
             *code = c;
             return 0;
         }
-        fail(why, why_len, "%s", c->why);
-        bool destroy = unref_locked(c);
+        int reason = fail(why, why_len, c->reason, "%s", c->why);
+        unref_locked(c, &dead);
         pthread_mutex_unlock(&g_cache_lock);
-        if (destroy) code_destroy(c);
-        count(&st_declines, 1);
-        return 1;
+        destroy_list(dead);
+        return decline(reason);
     }
+    if (ghost_take_locked(h)) count(&st_recompiles, 1);
     c = calloc(1, sizeof *c + klen);
     if (c) {
         c->hash = h;
@@ -518,42 +580,55 @@ static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, 
     }
     pthread_mutex_unlock(&g_cache_lock);
     if (key != kbuf) free(key);
-    if (!c) {
-        count(&st_declines, 1);
-        return fail(why, why_len, "out of memory for a cache entry");
-    }
+    if (!c) return decline(fail(why, why_len, SJ_DECLINE_NOMEM, "out of memory for a cache entry"));
     count(&st_misses, 1);
 
     char reason[sizeof c->why] = "";
     int rc = build(c, plan, reason, sizeof reason);
-    bool destroy = false;
     pthread_mutex_lock(&g_cache_lock);
     if (rc == 0) {
         c->state = ENTRY_READY;
+        g_ready_bytes += c->bytes;
     } else { /* waiters decline with the same reason; the next compile tries again */
         c->state = ENTRY_FAILED;
+        c->reason = rc;
         memcpy(c->why, reason, sizeof reason);
         cache_remove(c);
-        destroy = unref_locked(c);
+        unref_locked(c, &dead);
     }
     pthread_cond_broadcast(&g_cache_cond);
     pthread_mutex_unlock(&g_cache_lock);
     if (rc) {
-        if (destroy) code_destroy(c);
-        count(&st_declines, 1);
-        return fail(why, why_len, "%s", reason);
+        destroy_list(dead);
+        return decline(fail(why, why_len, rc, "%s", reason));
     }
+    if (report) *report = (sj_jit_report){false, c->obj_bytes, c->ns_build};
     *fn = c->fn;
     *code = c;
     return 0;
 }
 
+static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, char *why,
+                       size_t why_len) {
+    return jit_compile_report(plan, fn, code, NULL, why, why_len);
+}
+
 static void jit_release(sj_jit_code *code) {
     if (!code) return;
+    struct sj_jit_code *dead = NULL;
     pthread_mutex_lock(&g_cache_lock);
-    bool destroy = unref_locked(code);
+    unref_locked(code, &dead);
     pthread_mutex_unlock(&g_cache_lock);
-    if (destroy) code_destroy(code);
+    destroy_list(dead);
+}
+
+static void jit_set_cache_limit(uint64_t bytes) {
+    struct sj_jit_code *dead = NULL;
+    pthread_mutex_lock(&g_cache_lock);
+    g_limit = bytes;
+    evict_locked(&dead);
+    pthread_mutex_unlock(&g_cache_lock);
+    destroy_list(dead);
 }
 
 static void jit_stats(sj_jit_stats *out) {
@@ -566,6 +641,14 @@ static void jit_stats(sj_jit_stats *out) {
     out->ns_ir = atomic_load(&st_ns_ir);
     out->ns_opt = atomic_load(&st_ns_opt);
     out->ns_codegen = atomic_load(&st_ns_codegen);
+    out->evictions = atomic_load(&st_evictions);
+    out->recompiles = atomic_load(&st_recompiles);
+    pthread_mutex_lock(&g_cache_lock);
+    out->entries = g_nentries;
+    out->bytes = g_ready_bytes;
+    out->bytes_unreferenced = g_unref_bytes;
+    out->limit = g_limit;
+    pthread_mutex_unlock(&g_cache_lock);
 }
 
 static const char *jit_describe(void) {
@@ -578,12 +661,14 @@ static const sj_jit_provider g_provider = {
     .release = jit_release,
     .stats = jit_stats,
     .describe = jit_describe,
+    .compile_report = jit_compile_report,
+    .set_cache_limit = jit_set_cache_limit,
 };
 
 SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len) {
     pthread_once(&g_init_once, init_once);
     if (!g_init_ok) {
-        fail(why, why_len, "%s", g_init_why);
+        fail(why, why_len, SJ_DECLINE_UNAVAILABLE, "%s", g_init_why);
         return NULL;
     }
     return &g_provider;

@@ -5,31 +5,53 @@
 #ifndef SEGJIT_JIT_API_H
 #define SEGJIT_JIT_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "plan.h"
 
-#define SJ_JIT_API_VERSION 1
+#define SJ_JIT_API_VERSION 2
 
 typedef struct sj_jit_code sj_jit_code; /* a compiled kernel, owned by the JIT */
 
 typedef struct sj_jit_stats {
     uint64_t compiled, cache_hits, cache_misses, declines;
     uint64_t ns_init, ns_ir, ns_opt, ns_codegen;
+    uint64_t evictions;  /* unreferenced entries released to stay within the limit */
+    uint64_t recompiles; /* misses on a key evicted recently (among the last 4096 evictions) */
+    /* The cache now: entries (compiled or being compiled), the bytes of the compiled
+     * ones (object + a fixed overhead each, jit_policy.h), the part of those no kernel
+     * holds, and the bound on that part. */
+    uint64_t entries, bytes, bytes_unreferenced, limit;
 } sj_jit_stats;
+
+/* What one compile call did. */
+typedef struct sj_jit_report {
+    bool cache_hit;      /* the code was in the cache (or another thread compiled it meanwhile) */
+    uint64_t code_bytes; /* object size of the code */
+    uint64_t ns_compile; /* IR, passes, code generation and link of that code, when compiled */
+} sj_jit_report;
 
 typedef struct sj_jit_provider {
     int api_version;
-    /* Compile (or find in the cache) the plan. On success *fn is callable and *code is a
-     * handle to release; on decline returns non-zero and writes a reason into why. */
+    /* Compile (or find in the cache) the plan. On success returns 0, *fn is callable and
+     * *code is a handle to release; on decline returns an sj_decline (non-zero) and
+     * writes a reason into why. */
     int (*compile)(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, char *why,
                    size_t why_len);
-    /* Drops one reference; the machine code is released when none remain. */
+    /* Drops one reference. Code no kernel holds stays cached, least recently used
+     * released first once the unreferenced code exceeds the limit. */
     void (*release)(sj_jit_code *code);
     void (*stats)(sj_jit_stats *out);
     /* Name of the host CPU and LLVM version, e.g. "znver3, LLVM 19.1.7". */
     const char *(*describe)(void);
+    /* compile, also filling *report (may be NULL). */
+    int (*compile_report)(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code,
+                          sj_jit_report *report, char *why, size_t why_len);
+    /* Bound on the object bytes of unreferenced code; releases code at once to meet it
+     * (0: code goes with the last kernel holding it). */
+    void (*set_cache_limit)(uint64_t bytes);
 } sj_jit_provider;
 
 /* Exported by libsegjit-jit.so. Returns NULL and writes why if LLVM cannot start. */

@@ -1,7 +1,8 @@
 /* src/kernel.c: the public kernel API (kernel.h): kernels built from plans, the checks of a
  * call (SEMANTICS 4.2 order, evaluated once before any byte moves), tier choice between
- * the interpreter and the JIT, process-wide counters, and the one-shot copy, fill and
- * mismatch. Plans are built in plan.c, executed by interp.c or through jit_api.h. */
+ * the interpreter and the JIT (thresholds: jit_policy.h), per-kernel statistics and
+ * process-wide counters, and the one-shot copy, fill and mismatch with the kernels they
+ * keep. Plans are built in plan.c, executed by interp.c or through jit_api.h. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,21 +15,9 @@
 #include "interp.h"
 #include "jit_api.h"
 #include "jit_loader.h"
+#include "jit_policy.h"
 #include "plan.h"
 #include "scope.h"
-
-/* Elements a kernel of tier AUTO runs on the interpreter (summed over its calls) before
- * it is compiled: the break-even, compile cost / (interpreter - JIT ns per element),
- * measured with LLVM 22 on znver4 (2 cores, JIT already started; n = 4k, 64k, 1M):
- * conversion (W4): compile 4-7 ms, interpreter 1.4-2.8 ns/elem, JIT 0.7-1.7: 2.7M-10M
- * elements, ~4M when quiet. Again with LLVM 19 on znver5: the first conversion compiled
- * after the JIT started 6.7-6.9 ms, a further one 2.2-3.0 ms, interpreter 1.9 ns/elem, JIT
- * 0.8: 2M-6M elements. Dense sum (W1), strided sum (W2), i4 -> I4 copy (W6): the
- * interpreter is within 1.0-1.4x of the JIT, break-even 100M+ elements or never. The
- * threshold is the conversion's, where compiling pays; elsewhere it costs one compile. */
-#ifndef SJ_AUTO_THRESHOLD
-#define SJ_AUTO_THRESHOLD (UINT64_C(1) << 22)
-#endif
 
 enum { JIT_NONE, JIT_READY, JIT_DECLINED };
 
@@ -38,16 +27,25 @@ struct sj_kernel {
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
     _Atomic uint64_t work; /* elements run so far (AUTO) */
+    _Atomic uint64_t runs_interp, runs_jit, fallbacks_heap, fallbacks_overlap;
     pthread_mutex_t jit_lock;
-    _Atomic int jit_state; /* JIT_*: fn and code are written before READY is published */
+    /* JIT_*: fn, code and the fields below are written before READY or DECLINED is
+     * published, and never again */
+    _Atomic int jit_state;
     sj_loop_fn jit_fn;
     sj_jit_code *jit_code;
     const sj_jit_provider *jit;
+    sj_jit_report jit_report;
+    uint64_t ns_jit;
+    sj_decline decline;
+    char decline_why[160];
 };
 
 /* ---- counters ---- */
 
 static _Atomic uint64_t c_plans, c_ns_plan, c_runs_interp, c_runs_jit, c_declines;
+static _Atomic uint64_t c_declines_by[SJ_DECLINE_COUNT], c_fb_heap, c_fb_overlap;
+static _Atomic uint64_t c_oneshot_hits, c_oneshot_misses;
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
 static char c_last_decline[160];               /* under counters_lock */
 static sj_jit_stats c_jit_base;                /* JIT stats at the last reset */
@@ -59,16 +57,71 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void count_decline(const char *why) {
+static void count_decline(sj_decline reason, const char *why) {
     atomic_fetch_add(&c_declines, 1);
+    atomic_fetch_add(&c_declines_by[(unsigned)reason < SJ_DECLINE_COUNT ? reason : 0], 1);
     pthread_mutex_lock(&counters_lock);
     snprintf(c_last_decline, sizeof c_last_decline, "%s", why);
     pthread_mutex_unlock(&counters_lock);
 }
 
+const char *sj_decline_name(sj_decline reason) {
+    static const char *const names[SJ_DECLINE_COUNT] = {"none", "unavailable", "plan", "llvm",
+                                                        "nomem"};
+    return (unsigned)reason < SJ_DECLINE_COUNT ? names[reason] : "?";
+}
+
+/* ---- the code cache's limit ---- */
+
+/* Under limit_lock: the limit (UINT64_MAX until first needed: then the environment's or
+ * the default), and whether the loaded provider has been told it. */
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t cache_limit = UINT64_MAX;
+static bool limit_pushed;
+
+/* SEGJIT_JIT_CACHE_BYTES: digits with an optional K, M or G; else the default. */
+static uint64_t env_cache_limit(void) {
+    const char *e = getenv("SEGJIT_JIT_CACHE_BYTES");
+    if (!e || *e < '0' || *e > '9') return SJ_JIT_CACHE_BYTES_DEFAULT;
+    char *end = NULL;
+    unsigned long long v = strtoull(e, &end, 10);
+    unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+    if (shift) end++;
+    if (*end || v > (UINT64_MAX >> shift)) return SJ_JIT_CACHE_BYTES_DEFAULT;
+    return (uint64_t)v << shift;
+}
+
+static uint64_t limit_locked(void) {
+    if (cache_limit == UINT64_MAX) cache_limit = env_cache_limit();
+    return cache_limit;
+}
+
+void sj_jit_set_cache_limit(uint64_t bytes) {
+    pthread_mutex_lock(&limit_lock);
+    cache_limit = bytes == UINT64_MAX ? UINT64_MAX - 1 : bytes;
+    const sj_jit_provider *jp = atomic_load(&c_jit);
+    if (jp && jp->set_cache_limit) jp->set_cache_limit(cache_limit);
+    limit_pushed = jp != NULL;
+    pthread_mutex_unlock(&limit_lock);
+}
+
+uint64_t sj_jit_cache_limit(void) {
+    pthread_mutex_lock(&limit_lock);
+    uint64_t v = limit_locked();
+    pthread_mutex_unlock(&limit_lock);
+    return v;
+}
+
+/* The provider, told the limit before its first compile. */
 static const sj_jit_provider *load_jit(char *why, size_t why_len) {
     const sj_jit_provider *jp = sj_jit_provider_get(why, why_len);
-    if (jp) atomic_store(&c_jit, jp);
+    if (jp && !atomic_load(&c_jit)) {
+        pthread_mutex_lock(&limit_lock);
+        if (!limit_pushed && jp->set_cache_limit) jp->set_cache_limit(limit_locked());
+        limit_pushed = true;
+        atomic_store(&c_jit, jp);
+        pthread_mutex_unlock(&limit_lock);
+    }
     return jp;
 }
 
@@ -80,6 +133,13 @@ void sj_counters_get(sj_counters *out) {
     out->runs_interp = atomic_load(&c_runs_interp);
     out->runs_jit = atomic_load(&c_runs_jit);
     out->declines = atomic_load(&c_declines);
+    for (int i = 0; i < SJ_DECLINE_COUNT; i++)
+        out->declines_by[i] = atomic_load(&c_declines_by[i]);
+    out->fallbacks_heap = atomic_load(&c_fb_heap);
+    out->fallbacks_overlap = atomic_load(&c_fb_overlap);
+    out->oneshot_hits = atomic_load(&c_oneshot_hits);
+    out->oneshot_misses = atomic_load(&c_oneshot_misses);
+    out->cache_limit = sj_jit_cache_limit();
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
     memcpy(out->last_decline, c_last_decline, sizeof out->last_decline);
@@ -94,6 +154,11 @@ void sj_counters_get(sj_counters *out) {
         out->ns_ir = s.ns_ir - c_jit_base.ns_ir;
         out->ns_opt = s.ns_opt - c_jit_base.ns_opt;
         out->ns_codegen = s.ns_codegen - c_jit_base.ns_codegen;
+        out->cache_evictions = s.evictions - c_jit_base.evictions;
+        out->cache_recompiles = s.recompiles - c_jit_base.recompiles;
+        out->cache_entries = s.entries;
+        out->cache_bytes = s.bytes;
+        out->cache_bytes_unreferenced = s.bytes_unreferenced;
     }
     pthread_mutex_unlock(&counters_lock);
 }
@@ -104,6 +169,12 @@ void sj_counters_reset(void) {
     atomic_store(&c_runs_interp, 0);
     atomic_store(&c_runs_jit, 0);
     atomic_store(&c_declines, 0);
+    for (int i = 0; i < SJ_DECLINE_COUNT; i++)
+        atomic_store(&c_declines_by[i], 0);
+    atomic_store(&c_fb_heap, 0);
+    atomic_store(&c_fb_overlap, 0);
+    atomic_store(&c_oneshot_hits, 0);
+    atomic_store(&c_oneshot_misses, 0);
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
     c_last_decline[0] = '\0';
@@ -127,8 +198,23 @@ sj_status sj_counters_print(char **out, sj_error *err) {
     sj_buf_printf(&b, "jit time           init %.3f ms, ir %.3f ms, opt %.3f ms, codegen %.3f ms\n",
                   (double)c.ns_jit_init / 1e6, (double)c.ns_ir / 1e6, (double)c.ns_opt / 1e6,
                   (double)c.ns_codegen / 1e6);
-    sj_buf_printf(&b, "declines           %" PRIu64 "%s%s", c.declines,
-                  c.last_decline[0] ? ", last: " : "", c.last_decline);
+    sj_buf_printf(&b,
+                  "code cache         %" PRIu64 " entries, %.1f KiB (%.1f KiB held by no kernel, "
+                  "limit %.1f KiB), %" PRIu64 " evicted, %" PRIu64 " compiled again\n",
+                  c.cache_entries, (double)c.cache_bytes / 1024,
+                  (double)c.cache_bytes_unreferenced / 1024, (double)c.cache_limit / 1024,
+                  c.cache_evictions, c.cache_recompiles);
+    sj_buf_printf(&b, "one-shot calls     %" PRIu64 " found their kernel, %" PRIu64 " built it\n",
+                  c.oneshot_hits, c.oneshot_misses);
+    sj_buf_printf(&b,
+                  "interp fallbacks   %" PRIu64 " heap, %" PRIu64 " overlap (kernels of tier "
+                  "jit or auto)\n",
+                  c.fallbacks_heap, c.fallbacks_overlap);
+    sj_buf_printf(&b, "declines           %" PRIu64, c.declines);
+    for (int i = 1; i < SJ_DECLINE_COUNT; i++)
+        sj_buf_printf(&b, "%s%s %" PRIu64, i == 1 ? " (" : ", ", sj_decline_name((sj_decline)i),
+                      c.declines_by[i]);
+    sj_buf_printf(&b, ")%s%s", c.last_decline[0] ? ", last: " : "", c.last_decline);
     return sj_buf_finish(&b, out, err);
 }
 
@@ -150,6 +236,10 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
     atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
     atomic_init(&k->work, 0);
+    atomic_init(&k->runs_interp, 0);
+    atomic_init(&k->runs_jit, 0);
+    atomic_init(&k->fallbacks_heap, 0);
+    atomic_init(&k->fallbacks_overlap, 0);
     atomic_init(&k->jit_state, JIT_NONE);
     pthread_mutex_init(&k->jit_lock, NULL);
     *out = k;
@@ -228,6 +318,30 @@ sj_tier sj_kernel_last_tier(const sj_kernel *k) {
     return k ? (sj_tier)atomic_load(&((sj_kernel *)k)->last_tier) : SJ_TIER_DEFAULT;
 }
 
+sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *err) {
+    if (!ck || !out) return sj_fail(err, SJ_E_ARG, "kernel stats: NULL kernel or output");
+    sj_kernel *k = (sj_kernel *)ck; /* atomics only */
+    memset(out, 0, sizeof *out);
+    out->tier = (sj_tier)atomic_load(&k->tier);
+    out->last_tier = (sj_tier)atomic_load(&k->last_tier);
+    out->runs_interp = atomic_load_explicit(&k->runs_interp, memory_order_relaxed);
+    out->runs_jit = atomic_load_explicit(&k->runs_jit, memory_order_relaxed);
+    out->fallbacks_heap = atomic_load_explicit(&k->fallbacks_heap, memory_order_relaxed);
+    out->fallbacks_overlap = atomic_load_explicit(&k->fallbacks_overlap, memory_order_relaxed);
+    int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
+    if (state == JIT_NONE) return SJ_OK;
+    out->ns_jit = k->ns_jit;
+    out->decline = k->decline;
+    memcpy(out->decline_why, k->decline_why, sizeof out->decline_why);
+    if (state == JIT_READY) {
+        out->compiled = true;
+        out->cache_hit = k->jit_report.cache_hit;
+        out->ns_compile = k->jit_report.ns_compile;
+        out->code_bytes = k->jit_report.code_bytes;
+    }
+    return SJ_OK;
+}
+
 sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err) {
     if (!k || !out) return sj_fail(err, SJ_E_ARG, "describe: NULL kernel or output");
     return sj_plan_print(k->plan, out, err);
@@ -255,28 +369,36 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
     if (state == JIT_DECLINED) return NULL;
     pthread_mutex_lock(&k->jit_lock);
     if (atomic_load_explicit(&k->jit_state, memory_order_relaxed) == JIT_NONE) {
-        char why[160] = "";
-        const sj_jit_provider *jp = load_jit(why, sizeof why);
-        int ok = 0;
+        char *why = k->decline_why;
+        size_t why_len = sizeof k->decline_why;
+        uint64_t t0 = now_ns();
+        const sj_jit_provider *jp = load_jit(why, why_len);
+        int reason = SJ_DECLINE_UNAVAILABLE;
         if (!jp) {
-            if (!why[0]) snprintf(why, sizeof why, "the JIT is not available");
-        } else if (jp->api_version != SJ_JIT_API_VERSION || !jp->compile) {
-            snprintf(why, sizeof why, "the JIT speaks API version %d, not %d", jp->api_version,
+            if (!why[0]) snprintf(why, why_len, "the JIT is not available");
+        } else if (jp->api_version != SJ_JIT_API_VERSION || !jp->compile_report) {
+            snprintf(why, why_len, "the JIT speaks API version %d, not %d", jp->api_version,
                      SJ_JIT_API_VERSION);
         } else {
             sj_loop_fn fn = NULL;
             sj_jit_code *code = NULL;
-            if (jp->compile(k->plan, &fn, &code, why, sizeof why) == 0 && fn) {
+            reason = jp->compile_report(k->plan, &fn, &code, &k->jit_report, why, why_len);
+            if (reason == 0 && fn) {
                 k->jit = jp;
                 k->jit_fn = fn;
                 k->jit_code = code;
-                ok = 1;
-            } else if (!why[0]) {
-                snprintf(why, sizeof why, "the JIT declined the plan");
+                why[0] = '\0';
+            } else {
+                if (reason <= SJ_DECLINE_NONE || reason >= SJ_DECLINE_COUNT)
+                    reason = SJ_DECLINE_LLVM; /* a provider's answer we do not know */
+                if (!why[0]) snprintf(why, why_len, "the JIT declined the plan");
             }
         }
-        if (!ok) count_decline(why);
-        atomic_store_explicit(&k->jit_state, ok ? JIT_READY : JIT_DECLINED, memory_order_release);
+        k->ns_jit = now_ns() - t0;
+        k->decline = (sj_decline)reason;
+        if (reason) count_decline(k->decline, why);
+        atomic_store_explicit(&k->jit_state, reason ? JIT_DECLINED : JIT_READY,
+                              memory_order_release);
     }
     pthread_mutex_unlock(&k->jit_lock);
     return atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_READY ? k->jit_fn
@@ -285,10 +407,14 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
 
 /* The loop this call runs on, NULL for the interpreter. */
 static sj_loop_fn choose_tier(sj_kernel *k, int64_t count, bool heap) {
-    if (heap) return NULL;
     sj_tier t = (sj_tier)atomic_load(&k->tier);
     if (t == SJ_TIER_DEFAULT) t = env_tier();
     if (t == SJ_TIER_INTERP) return NULL;
+    if (heap) { /* virtual addresses: the interpreter only */
+        atomic_fetch_add_explicit(&k->fallbacks_heap, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&c_fb_heap, 1, memory_order_relaxed);
+        return NULL;
+    }
     if (t == SJ_TIER_AUTO &&
         atomic_load_explicit(&k->jit_state, memory_order_acquire) != JIT_READY) {
         uint64_t w = atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count;
@@ -385,10 +511,12 @@ static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d
                        void *aux) {
     if (fn) {
         atomic_fetch_add(&c_runs_jit, 1);
+        atomic_fetch_add_explicit(&k->runs_jit, 1, memory_order_relaxed);
         atomic_store(&k->last_tier, SJ_TIER_JIT);
         return fn(s, d, count, aux);
     }
     atomic_fetch_add(&c_runs_interp, 1);
+    atomic_fetch_add_explicit(&k->runs_interp, 1, memory_order_relaxed);
     atomic_store(&k->last_tier, SJ_TIER_INTERP);
     return sj_interp_run(k->interp, s, d, count, aux);
 }
@@ -493,7 +621,11 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
 
     /* Overlapping runs take the interpreter: its block copy is a memmove, and the copy of
      * the source may not have the alignment compiled code assumes. */
-    if (overlap) fn = NULL;
+    if (overlap && fn) {
+        fn = NULL;
+        atomic_fetch_add_explicit(&k->fallbacks_overlap, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&c_fb_overlap, 1, memory_order_relaxed);
+    }
     sj_result res;
     memset(&res, 0, sizeof res);
     int64_t r = execute(k, fn, sp, p->ndst ? (uint8_t *)dps : dps[0], count, &res);
@@ -570,21 +702,126 @@ sj_status sj_kernel_run_unchecked(const sj_kernel *ck, const uint8_t *src, uint8
 
 /* ---- one-shot forms ---- */
 
-static sj_status run_once(sj_kernel *k, const sj_args *a, sj_result *r, sj_error *err) {
-    sj_status st = sj_kernel_run(k, a, r, err);
-    sj_kernel_free(k);
-    return st;
+/* sj_copy's kernels, kept and found again by their two layouts (sj_layout_equal), so
+ * that repeated calls build no plan and share one kernel's tier state (AUTO work, JIT
+ * code). A few slots, the least recently used one replaced; a replaced kernel still
+ * running a call is freed by the last call to finish with it. */
+#define ONESHOT_SLOTS 16
+
+typedef struct oneshot {
+    sj_layout *a, *b; /* references, the key */
+    uint64_t hash;
+    sj_kernel *k;
+    unsigned users; /* calls running k (under oneshot_lock) */
+    bool replaced;  /* out of its slot: the last user frees it */
+    uint64_t used;  /* oneshot_clock at the last use */
+} oneshot;
+
+static pthread_mutex_t oneshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static oneshot *oneshot_slots[ONESHOT_SLOTS];
+static uint64_t oneshot_clock;
+
+static void oneshot_free(oneshot *o) {
+    if (!o) return;
+    sj_kernel_free(o->k);
+    sj_layout_unref(o->a);
+    sj_layout_unref(o->b);
+    free(o);
+}
+
+static uint64_t oneshot_hash(const sj_layout *a, const sj_layout *b) {
+    return sj_hash_u64(sj_hash_u64(SJ_HASH_SEED, sj_layout_hash(a)), sj_layout_hash(b));
+}
+
+/* The kept entry for (a, b), one more user; NULL when there is none. */
+static oneshot *oneshot_find_locked(const sj_layout *a, const sj_layout *b, uint64_t h) {
+    for (int i = 0; i < ONESHOT_SLOTS; i++) {
+        oneshot *o = oneshot_slots[i];
+        if (o && o->hash == h && sj_layout_equal(o->a, a) && sj_layout_equal(o->b, b)) {
+            o->users++;
+            o->used = ++oneshot_clock;
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* The copy kernel of (a, b), kept or built now; release it with oneshot_release. */
+static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **out,
+                              sj_error *err) {
+    uint64_t h = oneshot_hash(a, b);
+    pthread_mutex_lock(&oneshot_lock);
+    oneshot *o = oneshot_find_locked(a, b, h);
+    pthread_mutex_unlock(&oneshot_lock);
+    if (o) {
+        atomic_fetch_add_explicit(&c_oneshot_hits, 1, memory_order_relaxed);
+        *out = o;
+        return SJ_OK;
+    }
+    sj_kernel *k = NULL;
+    sj_status st = sj_kernel_copy(a, b, &k, err);
+    if (st != SJ_OK) return st;
+    atomic_fetch_add_explicit(&c_oneshot_misses, 1, memory_order_relaxed);
+    oneshot *fresh = calloc(1, sizeof *fresh);
+    if (!fresh) {
+        sj_kernel_free(k);
+        return sj_fail(err, SJ_E_NOMEM, "copy: out of memory keeping the kernel");
+    }
+    *fresh = (oneshot){sj_layout_ref(a), sj_layout_ref(b), h, k, 1, false, 0};
+    oneshot *gone = NULL;
+    pthread_mutex_lock(&oneshot_lock);
+    o = oneshot_find_locked(a, b, h); /* another thread may have kept one meanwhile */
+    if (!o) {
+        int victim = 0;
+        for (int i = 0; i < ONESHOT_SLOTS; i++) {
+            if (!oneshot_slots[i]) {
+                victim = i;
+                break;
+            }
+            if (oneshot_slots[i]->used < oneshot_slots[victim]->used) victim = i;
+        }
+        gone = oneshot_slots[victim];
+        if (gone) {
+            gone->replaced = true;
+            if (gone->users) gone = NULL; /* its last user frees it */
+        }
+        fresh->used = ++oneshot_clock;
+        oneshot_slots[victim] = o = fresh;
+        fresh = NULL;
+    }
+    pthread_mutex_unlock(&oneshot_lock);
+    oneshot_free(fresh);
+    oneshot_free(gone);
+    *out = o;
+    return SJ_OK;
+}
+
+static void oneshot_release(oneshot *o) {
+    pthread_mutex_lock(&oneshot_lock);
+    bool last = --o->users == 0 && o->replaced;
+    pthread_mutex_unlock(&oneshot_lock);
+    if (last) oneshot_free(o);
 }
 
 sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
                   const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
                   int64_t count, sj_error *err) {
     if (count < 0) return sj_fail(err, SJ_E_BOUNDS, "copy: count %" PRId64 " is negative", count);
-    sj_kernel *k = NULL;
-    sj_status st = sj_kernel_copy(src_elem, dst_elem, &k, err);
-    if (st != SJ_OK) return st;
     sj_args a = {src, src_offset, dst, dst_offset, count};
-    return run_once(k, &a, NULL, err);
+    if (!src_elem || !dst_elem) { /* the kernel's message for a missing layout */
+        sj_kernel *k = NULL;
+        sj_status st = sj_kernel_copy(src_elem, dst_elem, &k, err);
+        if (st != SJ_OK) return st;
+        st = sj_kernel_run(k, &a, NULL, err);
+        sj_kernel_free(k);
+        return st;
+    }
+    oneshot *o = NULL;
+    sj_status st = oneshot_copy(src_elem, dst_elem, &o, err);
+    if (st != SJ_OK) return st;
+    st = sj_kernel_run(o->k, &a, NULL, err);
+    oneshot_release(o);
+    return st;
 }
 
 /* Kernels shared by every call of the byte forms, built once. */

@@ -76,6 +76,7 @@ typedef struct ctx {
     sj_value v;
     sj_result r;
     int64_t n;
+    sj_kernel_info kinfo;
 } ctx;
 
 static ctx C;
@@ -237,6 +238,10 @@ typedef struct bad_case {
       sj_kernel_run(c->k_reduce, &(sj_args){&c->seg, 0, NULL, 0, 16}, NULL, err))                  \
     X(z_heap_kind, "NULL and out-of-range arguments", SJ_E_ARG, ON_MAIN,                           \
       sj_segment_of_array((sj_heap_kind)42, c->arr16, 4, &c->out, err))                            \
+    X(z_stats, "NULL and out-of-range arguments", SJ_E_ARG, ON_MAIN,                               \
+      sj_kernel_stats(NULL, &c->kinfo, err))                                                       \
+    X(z_stats_out, "NULL and out-of-range arguments", SJ_E_ARG, ON_MAIN,                           \
+      sj_kernel_stats(c->k_copy_i4, NULL, err))                                                    \
     X(x_get, "closed arenas", SJ_E_CLOSED, ON_MAIN, sj_get(&c->closed_seg, c->i4, 0, &c->v, err))  \
     X(x_set, "closed arenas", SJ_E_CLOSED, ON_MAIN,                                                \
       sj_set(&c->closed_seg, c->i4, 0, (sj_value){.i32 = 1}, err))                                 \
@@ -634,6 +639,7 @@ typedef struct snapshot {
     sj_value v;
     sj_result r;
     int64_t n;
+    sj_kernel_info kinfo;
 } snapshot;
 
 static void snapshot_take(snapshot *s) {
@@ -647,6 +653,7 @@ static void snapshot_take(snapshot *s) {
     s->v = C.v;
     s->r = C.r;
     s->n = C.n;
+    s->kinfo = C.kinfo;
 }
 
 /* The name of what a failed call changed, or NULL. */
@@ -661,6 +668,7 @@ static const char *snapshot_changed(const snapshot *s) {
     if (memcmp(&s->v, &C.v, sizeof s->v)) return "the output value";
     if (memcmp(&s->r, &C.r, sizeof s->r)) return "the result";
     if (s->n != C.n) return "the output offset";
+    if (memcmp(&s->kinfo, &C.kinfo, sizeof s->kinfo)) return "the kernel statistics";
     if (C.l || C.p || C.k) return "an output layout, path or kernel";
     return NULL;
 }
@@ -681,6 +689,7 @@ static void poison(void) {
     memset(&C.v, 0xab, sizeof C.v);
     memset(&C.r, 0xab, sizeof C.r);
     C.n = 0x5a5a5a5a;
+    memset(&C.kinfo, 0xab, sizeof C.kinfo);
 }
 
 static void run_case(const bad_case *bc, outcome *o, const char **changed) {

@@ -1,7 +1,10 @@
-/* tests/test_jit_memory.c: compiling and releasing 10,000 distinct JIT kernels does not
- * grow the process: resident memory (/proc/self/statm) after a warm-up of 500 kernels
- * and at the end, with a generous bound on the growth. Skips when built without the JIT
- * and where /proc/self/statm does not exist. */
+/* tests/test_jit_memory.c: compiling and freeing many distinct JIT kernels through the
+ * public API, with the code cache bounded (sj_jit_set_cache_limit), does not grow the
+ * process: resident memory (/proc/self/statm) after a warm-up of 500 kernels and at the
+ * end, and the cache's own accounting. Kernels: SEGJIT_JIT_MEMORY_KERNELS (default 2000;
+ * the ctest test_jit_memory_10k, label soak, runs 10,000), cache bound:
+ * SEGJIT_JIT_MEMORY_LIMIT bytes (default 1 MiB). Skips without the JIT and where
+ * /proc/self/statm does not exist. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <setjmp.h>
@@ -17,14 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jit_api.h"
-#include "jit_loader.h"
-#include "plan.h"
+#include "tier.h"
 
-enum { WARMUP = 500, KERNELS = 10000 };
-#define GROWTH_LIMIT_MB 64.0
-
-static const sj_jit_provider *P;
+enum { WARMUP = 500, MAX_KERNELS = 10000 };
+#define GROWTH_LIMIT_MB 16.0
 
 /* Resident bytes, or -1 when unknown. */
 static double rss_bytes(void) {
@@ -36,83 +35,106 @@ static double rss_bytes(void) {
     return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : -1;
 }
 
-/* Distinct cheap kernels: a 3-byte copy between records whose offsets and strides come
- * from i (every i below 10,000 gives another plan). */
-static void compile_run_release(unsigned i) {
-    sj_move m;
-    memset(&m, 0, sizeof m);
-    m.kind = SJ_MOVE_COPY;
-    m.len = 3;
-    m.src_off = i % 50;
-    m.dst_off = i / 50 % 40;
-    sj_plan p;
-    memset(&p, 0, sizeof p);
-    p.op = SJ_PLAN_MOVE;
-    p.src.used = p.dst.used = p.dst.writes = true;
-    p.src.stride = 64 + i / 2000;
-    p.dst.stride = 48;
-    p.src.elem_align = p.dst.elem_align = 1;
-    p.moves = &m;
-    p.nmoves = 1;
-    sj_loop_fn fn;
-    sj_jit_code *code;
-    char why[256] = "";
-    if (P->compile(&p, &fn, &code, why, sizeof why) != 0)
-        fail_msg("kernel %u declined: %s", i, why);
-    uint8_t src[3 * 80], dst[3 * 48];
-    for (unsigned k = 0; k < sizeof src; k++)
-        src[k] = (uint8_t)(k + i);
-    memset(dst, 0, sizeof dst);
-    fn(src, dst, 3, NULL);
-    for (unsigned e = 0; e < 3; e++)
-        for (unsigned k = 0; k < 3; k++)
-            if (dst[e * 48 + m.dst_off + k] != src[e * p.src.stride + m.src_off + k])
-                fail_msg("kernel %u copied the wrong bytes", i);
-    P->release(code);
+static long env_long(const char *name, long def, long lo, long hi) {
+    const char *e = getenv(name);
+    if (!e || !*e) return def;
+    char *end = NULL;
+    long v = strtol(e, &end, 10);
+    return *end || v < lo || v > hi ? def : v;
 }
 
-static void test_compile_release_10000(void **state) {
+/* Kernel i < 10,000 converts the record [1%i4(v) x<a> 1%i4(w) x<b>] (a = i % 100,
+ * b = i / 100) into [i4(v)i4(w)]: every i is another field offset or stride, another plan. */
+static void compile_run_free(unsigned i, const uint8_t *src, size_t src_len) {
+    unsigned pa = i % 100, pb = i / 100;
+    char text[96], pad_a[16] = "", pad_b[16] = "";
+    if (pa) snprintf(pad_a, sizeof pad_a, "x%u ", pa);
+    if (pb) snprintf(pad_b, sizeof pad_b, "x%u", pb);
+    snprintf(text, sizeof text, "[1%%i4(v)%s1%%i4(w)%s]", pad_a, pad_b);
+    sj_layout *from = test_layout(text), *to = test_layout("[i4(v)i4(w)]");
+    sj_error err = {0};
+    sj_kernel *k = NULL;
+    k = test_kernel(sj_kernel_convert(from, to, 0, &k, &err), &k, &err);
+    sj_kernel_set_tier(k, SJ_TIER_JIT);
+    int32_t out[8] = {0};
+    size_t stride = 8 + pa + pb;
+    assert_true(4 * stride <= src_len);
+    sj_segment s, d;
+    assert_int_equal(sj_segment_native((void *)(uintptr_t)src, (int64_t)(4 * stride), &s, &err),
+                     SJ_OK);
+    assert_int_equal(sj_segment_native(out, sizeof out, &d, &err), SJ_OK);
+    sj_args a = {&s, 0, &d, 0, 4};
+    assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
+    if (sj_kernel_last_tier(k) != SJ_TIER_JIT) fail_msg("kernel %u ran on the interpreter", i);
+    for (unsigned e = 0; e < 4; e++) {
+        int32_t v, w;
+        memcpy(&v, src + e * stride, 4);
+        memcpy(&w, src + e * stride + 4 + pa, 4);
+        if (out[2 * e] != v || out[2 * e + 1] != w)
+            fail_msg("kernel %u converted the wrong values", i);
+    }
+    sj_kernel_free(k);
+    sj_layout_unref(from);
+    sj_layout_unref(to);
+}
+
+static void test_compile_free_bounded(void **state) {
     (void)state;
     if (rss_bytes() < 0) {
         print_message("skip: no /proc/self/statm\n");
         skip();
     }
+    long kernels = env_long("SEGJIT_JIT_MEMORY_KERNELS", 2000, WARMUP + 1, MAX_KERNELS);
+    long limit = env_long("SEGJIT_JIT_MEMORY_LIMIT", 1L << 20, 0, 1L << 40);
+    sj_jit_set_cache_limit((uint64_t)limit);
+    assert_int_equal(sj_jit_cache_limit(), (uint64_t)limit);
+    uint8_t src[4 * 207];
+    for (unsigned k = 0; k < sizeof src; k++)
+        src[k] = (uint8_t)(k * 7 + 1);
+    sj_counters_reset();
     struct timespec t0, t1;
     for (unsigned i = 0; i < WARMUP; i++)
-        compile_run_release(i);
+        compile_run_free(i, src, sizeof src);
     double after_warmup = rss_bytes();
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (unsigned i = WARMUP; i < KERNELS; i++)
-        compile_run_release(i);
+    for (unsigned i = WARMUP; i < (unsigned)kernels; i++)
+        compile_run_free(i, src, sizeof src);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double at_end = rss_bytes();
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     double growth = (at_end - after_warmup) / (1024.0 * 1024.0);
-    sj_jit_stats s;
-    P->stats(&s);
-    print_message("RSS after %d kernels: %.1f MB; after %d: %.1f MB; growth %.2f MB "
-                  "(limit %.0f MB); %.2f ms per kernel; %llu compiled\n",
-                  WARMUP, after_warmup / (1024.0 * 1024.0), KERNELS, at_end / (1024.0 * 1024.0),
-                  growth, GROWTH_LIMIT_MB, secs * 1e3 / (KERNELS - WARMUP),
-                  (unsigned long long)s.compiled);
+    sj_counters c;
+    sj_counters_get(&c);
+    print_message("%ld kernels, cache limit %ld bytes: RSS after %d: %.1f MB; at the end: %.1f "
+                  "MB; growth %.2f MB (limit %.0f MB); %.2f ms per kernel; %llu compiled, %llu "
+                  "evicted, %llu kept (%.1f KiB counted, %.0f bytes each)\n",
+                  kernels, limit, WARMUP, after_warmup / (1024.0 * 1024.0),
+                  at_end / (1024.0 * 1024.0), growth, GROWTH_LIMIT_MB,
+                  secs * 1e3 / (double)(kernels - WARMUP), (unsigned long long)c.kernels_compiled,
+                  (unsigned long long)c.cache_evictions, (unsigned long long)c.cache_entries,
+                  (double)c.cache_bytes / 1024,
+                  c.cache_entries ? (double)c.cache_bytes / (double)c.cache_entries : 0.0);
+    assert_int_equal(c.kernels_compiled, (uint64_t)kernels);
+    assert_true(c.cache_bytes_unreferenced <= (uint64_t)limit);
+    assert_int_equal(c.cache_evictions + c.cache_entries, (uint64_t)kernels);
+    assert_int_equal(c.cache_recompiles, 0); /* every plan distinct */
     if (growth > GROWTH_LIMIT_MB)
-        fail_msg("resident memory grew by %.1f MB over %d compiled and released kernels", growth,
-                 KERNELS - WARMUP);
+        fail_msg("resident memory grew by %.1f MB over %ld compiled and freed kernels", growth,
+                 kernels - WARMUP);
 }
 
 int main(void) {
-    char why[256] = "";
-    P = sj_jit_provider_get(why, sizeof why);
-    if (!P) {
-        if (strcmp(why, "built without the JIT") == 0) {
+    const char *why = NULL;
+    if (!sj_jit_available(&why)) {
+        if (why && strcmp(why, "built without the JIT") == 0) {
             printf("skip: %s\n", why);
             return 0;
         }
-        fprintf(stderr, "the JIT is built but did not load: %s\n", why);
+        fprintf(stderr, "the JIT is built but did not load: %s\n", why ? why : "?");
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compile_release_10000),
+        cmocka_unit_test(test_compile_free_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

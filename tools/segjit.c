@@ -124,6 +124,7 @@ typedef struct ctx {
     const char **pos;
     int npos;
     sj_tier tier;
+    char kernel_stats[512]; /* the command's kernel, for --stats and `segjit stats` ("": none) */
 } ctx;
 
 static const opt_spec *find_opt(const opt_spec *specs, const char *name, size_t len) {
@@ -320,8 +321,10 @@ static void help_dump(void) {
 static void help_stats(void) {
     fputs("usage: segjit stats\n"
           "\n"
-          "Prints the JIT counters (plans built, kernels compiled, cache hits, declines,\n"
-          "time per phase) recorded by the last segjit command, kept in\n"
+          "Prints the JIT counters (plans built, kernels compiled, the code cache, declines\n"
+          "by reason, interpreter fallbacks, time per phase) and the statistics of the\n"
+          "command's kernel (tiers run, compiled or declined and why, compile time)\n"
+          "recorded by the last segjit command, kept in\n"
           "$XDG_CACHE_HOME/segjit/last-stats (default ~/.cache/segjit/last-stats).\n"
           "Exits 1 when none were recorded.\n",
           stdout);
@@ -662,6 +665,42 @@ static void name_options(sj_error *e) {
     }
 }
 
+static const char *tier_name(sj_tier t) {
+    switch (t) {
+        case SJ_TIER_AUTO:
+            return "auto";
+        case SJ_TIER_INTERP:
+            return "interp";
+        case SJ_TIER_JIT:
+            return "jit";
+        default:
+            return "default";
+    }
+}
+
+/* One paragraph about the command's kernel (sj_kernel_stats) into c->kernel_stats. */
+static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
+    sj_kernel_info in;
+    if (!k || sj_kernel_stats(k, &in, NULL) != SJ_OK) return;
+    char code[200] = "not compiled", label[32];
+    if (in.compiled)
+        snprintf(code, sizeof code,
+                 "compiled (%s), waited %.3f ms, compile %.3f ms, %" PRIu64 " bytes of code",
+                 in.cache_hit ? "found in the code cache" : "now", (double)in.ns_jit / 1e6,
+                 (double)in.ns_compile / 1e6, in.code_bytes);
+    else if (in.decline != SJ_DECLINE_NONE)
+        snprintf(code, sizeof code, "declined (%s): %s", sj_decline_name(in.decline),
+                 in.decline_why);
+    snprintf(label, sizeof label, "kernel (%s)", c->cmd);
+    snprintf(c->kernel_stats, sizeof c->kernel_stats,
+             "%-18s tier %s, last run %s; runs %" PRIu64 " interpreter, %" PRIu64
+             " jit; fallbacks %" PRIu64 " heap, %" PRIu64 " overlap\n"
+             "%-18s %s\n",
+             label, tier_name(in.tier),
+             in.last_tier == SJ_TIER_DEFAULT ? "none" : tier_name(in.last_tier), in.runs_interp,
+             in.runs_jit, in.fallbacks_heap, in.fallbacks_overlap, "", code);
+}
+
 static int cmd_convert(ctx *c) {
     if (!c->set[O_FROM]) return usage_error(c->cmd, "missing --from LAYOUT");
     if (!c->set[O_TO]) return usage_error(c->cmd, "missing --to LAYOUT");
@@ -802,6 +841,7 @@ out:
     if (handlers) restore_cleanup(old);
     if (in_fd >= 0) close(in_fd);
     free(buf);
+    keep_kernel_stats(c, k);
     sj_kernel_free(k);
     sj_layout_unref(from);
     sj_layout_unref(to);
@@ -1102,11 +1142,17 @@ static bool stats_path(char *buf, size_t n, bool create) {
     return k >= 0 && (size_t)k < n;
 }
 
-static char *counters_text(void) {
+/* The process's counters, then the command's kernel (if any). */
+static char *counters_text(const ctx *c) {
     char *text = NULL;
     sj_error err;
     if (sj_counters_print(&text, &err) != SJ_OK) return NULL;
-    return text;
+    size_t n = strlen(text), k = strlen(c->kernel_stats);
+    char *all = realloc(text, n + k + 2);
+    if (!all) return text;
+    if (n && all[n - 1] != '\n') all[n++] = '\n';
+    memcpy(all + n, c->kernel_stats, k + 1);
+    return all;
 }
 
 /* Keeps the counters of this run for `segjit stats`; failing to is not an error. */
@@ -1247,7 +1293,7 @@ int main(int argc, char **argv) {
     rc = finish_stdout(rc);
     free(c.pos);
     if (rc != EXIT_USAGE) {
-        char *counters = counters_text();
+        char *counters = counters_text(&c);
         if (counters && (pre_stats || c.set[O_STATS])) {
             size_t n = strlen(counters);
             fprintf(stderr, "%s%s", counters, n && counters[n - 1] != '\n' ? "\n" : "");

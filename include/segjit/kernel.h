@@ -106,7 +106,10 @@ sj_status sj_kernel_run_many(const sj_kernel *k, const sj_args_many *args, sj_er
 /* The kernel's plan in readable form (malloc'd; caller frees). */
 sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err);
 
-/* Convenience one-shot forms (MemorySegment.copy, fill, mismatch). */
+/* Convenience one-shot forms (MemorySegment.copy, fill, mismatch). They keep their
+ * kernels: sj_copy those of its 16 most recently used layout pairs (found again by
+ * sj_layout_equal; it holds a reference to each kept layout), so that repeated calls build
+ * no plan and compile at most once; sj_fill_bytes one per byte value. */
 sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
                   const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
                   int64_t count, sj_error *err);
@@ -118,6 +121,44 @@ sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, ui
  * the shorter length when one is a prefix of the other, -1 when equal. */
 sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
                       int64_t b_from, int64_t b_to, int64_t *out, sj_error *err);
+
+/* ---- statistics ---- */
+
+/* Why the JIT tier did not compile a kernel (sj_kernel_info, sj_counters). */
+typedef enum sj_decline {
+    SJ_DECLINE_NONE,        /* not declined */
+    SJ_DECLINE_UNAVAILABLE, /* no JIT in this process: built without it, libsegjit-jit.so or
+                               libLLVM not loadable or of another version, LLVM did not start */
+    SJ_DECLINE_PLAN,        /* the JIT does not take this plan (a shape or size it refuses) */
+    SJ_DECLINE_LLVM,        /* LLVM failed on the plan: optimization, code generation, linking,
+                               or invalid IR (a segjit bug) */
+    SJ_DECLINE_NOMEM,       /* out of memory */
+    SJ_DECLINE_COUNT
+} sj_decline;
+
+/* "none", "unavailable", "plan", "llvm", "nomem"; "?" for anything else. */
+const char *sj_decline_name(sj_decline reason);
+
+/* One kernel's statistics (sj_kernel_stats). */
+typedef struct sj_kernel_info {
+    sj_tier tier;      /* as set with sj_kernel_set_tier (DEFAULT when never set) */
+    sj_tier last_tier; /* of the last run: INTERP or JIT; DEFAULT before the first */
+    uint64_t runs_interp, runs_jit;
+    /* Runs of a kernel of tier JIT or AUTO that took the interpreter because a segment was
+     * a heap segment, or because the source overlapped the destination while compiled
+     * code was ready (both counted in runs_interp too). */
+    uint64_t fallbacks_heap, fallbacks_overlap;
+    bool compiled;         /* holds compiled code */
+    bool cache_hit;        /* that code was already in the process's code cache */
+    uint64_t ns_jit;       /* time the kernel waited for its code (compile or cache hit) */
+    uint64_t ns_compile;   /* time that code took to compile (when it was compiled) */
+    uint64_t code_bytes;   /* object size of that code */
+    sj_decline decline;    /* why the JIT declined it; NONE when not declined (or not asked) */
+    char decline_why[160]; /* the JIT's message for the decline */
+} sj_kernel_info;
+
+/* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */
+sj_status sj_kernel_stats(const sj_kernel *k, sj_kernel_info *out, sj_error *err);
 
 /* ---- counters (process-wide) ---- */
 typedef struct sj_counters {
@@ -133,7 +174,18 @@ typedef struct sj_counters {
     uint64_t ns_opt;     /* time optimizing */
     uint64_t ns_codegen; /* time emitting machine code and linking */
     uint64_t ns_jit_init;
-    char last_decline[160];
+    char last_decline[160];                     /* message of the most recent decline */
+    uint64_t declines_by[SJ_DECLINE_COUNT];     /* declines per reason (index sj_decline) */
+    uint64_t fallbacks_heap, fallbacks_overlap; /* as in sj_kernel_info, every kernel */
+    uint64_t oneshot_hits, oneshot_misses;      /* one-shot calls (sj_copy) finding their
+                                                   kernel kept, or building it */
+    /* The compiled code cache: entries released to stay within the limit (counted), and
+     * now: entries, their bytes (as sj_jit_set_cache_limit counts them), the part no
+     * kernel holds, the limit on that part. */
+    uint64_t cache_evictions;
+    uint64_t cache_entries, cache_bytes, cache_bytes_unreferenced, cache_limit;
+    /* compiles of code evicted before (among the last 4096 evictions): the limit's misses */
+    uint64_t cache_recompiles;
 } sj_counters;
 void sj_counters_get(sj_counters *out);
 void sj_counters_reset(void);
@@ -142,6 +194,16 @@ sj_status sj_counters_print(char **out, sj_error *err);
 /* Whether the JIT tier could be loaded in this process (loads it if needed), and why
  * not when it could not. */
 bool sj_jit_available(const char **why);
+
+/* Bound on the compiled code that the process keeps after the last kernel holding it was
+ * freed (least recently used code is released first); code a live kernel holds is never
+ * released. Each kernel's code counts as its object size plus 4 KiB (what an entry costs
+ * resident beyond its object). 0 releases code with its last kernel. Default 16 MiB, or
+ * the environment variable SEGJIT_JIT_CACHE_BYTES (bytes, with an optional K, M or G
+ * suffix) read once; this call overrides both. Takes effect at once; never loads the JIT. */
+void sj_jit_set_cache_limit(uint64_t bytes);
+/* The bound now in effect. */
+uint64_t sj_jit_cache_limit(void);
 
 #ifdef __cplusplus
 }

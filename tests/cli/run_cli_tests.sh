@@ -429,6 +429,11 @@ sj convert --from "$A" --to "$B" a.bin b.bin
 sj stats
 check "stats after convert" '[[ $RC -eq 0 && $OUT == "last command: segjit convert (exit status 0)"* ]]'
 check "stats shows counters" '[[ $(printf "%s\n" "$OUT" | wc -l) -gt 1 ]]'
+check "stats shows declines by reason and the code cache" '[[ $OUT == *"declines "*"unavailable "*"plan "* && $OUT == *"code cache "* ]]'
+check "stats shows the convert kernel" '[[ $OUT == *"kernel (convert)"*"runs 1 interpreter, 0 jit"* ]]'
+sj --tier interp convert --from "$A" --to "$B" a.bin b.bin
+sj stats
+check "stats: the kernel's tier as set" '[[ $OUT == *"kernel (convert)   tier interp, last run interp"*"not compiled"* ]]'
 sj stats
 check "stats does not replace the last stats" '[[ $OUT == "last command: segjit convert"* ]]'
 sj layout --summary '[i4'

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -184,7 +185,8 @@ typedef struct outcome {
 } outcome;
 
 static struct stats {
-    unsigned cases, built, ran_jit, failed_checks, heap, overlap, loops;
+    unsigned cases, built, ran_jit, failed_checks, heap, overlap;
+    unsigned loops, nested, unions, over, big; /* coverage of the kernels built */
     unsigned by_op[9];
 } S;
 
@@ -435,11 +437,14 @@ static void case_convert(void) {
 
 /* ---- Records holding arrays (inner loops, plan.h's SJ_MOVE_LOOP) ---- */
 
-/* A value, an array of values, or an array of a two-field struct {p, q}. */
+/* A value (over-aligned sometimes), an array of values, an array of a two-field struct
+ * {p, q}, that struct nested once, or a union [p|q]. */
 typedef struct afield {
-    unsigned name, count, shape; /* shape: 0 value, 1 array of k[0], 2 array of {k[0] p, k[1] q} */
+    unsigned name, count;
+    unsigned shape; /* 0 value, 1 array of k[0], 2 array of {p, q}, 3 {p, q}, 4 [p|q] */
     unsigned k[2];
     bool big[2], q_first;
+    unsigned over; /* shape 0: an alignment above the natural one (0: none) */
 } afield;
 
 typedef struct arec {
@@ -458,10 +463,24 @@ static const char *akind(unsigned k, bool big) {
 static size_t aelem_text(const afield *f, bool packed, char *buf, size_t cap, unsigned *size,
                          unsigned *align) {
     const char *pre1 = packed && KINDS[f->k[0]].size > 1 ? "1%" : "";
+    if (f->shape == 0 && f->over && !packed) {
+        *size = KINDS[f->k[0]].size;
+        *align = f->over;
+        return put(buf, cap, 0, "%u%%%s", f->over, akind(f->k[0], f->big[0]));
+    }
     if (f->shape < 2) {
         *size = KINDS[f->k[0]].size;
         *align = packed ? 1 : *size;
         return put(buf, cap, 0, "%s%s", pre1, akind(f->k[0], f->big[0]));
+    }
+    if (f->shape == 4) { /* a union: its size the larger member's, rounded to its alignment */
+        unsigned s0 = KINDS[f->k[0]].size, s1 = KINDS[f->k[1]].size;
+        unsigned al = packed ? 1 : s0 > s1 ? s0 : s1;
+        *size = s0 > s1 ? s0 : s1;
+        *align = al;
+        return put(buf, cap, 0, "[%s%s(p)|%s%s(q)]", packed && s0 > 1 ? "1%" : "",
+                   akind(f->k[0], f->big[0]), packed && s1 > 1 ? "1%" : "",
+                   akind(f->k[1], f->big[1]));
     }
     size_t len = put(buf, cap, 0, "[");
     unsigned off = 0, al = 1;
@@ -499,11 +518,11 @@ static void arec_text(const arec *r, char *buf, size_t cap, unsigned *size) {
             off += eal - off % eal;
         }
         if (eal > al) al = eal;
-        if (f->shape == 0)
+        if (f->shape == 0 || f->shape >= 3)
             len = put(buf, cap, len, "%s(f%u)", el, f->name);
         else
             len = put(buf, cap, len, "[%u:%s](f%u)", f->count, el, f->name);
-        off += esz * (f->shape ? f->count : 1);
+        off += esz * (f->shape == 1 || f->shape == 2 ? f->count : 1);
     }
     if (!r->packed && off % al) {
         len = put(buf, cap, len, "x%u", al - off % al);
@@ -524,7 +543,9 @@ static void case_convert_arrays(void) {
         for (unsigned i = 0; i < s.n; i++) {
             afield *f = &s.f[i];
             f->name = i;
-            f->shape = pick(10) < 2 ? 0 : pick(10) < 6 ? 1 : 2;
+            unsigned sh = pick(20);
+            f->shape = sh < 4 ? 0 : sh < 11 ? 1 : sh < 15 ? 2 : sh < 18 ? 3 : 4;
+            f->over = f->shape == 0 && chance(30) ? 8u << pick(2) : 0;
             f->count = ACOUNTS[pick(sizeof ACOUNTS / sizeof ACOUNTS[0])];
             for (unsigned j = 0; j < 2; j++) {
                 f->k[j] = pick(NKINDS);
@@ -542,11 +563,13 @@ static void case_convert_arrays(void) {
         }
         for (unsigned i = 0; i < d.n; i++) {
             afield *f = &d.f[i];
-            for (unsigned j = 0; j < 2; j++) {
+            /* a union converts only from an equal one: mostly kept as it is */
+            for (unsigned j = 0; j < 2 && (f->shape != 4 || chance(15)); j++) {
                 if (chance(40)) f->k[j] = pick(NKINDS);
                 if (chance(30)) f->big[j] = !f->big[j];
             }
-            f->q_first = chance(50);
+            if (f->shape != 4) f->q_first = chance(50);
+            if (f->shape == 0 && chance(50)) f->over = chance(50) ? 0 : 8u << pick(2);
             if (chance(3)) f->count++;      /* a count mismatch: refused */
             if (chance(8)) f->name = 8 + i; /* unmatched: zeroed, or refused */
         }
@@ -567,6 +590,16 @@ static void case_convert_arrays(void) {
         char *plan = NULL;
         if (sj_kernel_describe(k, &plan, &err) == SJ_OK && strstr(plan, "  loop ")) S.loops++;
         free(plan);
+        bool nested = false, unions = false, over = false;
+        for (unsigned i = 0; i < s.n; i++) {
+            nested |= s.f[i].shape == 2 || s.f[i].shape == 3;
+            unions |= s.f[i].shape == 4;
+            over |= s.f[i].over != 0 && !s.packed;
+        }
+        S.nested += nested;
+        S.unions += unions;
+        S.over += over;
+        S.big += sj_layout_size(a) > 64 || sj_layout_size(b) > 64;
         char what[2200];
         snprintf(what, sizeof what, "convert %s -> %s flags %u", t1, t2, flags);
         exercise(k, what, sj_layout_align(a), sj_layout_size(a), 0, sj_layout_align(b),
@@ -722,9 +755,13 @@ static void case_mismatch(void) {
         int64_t n = (int64_t)pick(700);
         memcpy(r.data + REGION / 2, r.data, (size_t)n + 16);
         if (chance(70) && n > 0) r.data[REGION / 2 + pick((unsigned)n)] ^= (uint8_t)(1 + pick(255));
-        sj_segment a = segment(&r, 0, (size_t)n + pick(8), false, false);
-        sj_segment b = segment(&r, REGION / 2, (size_t)n + pick(8), false, chance(20));
-        sj_args args = {&a, 0, &b, 0, chance(5) ? n + 20 : n};
+        /* the ranges at offsets within the segments (the same bytes shifted) */
+        int64_t ao = chance(50) ? (int64_t)pick(40) : 0, bo = chance(50) ? (int64_t)pick(40) : 0;
+        memmove(r.data + ao, r.data, (size_t)n + 16);
+        memmove(r.data + REGION / 2 + bo, r.data + REGION / 2, (size_t)n + 16);
+        sj_segment a = segment(&r, 0, (size_t)(ao + n) + pick(8), false, false);
+        sj_segment b = segment(&r, REGION / 2, (size_t)(bo + n) + pick(8), false, chance(20));
+        sj_args args = {&a, ao, &b, bo, chance(5) ? n + 20 : n};
         char what[64];
         snprintf(what, sizeof what, "case %u mismatch of %" PRId64 " bytes", S.cases, n);
         diff_call(k, &args, NULL, &r, what, true, false);
@@ -733,14 +770,14 @@ static void case_mismatch(void) {
     sj_kernel_free(k);
 }
 
-static void test_differential(void **state) {
-    (void)state;
-    const char *se = getenv("SEGJIT_DIFF_SEED"), *ie = getenv("SEGJIT_DIFF_ITERS");
-    uint64_t seed = se ? strtoull(se, NULL, 0) : 20240611u;
-    unsigned iters = ie ? (unsigned)strtoul(ie, NULL, 0) : 1500;
+/* Seeds that once found a difference run on every run (add any failing seed here). */
+static const uint64_t regression_seeds[] = {20240611u};
+
+static void run_seed(uint64_t seed, unsigned iters) {
+    memset(&S, 0, sizeof S);
     g_rng = seed * 0x9E3779B97F4A7C15ull + 1;
-    print_message("seed %" PRIu64 ", %u cases (SEGJIT_DIFF_SEED, SEGJIT_DIFF_ITERS)\n", seed,
-                  iters);
+    print_message("seed %" PRIu64 ", %u cases (SEGJIT_DIFF_SEED=%" PRIu64 " repeats it)\n", seed,
+                  iters, seed);
     for (S.cases = 0; S.cases < iters; S.cases++) {
         unsigned op = pick(100);
         if (op < 18)
@@ -764,14 +801,32 @@ static void test_differential(void **state) {
     }
     print_message("%u cases (copy %u, convert %u, gather %u, scatter %u, fill %u, reduce %u, "
                   "mismatch %u, gather_many %u, convert with arrays %u): %u kernels built, %u "
-                  "calls ran compiled code, %u "
-                  "failed their checks, %u on heap segments, %u overlapping\n",
+                  "calls ran compiled code, %u failed their checks, %u on heap segments, %u "
+                  "overlapping\n",
                   S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4], S.by_op[5],
                   S.by_op[6], S.by_op[7], S.by_op[8], S.built, S.ran_jit, S.failed_checks, S.heap,
                   S.overlap);
-    print_message("%u kernels with inner loops\n", S.loops);
+    print_message("coverage of kernels built: %u with inner loops, %u with nested structs, %u "
+                  "with unions, %u with over-aligned members, %u records over 64 bytes\n",
+                  S.loops, S.nested, S.unions, S.over, S.big);
     assert_true(S.ran_jit > S.cases / 2);
     assert_true(S.loops > S.by_op[8] / 4);
+}
+
+/* SEGJIT_DIFF_SEED: that seed alone. Otherwise the regression seeds and a new seed. */
+static void test_differential(void **state) {
+    (void)state;
+    const char *se = getenv("SEGJIT_DIFF_SEED"), *ie = getenv("SEGJIT_DIFF_ITERS");
+    unsigned iters = ie ? (unsigned)strtoul(ie, NULL, 0) : 1500;
+    if (se) {
+        run_seed(strtoull(se, NULL, 0), iters);
+        return;
+    }
+    for (size_t i = 0; i < sizeof regression_seeds / sizeof regression_seeds[0]; i++)
+        run_seed(regression_seeds[i], iters);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    run_seed((uint64_t)ts.tv_sec * 1000003u + (uint64_t)ts.tv_nsec % 1000003u, iters);
 }
 
 int main(void) {

@@ -24,6 +24,7 @@ enum { JIT_NONE, JIT_READY, JIT_DECLINED };
 struct sj_kernel {
     sj_plan *plan;
     sj_interp *interp;
+    bool in_place;         /* sj_plan_in_place: may run on its own source without a copy */
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
     _Atomic uint64_t work; /* elements run so far (AUTO) */
@@ -46,6 +47,7 @@ struct sj_kernel {
 static _Atomic uint64_t c_plans, c_ns_plan, c_runs_interp, c_runs_jit, c_declines;
 static _Atomic uint64_t c_declines_by[SJ_DECLINE_COUNT], c_fb_heap, c_fb_overlap;
 static _Atomic uint64_t c_oneshot_hits, c_oneshot_misses;
+static _Atomic uint64_t c_in_place, c_overlap_copies; /* overlapping runs, by how they ran */
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
 static char c_last_decline[160];               /* under counters_lock */
 static sj_jit_stats c_jit_base;                /* JIT stats at the last reset */
@@ -139,6 +141,8 @@ void sj_counters_get(sj_counters *out) {
     out->fallbacks_overlap = atomic_load(&c_fb_overlap);
     out->oneshot_hits = atomic_load(&c_oneshot_hits);
     out->oneshot_misses = atomic_load(&c_oneshot_misses);
+    out->overlap_in_place = atomic_load(&c_in_place);
+    out->overlap_copies = atomic_load(&c_overlap_copies);
     out->cache_limit = sj_jit_cache_limit();
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
@@ -175,6 +179,8 @@ void sj_counters_reset(void) {
     atomic_store(&c_fb_overlap, 0);
     atomic_store(&c_oneshot_hits, 0);
     atomic_store(&c_oneshot_misses, 0);
+    atomic_store(&c_in_place, 0);
+    atomic_store(&c_overlap_copies, 0);
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
     c_last_decline[0] = '\0';
@@ -210,6 +216,8 @@ sj_status sj_counters_print(char **out, sj_error *err) {
                   "interp fallbacks   %" PRIu64 " heap, %" PRIu64 " overlap (kernels of tier "
                   "jit or auto)\n",
                   c.fallbacks_heap, c.fallbacks_overlap);
+    sj_buf_printf(&b, "overlapping calls  %" PRIu64 " in place, %" PRIu64 " from a copy\n",
+                  c.overlap_in_place, c.overlap_copies);
     sj_buf_printf(&b, "declines           %" PRIu64, c.declines);
     for (int i = 1; i < SJ_DECLINE_COUNT; i++)
         sj_buf_printf(&b, "%s%s %" PRIu64, i == 1 ? " (" : ", ", sj_decline_name((sj_decline)i),
@@ -233,6 +241,7 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
         return st;
     }
     k->plan = p;
+    k->in_place = sj_plan_in_place(p);
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
     atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
     atomic_init(&k->work, 0);
@@ -602,9 +611,18 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             goto out;
         }
         if (src) sp = sdata + src_offset + p->src.origin;
-        for (size_t i = 0; i < nd && p->op == SJ_PLAN_MOVE && src && !overlap; i++)
-            overlap = ranges_overlap(src, src_offset, src_ext, dsts[i], doffs[i], dst_ext[i]);
-        if (overlap && !p->block_copy) {
+        /* Overlap of the bytes themselves (a heap segment and a native one may share them):
+         * memmove semantics. A block copy is a memmove; an element that is its own source
+         * runs in place when the plan allows; anything else runs from a copy of the source. */
+        for (size_t i = 0; i < nd && p->op == SJ_PLAN_MOVE && src && !overlap; i++) {
+            uintptr_t s0 = (uintptr_t)(sdata + src_offset);
+            uintptr_t d0 = (uintptr_t)(dps[i] - dst_side(p, i)->origin);
+            overlap = src_ext && dst_ext[i] && s0 < d0 + dst_ext[i] && d0 < s0 + src_ext;
+        }
+        bool in_place = overlap && nd == 1 && k->in_place && sp == dps[0];
+        if (in_place) {
+            atomic_fetch_add_explicit(&c_in_place, 1, memory_order_relaxed);
+        } else if (overlap && !p->block_copy) {
             /* memmove semantics: run from a copy of the source range */
             tmp = malloc(src_ext ? src_ext : 1);
             if (!tmp) {
@@ -615,6 +633,7 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             }
             memcpy(tmp, sdata + src_offset, src_ext);
             sp = tmp + p->src.origin;
+            atomic_fetch_add_explicit(&c_overlap_copies, 1, memory_order_relaxed);
         }
     }
     if (p->op == SJ_PLAN_MOVE && !p->src.used) sp = (const uint8_t *)p->fill_bits;

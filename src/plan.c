@@ -776,6 +776,44 @@ sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
     return SJ_OK;
 }
 
+/* ---- running in place ---- */
+
+typedef struct span {
+    uint64_t lo, len;
+} span;
+
+static bool spans_meet(span a, span b) {
+    return a.len && b.len && a.lo < b.lo + b.len && b.lo < a.lo + a.len;
+}
+
+static span read_span(const sj_move *m) {
+    span r = {m->src_off, m->kind == SJ_MOVE_ZERO      ? 0
+                          : m->kind == SJ_MOVE_CONVERT ? sj_kind_size((sj_kind)m->src_kind)
+                                                       : m->len};
+    return r;
+}
+
+static span write_span(const sj_move *m) {
+    span w = {m->dst_off, m->kind == SJ_MOVE_CONVERT ? sj_kind_size((sj_kind)m->dst_kind) : m->len};
+    return w;
+}
+
+bool sj_plan_in_place(const sj_plan *p) {
+    if (p->op != SJ_PLAN_MOVE || p->ndst || !p->src.used || p->src.stride != p->dst.stride)
+        return false;
+    for (size_t i = 0; i < p->nmoves; i++) {
+        const sj_move *m = &p->moves[i];
+        if (m->kind == SJ_MOVE_LOOP) return false;
+        span r = read_span(m), w = write_span(m);
+        bool same = r.lo == w.lo && r.len == w.len &&
+                    (m->kind == SJ_MOVE_SWAP || m->kind == SJ_MOVE_CONVERT);
+        if (spans_meet(r, w) && !same) return false;
+        for (size_t j = 0; j < i; j++) /* an earlier move wrote what this one reads */
+            if (spans_meet(write_span(&p->moves[j]), r)) return false;
+    }
+    return true;
+}
+
 /* ---- printing ---- */
 
 /* A kind's canonical spelling in the byte order a swap flag implies: the carrier letter

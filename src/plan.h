@@ -108,6 +108,12 @@ typedef struct sj_plan {
     uint64_t fill_bits[2]; /* fill: the value's bytes in destination order (the source) */
 } sj_plan;
 
+/* Whether the MOVE plan may run on memory where each destination element is its source
+ * element (same base, same stride) without a copy of the source: within an element every
+ * move reads what no earlier move wrote, and reads and writes either the same bytes (a
+ * swap or conversion of equal width) or separate ones. */
+bool sj_plan_in_place(const sj_plan *p);
+
 /* Moves an inner loop's body is unrolled into at most (count * body moves); longer
  * sequences stay loops, so a plan's size follows the layout's text, not its counts. */
 #define SJ_PLAN_UNROLL_MAX 2u

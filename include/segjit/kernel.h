@@ -186,6 +186,10 @@ typedef struct sj_counters {
     uint64_t cache_entries, cache_bytes, cache_bytes_unreferenced, cache_limit;
     /* compiles of code evicted before (among the last 4096 evictions): the limit's misses */
     uint64_t cache_recompiles;
+    /* Calls whose source and destination share bytes (memmove semantics, SEMANTICS 4.2):
+     * run in place (each element its own source, nothing copied), or from a copy of the
+     * source range (a block copy needs neither: it is a memmove). */
+    uint64_t overlap_in_place, overlap_copies;
 } sj_counters;
 void sj_counters_get(sj_counters *out);
 void sj_counters_reset(void);

@@ -19,6 +19,23 @@
 #define SJ_PRINTF(a, b)
 #endif
 
+/* Hot and cold paths: messages are formatted in cold, out-of-line functions only. */
+#if defined(__GNUC__)
+#define SJ_HIDDEN      __attribute__((visibility("hidden")))
+#define SJ_COLD        __attribute__((cold, noinline))
+#define SJ_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define SJ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* The lease's thread state is read on every access: initial-exec TLS is one
+ * %fs-relative load, where the default model of a shared library calls __tls_get_addr. */
+#define SJ_TLS_FAST __attribute__((tls_model("initial-exec")))
+#else
+#define SJ_HIDDEN
+#define SJ_COLD
+#define SJ_LIKELY(x)   (x)
+#define SJ_UNLIKELY(x) (x)
+#define SJ_TLS_FAST
+#endif
+
 /* Fills err (when not NULL) with status and a formatted one-line message; returns
  * status so that callers can write `return sj_fail(err, SJ_E_ARG, "...")`. */
 sj_status sj_fail(sj_error *err, sj_status status, const char *fmt, ...) SJ_PRINTF(3, 4);

@@ -609,28 +609,40 @@ const char *sj_path_text(const sj_path *p) {
     return p ? p->text : NULL;
 }
 
+/* The message of a failed sj_path_offset, formatted only when a check failed. */
+static sj_status path_offset_fail(const sj_path *p, const int64_t *indices, size_t count,
+                                  sj_error *err) SJ_COLD;
+
 sj_status sj_path_offset(const sj_path *p, const int64_t *indices, size_t count, int64_t *out,
                          sj_error *err) {
     if (!p || !out || (count && !indices))
         return sj_fail(err, SJ_E_ARG, "path offset: NULL argument");
+    if (count != p->nfree) return path_offset_fail(p, indices, count, err);
+    int64_t off = p->base;
+    for (size_t i = 0; i < count; i++)
+        if (indices[i] < 0 || indices[i] >= p->bound[i])
+            return path_offset_fail(p, indices, count, err);
+    for (size_t i = 0; i < count; i++) {
+        int64_t term;
+        if (__builtin_mul_overflow(indices[i], p->stride[i], &term) ||
+            __builtin_add_overflow(off, term, &off))
+            return path_offset_fail(p, indices, count, err);
+    }
+    *out = off;
+    return SJ_OK;
+}
+
+static sj_status path_offset_fail(const sj_path *p, const int64_t *indices, size_t count,
+                                  sj_error *err) {
     char ptxt[64];
     snip(ptxt, sizeof ptxt, p->text);
     if (count != p->nfree)
         return sj_fail(err, SJ_E_ARG, "path '%s' has %zu free indices, %zu given", ptxt, p->nfree,
                        count);
-    int64_t off = p->base;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (indices[i] < 0 || indices[i] >= p->bound[i])
             return sj_fail(err, SJ_E_BOUNDS,
                            "path '%s': free index %zu is %" PRId64 ", outside [0, %" PRId64 ")",
                            ptxt, i, indices[i], p->bound[i]);
-    }
-    for (size_t i = 0; i < count; i++) {
-        int64_t term;
-        if (__builtin_mul_overflow(indices[i], p->stride[i], &term) ||
-            __builtin_add_overflow(off, term, &off))
-            return sj_fail(err, SJ_E_OVERFLOW, "path '%s': offset overflows 64 bits", ptxt);
-    }
-    *out = off;
-    return SJ_OK;
+    return sj_fail(err, SJ_E_OVERFLOW, "path '%s': offset overflows 64 bits", ptxt);
 }

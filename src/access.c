@@ -177,29 +177,36 @@ SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, 
     return SJ_OK;
 }
 
-/* The fast path: answers SJ_OK only when every check passes for a native segment, and
- * hands anything else to access_slow, which decides again from scratch. `kind` is a
- * constant in every caller but the untyped ones, so the move folds to one load or store. */
-static inline __attribute__((always_inline)) sj_status
-access_value(const sj_accessor *a, const sj_segment *s, int64_t off, const int64_t *idx, size_t n,
-             int kind, bool write, void *val, sj_error *err) {
-    if (SJ_UNLIKELY(!a || !s || !val || (n && !idx))) goto slow;
-    if (kind != KIND_ANY && SJ_UNLIKELY(a->kind != kind)) goto slow;
-    if (SJ_UNLIKELY(n != a->nfree)) goto slow;
+/* The fast path: true when every check passed for a native segment and the value moved;
+ * false hands the call to access_slow, which decides again from scratch (and serves heap
+ * segments). `kind` is a constant in every caller but the untyped ones, so the move folds to
+ * one load or store. */
+static inline __attribute__((always_inline)) bool access_fast(const sj_accessor *a,
+                                                              const sj_segment *s, int64_t off,
+                                                              const int64_t *idx, size_t n,
+                                                              int kind, bool write, void *val) {
+    if (SJ_UNLIKELY(!a || !s || !val || (n && !idx))) return false;
+    if (kind != KIND_ANY && SJ_UNLIKELY(a->kind != kind)) return false;
+    if (SJ_UNLIKELY(n != a->nfree)) return false;
     uint64_t rel = (uint64_t)a->base;
     for (size_t i = 0; i < n; i++) {
-        if (SJ_UNLIKELY((uint64_t)idx[i] >= (uint64_t)a->bound[i])) goto slow;
+        if (SJ_UNLIKELY((uint64_t)idx[i] >= (uint64_t)a->bound[i])) return false;
         /* in bounds, every term lies inside the root: the sum cannot overflow */
         rel += (uint64_t)idx[i] * (uint64_t)a->stride[i];
     }
-    if (SJ_UNLIKELY(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)))) goto slow;
-    if (SJ_UNLIKELY(a->root_size > s->size || (uint64_t)off > s->size - a->root_size)) goto slow;
-    if (SJ_UNLIKELY(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask)) goto slow;
-    if (SJ_UNLIKELY(!sj_lease_enter(s->arena))) goto slow;
+    if (SJ_UNLIKELY(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)))) return false;
+    if (SJ_UNLIKELY(a->root_size > s->size || (uint64_t)off > s->size - a->root_size)) return false;
+    if (SJ_UNLIKELY(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask)) return false;
+    if (SJ_UNLIKELY(!sj_lease_enter(s->arena))) return false;
     move_value(kind == KIND_ANY ? a->kind : kind, a->swap, s->base + off + rel, val, write);
     sj_lease_exit(s->arena);
-    return SJ_OK;
-slow:
+    return true;
+}
+
+static inline __attribute__((always_inline)) sj_status
+access_value(const sj_accessor *a, const sj_segment *s, int64_t off, const int64_t *idx, size_t n,
+             int kind, bool write, void *val, sj_error *err) {
+    if (SJ_LIKELY(access_fast(a, s, off, idx, n, kind, write, val))) return SJ_OK;
     return access_slow(a, s, off, idx, n, kind, write, val, err);
 }
 
@@ -357,16 +364,30 @@ size_t sj_accessor_free_count(const sj_accessor *a) {
     return a ? a->nfree : 0;
 }
 
+/* Each typed function falls to a cold stub of its own signature, so that the fast path
+ * ends in a tail jump and keeps no stack frame. */
 #define ACCESSOR_DEFINE(name, kind, type)                                                          \
+    SJ_COLD static sj_status slow_get_##name(const sj_accessor *a, const sj_segment *s,            \
+                                             int64_t offset, const int64_t *indices, size_t count, \
+                                             type *out, sj_error *err) {                           \
+        return access_slow(a, s, offset, indices, count, kind, false, out, err);                   \
+    }                                                                                              \
+    SJ_COLD static sj_status slow_set_##name(const sj_accessor *a, const sj_segment *s,            \
+                                             int64_t offset, const int64_t *indices, size_t count, \
+                                             type v, sj_error *err) {                              \
+        return access_slow(a, s, offset, indices, count, kind, true, &v, err);                     \
+    }                                                                                              \
     sj_status sj_accessor_get_##name(const sj_accessor *a, const sj_segment *s, int64_t offset,    \
                                      const int64_t *indices, size_t count, type *out,              \
                                      sj_error *err) {                                              \
-        return access_value(a, s, offset, indices, count, kind, false, out, err);                  \
+        if (SJ_LIKELY(access_fast(a, s, offset, indices, count, kind, false, out))) return SJ_OK;  \
+        return slow_get_##name(a, s, offset, indices, count, out, err);                            \
     }                                                                                              \
     sj_status sj_accessor_set_##name(const sj_accessor *a, const sj_segment *s, int64_t offset,    \
                                      const int64_t *indices, size_t count, type v,                 \
                                      sj_error *err) {                                              \
-        return access_value(a, s, offset, indices, count, kind, true, &v, err);                    \
+        if (SJ_LIKELY(access_fast(a, s, offset, indices, count, kind, true, &v))) return SJ_OK;    \
+        return slow_set_##name(a, s, offset, indices, count, v, err);                              \
     }
 ACCESSOR_DEFINE(bool, SJ_BOOL, bool)
 ACCESSOR_DEFINE(i8, SJ_I8, int8_t)

@@ -100,21 +100,24 @@ static inline bool sj_lease_enter(sj_arena a) {
     if (!sc) return true;
     sj_reader *r = sj_self.rec;
     if (SJ_UNLIKELY(!r)) return false; /* first access of this thread: slow path registers */
+    uint64_t open = sj_scope_word(a.gen, SCOPE_OPEN);
+    uint64_t w = atomic_load_explicit(&sc->word, memory_order_acquire);
+    /* Confined to this thread: only the owner closes it, so no close can overlap and
+     * nothing needs announcing. (An owner read from a later generation is never this
+     * thread's: it would have had to open that arena during this call.) */
+    if (w == (open | SCOPE_CONFINED))
+        return atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj_self.id;
     atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
     if (SJ_LIKELY(atomic_load_explicit(&sj_asym_fence, memory_order_relaxed)))
         atomic_signal_fence(memory_order_seq_cst); /* closer's membarrier makes it a fence */
     else
         atomic_thread_fence(memory_order_seq_cst);
-    uint64_t w = atomic_load_explicit(&sc->word, memory_order_acquire);
-    if (SJ_LIKELY(w == sj_scope_word(a.gen, SCOPE_OPEN))) return true; /* shared, open */
-    /* Confined to this thread: the owner alone closes it, so no close can overlap. */
-    if (w == (sj_scope_word(a.gen, SCOPE_OPEN) | SCOPE_CONFINED) &&
-        atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj_self.id)
-        return true;
+    if (SJ_LIKELY(atomic_load_explicit(&sc->word, memory_order_acquire) == open)) return true;
     atomic_store_explicit(&r->scope, NULL, memory_order_release);
     return false;
 }
 
+/* Ends a lease (for a confined arena the slot is already NULL: storing it again is free). */
 static inline void sj_lease_exit(sj_arena a) {
     if (a.scope) atomic_store_explicit(&sj_self.rec->scope, NULL, memory_order_release);
 }

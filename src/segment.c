@@ -128,6 +128,17 @@ static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
 
+/* Asks the kernel for membarrier(PRIVATE_EXPEDITED), once, before the first lease or
+ * shared arena. Without it readers fall back to a full fence per access. */
+static void membarrier_setup(void) {
+#ifdef SYS_membarrier
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        atomic_store(&sj_asym_fence, true);
+#endif
+}
+
 static void reader_thread_exit(void *p) {
     sj_reader *r = p;
     atomic_store(&r->scope, NULL);
@@ -141,6 +152,7 @@ static void reader_key_make(void) {
 sj_reader *sj_reader_register(void) {
     if (sj_self.rec) return sj_self.rec;
     pthread_once(&reader_once, reader_key_make);
+    pthread_once(&membarrier_once, membarrier_setup);
     sj_thread_id();
     sj_reader *r = NULL;
     for (sj_reader *q = atomic_load(&readers); q && !r; q = q->next) {
@@ -177,23 +189,13 @@ sj_status sj_lease_fail(sj_arena a, const char *what, sj_error *err) {
     return st;
 }
 
-/* Asks the kernel for membarrier(PRIVATE_EXPEDITED), once, when the first shared arena
- * opens. Without it readers fall back to a full fence per access. */
-static void membarrier_setup(void) {
-#ifdef SYS_membarrier
-    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
-        atomic_store(&sj_asym_fence, true);
-#endif
-}
-
 /* Waits until no thread holds a lease on sc: the closer has already marked it CLOSING. */
 static void wait_for_leases(struct sj_scope *sc) {
     /* Orders the CLOSING mark before the slot reads against readers that announce then
      * read the word: their compiler barrier is made a full fence by membarrier, or they ran
      * a full fence themselves (sj_asym_fence false). */
     atomic_thread_fence(memory_order_seq_cst);
+    pthread_once(&membarrier_once, membarrier_setup); /* sj_asym_fence as final, here too */
 #ifdef SYS_membarrier
     /* Registered, so it does not fail; if it ever did, the global command (slower, no
      * registration) gives the same guarantee, and a reader must never be freed under. */

@@ -26,6 +26,13 @@ bool hand_w3_sum_checked(const uint8_t *base, uint64_t size, int64_t n, int64_t 
     return true;
 }
 
+double hand_w7_sum_y(const hand_rec *r, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += r[i].y;
+    return s;
+}
+
 double hand_w2_sum_y(const hand_rec *r, int64_t n) {
     /* Element i goes to lane i % 8, in increasing i: the order src/plan.h fixes, so
      * that every tier and this loop give the same bits. */

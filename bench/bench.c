@@ -61,6 +61,7 @@ const char *const bench_impl_names[IMPL_COUNT] = {
     "heap_interp",
     "memcpy",
     "c_checked_per_element",
+    "c_call_per_element",
     "get_path",
     "get",
     "accessor",
@@ -107,8 +108,8 @@ static const wl_def defs[W_COUNT] = {
             SEGJIT_IMPLS | BIT(IMPL_MEMCPY), 4 + 4, 4, false},
     /* W7 and W8 count the 24-byte records, as W2; their ns/elem is the time per access. */
     [W7] = {"W7", "element at a time: W2's y summed by a user loop, one checked access each",
-            BIT(IMPL_C) | BIT(IMPL_GET_PATH) | BIT(IMPL_GET) | BIT(IMPL_ACCESSOR) |
-                BIT(IMPL_ACCESSOR_SHARED),
+            BIT(IMPL_C) | BIT(IMPL_C_CALL) | BIT(IMPL_GET_PATH) | BIT(IMPL_GET) |
+                BIT(IMPL_ACCESSOR) | BIT(IMPL_ACCESSOR_SHARED),
             24, 0, true},
     [W8] = {"W8", "W7's accessor loop on one shared arena, 1 and 2 threads; close time", 0, 24, 0,
             true},
@@ -431,6 +432,13 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
     double s = 0;
     sj_status st = SJ_OK;
     switch (impl) {
+        case IMPL_C_CALL:
+            for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+                double y;
+                st = hand_w7_get_y(w->acc, w->src.base, 0, &i, 1, &y, err) ? SJ_E_ARG : SJ_OK;
+                s += y;
+            }
+            break;
         case IMPL_GET_PATH:
             for (int64_t i = 0; i < n && st == SJ_OK; i++) {
                 sj_value v;
@@ -523,6 +531,7 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
                 }
             }
             break;
+        case IMPL_C_CALL:
         case IMPL_GET_PATH:
         case IMPL_GET:
         case IMPL_ACCESSOR:

@@ -17,6 +17,7 @@ typedef enum bench_impl {
     IMPL_HEAP_INTERP,     /* segjit interpreter on heap segments over the same memory */
     IMPL_MEMCPY,          /* memcpy of the bytes the workload moves */
     IMPL_C_CHECKED,       /* W3: hand-written loop with a bounds and alignment test per element */
+    IMPL_C_CALL,          /* W7: a user loop calling an unchecked out-of-line getter */
     IMPL_GET_PATH,        /* W7: a user loop, sj_get_path per element */
     IMPL_GET,             /* W7: a user loop, sj_get of the value layout per element */
     IMPL_ACCESSOR,        /* W7: a user loop, sj_accessor_get_f64 per element (confined arena) */

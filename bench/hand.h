@@ -43,6 +43,12 @@ double hand_w2_sum_y(const hand_rec *r, int64_t n);
  * of W7's loops through sj_get_path and accessors). */
 double hand_w7_sum_y(const hand_rec *r, int64_t n);
 
+/* W7's floor: the y of record idx[0] at base + offset, unchecked, in an out-of-line function
+ * with an accessor's signature (its other arguments unused): what a call per element costs
+ * a user loop before any check. Returns 0. */
+int hand_w7_get_y(const void *acc, const uint8_t *base, int64_t offset, const int64_t *idx,
+                  size_t count, double *out, void *err);
+
 /* W4: record conversion, little-endian padded -> packed big-endian (dst: 14n bytes). */
 void hand_w4_convert(const hand_w4_src *src, uint8_t *dst, int64_t n);
 

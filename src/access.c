@@ -165,15 +165,17 @@ SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, 
     }
     st = check_access(s, off, a->root_size, a->root_align, write, what, err);
     if (st != SJ_OK) return st;
-    if (!sj_lease_enter(s->arena) && (st = sj_lease_fail(s->arena, "segment", err)) != SJ_OK)
+    sj_reader *slot;
+    if (!sj_lease_enter(s->arena, &slot) &&
+        (st = sj_lease_fail(s->arena, "segment", &slot, err)) != SJ_OK)
         return st;
     uint8_t *data = sj_segment_data(s);
     if (!data) {
-        sj_lease_exit(s->arena);
+        sj_lease_exit(slot);
         return sj_fail(err, SJ_E_ARG, "access: heap segment's resolve returned NULL");
     }
     move_value(a->kind, a->swap, data + off + rel, val, write);
-    sj_lease_exit(s->arena);
+    sj_lease_exit(slot);
     return SJ_OK;
 }
 
@@ -197,9 +199,10 @@ static inline __attribute__((always_inline)) bool access_fast(const sj_accessor 
     if (SJ_UNLIKELY(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)))) return false;
     if (SJ_UNLIKELY(a->root_size > s->size || (uint64_t)off > s->size - a->root_size)) return false;
     if (SJ_UNLIKELY(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask)) return false;
-    if (SJ_UNLIKELY(!sj_lease_enter(s->arena))) return false;
+    sj_reader *slot;
+    if (SJ_UNLIKELY(!sj_lease_enter(s->arena, &slot))) return false;
     move_value(kind == KIND_ANY ? a->kind : kind, a->swap, s->base + off + rel, val, write);
-    sj_lease_exit(s->arena);
+    sj_lease_exit(slot);
     return true;
 }
 

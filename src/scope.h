@@ -29,9 +29,11 @@
  *   close); a shared arena's close marks the scope CLOSING, runs a process-wide memory
  *   barrier (membarrier) and waits until no reader slot names the scope.
  *
- *       if (!sj_lease_enter(seg->arena)) return sj_lease_fail(seg->arena, "segment", err);
+ *       sj_reader *slot;
+ *       if (!sj_lease_enter(seg->arena, &slot) &&
+ *           (st = sj_lease_fail(seg->arena, "segment", &slot, err)) != SJ_OK) return st;
  *       ... touch seg memory (a few instructions, never a callback) ...
- *       sj_lease_exit(seg->arena);
+ *       sj_lease_exit(slot);
  *
  * - A *pin* (kernel runs, allocation, mapping: calls that may take long or hold several
  *   arenas): sj_scope_acquire increments the scope's in-flight counter, then checks the
@@ -93,13 +95,13 @@ extern atomic_bool sj_asym_fence SJ_HIDDEN;
 /* Registers the calling thread's reader slot (and id); NULL when out of memory. */
 sj_reader *sj_reader_register(void) SJ_HIDDEN;
 
-/* Takes a lease on `a`: true when the arena is open and usable from this thread. On
- * false nothing is held; sj_lease_fail says why. Not async-signal-safe. */
-static inline bool sj_lease_enter(sj_arena a) {
+/* Takes a lease on `a`: true when the arena is open and usable from this thread, with
+ * *slot set to what sj_lease_exit must clear (NULL when nothing was announced). On false
+ * nothing is held; sj_lease_fail says why. Not async-signal-safe. */
+static inline bool sj_lease_enter(sj_arena a, sj_reader **slot) {
+    *slot = NULL;
     struct sj_scope *sc = a.scope;
     if (!sc) return true;
-    sj_reader *r = sj_self.rec;
-    if (SJ_UNLIKELY(!r)) return false; /* first access of this thread: slow path registers */
     uint64_t open = sj_scope_word(a.gen, SCOPE_OPEN);
     uint64_t w = atomic_load_explicit(&sc->word, memory_order_acquire);
     /* Confined to this thread: only the owner closes it, so no close can overlap and
@@ -107,25 +109,31 @@ static inline bool sj_lease_enter(sj_arena a) {
      * thread's: it would have had to open that arena during this call.) */
     if (w == (open | SCOPE_CONFINED))
         return atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj_self.id;
+    sj_reader *r = sj_self.rec;
+    if (SJ_UNLIKELY(!r || w != open)) return false; /* unregistered thread, or not live */
     atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
     if (SJ_LIKELY(atomic_load_explicit(&sj_asym_fence, memory_order_relaxed)))
         atomic_signal_fence(memory_order_seq_cst); /* closer's membarrier makes it a fence */
     else
         atomic_thread_fence(memory_order_seq_cst);
-    if (SJ_LIKELY(atomic_load_explicit(&sc->word, memory_order_acquire) == open)) return true;
+    if (SJ_LIKELY(atomic_load_explicit(&sc->word, memory_order_acquire) == open)) {
+        *slot = r;
+        return true;
+    }
     atomic_store_explicit(&r->scope, NULL, memory_order_release);
     return false;
 }
 
-/* Ends a lease (for a confined arena the slot is already NULL: storing it again is free). */
-static inline void sj_lease_exit(sj_arena a) {
-    if (a.scope) atomic_store_explicit(&sj_self.rec->scope, NULL, memory_order_release);
+/* Ends a lease: clears the slot sj_lease_enter announced, if any. */
+static inline void sj_lease_exit(sj_reader *slot) {
+    if (slot) atomic_store_explicit(&slot->scope, NULL, memory_order_release);
 }
 
 /* After sj_lease_enter failed: registers the thread when needed and retries; returns
  * SJ_OK with the lease held, or SJ_E_CLOSED / SJ_E_THREAD / SJ_E_NOMEM with the message
  * "<what>: its arena is closed" etc. */
-sj_status sj_lease_fail(sj_arena a, const char *what, sj_error *err) SJ_COLD SJ_HIDDEN;
+sj_status sj_lease_fail(sj_arena a, const char *what, sj_reader **slot,
+                        sj_error *err) SJ_COLD SJ_HIDDEN;
 
 /* Pins (see above). */
 sj_status sj_scope_acquire(const sj_segment *s, sj_error *err);

@@ -174,15 +174,15 @@ sj_reader *sj_reader_register(void) {
     return r;
 }
 
-sj_status sj_lease_fail(sj_arena a, const char *what, sj_error *err) {
+sj_status sj_lease_fail(sj_arena a, const char *what, sj_reader **slot, sj_error *err) {
     if (!sj_self.rec) {
         if (!sj_reader_register())
             return sj_fail(err, SJ_E_NOMEM, "%s: out of memory registering the thread", what);
-        if (sj_lease_enter(a)) return SJ_OK;
+        if (sj_lease_enter(a, slot)) return SJ_OK;
     }
     sj_status st = lifetime_status(a, what, err);
     if (st == SJ_OK) { /* a close or reuse between the fast check and this one */
-        if (sj_lease_enter(a)) return SJ_OK;
+        if (sj_lease_enter(a, slot)) return SJ_OK;
         st = lifetime_status(a, what, err);
         if (st == SJ_OK) st = sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
     }
@@ -560,11 +560,12 @@ bool sj_segment_overlap(const sj_segment *a, const sj_segment *b, sj_segment *ou
 
 sj_status sj_segment_check_alive(const sj_segment *s, sj_error *err) {
     if (!s) return sj_fail(err, SJ_E_ARG, "segment is NULL");
-    if (!sj_lease_enter(s->arena)) {
-        sj_status st = sj_lease_fail(s->arena, "segment", err);
+    sj_reader *slot;
+    if (!sj_lease_enter(s->arena, &slot)) {
+        sj_status st = sj_lease_fail(s->arena, "segment", &slot, err);
         if (st != SJ_OK) return st;
     }
-    sj_lease_exit(s->arena);
+    sj_lease_exit(slot);
     return SJ_OK;
 }
 

@@ -69,6 +69,7 @@ struct sj_accessor {
     uint8_t kind; /* the leaf's sj_kind */
     bool swap;    /* the leaf's byte order is not the host's */
     uint8_t nfree;
+    bool open; /* free index 0 runs over records; its bound comes from the segment (4.5) */
     uint64_t root_size;
     uint64_t root_mask; /* root alignment - 1 */
     int64_t base;       /* the leaf's offset in the root with every index 0 */
@@ -154,7 +155,24 @@ SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, 
     int64_t rel = 0;
     char what[112] = "";
     sj_status st;
-    if (a->path) {
+    if (a->open && n == a->nfree && idx) {
+        /* Free index 0 against the records that fit from `off`; the others as usual. */
+        uint64_t fit =
+            off >= 0 && (uint64_t)off <= s->size ? (s->size - (uint64_t)off) / a->root_size : 0;
+        if (idx[0] < 0 || (uint64_t)idx[0] >= fit)
+            return sj_fail(err, SJ_E_BOUNDS,
+                           "path '%.60s': free index 0 is %" PRId64 ", outside [0, %" PRIu64
+                           ") (records of %" PRIu64 " bytes that fit from offset %" PRId64 ")",
+                           sj_path_text(a->path), idx[0], fit, a->root_size, off);
+        int64_t rest[SJ_PATH_MAX_FREE];
+        memcpy(rest, idx, n * sizeof *idx);
+        rest[0] = 0;
+        if ((st = sj_path_offset(a->path, rest, n, &rel, err)) != SJ_OK) return st;
+        rel += idx[0] * (int64_t)a->root_size; /* < the segment's size */
+        snprintf(what, sizeof what,
+                 "path '%.60s' (root layout of %" PRIu64 " bytes): ", sj_path_text(a->path),
+                 a->root_size);
+    } else if (a->path) {
         if ((st = sj_path_offset(a->path, idx, n, &rel, err)) != SJ_OK) return st;
         const char *text = sj_path_text(a->path);
         snprintf(what, sizeof what,
@@ -197,7 +215,11 @@ static inline __attribute__((always_inline)) bool access_fast(const sj_accessor 
         rel += (uint64_t)idx[i] * (uint64_t)a->stride[i];
     }
     if (SJ_UNLIKELY(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)))) return false;
-    if (SJ_UNLIKELY(a->root_size > s->size || (uint64_t)off > s->size - a->root_size)) return false;
+    /* The bytes the call may touch: the root, or records 0 to idx[0] of an open path
+     * (idx[0] < bound[0], the most records that fit 63 bits: no overflow). */
+    uint64_t span = a->root_size;
+    if (a->open) span += (uint64_t)idx[0] * a->root_size;
+    if (SJ_UNLIKELY(span > s->size || (uint64_t)off > s->size - span)) return false;
     if (SJ_UNLIKELY(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask)) return false;
     sj_reader *slot;
     if (SJ_UNLIKELY(!sj_lease_enter(s->arena, &slot))) return false;
@@ -225,6 +247,7 @@ static void prepare_value(const sj_layout *l, sj_accessor *a) {
     a->leaf = l;
     a->owned = NULL;
     a->owned_leaf = NULL;
+    a->open = false;
 }
 
 /* The same for a path whose leaf is a value: the checks sj_get_path makes before any
@@ -321,14 +344,64 @@ static sj_status accessor_finish(sj_path *owned, sj_accessor **out, sj_error *er
     return SJ_OK;
 }
 
+/* Does path text start with an open element `[*]` or `[]`? */
+static bool leading_open(const char *t) {
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    if (*t++ != '[') return false;
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    if (*t == '*') t++;
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    return *t == ']';
+}
+
+/* The open sequence of records a leading `[*]` runs over (SEMANTICS 4.5): for a record
+ * root, `[*:root]` (the largest count that fits 63 bits, as the JDK's); for a root that is
+ * already such a sequence, the root. NULL (and *err unset) when the path is an ordinary
+ * one; *st set on failure. */
+static sj_layout *open_records_root(const sj_layout *root, const char *text, sj_status *st,
+                                    sj_error *err) {
+    *st = SJ_OK;
+    if (!leading_open(text)) return NULL;
+    if (root->tag == SJ_SEQUENCE) {
+        uint64_t es = root->elem->size;
+        if (es == 0 || root->count != (uint64_t)INT64_MAX / es) return NULL; /* [N:..]: usual */
+        return sj_layout_ref(root);
+    }
+    if (root->size == 0) {
+        *st =
+            sj_fail(err, SJ_E_ARG,
+                    "accessor: path '%.60s' opens records of 0 bytes (no count can follow)", text);
+        return NULL;
+    }
+    sj_layout *seq = NULL;
+    *st = sj_layout_sequence((int64_t)((uint64_t)INT64_MAX / root->size), root, &seq, err);
+    return seq;
+}
+
 sj_status sj_accessor_new(const sj_layout *root, const char *path, sj_accessor **out,
                           sj_error *err) {
     if (!root || !path || !out)
         return sj_fail(err, SJ_E_ARG, "accessor: root, path or output is NULL");
-    sj_path *p = NULL;
-    sj_status st = sj_path_parse(root, path, &p, err);
+    sj_status st;
+    sj_layout *records = open_records_root(root, path, &st, err);
     if (st != SJ_OK) return st;
-    return accessor_finish(p, out, err);
+    sj_path *p = NULL;
+    st = sj_path_parse(records ? records : root, path, &p, err);
+    if (st == SJ_OK) st = accessor_finish(p, out, err);
+    if (st == SJ_OK && records) {
+        /* the root of every check is one record; index 0's bound is the segment's */
+        sj_accessor *a = *out;
+        const sj_layout *rec = records->elem;
+        a->open = true;
+        a->root_size = rec->size;
+        a->root_align = rec->align;
+        a->root_mask = rec->align - 1;
+    }
+    sj_layout_unref(records);
+    return st;
 }
 
 sj_status sj_accessor_of_path(const sj_path *p, sj_accessor **out, sj_error *err) {

@@ -586,6 +586,142 @@ static void test_threads(void **state) {
     sj_layout_unref(root);
 }
 
+/* ---- 6. open records: a leading [*] whose bound comes from the segment (SEMANTICS 4.5) ---- */
+
+static void test_open_records(void **state) {
+    (void)state;
+    sj_layout *rec = test_layout("[i4(id)i4(x)d8(y)j8(z)]");
+    sj_error err = {0};
+    sj_accessor *acc = NULL;
+    assert_status(sj_accessor_new(rec, "[*].y", &acc, &err), SJ_OK, &err);
+    assert_int_equal(sj_accessor_free_count(acc), 1);
+    /* the same with whitespace and `[]`, and on the JDK's open sequence [*:rec] */
+    sj_accessor *acc2 = NULL, *acc3 = NULL;
+    assert_status(sj_accessor_new(rec, " [ ] . y", &acc2, &err), SJ_OK, &err);
+    sj_layout *open = NULL; /* [*:rec], the largest count that fits (built: the parser lacks it) */
+    assert_status(sj_layout_sequence(INT64_MAX / 24, rec, &open, &err), SJ_OK, &err);
+    assert_status(sj_accessor_new(open, "[*].y", &acc3, &err), SJ_OK, &err);
+    const sj_accessor *accs[] = {acc, acc2, acc3};
+
+    /* one accessor, every count: 0, 1, 1000 records (and a tail shorter than a record) */
+    const int64_t counts[] = {0, 1, 1000};
+    for (size_t c = 0; c < 3; c++) {
+        int64_t n = counts[c];
+        sj_arena a;
+        sj_segment seg;
+        assert_status(sj_arena_open(SJ_ARENA_SHARED, &a, &err), SJ_OK, &err);
+        assert_status(sj_arena_allocate(a, 24 * n + 20, 16, &seg, &err), SJ_OK, &err);
+        for (int64_t i = 0; i < n; i++)
+            assert_status(sj_accessor_set_f64(acc, &seg, 0, &i, 1, 0.5 * (double)i, &err), SJ_OK,
+                          &err);
+        for (size_t k = 0; k < 3; k++)
+            for (int64_t i = 0; i < n; i++) {
+                double y = -1;
+                assert_status(sj_accessor_get_f64(accs[k], &seg, 0, &i, 1, &y, &err), SJ_OK, &err);
+                assert_true(y == 0.5 * (double)i);
+            }
+        /* the record past the last whole one is out of bounds, with the bound in the message */
+        double y = 7;
+        char m[200];
+        snprintf(m, sizeof m,
+                 "path '[*].y': free index 0 is %lld, outside [0, %lld) (records of 24 bytes "
+                 "that fit from offset 0)",
+                 (long long)n, (long long)n);
+        for (size_t k = 0; k < 2; k++) {
+            sj_status st = sj_accessor_get_f64(accs[k], &seg, 0, &n, 1, &y, &err);
+            if (st != SJ_E_BOUNDS)
+                fail_msg("%lld records, accessor %zu: %s (%s)", (long long)n, k, sj_status_name(st),
+                         err.message);
+            assert_string_equal(err.message, m);
+        }
+        assert_true(y == 7);
+        /* from offset 24 one record fewer fits (the tail is 20 bytes) */
+        if (n > 0) {
+            int64_t last = n - 1;
+            assert_int_equal(sj_accessor_set_f64(acc, &seg, 24, &last, 1, 1.0, &err), SJ_E_BOUNDS);
+            if (n > 1) {
+                last = n - 2;
+                assert_status(sj_accessor_set_f64(acc, &seg, 24, &last, 1, 3.0, &err), SJ_OK, &err);
+                /* record n-2 from offset 24 is record n-1 from offset 0 */
+                assert_status(sj_accessor_get_f64(acc, &seg, 0, (int64_t[]){n - 1}, 1, &y, &err),
+                              SJ_OK, &err);
+                assert_true(y == 3.0);
+            }
+        }
+        assert_status(sj_arena_close(a, &err), SJ_OK, &err);
+        assert_int_equal(sj_accessor_get_f64(acc, &seg, 0, (int64_t[]){0}, 1, &y, &err),
+                         n ? SJ_E_CLOSED : SJ_E_BOUNDS);
+    }
+
+    /* the order of 4.1: index (with the segment's bound), read-only, alignment, lifetime */
+    sj_arena a;
+    sj_segment seg;
+    assert_status(sj_arena_open(SJ_ARENA_CONFINED, &a, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(a, 24 * 4, 16, &seg, &err), SJ_OK, &err);
+    sj_segment ro = sj_segment_readonly(&seg);
+    double y = 0;
+    assert_int_equal(sj_accessor_set_f64(acc, &ro, 4, (int64_t[]){-1}, 1, 1, &err), SJ_E_BOUNDS);
+    assert_string_equal(err.message, "path '[*].y': free index 0 is -1, outside [0, 3) (records "
+                                     "of 24 bytes that fit from offset 4)");
+    assert_int_equal(sj_accessor_get_f64(acc, &seg, 97, (int64_t[]){0}, 1, &y, &err), SJ_E_BOUNDS);
+    assert_string_equal(err.message, "path '[*].y': free index 0 is 0, outside [0, 0) (records "
+                                     "of 24 bytes that fit from offset 97)");
+    assert_int_equal(sj_accessor_get_f64(acc, &seg, -24, (int64_t[]){1}, 1, &y, &err), SJ_E_BOUNDS);
+    assert_int_equal(sj_accessor_set_f64(acc, &ro, 4, (int64_t[]){0}, 1, 1, &err), SJ_E_READONLY);
+    assert_int_equal(sj_accessor_get_f64(acc, &seg, 4, (int64_t[]){0}, 1, &y, &err), SJ_E_ALIGN);
+    char m[200];
+    snprintf(m, sizeof m,
+             "path '[*].y' (root layout of 24 bytes): offset 4 is not aligned to 8 for native "
+             "segment (address 0x%" PRIx64 ")",
+             sj_segment_address(&seg) + 4);
+    assert_string_equal(err.message, m);
+    assert_int_equal(sj_accessor_get_f64(acc, &seg, 0, NULL, 1, &y, &err), SJ_E_ARG);
+    assert_int_equal(sj_accessor_get_f64(acc, &seg, 0, (int64_t[]){0, 0}, 2, &y, &err), SJ_E_ARG);
+    assert_string_equal(err.message, "path '[*].y' has 1 free indices, 2 given");
+    assert_status(sj_arena_close(a, &err), SJ_OK, &err);
+    assert_int_equal(sj_accessor_get_f64(acc, &seg, 0, (int64_t[]){3}, 1, &y, &err), SJ_E_CLOSED);
+    assert_int_equal(sj_accessor_get_f64(acc, &seg, 0, (int64_t[]){4}, 1, &y, &err), SJ_E_BOUNDS);
+
+    /* a second open index inside the record keeps its layout bound */
+    sj_layout *rec2 = test_layout("[i4(n)[3:i4](v)]");
+    sj_accessor *acc4 = NULL;
+    assert_status(sj_accessor_new(rec2, "[*].v[*]", &acc4, &err), SJ_OK, &err);
+    int32_t mem[16] = {0};
+    sj_segment ns;
+    assert_status(sj_segment_native(mem, sizeof mem, &ns, &err), SJ_OK, &err);
+    assert_status(sj_accessor_set_i32(acc4, &ns, 0, (int64_t[]){3, 2}, 2, 9, &err), SJ_OK, &err);
+    assert_int_equal(mem[15], 9);
+    assert_int_equal(sj_accessor_set_i32(acc4, &ns, 0, (int64_t[]){3, 3}, 2, 9, &err), SJ_E_BOUNDS);
+    assert_string_equal(err.message, "path '[*].v[*]': free index 1 is 3, outside [0, 3)");
+    assert_int_equal(sj_accessor_set_i32(acc4, &ns, 0, (int64_t[]){4, 0}, 2, 9, &err), SJ_E_BOUNDS);
+
+    /* records that cannot follow each other, and a sequence root keeps its count */
+    sj_layout *odd = test_layout("[i4(a)b1(b)]"), *empty = test_layout("[]");
+    sj_accessor *bad = NULL;
+    assert_int_equal(sj_accessor_new(odd, "[*].a", &bad, &err), SJ_E_ARG);
+    assert_int_equal(sj_accessor_new(empty, "[*]", &bad, &err), SJ_E_ARG);
+    assert_null(bad);
+    sj_layout *seq = test_layout("[2:[i4(id)i4(x)d8(y)j8(z)]]");
+    sj_accessor *acc5 = NULL;
+    assert_status(sj_accessor_new(seq, "[*].y", &acc5, &err), SJ_OK, &err);
+    uint8_t big[24 * 4];
+    assert_status(sj_segment_native(big, sizeof big, &ns, &err), SJ_OK, &err);
+    assert_int_equal(sj_accessor_get_f64(acc5, &ns, 0, (int64_t[]){2}, 1, &y, &err), SJ_E_BOUNDS);
+    assert_string_equal(err.message, "path '[*].y': free index 0 is 2, outside [0, 2)");
+
+    sj_accessor_free(acc);
+    sj_accessor_free(acc2);
+    sj_accessor_free(acc3);
+    sj_accessor_free(acc4);
+    sj_accessor_free(acc5);
+    sj_layout_unref(rec);
+    sj_layout_unref(rec2);
+    sj_layout_unref(open);
+    sj_layout_unref(odd);
+    sj_layout_unref(empty);
+    sj_layout_unref(seq);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kinds_orders_segments),
@@ -594,6 +730,7 @@ int main(void) {
         cmocka_unit_test(test_value_accessor_messages),
         cmocka_unit_test(test_arguments_and_creation),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_open_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

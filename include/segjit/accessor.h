@@ -23,7 +23,14 @@ typedef struct sj_accessor sj_accessor;
 /* An accessor for the value that `path` (text, SEMANTICS 4.5) selects in `root`. The path
  * must end on a value (SJ_E_PATH otherwise); parse and path errors as sj_path_parse. A
  * call's `offset` is the root's base offset in the segment and its indices are the path's
- * free indices, as for sj_get_path. */
+ * free indices, as for sj_get_path.
+ * Open records: when `root` is not a sequence (or is the JDK's open sequence `[*:rec]`, the
+ * largest count that fits) and the path starts with `[*]` or `[]`, that first free index
+ * runs over records laid one after another from `offset`: record i at offset + i * size of
+ * the record, its bound the count of whole records that fit in the segment from `offset`
+ * (checked first, SJ_E_BOUNDS), never a layout count; the record is the root of the other
+ * checks. One accessor serves every count. The record's size must be a multiple of its
+ * alignment (SJ_E_ARG). */
 sj_status sj_accessor_new(const sj_layout *root, const char *path, sj_accessor **out,
                           sj_error *err);
 /* The same from a resolved path (the accessor keeps its own copy). */

@@ -253,26 +253,24 @@ static void prepare_value(const sj_layout *l, sj_accessor *a) {
 /* The same for a path whose leaf is a value: the checks sj_get_path makes before any
  * call-dependent one (NULL path, leaf not a value). */
 static sj_status prepare_path(const sj_path *p, sj_accessor *a, sj_error *err) {
-    const char *text = sj_path_text(p);
-    if (!text) text = "";
-    const sj_layout *leaf = sj_path_leaf(p);
-    if (!leaf || leaf->tag != SJ_VALUE)
+    const sj_layout *root, *leaf;
+    int64_t base;
+    size_t nfree;
+    sj_path_resolved(p, &root, &leaf, &base, &nfree, a->stride, a->bound);
+    if (!leaf || leaf->tag != SJ_VALUE) {
+        const char *text = sj_path_text(p);
         return sj_fail(err, SJ_E_PATH, "path '%.60s' does not end on a value (it selects a %s)",
-                       text, leaf ? sj_tag_name(leaf->tag) : "nothing");
+                       text ? text : "", leaf ? sj_tag_name(leaf->tag) : "nothing");
+    }
     sj_status st = check_value_layout(leaf, err);
     if (st != SJ_OK) return st;
-    const sj_layout *root = sj_path_root(p);
     prepare_value(leaf, a);
     a->root_size = root->size;
     a->root_align = root->align;
     a->root_mask = root->align - 1;
     a->path = p;
-    a->base = sj_path_base_offset(p);
-    a->nfree = (uint8_t)sj_path_free_count(p);
-    for (size_t i = 0; i < a->nfree; i++) {
-        a->stride[i] = sj_path_stride(p, i);
-        a->bound[i] = sj_path_bound(p, i);
-    }
+    a->base = base;
+    a->nfree = (uint8_t)nfree;
     return SJ_OK;
 }
 

@@ -67,6 +67,12 @@ void sj_line_col(const char *text, size_t pos, unsigned *line, unsigned *col);
  * padding, max member alignment for groups, element alignment for sequences. */
 uint64_t sj_layout_natural_align(const sj_layout *l);
 
+/* Everything single access needs from a resolved path, in one call (access.c builds an
+ * accessor on its stack for each sj_get_path): root, leaf, base offset, free count, and
+ * the strides and bounds of the free indices (arrays of SJ_PATH_MAX_FREE). */
+void sj_path_resolved(const sj_path *p, const sj_layout **root, const sj_layout **leaf,
+                      int64_t *base, size_t *nfree, int64_t *stride, int64_t *bound) SJ_HIDDEN;
+
 /* Checked 64-bit arithmetic on sizes and offsets: false on overflow. */
 static inline bool sj_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
     return !__builtin_add_overflow(a, b, out);

@@ -605,6 +605,16 @@ int64_t sj_path_stride(const sj_path *p, size_t i) {
 int64_t sj_path_bound(const sj_path *p, size_t i) {
     return p && i < p->nfree ? p->bound[i] : 0;
 }
+void sj_path_resolved(const sj_path *p, const sj_layout **root, const sj_layout **leaf,
+                      int64_t *base, size_t *nfree, int64_t *stride, int64_t *bound) {
+    *root = p->root;
+    *leaf = p->leaf;
+    *base = p->base;
+    *nfree = p->nfree;
+    memcpy(stride, p->stride, p->nfree * sizeof *stride);
+    memcpy(bound, p->bound, p->nfree * sizeof *bound);
+}
+
 const char *sj_path_text(const sj_path *p) {
     return p ? p->text : NULL;
 }

@@ -68,6 +68,8 @@ const char *const bench_impl_names[IMPL_COUNT] = {
     "accessor_shared",
     "accessor_1_thread",
     "accessor_2_threads",
+    "c_call_1_thread",
+    "c_call_2_threads",
     "close_shared",
     "close_confined",
 };

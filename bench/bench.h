@@ -24,6 +24,8 @@ typedef enum bench_impl {
     IMPL_ACCESSOR_SHARED, /* W7: the same on a shared arena */
     IMPL_THREADS_1,       /* W8: the accessor loop on a shared arena, one thread */
     IMPL_THREADS_2,       /* W8: the same loop in two threads at once (time per thread) */
+    IMPL_CALL_THREADS_1,  /* W8: W7's c_call_per_element loop, one thread (the hardware's part) */
+    IMPL_CALL_THREADS_2,  /* W8: the same in two threads at once */
     IMPL_CLOSE_SHARED,    /* W8: sj_arena_close of a shared arena (n = 1: ns per close) */
     IMPL_CLOSE_CONFINED,  /* W8: the same for a confined arena */
     IMPL_COUNT

@@ -145,8 +145,19 @@ static void reader_thread_exit(void *p) {
     atomic_store_explicit(&r->in_use, false, memory_order_release);
 }
 
+/* In a child of fork only the forking thread exists: the other threads' slots are free,
+ * and one caught mid-access must not make a close in the child wait forever. */
+static void readers_after_fork(void) {
+    for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
+        if (r == sj_self.rec) continue;
+        atomic_store(&r->scope, NULL);
+        atomic_store(&r->in_use, false);
+    }
+}
+
 static void reader_key_make(void) {
     if (pthread_key_create(&reader_key, reader_thread_exit) != 0) reader_key = (pthread_key_t)-1;
+    pthread_atfork(NULL, NULL, readers_after_fork);
 }
 
 sj_reader *sj_reader_register(void) {

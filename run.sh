@@ -113,8 +113,8 @@ format_check() {
 # so libsegjit-jit.so is never loaded).
 valgrind_check() {
     local t failed=0
-    for t in test_segment test_access test_kernel_copy test_kernel_convert test_kernel_gather \
-        test_kernel_misc test_checks; do
+    for t in test_segment test_access test_accessor test_kernel_copy test_kernel_convert \
+        test_kernel_gather test_kernel_misc test_checks; do
         [ -x "$BUILD/tests/$t" ] || continue
         say "valgrind $t"
         SEGJIT_TIER=interp SEGJIT_TEST_TIER=interp valgrind -q --error-exitcode=99 \
@@ -128,8 +128,8 @@ valgrind_check() {
 # libLLVM); segjit's own code is instrumented and never suppressed.
 tsan_check() {
     local clang=$1 dir=$ROOT/build-tsan t failed=0
-    local tests=(test_jit_stress test_concurrency test_soak test_kernel_copy test_kernel_gather
-        test_kernel_cache)
+    local tests=(test_jit_stress test_concurrency test_accessor test_soak test_kernel_copy
+        test_kernel_gather test_kernel_cache)
     # The shared libLLVM, so that the suppressions can name it (a static LLVM would sit
     # inside libsegjit-jit, next to segjit's own instrumented code).
     configure_build "$dir" "$clang" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGJIT_TSAN=ON \

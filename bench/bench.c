@@ -1,7 +1,7 @@
-/* bench/bench.c: segjit-bench's driver and its workloads W1-W6 (shared/BENCH.md): data
+/* bench/bench.c: segjit-bench's driver and its workloads W1-W7 (shared/BENCH.md): data
  * set-up, one call of each implementation, checksums against the hand-written C, and
- * the interleaved timing rounds. Output formats are in report.c, compile cost in
- * compile.c, the hand-written loops in hand.c.
+ * the interleaved timing rounds. W8 (threads, close time) is in threads.c, output formats
+ * in report.c, compile cost in compile.c, the hand-written loops in hand.c.
  *
  * Method. Each workload is set up in its own arena (64-byte aligned, deterministic
  * data). Every implementation first runs once on a poisoned output and its result is
@@ -59,14 +59,31 @@ sj_status sj_kernel_run_unchecked(const sj_kernel *k, const uint8_t *src, uint8_
                                   int64_t count, sj_result *result) __attribute__((weak));
 
 const char *const bench_impl_names[IMPL_COUNT] = {
-    "c",           "jit",    "jit_unchecked",         "interp",
-    "heap_interp", "memcpy", "c_checked_per_element", "oneshot",
+    "c",
+    "jit",
+    "jit_unchecked",
+    "interp",
+    "heap_interp",
+    "memcpy",
+    "c_checked_per_element",
+    "c_call_per_element",
+    "get_path",
+    "get",
+    "accessor",
+    "accessor_shared",
+    "accessor_1_thread",
+    "accessor_2_threads",
+    "c_call_1_thread",
+    "c_call_2_threads",
+    "close_shared",
+    "close_confined",
+    "oneshot",
 };
 
 #define BIT(i) (1u << (i))
 #define MAX_K  4
 
-typedef enum wl_id { W1, W2, W3, W4, W5, W6, W_COUNT } wl_id;
+typedef enum wl_id { W1, W2, W3, W4, W5, W6, W7, W8, W_COUNT } wl_id;
 
 typedef struct wl_def {
     const char *name;
@@ -97,6 +114,13 @@ static const wl_def defs[W_COUNT] = {
             SEGJIT_IMPLS | BIT(IMPL_MEMCPY), 24 + 24, 24, false},
     [W6] = {"W6", "int32 copy little-endian -> big-endian, [N:i4] -> [N:I4]",
             SEGJIT_IMPLS | BIT(IMPL_MEMCPY), 4 + 4, 4, false},
+    /* W7 and W8 count the 24-byte records, as W2; their ns/elem is the time per access. */
+    [W7] = {"W7", "element at a time: W2's y summed by a user loop, one checked access each",
+            BIT(IMPL_C) | BIT(IMPL_C_CALL) | BIT(IMPL_GET_PATH) | BIT(IMPL_GET) |
+                BIT(IMPL_ACCESSOR) | BIT(IMPL_ACCESSOR_SHARED),
+            24, 0, true},
+    [W8] = {"W8", "W7's accessor loop on one shared arena, 1 and 2 threads; close time", 0, 24, 0,
+            true},
 };
 
 /* A workload set up at one size. */
@@ -113,6 +137,12 @@ typedef struct wl {
     sj_kernel *ki[MAX_K];         /* interpreter tier */
     uint64_t dst_bytes[MAX_K];
     char jit_missing[160]; /* why the JIT rows are missing ("" when present) */
+    /* W7 */
+    sj_arena shared; /* a second copy of the records, in a shared arena */
+    sj_segment shared_src;
+    sj_path *path;    /* [*].y */
+    sj_accessor *acc; /* [*].y */
+    sj_layout *y;     /* d8 */
 } wl;
 
 static bool jit_ok;
@@ -297,6 +327,10 @@ static void teardown(wl *w) {
         sj_kernel_free(w->kj[k]);
         sj_kernel_free(w->ki[k]);
     }
+    sj_accessor_free(w->acc);
+    sj_path_free(w->path);
+    sj_layout_unref(w->y);
+    if (w->shared.scope) sj_arena_close(w->shared, NULL);
     if (w->arena.scope) sj_arena_close(w->arena, NULL);
     memset(w, 0, sizeof *w);
 }
@@ -373,11 +407,75 @@ static int setup(wl *w, wl_id id, int64_t n) {
             rc = make_copy_or_convert(w, "[i4(a)x4j8(b)s2(c)x6]", "[1%S2(c)1%I4(a)1%J8(b)]", true);
             break;
         }
+        case W7: {
+            if (alloc(w, 24 * un, &w->src) != 0) break;
+            fill_records((hand_rec *)(void *)w->src.base, n);
+            TRY(sj_arena_open(SJ_ARENA_SHARED, &w->shared, &err));
+            TRY(sj_arena_allocate(w->shared, (int64_t)(24 * un), 64, &w->shared_src, &err));
+            memcpy(w->shared_src.base, w->src.base, 24 * un);
+            snprintf(text, sizeof text, "[%" PRId64 ":[i4(id)i4(x)d8(y)j8(z)]]", n);
+            sj_layout *root = NULL;
+            if (parse_layout(text, &root) != 0 || parse_layout("d8", &w->y) != 0) {
+                sj_layout_unref(root);
+                break;
+            }
+            if (sj_path_parse(root, "[*].y", &w->path, &err) == SJ_OK &&
+                sj_accessor_new(root, "[*].y", &w->acc, &err) == SJ_OK)
+                rc = 0;
+            else
+                fprintf(stderr, "segjit-bench: W7: %s\n", err.message);
+            sj_layout_unref(root);
+            break;
+        }
         default:
             break;
     }
     if (rc != 0) teardown(w);
     return rc;
+}
+
+/* W7's user loops: what a user writes, one checked call per element, the status checked. */
+static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *err) {
+    const int64_t n = w->n;
+    double s = 0;
+    sj_status st = SJ_OK;
+    switch (impl) {
+        case IMPL_C_CALL:
+            for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+                double y;
+                st = hand_w7_get_y(w->acc, w->src.base, 0, &i, 1, &y, err) ? SJ_E_ARG : SJ_OK;
+                s += y;
+            }
+            break;
+        case IMPL_GET_PATH:
+            for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+                sj_value v;
+                st = sj_get_path(&w->src, w->path, 0, &i, 1, &v, err);
+                s += v.f64;
+            }
+            break;
+        case IMPL_GET:
+            for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+                sj_value v;
+                st = sj_get(&w->src, w->y, 24 * i + 8, &v, err);
+                s += v.f64;
+            }
+            break;
+        case IMPL_ACCESSOR:
+        case IMPL_ACCESSOR_SHARED: {
+            const sj_segment *seg = impl == IMPL_ACCESSOR ? &w->src : &w->shared_src;
+            for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+                double y;
+                st = sj_accessor_get_f64(w->acc, seg, 0, &i, 1, &y, err);
+                s += y;
+            }
+            break;
+        }
+        default:
+            break;
+    }
+    *out = s;
+    return st;
 }
 
 /* ---- one call of an implementation ---- */
@@ -441,6 +539,15 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
                 }
             }
             break;
+        case IMPL_C_CALL:
+        case IMPL_GET_PATH:
+        case IMPL_GET:
+        case IMPL_ACCESSOR:
+        case IMPL_ACCESSOR_SHARED: {
+            sj_status st = w7_loop(w, impl, &res.f64, err);
+            if (st != SJ_OK) return st;
+            break;
+        }
         case IMPL_C:
             switch (w->id) {
                 case W1:
@@ -449,6 +556,9 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
                     break;
                 case W2:
                     res.f64 = hand_w2_sum_y((const hand_rec *)(const void *)w->src.base, n);
+                    break;
+                case W7:
+                    res.f64 = hand_w7_sum_y((const hand_rec *)(const void *)w->src.base, n);
                     break;
                 case W4:
                     hand_w4_convert((const hand_w4_src *)(const void *)w->src.base, w->dst[0].base,
@@ -514,6 +624,11 @@ static uint64_t output_hash(const wl *w) {
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 bench_row *bench_add_row(bench_results *r) {
@@ -672,10 +787,10 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: segjit-bench [--quick] [--csv FILE] [--plot FILE.png] [--workloads W1,W2,...]\n"
             "                    [--reps R] [--no-compile] [--n N]\n"
-            "  Workloads W1-W6 (shared/BENCH.md) at N = 1,000,000 and 16,000,000, each\n"
-            "  implementation side by side, and W10 (ten one-shot sj_copy calls of W6's data,\n"
-            "  compiles counted; the fixed cost of a call with count 1); then the JIT's\n"
-            "  compile cost.\n"
+            "  Workloads W1-W8 (shared/BENCH.md) at N = 1,000,000 and 16,000,000, each\n"
+            "  implementation side by side, W9 (wide records: compile time and loop), and W10\n"
+            "  (ten one-shot sj_copy calls of W6's data, compiles counted; the fixed cost of a\n"
+            "  call with count 1); then the JIT's compile cost.\n"
             "  --quick        fewer repetitions (a run under a minute)\n"
             "  --csv FILE     one row per measurement: workload,n,impl,ns_per_elem,gb_per_s,"
             "ratio_vs_c\n"
@@ -761,8 +876,7 @@ int main(int argc, char **argv) {
     for (int id = 0; id < W_COUNT; id++)
         nwanted += wanted(&opt, defs[id].name);
     if (nwanted == 0) {
-        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W6, W9, W10\n",
-                opt.workloads);
+        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W10\n", opt.workloads);
         return 2;
     }
 
@@ -793,6 +907,10 @@ int main(int argc, char **argv) {
         int reps = rounds(&opt, n);
         for (int id = 0; id < W_COUNT; id++) {
             if (!wanted(&opt, defs[id].name)) continue;
+            if (id == W8) {
+                if (bench_threads(n, reps, &res) != 0) return 2;
+                continue;
+            }
             wl w;
             if (setup(&w, (wl_id)id, n) != 0) {
                 fprintf(stderr, "segjit-bench: cannot set up %s at n=%" PRId64 "\n", defs[id].name,

@@ -3,6 +3,7 @@
  * timing, no tricks a C programmer would not write for these layouts. */
 #include "hand.h"
 
+#include <stddef.h>
 #include <string.h>
 
 int64_t hand_w1_sum(const int32_t *a, int64_t n) {
@@ -24,6 +25,23 @@ bool hand_w3_sum_checked(const uint8_t *base, uint64_t size, int64_t n, int64_t 
     }
     *out = s;
     return true;
+}
+
+double hand_w7_sum_y(const hand_rec *r, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += r[i].y;
+    return s;
+}
+
+int hand_w7_get_y(const void *acc, const uint8_t *base, int64_t offset, const int64_t *idx,
+                  size_t count, double *out, void *err) {
+    (void)acc;
+    (void)count;
+    (void)err;
+    memcpy(out, base + offset + idx[0] * (int64_t)sizeof(hand_rec) + offsetof(hand_rec, y),
+           sizeof *out);
+    return 0;
 }
 
 double hand_w2_sum_y(const hand_rec *r, int64_t n) {

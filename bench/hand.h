@@ -39,6 +39,16 @@ bool hand_w3_sum_checked(const uint8_t *base, uint64_t size, int64_t n, int64_t 
  * lanes combined as ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)). */
 double hand_w2_sum_y(const hand_rec *r, int64_t n);
 
+/* W7: the same sum as the plain loop a user writes, one record after another (the order
+ * of W7's loops through sj_get_path and accessors). */
+double hand_w7_sum_y(const hand_rec *r, int64_t n);
+
+/* W7's floor: the y of record idx[0] at base + offset, unchecked, in an out-of-line function
+ * with an accessor's signature (its other arguments unused): what a call per element costs
+ * a user loop before any check. Returns 0. */
+int hand_w7_get_y(const void *acc, const uint8_t *base, int64_t offset, const int64_t *idx,
+                  size_t count, double *out, void *err);
+
 /* W4: record conversion, little-endian padded -> packed big-endian (dst: 14n bytes). */
 void hand_w4_convert(const hand_w4_src *src, uint8_t *dst, int64_t n);
 

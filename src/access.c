@@ -1,12 +1,18 @@
-/* src/access.c: checked single access (sj_get/sj_set and their layout-path forms), in the
- * check order of SEMANTICS 4.1. Bulk operations belong to the kernels; arenas, segment
- * constructors and the alignment predicate live in src/segment.c. */
+/* src/access.c: checked single access (sj_get/sj_set, their layout-path forms and
+ * accessors), in the check order of SEMANTICS 4.1. Every form runs one engine: an inline
+ * fast path that only answers success (a handful of compares, a lease, one load or store)
+ * and an out-of-line slow path that runs every check in order, formats the message of the
+ * first that fails, and also serves heap segments. Bulk operations belong to the kernels;
+ * arenas, segment constructors and the alignment predicate live in src/segment.c. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "scope.h"
+#include "segjit/accessor.h"
 
 static sj_order host_order(void) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -14,14 +20,6 @@ static sj_order host_order(void) {
 #else
     return SJ_ORDER_LITTLE;
 #endif
-}
-
-static void reverse_bytes(uint8_t *b, size_t n) {
-    for (size_t i = 0, j = n - 1; i < j; i++, j--) {
-        uint8_t t = b[i];
-        b[i] = b[j];
-        b[j] = t;
-    }
 }
 
 static sj_status check_value_layout(const sj_layout *l, sj_error *err) {
@@ -36,8 +34,8 @@ static sj_status check_value_layout(const sj_layout *l, sj_error *err) {
 
 /* Read-only (writes), bounds and alignment of `size` bytes at `off` with alignment `align`,
  * in that order. `what` prefixes the message ("" for a plain access). */
-static sj_status check_access(const sj_segment *s, int64_t off, uint64_t size, uint64_t align,
-                              bool write, const char *what, sj_error *err) {
+SJ_COLD static sj_status check_access(const sj_segment *s, int64_t off, uint64_t size,
+                                      uint64_t align, bool write, const char *what, sj_error *err) {
     if (write && (s->flags & SJ_SEG_READONLY))
         return sj_fail(err, SJ_E_READONLY,
                        "%swrite of %" PRIu64 " bytes at offset %" PRId64 " to a read-only segment",
@@ -62,138 +60,233 @@ static sj_status check_access(const sj_segment *s, int64_t off, uint64_t size, u
     return SJ_OK;
 }
 
-/* Lifetime check, then the memory touch itself (checks above already passed). */
-static sj_status raw_get(const sj_segment *s, const sj_layout *l, int64_t off, sj_value *out,
-                         sj_error *err) {
-    sj_status st = sj_scope_acquire(s, err);
-    if (st != SJ_OK) return st;
-    uint8_t *data = sj_segment_data(s);
-    if (!data) {
-        sj_scope_release(s);
-        return sj_fail(err, SJ_E_ARG, "access: heap segment's resolve returned NULL");
-    }
-    size_t n = (size_t)l->size;
-    uint8_t b[8];
-    memcpy(b, data + off, n);
-    sj_scope_release(s);
+/* ---- The engine ---- */
 
-    if (n > 1 && l->order != host_order()) reverse_bytes(b, n);
-    sj_value v;
-    memset(&v, 0, sizeof v);
-    switch (l->kind) {
+/* What one access needs, prepared from a value layout or a path: the accessor object, and
+ * the form sj_get and sj_get_path build on their stack for one call. */
+struct sj_accessor {
+    /* read by every call */
+    uint8_t kind; /* the leaf's sj_kind */
+    bool swap;    /* the leaf's byte order is not the host's */
+    uint8_t nfree;
+    bool open; /* free index 0 runs over records; its bound comes from the segment (4.5) */
+    uint64_t root_size;
+    uint64_t root_mask; /* root alignment - 1 */
+    int64_t base;       /* the leaf's offset in the root with every index 0 */
+    int64_t stride[SJ_PATH_MAX_FREE];
+    int64_t bound[SJ_PATH_MAX_FREE];
+    /* read on failure only */
+    uint64_t root_align;
+    const sj_path *path;   /* NULL: a value layout (messages of sj_get) */
+    const sj_layout *leaf; /* its kind and order */
+    sj_path *owned;        /* accessor objects own their path */
+    sj_layout *owned_leaf; /* ... or their value layout */
+};
+
+enum { KIND_ANY = -1 };
+
+/* Moves one value between memory at p and *val (a C object of the kind's type; for
+ * KIND_ANY callers an sj_value, whose members all start at its first byte). */
+static inline __attribute__((always_inline)) void move_value(int kind, bool swap, uint8_t *p,
+                                                             void *val, bool write) {
+    switch (kind) {
         case SJ_BOOL:
-            v.z = b[0] != 0;
+            if (write)
+                *p = *(const bool *)val ? 1 : 0;
+            else
+                *(bool *)val = *p != 0;
             break;
         case SJ_I8:
-            memcpy(&v.i8, b, 1);
-            break;
         case SJ_U8:
-            memcpy(&v.u8, b, 1);
+            if (write)
+                memcpy(p, val, 1);
+            else
+                memcpy(val, p, 1);
             break;
         case SJ_CHAR:
-            memcpy(&v.c16, b, 2);
-            break;
         case SJ_I16:
-            memcpy(&v.i16, b, 2);
+        case SJ_U16: {
+            uint16_t x;
+            memcpy(&x, write ? (const void *)val : (const void *)p, 2);
+            if (swap) x = __builtin_bswap16(x);
+            memcpy(write ? (void *)p : val, &x, 2);
             break;
-        case SJ_U16:
-            memcpy(&v.u16, b, 2);
-            break;
+        }
         case SJ_I32:
-            memcpy(&v.i32, b, 4);
-            break;
         case SJ_U32:
-            memcpy(&v.u32, b, 4);
+        case SJ_F32: {
+            uint32_t x;
+            memcpy(&x, write ? (const void *)val : (const void *)p, 4);
+            if (swap) x = __builtin_bswap32(x);
+            memcpy(write ? (void *)p : val, &x, 4);
             break;
-        case SJ_F32:
-            memcpy(&v.f32, b, 4);
+        }
+        default: { /* the 8-byte kinds: made accessors only hold valid kinds */
+            uint64_t x;
+            memcpy(&x, write ? (const void *)val : (const void *)p, 8);
+            if (swap) x = __builtin_bswap64(x);
+            memcpy(write ? (void *)p : val, &x, 8);
             break;
-        case SJ_I64:
-            memcpy(&v.i64, b, 8);
-            break;
-        case SJ_U64:
-            memcpy(&v.u64, b, 8);
-            break;
-        case SJ_F64:
-            memcpy(&v.f64, b, 8);
-            break;
-        case SJ_ADDR:
-            memcpy(&v.addr, b, 8);
-            break;
-        default:
-            return sj_fail(err, SJ_E_ARG, "access: unknown value kind %d", (int)l->kind);
+        }
     }
-    *out = v;
+}
+
+static const char *const kind_call_names[SJ_KIND_COUNT] = {
+    [SJ_BOOL] = "bool", [SJ_I8] = "i8",   [SJ_U8] = "u8",     [SJ_CHAR] = "char", [SJ_I16] = "i16",
+    [SJ_U16] = "u16",   [SJ_I32] = "i32", [SJ_U32] = "u32",   [SJ_F32] = "f32",   [SJ_I64] = "i64",
+    [SJ_U64] = "u64",   [SJ_F64] = "f64", [SJ_ADDR] = "addr",
+};
+
+/* Every check in SEMANTICS 4.1 order with its message, then the access itself. The fast
+ * path comes here whenever it cannot answer success, and for heap segments. */
+SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, int64_t off,
+                                     const int64_t *idx, size_t n, int kind, bool write, void *val,
+                                     sj_error *err) {
+    const char *op = write ? "set" : "get";
+    if (!a || !s || !val)
+        return sj_fail(err, SJ_E_ARG, "accessor %s: accessor, segment or %s is NULL", op,
+                       write ? "value" : "output");
+    if (kind != KIND_ANY && kind != a->kind)
+        return sj_fail(err, SJ_E_ARG,
+                       "accessor %s: the accessor's value is %s, called through "
+                       "sj_accessor_%s_%s (use sj_accessor_%s_%s)",
+                       op, sj_kind_name((sj_kind)a->kind), op, kind_call_names[kind], op,
+                       kind_call_names[a->kind]);
+    int64_t rel = 0;
+    char what[112] = "";
+    sj_status st;
+    if (a->open && n == a->nfree && idx) {
+        /* Free index 0 against the records that fit from `off`; the others as usual. */
+        uint64_t fit =
+            off >= 0 && (uint64_t)off <= s->size ? (s->size - (uint64_t)off) / a->root_size : 0;
+        if (idx[0] < 0 || (uint64_t)idx[0] >= fit)
+            return sj_fail(err, SJ_E_BOUNDS,
+                           "path '%.60s': free index 0 is %" PRId64 ", outside [0, %" PRIu64
+                           ") (records of %" PRIu64 " bytes that fit from offset %" PRId64 ")",
+                           sj_path_text(a->path), idx[0], fit, a->root_size, off);
+        int64_t rest[SJ_PATH_MAX_FREE];
+        memcpy(rest, idx, n * sizeof *idx);
+        rest[0] = 0;
+        if ((st = sj_path_offset(a->path, rest, n, &rel, err)) != SJ_OK) return st;
+        rel += idx[0] * (int64_t)a->root_size; /* < the segment's size */
+        snprintf(what, sizeof what,
+                 "path '%.60s' (root layout of %" PRIu64 " bytes): ", sj_path_text(a->path),
+                 a->root_size);
+    } else if (a->path) {
+        if ((st = sj_path_offset(a->path, idx, n, &rel, err)) != SJ_OK) return st;
+        const char *text = sj_path_text(a->path);
+        snprintf(what, sizeof what,
+                 "path '%.60s' (root layout of %" PRIu64 " bytes): ", text ? text : "",
+                 a->root_size);
+    } else if (n != 0) {
+        return sj_fail(err, SJ_E_ARG, "access: a value layout has no free indices, %zu given", n);
+    }
+    st = check_access(s, off, a->root_size, a->root_align, write, what, err);
+    if (st != SJ_OK) return st;
+    sj_reader *slot;
+    if (!sj_lease_enter(s->arena, &slot) &&
+        (st = sj_lease_fail(s->arena, "segment", &slot, err)) != SJ_OK)
+        return st;
+    uint8_t *data = sj_segment_data(s);
+    if (!data) {
+        sj_lease_exit(slot);
+        return sj_fail(err, SJ_E_ARG, "access: heap segment's resolve returned NULL");
+    }
+    move_value(a->kind, a->swap, data + off + rel, val, write);
+    sj_lease_exit(slot);
     return SJ_OK;
 }
 
-static sj_status raw_set(const sj_segment *s, const sj_layout *l, int64_t off, sj_value v,
-                         sj_error *err) {
-    size_t n = (size_t)l->size;
-    uint8_t b[8];
-    switch (l->kind) {
-        case SJ_BOOL:
-            b[0] = v.z ? 1 : 0;
-            break;
-        case SJ_I8:
-            memcpy(b, &v.i8, 1);
-            break;
-        case SJ_U8:
-            memcpy(b, &v.u8, 1);
-            break;
-        case SJ_CHAR:
-            memcpy(b, &v.c16, 2);
-            break;
-        case SJ_I16:
-            memcpy(b, &v.i16, 2);
-            break;
-        case SJ_U16:
-            memcpy(b, &v.u16, 2);
-            break;
-        case SJ_I32:
-            memcpy(b, &v.i32, 4);
-            break;
-        case SJ_U32:
-            memcpy(b, &v.u32, 4);
-            break;
-        case SJ_F32:
-            memcpy(b, &v.f32, 4);
-            break;
-        case SJ_I64:
-            memcpy(b, &v.i64, 8);
-            break;
-        case SJ_U64:
-            memcpy(b, &v.u64, 8);
-            break;
-        case SJ_F64:
-            memcpy(b, &v.f64, 8);
-            break;
-        case SJ_ADDR:
-            memcpy(b, &v.addr, 8);
-            break;
-        default:
-            return sj_fail(err, SJ_E_ARG, "access: unknown value kind %d", (int)l->kind);
+/* The fast path: true when every check passed for a native segment and the value moved;
+ * false hands the call to access_slow, which decides again from scratch (and serves heap
+ * segments). `kind` is a constant in every caller but the untyped ones, so the move folds to
+ * one load or store. */
+static inline __attribute__((always_inline)) bool access_fast(const sj_accessor *a,
+                                                              const sj_segment *s, int64_t off,
+                                                              const int64_t *idx, size_t n,
+                                                              int kind, bool write, void *val) {
+    if (SJ_UNLIKELY(!a || !s || !val || (n && !idx))) return false;
+    if (kind != KIND_ANY && SJ_UNLIKELY(a->kind != kind)) return false;
+    if (SJ_UNLIKELY(n != a->nfree)) return false;
+    uint64_t rel = (uint64_t)a->base;
+    for (size_t i = 0; i < n; i++) {
+        if (SJ_UNLIKELY((uint64_t)idx[i] >= (uint64_t)a->bound[i])) return false;
+        /* in bounds, every term lies inside the root: the sum cannot overflow */
+        rel += (uint64_t)idx[i] * (uint64_t)a->stride[i];
     }
-    if (n > 1 && l->order != host_order()) reverse_bytes(b, n);
+    if (SJ_UNLIKELY(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)))) return false;
+    /* The bytes the call may touch: the root, or records 0 to idx[0] of an open path
+     * (idx[0] < bound[0], the most records that fit 63 bits: no overflow). */
+    uint64_t span = a->root_size;
+    if (a->open) span += (uint64_t)idx[0] * a->root_size;
+    if (SJ_UNLIKELY(span > s->size || (uint64_t)off > s->size - span)) return false;
+    if (SJ_UNLIKELY(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask)) return false;
+    sj_reader *slot;
+    if (SJ_UNLIKELY(!sj_lease_enter(s->arena, &slot))) return false;
+    move_value(kind == KIND_ANY ? a->kind : kind, a->swap, s->base + off + rel, val, write);
+    sj_lease_exit(slot);
+    return true;
+}
 
-    sj_status st = sj_scope_acquire(s, err);
-    if (st != SJ_OK) return st;
-    uint8_t *data = sj_segment_data(s);
-    if (!data) {
-        sj_scope_release(s);
-        return sj_fail(err, SJ_E_ARG, "access: heap segment's resolve returned NULL");
+static inline __attribute__((always_inline)) sj_status
+access_value(const sj_accessor *a, const sj_segment *s, int64_t off, const int64_t *idx, size_t n,
+             int kind, bool write, void *val, sj_error *err) {
+    if (SJ_LIKELY(access_fast(a, s, off, idx, n, kind, write, val))) return SJ_OK;
+    return access_slow(a, s, off, idx, n, kind, write, val, err);
+}
+
+/* Fills the engine's form of a value layout (already checked by check_value_layout). */
+static void prepare_value(const sj_layout *l, sj_accessor *a) {
+    memset(a, 0, offsetof(sj_accessor, stride));
+    a->kind = (uint8_t)l->kind;
+    a->swap = l->size > 1 && l->order != host_order();
+    a->root_size = l->size;
+    a->root_align = l->align;
+    a->root_mask = l->align - 1;
+    a->path = NULL;
+    a->leaf = l;
+    a->owned = NULL;
+    a->owned_leaf = NULL;
+    a->open = false;
+}
+
+/* The same for a path whose leaf is a value: the checks sj_get_path makes before any
+ * call-dependent one (NULL path, leaf not a value). */
+static sj_status prepare_path(const sj_path *p, sj_accessor *a, sj_error *err) {
+    const sj_layout *root, *leaf;
+    int64_t base;
+    size_t nfree;
+    sj_path_resolved(p, &root, &leaf, &base, &nfree, a->stride, a->bound);
+    if (!leaf || leaf->tag != SJ_VALUE) {
+        const char *text = sj_path_text(p);
+        return sj_fail(err, SJ_E_PATH, "path '%.60s' does not end on a value (it selects a %s)",
+                       text ? text : "", leaf ? sj_tag_name(leaf->tag) : "nothing");
     }
-    memcpy(data + off, b, n);
-    sj_scope_release(s);
+    sj_status st = check_value_layout(leaf, err);
+    if (st != SJ_OK) return st;
+    prepare_value(leaf, a);
+    a->root_size = root->size;
+    a->root_align = root->align;
+    a->root_mask = root->align - 1;
+    a->path = p;
+    a->base = base;
+    a->nfree = (uint8_t)nfree;
     return SJ_OK;
 }
+
+/* ---- sj_get, sj_set and the path forms ---- */
 
 sj_status sj_get(const sj_segment *s, const sj_layout *l, int64_t offset, sj_value *out,
                  sj_error *err) {
     if (!s || !out) return sj_fail(err, SJ_E_ARG, "get: segment or output is NULL");
     sj_status st = check_value_layout(l, err);
-    if (st == SJ_OK) st = check_access(s, offset, l->size, l->align, false, "", err);
-    if (st == SJ_OK) st = raw_get(s, l, offset, out, err);
+    if (st != SJ_OK) return st;
+    sj_accessor a;
+    prepare_value(l, &a);
+    sj_value v;
+    memset(&v, 0, sizeof v);
+    st = access_value(&a, s, offset, NULL, 0, KIND_ANY, false, &v, err);
+    if (st == SJ_OK) *out = v;
     return st;
 }
 
@@ -201,54 +294,200 @@ sj_status sj_set(const sj_segment *s, const sj_layout *l, int64_t offset, sj_val
                  sj_error *err) {
     if (!s) return sj_fail(err, SJ_E_ARG, "set: segment is NULL");
     sj_status st = check_value_layout(l, err);
-    if (st == SJ_OK) st = check_access(s, offset, l->size, l->align, true, "", err);
-    if (st == SJ_OK) st = raw_set(s, l, offset, v, err);
-    return st;
-}
-
-/* Checks of a path access up to (not including) lifetime; gives the leaf and its offset.
- * The free-index checks (count, then each index in its bound) are sj_path_offset's. */
-static sj_status path_prepare(const sj_segment *s, const sj_path *p, int64_t base,
-                              const int64_t *indices, size_t count, bool write,
-                              const sj_layout **leaf_out, int64_t *off_out, sj_error *err) {
-    if (!s || !p) return sj_fail(err, SJ_E_ARG, "path access: segment or path is NULL");
-    const char *text = sj_path_text(p);
-    if (!text) text = "";
-    const sj_layout *leaf = sj_path_leaf(p);
-    if (!leaf || leaf->tag != SJ_VALUE)
-        return sj_fail(err, SJ_E_PATH, "path '%.60s' does not end on a value (it selects a %s)",
-                       text, leaf ? sj_tag_name(leaf->tag) : "nothing");
-    sj_status st = check_value_layout(leaf, err);
     if (st != SJ_OK) return st;
-    int64_t rel = 0;
-    st = sj_path_offset(p, indices, count, &rel, err);
-    if (st != SJ_OK) return st;
-    const sj_layout *root = sj_path_root(p);
-    char what[112];
-    snprintf(what, sizeof what, "path '%.60s' (root layout of %" PRIu64 " bytes): ", text,
-             root->size);
-    st = check_access(s, base, root->size, root->align, write, what, err);
-    if (st != SJ_OK) return st;
-    *leaf_out = leaf;
-    *off_out = base + rel; /* inside the root, which fits at base: no overflow */
-    return SJ_OK;
+    sj_accessor a;
+    prepare_value(l, &a);
+    return access_value(&a, s, offset, NULL, 0, KIND_ANY, true, &v, err);
 }
 
 sj_status sj_get_path(const sj_segment *s, const sj_path *p, int64_t base, const int64_t *indices,
                       size_t count, sj_value *out, sj_error *err) {
     if (!out) return sj_fail(err, SJ_E_ARG, "get: output is NULL");
-    const sj_layout *leaf = NULL;
-    int64_t off = 0;
-    sj_status st = path_prepare(s, p, base, indices, count, false, &leaf, &off, err);
-    if (st == SJ_OK) st = raw_get(s, leaf, off, out, err);
+    if (!s || !p) return sj_fail(err, SJ_E_ARG, "path access: segment or path is NULL");
+    sj_accessor a;
+    sj_status st = prepare_path(p, &a, err);
+    if (st != SJ_OK) return st;
+    sj_value v;
+    memset(&v, 0, sizeof v);
+    st = access_value(&a, s, base, indices, count, KIND_ANY, false, &v, err);
+    if (st == SJ_OK) *out = v;
     return st;
 }
 
 sj_status sj_set_path(const sj_segment *s, const sj_path *p, int64_t base, const int64_t *indices,
                       size_t count, sj_value v, sj_error *err) {
-    const sj_layout *leaf = NULL;
-    int64_t off = 0;
-    sj_status st = path_prepare(s, p, base, indices, count, true, &leaf, &off, err);
-    if (st == SJ_OK) st = raw_set(s, leaf, off, v, err);
+    if (!s || !p) return sj_fail(err, SJ_E_ARG, "path access: segment or path is NULL");
+    sj_accessor a;
+    sj_status st = prepare_path(p, &a, err);
+    if (st != SJ_OK) return st;
+    return access_value(&a, s, base, indices, count, KIND_ANY, true, &v, err);
+}
+
+/* ---- Accessor objects ---- */
+
+static sj_status accessor_finish(sj_path *owned, sj_accessor **out, sj_error *err) {
+    sj_accessor *a = malloc(sizeof *a);
+    if (!a) {
+        sj_path_free(owned);
+        return sj_fail(err, SJ_E_NOMEM, "accessor: out of memory");
+    }
+    sj_status st = prepare_path(owned, a, err);
+    if (st != SJ_OK) {
+        sj_path_free(owned);
+        free(a);
+        return st;
+    }
+    a->owned = owned;
+    *out = a;
+    return SJ_OK;
+}
+
+/* Does path text start with an open element `[*]` or `[]`? */
+static bool leading_open(const char *t) {
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    if (*t++ != '[') return false;
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    if (*t == '*') t++;
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    return *t == ']';
+}
+
+/* The open sequence of records a leading `[*]` runs over (SEMANTICS 4.5): for a record
+ * root, `[*:root]` (the largest count that fits 63 bits, as the JDK's); for a root that is
+ * already such a sequence, the root. NULL (and *err unset) when the path is an ordinary
+ * one; *st set on failure. */
+static sj_layout *open_records_root(const sj_layout *root, const char *text, sj_status *st,
+                                    sj_error *err) {
+    *st = SJ_OK;
+    if (!leading_open(text)) return NULL;
+    if (root->tag == SJ_SEQUENCE) {
+        uint64_t es = root->elem->size;
+        if (es == 0 || root->count != (uint64_t)INT64_MAX / es) return NULL; /* [N:..]: usual */
+        return sj_layout_ref(root);
+    }
+    if (root->size == 0) {
+        *st =
+            sj_fail(err, SJ_E_ARG,
+                    "accessor: path '%.60s' opens records of 0 bytes (no count can follow)", text);
+        return NULL;
+    }
+    sj_layout *seq = NULL;
+    *st = sj_layout_sequence((int64_t)((uint64_t)INT64_MAX / root->size), root, &seq, err);
+    return seq;
+}
+
+sj_status sj_accessor_new(const sj_layout *root, const char *path, sj_accessor **out,
+                          sj_error *err) {
+    if (!root || !path || !out)
+        return sj_fail(err, SJ_E_ARG, "accessor: root, path or output is NULL");
+    sj_status st;
+    sj_layout *records = open_records_root(root, path, &st, err);
+    if (st != SJ_OK) return st;
+    sj_path *p = NULL;
+    st = sj_path_parse(records ? records : root, path, &p, err);
+    if (st == SJ_OK) st = accessor_finish(p, out, err);
+    if (st == SJ_OK && records) {
+        /* the root of every check is one record; index 0's bound is the segment's */
+        sj_accessor *a = *out;
+        const sj_layout *rec = records->elem;
+        a->open = true;
+        a->root_size = rec->size;
+        a->root_align = rec->align;
+        a->root_mask = rec->align - 1;
+    }
+    sj_layout_unref(records);
     return st;
+}
+
+sj_status sj_accessor_of_path(const sj_path *p, sj_accessor **out, sj_error *err) {
+    if (!p || !out) return sj_fail(err, SJ_E_ARG, "accessor: path or output is NULL");
+    /* A path's text is its canonical rendering: parsing it again gives the same path. */
+    sj_path *copy = NULL;
+    sj_status st = sj_path_parse(sj_path_root(p), sj_path_text(p), &copy, err);
+    if (st != SJ_OK) return st;
+    return accessor_finish(copy, out, err);
+}
+
+sj_status sj_accessor_of_value(const sj_layout *value, sj_accessor **out, sj_error *err) {
+    if (!out) return sj_fail(err, SJ_E_ARG, "accessor: output is NULL");
+    sj_status st = check_value_layout(value, err);
+    if (st != SJ_OK) return st;
+    sj_accessor *a = malloc(sizeof *a);
+    if (!a) return sj_fail(err, SJ_E_NOMEM, "accessor: out of memory");
+    prepare_value(value, a);
+    a->owned_leaf = sj_layout_ref(value);
+    *out = a;
+    return SJ_OK;
+}
+
+void sj_accessor_free(sj_accessor *a) {
+    if (!a) return;
+    sj_path_free(a->owned);
+    sj_layout_unref(a->owned_leaf);
+    free(a);
+}
+
+sj_kind sj_accessor_kind(const sj_accessor *a) {
+    return a ? (sj_kind)a->kind : SJ_KIND_COUNT;
+}
+
+size_t sj_accessor_free_count(const sj_accessor *a) {
+    return a ? a->nfree : 0;
+}
+
+/* Each typed function falls to a cold stub of its own signature, so that the fast path
+ * ends in a tail jump and keeps no stack frame. */
+#define ACCESSOR_DEFINE(name, kind, type)                                                          \
+    SJ_COLD static sj_status slow_get_##name(const sj_accessor *a, const sj_segment *s,            \
+                                             int64_t offset, const int64_t *indices, size_t count, \
+                                             type *out, sj_error *err) {                           \
+        return access_slow(a, s, offset, indices, count, kind, false, out, err);                   \
+    }                                                                                              \
+    SJ_COLD static sj_status slow_set_##name(const sj_accessor *a, const sj_segment *s,            \
+                                             int64_t offset, const int64_t *indices, size_t count, \
+                                             type v, sj_error *err) {                              \
+        return access_slow(a, s, offset, indices, count, kind, true, &v, err);                     \
+    }                                                                                              \
+    sj_status sj_accessor_get_##name(const sj_accessor *a, const sj_segment *s, int64_t offset,    \
+                                     const int64_t *indices, size_t count, type *out,              \
+                                     sj_error *err) {                                              \
+        if (SJ_LIKELY(access_fast(a, s, offset, indices, count, kind, false, out))) return SJ_OK;  \
+        return slow_get_##name(a, s, offset, indices, count, out, err);                            \
+    }                                                                                              \
+    sj_status sj_accessor_set_##name(const sj_accessor *a, const sj_segment *s, int64_t offset,    \
+                                     const int64_t *indices, size_t count, type v,                 \
+                                     sj_error *err) {                                              \
+        if (SJ_LIKELY(access_fast(a, s, offset, indices, count, kind, true, &v))) return SJ_OK;    \
+        return slow_set_##name(a, s, offset, indices, count, v, err);                              \
+    }
+ACCESSOR_DEFINE(bool, SJ_BOOL, bool)
+ACCESSOR_DEFINE(i8, SJ_I8, int8_t)
+ACCESSOR_DEFINE(u8, SJ_U8, uint8_t)
+ACCESSOR_DEFINE(char, SJ_CHAR, uint16_t)
+ACCESSOR_DEFINE(i16, SJ_I16, int16_t)
+ACCESSOR_DEFINE(u16, SJ_U16, uint16_t)
+ACCESSOR_DEFINE(i32, SJ_I32, int32_t)
+ACCESSOR_DEFINE(u32, SJ_U32, uint32_t)
+ACCESSOR_DEFINE(f32, SJ_F32, float)
+ACCESSOR_DEFINE(i64, SJ_I64, int64_t)
+ACCESSOR_DEFINE(u64, SJ_U64, uint64_t)
+ACCESSOR_DEFINE(f64, SJ_F64, double)
+ACCESSOR_DEFINE(addr, SJ_ADDR, uint64_t)
+
+sj_status sj_accessor_get(const sj_accessor *a, const sj_segment *s, int64_t offset,
+                          const int64_t *indices, size_t count, sj_value *out, sj_error *err) {
+    if (!out) return access_slow(a, s, offset, indices, count, KIND_ANY, false, NULL, err);
+    sj_value v;
+    memset(&v, 0, sizeof v);
+    sj_status st = access_value(a, s, offset, indices, count, KIND_ANY, false, &v, err);
+    if (st == SJ_OK) *out = v;
+    return st;
+}
+
+sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int64_t offset,
+                          const int64_t *indices, size_t count, sj_value v, sj_error *err) {
+    return access_value(a, s, offset, indices, count, KIND_ANY, true, &v, err);
 }

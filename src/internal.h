@@ -19,6 +19,23 @@
 #define SJ_PRINTF(a, b)
 #endif
 
+/* Hot and cold paths: messages are formatted in cold, out-of-line functions only. */
+#if defined(__GNUC__)
+#define SJ_HIDDEN      __attribute__((visibility("hidden")))
+#define SJ_COLD        __attribute__((cold, noinline))
+#define SJ_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define SJ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* The lease's thread state is read on every access: initial-exec TLS is one
+ * %fs-relative load, where the default model of a shared library calls __tls_get_addr. */
+#define SJ_TLS_FAST __attribute__((tls_model("initial-exec")))
+#else
+#define SJ_HIDDEN
+#define SJ_COLD
+#define SJ_LIKELY(x)   (x)
+#define SJ_UNLIKELY(x) (x)
+#define SJ_TLS_FAST
+#endif
+
 /* Fills err (when not NULL) with status and a formatted one-line message; returns
  * status so that callers can write `return sj_fail(err, SJ_E_ARG, "...")`. */
 sj_status sj_fail(sj_error *err, sj_status status, const char *fmt, ...) SJ_PRINTF(3, 4);
@@ -49,6 +66,12 @@ void sj_line_col(const char *text, size_t pos, unsigned *line, unsigned *col);
 /* Natural alignment of a layout ignoring any with_align: kind size for values, 1 for
  * padding, max member alignment for groups, element alignment for sequences. */
 uint64_t sj_layout_natural_align(const sj_layout *l);
+
+/* Everything single access needs from a resolved path, in one call (access.c builds an
+ * accessor on its stack for each sj_get_path): root, leaf, base offset, free count, and
+ * the strides and bounds of the free indices (arrays of SJ_PATH_MAX_FREE). */
+void sj_path_resolved(const sj_path *p, const sj_layout **root, const sj_layout **leaf,
+                      int64_t *base, size_t *nfree, int64_t *stride, int64_t *bound) SJ_HIDDEN;
 
 /* Checked 64-bit arithmetic on sizes and offsets: false on overflow. */
 static inline bool sj_add_u64(uint64_t a, uint64_t b, uint64_t *out) {

@@ -605,32 +605,54 @@ int64_t sj_path_stride(const sj_path *p, size_t i) {
 int64_t sj_path_bound(const sj_path *p, size_t i) {
     return p && i < p->nfree ? p->bound[i] : 0;
 }
+void sj_path_resolved(const sj_path *p, const sj_layout **root, const sj_layout **leaf,
+                      int64_t *base, size_t *nfree, int64_t *stride, int64_t *bound) {
+    *root = p->root;
+    *leaf = p->leaf;
+    *base = p->base;
+    *nfree = p->nfree;
+    memcpy(stride, p->stride, p->nfree * sizeof *stride);
+    memcpy(bound, p->bound, p->nfree * sizeof *bound);
+}
+
 const char *sj_path_text(const sj_path *p) {
     return p ? p->text : NULL;
 }
+
+/* The message of a failed sj_path_offset, formatted only when a check failed. */
+static sj_status path_offset_fail(const sj_path *p, const int64_t *indices, size_t count,
+                                  sj_error *err) SJ_COLD;
 
 sj_status sj_path_offset(const sj_path *p, const int64_t *indices, size_t count, int64_t *out,
                          sj_error *err) {
     if (!p || !out || (count && !indices))
         return sj_fail(err, SJ_E_ARG, "path offset: NULL argument");
+    if (count != p->nfree) return path_offset_fail(p, indices, count, err);
+    int64_t off = p->base;
+    for (size_t i = 0; i < count; i++)
+        if (indices[i] < 0 || indices[i] >= p->bound[i])
+            return path_offset_fail(p, indices, count, err);
+    for (size_t i = 0; i < count; i++) {
+        int64_t term;
+        if (__builtin_mul_overflow(indices[i], p->stride[i], &term) ||
+            __builtin_add_overflow(off, term, &off))
+            return path_offset_fail(p, indices, count, err);
+    }
+    *out = off;
+    return SJ_OK;
+}
+
+static sj_status path_offset_fail(const sj_path *p, const int64_t *indices, size_t count,
+                                  sj_error *err) {
     char ptxt[64];
     snip(ptxt, sizeof ptxt, p->text);
     if (count != p->nfree)
         return sj_fail(err, SJ_E_ARG, "path '%s' has %zu free indices, %zu given", ptxt, p->nfree,
                        count);
-    int64_t off = p->base;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (indices[i] < 0 || indices[i] >= p->bound[i])
             return sj_fail(err, SJ_E_BOUNDS,
                            "path '%s': free index %zu is %" PRId64 ", outside [0, %" PRId64 ")",
                            ptxt, i, indices[i], p->bound[i]);
-    }
-    for (size_t i = 0; i < count; i++) {
-        int64_t term;
-        if (__builtin_mul_overflow(indices[i], p->stride[i], &term) ||
-            __builtin_add_overflow(off, term, &off))
-            return sj_fail(err, SJ_E_OVERFLOW, "path '%s': offset overflows 64 bits", ptxt);
-    }
-    *out = off;
-    return SJ_OK;
+    return sj_fail(err, SJ_E_OVERFLOW, "path '%s': offset overflows 64 bits", ptxt);
 }

@@ -2,10 +2,12 @@
  * accounting), allocation and file mapping, native and heap segment constructors, slices
  * and segment queries. Checked reads and writes belong in src/access.c. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* syscall() for membarrier */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -13,22 +15,18 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "scope.h"
 
 /* ---- Scopes ----
- * A scope's state word packs the generation and the state: gen << 2 | state. A handle
- * {scope, gen} is live exactly when the word equals gen << 2 | SCOPE_OPEN. Closing moves
- * OPEN -> CLOSING (one CAS, so only one closer wins), waits for in-flight calls, frees,
- * then stores (gen + 1) << 2 | SCOPE_FREE and returns the scope to the pool. */
-
-enum { SCOPE_OPEN = 0, SCOPE_CLOSING = 1, SCOPE_FREE = 2 };
-
-static inline uint64_t scope_word(uint64_t gen, uint64_t state) {
-    return gen << 2 | state;
-}
+ * A scope's state word packs the generation, the kind and the state (scope.h). A handle
+ * {scope, gen} is live exactly when the word, confined bit aside, equals gen << 3 |
+ * SCOPE_OPEN. Closing moves OPEN -> CLOSING (one CAS, so only one closer wins), waits for
+ * leases (shared arenas) and pins, frees, then stores (gen + 1) << 3 | SCOPE_FREE and
+ * returns the scope to the pool. */
 
 /* One piece of memory owned by an arena: malloc'd (map_len 0) or mmap'd. */
 typedef struct sj_alloc {
@@ -37,14 +35,6 @@ typedef struct sj_alloc {
     size_t map_len;
 } sj_alloc;
 
-struct sj_scope {
-    _Atomic uint64_t word;      /* gen << 2 | state */
-    atomic_long inflight;       /* calls between acquire and release */
-    _Atomic uint64_t owner;     /* owner thread id (confined), 0 for shared */
-    _Atomic(sj_alloc *) allocs; /* memory to free on close */
-    struct sj_scope *next_free; /* pool link, under pool_lock */
-};
-
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sj_scope *pool_free; /* closed scopes ready for reuse; never freed */
 
@@ -52,11 +42,11 @@ static struct sj_scope *pool_free; /* closed scopes ready for reuse; never freed
 static _Atomic(sj_alloc *) global_allocs;
 
 static atomic_uint_fast64_t next_thread_id = 1;
-static _Thread_local uint64_t this_thread_id;
+_Thread_local sj_thread_state sj_self;
 
 uint64_t sj_thread_id(void) {
-    if (this_thread_id == 0) this_thread_id = (uint64_t)atomic_fetch_add(&next_thread_id, 1);
-    return this_thread_id;
+    if (sj_self.id == 0) sj_self.id = (uint64_t)atomic_fetch_add(&next_thread_id, 1);
+    return sj_self.id;
 }
 
 static void push_alloc(_Atomic(sj_alloc *) *head, sj_alloc *a) {
@@ -78,25 +68,44 @@ static void free_allocs(sj_alloc *a) {
     }
 }
 
-/* Lifetime check of an arena handle for a call that is about to use its memory; see
- * scope.h. `what` names the caller's object in the message. */
+static bool scope_live(uint64_t word, uint64_t gen) {
+    return (word & ~SCOPE_CONFINED) == sj_scope_word(gen, SCOPE_OPEN);
+}
+
+/* Lifetime failure of a handle, decided again from the scope's current state: CLOSED
+ * when the handle is not live (whatever the owner), THREAD when it is live and confined to
+ * another thread; SJ_OK when it is live and usable from this thread. `what` names the
+ * caller's object in the message. */
+static sj_status lifetime_status(sj_arena a, const char *what, sj_error *err) {
+    struct sj_scope *sc = a.scope;
+    uint64_t w = atomic_load(&sc->word);
+    if (!scope_live(w, a.gen)) return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
+    uint64_t owner = atomic_load(&sc->owner);
+    uint64_t self = sj_thread_id();
+    if (!(w & SCOPE_CONFINED) || owner == self) return SJ_OK;
+    if (!scope_live(atomic_load(&sc->word), a.gen)) /* closed meanwhile, scope maybe reused */
+        return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
+    return sj_fail(err, SJ_E_THREAD,
+                   "%s: its arena is confined to thread %" PRIu64 ", used from thread %" PRIu64,
+                   what, owner, self);
+}
+
+/* Pin of an arena handle for a call that is about to use its memory; see scope.h. */
 static sj_status arena_acquire(sj_arena a, const char *what, sj_error *err) {
     struct sj_scope *sc = a.scope;
     if (!sc) return SJ_OK;
     atomic_fetch_add(&sc->inflight, 1);
-    if (atomic_load(&sc->word) != scope_word(a.gen, SCOPE_OPEN)) {
-        atomic_fetch_sub(&sc->inflight, 1);
-        return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
-    }
-    uint64_t owner = atomic_load(&sc->owner);
-    uint64_t self = sj_thread_id();
-    if (owner != 0 && owner != self) {
-        atomic_fetch_sub(&sc->inflight, 1);
-        return sj_fail(err, SJ_E_THREAD,
-                       "%s: its arena is confined to thread %" PRIu64 ", used from thread %" PRIu64,
-                       what, owner, self);
-    }
-    return SJ_OK;
+    uint64_t w = atomic_load(&sc->word);
+    if (SJ_LIKELY(w == sj_scope_word(a.gen, SCOPE_OPEN))) return SJ_OK;
+    if (w == (sj_scope_word(a.gen, SCOPE_OPEN) | SCOPE_CONFINED) &&
+        atomic_load(&sc->owner) == sj_thread_id())
+        return SJ_OK;
+    atomic_fetch_sub(&sc->inflight, 1);
+    sj_status st = lifetime_status(a, what, err);
+    /* Live and ours after all: the word changed between the two reads only if the arena
+     * was closed, so this cannot happen; answer CLOSED rather than hold nothing. */
+    if (st == SJ_OK) st = sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
+    return st;
 }
 
 static void arena_release(sj_arena a) {
@@ -111,29 +120,133 @@ void sj_scope_release(const sj_segment *s) {
     arena_release(s->arena);
 }
 
+/* ---- Leases: reader slots and the asymmetric fence (scope.h, CONCURRENCY.md 7) ---- */
+
+atomic_bool sj_asym_fence;
+static _Atomic(sj_reader *) readers; /* registry: every slot ever made, never freed */
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
+
+/* Asks the kernel for membarrier(PRIVATE_EXPEDITED), once, before the first lease or
+ * shared arena. Without it readers fall back to a full fence per access. */
+static void membarrier_setup(void) {
+#ifdef SYS_membarrier
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        atomic_store(&sj_asym_fence, true);
+#endif
+}
+
+static void reader_thread_exit(void *p) {
+    sj_reader *r = p;
+    atomic_store(&r->scope, NULL);
+    atomic_store_explicit(&r->in_use, false, memory_order_release);
+}
+
+/* In a child of fork only the forking thread exists: the other threads' slots are free,
+ * and one caught mid-access must not make a close in the child wait forever. */
+static void readers_after_fork(void) {
+    for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
+        if (r == sj_self.rec) continue;
+        atomic_store(&r->scope, NULL);
+        atomic_store(&r->in_use, false);
+    }
+}
+
+static void reader_key_make(void) {
+    if (pthread_key_create(&reader_key, reader_thread_exit) != 0) reader_key = (pthread_key_t)-1;
+    pthread_atfork(NULL, NULL, readers_after_fork);
+}
+
+sj_reader *sj_reader_register(void) {
+    if (sj_self.rec) return sj_self.rec;
+    pthread_once(&reader_once, reader_key_make);
+    pthread_once(&membarrier_once, membarrier_setup);
+    sj_thread_id();
+    sj_reader *r = NULL;
+    for (sj_reader *q = atomic_load(&readers); q && !r; q = q->next) {
+        bool idle = false;
+        if (atomic_compare_exchange_strong(&q->in_use, &idle, true)) r = q;
+    }
+    if (!r) {
+        r = aligned_alloc(_Alignof(sj_reader), sizeof *r);
+        if (!r) return NULL;
+        atomic_init(&r->scope, NULL);
+        atomic_init(&r->in_use, true);
+        r->next = atomic_load(&readers);
+        while (!atomic_compare_exchange_weak(&readers, &r->next, r))
+            ;
+    }
+    /* Without the key the slot is never given back: a leak of 128 bytes per thread. */
+    if (reader_key != (pthread_key_t)-1) pthread_setspecific(reader_key, r);
+    sj_self.rec = r;
+    return r;
+}
+
+sj_status sj_lease_fail(sj_arena a, const char *what, sj_reader **slot, sj_error *err) {
+    if (!sj_self.rec) {
+        if (!sj_reader_register())
+            return sj_fail(err, SJ_E_NOMEM, "%s: out of memory registering the thread", what);
+        if (sj_lease_enter(a, slot)) return SJ_OK;
+    }
+    sj_status st = lifetime_status(a, what, err);
+    if (st == SJ_OK) { /* a close or reuse between the fast check and this one */
+        if (sj_lease_enter(a, slot)) return SJ_OK;
+        st = lifetime_status(a, what, err);
+        if (st == SJ_OK) st = sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
+    }
+    return st;
+}
+
+/* Waits until no thread holds a lease on sc: the closer has already marked it CLOSING. */
+static void wait_for_leases(struct sj_scope *sc) {
+    /* Orders the CLOSING mark before the slot reads against readers that announce then
+     * read the word: their compiler barrier is made a full fence by membarrier, or they ran
+     * a full fence themselves (sj_asym_fence false). */
+    atomic_thread_fence(memory_order_seq_cst);
+    pthread_once(&membarrier_once, membarrier_setup); /* sj_asym_fence as final, here too */
+#ifdef SYS_membarrier
+    /* Registered, so it does not fail; if it ever did, the global command (slower, no
+     * registration) gives the same guarantee, and a reader must never be freed under. */
+    if (atomic_load(&sj_asym_fence))
+        while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
+               syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+            sched_yield();
+#endif
+    for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
+        unsigned spins = 0;
+        while (atomic_load_explicit(&r->scope, memory_order_acquire) == sc)
+            if (++spins > 64) sched_yield();
+    }
+}
+
 /* ---- Arenas ---- */
 
 sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err) {
     if (!out) return sj_fail(err, SJ_E_ARG, "arena open: output is NULL");
     if (kind != SJ_ARENA_CONFINED && kind != SJ_ARENA_SHARED)
         return sj_fail(err, SJ_E_ARG, "arena open: unknown arena kind %d", (int)kind);
+    if (kind == SJ_ARENA_SHARED) pthread_once(&membarrier_once, membarrier_setup);
     pthread_mutex_lock(&pool_lock);
     struct sj_scope *sc = pool_free;
     if (sc) pool_free = sc->next_free;
     pthread_mutex_unlock(&pool_lock);
     if (!sc) {
-        sc = malloc(sizeof *sc);
+        sc = aligned_alloc(_Alignof(struct sj_scope), sizeof *sc);
         if (!sc) return sj_fail(err, SJ_E_NOMEM, "arena open: out of memory");
-        atomic_init(&sc->word, scope_word(0, SCOPE_FREE));
+        atomic_init(&sc->word, sj_scope_word(0, SCOPE_FREE));
         atomic_init(&sc->inflight, 0);
         atomic_init(&sc->owner, 0);
         atomic_init(&sc->allocs, NULL);
         sc->next_free = NULL;
     }
-    uint64_t gen = atomic_load(&sc->word) >> 2;
-    atomic_store(&sc->owner, kind == SJ_ARENA_CONFINED ? sj_thread_id() : 0);
+    uint64_t gen = atomic_load(&sc->word) >> 3;
+    bool confined = kind == SJ_ARENA_CONFINED;
+    atomic_store(&sc->owner, confined ? sj_thread_id() : 0);
     atomic_store(&sc->allocs, NULL);
-    atomic_store(&sc->word, scope_word(gen, SCOPE_OPEN));
+    atomic_store(&sc->word, sj_scope_word(gen, SCOPE_OPEN) | (confined ? SCOPE_CONFINED : 0));
     out->scope = sc;
     out->gen = gen;
     return SJ_OK;
@@ -147,12 +260,12 @@ sj_arena sj_arena_global(void) {
 sj_status sj_arena_close(sj_arena a, sj_error *err) {
     struct sj_scope *sc = a.scope;
     if (!sc) return sj_fail(err, SJ_E_UNSUPPORTED, "the global arena cannot be closed");
-    uint64_t open = scope_word(a.gen, SCOPE_OPEN);
-    if (atomic_load(&sc->word) != open)
+    uint64_t open = atomic_load(&sc->word);
+    if (!scope_live(open, a.gen))
         return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
     uint64_t owner = atomic_load(&sc->owner);
     uint64_t self = sj_thread_id();
-    if (owner != 0 && owner != self) {
+    if ((open & SCOPE_CONFINED) && owner != self) {
         if (atomic_load(&sc->word) != open) /* closed meanwhile, scope maybe reused */
             return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
         return sj_fail(err, SJ_E_THREAD,
@@ -161,13 +274,16 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
                        owner, self);
     }
     uint64_t expected = open;
-    if (!atomic_compare_exchange_strong(&sc->word, &expected, scope_word(a.gen, SCOPE_CLOSING)))
+    uint64_t closing = sj_scope_word(a.gen, SCOPE_CLOSING) | (open & SCOPE_CONFINED);
+    if (!atomic_compare_exchange_strong(&sc->word, &expected, closing))
         return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
-    /* Dekker handshake with arena_acquire: wait for every call that got in. */
+    /* Leases: only the owner touches a confined arena's memory, and it is here. */
+    if (!(open & SCOPE_CONFINED)) wait_for_leases(sc);
+    /* Pins: Dekker handshake with arena_acquire. */
     while (atomic_load(&sc->inflight) != 0)
         sched_yield();
     free_allocs(atomic_exchange(&sc->allocs, NULL));
-    atomic_store(&sc->word, scope_word(a.gen + 1, SCOPE_FREE));
+    atomic_store(&sc->word, sj_scope_word(a.gen + 1, SCOPE_FREE));
     pthread_mutex_lock(&pool_lock);
     sc->next_free = pool_free;
     pool_free = sc;
@@ -176,7 +292,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
 }
 
 bool sj_arena_is_alive(sj_arena a) {
-    return !a.scope || atomic_load(&a.scope->word) == scope_word(a.gen, SCOPE_OPEN);
+    return !a.scope || scope_live(atomic_load(&a.scope->word), a.gen);
 }
 
 static void make_native(uint8_t *base, uint64_t size, sj_arena arena, uint32_t flags,
@@ -458,9 +574,13 @@ bool sj_segment_overlap(const sj_segment *a, const sj_segment *b, sj_segment *ou
 
 sj_status sj_segment_check_alive(const sj_segment *s, sj_error *err) {
     if (!s) return sj_fail(err, SJ_E_ARG, "segment is NULL");
-    sj_status st = sj_scope_acquire(s, err);
-    if (st == SJ_OK) sj_scope_release(s);
-    return st;
+    sj_reader *slot;
+    if (!sj_lease_enter(s->arena, &slot)) {
+        sj_status st = sj_lease_fail(s->arena, "segment", &slot, err);
+        if (st != SJ_OK) return st;
+    }
+    sj_lease_exit(slot);
+    return SJ_OK;
 }
 
 uint8_t *sj_segment_data(const sj_segment *s) {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "segjit/accessor.h"
 #include "tier.h"
 
 /* ---- time, deadlines, the watchdog ---- */
@@ -157,6 +158,7 @@ static struct {
     sj_layout *i4, *i4be, *seq;
     sj_path *all;
     sj_kernel *copy[TI_COUNT], *swap[TI_COUNT], *sum[TI_COUNT], *max[TI_COUNT], *fill[TI_COUNT];
+    sj_accessor *elem; /* [*] of seq: element i, i32 */
 } K;
 
 static void kernels_build(void) {
@@ -167,6 +169,7 @@ static void kernels_build(void) {
     snprintf(text, sizeof text, "[%d:i4]", NELEMS);
     K.seq = test_layout(text);
     K.all = test_path(K.seq, "[*]");
+    assert_status(sj_accessor_new(K.seq, "[*]", &K.elem, &err), SJ_OK, &err);
     for (int t = 0; t < TI_COUNT; t++) {
         sj_tier tier = t == TI_JIT ? SJ_TIER_JIT : SJ_TIER_INTERP;
         assert_status(sj_kernel_copy(K.i4, K.i4, &K.copy[t], &err), SJ_OK, &err);
@@ -189,6 +192,7 @@ static void kernels_free(void) {
         sj_kernel_free(K.fill[t]);
     }
     sj_path_free(K.all);
+    sj_accessor_free(K.elem);
     sj_layout_unref(K.i4);
     sj_layout_unref(K.i4be);
     sj_layout_unref(K.seq);
@@ -199,9 +203,26 @@ static uint32_t bswap32(uint32_t v) {
     return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 }
 
-enum { OP_COPY, OP_SWAP, OP_SUM, OP_MAX, OP_GET, OP_SETGET, OP_BYTES, OP_FILL, OP_ALLOC, NOPS };
-static const char *const op_names[NOPS] = {"copy", "swap",  "sum",  "max",     "get",
-                                           "set",  "bytes", "fill", "allocate"};
+enum {
+    OP_COPY,
+    OP_SWAP,
+    OP_SUM,
+    OP_MAX,
+    OP_GET,
+    OP_SETGET,
+    OP_BYTES,
+    OP_FILL,
+    OP_ALLOC,
+    OP_ACC_READS,
+    OP_ACC_WRITES,
+    NOPS
+};
+static const char *const op_names[NOPS] = {
+    "copy",           "swap",           "sum", "max", "get", "set", "bytes", "fill", "allocate",
+    "accessor reads", "accessor writes"};
+
+/* Accessor calls per OP_ACC_* operation: a run of single accesses that close may cut. */
+#define ACC_RUN 256
 
 typedef struct worker {
     int id;
@@ -303,6 +324,32 @@ static sj_status one_op(worker *w, arena_round *rd, int op, int t) {
                 if (st2 != SJ_OK && st2 != SJ_E_CLOSED)
                     worker_fail("worker %d: set in a fresh allocation: %s", w->id,
                                 sj_status_name(st2));
+            }
+            break;
+        }
+        case OP_ACC_READS:
+        case OP_ACC_WRITES: {
+            /* Each access succeeds or says CLOSED, and once one says CLOSED every later one
+             * does (the arena never reopens under a handle). The op's status is the last. */
+            bool writes = op == OP_ACC_WRITES;
+            const sj_segment *seg = writes ? dst : &rd->src;
+            bool seen_closed = false;
+            for (int k = 0; k < ACC_RUN; k++) {
+                int64_t i = (first + k * 61) % NELEMS;
+                int32_t x = 0;
+                bool was_closed = atomic_load(&rd->closed);
+                st = writes ? sj_accessor_set_i32(K.elem, seg, 0, &i, 1, (int32_t)(i ^ 0x55), &err)
+                            : sj_accessor_get_i32(K.elem, seg, 0, &i, 1, &x, &err);
+                if (st == SJ_OK && (seen_closed || was_closed))
+                    worker_fail("worker %d: %s: SJ_OK after %s", w->id, op_names[op],
+                                was_closed ? "close returned" : "an SJ_E_CLOSED");
+                if (st == SJ_OK && writes)
+                    st = sj_accessor_get_i32(K.elem, seg, 0, &i, 1, &x, &err);
+                if (st == SJ_OK && x != (int32_t)(writes ? i ^ 0x55 : i))
+                    worker_fail("worker %d: %s: element %lld is %d", w->id, op_names[op],
+                                (long long)i, x);
+                if (st == SJ_E_CLOSED) seen_closed = true;
+                if (st != SJ_OK && st != SJ_E_CLOSED) break;
             }
             break;
         }

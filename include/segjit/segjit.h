@@ -2,6 +2,7 @@
 #ifndef SEGJIT_SEGJIT_H
 #define SEGJIT_SEGJIT_H
 
+#include "segjit/accessor.h"
 #include "segjit/kernel.h"
 #include "segjit/layout.h"
 #include "segjit/segment.h"

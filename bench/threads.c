@@ -1,0 +1,233 @@
+/* bench/threads.c: W8 (shared/BENCH.md): W7's accessor loop over one shared arena from one
+ * and from two threads at once, time per access per thread; and the median time of
+ * sj_arena_close for a shared and a confined arena. Rows go to the common table.
+ *
+ * A thread's time is its CPU time (CLOCK_THREAD_CPUTIME_ID): on a machine whose cores are
+ * shared with other work, two threads are often not running at once, and wall time would
+ * measure that, not the loop; contention on shared cache lines stalls the thread and counts
+ * in its CPU time. The wall time of the two-thread rounds is in the row's note. */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <segjit/segjit.h>
+
+#include "bench.h"
+#include "hand.h"
+
+typedef struct w8 {
+    int64_t n;
+    sj_segment seg; /* the records, in a shared arena */
+    sj_accessor *acc;
+    bool floor;    /* run hand_w7_get_y (the unchecked call) instead of the accessor */
+    atomic_int go; /* the threads start together */
+} w8;
+
+typedef struct w8_thread {
+    w8 *w;
+    pthread_t th;
+    uint64_t ns;      /* CPU time of the loop */
+    uint64_t wall_ns; /* wall time of the loop */
+    double sum;
+    sj_status st;
+    sj_error err;
+} w8_thread;
+
+static uint64_t cpu_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The user loop of W7 through the accessor, timed from the common start. */
+static void *w8_main(void *arg) {
+    w8_thread *t = arg;
+    const w8 *w = t->w;
+    while (!atomic_load(&t->w->go))
+        sched_yield();
+    uint64_t t0 = bench_now_ns(), c0 = cpu_now_ns();
+    double s = 0;
+    sj_status st = SJ_OK;
+    for (int64_t i = 0; i < w->n && st == SJ_OK; i++) {
+        double y;
+        if (w->floor)
+            st = hand_w7_get_y(w->acc, w->seg.base, 0, &i, 1, &y, &t->err) ? SJ_E_ARG : SJ_OK;
+        else
+            st = sj_accessor_get_f64(w->acc, &w->seg, 0, &i, 1, &y, &t->err);
+        s += y;
+    }
+    t->ns = cpu_now_ns() - c0;
+    t->wall_ns = bench_now_ns() - t0;
+    t->sum = s;
+    t->st = st;
+    return NULL;
+}
+
+/* Runs the loop in `k` threads at once; the slower thread's CPU time (its wall time in
+ * *wall), or 0 on failure. */
+static double w8_round(w8 *w, int k, double want, bool *ok, double *wall, char *note, size_t len) {
+    w8_thread t[2];
+    memset(t, 0, sizeof t);
+    atomic_store(&w->go, 0);
+    int started = 0;
+    for (; started < k; started++) {
+        t[started].w = w;
+        if (pthread_create(&t[started].th, NULL, w8_main, &t[started]) != 0) break;
+    }
+    atomic_store(&w->go, 1);
+    if (started < k) {
+        for (int i = 0; i < started; i++)
+            pthread_join(t[i].th, NULL);
+        bench_text(note, len, "FAILED: cannot start a thread");
+        *ok = false;
+        return 0;
+    }
+    double slowest = 0;
+    for (int i = 0; i < k; i++) {
+        pthread_join(t[i].th, NULL);
+        if (t[i].st != SJ_OK) {
+            bench_text(note, len, "FAILED: %s: %s", sj_status_name(t[i].st), t[i].err.message);
+            *ok = false;
+        } else if (memcmp(&t[i].sum, &want, sizeof want) != 0) {
+            bench_text(note, len, "CHECKSUM DIFFERS: %.17g (c: %.17g)", t[i].sum, want);
+            *ok = false;
+        }
+        if ((double)t[i].ns > slowest) slowest = (double)t[i].ns;
+        if ((double)t[i].wall_ns > *wall) *wall = (double)t[i].wall_ns;
+    }
+    return slowest;
+}
+
+static bench_row *w8_row(bench_results *res, int64_t n, bench_impl impl) {
+    bench_row *row = bench_add_row(res);
+    if (!row) return NULL;
+    row->workload = "W8";
+    row->n = n;
+    row->impl = impl;
+    row->bytes = 24.0 * (double)n;
+    return row;
+}
+
+static void w8_fill(bench_row *row, double *samples, int reps, bool ok) {
+    row->verified = true;
+    row->checksum_ok = ok;
+    if (!ok) return;
+    row->present = true;
+    row->samples = reps;
+    row->med_ns = bench_median(samples, reps);
+    row->min_ns = samples[0];
+    row->max_ns = samples[reps - 1];
+}
+
+/* Median time of sj_arena_close for an arena of `kind` holding one 4 KiB allocation. */
+static int w8_close(bench_results *res, sj_arena_kind kind, int reps) {
+    bench_row *row =
+        w8_row(res, 1, kind == SJ_ARENA_SHARED ? IMPL_CLOSE_SHARED : IMPL_CLOSE_CONFINED);
+    double *v = calloc((size_t)reps, sizeof *v);
+    if (!row || !v) {
+        free(v);
+        return -1;
+    }
+    row->bytes = 0;
+    bool ok = true;
+    for (int r = 0; r < reps && ok; r++) {
+        sj_arena a;
+        sj_segment s;
+        sj_error err = {0};
+        if (sj_arena_open(kind, &a, &err) != SJ_OK ||
+            sj_arena_allocate(a, 4096, 64, &s, &err) != SJ_OK) {
+            bench_text(row->note, sizeof row->note, "FAILED: %s", err.message);
+            ok = false;
+            break;
+        }
+        uint64_t t0 = bench_now_ns();
+        sj_status st = sj_arena_close(a, &err);
+        v[r] = (double)(bench_now_ns() - t0);
+        if (st != SJ_OK) {
+            bench_text(row->note, sizeof row->note, "FAILED: %s", err.message);
+            ok = false;
+        }
+    }
+    w8_fill(row, v, reps, ok);
+    free(v);
+    return 0;
+}
+
+/* One pair of rows: the loop in 1 thread and in 2 threads, rounds alternating. */
+static int w8_pair(w8 *w, bool floor, bench_impl impl1, bench_impl impl2, int reps, double want,
+                   bench_results *res) {
+    const int64_t n = w->n;
+    w->floor = floor;
+    bench_row *r1 = w8_row(res, n, impl1);
+    bench_row *r2 = w8_row(res, n, impl2);
+    double *s1 = calloc((size_t)reps, sizeof *s1), *s2 = calloc((size_t)reps, sizeof *s2);
+    double *w1 = calloc((size_t)reps, sizeof *w1), *w2 = calloc((size_t)reps, sizeof *w2);
+    int rc = -1;
+    if (r1 && r2 && s1 && s2 && w1 && w2) {
+        r1 = &res->rows[res->count - 2]; /* after the last realloc */
+        r2 = &res->rows[res->count - 1];
+        bool ok1 = true, ok2 = true;
+        for (int k = -1; k < reps; k++) { /* one warm-up round, then alternating */
+            double wall1 = 0, wall2 = 0;
+            double a = w8_round(w, 1, want, &ok1, &wall1, r1->note, sizeof r1->note);
+            double b = w8_round(w, 2, want, &ok2, &wall2, r2->note, sizeof r2->note);
+            if (k >= 0) {
+                s1[k] = a;
+                s2[k] = b;
+                w1[k] = wall1;
+                w2[k] = wall2;
+            }
+        }
+        w8_fill(r1, s1, reps, ok1);
+        w8_fill(r2, s2, reps, ok2);
+        if (ok1 && ok2)
+            bench_text(r2->note, sizeof r2->note,
+                       "CPU time per thread; wall time per access %.2f ns (1 thread %.2f)",
+                       bench_median(w2, reps) / (double)n, bench_median(w1, reps) / (double)n);
+        rc = 0;
+    }
+    free(s1);
+    free(s2);
+    free(w1);
+    free(w2);
+    return rc;
+}
+
+int bench_threads(int64_t n, int reps, bench_results *res) {
+    w8 w;
+    memset(&w, 0, sizeof w);
+    w.n = n;
+    sj_error err = {0};
+    sj_arena arena;
+    char text[96];
+    snprintf(text, sizeof text, "[%" PRId64 ":[i4(id)i4(x)d8(y)j8(z)]]", n);
+    sj_layout *root = NULL;
+    if (sj_arena_open(SJ_ARENA_SHARED, &arena, &err) != SJ_OK ||
+        sj_arena_allocate(arena, 24 * n, 64, &w.seg, &err) != SJ_OK ||
+        sj_layout_parse(text, &root, &err) != SJ_OK ||
+        sj_accessor_new(root, "[*].y", &w.acc, &err) != SJ_OK) {
+        fprintf(stderr, "segjit-bench: W8 set-up: %s\n", err.message);
+        sj_layout_unref(root);
+        return -1;
+    }
+    sj_layout_unref(root);
+    hand_rec *r = (hand_rec *)(void *)w.seg.base;
+    for (int64_t i = 0; i < n; i++) /* the sum is exact in any order: compare the bits */
+        r[i].y = (double)(i % 1024);
+    double want = hand_w7_sum_y(r, n);
+
+    int rc = w8_pair(&w, false, IMPL_THREADS_1, IMPL_THREADS_2, reps, want, res);
+    if (rc == 0) rc = w8_pair(&w, true, IMPL_CALL_THREADS_1, IMPL_CALL_THREADS_2, reps, want, res);
+    sj_accessor_free(w.acc);
+    sj_arena_close(arena, NULL);
+    if (rc == 0) rc = w8_close(res, SJ_ARENA_SHARED, 101);
+    if (rc == 0) rc = w8_close(res, SJ_ARENA_CONFINED, 101);
+    if (rc != 0) fprintf(stderr, "segjit-bench: W8: out of memory\n");
+    return rc;
+}

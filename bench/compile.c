@@ -106,16 +106,6 @@ int bench_first_kernel_child(uint64_t t0) {
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Runs exe with args (argv[1..], NULL-terminated) in a fresh process; its standard
  * output goes to buf. Returns 0 and the time from spawn to exit, or -1 with why. */
 static int spawn_capture(const char *exe, char *const *argv, char *buf, size_t cap, double *exec_ns,
@@ -229,16 +219,16 @@ static void first_kernel(const bench_options *opt, bench_compile *out) {
                         sizeof out->note) != 0)
             return;
     }
-    out->first_ns = median(m, count);
-    out->first_exec_ns = median(e, count);
-    out->first_load_ns = median(in, count);
+    out->first_ns = bench_median(m, count);
+    out->first_exec_ns = bench_median(e, count);
+    out->first_load_ns = bench_median(in, count);
     out->first_samples = count;
     out->first_ok = true;
     /* interleaving would be fairer, but the floor is meant to be read beside the above */
     for (int i = 0; llvm[0] && i < count; i++) {
         if (spawn_dlopen(exe, llvm, &d[i], out->note, sizeof out->note) != 0) return;
     }
-    if (llvm[0]) out->first_dlopen_llvm_ns = median(d, count);
+    if (llvm[0]) out->first_dlopen_llvm_ns = bench_median(d, count);
 }
 
 #define MAX_DISTINCT 50
@@ -325,7 +315,7 @@ static void distinct_and_hit(const bench_options *opt, bench_compile *out) {
             sj_kernel_free(kk);
     }
     sj_counters_get(&c1);
-    out->distinct_ns = median(dist, nd);
+    out->distinct_ns = bench_median(dist, nd);
     out->distinct_ir_ns = (double)(c1.ns_ir - c0.ns_ir) / nd;
     out->distinct_opt_ns = (double)(c1.ns_opt - c0.ns_opt) / nd;
     out->distinct_codegen_ns = (double)(c1.ns_codegen - c0.ns_codegen) / nd;
@@ -379,12 +369,12 @@ static void distinct_and_hit(const bench_options *opt, bench_compile *out) {
         hit_freed[i] = (double)(t5 - t4);
     }
     sj_counters_get(&c1);
-    out->hit_raw_ns = median(hit, nh);
-    out->run1_ns = median(run1, nh);
+    out->hit_raw_ns = bench_median(hit, nh);
+    out->run1_ns = bench_median(run1, nh);
     out->hit_ns = out->hit_raw_ns - out->run1_ns;
     out->hit_samples = nh;
     out->hit_counted = c1.cache_hits - c0.cache_hits;
-    out->hit_freed_ns = median(hit_freed, nh) - out->run1_ns;
+    out->hit_freed_ns = bench_median(hit_freed, nh) - out->run1_ns;
     out->hit_freed_samples = nh;
     if (c1.kernels_compiled != c0.kernels_compiled)
         bench_text(out->note, sizeof out->note,

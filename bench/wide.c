@@ -70,16 +70,6 @@ static sj_kernel *shape_kernel(const w9_shape *s, int v, sj_tier tier) {
     return k;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Build + first JIT run of one record, for W9_VARIANTS distinct plans: the median ns. */
 static double compile_ns(const w9_shape *s, double *lo, double *hi, bool *all_jit) {
     double t[W9_VARIANTS];
@@ -98,7 +88,7 @@ static double compile_ns(const w9_shape *s, double *lo, double *hi, bool *all_ji
         if (k && sj_kernel_last_tier(k) != SJ_TIER_JIT) *all_jit = false;
         sj_kernel_free(k);
     }
-    double m = median(t, W9_VARIANTS);
+    double m = bench_median(t, W9_VARIANTS);
     *lo = t[0];
     *hi = t[W9_VARIANTS - 1];
     return m;
@@ -180,7 +170,7 @@ void bench_wide(const bench_options *opt, bench_results *res) {
             snprintf(name, sizeof name, "64 fields reversed");
         double m[R_COUNT], lo[R_COUNT], hi[R_COUNT];
         for (int i = 0; i < R_COUNT; i++) {
-            m[i] = ok ? median(t[i], reps) : 0;
+            m[i] = ok ? bench_median(t[i], reps) : 0;
             lo[i] = ok ? t[i][0] : 0;
             hi[i] = ok ? t[i][reps - 1] : 0;
         }

@@ -29,6 +29,8 @@ typedef enum bench_impl {
     IMPL_CLOSE_SHARED,    /* W8: sj_arena_close of a shared arena (n = 1: ns per close) */
     IMPL_CLOSE_CONFINED,  /* W8: the same for a confined arena */
     IMPL_ONESHOT,         /* W10: sj_copy, the one-shot call (its kernel kept by the library) */
+    IMPL_C_CLANG,         /* the hand-written C built by clang (IMPL_C: the bench's compiler) */
+    IMPL_AUTO,            /* segjit tier AUTO (the default a user gets), checked */
     IMPL_COUNT
 } bench_impl;
 

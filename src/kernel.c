@@ -542,6 +542,16 @@ static const char *dst_name(const sj_plan *p, size_t i, char *buf, size_t cap) {
     return buf;
 }
 
+/* A lifetime or thread failure ("segment: its arena is closed") named for the call and
+ * the side: "copy: source segment: its arena is closed". */
+static sj_status name_side(sj_error *err, sj_status st, const char *what, const char *side) {
+    if (!err) return st;
+    char msg[sizeof err->message];
+    memcpy(msg, err->message, sizeof msg);
+    msg[sizeof msg - 1] = '\0';
+    return sj_fail(err, st, "%s: %s %s", what, side, msg);
+}
+
 /* One checked call with nd destinations (0 or 1 for a plan's dst, ndst for streams):
  * the checks in the order of SEMANTICS 4.2, then the loop. */
 static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offset, size_t nd,
@@ -590,10 +600,14 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     const uint8_t *sp = NULL;
     uint8_t *dps[SJ_MAX_STREAMS] = {NULL};
     uint8_t *tmp = NULL;
-    if (src && (st = sj_scope_acquire(src, err)) != SJ_OK) return st;
+    if (src && (st = sj_scope_acquire(src, err)) != SJ_OK)
+        return name_side(err, st, p->what, "source");
     size_t held = 0;
     for (; held < nd; held++)
-        if ((st = sj_scope_acquire(dsts[held], err)) != SJ_OK) break;
+        if ((st = sj_scope_acquire(dsts[held], err)) != SJ_OK) {
+            name_side(err, st, p->what, dst_name(p, held, nm, sizeof nm));
+            break;
+        }
     if (st != SJ_OK) goto out;
 
     bool overlap = false;

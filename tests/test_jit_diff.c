@@ -772,6 +772,29 @@ static void test_differential(void **state) {
     print_message("%u kernels with inner loops\n", S.loops);
     assert_true(S.ran_jit > S.cases / 2);
     assert_true(S.loops > S.by_op[8] / 4);
+
+    /* SEGJIT_TEST_PCACHE (ctest's test_jit_diff_pcache_*, one cache directory): `store`,
+     * every compiled plan made an image and was written; `load`, the same plans again,
+     * every one served from the files (none compiled, none refused), same results. */
+    const char *pc = getenv("SEGJIT_TEST_PCACHE");
+    sj_counters c;
+    sj_counters_get(&c);
+    print_message("persistent cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+                  " stored, %" PRIu64 " refused, %" PRIu64 " not persistable; %" PRIu64
+                  " compiled\n",
+                  c.pcache_hits, c.pcache_misses, c.pcache_stores, c.pcache_rejects, c.pcache_skips,
+                  c.kernels_compiled);
+    if (pc && strcmp(pc, "store") == 0) {
+        assert_true(c.kernels_compiled > 0);
+        assert_int_equal(c.pcache_skips, 0);
+        assert_int_equal(c.pcache_rejects, 0);
+        assert_int_equal(c.pcache_stores, c.kernels_compiled);
+    } else if (pc && strcmp(pc, "load") == 0) {
+        assert_int_equal(c.kernels_compiled, 0);
+        assert_int_equal(c.pcache_rejects, 0);
+        assert_int_equal(c.pcache_misses, 0);
+        assert_true(c.pcache_hits > 0);
+    }
 }
 
 int main(void) {

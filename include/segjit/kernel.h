@@ -155,6 +155,8 @@ typedef struct sj_kernel_info {
     uint64_t code_bytes;   /* object size of that code */
     sj_decline decline;    /* why the JIT declined it; NONE when not declined (or not asked) */
     char decline_why[160]; /* the JIT's message for the decline */
+    bool persisted_hit;    /* that code came from the persistent cache (a file, or an image
+                              another kernel of this process loaded), not from the JIT */
 } sj_kernel_info;
 
 /* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */
@@ -186,6 +188,12 @@ typedef struct sj_counters {
     uint64_t cache_entries, cache_bytes, cache_bytes_unreferenced, cache_limit;
     /* compiles of code evicted before (among the last 4096 evictions): the limit's misses */
     uint64_t cache_recompiles;
+    /* The persistent cache (compiled kernels kept in files, docs/JIT.md): kernels served
+     * from it without the JIT, lookups that found no file, images written, files or
+     * directories refused by its trust rules or checks (and removed), compiled code the
+     * JIT could not make an image of, and the time spent loading the files that hit. */
+    uint64_t pcache_hits, pcache_misses, pcache_stores, pcache_rejects, pcache_skips;
+    uint64_t ns_pcache_load;
 } sj_counters;
 void sj_counters_get(sj_counters *out);
 void sj_counters_reset(void);

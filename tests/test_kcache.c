@@ -38,8 +38,8 @@
 #define HAVE_X86_64 0
 #endif
 
-static char g_root[256];  /* this run's temporary directory */
-static char g_dir[300];   /* the cache directory of the current case */
+static char g_root[256]; /* this run's temporary directory */
+static char g_dir[300];  /* the cache directory of the current case */
 static int g_case;
 
 /* A fresh cache directory (not created yet: the first store makes it, 0700). */
@@ -52,13 +52,13 @@ static void new_dir(void) {
  * JIT's images reach the C library (kimage.h). Returns its length; *out is malloc'd. */
 static size_t fake_image(uint8_t **out) {
     static const uint8_t code[] = {
-        0x48, 0x89, 0xf7,             /* mov %rsi, %rdi (dst) */
-        0xbe, 0x5a, 0x00, 0x00, 0x00, /* mov $0x5a, %esi */
-        0xe9, 0x03, 0x00, 0x00, 0x00, /* jmp stub (13 + 3 = 16); count is already in %rdx */
-        0xcc, 0xcc, 0xcc,             /* 13..15 */
+        0x48, 0x89, 0xf7,                   /* mov %rsi, %rdi (dst) */
+        0xbe, 0x5a, 0x00, 0x00, 0x00,       /* mov $0x5a, %esi */
+        0xe9, 0x03, 0x00, 0x00, 0x00,       /* jmp stub (13 + 3 = 16); count is already in %rdx */
+        0xcc, 0xcc, 0xcc,                   /* 13..15 */
         0xff, 0x25, 0x02, 0x00, 0x00, 0x00, /* 16: jmp *slot(%rip) (22 + 2 = 24) */
         0xcc, 0xcc,                         /* 22..23 */
-        0, 0, 0, 0, 0, 0, 0, 0,             /* 24: the memset slot */
+        0,    0,    0,    0,    0,    0,    0, 0, /* 24: the memset slot */
     };
     sj_kimage_hdr h = {SJ_KIMAGE_MAGIC, sizeof code, 0, 1, {24, 0, 0}, {SJ_KSYM_MEMSET, 0, 0}};
     uint8_t *b = malloc(sizeof h + sizeof code);
@@ -113,7 +113,7 @@ static bool exists(const char *path) {
 #define NEED_X86_64()                                                                              \
     do {                                                                                           \
         if (!HAVE_X86_64) {                                                                        \
-            print_message("skip: images are x86-64 code\n");                                      \
+            print_message("skip: images are x86-64 code\n");                                       \
             skip();                                                                                \
         }                                                                                          \
     } while (0)
@@ -559,7 +559,8 @@ static void test_hit_loads_no_jit(void **s) {
     assert_non_null(strstr(line, " hits=0 stores=1 compiled=1 persisted=0"));
     run_child(NULL, line, sizeof line); /* served from the file */
     print_message("second: %s", line);
-    assert_non_null(strstr(line, "ok=1 tier=jit jit=0 llvm=0 hits=1 stores=0 compiled=0 persisted=1"));
+    assert_non_null(
+        strstr(line, "ok=1 tier=jit jit=0 llvm=0 hits=1 stores=0 compiled=0 persisted=1"));
     run_child("off", line, sizeof line); /* off: compiles again, stores nothing */
     print_message("off:    %s", line);
     assert_non_null(strstr(line, "ok=1 tier=jit jit=1 "));

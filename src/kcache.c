@@ -348,7 +348,7 @@ static sj_kimage *map_image(const uint8_t *img, size_t len, const uint8_t *key, 
         hdr.size != len - sizeof hdr || hdr.entry >= hdr.size || hdr.nslots > SJ_KIMAGE_MAX_SLOTS)
         return NULL;
     for (uint32_t i = 0; i < hdr.nslots; i++)
-        if (hdr.slot_off[i] % 8 || hdr.slot_off[i] > hdr.size - 8 ||
+        if (hdr.size < 8 || hdr.slot_off[i] % 8 || hdr.slot_off[i] > hdr.size - 8 ||
             hdr.slot_sym[i] >= SJ_KSYM_COUNT)
             return NULL;
     long page = sysconf(_SC_PAGESIZE);
@@ -420,7 +420,8 @@ static sj_kimage *load_file(int dfd, const uint8_t *key, size_t klen) {
     struct stat st;
     uint8_t *buf = NULL;
     sj_kimage *e = NULL;
-    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+    bool statted = fstat(fd, &st) == 0;
+    bool ok = statted && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
               !(st.st_mode & (S_IWGRP | S_IWOTH)) && (uint64_t)st.st_size >= sizeof(file_hdr) &&
               (uint64_t)st.st_size <= MAX_FILE;
     size_t size = ok ? (size_t)st.st_size : 0;
@@ -464,7 +465,7 @@ static sj_kimage *load_file(int dfd, const uint8_t *key, size_t klen) {
     free(buf);
     if (!ok) {
         count(&st_rejects, 1);
-        remove_if_same(dfd, name, &st);
+        if (statted) remove_if_same(dfd, name, &st);
     }
     return e;
 }

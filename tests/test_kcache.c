@@ -306,12 +306,17 @@ static void test_bad_image_header(void **s) {
     size_t len = fake_image(&img);
     sj_kimage_hdr h;
     memcpy(&h, img, sizeof h);
-    const uint32_t bad[][2] = {{0, 1000}, {1, 17}, {2, 4}}; /* field, value */
+    /* field, value: entry outside, slot not 8-aligned, slot past the end, too many slots,
+     * a slot for a function that does not exist, a wrong magic, a size of 0 */
+    const uint32_t bad[][2] = {{0, 1000}, {1, 17}, {1, 32}, {2, 4}, {3, 3}, {4, 7}, {5, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sj_kimage_hdr b = h;
         if (bad[i][0] == 0) b.entry = bad[i][1];
         if (bad[i][0] == 1) b.slot_off[0] = bad[i][1]; /* not 8-aligned */
         if (bad[i][0] == 2) b.nslots = bad[i][1];
+        if (bad[i][0] == 3) b.slot_sym[0] = bad[i][1];
+        if (bad[i][0] == 4) b.magic = bad[i][1];
+        if (bad[i][0] == 5) b.size = bad[i][1];
         memcpy(img, &b, sizeof b);
         assert_true(sj_kcache_store(k_key, sizeof k_key, img, len));
         uint64_t r0 = rejects();

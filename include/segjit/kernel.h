@@ -152,7 +152,7 @@ typedef struct sj_kernel_info {
     bool cache_hit;        /* that code was already in the process's code cache */
     uint64_t ns_jit;       /* time the kernel waited for its code (compile or cache hit) */
     uint64_t ns_compile;   /* time that code took to compile (when it was compiled) */
-    uint64_t code_bytes;   /* object size of that code */
+    uint64_t code_bytes;   /* object size of that code (its image's, when persisted_hit) */
     sj_decline decline;    /* why the JIT declined it; NONE when not declined (or not asked) */
     char decline_why[160]; /* the JIT's message for the decline */
     bool persisted_hit;    /* that code came from the persistent cache (a file, or an image

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,67 @@ static void test_size_bound(void **s) {
     }
 }
 
+/* Damage at random (seeded): a byte changed anywhere, or the file cut anywhere, is
+ * always refused, never a crash. */
+static void test_random_damage(void **s) {
+    (void)s;
+    NEED_X86_64();
+    new_dir();
+    char path[400];
+    path_of(k_key, sizeof k_key, path, sizeof path);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 300; i++) {
+        store(k_key, sizeof k_key);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        off_t at = (off_t)(x % (uint64_t)st.st_size);
+        if (i % 3 == 0)
+            assert_int_equal(truncate(path, at), 0);
+        else
+            flip_byte_at(path, at);
+        uint64_t r0 = rejects();
+        assert_false(load_and_run(k_key, sizeof k_key));
+        assert_int_equal(rejects(), r0 + 1);
+        assert_false(exists(path));
+    }
+}
+
+typedef struct loader_arg {
+    int ok;
+} loader_arg;
+
+static void *loader(void *p) {
+    loader_arg *a = p;
+    for (int i = 0; i < 2000; i++) {
+        sj_loop_fn fn = NULL;
+        sj_kimage *im = sj_kcache_load(k_key, sizeof k_key, &fn);
+        if (!im) continue;
+        uint8_t buf[8] = {0};
+        fn(NULL, buf, 8, NULL);
+        a->ok += buf[0] == 0x5a;
+        sj_kcache_release(im);
+    }
+    return NULL;
+}
+
+/* Threads loading and releasing one image: its references are counted under one lock, the
+ * last release unmaps it (ASan and TSan builds judge the races). */
+static void test_threads_share_images(void **s) {
+    (void)s;
+    NEED_X86_64();
+    new_dir();
+    store(k_key, sizeof k_key);
+    pthread_t t[4];
+    loader_arg a[4] = {{0}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, loader, &a[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(a[i].ok, 2000);
+    }
+}
+
 /* ---- kernels in fresh processes: a hit maps no JIT ---- */
 
 /* 1 when /proc/self/maps names what, 0 when not, -1 without the file. */
@@ -606,6 +668,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_off_in_environment),
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_size_bound),
+        cmocka_unit_test(test_random_damage),
+        cmocka_unit_test(test_threads_share_images),
         cmocka_unit_test(test_hit_loads_no_jit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -878,7 +878,12 @@ static int rounds(const bench_options *opt, int64_t n) {
 int main(int argc, char **argv) {
     uint64_t t_main = bench_now_ns();
     if (argc == 2 && strcmp(argv[1], "--first-kernel") == 0)
-        return bench_first_kernel_child(t_main);
+        return bench_first_kernel_child(t_main, true);
+    if (argc == 2 && strcmp(argv[1], "--first-kernel-cached") == 0)
+        return bench_first_kernel_child(t_main, false);
+    /* Compile costs are the JIT's: the persistent cache only where a figure asks for it
+     * (compile.c sets it for those children), and never the user's directory. */
+    setenv("SEGJIT_CACHE", "off", 1);
     if (argc == 3 && strcmp(argv[1], "--dlopen") == 0) return bench_dlopen_child(t_main, argv[2]);
 
     bench_options opt = {0};

@@ -1,0 +1,19 @@
+"""segjit: run-time memory layouts for Python and numpy, on libsegjit (cffi, ABI mode).
+
+    import numpy as np, segjit
+    rec = segjit.Layout.c("struct p { i32 id; be f64 x; }")
+    dst = segjit.convert(src, src.dtype, np.dtype([("x", "<f8"), ("id", "<i8")]), lossy=True)
+
+Layout: layouts from text, C-like text or numpy dtypes, and dtypes back.
+convert, to_columns, from_columns, gather, scatter, reduce, copy, fill, mismatch: kernels
+over anything with the buffer protocol (and Arena segments), built once and cached.
+Arena / Segment: memory with a lifetime. Errors: segjit.Error and its subclasses.
+"""
+from .errors import (AlignmentError, ArgumentError, BoundsError, ClosedError, Error,
+                     OutOfMemoryError, ParseError, PathError, ReadOnlyError,
+                     SizeOverflowError, ThreadError, UnsupportedError)
+from .layout import Layout, as_layout
+
+__all__ = ["Layout", "as_layout", "Error", "ArgumentError", "PathError", "ParseError",
+           "BoundsError", "AlignmentError", "ReadOnlyError", "ClosedError", "ThreadError",
+           "UnsupportedError", "SizeOverflowError", "OutOfMemoryError"]

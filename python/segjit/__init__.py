@@ -17,3 +17,11 @@ from .layout import Layout, as_layout
 __all__ = ["Layout", "as_layout", "Error", "ArgumentError", "PathError", "ParseError",
            "BoundsError", "AlignmentError", "ReadOnlyError", "ClosedError", "ThreadError",
            "UnsupportedError", "SizeOverflowError", "OutOfMemoryError"]
+from .ops import (clear_cache, convert, copy, fill, from_columns, gather, mismatch, reduce,
+                  scatter, to_columns)
+
+__all__ += ["convert", "to_columns", "from_columns", "gather", "scatter", "reduce", "copy",
+            "fill", "mismatch", "clear_cache"]
+from .arena import Arena, Segment
+
+__all__ += ["Arena", "Segment"]

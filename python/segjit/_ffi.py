@@ -110,7 +110,12 @@ sj_status sj_kernel_gather_many(const sj_path *const *src_paths,
                                 sj_kernel **out, sj_error *err);
 sj_status sj_kernel_scatter(const sj_layout *src_elem, const sj_path *dst_path,
                             unsigned flags, sj_kernel **out, sj_error *err);
-sj_status sj_kernel_fill(const sj_layout *elem, sj_value v, sj_kernel **out, sj_error *err);
+/* sj_value by value: libffi (ABI mode) passes no unions, so the 8-byte union goes as its
+ * bits in a uint64_t, which both x86-64 SysV and AArch64 pass the same way (one general
+ * register: a union with an integer member is class INTEGER; a non-HFA composite of 8
+ * bytes goes in an X register). */
+sj_status sj_kernel_fill(const sj_layout *elem, uint64_t v_bits, sj_kernel **out,
+                         sj_error *err);
 sj_status sj_kernel_reduce(const sj_path *path, sj_reduce_op op, sj_kernel **out,
                            sj_error *err);
 void sj_kernel_free(sj_kernel *k);

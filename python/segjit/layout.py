@@ -9,7 +9,7 @@ import numpy as np
 
 from ._core import cbytes, check, new_error, take_string
 from ._ffi import ffi, lib
-from .errors import ArgumentError, UnsupportedError
+from .errors import ArgumentError, ParseError, UnsupportedError
 
 _KIND_NAMES = {
     lib.SJ_BOOL: "bool", lib.SJ_I8: "i8", lib.SJ_U8: "u8", lib.SJ_CHAR: "char",
@@ -242,14 +242,23 @@ class Layout:
 
 
 def as_layout(x):
-    """A Layout from a Layout, a numpy dtype (or anything np.dtype accepts that is not a
-    str), or layout text (canonical, or C-like when it holds struct/union/;/{)."""
+    """A Layout from a Layout, a numpy dtype, or a str: C-like text when it holds
+    struct/union/;/{, else canonical segjit text, else (when that does not parse) a numpy
+    dtype string such as "<i2" or "f8". Where both read a string ("i4", "d8") they agree."""
     if isinstance(x, Layout):
         return x
     if isinstance(x, str):
         if any(t in x for t in ("struct", "union", ";", "{")):
             return Layout.c(x)
-        return Layout(x)
+        try:
+            return Layout(x)
+        except ParseError as pe:
+            # not segjit text: a numpy dtype string ("<i2", "f8", "u4")?
+            try:
+                dt = np.dtype(x)
+            except (TypeError, ValueError):
+                raise pe from None  # neither: the segjit error, with line and column
+            return Layout.from_dtype(dt)
     return Layout.from_dtype(x)
 
 

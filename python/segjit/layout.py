@@ -256,7 +256,7 @@ def as_layout(x):
             # not segjit text: a numpy dtype string ("<i2", "f8", "u4")?
             try:
                 dt = np.dtype(x)
-            except (TypeError, ValueError):
+            except Exception:  # numpy raises TypeError, ValueError, even SyntaxError
                 raise pe from None  # neither: the segjit error, with line and column
             return Layout.from_dtype(dt)
     return Layout.from_dtype(x)

@@ -42,12 +42,15 @@ class _Held:
             obj = np.ascontiguousarray(obj)
         readonly = False
         try:
-            self._cdata = ffi.from_buffer("uint8_t[]", obj, require_writable=writable)
-        except BufferError:
-            if not writable:
-                raise
-            self._cdata = ffi.from_buffer("uint8_t[]", obj)
-            readonly = True
+            try:
+                self._cdata = ffi.from_buffer("uint8_t[]", obj, require_writable=writable)
+            except (BufferError, ValueError):
+                # bytes raise BufferError, a read-only numpy array ValueError: take it
+                # read-only, and let the library report the write (SJ_E_READONLY)
+                if not writable:
+                    raise
+                self._cdata = ffi.from_buffer("uint8_t[]", obj)
+                readonly = True
         except TypeError:
             raise TypeError("%s: %s does not support the buffer protocol"
                             % (what, type(obj).__name__)) from None

@@ -13,8 +13,14 @@ from .errors import (AlignmentError, ArgumentError, BoundsError, ClosedError, Er
                      OutOfMemoryError, ParseError, PathError, ReadOnlyError,
                      SizeOverflowError, ThreadError, UnsupportedError)
 from .layout import Layout, as_layout
+from ._ffi import library_path as _library_path
 
-__all__ = ["Layout", "as_layout", "Error", "ArgumentError", "PathError", "ParseError",
+
+def library_path():
+    """The libsegjit.so this process loaded."""
+    return _library_path
+
+__all__ = ["library_path", "Layout", "as_layout", "Error", "ArgumentError", "PathError", "ParseError",
            "BoundsError", "AlignmentError", "ReadOnlyError", "ClosedError", "ThreadError",
            "UnsupportedError", "SizeOverflowError", "OutOfMemoryError"]
 from .ops import (clear_cache, convert, copy, fill, from_columns, gather, mismatch, reduce,

@@ -86,7 +86,10 @@ class Layout:
         nested, with gaps and tail padding as padding members), subarrays. Fields of a
         struct that numpy did not align (dtype.isalignedstruct false) get alignment 1, as
         numpy reads them; an aligned struct keeps natural alignments."""
-        return _from_dtype(np.dtype(dtype), packed=False)
+        dt = np.dtype(dtype)
+        key = (dt, str(dt))
+        lay = _MEMO.get(key)
+        return lay if lay is not None else _from_dtype(dt, packed=False)
 
     # ---- building blocks ----
     @classmethod
@@ -241,7 +244,31 @@ class Layout:
         return (Layout, (str(self),))
 
 
+_MEMO = {}
+_MEMO_MAX = 1024
+
+
 def as_layout(x):
+    """as _as_layout, memoized for str and dtype inputs (layouts are immutable), so that
+    a call that names its layouts by text or dtype builds them once."""
+    if isinstance(x, Layout):
+        return x
+    if isinstance(x, str):
+        key = x
+    elif isinstance(x, np.dtype):
+        key = (x, str(x))  # equal dtypes may differ in isalignedstruct: str shows it
+    else:
+        return _as_layout(x)
+    lay = _MEMO.get(key)
+    if lay is None:
+        lay = _as_layout(x)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = lay
+    return lay
+
+
+def _as_layout(x):
     """A Layout from a Layout, a numpy dtype, or a str: C-like text when it holds
     struct/union/;/{, else canonical segjit text, else (when that does not parse) a numpy
     dtype string such as "<i2" or "f8". Where both read a string ("i4", "d8") they agree."""

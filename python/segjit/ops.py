@@ -94,7 +94,7 @@ def _layout_of(buf, lay, what):
     dt = getattr(buf, "dtype", None)
     if dt is None:
         raise TypeError("%s: give a layout (or dtype) for a %s" % (what, type(buf).__name__))
-    return Layout.from_dtype(dt)
+    return as_layout(np.dtype(dt))
 
 
 def _new_array(lay, n):

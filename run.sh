@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake build-essential clang-19 llvm-19-dev libzstd-dev libcmocka-dev pkg-config gnuplot-nox
-    libclang-rt-19-dev valgrind clang-format)
+    libclang-rt-19-dev valgrind clang-format
+    python3-numpy python3-cffi python3-pytest python3-venv) # the Python binding (python/)
 # CI also builds the JIT against the newest LLVM the project supports.
 CI_PACKAGES=(llvm-22-dev)
 FORMAT_DIRS=(include src jit tools tests bench examples)

@@ -96,6 +96,29 @@ def threads(n, rounds):
     return median_time(serial, rounds), median_time(parallel, rounds)
 
 
+def gil(n):
+    """One long kernel in a thread while the main thread counts Python loop iterations: a
+    kernel that held the GIL would leave the main thread (almost) none."""
+    src, dst = np.zeros(n, W4_SRC), np.empty(n, W4_DST)
+    segjit.convert(src, W4_SRC, W4_DST, out=dst)
+    t0 = time.perf_counter()
+    segjit.convert(src, W4_SRC, W4_DST, out=dst)
+    alone = time.perf_counter() - t0
+    done, count = threading.Event(), 0
+
+    def work():
+        segjit.convert(src, W4_SRC, W4_DST, out=dst)
+        done.set()
+
+    th = threading.Thread(target=work)
+    t0 = time.perf_counter()
+    th.start()
+    while not done.is_set():
+        count += 1
+    th.join()
+    return alone, time.perf_counter() - t0, count
+
+
 def size(s):
     s = s.strip().upper()
     return int(float(s[:-1]) * 1_000_000) if s.endswith("M") else int(s)
@@ -117,6 +140,11 @@ def main():
         for w, what, ref, t_np, t_sj in run(n, rounds):
             print("| %s | %s | %s | `%s` | %.2f | %.2f | %.2f |" % (
                 w, s.strip(), what, ref, t_np * 1e3, t_sj * 1e3, t_np / t_sj))
+    n = size(args.sizes.split(",")[-1])
+    alone, along, count = gil(n)
+    print("GIL: one W4 conversion of %d records: %.1f ms alone, %.1f ms in a thread while "
+          "the main thread ran %d Python loop iterations" % (n, alone * 1e3, along * 1e3,
+                                                             count))
     n = size(args.sizes.split(",")[0])
     t1, t2 = threads(n, args.rounds or 21)
     print("threads: two W4 conversions of %d records: one thread %.2f ms, two threads "

@@ -26,7 +26,6 @@ typedef enum sj_kind {
 typedef enum sj_tag { SJ_VALUE, SJ_STRUCT, SJ_UNION, SJ_SEQUENCE, SJ_PADDING } sj_tag;
 typedef enum sj_order { SJ_ORDER_NATIVE, SJ_ORDER_LITTLE, SJ_ORDER_BIG } sj_order;
 
-sj_order sj_native_order(void);
 sj_status sj_layout_value(sj_kind kind, sj_layout **out, sj_error *err);
 sj_status sj_layout_struct(const sj_layout *const *members, size_t count, sj_layout **out,
                            sj_error *err);
@@ -63,7 +62,6 @@ typedef struct sj_path sj_path;
 sj_status sj_path_parse(const sj_layout *root, const char *text, sj_path **out, sj_error *err);
 void sj_path_free(sj_path *p);
 const sj_layout *sj_path_leaf(const sj_path *p);
-size_t sj_path_free_count(const sj_path *p);
 
 struct sj_scope;
 typedef struct sj_arena { struct sj_scope *scope; uint64_t gen; } sj_arena;

@@ -130,3 +130,19 @@ def test_kernels_are_cached():
         segjit.convert(src, None, np.dtype([("a", ">i4")]))
     assert segjit.ops.stats["hits"] == before["hits"] + 5
     assert segjit.ops.stats["misses"] == before["misses"]
+
+
+def test_every_declared_function_resolves_and_kernels_describe():
+    import re
+
+    from segjit import _ffi
+
+    src = open(_ffi.__file__).read()
+    names = set(re.findall(r"\b(sj_[a-z_0-9]+)\(", src))
+    assert len(names) > 40
+    for name in names:
+        assert callable(getattr(_ffi.lib, name)), name
+    a = np.zeros(3, [("a", "<i4")])
+    segjit.convert(a, None, np.dtype([("a", ">i8")]))
+    k = next(iter(segjit.ops._cache.values()))
+    assert isinstance(k.describe(), str) and k.describe()

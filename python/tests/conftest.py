@@ -8,4 +8,7 @@ import pytest
 pytest.importorskip("numpy", reason="python3-numpy is missing (apt-get install python3-numpy)")
 pytest.importorskip("cffi", reason="python3-cffi is missing (apt-get install python3-cffi)")
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+# The package from the source tree, unless the run is testing an installed copy
+# (SEGJIT_TEST_INSTALLED=VENV_DIR, set by venv_run.py).
+if not os.environ.get("SEGJIT_TEST_INSTALLED"):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))

@@ -11,6 +11,11 @@ def new_error():
 def raise_status(st, err):
     name = ffi.string(lib.sj_status_name(st)).decode()
     msg = ffi.string(err.message).decode("utf-8", "replace")
+    # the C flags' names, as a Python caller spells them
+    for flag, kw in (("SJ_CONVERT_LOSSY", "lossy=True"),
+                     ("SJ_CONVERT_ZERO_UNMATCHED", "zero_unmatched=True")):
+        if flag in msg:
+            msg += " (in Python: %s)" % kw
     raise BY_STATUS.get(name, Error)(msg, name)
 
 

@@ -242,10 +242,13 @@ def convert(src, src_layout=None, dst_layout=None, *, lossy=False, zero_unmatche
 def gather(src, layout=None, path=None, dtype=None, *, lossy=False, out=None):
     """The value at `path` of every record of `src` into a dense array: path "x" (or
     "[*].x", "pos.x", "v[2]") over records of `layout` (default src.dtype); the element
-    type `dtype` (a dtype or Layout; default the field's kind in native byte order)."""
+    type `dtype` (a dtype or Layout; default out's dtype when out is given, else the
+    field's kind in native byte order). Returns the array."""
     rec = _layout_of(src, layout, "gather: source")
     with _Held(src, False, "gather: source") as s:
         n = _count(s.nbytes, rec.size, "gather: source")
+        if dtype is None and out is not None and hasattr(out, "dtype"):
+            dtype = out.dtype  # the element type of the array given
         elem = None if dtype is None else as_layout(dtype)
 
         def build(p):
@@ -395,6 +398,9 @@ def to_columns(src, layout=None, fields=None):
     byte order, gathered up to 8 at a time in one pass (gather_many); a nested struct or
     subarray field comes out as converted by name (an (n,) structured or (n, k) array)."""
     rec = _layout_of(src, layout, "to_columns: source")
+    if rec.tag != "struct":
+        raise ArgumentError("to_columns: records must be a struct layout, not %s" % rec,
+                            "SJ_E_ARG")
     members = rec.fields
     names = list(members) if fields is None else list(fields)
     for f in names:

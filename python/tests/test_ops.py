@@ -144,3 +144,37 @@ def test_empty_buffers():
     assert segjit.reduce(e, None, "a") == 0
     assert len(segjit.gather(e, None, "b")) == 0
     assert all(len(c) == 0 for c in segjit.to_columns(e).values())
+
+
+def test_gather_into_out_takes_its_dtype_and_scatter_checks_length():
+    a = np.zeros(10, [("x", ">i4"), ("y", "<f8")])
+    a["x"] = np.arange(10)
+    with pytest.raises(segjit.ArgumentError, match=r"lossy=True"):
+        segjit.gather(a, None, "x", out=np.zeros(10, "<f4"))  # i32 -> f32 is inexact
+    out = np.zeros(10, "<f8")
+    assert segjit.gather(a, None, "x", out=out) is out
+    assert list(out) == list(range(10))
+    with pytest.raises(segjit.BoundsError):
+        segjit.scatter(np.zeros(9, "i4"), a, None, "x")
+    assert list(a["x"]) == list(range(10))  # nothing written
+    with pytest.raises(segjit.ArgumentError, match="struct"):
+        segjit.to_columns(np.zeros(4, "i4"))
+
+
+def test_stdlib_mmap_and_pickle(tmp_path):
+    import mmap
+    import pickle
+
+    dt = np.dtype([("a", "<i4"), ("b", ">i2")])
+    src = np.zeros(64, dt)
+    src["a"] = np.arange(64)
+    path = tmp_path / "m.bin"
+    src.tofile(path)
+    with open(path, "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0)
+        assert list(segjit.gather(m, dt, "a")) == list(range(64))
+        segjit.fill(memoryview(m)[:4], "i4", 99)  # a writable mapping as destination
+        assert np.frombuffer(m, dt)["a"][0] == 99
+        m.close()
+    lay = segjit.Layout.from_dtype(dt)
+    assert pickle.loads(pickle.dumps(lay)) == lay

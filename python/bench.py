@@ -1,7 +1,8 @@
 """python/bench.py: segjit through Python against numpy on shared/BENCH.md's W4 (record
 conversion by name), W5 (array of structs to columns) and W6 (int32 byte-swapping copy),
 and the parallel speed-up of two Python threads converting at once (the GIL is released
-while a kernel runs). Every figure is a ratio of medians taken in this one run.
+while a kernel runs). Every figure is a ratio of medians taken in this one run, numpy's and segjit's rounds
+interleaved.
 
     /usr/bin/python3 python/bench.py [--sizes 1M,16M] [--rounds N]
 """
@@ -24,14 +25,21 @@ W4_DST = np.dtype([("c", ">i2"), ("a", ">i4"), ("b", ">i8")])
 W2 = np.dtype([("id", "<i4"), ("x", "<i4"), ("y", "<f8"), ("z", "<i8")])
 
 
-def median_time(fn, rounds):
-    fn()  # warm: builds (and on large inputs compiles) the kernel, faults the pages in
-    ts = []
+def paired(fn_np, fn_sj, rounds):
+    """Medians of numpy's and segjit's times, their rounds interleaved so that both see
+    the same machine (it is shared: its load drifts within seconds)."""
+    fn_np()
+    fn_sj()  # warm: builds (and on large inputs compiles) the kernel, faults pages in
+    tn, ts = [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        fn_np()
+        t1 = time.perf_counter()
+        fn_sj()
+        t2 = time.perf_counter()
+        tn.append(t1 - t0)
+        ts.append(t2 - t1)
+    return statistics.median(tn), statistics.median(ts)
 
 
 def numpy_by_name(src, dst):
@@ -47,16 +55,16 @@ def run(n, rounds):
     for f in W4_SRC.names:
         src[f] = rng.integers(-1000, 1000, n)
     d_np, d_sj = np.empty(n, W4_DST), np.empty(n, W4_DST)
-    t_np = median_time(lambda: numpy_by_name(src, d_np), rounds)
-    t_sj = median_time(lambda: segjit.convert(src, W4_SRC, W4_DST, out=d_sj), rounds)
+    t_np, t_sj = paired(lambda: numpy_by_name(src, d_np),
+                        lambda: segjit.convert(src, W4_SRC, W4_DST, out=d_sj), rounds)
     assert d_np.tobytes() == d_sj.tobytes()
     rows.append(("W4", "convert by name", "dst[f] = src[f]", t_np, t_sj))
     # W5
     recs = np.zeros(n, W2)
     for f in W2.names:
         recs[f] = rng.integers(-1000, 1000, n)
-    t_np = median_time(lambda: {f: np.ascontiguousarray(recs[f]) for f in W2.names}, rounds)
-    t_sj = median_time(lambda: segjit.to_columns(recs), rounds)
+    t_np, t_sj = paired(lambda: {f: np.ascontiguousarray(recs[f]) for f in W2.names},
+                        lambda: segjit.to_columns(recs), rounds)
     cols = segjit.to_columns(recs)
     assert all(np.array_equal(cols[f], recs[f]) for f in W2.names)
     rows.append(("W5", "to_columns", "ascontiguousarray(a[f])", t_np, t_sj))
@@ -67,8 +75,7 @@ def run(n, rounds):
     def np_swap():
         o_np[...] = a
 
-    t_np = median_time(np_swap, rounds)
-    t_sj = median_time(lambda: segjit.copy(a, "<i4", ">i4", out=o_sj), rounds)
+    t_np, t_sj = paired(np_swap, lambda: segjit.copy(a, "<i4", ">i4", out=o_sj), rounds)
     assert o_np.tobytes() == o_sj.tobytes()
     rows.append(("W6", "copy <i4 -> >i4", "out[...] = a", t_np, t_sj))
     return rows
@@ -93,7 +100,7 @@ def threads(n, rounds):
         for t in ts:
             t.join()
 
-    return median_time(serial, rounds), median_time(parallel, rounds)
+    return paired(serial, parallel, rounds)
 
 
 def gil(n):

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from . import Error, Layout, as_layout, convert
+from . import Error, as_layout, convert
 
 
 def _read_layout(text):

@@ -47,11 +47,11 @@ class Layout:
     orders and alignments included) and hash accordingly.
     """
 
-    __slots__ = ("_ptr", "_text", "__weakref__")
+    __slots__ = ("_ptr", "_text", "_dtype", "__weakref__")
 
     def __init__(self, text):
         if isinstance(text, Layout):
-            self._ptr, self._text = text._ptr, text._text
+            self._ptr, self._text, self._dtype = text._ptr, text._text, text._dtype
             return
         err, out = new_error(), _out_layout()
         check(lib.sj_layout_parse(cbytes(text, "layout text"), out, err), err)
@@ -60,6 +60,7 @@ class Layout:
     def _set(self, ptr):
         self._ptr = ffi.gc(ptr, lib.sj_layout_unref)
         self._text = None
+        self._dtype = None
 
     @classmethod
     def _wrap(cls, ptr):
@@ -87,7 +88,7 @@ class Layout:
         struct that numpy did not align (dtype.isalignedstruct false) get alignment 1, as
         numpy reads them; an aligned struct keeps natural alignments."""
         dt = np.dtype(dtype)
-        key = (dt, str(dt))
+        key = _dtype_key(dt)
         lay = _MEMO.get(key)
         return lay if lay is not None else _from_dtype(dt, packed=False)
 
@@ -214,7 +215,9 @@ class Layout:
     def dtype(self):
         """The numpy dtype with the same bytes; UnsupportedError where numpy has none
         (unions, char and address values, over-aligned values)."""
-        return np.dtype(_to_dtype(self, "layout"))
+        if self._dtype is None:
+            self._dtype = np.dtype(_to_dtype(self, "layout"))
+        return self._dtype
 
     def table(self):
         """The pahole-style table: offset, size, alignment, name, holes."""
@@ -244,6 +247,22 @@ class Layout:
         return (Layout, (str(self),))
 
 
+def _dtype_key(dt):
+    """A memo key for a dtype: equal dtypes may differ in isalignedstruct (numpy's == does
+    not look), which changes their layout, so the key holds every struct's flag too."""
+    if dt.names is None and dt.subdtype is None:
+        return dt
+    return (dt, _align_sig(dt))
+
+
+def _align_sig(dt):
+    if dt.subdtype is not None:
+        return _align_sig(dt.subdtype[0])
+    if dt.names is None:
+        return None
+    return (dt.isalignedstruct,) + tuple(_align_sig(dt.fields[n][0]) for n in dt.names)
+
+
 _MEMO = {}
 _MEMO_MAX = 1024
 
@@ -256,7 +275,7 @@ def as_layout(x):
     if isinstance(x, str):
         key = x
     elif isinstance(x, np.dtype):
-        key = (x, str(x))  # equal dtypes may differ in isalignedstruct: str shows it
+        key = _dtype_key(x)
     else:
         return _as_layout(x)
     lay = _MEMO.get(key)

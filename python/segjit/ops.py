@@ -398,16 +398,7 @@ def to_columns(src, layout=None, fields=None):
     byte order, gathered up to 8 at a time in one pass (gather_many); a nested struct or
     subarray field comes out as converted by name (an (n,) structured or (n, k) array)."""
     rec = _layout_of(src, layout, "to_columns: source")
-    if rec.tag != "struct":
-        raise ArgumentError("to_columns: records must be a struct layout, not %s" % rec,
-                            "SJ_E_ARG")
-    members = rec.fields
-    names = list(members) if fields is None else list(fields)
-    for f in names:
-        if f not in members:
-            raise KeyError("to_columns: no field %r in %s" % (f, rec))
-    values = [f for f in names if members[f][1].tag == "value"]
-    others = [f for f in names if members[f][1].tag != "value"]
+    names, values, others, members = _columns_plan(rec, fields)
     cols = {}
     with _Held(src, False, "to_columns: source") as s:
         n = _count(s.nbytes, rec.size, "to_columns: source")
@@ -418,6 +409,32 @@ def to_columns(src, layout=None, fields=None):
         one = Layout.struct([_native(members[f][1])])
         cols[f] = convert(src, rec, one)[f]
     return {f: cols[f] for f in names}
+
+
+_PLANS = {}
+
+
+def _columns_plan(rec, fields):
+    """Which fields a to_columns call takes, and how (kept per record layout)."""
+    key = (str(rec), None if fields is None else tuple(fields))
+    plan = _PLANS.get(key)
+    if plan is not None:
+        return plan
+    if rec.tag != "struct":
+        raise ArgumentError("to_columns: records must be a struct layout, not %s" % rec,
+                            "SJ_E_ARG")
+    members = rec.fields
+    names = list(members) if fields is None else list(fields)
+    for f in names:
+        if f not in members:
+            raise KeyError("to_columns: no field %r in %s" % (f, rec))
+    values = [f for f in names if members[f][1].tag == "value"]
+    others = [f for f in names if members[f][1].tag != "value"]
+    plan = (names, values, others, members)
+    if len(_PLANS) >= 256:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
 
 
 def _gather_many(s, rec, n, group, cols):

@@ -94,3 +94,14 @@ def test_overlapping_fields_rejected():
     dt = np.dtype({"names": ["a", "b"], "formats": ["<i4", "<i4"], "offsets": [0, 2]})
     with pytest.raises(segjit.UnsupportedError, match="overlaps"):
         segjit.Layout.from_dtype(dt)
+
+
+def test_equal_dtypes_of_different_alignment_are_not_confused():
+    packed = np.dtype([("a", "<i4"), ("b", "<i4")])
+    aligned = np.dtype([("a", "<i4"), ("b", "<i4")], align=True)
+    assert packed == aligned  # numpy's == ignores the flag ...
+    outer_p = np.dtype([("s", packed)], align=True)
+    outer_a = np.dtype([("s", aligned)], align=True)
+    lp, la = segjit.as_layout(outer_p), segjit.as_layout(outer_a)  # memoized by dtype
+    assert str(lp) == "[[1%i4(a)1%i4(b)](s)]" and str(la) == "[[i4(a)i4(b)](s)]"
+    assert segjit.as_layout(outer_p) is lp and segjit.Layout.from_dtype(outer_a) is la

@@ -348,6 +348,8 @@ def _value_bits(kind, v):
         setattr(val, _VALUE_MEMBER[kind], v)
     except OverflowError:
         raise OverflowError("%r does not fit a %s" % (v, kind)) from None
+    except TypeError:
+        raise TypeError("%r is not a value of kind %s" % (v, kind)) from None
     return ffi.cast("uint64_t *", val)[0]
 
 
@@ -407,6 +409,7 @@ def to_columns(src, layout=None, fields=None):
             _gather_many(s, rec, n, group, cols)
     for f in others:
         one = Layout.struct([_native(members[f][1])])
+        one.dtype  # UnsupportedError here (a union has no dtype), not an odd numpy error
         cols[f] = convert(src, rec, one)[f]
     return {f: cols[f] for f in names}
 

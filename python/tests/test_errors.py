@@ -226,3 +226,20 @@ def test_bytearray_resize_during_a_running_call():
         stop.set()
         t.join()
     assert len(src) == n * DT.itemsize
+
+
+def test_clear_errors_for_odd_requests():
+    with pytest.raises(segjit.UnsupportedError, match="union"):
+        segjit.to_columns(np.zeros(4, [("u", "i4")]), "[[i4(x)|f4(y)](u)]")
+    with pytest.raises(TypeError, match="kind i32"):
+        segjit.fill(np.zeros(8, "i4"), None, 1.5)
+    with pytest.raises(segjit.PathError, match="does not end on a value"):
+        segjit.gather(np.zeros(8, "u1"), "[i4(a)]", "[*]")
+    with pytest.raises(segjit.ArgumentError, match="differ in size"):
+        segjit.copy(np.zeros(8, "i4"), "i4", "j8")
+    a = segjit.Arena()
+    a.close()
+    with pytest.raises(segjit.ClosedError):
+        a.allocate(8)
+    with pytest.raises(segjit.ArgumentError, match="power of two"):
+        segjit.Arena().allocate(8, 3)

@@ -4,8 +4,11 @@ from ._ffi import ffi, lib
 from .errors import BY_STATUS, Error
 
 
+_ERROR_T = ffi.typeof("sj_error *")
+
+
 def new_error():
-    return ffi.new("sj_error *")
+    return ffi.new(_ERROR_T)
 
 
 def raise_status(st, err):

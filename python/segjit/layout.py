@@ -47,11 +47,12 @@ class Layout:
     orders and alignments included) and hash accordingly.
     """
 
-    __slots__ = ("_ptr", "_text", "_dtype", "__weakref__")
+    __slots__ = ("_ptr", "_text", "_dtype", "_size", "__weakref__")
 
     def __init__(self, text):
         if isinstance(text, Layout):
             self._ptr, self._text, self._dtype = text._ptr, text._text, text._dtype
+            self._size = text._size
             return
         err, out = new_error(), _out_layout()
         check(lib.sj_layout_parse(cbytes(text, "layout text"), out, err), err)
@@ -61,6 +62,8 @@ class Layout:
         self._ptr = ffi.gc(ptr, lib.sj_layout_unref)
         self._text = None
         self._dtype = None
+        # kept: each library call releases and retakes the GIL, which costs threads
+        self._size = int(lib.sj_layout_size(ptr))
 
     @classmethod
     def _wrap(cls, ptr):
@@ -150,7 +153,7 @@ class Layout:
     # ---- queries ----
     @property
     def size(self):
-        return int(lib.sj_layout_size(self._ptr))
+        return self._size
 
     @property
     def alignment(self):
@@ -264,6 +267,7 @@ def _align_sig(dt):
 
 
 _MEMO = {}
+_BY_ID = {}  # id(dtype) -> (dtype, Layout): a dtype object used again skips the key
 _MEMO_MAX = 1024
 
 
@@ -275,6 +279,9 @@ def as_layout(x):
     if isinstance(x, str):
         key = x
     elif isinstance(x, np.dtype):
+        hit = _BY_ID.get(id(x))
+        if hit is not None and hit[0] is x:  # the very dtype object seen before
+            return hit[1]
         key = _dtype_key(x)
     else:
         return _as_layout(x)
@@ -283,7 +290,10 @@ def as_layout(x):
         lay = _as_layout(x)
         if len(_MEMO) >= _MEMO_MAX:
             _MEMO.clear()
+            _BY_ID.clear()
         _MEMO[key] = lay
+    if isinstance(x, np.dtype):
+        _BY_ID[id(x)] = (x, lay)  # holds x, so its id stays its own
     return lay
 
 

@@ -19,6 +19,10 @@ from .layout import Layout, as_layout
 
 # ---- buffers ----
 
+_SEGMENT_T = ffi.typeof("sj_segment *")
+_BYTES_T = ffi.typeof("uint8_t[]")
+_ARGS_T = ffi.typeof("sj_args *")
+
 
 class _Held:
     """One operand of a call: a native segment over a Python buffer (held until close) or
@@ -43,13 +47,13 @@ class _Held:
         readonly = False
         try:
             try:
-                self._cdata = ffi.from_buffer("uint8_t[]", obj, require_writable=writable)
+                self._cdata = ffi.from_buffer(_BYTES_T, obj, require_writable=writable)
             except (BufferError, ValueError):
                 # bytes raise BufferError, a read-only numpy array ValueError: take it
                 # read-only, and let the library report the write (SJ_E_READONLY)
                 if not writable:
                     raise
-                self._cdata = ffi.from_buffer("uint8_t[]", obj)
+                self._cdata = ffi.from_buffer(_BYTES_T, obj)
                 readonly = True
         except TypeError:
             raise TypeError("%s: %s does not support the buffer protocol"
@@ -57,7 +61,7 @@ class _Held:
         except ValueError as e:  # e.g. a non-contiguous memoryview
             raise ArgumentError("%s: %s" % (what, e), "SJ_E_ARG") from None
         self.nbytes = len(self._cdata)
-        self.seg = ffi.new("sj_segment *")
+        self.seg = ffi.new(_SEGMENT_T)
         err = new_error()
         try:
             check(lib.sj_segment_native(self._cdata, self.nbytes, self.seg, err), err)
@@ -176,7 +180,7 @@ def _build(fn, *args, keep=()):
 
 
 def _run(kernel, src, dst, count, result=None):
-    args = ffi.new("sj_args *")
+    args = ffi.new(_ARGS_T)
     args.src = src.seg if src is not None else ffi.NULL
     args.dst = dst.seg if dst is not None else ffi.NULL
     args.count = count

@@ -62,3 +62,36 @@ def test_shared_arena_segment_from_threads():
         for t in threads:
             t.join()
         assert sums == [999 * 1000 // 2] * 4
+
+
+def test_close_while_other_threads_convert():
+    """A shared arena closed while other threads run kernels on its memory: each call
+    either completes or raises ClosedError, and each thread sees the close as that
+    exception; nothing crashes or reads freed memory."""
+    outcomes = {"ok": 0, "closed": 0}
+    lock = threading.Lock()
+    for _ in range(40):
+        arena = segjit.Arena(shared=True)
+        seg = arena.allocate(SD.itemsize * 20000)
+        start = threading.Barrier(3)
+
+        def work():
+            start.wait()
+            for _ in range(100000):  # until the close is seen (bounded)
+                try:
+                    segjit.convert(seg, SD, DD)
+                except segjit.ClosedError:
+                    with lock:
+                        outcomes["closed"] += 1
+                    return
+                with lock:
+                    outcomes["ok"] += 1
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        start.wait()
+        arena.close()
+        for t in threads:
+            t.join()
+    assert outcomes["closed"] == 40 * 2  # every thread saw the close, as an exception

@@ -476,9 +476,10 @@ def _gather_many(s, rec, n, group, cols):
 
 def from_columns(columns, layout, *, out=None, lossy=False):
     """The reverse of to_columns: a dict {field: array} into records of `layout` (a new
-    zeroed array of its dtype, or `out`). Value fields are scattered by segjit, each
-    converted from its column's dtype; nested struct or subarray fields are assigned by
-    numpy. Fields absent from `columns` keep their bytes (zero in a new array)."""
+    zeroed array of its dtype, or `out`), each value scattered by segjit and converted
+    from its column's dtype: a structured column field by field (by name), a subarray
+    column element by element. Fields absent from `columns` keep their bytes (zero in a
+    new array)."""
     rec = as_layout(layout)
     members = rec.fields
     cols = {f: np.asarray(c) for f, c in columns.items()}
@@ -493,8 +494,18 @@ def from_columns(columns, layout, *, out=None, lossy=False):
     if out is None:
         out = np.zeros(n, dtype=rec.dtype)
     for f, c in cols.items():
-        if members[f][1].tag == "value" and c.ndim == 1:
-            scatter(c, out, rec, f, lossy=lossy)
-        else:
-            out[f] = c
+        _scatter_column(c, out, rec, f, lossy)
     return out
+
+
+def _scatter_column(col, out, rec, path, lossy):
+    """A column into the records, leaf by leaf: a structured column by its field names,
+    a subarray column element by element, each leaf one scatter kernel."""
+    if col.ndim > 1:  # subarray dimensions first: path[j] then .name
+        for j in range(col.shape[1]):
+            _scatter_column(col[:, j], out, rec, "%s[%d]" % (path, j), lossy)
+    elif col.dtype.names is not None:
+        for name in col.dtype.names:
+            _scatter_column(col[name], out, rec, "%s.%s" % (path, name), lossy)
+    else:
+        scatter(col, out, rec, path, lossy=lossy)

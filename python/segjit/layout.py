@@ -293,6 +293,8 @@ def as_layout(x):
             _BY_ID.clear()
         _MEMO[key] = lay
     if isinstance(x, np.dtype):
+        if len(_BY_ID) >= _MEMO_MAX:  # equal dtypes made afresh for every call
+            _BY_ID.clear()
         _BY_ID[id(x)] = (x, lay)  # holds x, so its id stays its own
     return lay
 

@@ -105,3 +105,12 @@ def test_equal_dtypes_of_different_alignment_are_not_confused():
     lp, la = segjit.as_layout(outer_p), segjit.as_layout(outer_a)  # memoized by dtype
     assert str(lp) == "[[1%i4(a)1%i4(b)](s)]" and str(la) == "[[i4(a)i4(b)](s)]"
     assert segjit.as_layout(outer_p) is lp and segjit.Layout.from_dtype(outer_a) is la
+
+
+def test_memo_stays_bounded():
+    from segjit import layout
+
+    for i in range(3 * layout._MEMO_MAX):
+        segjit.as_layout(np.dtype([("a", "<i4"), ("b", "<f8")]))  # a new object each time
+        segjit.as_layout("[%d:i4]" % i)
+    assert len(layout._BY_ID) <= layout._MEMO_MAX and len(layout._MEMO) <= layout._MEMO_MAX

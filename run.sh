@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake build-essential clang-19 llvm-19-dev libzstd-dev libcmocka-dev pkg-config gnuplot-nox
-    libclang-rt-19-dev valgrind clang-format)
+    libclang-rt-19-dev valgrind clang-format
+    python3-numpy python3-cffi python3-pytest python3-venv) # the Python binding (python/)
 # CI also builds the JIT against the newest LLVM the project supports.
 CI_PACKAGES=(llvm-22-dev)
 FORMAT_DIRS=(include src jit tools tests bench examples)
@@ -21,6 +22,7 @@ usage() {
     cat <<EOF
 usage: ./run.sh test           build (build/, build-asan/) and run all tests
        ./run.sh bench [ARGS]   build Release (build/) and run the bench with ARGS
+       ./run.sh bench-python [ARGS]  the Python binding's bench (python/bench.py ARGS)
 
 Both install missing Debian packages first (apt-get; run as root or with sudo):
   ${PACKAGES[*]}
@@ -215,7 +217,23 @@ cmd_bench() {
     fi
 }
 
+# The Python binding's bench (python/bench.py: W4-W6 against numpy) on a Release build.
+cmd_bench_python() {
+    install_deps
+    local gcc
+    gcc=$(command -v gcc || command -v cc)
+    configure_build "$BUILD" "$gcc" -DCMAKE_BUILD_TYPE=Release
+    say "build $BUILD"
+    cmake --build "$BUILD" --parallel "$JOBS"
+    say "bench: python/bench.py $*"
+    SEGJIT_LIBRARY=$BUILD/libsegjit.so /usr/bin/python3 python/bench.py "$@"
+}
+
 case "${1:-}" in
+    bench-python)
+        shift
+        cmd_bench_python "$@"
+        ;;
     test)
         shift
         cmd_test "$@"

@@ -1,0 +1,115 @@
+"""segjit.arena: arenas and the segments they own, for users who want memory with an
+explicit lifetime. A closed arena's segments answer ClosedError on every use, never a
+stale read: they are reached only through library calls, which check the lifetime."""
+import numpy as np
+
+from ._core import check, new_error
+from ._ffi import ffi, lib
+from .errors import ArgumentError
+
+
+class Arena:
+    """An arena (SEMANTICS 3.5): confined to the thread that opened it (other threads get
+    ThreadError), or shared=True for any thread. Use as a context manager:
+
+        with segjit.Arena() as a:
+            seg = a.allocate(1024)
+
+    Closing twice, or using a segment after close, raises ClosedError."""
+
+    def __init__(self, shared=False):
+        self._arena = ffi.new("sj_arena *")
+        err = new_error()
+        kind = lib.SJ_ARENA_SHARED if shared else lib.SJ_ARENA_CONFINED
+        check(lib.sj_arena_open(kind, self._arena, err), err)
+        self.shared = bool(shared)
+
+    @property
+    def alive(self):
+        return bool(lib.sj_arena_is_alive(self._arena[0]))
+
+    def allocate(self, size, align=1):
+        """A zeroed Segment of `size` bytes (or of a Layout's size and alignment)."""
+        from .layout import Layout, as_layout
+
+        if not isinstance(size, int):
+            lay = as_layout(size) if not isinstance(size, Layout) else size
+            size, align = lay.size, max(align, lay.alignment)
+        seg, err = ffi.new("sj_segment *"), new_error()
+        check(lib.sj_arena_allocate(self._arena[0], int(size), int(align), seg, err), err)
+        return Segment(seg, self)
+
+    def close(self):
+        """Frees every segment of the arena; ClosedError when already closed."""
+        err = new_error()
+        check(lib.sj_arena_close(self._arena[0], err), err)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.alive:
+            self.close()
+
+    def __del__(self):
+        # an arena left open is closed when collected (its owner thread permitting)
+        try:
+            if self.alive:
+                lib.sj_arena_close(self._arena[0], ffi.NULL)
+        except Exception:
+            pass
+
+
+class Segment:
+    """A segment of arena memory. Pass it to any operation in place of a buffer; read and
+    write its bytes with read(), write() and to_numpy(). Every use checks the arena's
+    lifetime (ClosedError), thread (ThreadError) and bounds (BoundsError)."""
+
+    def __init__(self, seg, arena):
+        self._seg = seg  # sj_segment * owned by this object
+        self.arena = arena
+
+    @property
+    def size(self):
+        return int(lib.sj_segment_size(self._seg))
+
+    def slice(self, offset, size=None):
+        size = self.size - offset if size is None else size
+        out, err = ffi.new("sj_segment *"), new_error()
+        check(lib.sj_segment_slice(self._seg, int(offset), int(size), out, err), err)
+        return Segment(out, self.arena)
+
+    def readonly(self):
+        out = ffi.new("sj_segment *")
+        out[0] = lib.sj_segment_readonly(self._seg)
+        return Segment(out, self.arena)
+
+    def read(self, offset=0, size=None):
+        """A copy of bytes [offset, offset + size) as a bytearray."""
+        from .ops import _Held
+
+        size = self.size - offset if size is None else size
+        if size < 0:
+            raise ArgumentError("read: negative size %d" % size, "SJ_E_ARG")
+        buf = bytearray(size)
+        with _Held(buf, True, "read: destination") as d:
+            err = new_error()
+            check(lib.sj_copy_bytes(self._seg, int(offset), d.seg, 0, size, err), err)
+        return buf
+
+    def write(self, data, offset=0):
+        """Copies the bytes of `data` (any buffer) to the segment at offset."""
+        from .ops import _Held
+
+        with _Held(data, False, "write: source") as s:
+            err = new_error()
+            check(lib.sj_copy_bytes(s.seg, 0, self._seg, int(offset), s.nbytes, err), err)
+
+    def to_numpy(self, dtype):
+        """A copy of the segment as a numpy array of dtype (the whole elements it holds)."""
+        dt = np.dtype(dtype)
+        n = self.size // dt.itemsize if dt.itemsize else 0
+        return np.frombuffer(self.read(0, n * dt.itemsize), dtype=dt).copy()
+
+    def __repr__(self):
+        return "<segjit.Segment of %d bytes>" % self.size

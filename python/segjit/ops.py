@@ -1,0 +1,511 @@
+"""segjit.ops: the kernels (convert, to_columns, from_columns, gather, scatter, reduce,
+copy, fill, mismatch) over Python buffers and arena segments, and the kernel cache.
+
+A buffer is held through the buffer protocol for exactly one call (a bytearray cannot be
+resized meanwhile) and released when the call returns. Record counts come from the buffer
+size. cffi releases the GIL for the duration of each library call, so kernels run in
+parallel in several Python threads.
+"""
+import collections
+import platform
+import threading
+
+import numpy as np
+
+from ._core import cbytes, check, new_error
+from ._ffi import CONVERT_LOSSY, CONVERT_ZERO_UNMATCHED, ffi, lib
+from .errors import ArgumentError, UnsupportedError
+from .layout import Layout, as_layout
+
+# ---- buffers ----
+
+_SEGMENT_T = ffi.typeof("sj_segment *")
+_BYTES_T = ffi.typeof("uint8_t[]")
+_ARGS_T = ffi.typeof("sj_args *")
+
+
+class _Held:
+    """One operand of a call: a native segment over a Python buffer (held until close) or
+    an arena Segment. `readonly` buffers become read-only segments, so that a write
+    through them is the library's SJ_E_READONLY."""
+
+    __slots__ = ("seg", "nbytes", "_cdata")
+
+    def __init__(self, obj, writable, what):
+        from .arena import Segment  # no cycle at import time
+
+        self._cdata = None
+        if isinstance(obj, Segment):
+            self.seg = obj._seg
+            self.nbytes = obj.size
+            return
+        if isinstance(obj, np.ndarray) and not obj.flags.c_contiguous:
+            if writable:
+                raise ArgumentError("%s: a numpy array that is not C-contiguous cannot be "
+                                    "written in place" % what, "SJ_E_ARG")
+            obj = np.ascontiguousarray(obj)
+        readonly = False
+        try:
+            try:
+                self._cdata = ffi.from_buffer(_BYTES_T, obj, require_writable=writable)
+            except (BufferError, ValueError):
+                # bytes raise BufferError, a read-only numpy array ValueError: take it
+                # read-only, and let the library report the write (SJ_E_READONLY)
+                if not writable:
+                    raise
+                self._cdata = ffi.from_buffer(_BYTES_T, obj)
+                readonly = True
+        except TypeError:
+            raise TypeError("%s: %s does not support the buffer protocol"
+                            % (what, type(obj).__name__)) from None
+        except ValueError as e:  # e.g. a non-contiguous memoryview
+            raise ArgumentError("%s: %s" % (what, e), "SJ_E_ARG") from None
+        self.nbytes = len(self._cdata)
+        self.seg = ffi.new(_SEGMENT_T)
+        err = new_error()
+        try:
+            check(lib.sj_segment_native(self._cdata, self.nbytes, self.seg, err), err)
+        except BaseException:
+            self.close()
+            raise
+        if readonly:
+            self.seg[0] = lib.sj_segment_readonly(self.seg)
+
+    def close(self):
+        if self._cdata is not None:
+            ffi.release(self._cdata)
+            self._cdata = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _count(nbytes, size, what):
+    if size == 0:
+        raise ArgumentError("%s: a layout of 0 bytes has no element count" % what, "SJ_E_ARG")
+    if nbytes % size:
+        raise ArgumentError("%s: a buffer of %d bytes is not a whole number of %d-byte "
+                            "elements" % (what, nbytes, size), "SJ_E_ARG")
+    return nbytes // size
+
+
+def _layout_of(buf, lay, what):
+    if lay is not None:
+        return as_layout(lay)
+    dt = getattr(buf, "dtype", None)
+    if dt is None:
+        raise TypeError("%s: give a layout (or dtype) for a %s" % (what, type(buf).__name__))
+    return as_layout(np.dtype(dt))
+
+
+def _new_array(lay, n):
+    """An uninitialised array of n elements of lay (the kernels write every byte)."""
+    try:
+        dt = lay.dtype
+    except Exception:
+        dt = np.dtype("V%d" % lay.size) if lay.size else np.dtype("u1")
+    return np.empty(n, dtype=dt)
+
+
+# ---- the kernel cache ----
+
+
+class _Kernel:
+    __slots__ = ("ptr", "keep")
+
+    def __init__(self, ptr, keep=()):
+        self.ptr = ffi.gc(ptr, lib.sj_kernel_free)
+        self.keep = keep  # layouts and paths the kernel was built from
+
+    def describe(self):
+        err, out = new_error(), ffi.new("char **")
+        check(lib.sj_kernel_describe(self.ptr, out, err), err)
+        from ._core import take_string
+
+        return take_string(out)
+
+
+class _Path:
+    __slots__ = ("ptr", "root")
+
+    def __init__(self, root, text):
+        out, err = ffi.new("sj_path **"), new_error()
+        check(lib.sj_path_parse(root._ptr, cbytes(text, "path"), out, err), err)
+        self.ptr = ffi.gc(out[0], lib.sj_path_free)
+        self.root = root
+
+    @property
+    def leaf(self):
+        return Layout._borrow(lib.sj_path_leaf(self.ptr))
+
+
+CACHE_SIZE = 256
+_cache = collections.OrderedDict()
+_cache_lock = threading.Lock()
+stats = {"hits": 0, "misses": 0}
+
+
+def _cached(key, build):
+    """The kernel for key, built by build() on a miss. Least recently used kernels beyond
+    CACHE_SIZE are dropped (freed once no running call holds them)."""
+    with _cache_lock:
+        k = _cache.get(key)
+        if k is not None:
+            _cache.move_to_end(key)
+            stats["hits"] += 1
+            return k
+    k = build()  # outside the lock: building may compile nothing yet, but may be slow
+    with _cache_lock:
+        stats["misses"] += 1
+        _cache[key] = k
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return k
+
+
+def clear_cache():
+    """Drops every kept kernel."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _build(fn, *args, keep=()):
+    out, err = ffi.new("sj_kernel **"), new_error()
+    check(fn(*args, out, err), err)
+    return _Kernel(out[0], keep)
+
+
+def _run(kernel, src, dst, count, result=None):
+    args = ffi.new(_ARGS_T)
+    args.src = src.seg if src is not None else ffi.NULL
+    args.dst = dst.seg if dst is not None else ffi.NULL
+    args.count = count
+    err = new_error()
+    check(lib.sj_kernel_run(kernel.ptr, args, result if result is not None else ffi.NULL,
+                            err), err)
+
+
+def _flags(lossy, zero_unmatched=False):
+    return (CONVERT_LOSSY if lossy else 0) | (CONVERT_ZERO_UNMATCHED if zero_unmatched else 0)
+
+
+def _record_path(path):
+    """Path text over the records: "x" and ".x" become "[*].x"; "[...]..." is kept."""
+    if not isinstance(path, str):
+        raise TypeError("path must be a str, not %s" % type(path).__name__)
+    if path.startswith("["):
+        return path
+    return "[*]" + (path if path.startswith(".") else "." + path)
+
+
+def _path_kernel(op, rec, n, path, build, extra=()):
+    """Kernels over a path need a root with a concrete count: [n:rec], built per count and
+    cached with it (equal plans share compiled code in the library)."""
+    text = _record_path(path)
+
+    def make():
+        root = Layout.sequence(n, rec)
+        p = _Path(root, text)
+        return build(p)
+
+    return _cached((op, str(rec), n, text) + tuple(extra), make)
+
+
+# ---- operations ----
+
+
+def convert(src, src_layout=None, dst_layout=None, *, lossy=False, zero_unmatched=False,
+            out=None):
+    """Converts records by field name (nested by path), each for byte order and numeric
+    kind: the records of `src` (its size / the source record size) into a new array of
+    dst_layout's dtype, or into `out`. Layouts are Layout objects, numpy dtypes or text;
+    src_layout defaults to src.dtype, dst_layout to out.dtype. lossy allows narrowing and
+    float<->int; zero_unmatched zeroes destination fields with no source (otherwise they
+    are an ArgumentError). Returns the destination."""
+    srec = _layout_of(src, src_layout, "convert: source")
+    if dst_layout is None and out is None:
+        raise TypeError("convert: give dst_layout or out")
+    drec = _layout_of(out, dst_layout, "convert: destination")
+    flags = _flags(lossy, zero_unmatched)
+    k = _cached(("convert", str(srec), str(drec), flags),
+                lambda: _build(lib.sj_kernel_convert, srec._ptr, drec._ptr, flags,
+                               keep=(srec, drec)))
+    with _Held(src, False, "convert: source") as s:
+        n = _count(s.nbytes, srec.size, "convert: source")
+        if out is None:
+            out = _new_array(drec, n)
+        with _Held(out, True, "convert: out") as d:
+            _run(k, s, d, n)
+    return out
+
+
+def gather(src, layout=None, path=None, dtype=None, *, lossy=False, out=None):
+    """The value at `path` of every record of `src` into a dense array: path "x" (or
+    "[*].x", "pos.x", "v[2]") over records of `layout` (default src.dtype); the element
+    type `dtype` (a dtype or Layout; default out's dtype when out is given, else the
+    field's kind in native byte order). Returns the array."""
+    rec = _layout_of(src, layout, "gather: source")
+    with _Held(src, False, "gather: source") as s:
+        n = _count(s.nbytes, rec.size, "gather: source")
+        if dtype is None and out is not None and hasattr(out, "dtype"):
+            dtype = out.dtype  # the element type of the array given
+        elem = None if dtype is None else as_layout(dtype)
+
+        def build(p):
+            e = elem if elem is not None else _native(p.leaf)
+            return _build(lib.sj_kernel_gather, p.ptr, e._ptr, _flags(lossy), keep=(p, e))
+
+        k = _path_kernel("gather", rec, n, path, build,
+                         (None if elem is None else str(elem), lossy))
+        e = k.keep[1]
+        if out is None:
+            out = _new_array(e, n)
+        with _Held(out, True, "gather: out") as d:
+            _run(k, s, d, n)
+    return out
+
+
+def scatter(values, dst, layout=None, path=None, *, lossy=False):
+    """The reverse of gather: the dense array `values` into the value at `path` of every
+    record of `dst` (records of `layout`, default dst.dtype), in place. The count is the
+    number of records in dst; values must hold that many elements."""
+    rec = _layout_of(dst, layout, "scatter: destination")
+    values = np.asarray(values) if not isinstance(values, (bytes, bytearray, memoryview)) \
+        else values
+    elem = _layout_of(values, None, "scatter: values") if hasattr(values, "dtype") else None
+    if elem is None:
+        raise TypeError("scatter: values must be a numpy array")
+    with _Held(dst, True, "scatter: destination") as d:
+        n = _count(d.nbytes, rec.size, "scatter: destination")
+
+        def build(p):
+            return _build(lib.sj_kernel_scatter, elem._ptr, p.ptr, _flags(lossy),
+                          keep=(p, elem))
+
+        k = _path_kernel("scatter", rec, n, path, build, (str(elem), lossy))
+        with _Held(values, False, "scatter: values") as s:
+            _run(k, s, d, n)
+
+
+_REDUCE = {"sum": lib.SJ_REDUCE_SUM, "min": lib.SJ_REDUCE_MIN, "max": lib.SJ_REDUCE_MAX}
+
+
+def reduce(src, layout=None, path=None, op="sum"):
+    """sum, min or max of the numeric value at `path` over every record of `src`. Sums of
+    signed integers are int64 (wrapping), of unsigned ones uint64, of floats float64 in
+    the library's fixed order (the same bits on every tier). An empty src gives the
+    library's identity (0 for sum)."""
+    if op not in _REDUCE:
+        raise ValueError("reduce: op must be 'sum', 'min' or 'max', not %r" % (op,))
+    rec = _layout_of(src, layout, "reduce: source")
+    with _Held(src, False, "reduce: source") as s:
+        n = _count(s.nbytes, rec.size, "reduce: source")
+        k = _path_kernel("reduce", rec, n, path,
+                         lambda p: _build(lib.sj_kernel_reduce, p.ptr, _REDUCE[op], keep=(p,)),
+                         (op,))
+        r = ffi.new("sj_value *")
+        _run(k, s, None, n, r)
+    kind = k.keep[0].leaf.kind
+    if kind in ("f32", "f64"):
+        return float(r.f64)
+    if kind in ("i8", "i16", "i32", "i64"):
+        return int(r.i64)
+    return int(r.u64)
+
+
+def copy(src, src_elem=None, dst_elem=None, *, out=None):
+    """Element copy (MemorySegment.copy): every element of src (src_elem, default
+    src.dtype) into a new array of dst_elem (default: src_elem byte-swapped when wider
+    than a byte) or into `out`. Sizes must be equal; elements are byte-reversed where the
+    byte orders differ."""
+    se = _layout_of(src, src_elem, "copy: source")
+    if dst_elem is None and out is None:
+        if se.kind is None:
+            raise TypeError("copy: give dst_elem or out")
+        de = se.with_order("little" if se.byte_order == "big" else "big")
+    else:
+        de = _layout_of(out, dst_elem, "copy: destination")
+    k = _cached(("copy", str(se), str(de)),
+                lambda: _build(lib.sj_kernel_copy, se._ptr, de._ptr, keep=(se, de)))
+    with _Held(src, False, "copy: source") as s:
+        n = _count(s.nbytes, se.size, "copy: source")
+        if out is None:
+            out = _new_array(de, n)
+        with _Held(out, True, "copy: out") as d:
+            _run(k, s, d, n)
+    return out
+
+
+_VALUE_MEMBER = {"bool": "z", "i8": "i8", "u8": "u8", "char": "c16", "i16": "i16",
+                 "u16": "u16", "i32": "i32", "u32": "u32", "f32": "f32", "i64": "i64",
+                 "u64": "u64", "f64": "f64", "addr": "addr"}
+
+
+def _value_bits(kind, v):
+    """The bits of an sj_value holding v as `kind` (see _ffi: passed as a uint64_t)."""
+    val = ffi.new("sj_value *")
+    try:
+        setattr(val, _VALUE_MEMBER[kind], v)
+    except OverflowError:
+        raise OverflowError("%r does not fit a %s" % (v, kind)) from None
+    except TypeError:
+        raise TypeError("%r is not a value of kind %s" % (v, kind)) from None
+    return ffi.cast("uint64_t *", val)[0]
+
+
+def fill(dst, elem=None, value=0):
+    """Sets every element of dst (elements of the value layout `elem`, default dst.dtype)
+    to value, in place."""
+    e = _layout_of(dst, elem, "fill: destination")
+    if e.kind is None:
+        raise ArgumentError("fill: %s is not a value layout" % e, "SJ_E_ARG")
+    if platform.machine() not in ("x86_64", "AMD64", "aarch64", "arm64"):
+        raise UnsupportedError("fill: passing an sj_value in ABI mode is only known to be "
+                               "right on x86-64 and AArch64, not %s" % platform.machine(),
+                               "SJ_E_UNSUPPORTED")
+    v = _value_bits(e.kind, value)
+    k = _cached(("fill", str(e), repr(value)),
+                lambda: _build(lib.sj_kernel_fill, e._ptr, v, keep=(e,)))
+    with _Held(dst, True, "fill: destination") as d:
+        _run(k, None, d, _count(d.nbytes, e.size, "fill: destination"))
+
+
+def mismatch(a, b):
+    """Byte index of the first difference between buffers a and b; the shorter length
+    when one is a prefix of the other; -1 when equal (MemorySegment.mismatch)."""
+    with _Held(a, False, "mismatch: a") as sa, _Held(b, False, "mismatch: b") as sb:
+        out, err = ffi.new("int64_t *"), new_error()
+        check(lib.sj_mismatch(sa.seg, 0, sa.nbytes, sb.seg, 0, sb.nbytes, out, err), err)
+        return int(out[0])
+
+
+def _native(lay):
+    """The same layout with every value in native byte order (names, padding kept)."""
+    t = lay.tag
+    if t == "value":
+        n = lay.with_order("native")
+        return n.with_name(lay.name) if lay.name is not None else n
+    if t == "sequence":
+        s = Layout.sequence(lay.count, _native(lay.element))
+        return s.with_name(lay.name) if lay.name is not None else s
+    if t == "struct":
+        s = Layout.struct([_native(m) for _, m in lay.members])
+        return s.with_name(lay.name) if lay.name is not None else s
+    return lay
+
+
+def to_columns(src, layout=None, fields=None):
+    """Array of structs to a dict of arrays: {field: array} for the named top-level fields
+    of every record of src (default all). Value fields come out as 1-D arrays in native
+    byte order, gathered up to 8 at a time in one pass (gather_many); a nested struct or
+    subarray field comes out as converted by name (an (n,) structured or (n, k) array)."""
+    rec = _layout_of(src, layout, "to_columns: source")
+    names, values, others, members = _columns_plan(rec, fields)
+    cols = {}
+    with _Held(src, False, "to_columns: source") as s:
+        n = _count(s.nbytes, rec.size, "to_columns: source")
+        for i in range(0, len(values), 8):
+            group = values[i:i + 8]
+            _gather_many(s, rec, n, group, cols)
+    for f in others:
+        one = Layout.struct([_native(members[f][1])])
+        one.dtype  # UnsupportedError here (a union has no dtype), not an odd numpy error
+        cols[f] = convert(src, rec, one)[f]
+    return {f: cols[f] for f in names}
+
+
+_PLANS = {}
+
+
+def _columns_plan(rec, fields):
+    """Which fields a to_columns call takes, and how (kept per record layout)."""
+    key = (str(rec), None if fields is None else tuple(fields))
+    plan = _PLANS.get(key)
+    if plan is not None:
+        return plan
+    if rec.tag != "struct":
+        raise ArgumentError("to_columns: records must be a struct layout, not %s" % rec,
+                            "SJ_E_ARG")
+    members = rec.fields
+    names = list(members) if fields is None else list(fields)
+    for f in names:
+        if f not in members:
+            raise KeyError("to_columns: no field %r in %s" % (f, rec))
+    values = [f for f in names if members[f][1].tag == "value"]
+    others = [f for f in names if members[f][1].tag != "value"]
+    plan = (names, values, others, members)
+    if len(_PLANS) >= 256:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
+
+
+def _gather_many(s, rec, n, group, cols):
+    def make():
+        root = Layout.sequence(n, rec)
+        paths = [_Path(root, _record_path(f)) for f in group]
+        elems = [_native(p.leaf).with_name(None) for p in paths]
+        pa = ffi.new("const sj_path *[]", [p.ptr for p in paths])
+        ea = ffi.new("const sj_layout *[]", [e._ptr for e in elems])
+        return _build(lib.sj_kernel_gather_many, pa, ea, len(group), 0, keep=(paths, elems))
+
+    k = _cached(("gather_many", str(rec), n) + tuple(group), make)
+    elems = k.keep[1]
+    arrays = [_new_array(e, n) for e in elems]
+    helds = []
+    try:
+        for a, f in zip(arrays, group):
+            helds.append(_Held(a, True, "to_columns: column %r" % f))
+        dsts = ffi.new("const sj_segment *[]", [h.seg for h in helds])
+        offs = ffi.new("int64_t[]", len(group))
+        args = ffi.new("sj_args_many *")
+        args.src, args.dsts, args.dst_offsets = s.seg, dsts, offs
+        args.ndst, args.count = len(group), n
+        err = new_error()
+        check(lib.sj_kernel_run_many(k.ptr, args, err), err)
+    finally:
+        for h in helds:
+            h.close()
+    for f, a in zip(group, arrays):
+        cols[f] = a
+
+
+def from_columns(columns, layout, *, out=None, lossy=False):
+    """The reverse of to_columns: a dict {field: array} into records of `layout` (a new
+    zeroed array of its dtype, or `out`), each value scattered by segjit and converted
+    from its column's dtype: a structured column field by field (by name), a subarray
+    column element by element. Fields absent from `columns` keep their bytes (zero in a
+    new array)."""
+    rec = as_layout(layout)
+    members = rec.fields
+    cols = {f: np.asarray(c) for f, c in columns.items()}
+    lens = {len(c) for c in cols.values()}
+    if len(lens) > 1:
+        raise ArgumentError("from_columns: columns of different lengths %s" % sorted(lens),
+                            "SJ_E_ARG")
+    n = lens.pop() if lens else 0
+    for f in cols:
+        if f not in members:
+            raise KeyError("from_columns: no field %r in %s" % (f, rec))
+    if out is None:
+        out = np.zeros(n, dtype=rec.dtype)
+    for f, c in cols.items():
+        _scatter_column(c, out, rec, f, lossy)
+    return out
+
+
+def _scatter_column(col, out, rec, path, lossy):
+    """A column into the records, leaf by leaf: a structured column by its field names,
+    a subarray column element by element, each leaf one scatter kernel."""
+    if col.ndim > 1:  # subarray dimensions first: path[j] then .name
+        for j in range(col.shape[1]):
+            _scatter_column(col[:, j], out, rec, "%s[%d]" % (path, j), lossy)
+    elif col.dtype.names is not None:
+        for name in col.dtype.names:
+            _scatter_column(col[name], out, rec, "%s.%s" % (path, name), lossy)
+    else:
+        scatter(col, out, rec, path, lossy=lossy)

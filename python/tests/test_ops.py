@@ -1,0 +1,180 @@
+"""to_columns / from_columns, gather, scatter, reduce, copy, fill, mismatch against numpy."""
+import numpy as np
+import pytest
+
+import segjit
+from helpers import assert_same, fill_random, rand_dtype, scalar
+
+
+def _records(seed, n=None, **kw):
+    rng = np.random.default_rng(seed)
+    dt = rand_dtype(rng, **kw)
+    a = np.zeros(int(rng.integers(0, 200)) if n is None else n, dt)
+    fill_random(a, rng)
+    return a
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_columns_round_trip(seed):
+    a = _records(2000 + seed)
+    cols = segjit.to_columns(a)
+    assert list(cols) == list(a.dtype.names)
+    for name, col in cols.items():
+        assert len(col) == len(a)
+        assert_same(col, a[name].astype(col.dtype))
+        if a.dtype[name].names is None:  # value and subarray columns: native byte order
+            assert col.dtype.isnative
+    back = segjit.from_columns(cols, a.dtype)
+    assert_same(back, a)
+
+
+def test_many_fields_use_several_gathers():
+    dt = np.dtype([("f%d" % i, ("<" if i % 2 else ">") + "i4") for i in range(19)])
+    a = np.zeros(1000, dt)
+    fill_random(a, np.random.default_rng(1))
+    cols = segjit.to_columns(a)
+    assert len(cols) == 19
+    for name in dt.names:
+        assert np.array_equal(cols[name], a[name]) and cols[name].dtype == np.dtype("=i4")
+    sub = segjit.to_columns(a, fields=["f18", "f3"])
+    assert list(sub) == ["f18", "f3"]
+    back = segjit.from_columns(cols, dt)
+    assert back.tobytes() == a.tobytes()
+
+
+def test_from_columns_converts_each_column():
+    dt = np.dtype([("a", ">i8"), ("b", "<f4")])
+    out = segjit.from_columns({"a": np.arange(5, dtype="i2"), "b": np.ones(5)}, dt,
+                              lossy=True)
+    assert list(out["a"]) == list(range(5)) and list(out["b"]) == [1.0] * 5
+    with pytest.raises(segjit.ArgumentError, match="different lengths"):
+        segjit.from_columns({"a": np.arange(5), "b": np.ones(4)}, dt)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_gather_scatter(seed):
+    rng = np.random.default_rng(3000 + seed)
+    t = scalar(rng)
+    dt = np.dtype([("pad", "u1"), ("v", t), ("w", "<f8", (2,))], align=bool(seed % 2))
+    a = np.zeros(int(rng.integers(1, 500)), dt)
+    fill_random(a, rng)
+    g = segjit.gather(a, None, "v")
+    assert_same(g, a["v"].astype(t.newbyteorder("=")))
+    assert_same(segjit.gather(a, None, "[*].w[1]"), a["w"][:, 1])
+    b = np.zeros_like(a)
+    segjit.scatter(g, b, None, "v")
+    assert_same(b["v"], a["v"])
+    assert not b["w"].any() and not b["pad"].any()  # other fields untouched
+
+
+@pytest.mark.parametrize("kind", ["i1", "u1", "<i2", ">u2", "<i4", ">i4", "u4", "<i8", ">u8",
+                                  "<f4", ">f8"])
+@pytest.mark.parametrize("op", ["sum", "min", "max"])
+def test_reduce_against_numpy(kind, op):
+    rng = np.random.default_rng(7)
+    dt = np.dtype([("x", kind), ("y", "<f8")])
+    a = np.zeros(1001, dt)
+    fill_random(a, rng)
+    if a.dtype["x"].kind == "f":  # no NaN: numpy and segjit may disagree on NaN ordering
+        a["x"] = np.where(np.isfinite(a["x"]), a["x"], 1.0)
+    got = segjit.reduce(a, None, "x", op)
+    x = a["x"].astype(a.dtype["x"].newbyteorder("="))
+    if op == "sum":
+        if x.dtype.kind == "f":
+            assert got == pytest.approx(float(np.sum(x, dtype=np.float64)), rel=1e-9)
+        elif x.dtype.kind == "u":
+            assert got == int(np.sum(x, dtype=np.uint64))  # both wrap modulo 2^64
+        else:
+            assert got == int(np.sum(x, dtype=np.int64))
+    else:
+        want = getattr(np, op)(x)
+        assert got == (float(want) if x.dtype.kind == "f" else int(want))
+
+
+def test_reduce_float_nan_and_inf():
+    a = np.array([(1.0,), (np.inf,), (2.0,)], [("x", "<f8")])
+    assert segjit.reduce(a, None, "x") == np.inf
+    assert segjit.reduce(a, None, "x", "max") == np.inf
+
+
+@pytest.mark.parametrize("t", ["<i2", ">i2", "<i4", ">u4", "<f8", ">f8", "<f4", ">i8"])
+def test_copy_byte_order(t):
+    rng = np.random.default_rng(11)
+    a = np.zeros(777, t)
+    fill_random(a, rng)
+    swapped = segjit.copy(a)
+    other = np.dtype(t).newbyteorder()
+    assert swapped.dtype == other
+    assert swapped.tobytes() == a.astype(other).tobytes()
+    out = np.zeros(777, t)
+    segjit.copy(swapped, other, t, out=out)
+    assert out.tobytes() == a.tobytes()
+    assert segjit.copy(a, t, t).tobytes() == a.tobytes()
+
+
+def test_fill():
+    for t, v in [("<i4", -5), (">f8", 2.5), ("u1", 255), (">u8", 2**64 - 1), ("?", True),
+                 ("<i2", -32768), (">f4", np.inf)]:
+        a = np.zeros(100, t)
+        segjit.fill(a, None, v)
+        assert (a == v).all(), t
+    ba = bytearray(8)
+    segjit.fill(ba, "[1%I4]" if False else "I4", 1)
+    assert bytes(ba) == b"\0\0\0\1" * 2
+    with pytest.raises(OverflowError):
+        segjit.fill(np.zeros(2, "u1"), None, 256)
+
+
+def test_mismatch():
+    assert segjit.mismatch(b"abcdef", b"abcdef") == -1
+    assert segjit.mismatch(b"abcdef", b"abcxef") == 3
+    assert segjit.mismatch(b"abc", b"abcdef") == 3
+    assert segjit.mismatch(b"", b"") == -1
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 255, 100000, dtype="u1")
+    b = a.copy()
+    b[76543] ^= 1
+    assert segjit.mismatch(a, b) == 76543
+
+
+def test_empty_buffers():
+    dt = np.dtype([("a", "<i4"), ("b", ">f8")])
+    e = np.zeros(0, dt)
+    assert len(segjit.convert(e, None, np.dtype([("b", "<f8")]), zero_unmatched=True)) == 0
+    assert segjit.reduce(e, None, "a") == 0
+    assert len(segjit.gather(e, None, "b")) == 0
+    assert all(len(c) == 0 for c in segjit.to_columns(e).values())
+
+
+def test_gather_into_out_takes_its_dtype_and_scatter_checks_length():
+    a = np.zeros(10, [("x", ">i4"), ("y", "<f8")])
+    a["x"] = np.arange(10)
+    with pytest.raises(segjit.ArgumentError, match=r"lossy=True"):
+        segjit.gather(a, None, "x", out=np.zeros(10, "<f4"))  # i32 -> f32 is inexact
+    out = np.zeros(10, "<f8")
+    assert segjit.gather(a, None, "x", out=out) is out
+    assert list(out) == list(range(10))
+    with pytest.raises(segjit.BoundsError):
+        segjit.scatter(np.zeros(9, "i4"), a, None, "x")
+    assert list(a["x"]) == list(range(10))  # nothing written
+    with pytest.raises(segjit.ArgumentError, match="struct"):
+        segjit.to_columns(np.zeros(4, "i4"))
+
+
+def test_stdlib_mmap_and_pickle(tmp_path):
+    import mmap
+    import pickle
+
+    dt = np.dtype([("a", "<i4"), ("b", ">i2")])
+    src = np.zeros(64, dt)
+    src["a"] = np.arange(64)
+    path = tmp_path / "m.bin"
+    src.tofile(path)
+    with open(path, "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0)
+        assert list(segjit.gather(m, dt, "a")) == list(range(64))
+        segjit.fill(memoryview(m)[:4], "i4", 99)  # a writable mapping as destination
+        assert np.frombuffer(m, dt)["a"][0] == 99
+        m.close()
+    lay = segjit.Layout.from_dtype(dt)
+    assert pickle.loads(pickle.dumps(lay)) == lay

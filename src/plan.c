@@ -164,6 +164,15 @@ static void path_side(sj_side *s, const sj_path *path, bool writes) {
     s->bound = sj_path_bound(path, 0);
     s->align = root->align;
     s->check_layout = root;
+    /* Open records (`[*:rec]`, the largest count, SEMANTICS 4.5): the free index runs over
+     * the records, and the call's count, checked against the segment, is their number. */
+    uint64_t es = root->tag == SJ_SEQUENCE ? root->elem->size : 0;
+    if (es && root->count == (uint64_t)INT64_MAX / es && s->stride == (int64_t)es &&
+        s->bound == (int64_t)root->count && s->origin >= 0 && (uint64_t)s->origin < es) {
+        s->extent_fixed = 0;
+        s->extent_per = es;
+        s->bound = -1;
+    }
 }
 
 /* Alignment every element base has once the call's offset passed the side's check. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "records.h"
 
 #ifndef SEGJIT_VERSION
 #define SEGJIT_VERSION "unknown"
@@ -105,6 +106,9 @@ enum opt_id {
     O_CSV,
     O_JSON,
     O_LIMIT,
+    O_SKIP,
+    O_NREC,
+    O_STRIDE,
     O_COUNT
 };
 
@@ -701,6 +705,71 @@ static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
              in.runs_jit, in.fallbacks_heap, in.fallbacks_overlap, "", code);
 }
 
+/* --skip, --stride and --count into *p (stride 0: the record size). Returns -1 when
+ * parsed, else a usage exit status. */
+static int parse_place(ctx *c, rec_place *p) {
+    *p = (rec_place){0, 0, -1};
+    int64_t v;
+    if (c->set[O_SKIP]) {
+        if (!cli_parse_size(c->val[O_SKIP], &v))
+            return usage_error(c->cmd, "--skip must be a byte count, not '%s'", c->val[O_SKIP]);
+        p->skip = (uint64_t)v;
+    }
+    if (c->set[O_STRIDE]) {
+        if (!cli_parse_size(c->val[O_STRIDE], &v) || v == 0)
+            return usage_error(c->cmd, "--stride must be a positive byte count, not '%s'",
+                               c->val[O_STRIDE]);
+        p->stride = (uint64_t)v;
+    }
+    if (c->set[O_NREC]) {
+        const char *s = c->val[O_NREC];
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(s, &end, 10);
+        if (errno || end == s || *end || n < 0 || *s == '-' || *s == '+')
+            return usage_error(c->cmd, "--count must be a non-negative integer, not '%s'", s);
+        p->count = n;
+    }
+    return -1;
+}
+
+/* --stride below the record size would overlap records: a failed operation (it depends on
+ * the layout), reported before anything is read. */
+static int check_stride(const rec_place *p, const sj_layout *l, const char *what) {
+    uint64_t size = sj_layout_size(l);
+    if (p->stride && p->stride < size)
+        return fail(SJ_E_ARG, "--stride %" PRIu64 " is smaller than the %s record size %" PRIu64,
+                    p->stride, what, size);
+    uint64_t last;
+    if (p->count > 0 &&
+        (__builtin_mul_overflow((uint64_t)(p->count - 1), p->stride ? p->stride : size, &last) ||
+         __builtin_add_overflow(last, p->skip, &last) || last > (uint64_t)INT64_MAX))
+        return fail(SJ_E_OVERFLOW, "--skip, --stride and --count reach past 2^63 bytes");
+    return EXIT_OK;
+}
+
+/* The first record of a failed batch that fails alone, for a message naming it. */
+static void name_failed_record(const sj_kernel *k, const sj_segment *src, const sj_segment *dst,
+                               uint64_t n, uint64_t in_rec, uint64_t out_rec, uint64_t first,
+                               const rec_place *p, sj_error *err) {
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        sj_args one = {src, (int64_t)(i * in_rec), dst, (int64_t)(i * out_rec), 1};
+        sj_error e1 = {0};
+        if (sj_kernel_run(k, &one, NULL, &e1) != SJ_OK) {
+            bad = i;
+            *err = e1;
+            break;
+        }
+    }
+    char msg[SJ_ERROR_MAX + 80];
+    uint64_t idx = first + bad;
+    int w = snprintf(msg, sizeof msg, "IN: record %" PRIu64 " at byte offset %" PRIu64 ": %s", idx,
+                     p->skip + idx * (p->stride ? p->stride : in_rec), err->message);
+    if (w < 0) return;
+    snprintf(err->message, sizeof err->message, "%.*s", (int)sizeof err->message - 1, msg);
+}
+
 static int cmd_convert(ctx *c) {
     if (!c->set[O_FROM]) return usage_error(c->cmd, "missing --from LAYOUT");
     if (!c->set[O_TO]) return usage_error(c->cmd, "missing --to LAYOUT");
@@ -709,13 +778,19 @@ static int cmd_convert(ctx *c) {
     int64_t window = DEFAULT_WINDOW;
     if (c->set[O_WINDOW] && (!cli_parse_size(c->val[O_WINDOW], &window) || window <= 0))
         return usage_error(c->cmd, "--window must be a positive size, not '%s'", c->val[O_WINDOW]);
+    rec_place place;
+    if ((r = parse_place(c, &place)) >= 0) return r;
     const char *in = c->pos[0], *out = c->pos[1];
+    if (strcmp(in, "-") == 0 && ((c->val[O_FROM][0] == '@' && strcmp(c->val[O_FROM], "@-") == 0) ||
+                                 (c->val[O_TO][0] == '@' && strcmp(c->val[O_TO], "@-") == 0)))
+        return usage_error(c->cmd, "IN and a layout cannot both come from standard input");
 
     sj_error err = {0};
     sj_layout *from = NULL, *to = NULL;
     sj_kernel *k = NULL;
-    int in_fd = -1, rc = EXIT_OK;
+    int rc = EXIT_OK;
     uint8_t *buf = NULL;
+    rec_reader rd = {.fd = -1};
     out_target ot = {NULL, -1, false, false};
     struct sigaction old[NCLEANUP];
     bool handlers = false;
@@ -728,11 +803,15 @@ static int cmd_convert(ctx *c) {
         rc = report(&err, "--to: ");
         goto out;
     }
-    uint64_t in_rec = sj_layout_size(from), out_rec = sj_layout_size(to);
-    if (in_rec == 0) {
-        rc = fail(SJ_E_ARG, "--from: a record layout of size 0 cannot divide a file");
+    /* A file is a sequence of records: both layouts must be able to form one. Decided here,
+     * once, so that no window size (and no file) can change the outcome. */
+    if (rec_check_layout(from, "--from", &err) != SJ_OK ||
+        rec_check_layout(to, "--to", &err) != SJ_OK) {
+        rc = report(&err, NULL);
         goto out;
     }
+    if ((rc = check_stride(&place, from, "--from")) != EXIT_OK) goto out;
+    uint64_t in_rec = sj_layout_size(from), out_rec = sj_layout_size(to);
     unsigned flags = (c->set[O_LOSSY] ? SJ_CONVERT_LOSSY : 0u) |
                      (c->set[O_ZERO] ? SJ_CONVERT_ZERO_UNMATCHED : 0u);
     if (sj_kernel_convert(from, to, flags, &k, &err) != SJ_OK) {
@@ -742,44 +821,29 @@ static int cmd_convert(ctx *c) {
     }
     if (c->tier != SJ_TIER_DEFAULT) sj_kernel_set_tier(k, c->tier);
 
-    /* IN: exists, is a regular file, holds whole records. Nothing is written before. */
-    in_fd = open(in, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (in_fd < 0) {
-        rc = fail(SJ_E_ARG, "IN: cannot open '%s': %s", in, strerror(errno));
-        goto out;
-    }
-    if (fstat(in_fd, &sb) != 0) {
-        rc = fail(SJ_E_ARG, "IN: cannot stat '%s': %s", in, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        rc = fail(SJ_E_ARG, "IN: '%s' is not a regular file", in);
-        goto out;
-    }
-    uint64_t in_size = (uint64_t)sb.st_size, nrec = in_size / in_rec, out_size;
-    if (in_size % in_rec) {
-        rc =
-            fail(SJ_E_BOUNDS,
-                 "IN: trailing partial record at byte offset %" PRIu64 " (record size %" PRIu64 ")",
-                 nrec * in_rec, in_rec);
-        goto out;
-    }
-    if (__builtin_mul_overflow(nrec, out_rec, &out_size) || out_size > (uint64_t)INT64_MAX) {
-        rc = fail(SJ_E_OVERFLOW, "OUT: %" PRIu64 " records of %" PRIu64 " bytes overflow 64 bits",
-                  nrec, out_rec);
-        goto out;
-    }
-
-    /* Records per window: whole records, at least one. */
+    /* Records per batch: whole records, at least one, the wider of the two within --window. */
     uint64_t widest = in_rec > out_rec ? in_rec : out_rec;
     uint64_t per_win = (uint64_t)window / widest;
     if (per_win == 0) per_win = 1;
-    if (per_win > nrec) per_win = nrec ? nrec : 1;
+    /* IN holds the records asked for: checked before anything is written. */
+    if (rec_open(&rd, "IN", in, from, place, per_win * in_rec, &err) != SJ_OK) {
+        rc = report(&err, NULL);
+        goto out;
+    }
+    uint64_t out_size;
+    if (rd.total != UINT64_MAX &&
+        (__builtin_mul_overflow(rd.total, out_rec, &out_size) || out_size > (uint64_t)INT64_MAX)) {
+        rc = fail(SJ_E_OVERFLOW, "OUT: %" PRIu64 " records of %" PRIu64 " bytes overflow 64 bits",
+                  rd.total, out_rec);
+        goto out;
+    }
+    per_win = rd.batch;
     size_t buf_size = (size_t)(per_win * out_rec);
     long page = sysconf(_SC_PAGESIZE);
     if (page <= 0) page = 4096;
-    if (posix_memalign((void **)&buf, (size_t)page, buf_size ? buf_size : 1) != 0) {
+    size_t oalign =
+        sj_layout_align(to) > (uint64_t)page ? (size_t)sj_layout_align(to) : (size_t)page;
+    if (posix_memalign((void **)&buf, oalign, buf_size ? buf_size : 1) != 0) {
         buf = NULL;
         rc = fail(SJ_E_NOMEM, "out of memory for a %zu-byte output window", buf_size);
         goto out;
@@ -792,24 +856,22 @@ static int cmd_convert(ctx *c) {
     if (rc != EXIT_OK) goto out;
 
     /* The bar goes to a terminal only, and not into records written to that terminal. */
-    bool show = isatty(STDERR_FILENO) && !(ot.fd == STDOUT_FILENO && isatty(STDOUT_FILENO));
+    bool show =
+        rd.regular && isatty(STDERR_FILENO) && !(ot.fd == STDOUT_FILENO && isatty(STDOUT_FILENO));
+    uint64_t in_total = rd.total * (place.stride ? place.stride : in_rec);
     unsigned shown = UINT_MAX;
-    for (uint64_t r0 = 0; r0 < nrec; r0 += per_win) {
-        uint64_t n = nrec - r0 < per_win ? nrec - r0 : per_win;
-        uint64_t off = r0 * in_rec, start = off - off % (uint64_t)page;
-        size_t len = (size_t)(off - start + n * in_rec);
-        void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, in_fd, (off_t)start);
-        if (map == MAP_FAILED) {
-            rc = fail(errno == ENOMEM ? SJ_E_NOMEM : SJ_E_ARG,
-                      "IN: cannot map %zu bytes of '%s' at offset %" PRIu64 ": %s", len, in, start,
-                      strerror(errno));
+    for (;;) {
+        const uint8_t *recs;
+        uint64_t n, first = rd.next;
+        if (rec_next(&rd, &recs, &n, &err) != SJ_OK) {
+            if (show) fputc('\n', stderr);
+            rc = report(&err, NULL);
             goto out;
         }
-        madvise(map, len, MADV_SEQUENTIAL);
-        madvise(map, len, MADV_WILLNEED);
+        if (n == 0) break;
         sj_segment src, dst;
         sj_status st =
-            sj_segment_native((uint8_t *)map + (off - start), (int64_t)(n * in_rec), &src, &err);
+            sj_segment_native((void *)(uintptr_t)recs, (int64_t)(n * in_rec), &src, &err);
         if (st == SJ_OK) {
             src = sj_segment_readonly(&src);
             st = sj_segment_native(buf, (int64_t)(n * out_rec), &dst, &err);
@@ -817,8 +879,9 @@ static int cmd_convert(ctx *c) {
         if (st == SJ_OK) {
             sj_args args = {&src, 0, &dst, 0, (int64_t)n};
             st = sj_kernel_run(k, &args, NULL, &err);
+            if (st != SJ_OK)
+                name_failed_record(k, &src, &dst, n, in_rec, out_rec, first, &place, &err);
         }
-        munmap(map, len);
         if (st != SJ_OK) {
             if (show) fputc('\n', stderr);
             rc = report(&err, NULL);
@@ -830,7 +893,7 @@ static int cmd_convert(ctx *c) {
                       strerror(errno));
             goto out;
         }
-        if (show) progress((r0 + n) * in_rec, in_size, &shown);
+        if (show) progress(rd.next * (place.stride ? place.stride : in_rec), in_total, &shown);
     }
     if (show) fprintf(stderr, "\r%*s\r", 72, "");
     rc = commit_output(&ot);
@@ -839,7 +902,7 @@ out:
     if (rc != EXIT_OK) abandon_output(&ot);
     free(ot.path);
     if (handlers) restore_cleanup(old);
-    if (in_fd >= 0) close(in_fd);
+    rec_close(&rd);
     free(buf);
     keep_kernel_stats(c, k);
     sj_kernel_free(k);
@@ -1012,60 +1075,31 @@ static int cmd_dump(ctx *c) {
     }
     bool json = c->set[O_JSON];
     const char *file = c->pos[1];
+    rec_place place;
+    if ((r = parse_place(c, &place)) >= 0) return r;
+    if (strcmp(file, "-") == 0 && strcmp(c->pos[0], "@-") == 0)
+        return usage_error(c->cmd, "LAYOUT (@-) and FILE (-) cannot both come from standard input");
 
     sj_error err = {0};
     sj_layout *l = NULL;
     cli_leaves leaves = {0};
-    uint8_t *rec = NULL;
-    FILE *in = NULL;
+    rec_reader rd = {.fd = -1};
     int rc = EXIT_OK;
     if (cli_load_layout(c->pos[0], &l, NULL, &err) != SJ_OK) {
         rc = report(&err, NULL);
         goto out;
     }
-    uint64_t size = sj_layout_size(l);
-    if (size == 0) {
-        rc = fail(SJ_E_ARG, "LAYOUT: a record layout of size 0 cannot divide a file");
-        goto out;
-    }
+    if ((rc = check_stride(&place, l, "LAYOUT")) != EXIT_OK) goto out;
     if (!json && cli_leaves_collect(l, &leaves, &err) != SJ_OK) {
         rc = report(&err, NULL);
         goto out;
     }
-    bool is_stdin = strcmp(file, "-") == 0;
-    in = is_stdin ? stdin : fopen(file, "rb");
-    if (!in) {
-        rc = fail(SJ_E_ARG, "FILE: cannot open '%s': %s", file, strerror(errno));
-        goto out;
-    }
-    struct stat sb;
-    if (fstat(fileno(in), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        rc = fail(SJ_E_ARG, "FILE: '%s' is a directory", file);
-        goto out;
-    }
-    if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size % size) {
-        rc = fail(SJ_E_BOUNDS,
-                  "FILE: trailing partial record at byte offset %" PRIu64 " (record size %" PRIu64
-                  ")",
-                  (uint64_t)sb.st_size / size * size, size);
-        goto out;
-    }
-    /* Each record is read into an aligned buffer, so every field is aligned as the layout
-     * says whatever the record size. */
-    uint64_t align = sj_layout_align(l);
-    size_t ralign = align > 4096 ? (size_t)align : 4096;
-    if (size > SIZE_MAX / 2 || posix_memalign((void **)&rec, ralign, (size_t)size) != 0) {
-        rec = NULL;
-        rc = fail(SJ_E_NOMEM, "out of memory for a %" PRIu64 "-byte record", size);
-        goto out;
-    }
-    sj_segment seg;
-    if (sj_segment_native(rec, (int64_t)size, &seg, &err) != SJ_OK) {
+    uint64_t size = sj_layout_size(l);
+    /* The records asked for are checked before anything is printed (in a regular file). */
+    if (rec_open(&rd, "FILE", file, l, place, (uint64_t)1 << 20, &err) != SJ_OK) {
         rc = report(&err, NULL);
         goto out;
     }
-    seg = sj_segment_readonly(&seg);
-
     if (!json) {
         for (size_t i = 0; i < leaves.n; i++) {
             if (i) putchar(',');
@@ -1075,43 +1109,46 @@ static int cmd_dump(ctx *c) {
         }
         putchar('\n');
     }
-    for (int64_t n = 0; limit < 0 || n < limit; n++) {
-        size_t got = fread(rec, 1, (size_t)size, in);
-        if (got == 0 && !ferror(in)) break;
-        if (got != size) {
-            if (ferror(in))
-                rc = fail(SJ_E_ARG, "FILE: cannot read '%s': %s", file, strerror(errno));
-            else
-                rc = fail(SJ_E_BOUNDS,
-                          "FILE: trailing partial record at byte offset %" PRIu64
-                          " (record size %" PRIu64 ")",
-                          (uint64_t)n * size, size);
+    for (int64_t done = 0; limit < 0 || done < limit;) {
+        const uint8_t *recs;
+        uint64_t n;
+        if (rec_next(&rd, &recs, &n, &err) != SJ_OK) {
+            rc = report(&err, NULL);
             goto out;
         }
-        if (json) {
-            if (json_walk(stdout, &seg, l, 0, &err) != SJ_OK) {
+        if (n == 0) break;
+        for (uint64_t i = 0; i < n && (limit < 0 || done < limit); i++, done++) {
+            sj_segment seg;
+            if (sj_segment_native((void *)(uintptr_t)(recs + i * size), (int64_t)size, &seg,
+                                  &err) != SJ_OK) {
                 rc = report(&err, NULL);
                 goto out;
             }
-        } else {
-            for (size_t i = 0; i < leaves.n; i++) {
-                sj_value v;
-                if (sj_get(&seg, leaves.v[i].layout, (int64_t)leaves.v[i].offset, &v, &err) !=
-                    SJ_OK) {
+            seg = sj_segment_readonly(&seg);
+            if (json) {
+                if (json_walk(stdout, &seg, l, 0, &err) != SJ_OK) {
                     rc = report(&err, NULL);
                     goto out;
                 }
-                char buf[64];
-                format_value(leaves.v[i].layout, v, false, buf, sizeof buf);
-                if (i) putchar(',');
-                fputs(buf, stdout);
+            } else {
+                for (size_t f = 0; f < leaves.n; f++) {
+                    sj_value v;
+                    if (sj_get(&seg, leaves.v[f].layout, (int64_t)leaves.v[f].offset, &v, &err) !=
+                        SJ_OK) {
+                        rc = report(&err, NULL);
+                        goto out;
+                    }
+                    char buf[64];
+                    format_value(leaves.v[f].layout, v, false, buf, sizeof buf);
+                    if (f) putchar(',');
+                    fputs(buf, stdout);
+                }
             }
+            putchar('\n');
         }
-        putchar('\n');
     }
 out:
-    if (in && in != stdin) fclose(in);
-    free(rec);
+    rec_close(&rd);
     cli_leaves_free(&leaves);
     sj_layout_unref(l);
     return rc;
@@ -1196,12 +1233,19 @@ static int cmd_stats(ctx *c) {
 
 static const opt_spec layout_opts[] = {
     {"canonical", false, O_CANONICAL}, {"summary", false, O_SUMMARY}, {NULL, false, 0}};
-static const opt_spec convert_opts[] = {
-    {"from", true, O_FROM},     {"to", true, O_TO},
-    {"lossy", false, O_LOSSY},  {"zero-unmatched", false, O_ZERO},
-    {"window", true, O_WINDOW}, {NULL, false, 0}};
-static const opt_spec dump_opts[] = {
-    {"csv", false, O_CSV}, {"json", false, O_JSON}, {"limit", true, O_LIMIT}, {NULL, false, 0}};
+static const opt_spec convert_opts[] = {{"from", true, O_FROM},
+                                        {"to", true, O_TO},
+                                        {"lossy", false, O_LOSSY},
+                                        {"zero-unmatched", false, O_ZERO},
+                                        {"window", true, O_WINDOW},
+                                        {"skip", true, O_SKIP},
+                                        {"count", true, O_NREC},
+                                        {"stride", true, O_STRIDE},
+                                        {NULL, false, 0}};
+static const opt_spec dump_opts[] = {{"csv", false, O_CSV},    {"json", false, O_JSON},
+                                     {"limit", true, O_LIMIT}, {"skip", true, O_SKIP},
+                                     {"count", true, O_NREC},  {"stride", true, O_STRIDE},
+                                     {NULL, false, 0}};
 static const opt_spec no_opts[] = {{NULL, false, 0}};
 
 typedef struct command {

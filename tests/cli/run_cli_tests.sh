@@ -243,15 +243,23 @@ check "dump CSV of every kind" '[[ $RC -eq 0 && $OUT == "z,b,ub,c,s,us,i,ui,f,j,
 true,-1,255,65,-2,65534,-3,4294967293,1.5,-4,18446744073709551612,inf,7,-1,67305985,1,2,3,4" ]]'
 sj dump "$K" k.bin --json
 check "dump JSON of every kind" '[[ $RC -eq 0 && $OUT == "{\"z\":true,\"b\":-1,\"ub\":255,\"c\":65,\"s\":-2,\"us\":65534,\"i\":-3,\"ui\":4294967293,\"f\":1.5,\"j\":-4,\"uj\":18446744073709551612,\"d\":null,\"n\":{\"x\":7,\"y\":-1},\"u\":{\"a\":67305985,\"q\":[1,2,3,4]}}" ]]'
-# A record whose size is not a multiple of its alignment still dumps.
+# A record whose size is not a multiple of its alignment cannot form a file of records
+# (SEMANTICS 2.4): refused before anything is printed; packed, the same bytes dump.
 printf '\x01\x00\x00\x00\x02\x03\x00\x00\x00\x04' >odd.bin
 sj dump '[i4(a)b1(b)]' odd.bin
-check "dump records of size 5, align 4" '[[ $RC -eq 0 && $OUT == "a,b
+check "dump: record size 5, align 4 is refused" \
+    'op_err SJ_E_ARG && [[ $ERR == *"size 5, not a multiple of its alignment 4"*"x3"* ]]'
+sj dump 'packed struct { i32 a; i8 b; }' odd.bin
+check "dump records of a packed layout of size 5" '[[ $RC -eq 0 && $OUT == "a,b
 1,2
 3,4" ]]'
 head -c 50 p.bin >p-trunc.bin
 sj dump "$P" p-trunc.bin
-check "dump: trailing partial record" 'op_err SJ_E_BOUNDS && [[ $ERR == *"byte offset 40 (record size 40)"* ]]'
+check "dump: trailing partial record" \
+    'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: FILE: record 1 at byte offset 40 is partial: '"'"'p-trunc.bin'"'"' ends after 10 of its 40 bytes" ]]'
+sj dump "$P" - < <(cat p-trunc.bin)
+check "dump: trailing partial record from a pipe names record and offset" \
+    '[[ $RC -eq 1 && $ERR == *"record 1 at byte offset 40 is partial"* ]]'
 sj dump "$P" nonexistent.bin
 check "dump: missing FILE" 'op_err SJ_E_ARG && [[ $ERR == *"nonexistent.bin"* ]]'
 sj dump '[i4(x)' p.bin
@@ -293,6 +301,32 @@ check "convert to stdout (-)" '[[ $RC -eq 0 ]] && cmp -s .out b-expected.bin'
 sj convert --from "$A" --to "$B" empty.bin b-empty.bin
 check "convert an empty file" '[[ $RC -eq 0 && -f b-empty.bin && ! -s b-empty.bin ]]'
 
+# The result does not depend on --window: a file is a sequence of records, decided once.
+# A record of size 12 and alignment 8 cannot form one: the same error, before any output,
+# whatever the window; a record that can gives the same bytes with every window.
+"$GEN" '[j8(a)i4(b)x4]' 1000 w16.bin
+"$GEN" 'packed struct { be i64 a; be i32 b; }' 1000 w12-expected.bin
+head -c 12000 w16.bin >w12.bin
+for w in 1 7 4096 default; do
+    wopt=()
+    [[ $w == default ]] || wopt=(--window "$w")
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)]' --to '[J8(a)I4(b)]' w12.bin -
+    check "convert --window $w: size 12 align 8 refused before any output" \
+        'op_err SJ_E_ARG && [[ $ERR == "SJ_E_ARG: --from: the record layout has size 12, not a multiple of its alignment 8"* ]]'
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)]' --to '[J8(a)I4(b)]' w12.bin w-out.bin
+    check "convert --window $w: no OUT after the refusal" '[[ $RC -eq 1 && ! -e w-out.bin ]] && no_temps .'
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)x4]' --to 'packed struct { be i64 a; be i32 b; }' w16.bin -
+    check "convert --window $w: identical output" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out w12-expected.bin'
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)x4]' --to '[J8(a)I4(b)]' w16.bin -
+    check "convert --window $w: --to of size 12 align 8 refused too" \
+        'op_err SJ_E_ARG && [[ $ERR == "SJ_E_ARG: --to: "*"size 12"* ]]'
+    sj convert "${wopt[@]}" --from 'packed struct { be i64 a; be i32 b; }' --to '[j8(a)i4(b)x4]' w12-expected.bin -
+    check "convert --window $w: a packed source of size 12" '[[ $RC -eq 0 && $(stat -c %s .out) -eq 16000 ]]'
+    cp .out w-back.bin
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)x4]' --to 'packed struct { be i64 a; be i32 b; }' w-back.bin -
+    check "convert --window $w: round trip through the padded layout" '[[ $RC -eq 0 ]] && cmp -s .out w12-expected.bin'
+done
+
 # A progress bar only when stderr is a terminal (script(1) provides one, when ptys work).
 if command -v script >/dev/null 2>&1 && script -qec true /dev/null </dev/null >/dev/null 2>&1; then
     rm -f b.bin
@@ -327,7 +361,7 @@ check "convert --zero-unmatched" '[[ $RC -eq 0 && $(hex u.bin) == "04 03 02 01 f
 head -c 100 a.bin >a-trunc.bin
 sj convert --from "$A" --to "$B" a-trunc.bin t.bin
 check "convert: trailing partial record" \
-    '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_BOUNDS: IN: trailing partial record at byte offset 80 (record size 40)" ]]'
+    '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_BOUNDS: IN: record 2 at byte offset 80 is partial: '"'"'a-trunc.bin'"'"' ends after 20 of its 40 bytes" ]]'
 check "convert: trailing partial record creates no OUT" '[[ ! -e t.bin ]] && no_temps .'
 echo "old content" >keep.bin
 sj convert --from "$A" --to "$B" a-trunc.bin keep.bin

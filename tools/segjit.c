@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "numtext.h"
 #include "records.h"
 
 #ifndef SEGJIT_VERSION
@@ -914,16 +915,6 @@ out:
 
 /* ---- dump ---- */
 
-/* Shortest text that reads back as the same float or double. */
-static void format_float(double v, bool single, char *buf, size_t n) {
-    int maxp = single ? 9 : 17;
-    for (int p = 1; p <= maxp; p++) {
-        snprintf(buf, n, "%.*g", p, v);
-        double back = strtod(buf, NULL);
-        if (single ? (float)back == (float)v : back == v) return;
-    }
-}
-
 /* A value as text; JSON has no NaN or infinities (null) and quotes addresses. */
 static void format_value(const sj_layout *l, sj_value v, bool json, char *buf, size_t n) {
     switch (sj_layout_kind(l)) {
@@ -962,13 +953,10 @@ static void format_value(const sj_layout *l, sj_value v, bool json, char *buf, s
             return;
         case SJ_F32:
         case SJ_F64: {
-            double d = sj_layout_kind(l) == SJ_F32 ? (double)v.f32 : v.f64;
-            if (isnan(d))
-                snprintf(buf, n, "%s", json ? "null" : "nan");
-            else if (isinf(d))
-                snprintf(buf, n, "%s", json ? "null" : d > 0 ? "inf" : "-inf");
-            else
-                format_float(d, sj_layout_kind(l) == SJ_F32, buf, n);
+            char t[NUMTEXT_MAX];
+            int digits =
+                sj_layout_kind(l) == SJ_F32 ? numtext_f32(v.f32, t) : numtext_f64(v.f64, t);
+            snprintf(buf, n, "%s", json && digits == 0 ? "null" : t);
             return;
         }
         case SJ_KIND_COUNT:

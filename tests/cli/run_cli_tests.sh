@@ -253,6 +253,46 @@ sj dump 'packed struct { i32 a; i8 b; }' odd.bin
 check "dump records of a packed layout of size 5" '[[ $RC -eq 0 && $OUT == "a,b
 1,2
 3,4" ]]'
+# Exact floats: the shortest text that reads back to the same bits (f32 through strtof:
+# 0x15ae43fe was 7.038531e-26, which reads back as 0x15ae43fd), NaN keeps its sign in CSV.
+printf '\xfe\x43\xae\x15\x00\x00\xc0\xff\x00\x00\x80\x7f\x01\x00\x00\x00\x00\x00\x00\x80' >fl.bin
+sj dump '[f4(a)f4(b)f4(c)f4(d)f4(e)]' fl.bin
+check "dump f32: shortest exact text, -nan, inf, subnormal, -0" \
+    '[[ $RC -eq 0 && $OUT == "a,b,c,d,e
+7.0385313e-26,-nan,inf,1e-45,-0" ]]'
+sj dump '[f4(a)f4(b)f4(c)f4(d)f4(e)]' fl.bin --json
+check "dump f32 as JSON: NaN and infinities are null by default" \
+    '[[ $RC -eq 0 && $OUT == "{\"a\":7.0385313e-26,\"b\":null,\"c\":null,\"d\":1e-45,\"e\":-0}" ]]'
+# f64 against Python's repr (the shortest round-tripping digits): the same value and the
+# same number of significant digits, for a few thousand bit patterns.
+if command -v python3 >/dev/null 2>&1; then
+    python3 - <<'PY' >d-expect.txt
+import random, struct, math
+random.seed(15)
+vals = [0.1, 1e100, 5e-324, 2.0**-1074 * 3, 1.7976931348623157e308, 9007199254740993.0, 2.0**60]
+while len(vals) < 4000:
+    v = struct.unpack('<d', struct.pack('<Q', random.getrandbits(64)))[0]
+    if math.isfinite(v):
+        vals.append(v)
+open('d.bin', 'wb').write(b''.join(struct.pack('<d', v) for v in vals))
+for v in vals:
+    print(repr(v))
+PY
+    sj dump 'd8' d.bin
+    printf '%s\n' "$OUT" | tail -n +2 >d-got.txt
+    check "dump f64 equals Python's shortest repr in value and digits" \
+        '[[ $RC -eq 0 ]] && python3 -c "
+import sys
+def sig(t):
+    m = t.lower().split(\"e\")[0].lstrip(\"-\").replace(\".\", \"\").strip(\"0\")
+    return max(len(m), 1)
+got = open(\"d-got.txt\").read().split()
+exp = open(\"d-expect.txt\").read().split()
+bad = [(g, e) for g, e in zip(got, exp) if float(g) != float(e) or sig(g) != sig(e)]
+sys.exit(1 if bad or len(got) != len(exp) else 0)
+"'
+fi
+
 head -c 50 p.bin >p-trunc.bin
 sj dump "$P" p-trunc.bin
 check "dump: trailing partial record" \

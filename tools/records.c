@@ -47,6 +47,8 @@ sj_status rec_check_layout(const sj_layout *l, const char *what, sj_error *err) 
     return SJ_OK;
 }
 
+static sj_status advance(rec_reader *r, uint64_t to, bool *ok, sj_error *err);
+
 sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_layout *l,
                    rec_place place, uint64_t window, sj_error *err) {
     *r = (rec_reader){.what = what, .path = path, .fd = -1};
@@ -101,6 +103,13 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
         r->pos = skip;
     } else {
         r->total = place.count >= 0 ? (uint64_t)place.count : UINT64_MAX;
+        /* The header of a stream is passed now, so that a short one fails before output. */
+        bool ok;
+        if ((st = advance(r, place.skip, &ok, err)) != SJ_OK) return st;
+        if (!ok)
+            return rfail(err, SJ_E_BOUNDS,
+                         "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64 " bytes)", what,
+                         place.skip, path, r->pos);
     }
     r->batch = window / size;
     if (r->batch == 0) r->batch = 1;

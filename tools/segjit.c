@@ -282,24 +282,38 @@ static void help_offset(void) {
           stdout);
 }
 
+/* The options that say where the records of an input are, shared by dump and convert. */
+#define HELP_PLACE                                                                                 \
+    "  --skip BYTES       records start after BYTES (a header), K/M/G suffixes\n"                  \
+    "  --stride BYTES     record i starts at skip + i * BYTES (default: the record size;\n"        \
+    "                     records spaced wider than the layout)\n"                                 \
+    "  --count N          exactly N records (the file must hold them; bytes after them\n"          \
+    "                     are ignored); default: every record to the end of the file\n"
+
 static void help_convert(void) {
-    fputs("usage: segjit convert --from LAYOUT --to LAYOUT IN OUT [--lossy] [--zero-unmatched]\n"
+    fputs("usage: segjit convert --from LAYOUT --to LAYOUT IN OUT [OPTIONS]\n"
           "\n"
           "Converts the file IN, a sequence of --from records, into OUT, a sequence of --to\n"
           "records: fields matched by name (nested), byte order and widths converted,\n"
-          "destination padding zeroed. IN is read through mapped windows, so files larger\n"
-          "than memory convert in bounded memory. OUT is written to a temporary file in its\n"
-          "directory and renamed into place only on success: a failed or interrupted\n"
-          "conversion leaves an existing OUT as it was (a kill -9 may leave the temporary\n"
-          "file .OUT.segjit-XXXXXX behind). OUT may be - for standard output.\n"
+          "destination padding zeroed. A file is a sequence of records (SEMANTICS 2.4): each\n"
+          "layout's size must be a multiple of its alignment (else add tail padding or declare\n"
+          "it packed); this, and whether a regular IN holds the records asked for, is decided\n"
+          "before anything is written, so the outcome never depends on --window. Records are\n"
+          "read in windows into an aligned buffer, so files larger than memory convert in\n"
+          "bounded memory. IN may be - (standard input) or a pipe; there a truncated last\n"
+          "record is found only when reached. Errors name the record (counted from 0) and its\n"
+          "byte offset in IN. OUT is written to a temporary file in its directory and renamed\n"
+          "into place only on success: a failed or interrupted conversion leaves an existing\n"
+          "OUT as it was (a kill -9 may leave the temporary file .OUT.segjit-XXXXXX behind).\n"
+          "OUT may be - for standard output.\n"
           "\n"
           "options:\n"
           "  --from LAYOUT      record layout of IN\n"
           "  --to LAYOUT        record layout of OUT\n"
           "  --lossy            allow narrowing and float<->integer conversions\n"
           "  --zero-unmatched   zero --to fields that have no --from field (else an error)\n"
-          "  --window SIZE      bytes of IN mapped at once, K/M/G suffixes (default 64M)\n"
-          "\n"
+          "  --window SIZE      bytes of records held at once, K/M/G suffixes (default "
+          "64M)\n" HELP_PLACE "\n"
           "A progress bar is shown on stderr when it is a terminal. With SEGJIT_REPORT_RSS=1\n"
           "the peak resident set size is printed to stderr at the end.\n"
           "\n"
@@ -310,16 +324,17 @@ static void help_convert(void) {
 }
 
 static void help_dump(void) {
-    fputs("usage: segjit dump LAYOUT FILE [--csv | --json] [--limit N]\n"
+    fputs("usage: segjit dump LAYOUT FILE [OPTIONS]\n"
           "\n"
           "Prints the records of FILE (a sequence of LAYOUT records; - reads stdin) as CSV\n"
           "with a header of field paths (id,pos[0],pos[1],...), or as JSON lines.\n"
-          "Padding is skipped; values are read in their byte order.\n"
+          "Padding is skipped; values are read in their byte order. Floats print as the\n"
+          "shortest text that reads back to the same bits; NaN keeps its sign (-nan).\n"
           "\n"
           "options:\n"
-          "  --csv       CSV (the default)\n"
-          "  --json      one JSON object per record\n"
-          "  --limit N   at most N records\n",
+          "  --csv              CSV (the default)\n"
+          "  --json             one JSON object per record\n"
+          "  --limit N          print at most N records\n" HELP_PLACE,
           stdout);
 }
 

@@ -308,6 +308,65 @@ check "dump: bad layout" 'op_err SJ_E_PARSE'
 sj dump "$P" empty.bin --json
 check "dump: empty file" '[[ $RC -eq 0 && -z $OUT && -z $ERR ]]'
 
+# Where records are: --skip (a header), --stride (records spaced wider), --count (exactly N).
+# A WAV file from Python's wave module: 16-bit mono samples after a 44-byte header.
+if command -v python3 >/dev/null 2>&1; then
+    python3 - <<'PY'
+import wave, struct
+w = wave.open('tone.wav', 'wb')
+w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+w.writeframes(struct.pack('<8h', 0, 1000, -1000, 32767, -32768, 7, -7, 12345))
+w.close()
+r = wave.open('tone.wav', 'rb')
+open('tone.txt', 'w').write('\n'.join(str(v) for v in struct.unpack('<8h', r.readframes(8))) + '\n')
+PY
+    sj dump '[s2(sample)]' tone.wav --skip 44
+    check "dump a WAV file's samples after its 44-byte header" \
+        '[[ $RC -eq 0 && $OUT == "sample"$'"'"'\n'"'"'"$(cat tone.txt)" ]]'
+    sj dump '[s2(sample)]' - --skip 44 < <(cat tone.wav)
+    check "dump --skip from a pipe" '[[ $RC -eq 0 && $OUT == "sample"$'"'"'\n'"'"'"$(cat tone.txt)" ]]'
+    sj dump '[s2(sample)]' tone.wav --skip 44 --count 3 --json
+    check "dump --skip --count" '[[ $RC -eq 0 && $OUT == "{\"sample\":0}
+{\"sample\":1000}
+{\"sample\":-1000}" ]]'
+fi
+# Records [i4(a)i4(b)] read as [i4(a)] every 8 bytes; the last record's trailing gap may be
+# missing.
+printf '\x01\x00\x00\x00\xaa\xaa\xaa\xaa\x02\x00\x00\x00\xbb\xbb\xbb\xbb\x03\x00\x00\x00' >st.bin
+for src in file pipe; do
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8; else sj dump '[i4(a)]' - --stride 8 < <(cat st.bin); fi
+    check "dump --stride 8 ($src)" '[[ $RC -eq 0 && $OUT == "a
+1
+2
+3" ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8 --skip 4; else sj dump '[i4(a)]' - --stride 8 --skip 4 < <(cat st.bin); fi
+    check "dump --stride 8 --skip 4: the file ends in a gap ($src)" '[[ $RC -eq 0 && $OUT == "a
+-1431655766
+-1145324613" ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8 --skip 2; else sj dump '[i4(a)]' - --stride 8 --skip 2 < <(cat st.bin); fi
+    check "dump --stride 8 --skip 2: a partial last record ($src)" \
+        '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: FILE: record 2 at byte offset 18 is partial: "*" ends after 2 of its 4 bytes" ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8 --count 4; else sj dump '[i4(a)]' - --stride 8 --count 4 < <(cat st.bin); fi
+    check "dump --count past the end names record and offset ($src)" \
+        '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: FILE: record 3 at byte offset 24 is past the end of "* ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --skip 21; else sj dump '[i4(a)]' - --skip 21 < <(cat st.bin); fi
+    check "dump --skip past the end ($src)" 'op_err SJ_E_BOUNDS && [[ $ERR == *"--skip 21 is past the end"* ]]'
+done
+sj dump '[i4(a)]' st.bin --stride 8 --count 2
+check "dump --count: bytes after the records are ignored" '[[ $RC -eq 0 && $OUT == "a
+1
+2" ]]'
+sj dump '[i4(a)i4(b)]' st.bin --stride 4
+check "dump --stride below the record size" 'op_err SJ_E_ARG && [[ $ERR == *"--stride 4 is smaller than the LAYOUT record size 8"* ]]'
+sj dump '[i4(a)]' st.bin --stride 0
+check "dump --stride 0 is bad usage" 'usage_err'
+sj dump '[i4(a)]' st.bin --count -1
+check "dump --count -1 is bad usage" 'usage_err'
+sj dump '[i4(a)]' st.bin --skip x
+check "dump --skip x is bad usage" 'usage_err'
+sj dump @- - <st.bin
+check "dump @- -: both from standard input is bad usage" 'usage_err && [[ $ERR == *"standard input"* ]]'
+
 # ---------------------------------------------------------------------------------------
 # convert
 
@@ -366,6 +425,44 @@ for w in 1 7 4096 default; do
     sj convert "${wopt[@]}" --from '[j8(a)i4(b)x4]' --to 'packed struct { be i64 a; be i32 b; }' w-back.bin -
     check "convert --window $w: round trip through the padded layout" '[[ $RC -eq 0 ]] && cmp -s .out w12-expected.bin'
 done
+
+# convert reads standard input and pipes as dump does, and takes --skip, --stride, --count.
+rm -f b.bin
+sj convert --from "$A" --to "$B" - b.bin <a.bin
+check "convert IN from standard input (a redirected file)" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s b.bin b-expected.bin'
+rm -f b.bin
+sj convert --from "$A" --to "$B" - b.bin < <(cat a.bin)
+check "convert IN from a pipe" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s b.bin b-expected.bin'
+sj convert --from "$A" --to "$B" - - < <(cat a.bin)
+check "convert a pipe to standard output" '[[ $RC -eq 0 ]] && cmp -s .out b-expected.bin'
+sj convert --from @- --to "$B" - b.bin <a.bin
+check "convert: a layout and IN both from standard input is bad usage" 'usage_err'
+# A 100-byte header, then records 5..14 of a.bin every 48 bytes (8 bytes of 0xEE between).
+python3 -c "
+import sys
+a = open('a.bin', 'rb').read()
+out = bytearray(b'H' * 100)
+for i in range(5, 15):
+    out += a[i * 40:(i + 1) * 40] + b'\xee' * 8
+sys.stdout.buffer.write(bytes(out[:-8]) + b'\xee\xee')
+" >hdr.bin
+head -c $((15 * 37)) b-expected.bin | tail -c $((10 * 37)) >b-slice.bin
+for w in 1 7 4096 default; do
+    wopt=()
+    [[ $w == default ]] || wopt=(--window "$w")
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --from "$A" --to "$B" hdr.bin -
+    check "convert --skip --stride, --window $w" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out b-slice.bin'
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --from "$A" --to "$B" - - < <(cat hdr.bin)
+    check "convert --skip --stride from a pipe, --window $w" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out b-slice.bin'
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --count 3 --from "$A" --to "$B" hdr.bin -
+    check "convert --count 3, --window $w" '[[ $RC -eq 0 ]] && cmp -s .out <(head -c 111 b-slice.bin)'
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --count 11 --from "$A" --to "$B" hdr.bin -
+    check "convert --count past the end: one error before any output, --window $w" \
+        '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_BOUNDS: IN: record 10 at byte offset 580 is past the end of '"'"'hdr.bin'"'"' (574 bytes): --count 11 asks for more records than it holds" ]]'
+done
+sj convert --skip 100 --stride 44 --from "$A" --to "$B" hdr.bin -
+check "convert --stride that does not fit the file: partial record named" \
+    'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: IN: record 10 at byte offset 540 is partial: "* ]]'
 
 # A progress bar only when stderr is a terminal (script(1) provides one, when ptys work).
 if command -v script >/dev/null 2>&1 && script -qec true /dev/null </dev/null >/dev/null 2>&1; then

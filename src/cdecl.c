@@ -395,6 +395,7 @@ static sj_status set_order(const sj_layout *l, sj_order order, sj_layout **out, 
 typedef struct dspec {
     sj_layout *layout; /* reference; NULL for void and for an undeclared struct tag */
     bool is_void;
+    bool is_char; /* plain `char`: its arrays are text (the element is named "char") */
     bool defined; /* a struct or union with a body */
     bool tagged;  /* ... that has a tag */
     size_t type_pos, type_end;
@@ -525,6 +526,10 @@ static sj_status build_declarator(cparser *p, const dspec *d, bool pointer, cons
         if (st != SJ_OK) return fail_ctor(p, d->order_pos, st, &inner);
         l = o;
     }
+    /* `char name[N]` is text: its element is named "char" (the tool prints it as a string;
+     * the canonical form keeps the mark as `[N:b1(char)]`). */
+    if (d->is_char && ndims > 0 && !pointer && (st = rename_layout(&l, "char", &inner)) != SJ_OK)
+        return fail_ctor(p, pos, st, &inner);
     for (size_t i = ndims; i-- > 0;) {
         sj_layout *seq;
         st = sj_layout_sequence(dims[i], l, &seq, &inner);
@@ -874,6 +879,7 @@ static sj_status parse_c_type(cparser *p, dspec *d) {
     } else if (count[CHAR]) {
         if (others != 1) goto invalid;
         kind = u ? SJ_U8 : SJ_I8;
+        d->is_char = sign == 0;
     } else if (count[SHORT]) {
         if (count[SHORT] > 1 || count[LONG] || count[INT] > 1) goto invalid;
         kind = u ? SJ_U16 : SJ_I16;

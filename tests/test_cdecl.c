@@ -406,6 +406,9 @@ static void test_alignment_rules(void **state) {
     CHECK_STRUCT(l, struct c_as);
     sj_layout_unref(l);
     check_c("struct as { char a; _Alignas(8) int b; char c; }", "[b1(a)x7 8%i4(b)b1(c)x3](as)");
+    /* `char name[N]` is text: the element is named "char"; signed and unsigned char are not. */
+    check_c("struct t { char name[4]; signed char s[2]; unsigned char u[2]; char m[2][3]; }",
+            "[[4:b1(char)](name)[2:b1](s)[2:ub1](u)[2:[3:b1(char)]](m)](t)");
     /* align(N) equal to the natural alignment changes nothing; larger ones add up. */
     check_c("struct e { u32 a align(4); }", "[ui4(a)](e)");
     check_c("struct e { alignas(4) u32 a align(8); }", "[8%ui4(a)x4](e)");

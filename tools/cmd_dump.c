@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,104 +22,196 @@ void help_dump(void) {
           "with a header of field paths (id,pos[0],pos[1],...), or as JSON lines.\n"
           "Padding is skipped; values are read in their byte order. Floats print as the\n"
           "shortest text that reads back to the same bits; NaN keeps its sign (-nan).\n"
+          "A text field (C `char name[N]`, canonical `[N:b1(char)]`) prints as one string:\n"
+          "its bytes up to the first NUL. CSV writes the bytes as they are (quoted when they\n"
+          "hold , \" or a line break); JSON escapes them, and writes each byte that is not\n"
+          "part of valid UTF-8 as U+FFFD (--lossless: as \\udcXX, Python's surrogateescape).\n"
+          "Member names that repeat in a group are written by index (#3), so CSV headers and\n"
+          "JSON keys are unique.\n"
           "\n"
           "options:\n"
           "  --csv              CSV (the default)\n"
           "  --json             one JSON object per record\n"
+          "  --fields P,Q,...   only these paths, in this order (a group path: its fields);\n"
+          "                     JSON then writes one flat object keyed by the paths\n"
+          "  --hex              integers in hexadecimal, two's complement of their width\n"
+          "                     (JSON: as strings, \"0xff\")\n"
+          "  --int64-strings    JSON: 64-bit integers as strings (exact in every reader)\n"
+          "  --lossless         JSON: NaN and infinities as strings (\"nan\", \"-nan\", \"inf\",\n"
+          "                     \"-inf\"; a NaN other than the default one as \"nan:0xBITS\")\n"
+          "                     instead of null, and non-UTF-8 text bytes as \\udcXX\n"
           "  --limit N          print at most N records\n" HELP_PLACE,
           stdout);
 }
 
-/* ---- dump ---- */
+typedef struct out_opts {
+    bool json, hex, int64_strings, lossless;
+} out_opts;
 
-/* A value as text; JSON has no NaN or infinities (null) and quotes addresses. */
-static void format_value(const sj_layout *l, sj_value v, bool json, char *buf, size_t n) {
-    switch (sj_layout_kind(l)) {
+/* A value as text (JSON: quoted where JSON has no number for it). */
+static void format_value(const sj_layout *l, sj_value v, const out_opts *o, char *buf, size_t n) {
+    sj_kind k = sj_layout_kind(l);
+    const char *q = o->json ? "\"" : "";
+    uint64_t u = 0;
+    int64_t i = 0;
+    bool is_signed = false;
+    switch (k) {
         case SJ_BOOL:
             snprintf(buf, n, "%s", v.z ? "true" : "false");
             return;
         case SJ_I8:
-            snprintf(buf, n, "%d", (int)v.i8);
-            return;
+            i = v.i8, u = v.u8, is_signed = true;
+            break;
         case SJ_U8:
-            snprintf(buf, n, "%u", (unsigned)v.u8);
-            return;
+            u = v.u8;
+            break;
         case SJ_CHAR:
-            snprintf(buf, n, "%u", (unsigned)v.c16);
-            return;
+            u = v.c16;
+            break;
         case SJ_I16:
-            snprintf(buf, n, "%d", (int)v.i16);
-            return;
+            i = v.i16, u = (uint16_t)v.i16, is_signed = true;
+            break;
         case SJ_U16:
-            snprintf(buf, n, "%u", (unsigned)v.u16);
-            return;
+            u = v.u16;
+            break;
         case SJ_I32:
-            snprintf(buf, n, "%" PRId32, v.i32);
-            return;
+            i = v.i32, u = (uint32_t)v.i32, is_signed = true;
+            break;
         case SJ_U32:
-            snprintf(buf, n, "%" PRIu32, v.u32);
-            return;
+            u = v.u32;
+            break;
         case SJ_I64:
-            snprintf(buf, n, "%" PRId64, v.i64);
-            return;
+            i = v.i64, u = (uint64_t)v.i64, is_signed = true;
+            break;
         case SJ_U64:
-            snprintf(buf, n, "%" PRIu64, v.u64);
-            return;
+            u = v.u64;
+            break;
         case SJ_ADDR:
-            snprintf(buf, n, json ? "\"0x%" PRIx64 "\"" : "0x%" PRIx64, v.addr);
+            snprintf(buf, n, "%s0x%" PRIx64 "%s", q, v.addr, q);
             return;
         case SJ_F32:
         case SJ_F64: {
             char t[NUMTEXT_MAX];
-            int digits =
-                sj_layout_kind(l) == SJ_F32 ? numtext_f32(v.f32, t) : numtext_f64(v.f64, t);
-            snprintf(buf, n, "%s", json && digits == 0 ? "null" : t);
+            bool single = k == SJ_F32;
+            int digits = single ? numtext_f32(v.f32, t) : numtext_f64(v.f64, t);
+            if (!o->json || digits > 0) {
+                snprintf(buf, n, "%s", t);
+            } else if (!o->lossless) {
+                snprintf(buf, n, "null");
+            } else {
+                /* The default quiet NaN of either sign is "nan"/"-nan"; any other NaN keeps
+                 * its bits. */
+                uint64_t bits = single ? v.u32 : v.u64;
+                uint64_t mag = single ? bits & 0x7fffffffu : bits & 0x7fffffffffffffffu;
+                bool plain = isinf(single ? (double)v.f32 : v.f64) ||
+                             mag == (single ? 0x7fc00000u : 0x7ff8000000000000u);
+                if (plain)
+                    snprintf(buf, n, "\"%s\"", t);
+                else
+                    snprintf(buf, n,
+                             single ? "\"nan:0x%08" PRIx64 "\"" : "\"nan:0x%016" PRIx64 "\"", bits);
+            }
             return;
         }
         case SJ_KIND_COUNT:
-            break;
+        default:
+            snprintf(buf, n, "?");
+            return;
     }
-    snprintf(buf, n, "?");
+    bool wide = sj_layout_size(l) == 8;
+    const char *wq = o->json && wide && o->int64_strings ? "\"" : "";
+    if (o->hex)
+        snprintf(buf, n, "%s0x%" PRIx64 "%s", q, u, q);
+    else if (is_signed)
+        snprintf(buf, n, "%s%" PRId64 "%s", wq, i, wq);
+    else
+        snprintf(buf, n, "%s%" PRIu64 "%s", wq, u, wq);
 }
 
-static void csv_field(FILE *o, const char *s) {
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, o);
+/* The bytes of a text field: up to the first NUL. */
+static size_t text_len(const uint8_t *p, size_t n) {
+    const uint8_t *z = memchr(p, 0, n);
+    return z ? (size_t)(z - p) : n;
+}
+
+static void csv_bytes(FILE *o, const uint8_t *s, size_t n) {
+    bool quote = false;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        fwrite(s, 1, n, o);
         return;
     }
     fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', o);
-        fputc(*s, o);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') fputc('"', o);
+        fputc(s[i], o);
     }
     fputc('"', o);
 }
 
-static void json_string(FILE *o, const char *s) {
+/* The length of the valid UTF-8 sequence at s (0: not one). */
+static size_t utf8_seq(const uint8_t *s, size_t n) {
+    uint8_t c = s[0];
+    size_t len;
+    uint32_t min, cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, min = 0x80, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, min = 0x800, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+/* A JSON string of n bytes: valid UTF-8 kept, controls escaped, other bytes U+FFFD (or,
+ * lossless, \udcXX). */
+static void json_bytes(FILE *o, const uint8_t *s, size_t n, bool lossless) {
     fputc('"', o);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(o, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(o, "\\u%04x", *p);
-        else
-            fputc(*p, o);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(s + i, n - i);
+        if (k == 0) {
+            fputs(lossless ? "" : "\\ufffd", o);
+            if (lossless) fprintf(o, "\\udc%02x", s[i]);
+            i++;
+        } else if (k == 1 && (s[i] == '"' || s[i] == '\\')) {
+            fprintf(o, "\\%c", s[i++]);
+        } else if (k == 1 && s[i] < 0x20) {
+            fprintf(o, "\\u%04x", s[i++]);
+        } else {
+            fwrite(s + i, 1, k, o);
+            i += k;
+        }
     }
     fputc('"', o);
 }
 
-/* One record (or part of one) as JSON: structs and unions as objects, sequences as
- * arrays, padding skipped. */
-static sj_status json_walk(FILE *o, const sj_segment *rec, const sj_layout *l, uint64_t off,
-                           sj_error *err) {
+static void json_string(FILE *o, const char *s, bool lossless) {
+    json_bytes(o, (const uint8_t *)s, strlen(s), lossless);
+}
+
+/* One record (or part of one) as JSON: structs and unions as objects (a repeated or missing
+ * member name written as #index), sequences as arrays, text fields as strings, padding
+ * skipped. `rec` is the record's bytes, `seg` a segment over them. */
+static sj_status json_walk(FILE *o, const uint8_t *rec, const sj_segment *seg, const sj_layout *l,
+                           uint64_t off, const out_opts *opt, sj_error *err) {
     sj_status st = SJ_OK;
     switch (sj_layout_tag(l)) {
         case SJ_VALUE: {
             sj_value v;
-            st = sj_get(rec, l, (int64_t)off, &v, err);
+            st = sj_get(seg, l, (int64_t)off, &v, err);
             if (st != SJ_OK) return st;
             char buf[64];
-            format_value(l, v, true, buf, sizeof buf);
+            format_value(l, v, opt, buf, sizeof buf);
             fputs(buf, o);
             return SJ_OK;
         }
@@ -129,31 +222,42 @@ static sj_status json_walk(FILE *o, const sj_segment *rec, const sj_layout *l, u
         case SJ_UNION: {
             fputc('{', o);
             bool first = true;
-            for (size_t i = 0; i < sj_layout_member_count(l) && st == SJ_OK; i++) {
+            size_t nm = sj_layout_member_count(l);
+            for (size_t i = 0; i < nm && st == SJ_OK; i++) {
                 const sj_layout *m = sj_layout_member(l, i);
                 if (sj_layout_tag(m) == SJ_PADDING) continue;
                 if (!first) fputc(',', o);
                 first = false;
                 const char *name = sj_layout_name(m);
+                bool taken = false;
+                for (size_t j = 0; name && j < i && j <= 65536 && !taken; j++) {
+                    const char *other = sj_layout_name(sj_layout_member(l, j));
+                    taken = other && strcmp(other, name) == 0;
+                }
                 char key[32];
-                if (!name) {
+                if (!name || taken) {
                     snprintf(key, sizeof key, "#%zu", i);
                     name = key;
                 }
-                json_string(o, name);
+                json_string(o, name, opt->lossless);
                 fputc(':', o);
-                st = json_walk(o, rec, m, off + sj_layout_member_offset(l, i), err);
+                st = json_walk(o, rec, seg, m, off + sj_layout_member_offset(l, i), opt, err);
             }
             fputc('}', o);
             return st;
         }
         case SJ_SEQUENCE: {
+            uint64_t n = sj_layout_elem_count(l);
+            if (cli_is_text(l)) {
+                json_bytes(o, rec + off, text_len(rec + off, (size_t)n), opt->lossless);
+                return SJ_OK;
+            }
             const sj_layout *e = sj_layout_elem(l);
-            uint64_t n = sj_layout_elem_count(l), es = sj_layout_size(e);
+            uint64_t es = sj_layout_size(e);
             fputc('[', o);
             for (uint64_t i = 0; i < n && st == SJ_OK; i++) {
                 if (i) fputc(',', o);
-                st = json_walk(o, rec, e, off + i * es, err);
+                st = json_walk(o, rec, seg, e, off + i * es, opt, err);
             }
             fputc(']', o);
             return st;
@@ -162,11 +266,103 @@ static sj_status json_walk(FILE *o, const sj_segment *rec, const sj_layout *l, u
     return st;
 }
 
+/* Splits --fields at commas outside quoted names ('a,b' is one name). */
+static int select_fields(const char *list, const sj_layout *l, cli_leaves *cols) {
+    size_t len = strlen(list);
+    char *buf = malloc(len + 1);
+    if (!buf) return fail(SJ_E_NOMEM, "out of memory");
+    int rc = EXIT_OK;
+    size_t start = 0;
+    bool quoted = false;
+    for (size_t i = 0; i <= len && rc == EXIT_OK; i++) {
+        char ch = list[i];
+        if (quoted && ch == '\\' && i + 1 < len) {
+            i++;
+            continue;
+        }
+        if (ch == '\'') quoted = !quoted;
+        if (ch != '\0' && (ch != ',' || quoted)) continue;
+        memcpy(buf, list + start, i - start);
+        buf[i - start] = '\0';
+        start = i + 1;
+        if (!*buf) {
+            rc = fail(SJ_E_PATH, "--fields: an empty path in '%s'", list);
+            break;
+        }
+        sj_error err = {0};
+        sj_path *p = NULL;
+        if (sj_path_parse(l, buf, &p, &err) != SJ_OK) {
+            rc = report(&err, "--fields: ");
+            break;
+        }
+        if (sj_path_free_count(p) > 0)
+            rc = fail(SJ_E_PATH, "--fields: '%s' has an open index; name each element", buf);
+        else if (cli_leaves_add(sj_path_leaf(p), (uint64_t)sj_path_base_offset(p), buf, true, cols,
+                                &err) != SJ_OK)
+            rc = report(&err, "--fields: ");
+        sj_path_free(p);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Column names made unique: a repeat gets ~2, ~3, ... (the first free one). */
+static int unique_headers(cli_leaves *cols, const sj_layout *l) {
+    for (size_t i = 0; i < cols->n; i++) {
+        if (!*cols->v[i].path) {
+            char *p = strdup(sj_layout_name(l) ? sj_layout_name(l) : "value");
+            if (!p) return fail(SJ_E_NOMEM, "out of memory");
+            free(cols->v[i].path);
+            cols->v[i].path = p;
+        }
+    }
+    if (cols->n > 65536) return EXIT_OK; /* paths of a layout's own fields are unique */
+    for (size_t i = 1; i < cols->n; i++) {
+        for (unsigned k = 2;; k++) {
+            bool clash = false;
+            for (size_t j = 0; j < i && !clash; j++)
+                clash = strcmp(cols->v[j].path, cols->v[i].path) == 0;
+            if (!clash) break;
+            size_t n = strlen(cols->v[i].path) + 16;
+            char *p = malloc(n);
+            if (!p) return fail(SJ_E_NOMEM, "out of memory");
+            char *base = cols->v[i].path, *tilde = strrchr(base, '~');
+            int bl = (int)(tilde && k > 2 ? (size_t)(tilde - base) : strlen(base));
+            snprintf(p, n, "%.*s~%u", bl, base, k);
+            free(base);
+            cols->v[i].path = p;
+        }
+    }
+    return EXIT_OK;
+}
+
+static int write_column(const cli_leaf *f, const uint8_t *rec, const sj_segment *seg,
+                        const out_opts *o) {
+    if (f->text) {
+        size_t n = (size_t)sj_layout_elem_count(f->layout);
+        if (o->json)
+            json_bytes(stdout, rec + f->offset, text_len(rec + f->offset, n), o->lossless);
+        else
+            csv_bytes(stdout, rec + f->offset, text_len(rec + f->offset, n));
+        return EXIT_OK;
+    }
+    sj_value v;
+    sj_error err = {0};
+    if (sj_get(seg, f->layout, (int64_t)f->offset, &v, &err) != SJ_OK) return report(&err, NULL);
+    char buf[64];
+    format_value(f->layout, v, o, buf, sizeof buf);
+    fputs(buf, stdout);
+    return EXIT_OK;
+}
+
 int cmd_dump(ctx *c) {
     int r = want_args(c, 2, 2, c->npos == 0 ? "LAYOUT and FILE" : "FILE");
     if (r >= 0) return r;
     if (c->set[O_CSV] && c->set[O_JSON])
         return usage_error(c->cmd, "--csv and --json exclude each other");
+    if (!c->set[O_JSON] && (c->set[O_INT64_STRINGS] || c->set[O_LOSSLESS]))
+        return usage_error(c->cmd, "--%s applies to --json output",
+                           c->set[O_LOSSLESS] ? "lossless" : "int64-strings");
     int64_t limit = -1;
     if (c->set[O_LIMIT]) {
         const char *s = c->val[O_LIMIT];
@@ -177,7 +373,8 @@ int cmd_dump(ctx *c) {
             return usage_error(c->cmd, "--limit must be a non-negative integer, not '%s'", s);
         limit = v;
     }
-    bool json = c->set[O_JSON];
+    out_opts oo = {c->set[O_JSON], c->set[O_HEX], c->set[O_INT64_STRINGS], c->set[O_LOSSLESS]};
+    bool flat = !oo.json || c->set[O_FIELDS];
     const char *file = c->pos[1];
     rec_place place;
     if ((r = parse_place(c, &place)) >= 0) return r;
@@ -186,7 +383,7 @@ int cmd_dump(ctx *c) {
 
     sj_error err = {0};
     sj_layout *l = NULL;
-    cli_leaves leaves = {0};
+    cli_leaves cols = {0};
     rec_reader rd = {.fd = -1};
     int rc = EXIT_OK;
     if (cli_load_layout(c->pos[0], &l, NULL, &err) != SJ_OK) {
@@ -194,22 +391,23 @@ int cmd_dump(ctx *c) {
         goto out;
     }
     if ((rc = check_stride(&place, l, "LAYOUT")) != EXIT_OK) goto out;
-    if (!json && cli_leaves_collect(l, &leaves, &err) != SJ_OK) {
+    if (c->set[O_FIELDS]) {
+        if ((rc = select_fields(c->val[O_FIELDS], l, &cols)) != EXIT_OK) goto out;
+    } else if (flat && cli_leaves_add(l, 0, "", true, &cols, &err) != SJ_OK) {
         rc = report(&err, NULL);
         goto out;
     }
+    if (flat && (rc = unique_headers(&cols, l)) != EXIT_OK) goto out;
     uint64_t size = sj_layout_size(l);
     /* The records asked for are checked before anything is printed (in a regular file). */
     if (rec_open(&rd, "FILE", file, l, place, (uint64_t)1 << 20, &err) != SJ_OK) {
         rc = report(&err, NULL);
         goto out;
     }
-    if (!json) {
-        for (size_t i = 0; i < leaves.n; i++) {
+    if (!oo.json) {
+        for (size_t i = 0; i < cols.n; i++) {
             if (i) putchar(',');
-            const char *p = leaves.v[i].path;
-            if (!*p) p = sj_layout_name(l) ? sj_layout_name(l) : "value";
-            csv_field(stdout, p);
+            csv_bytes(stdout, (const uint8_t *)cols.v[i].path, strlen(cols.v[i].path));
         }
         putchar('\n');
     }
@@ -222,38 +420,36 @@ int cmd_dump(ctx *c) {
         }
         if (n == 0) break;
         for (uint64_t i = 0; i < n && (limit < 0 || done < limit); i++, done++) {
+            const uint8_t *rec = recs + i * size;
             sj_segment seg;
-            if (sj_segment_native((void *)(uintptr_t)(recs + i * size), (int64_t)size, &seg,
-                                  &err) != SJ_OK) {
+            if (sj_segment_native((void *)(uintptr_t)rec, (int64_t)size, &seg, &err) != SJ_OK) {
                 rc = report(&err, NULL);
                 goto out;
             }
             seg = sj_segment_readonly(&seg);
-            if (json) {
-                if (json_walk(stdout, &seg, l, 0, &err) != SJ_OK) {
+            if (!flat) {
+                if (json_walk(stdout, rec, &seg, l, 0, &oo, &err) != SJ_OK) {
                     rc = report(&err, NULL);
                     goto out;
                 }
             } else {
-                for (size_t f = 0; f < leaves.n; f++) {
-                    sj_value v;
-                    if (sj_get(&seg, leaves.v[f].layout, (int64_t)leaves.v[f].offset, &v, &err) !=
-                        SJ_OK) {
-                        rc = report(&err, NULL);
-                        goto out;
-                    }
-                    char buf[64];
-                    format_value(leaves.v[f].layout, v, false, buf, sizeof buf);
+                if (oo.json) putchar('{');
+                for (size_t f = 0; f < cols.n; f++) {
                     if (f) putchar(',');
-                    fputs(buf, stdout);
+                    if (oo.json) {
+                        json_string(stdout, cols.v[f].path, oo.lossless);
+                        putchar(':');
+                    }
+                    if ((rc = write_column(&cols.v[f], rec, &seg, &oo)) != EXIT_OK) goto out;
                 }
+                if (oo.json) putchar('}');
             }
             putchar('\n');
         }
     }
 out:
     rec_close(&rd);
-    cli_leaves_free(&leaves);
+    cli_leaves_free(&cols);
     sj_layout_unref(l);
     return rc;
 }

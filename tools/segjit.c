@@ -59,9 +59,16 @@ static const opt_spec convert_opts[] = {{"from", true, O_FROM},
                                         {"count", true, O_NREC},
                                         {"stride", true, O_STRIDE},
                                         {NULL, false, 0}};
-static const opt_spec dump_opts[] = {{"csv", false, O_CSV},    {"json", false, O_JSON},
-                                     {"limit", true, O_LIMIT}, {"skip", true, O_SKIP},
-                                     {"count", true, O_NREC},  {"stride", true, O_STRIDE},
+static const opt_spec dump_opts[] = {{"csv", false, O_CSV},
+                                     {"json", false, O_JSON},
+                                     {"limit", true, O_LIMIT},
+                                     {"skip", true, O_SKIP},
+                                     {"count", true, O_NREC},
+                                     {"stride", true, O_STRIDE},
+                                     {"fields", true, O_FIELDS},
+                                     {"hex", false, O_HEX},
+                                     {"int64-strings", false, O_INT64_STRINGS},
+                                     {"lossless", false, O_LOSSLESS},
                                      {NULL, false, 0}};
 static const opt_spec no_opts[] = {{NULL, false, 0}};
 

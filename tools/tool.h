@@ -30,6 +30,11 @@ enum opt_id {
     O_SKIP,
     O_NREC,
     O_STRIDE,
+    O_FIELDS,
+    O_HEX,
+    O_INT64_STRINGS,
+    O_LOSSLESS,
+    O_FORCE,
     O_COUNT
 };
 

@@ -308,6 +308,86 @@ check "dump: bad layout" 'op_err SJ_E_PARSE'
 sj dump "$P" empty.bin --json
 check "dump: empty file" '[[ $RC -eq 0 && -z $OUT && -z $ERR ]]'
 
+# Text fields: `char name[N]` (canonical [N:b1(char)]) dumps as one string, its bytes up to
+# the first NUL; signed/unsigned char arrays stay numbers.
+T='struct r { char name[8]; u8 k; char tag[7]; }'
+sj layout --canonical "$T"
+check "char[N] is marked as text in the canonical form" '[[ $RC -eq 0 && $OUT == "[[8:b1(char)](name)ub1(k)[7:b1(char)](tag)](r)" ]]'
+sj layout --canonical 'struct s { signed char a[2]; unsigned char b[2]; char c; }'
+check "signed/unsigned char arrays and a single char are not text" '[[ $OUT == "[[2:b1](a)[2:ub1](b)b1(c)](s)" ]]'
+printf 'ab,"c\0zz\x07\x01\xff\xc3\xa9x\0\0plain\0\0\0\x08\x41\x42\x43\x44\x45\x46\x47' >txt.bin
+sj dump "$T" txt.bin
+check "dump text fields as CSV strings (quoted, NUL-terminated, unterminated)" \
+    '[[ $RC -eq 0 && $OUT == "name,k,tag
+\"ab,\"\"c\",7,"$'"'"'\x01\xff\xc3\xa9x'"'"'"
+plain,8,ABCDEFG" ]]'
+sj dump '[[8:b1(char)](name)ub1(k)[7:b1(char)](tag)]' txt.bin --json --limit 1
+check "dump text from the canonical marker as JSON (escaped, non-UTF-8 as U+FFFD)" \
+    '[[ $RC -eq 0 && $OUT == "{\"name\":\"ab,\\\"c\",\"k\":7,\"tag\":\"\\u0001\\ufffd'"$(printf '\xc3\xa9')"'x\"}" ]]'
+sj dump "$T" txt.bin --json --lossless --limit 1
+check "dump --json --lossless: non-UTF-8 bytes as \\udcXX" '[[ $RC -eq 0 && $OUT == *"\"tag\":\"\\u0001\\udcff"* ]]'
+if command -v python3 >/dev/null 2>&1; then
+    "$SEGJIT" dump "$T" txt.bin --json >txt.json
+    check "dump --json is strict UTF-8 JSON" 'python3 -c "
+import json
+for line in open(\"txt.json\", \"rb\"):
+    json.loads(line.decode(\"utf-8\", \"strict\"))
+"'
+    "$SEGJIT" dump "$T" txt.bin --json --lossless >txt-l.json
+    check "dump --json --lossless gives the text bytes back (surrogateescape)" 'python3 -c "
+import json, sys
+d = json.loads(open(\"txt-l.json\").readline())
+sys.exit(0 if d[\"tag\"].encode(\"utf-8\", \"surrogateescape\") == b\"\\x01\\xff\\xc3\\xa9x\" else 1)
+"'
+fi
+
+# Output choice: --fields (paths, order, groups), --hex, --int64-strings, --lossless, and
+# unique names when members repeat.
+sj dump "$P" p.bin --fields charge,pos,id
+check "dump --fields selects and orders columns; a group path gives its fields" \
+    '[[ $RC -eq 0 && $OUT == "charge,pos[0],pos[1],pos[2],id
+-7,1.5,2,3,1
+300,-0.25,1e+100,0.1,4000000000" ]]'
+sj dump "$P" p.bin --fields 'pos[2],id' --json
+check "dump --fields as JSON: a flat object keyed by path" \
+    '[[ $RC -eq 0 && $OUT == "{\"pos[2]\":3,\"id\":1}
+{\"pos[2]\":0.1,\"id\":4000000000}" ]]'
+sj dump "$P" p.bin --fields id,id --limit 1
+check "dump --fields with a repeated path: unique CSV header" '[[ $RC -eq 0 && $OUT == "id,id~2
+1,1" ]]'
+sj dump "$P" p.bin --fields id,nope
+check "dump --fields with an unknown path" 'op_err SJ_E_PATH && [[ $ERR == *"--fields: "*"nope"* ]]'
+sj dump "$P" p.bin --fields 'pos[*]'
+check "dump --fields with an open index" 'op_err SJ_E_PATH && [[ $ERR == *"open index"* ]]'
+printf '\x01\x00\x00\x00\x02\x00\x00\x00' >dup.bin
+sj dump '[i4(a)i4(a)]' dup.bin
+check "dump: repeated member names are written by index (CSV)" '[[ $RC -eq 0 && $OUT == "a,#1
+1,2" ]]'
+sj dump '[i4(a)i4(a)]' dup.bin --json
+check "dump: repeated member names are written by index (JSON keys)" '[[ $RC -eq 0 && $OUT == "{\"a\":1,\"#1\":2}" ]]'
+sj dump "$K" k.bin --hex --fields b,s,i,uj,z
+check "dump --hex: two's complement of the width" '[[ $RC -eq 0 && $OUT == "b,s,i,uj,z
+0xff,0xfffe,0xfffffffd,0xfffffffffffffffc,true" ]]'
+sj dump "$K" k.bin --hex --json --fields b,d
+check "dump --hex --json: hex as strings" '[[ $RC -eq 0 && $OUT == "{\"b\":\"0xff\",\"d\":null}" ]]'
+sj dump "$K" k.bin --json --int64-strings --fields j,uj,i
+check "dump --json --int64-strings" '[[ $RC -eq 0 && $OUT == "{\"j\":\"-4\",\"uj\":\"18446744073709551612\",\"i\":-3}" ]]'
+printf '\x00\x00\xc0\xff\x00\x00\x80\x7f\x01\x00\xc0\x7f\x00\x00\x80\xff' >nan.bin
+sj dump '[f4(a)f4(b)f4(c)f4(d)]' nan.bin --json --lossless
+check "dump --json --lossless: NaN and infinities as strings, a NaN payload kept" \
+    '[[ $RC -eq 0 && $OUT == "{\"a\":\"-nan\",\"b\":\"inf\",\"c\":\"nan:0x7fc00001\",\"d\":\"-inf\"}" ]]'
+sj dump '[f4(a)f4(b)f4(c)f4(d)]' nan.bin
+check "dump CSV: NaN keeps its sign" '[[ $RC -eq 0 && $OUT == "a,b,c,d
+-nan,inf,nan,-inf" ]]'
+sj dump '[f4(a)]' nan.bin --lossless
+check "dump --lossless without --json is bad usage" 'usage_err'
+printf '\x01\x00\x00\x00' >one.bin
+sj dump '[s2(a"b)s2(c,d)]' one.bin --json
+check "dump --json escapes member names" '[[ $RC -eq 0 && $OUT == "{\"a\\\"b\":1,\"c,d\":0}" ]]'
+sj dump '[s2(a"b)s2(c,d)]' one.bin
+check "dump CSV headers are paths (quoted names), CSV-quoted" '[[ $RC -eq 0 && $OUT == "\"'"'"'a\"\"b'"'"'\",\"'"'"'c,d'"'"'\"
+1,0" ]]'
+
 # Where records are: --skip (a header), --stride (records spaced wider), --count (exactly N).
 # A WAV file from Python's wave module: 16-bit mono samples after a 44-byte header.
 if command -v python3 >/dev/null 2>&1; then

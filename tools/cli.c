@@ -47,8 +47,22 @@ sj_status cli_read_text(const char *path, char **out, sj_error *err) {
             buf = nb;
             cap *= 2;
         }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        size_t want = cap - len - 1;
+        if (want > CLI_MAX_TEXT + 1 - len) want = CLI_MAX_TEXT + 1 - len;
+        size_t got = fread(buf + len, 1, want, f);
+        /* A NUL (a binary file, /dev/zero) is refused as soon as it is read. */
+        const char *nul = memchr(buf + len, '\0', got);
+        if (nul) {
+            st = cli_fail(err, SJ_E_PARSE, "'%s' holds a NUL byte at offset %zu: not a text file",
+                          path, (size_t)(nul - buf));
+            goto done;
+        }
         len += got;
+        if (len > CLI_MAX_TEXT) {
+            st = cli_fail(err, SJ_E_ARG, "'%s' is longer than %zu bytes, the limit for a text",
+                          path, (size_t)CLI_MAX_TEXT);
+            goto done;
+        }
         if (got == 0) break;
     }
     if (ferror(f)) {
@@ -56,12 +70,6 @@ sj_status cli_read_text(const char *path, char **out, sj_error *err) {
         goto done;
     }
     buf[len] = '\0';
-    const char *nul = memchr(buf, '\0', len);
-    if (nul) {
-        st = cli_fail(err, SJ_E_PARSE, "'%s' holds a NUL byte at offset %zu", path,
-                      (size_t)(nul - buf));
-        goto done;
-    }
 done:
     if (!is_stdin) fclose(f);
     if (st != SJ_OK) {

@@ -17,8 +17,11 @@
 #endif
 
 /* Reads the whole file at `path` ("-" is standard input) into a NUL-terminated malloc'd
- * string. A file holding a NUL byte is refused (SJ_E_PARSE), an unreadable one is
- * SJ_E_ARG (the library's status for files it cannot open). */
+ * string. A file holding a NUL byte is refused (SJ_E_PARSE) when the byte is read, one
+ * longer than CLI_MAX_TEXT bytes when the limit is passed (SJ_E_ARG), so that /dev/zero or
+ * an endless pipe stop; an unreadable one is SJ_E_ARG (the library's status for files it
+ * cannot open). */
+#define CLI_MAX_TEXT ((size_t)16 << 20)
 sj_status cli_read_text(const char *path, char **out, sj_error *err);
 
 /* A layout argument: `@FILE` reads FILE (`@-`: standard input), anything else is the text

@@ -184,7 +184,7 @@ typedef struct out_target {
     bool is_temp; /* fd is the temporary file at temp_path */
 } out_target;
 
-static int open_output(const char *out, out_target *t) {
+static int open_output(const char *out, bool force, out_target *t) {
     *t = (out_target){NULL, -1, false, false};
     if (strcmp(out, "-") == 0) {
         t->fd = STDOUT_FILENO;
@@ -195,6 +195,12 @@ static int open_output(const char *out, out_target *t) {
     bool exists = stat(out, &sb) == 0;
     mode_t mode;
     if (exists && S_ISDIR(sb.st_mode)) return fail(SJ_E_ARG, "OUT: '%s' is a directory", out);
+    /* A read-only OUT is replaced only when asked (--force): no write permission for us, or
+     * no write bit at all (root may write anything). */
+    if (exists && S_ISREG(sb.st_mode) && !force &&
+        (access(out, W_OK) != 0 || (sb.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0))
+        return fail(SJ_E_READONLY, "OUT: '%s' is read-only (mode %03o); pass --force to replace it",
+                    out, (unsigned)(sb.st_mode & 0777));
     if (exists && !S_ISREG(sb.st_mode)) {
         t->fd = open(out, O_WRONLY | O_CLOEXEC);
         if (t->fd < 0) return fail(SJ_E_ARG, "OUT: cannot open '%s': %s", out, strerror(errno));
@@ -448,7 +454,7 @@ int cmd_convert(ctx *c) {
 
     install_cleanup(old);
     handlers = true;
-    rc = open_output(out, &ot);
+    rc = open_output(out, c->set[O_FORCE], &ot);
     if (rc != EXIT_OK) goto out;
 
     /* The bar goes to a terminal only, and not into records written to that terminal. */

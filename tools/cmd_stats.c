@@ -21,9 +21,11 @@ void help_stats(void) {
           "Prints the JIT counters (plans built, kernels compiled, the code cache, declines\n"
           "by reason, interpreter fallbacks, time per phase) and the statistics of the\n"
           "command's kernel (tiers run, compiled or declined and why, compile time)\n"
-          "recorded by the last segjit command, kept in\n"
+          "recorded by the last segjit command run with --keep-stats, kept in\n"
           "$XDG_CACHE_HOME/segjit/last-stats (default ~/.cache/segjit/last-stats).\n"
-          "Exits 1 when none were recorded.\n",
+          "Commands write that file only when given --keep-stats, so that concurrent\n"
+          "commands do not overwrite each other's statistics unasked (--stats prints a\n"
+          "command's own statistics to stderr). Exits 1 when none were recorded.\n",
           stdout);
 }
 
@@ -94,8 +96,10 @@ int cmd_stats(ctx *c) {
     char *text = NULL;
     sj_error err;
     if (access(path, F_OK) != 0)
-        return fail(SJ_E_ARG, "no statistics recorded yet ('%s' does not exist): run a command",
-                    path);
+        return fail(
+            SJ_E_ARG,
+            "no statistics recorded yet ('%s' does not exist): run a command with --keep-stats",
+            path);
     if (cli_read_text(path, &text, &err) != SJ_OK) return report(&err, NULL);
     fputs(text, stdout);
     free(text);

@@ -19,7 +19,7 @@
 /* ---- Help texts ---- */
 
 static void help_main(void) {
-    fputs("usage: segjit [--tier interp|jit|auto] [--stats] COMMAND [ARGS...]\n"
+    fputs("usage: segjit [--tier interp|jit|auto] [--stats] [--keep-stats] COMMAND [ARGS...]\n"
           "\n"
           "Describe memory layouts and convert files of records between them.\n"
           "\n"
@@ -29,7 +29,7 @@ static void help_main(void) {
           "  offset   LAYOUT PATH [INDEX...]     byte offset of a layout path\n"
           "  convert  --from L --to L IN OUT     convert a file of records between layouts\n"
           "  dump     LAYOUT FILE                print the records of a file as CSV or JSON\n"
-          "  stats                               JIT counters of the last command\n"
+          "  stats                               JIT counters kept by --keep-stats\n"
           "  help     [COMMAND]                  this text, or a command's help\n"
           "\n"
           "A LAYOUT is canonical text ('[i4(x)i4(y)]') or C-like declarations\n"
@@ -38,6 +38,8 @@ static void help_main(void) {
           "options (before or after the command):\n"
           "  --tier interp|jit|auto  executor of kernels (default: $SEGJIT_TIER, else auto)\n"
           "  --stats                 print the JIT counters to stderr after the command\n"
+          "  --keep-stats            keep them for 'segjit stats' (one file per user, so\n"
+          "                          written only when asked)\n"
           "  -h, --help              show help (segjit COMMAND --help for a command)\n"
           "  --version               print the version\n"
           "\n"
@@ -50,15 +52,12 @@ static void help_main(void) {
 
 static const opt_spec layout_opts[] = {
     {"canonical", false, O_CANONICAL}, {"summary", false, O_SUMMARY}, {NULL, false, 0}};
-static const opt_spec convert_opts[] = {{"from", true, O_FROM},
-                                        {"to", true, O_TO},
-                                        {"lossy", false, O_LOSSY},
-                                        {"zero-unmatched", false, O_ZERO},
-                                        {"window", true, O_WINDOW},
-                                        {"skip", true, O_SKIP},
-                                        {"count", true, O_NREC},
-                                        {"stride", true, O_STRIDE},
-                                        {NULL, false, 0}};
+static const opt_spec convert_opts[] = {
+    {"from", true, O_FROM},     {"to", true, O_TO},
+    {"lossy", false, O_LOSSY},  {"zero-unmatched", false, O_ZERO},
+    {"window", true, O_WINDOW}, {"skip", true, O_SKIP},
+    {"count", true, O_NREC},    {"stride", true, O_STRIDE},
+    {"force", false, O_FORCE},  {NULL, false, 0}};
 static const opt_spec dump_opts[] = {{"csv", false, O_CSV},
                                      {"json", false, O_JSON},
                                      {"limit", true, O_LIMIT},
@@ -110,7 +109,7 @@ int main(int argc, char **argv) {
     install_sigbus();
     /* Options before the command: the same global options. */
     int i = 1;
-    bool pre_stats = false, pre_help = false;
+    bool pre_stats = false, pre_help = false, pre_keep = false;
     const char *pre_tier = NULL;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -121,6 +120,8 @@ int main(int argc, char **argv) {
             return finish_stdout(EXIT_OK);
         } else if (strcmp(a, "--stats") == 0) {
             pre_stats = true;
+        } else if (strcmp(a, "--keep-stats") == 0) {
+            pre_keep = true;
         } else if (strcmp(a, "--tier") == 0) {
             if (i + 1 >= argc) return usage_error(NULL, "option '--tier' needs an argument");
             pre_tier = argv[++i];
@@ -166,7 +167,8 @@ int main(int argc, char **argv) {
             size_t n = strlen(counters);
             fprintf(stderr, "%s%s", counters, n && counters[n - 1] != '\n' ? "\n" : "");
         }
-        if (cmd->records) record_stats(cmd->name, rc, counters);
+        if (cmd->records && (pre_keep || c.set[O_KEEP_STATS]))
+            record_stats(cmd->name, rc, counters);
         free(counters);
     }
     return rc;

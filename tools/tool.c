@@ -62,17 +62,27 @@ void show_caret(const char *text, const char *message) {
     }
     size_t len = strcspn(p, "\n");
     if (len > 0 && p[len - 1] == '\r') len--;
-    fprintf(stderr, "  %.*s\n  ", (int)len, p);
+    /* A long line is shown as a window of CARET_WINDOW bytes either side of the column. */
+    enum { CARET_WINDOW = 60 };
+    size_t at = col - 1 < len ? col - 1 : len;
+    size_t from = at > CARET_WINDOW ? at - CARET_WINDOW : 0;
+    size_t to = len - at > CARET_WINDOW ? at + CARET_WINDOW : len;
+    const char *pre = from > 0 ? "..." : "", *post = to < len ? "..." : "";
+    fprintf(stderr, "  %s%.*s%s\n  %s", pre, (int)(to - from), p + from, post,
+            from > 0 ? "   " : "");
     /* Columns count bytes; keep tabs so that the caret lines up under the same byte. */
-    for (unsigned long i = 0; i + 1 < col && i < len; i++)
+    for (size_t i = from; i < at; i++)
         fputc(p[i] == '\t' ? '\t' : ' ', stderr);
     for (unsigned long i = len; i + 1 < col; i++)
         fputc(' ', stderr);
     fputs("^\n", stderr);
 }
 
-static const opt_spec global_opts[] = {
-    {"help", false, O_HELP}, {"tier", true, O_TIER}, {"stats", false, O_STATS}, {NULL, false, 0}};
+static const opt_spec global_opts[] = {{"help", false, O_HELP},
+                                       {"tier", true, O_TIER},
+                                       {"stats", false, O_STATS},
+                                       {"keep-stats", false, O_KEEP_STATS},
+                                       {NULL, false, 0}};
 
 static const opt_spec *find_opt(const opt_spec *specs, const char *name, size_t len) {
     for (const opt_spec *o = specs; o && o->name; o++)

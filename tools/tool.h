@@ -17,6 +17,7 @@ enum opt_id {
     O_HELP,
     O_TIER,
     O_STATS,
+    O_KEEP_STATS,
     O_CANONICAL,
     O_SUMMARY,
     O_FROM,

@@ -175,6 +175,24 @@ check "misaligned member: exit 1, one status line, caret" \
 sj layout '[-1:i4]'
 check "bad sequence count" '[[ $RC -eq 1 && -z $OUT && $ERR == SJ_E_* ]]'
 
+# Hostile input: a layout file is read up to a bound (16 MiB) and refused at the first NUL;
+# a long line's error shows a window around the column; a misaligned member is pointed at.
+sj layout @/dev/zero
+check "layout @/dev/zero stops at the first NUL" 'op_err SJ_E_PARSE && [[ $ERR == *"NUL byte at offset 0"* ]]'
+head -c $((17 << 20)) /dev/zero | tr '\0' ' ' >huge.txt
+sj layout @huge.txt
+check "layout @FILE longer than 16 MiB is refused" 'op_err SJ_E_ARG && [[ $ERR == *"longer than 16777216 bytes"* ]]'
+sj layout @- < <(yes i4)
+check "layout @- from an endless pipe stops" 'op_err SJ_E_ARG && [[ $ERR == *"longer than"* ]]'
+rm -f huge.txt
+long="[$(printf 'i4%.0s' $(seq 1000))q8]"
+sj layout "$long"
+check "a long layout's error shows a window around the column" \
+    '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:2002: "* && $(sed -n 2p .err) == "  ..."*"i4q8]" && $(sed -n 2p .err | wc -c) -lt 80 && $(sed -n 3p .err) == "                                                                 ^" ]]'
+sj layout '[b1(a)s2(b)]'
+check "a misaligned member is pointed at" \
+    '[[ $RC -eq 1 && $ERR == "SJ_E_ARG: 1:7: struct layout: member #1 '"'"'b'"'"' at offset 1"* && $(sed -n 3p .err) == "        ^" ]]'
+
 # ---------------------------------------------------------------------------------------
 # offset
 
@@ -601,6 +619,17 @@ mkdir -p outdir
 sj convert --from "$A" --to "$B" a.bin outdir
 check "convert: OUT is a directory" 'op_err SJ_E_ARG && [[ -d outdir ]] && no_temps .'
 
+# A read-only OUT is not replaced unless --force (the check uses the mode, so it holds for
+# root too); its content and mode stay.
+echo "read-only content" >ro.bin
+chmod 444 ro.bin
+sj convert --from "$A" --to "$B" a.bin ro.bin
+check "convert: a read-only OUT is refused" \
+    'op_err SJ_E_READONLY && [[ $ERR == *"read-only (mode 444); pass --force"* && $(cat ro.bin) == "read-only content" ]] && no_temps .'
+sj convert --force --from "$A" --to "$B" a.bin ro.bin
+check "convert --force replaces a read-only OUT, keeping its mode" \
+    '[[ $RC -eq 0 ]] && cmp -s ro.bin b-expected.bin && [[ $(stat -c %a ro.bin) == 444 ]]'
+
 # OUT through a symbolic link: the target is replaced, the link stays; modes are kept.
 echo old >target.bin
 chmod 640 target.bin
@@ -675,26 +704,35 @@ sj stats
 check "stats before any command" 'op_err SJ_E_ARG && [[ $ERR == *"no statistics"* ]]'
 sj layout --summary i4
 sj stats
+check "stats: a command without --keep-stats writes none" 'op_err SJ_E_ARG && [[ $ERR == *"--keep-stats"* ]]'
+sj --keep-stats layout --summary i4
+sj stats
 check "stats after a command" '[[ $RC -eq 0 && $OUT == "last command: segjit layout (exit status 0)"* && -z $ERR ]]'
-sj convert --from "$A" --to "$B" a.bin b.bin
+sj convert --keep-stats --from "$A" --to "$B" a.bin b.bin
 sj stats
 check "stats after convert" '[[ $RC -eq 0 && $OUT == "last command: segjit convert (exit status 0)"* ]]'
 check "stats shows counters" '[[ $(printf "%s\n" "$OUT" | wc -l) -gt 1 ]]'
 check "stats shows declines by reason and the code cache" '[[ $OUT == *"declines "*"unavailable "*"plan "* && $OUT == *"code cache "* ]]'
 check "stats shows the convert kernel" '[[ $OUT == *"kernel (convert)"*"runs 1 interpreter, 0 jit"* ]]'
-sj --tier interp convert --from "$A" --to "$B" a.bin b.bin
+sj --keep-stats --tier interp convert --from "$A" --to "$B" a.bin b.bin
 sj stats
 check "stats: the kernel's tier as set" '[[ $OUT == *"kernel (convert)   tier interp, last run interp"*"not compiled"* ]]'
 sj stats
 check "stats does not replace the last stats" '[[ $OUT == "last command: segjit convert"* ]]'
-sj layout --summary '[i4'
+sj layout --summary '[i4' --keep-stats
 sj stats
 check "stats after a failed command" '[[ $OUT == "last command: segjit layout (exit status 1)"* ]]'
 sj layout --summary --stats i4
 check "--stats prints counters to stderr" '[[ $RC -eq 0 && $OUT == "i4 4 4" && -n $ERR ]]'
 sj --stats convert --from "$A" --to "$B" a.bin b.bin
 check "--stats before the command" '[[ $RC -eq 0 && -z $OUT && -n $ERR ]]'
-(unset HOME XDG_CACHE_HOME && "$SEGJIT" layout --summary i4 >/dev/null 2>&1)
+sj --keep-stats layout --summary i4 &
+sj --keep-stats convert --from "$A" --to "$B" a.bin b2.bin &
+wait
+sj stats
+check "stats after two concurrent --keep-stats commands: one whole record" \
+    '[[ $RC -eq 0 && $OUT == "last command: segjit "*"(exit status 0)"* && $(grep -c "^last command" <<<"$OUT") -eq 1 ]]'
+(unset HOME XDG_CACHE_HOME && "$SEGJIT" --keep-stats layout --summary i4 >/dev/null 2>&1)
 check "no HOME: commands still work" '[[ $? -eq 0 ]]'
 
 # ---------------------------------------------------------------------------------------

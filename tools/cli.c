@@ -80,6 +80,18 @@ done:
     return SJ_OK;
 }
 
+/* Whether text starts like a canonical form: `[`, an alignment `A%`, or a carrier letter
+ * with a size of 1, 2, 4 or 8 (`i4`, `uI4`, `x8`). */
+static bool canonical_start(const char *t) {
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    if (*t == '[' || (*t >= '0' && *t <= '9')) return true;
+    if (*t == 'u' || *t == 'U') t++;
+    if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z'))) return false;
+    t++;
+    return (*t == '1' || *t == '2' || *t == '4' || *t == '8') && !(t[1] >= '0' && t[1] <= '9');
+}
+
 sj_status cli_load_layout(const char *arg, sj_layout **out, char **text, sj_error *err) {
     char *t = NULL;
     if (arg[0] == '@') {
@@ -90,6 +102,19 @@ sj_status cli_load_layout(const char *arg, sj_layout **out, char **text, sj_erro
         if (!t) return cli_fail(err, SJ_E_NOMEM, "out of memory");
     }
     sj_status st = sj_layout_parse_auto(t, out, err);
+    /* A bare C type (`i32`, `double`, `be u32`, `enum e`) has no `;` or `{` for the
+     * dispatch to see: read it as the description language when the canonical reading
+     * fails. The canonical error stays when the text starts like a canonical form. */
+    if (st == SJ_E_PARSE) {
+        sj_error cerr = {0};
+        sj_layout *c = NULL;
+        if (sj_layout_parse_c(t, &c, &cerr) == SJ_OK) {
+            *out = c;
+            st = SJ_OK;
+        } else if (!canonical_start(t) && cerr.status == SJ_E_PARSE && err) {
+            *err = cerr;
+        }
+    }
     if (text)
         *text = t;
     else

@@ -175,6 +175,23 @@ check "misaligned member: exit 1, one status line, caret" \
 sj layout '[-1:i4]'
 check "bad sequence count" '[[ $RC -eq 1 && -z $OUT && $ERR == SJ_E_* ]]'
 
+# C-like conveniences: a bare type is a layout; an enum is its integer (int); bit-fields are
+# refused with a message naming the field.
+for pair in 'i32|i4 4 4' 'double|d8 8 8' 'be u32|uI4 4 4' 'enum e|i4 4 4' 'char[16]|[16:b1(char)] 16 1'; do
+    sj layout --summary "${pair%%|*}"
+    check "bare type '${pair%%|*}' is a layout" '[[ $RC -eq 0 && $OUT == "${pair#*|}" ]]'
+done
+sj layout --canonical 'enum color { RED, GREEN = 4, BLUE = -1 }; struct px { enum color c; u8 a; }'
+check "enum as its integer" '[[ $RC -eq 0 && $OUT == "[i4(c)ub1(a)x3](px)" ]]'
+sj layout 'struct b { u32 a : 3; u32 b : 5; }'
+check "bit-fields refused clearly" '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:18: bit-fields are not supported (field '"'"'a'"'"')"* ]]'
+sj layout 'doubel'
+check "an unknown bare type is named" '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:1: unknown type '"'"'doubel'"'"'"* ]]'
+printf '\x01\x00\x00\x00' >one4.bin
+sj dump 'be u32' one4.bin
+check "dump with a bare C type" '[[ $RC -eq 0 && $OUT == "value
+16777216" ]]'
+
 # Hostile input: a layout file is read up to a bound (16 MiB) and refused at the first NUL;
 # a long line's error shows a window around the column; a misaligned member is pointed at.
 sj layout @/dev/zero

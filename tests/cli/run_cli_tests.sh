@@ -376,6 +376,25 @@ sys.exit(0 if d[\"tag\"].encode(\"utf-8\", \"surrogateescape\") == b\"\\x01\\xff
 "'
 fi
 
+# JSON is valid whatever the bytes: random records of every kind, text and a union, in
+# both modes, each line strict UTF-8 and accepted by Python's json module (which refuses
+# bare NaN only when asked: parse_constant makes it refuse).
+if command -v python3 >/dev/null 2>&1; then
+    R='struct r { char t[9]; u8 k; f32 f; f64 d; i64 j; u64 u; union { char s[8]; f64 x; } v; be u16 w; }'
+    head -c $((56 * 500)) /dev/urandom >rand.bin
+    for mode in "" --lossless; do
+        "$SEGJIT" dump "$R" rand.bin --json $mode >rand.json 2>rand.err
+        RC=$?
+        check "dump --json $mode of random bytes is valid JSON" '[[ $RC -eq 0 && $(wc -l <rand.json) -eq 500 ]] && python3 -c "
+import json
+def bad(c):
+    raise ValueError(c)
+for line in open(\"rand.json\", \"rb\"):
+    json.loads(line.decode(\"utf-8\", \"strict\"), parse_constant=bad)
+"'
+    done
+fi
+
 # Output choice: --fields (paths, order, groups), --hex, --int64-strings, --lossless, and
 # unique names when members repeat.
 sj dump "$P" p.bin --fields charge,pos,id

@@ -180,8 +180,10 @@ static void json_bytes(FILE *o, const uint8_t *s, size_t n, bool lossless) {
     for (size_t i = 0; i < n;) {
         size_t k = utf8_seq(s + i, n - i);
         if (k == 0) {
-            fputs(lossless ? "" : "\\ufffd", o);
-            if (lossless) fprintf(o, "\\udc%02x", s[i]);
+            if (lossless)
+                fprintf(o, "\\udc%02x", s[i]);
+            else
+                fputs("\\ufffd", o);
             i++;
         } else if (k == 1 && (s[i] == '"' || s[i] == '\\')) {
             fprintf(o, "\\%c", s[i++]);

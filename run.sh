@@ -145,6 +145,9 @@ tsan_check() {
 }
 
 cmd_test() {
+    # Tests run outside ctest (valgrind, TSan, fuzzers) never touch ~/.cache/segjit; ctest
+    # turns the persistent kernel cache on only for its own pcache tests, in the build tree.
+    export SEGJIT_CACHE=off
     local ci=false
     [ "${CI:-}" = true ] && ci=true
     if $ci; then install_deps "${CI_PACKAGES[@]}"; else install_deps; fi

@@ -78,6 +78,8 @@ const char *const bench_impl_names[IMPL_COUNT] = {
     "close_shared",
     "close_confined",
     "oneshot",
+    "c_clang",
+    "auto",
 };
 
 #define BIT(i) (1u << (i))
@@ -95,8 +97,8 @@ typedef struct wl_def {
 } wl_def;
 
 #define SEGJIT_IMPLS                                                                               \
-    (BIT(IMPL_C) | BIT(IMPL_JIT) | BIT(IMPL_JIT_UNCHECKED) | BIT(IMPL_INTERP) |                    \
-     BIT(IMPL_HEAP_INTERP))
+    (BIT(IMPL_C) | BIT(IMPL_C_CLANG) | BIT(IMPL_JIT) | BIT(IMPL_AUTO) | BIT(IMPL_JIT_UNCHECKED) |  \
+     BIT(IMPL_INTERP) | BIT(IMPL_HEAP_INTERP))
 
 static const wl_def defs[W_COUNT] = {
     [W1] = {"W1", "dense sum of int32 (int64 accumulator), [N:i4] reduce SUM [*]", SEGJIT_IMPLS, 4,
@@ -105,8 +107,9 @@ static const wl_def defs[W_COUNT] = {
     [W2] = {"W2", "strided field sum, [N:[i4(id)i4(x)d8(y)j8(z)]] reduce SUM [*].y", SEGJIT_IMPLS,
             24, 0, true},
     [W3] = {"W3", "W1 with checks per element vs checked once",
-            BIT(IMPL_C) | BIT(IMPL_JIT) | BIT(IMPL_JIT_UNCHECKED) | BIT(IMPL_C_CHECKED), 4, 0,
-            true},
+            BIT(IMPL_C) | BIT(IMPL_C_CLANG) | BIT(IMPL_JIT) | BIT(IMPL_JIT_UNCHECKED) |
+                BIT(IMPL_C_CHECKED),
+            4, 0, true},
     /* memcpy copies the 14 destination bytes per record (a lower bound: it reads less). */
     [W4] = {"W4", "convert [i4(a)x4j8(b)s2(c)x6] -> [1%S2(c)1%I4(a)1%J8(b)]",
             SEGJIT_IMPLS | BIT(IMPL_MEMCPY), 24 + 14, 14, false},
@@ -135,6 +138,7 @@ typedef struct wl {
     int ndst;                     /* destination arrays (W5: 4, written by one kernel) */
     sj_kernel *kj[MAX_K];         /* JIT tier */
     sj_kernel *ki[MAX_K];         /* interpreter tier */
+    sj_kernel *ka[MAX_K];         /* tier AUTO: what a user gets by default */
     uint64_t dst_bytes[MAX_K];
     char jit_missing[160]; /* why the JIT rows are missing ("" when present) */
     /* W7 */
@@ -207,6 +211,7 @@ static int parse_layout(const char *text, sj_layout **out) {
 static int finish_kernels(wl *w, int k) {
     sj_kernel_set_tier(w->kj[k], SJ_TIER_JIT);
     sj_kernel_set_tier(w->ki[k], SJ_TIER_INTERP);
+    sj_kernel_set_tier(w->ka[k], SJ_TIER_AUTO);
     return 0;
 }
 
@@ -221,7 +226,8 @@ static int make_reduce(wl *w, const char *root_text, const char *path_text) {
         goto out;
     }
     if (sj_kernel_reduce(path, SJ_REDUCE_SUM, &w->kj[0], &err) != SJ_OK ||
-        sj_kernel_reduce(path, SJ_REDUCE_SUM, &w->ki[0], &err) != SJ_OK) {
+        sj_kernel_reduce(path, SJ_REDUCE_SUM, &w->ki[0], &err) != SJ_OK ||
+        sj_kernel_reduce(path, SJ_REDUCE_SUM, &w->ka[0], &err) != SJ_OK) {
         fprintf(stderr, "segjit-bench: reduce kernel %s %s: %s\n", root_text, path_text,
                 err.message);
         goto out;
@@ -243,9 +249,11 @@ static int make_copy_or_convert(wl *w, const char *src_text, const char *dst_tex
     if (convert) {
         st1 = sj_kernel_convert(s, d, 0, &w->kj[0], &err);
         st2 = st1 == SJ_OK ? sj_kernel_convert(s, d, 0, &w->ki[0], &err) : st1;
+        st2 = st2 == SJ_OK ? sj_kernel_convert(s, d, 0, &w->ka[0], &err) : st2;
     } else {
         st1 = sj_kernel_copy(s, d, &w->kj[0], &err);
         st2 = st1 == SJ_OK ? sj_kernel_copy(s, d, &w->ki[0], &err) : st1;
+        st2 = st2 == SJ_OK ? sj_kernel_copy(s, d, &w->ka[0], &err) : st2;
     }
     if (st2 != SJ_OK) {
         fprintf(stderr, "segjit-bench: %s kernel %s -> %s: %s\n", convert ? "convert" : "copy",
@@ -283,7 +291,8 @@ static int make_gather_many(wl *w, const char *root_text) {
         const sj_path *const *cp = (const sj_path *const *)p;
         const sj_layout *const *ce = (const sj_layout *const *)e;
         if (sj_kernel_gather_many(cp, ce, 4, 0, &w->kj[0], &err) == SJ_OK &&
-            sj_kernel_gather_many(cp, ce, 4, 0, &w->ki[0], &err) == SJ_OK)
+            sj_kernel_gather_many(cp, ce, 4, 0, &w->ki[0], &err) == SJ_OK &&
+            sj_kernel_gather_many(cp, ce, 4, 0, &w->ka[0], &err) == SJ_OK)
             rc = finish_kernels(w, 0);
         else
             fprintf(stderr, "segjit-bench: gather_many of %s: %s\n", root_text, err.message);
@@ -326,6 +335,7 @@ static void teardown(wl *w) {
     for (int k = 0; k < MAX_K; k++) {
         sj_kernel_free(w->kj[k]);
         sj_kernel_free(w->ki[k]);
+        sj_kernel_free(w->ka[k]);
     }
     sj_accessor_free(w->acc);
     sj_path_free(w->path);
@@ -489,10 +499,11 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
     *value = 0;
     switch (impl) {
         case IMPL_JIT:
+        case IMPL_AUTO:
         case IMPL_INTERP:
         case IMPL_HEAP_INTERP: {
             bool heap = impl == IMPL_HEAP_INTERP;
-            sj_kernel *const *ks = impl == IMPL_JIT ? w->kj : w->ki;
+            sj_kernel *const *ks = impl == IMPL_JIT ? w->kj : impl == IMPL_AUTO ? w->ka : w->ki;
             if (w->id == W5) {
                 const sj_segment *d[MAX_K];
                 int64_t offs[MAX_K] = {0};
@@ -578,6 +589,39 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
                     break;
             }
             break;
+        case IMPL_C_CLANG:
+#ifdef SEGJIT_BENCH_CLANG
+            switch (w->id) {
+                case W1:
+                case W3:
+                    res.i64 = hand_clang_w1_sum((const int32_t *)(const void *)w->src.base, n);
+                    break;
+                case W2:
+                    res.f64 = hand_clang_w2_sum_y((const hand_rec *)(const void *)w->src.base, n);
+                    break;
+                case W4:
+                    hand_clang_w4_convert((const hand_w4_src *)(const void *)w->src.base,
+                                          w->dst[0].base, n);
+                    break;
+                case W5:
+                    hand_clang_w5_split(
+                        (const hand_rec *)(const void *)w->src.base,
+                        (int32_t *)(void *)w->dst[0].base, (int32_t *)(void *)w->dst[1].base,
+                        (double *)(void *)w->dst[2].base, (int64_t *)(void *)w->dst[3].base, n);
+                    break;
+                case W6:
+                    hand_clang_w6_bswap((const uint32_t *)(const void *)w->src.base,
+                                        (uint32_t *)(void *)w->dst[0].base, n);
+                    break;
+                default:
+                    break;
+            }
+            break;
+#else
+            bench_text(err->message, sizeof err->message, "no clang found at build time");
+            err->status = SJ_E_UNSUPPORTED;
+            return SJ_E_UNSUPPORTED;
+#endif
         case IMPL_C_CHECKED: {
             int64_t s = 0;
             if (!hand_w3_sum_checked(w->src.base, sj_segment_size(&w->src), n, &s)) {
@@ -834,7 +878,12 @@ static int rounds(const bench_options *opt, int64_t n) {
 int main(int argc, char **argv) {
     uint64_t t_main = bench_now_ns();
     if (argc == 2 && strcmp(argv[1], "--first-kernel") == 0)
-        return bench_first_kernel_child(t_main);
+        return bench_first_kernel_child(t_main, true);
+    if (argc == 2 && strcmp(argv[1], "--first-kernel-cached") == 0)
+        return bench_first_kernel_child(t_main, false);
+    /* Compile costs are the JIT's: the persistent cache only where a figure asks for it
+     * (compile.c sets it for those children), and never the user's directory. */
+    setenv("SEGJIT_CACHE", "off", 1);
     if (argc == 3 && strcmp(argv[1], "--dlopen") == 0) return bench_dlopen_child(t_main, argv[2]);
 
     bench_options opt = {0};

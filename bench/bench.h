@@ -29,6 +29,8 @@ typedef enum bench_impl {
     IMPL_CLOSE_SHARED,    /* W8: sj_arena_close of a shared arena (n = 1: ns per close) */
     IMPL_CLOSE_CONFINED,  /* W8: the same for a confined arena */
     IMPL_ONESHOT,         /* W10: sj_copy, the one-shot call (its kernel kept by the library) */
+    IMPL_C_CLANG,         /* the hand-written C built by clang (IMPL_C: the bench's compiler) */
+    IMPL_AUTO,            /* segjit tier AUTO (the default a user gets), checked */
     IMPL_COUNT
 } bench_impl;
 
@@ -66,6 +68,15 @@ typedef struct bench_compile {
     double first_load_ns;        /* median: main() entry to the JIT loaded (dlopen, LLVM start) */
     double first_dlopen_llvm_ns; /* median: main() to dlopen of libLLVM alone; 0: unknown */
     int first_samples;
+    /* The persistent cache (fresh processes, a temporary cache directory): the first kernel
+     * with the directory empty (compile and store) and with its file there (no JIT
+     * loaded); the warm one's time reading and mapping the file; whether any warm
+     * process mapped the JIT. */
+    bool pcache_ok;
+    double first_cold_ns, first_warm_ns, warm_load_ns, warm_exec_ns;
+    bool warm_mapped_jit;
+    double first_dlopen_jit_ns; /* median: main() to dlopen of libsegjit-jit.so alone */
+    uint64_t jit_object_bytes;  /* size of libsegjit-jit.so */
     bool distinct_ok;
     double distinct_ns; /* median: build + compile + first run of a new kernel */
     double distinct_ir_ns, distinct_opt_ns, distinct_codegen_ns; /* mean per kernel */
@@ -142,7 +153,7 @@ void bench_text(char *buf, size_t len, const char *fmt, ...) __attribute__((form
 /* compile.c */
 /* The child of the first-kernel measurement: t0 is main()'s entry time. Prints one
  * line on stdout and returns the process exit status. */
-int bench_first_kernel_child(uint64_t t0);
+int bench_first_kernel_child(uint64_t t0, bool split_load);
 /* The child of the dlopen floor: dlopen(path) alone, timed from main()'s entry t0. */
 int bench_dlopen_child(uint64_t t0, const char *path);
 void bench_compile_cost(const bench_options *opt, bench_compile *out);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,7 +65,19 @@ int bench_dlopen_child(uint64_t t0, const char *path) {
     return 0;
 }
 
-int bench_first_kernel_child(uint64_t t0) {
+/* 1 when /proc/self/maps names what, else 0. */
+static int mapped(const char *what) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return 0;
+    char line[4352];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, what) != NULL;
+    fclose(f);
+    return found;
+}
+
+int bench_first_kernel_child(uint64_t t0, bool split_load) {
     sj_error err = {0};
     sj_layout *s = NULL, *d = NULL;
     sj_kernel *k = NULL;
@@ -72,7 +85,7 @@ int bench_first_kernel_child(uint64_t t0) {
     /* Loading the JIT (dlopen of libsegjit-jit and libLLVM, LLVM start) happens inside
      * the first run; it is timed apart here only to report the split. */
     const char *why = NULL;
-    bool avail = sj_jit_available(&why);
+    bool avail = split_load ? sj_jit_available(&why) : true; /* cached: no JIT loaded */
     uint64_t t_load = bench_now_ns();
     sj_status st = sj_layout_parse("i4", &s, &err);
     if (st == SJ_OK) st = sj_layout_parse("I4", &d, &err);
@@ -96,6 +109,8 @@ int bench_first_kernel_child(uint64_t t0) {
            t_load - t0);
     char llvm[4096];
     if (jit && llvm_path(llvm, sizeof llvm)) printf("llvm %s\n", llvm);
+    printf("pcache %d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", mapped("segjit-jit"), c.pcache_hits,
+           c.pcache_stores, c.ns_pcache_load);
     if (!jit)
         printf("why %s\n", !avail              ? (why ? why : "JIT unavailable")
                            : c.last_decline[0] ? c.last_decline
@@ -202,6 +217,105 @@ static int spawn_dlopen(const char *exe, const char *path, double *ns_out, char 
     return 0;
 }
 
+/* One fresh first-kernel process with the persistent cache on in dir (the child loads no
+ * JIT before its kernel). Returns 0 with main() to kernel, spawn to exit, the file's load
+ * time, whether the JIT was mapped and the cache's hits, or -1 with why. */
+static int spawn_cached(const char *exe, const char *dir, double *main_ns, double *exec_ns,
+                        double *load_ns, int *jit_mapped, uint64_t *hits, char *why,
+                        size_t why_len) {
+    char arg0[] = "segjit-bench", arg1[] = "--first-kernel-cached";
+    char *argv[] = {arg0, arg1, NULL};
+    char buf[8192];
+    setenv("SEGJIT_CACHE", "on", 1);
+    setenv("SEGJIT_CACHE_DIR", dir, 1);
+    int rc = spawn_capture(exe, argv, buf, sizeof buf, exec_ns, why, why_len);
+    setenv("SEGJIT_CACHE", "off", 1);
+    unsetenv("SEGJIT_CACHE_DIR");
+    if (rc != 0) return -1;
+    char tier[16] = "";
+    uint64_t ns = 0, init = 0, stores = 0, load = 0;
+    const char *pc = strstr(buf, "\npcache ");
+    if (sscanf(buf, "first-kernel %" SCNu64 " %15s %" SCNu64, &ns, tier, &init) != 3 || !pc ||
+        sscanf(pc + 8, "%d %" SCNu64 " %" SCNu64 " %" SCNu64, jit_mapped, hits, &stores, &load) !=
+            4 ||
+        strcmp(tier, "jit") != 0) {
+        buf[strcspn(buf, "\n")] = '\0';
+        bench_text(why, why_len, "cached first-kernel child said: %s", buf);
+        return -1;
+    }
+    *main_ns = (double)ns;
+    *load_ns = (double)load;
+    return 0;
+}
+
+/* The path of the JIT object this process mapped, from /proc/self/maps. */
+static bool jit_path(char *out, size_t len) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return false;
+    char line[4352];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *path = strchr(line, '/');
+        if (!path || !strstr(path, "libsegjit-jit")) continue;
+        path[strcspn(path, "\n")] = '\0';
+        found = (size_t)snprintf(out, len, "%s", path) < len;
+    }
+    fclose(f);
+    return found;
+}
+
+/* First kernel with a cold (emptied before each sample) and a warm persistent cache, in
+ * a temporary directory; the JIT object's size and its dlopen alone. */
+static void first_kernel_pcache(const char *exe, int count, bench_compile *out) {
+    char jit[4096];
+    if (jit_path(jit, sizeof jit)) {
+        struct stat st;
+        if (stat(jit, &st) == 0) out->jit_object_bytes = (uint64_t)st.st_size;
+        double d[9];
+        int i = 0;
+        for (; i < count && i < 9; i++)
+            if (spawn_dlopen(exe, jit, &d[i], out->note, sizeof out->note) != 0) break;
+        if (i == count) out->first_dlopen_jit_ns = bench_median(d, count);
+    }
+    const char *tmp = getenv("TMPDIR");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/segjit-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        bench_text(out->note, sizeof out->note, "persistent cache: cannot make %s", dir);
+        return;
+    }
+    char cdir[600];
+    snprintf(cdir, sizeof cdir, "%s/c", dir);
+    double cold[9], warm[9], load[9], wexec[9], e;
+    int mapped_any = 0, ok = 1;
+    for (int i = 0; i < count && ok; i++) {
+        char cmd[1400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", cdir);
+        if (system(cmd) != 0) ok = 0;
+        int m = 0;
+        uint64_t hits = 0;
+        ok = ok && spawn_cached(exe, cdir, &cold[i], &e, &load[i], &m, &hits, out->note,
+                                sizeof out->note) == 0;
+        ok = ok && spawn_cached(exe, cdir, &warm[i], &wexec[i], &load[i], &m, &hits, out->note,
+                                sizeof out->note) == 0;
+        if (ok && hits != 1) {
+            bench_text(out->note, sizeof out->note, "persistent cache: the warm child missed");
+            ok = 0;
+        }
+        mapped_any |= m;
+    }
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) ok = 0;
+    if (!ok) return;
+    out->first_cold_ns = bench_median(cold, count);
+    out->first_warm_ns = bench_median(warm, count);
+    out->warm_load_ns = bench_median(load, count);
+    out->warm_exec_ns = bench_median(wexec, count);
+    out->warm_mapped_jit = mapped_any != 0;
+    out->pcache_ok = true;
+}
+
 static void first_kernel(const bench_options *opt, bench_compile *out) {
     char exe[4096];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -229,6 +343,7 @@ static void first_kernel(const bench_options *opt, bench_compile *out) {
         if (spawn_dlopen(exe, llvm, &d[i], out->note, sizeof out->note) != 0) return;
     }
     if (llvm[0]) out->first_dlopen_llvm_ns = bench_median(d, count);
+    first_kernel_pcache(exe, count, out);
 }
 
 #define MAX_DISTINCT 50

@@ -6,13 +6,20 @@
 #include <stddef.h>
 #include <string.h>
 
-int64_t hand_w1_sum(const int32_t *a, int64_t n) {
+/* bench/CMakeLists.txt builds the main loops a second time with clang, renamed
+ * hand_clang_* (HAND) and without the rest (HAND_MAIN_ONLY). */
+#ifndef HAND
+#define HAND(name) hand_##name
+#endif
+
+int64_t HAND(w1_sum)(const int32_t *restrict a, int64_t n) {
     int64_t s = 0;
     for (int64_t i = 0; i < n; i++)
         s += a[i];
     return s;
 }
 
+#ifndef HAND_MAIN_ONLY
 bool hand_w3_sum_checked(const uint8_t *base, uint64_t size, int64_t n, int64_t *out) {
     int64_t s = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -43,8 +50,9 @@ int hand_w7_get_y(const void *acc, const uint8_t *base, int64_t offset, const in
            sizeof *out);
     return 0;
 }
+#endif
 
-double hand_w2_sum_y(const hand_rec *r, int64_t n) {
+double HAND(w2_sum_y)(const hand_rec *restrict r, int64_t n) {
     /* Element i goes to lane i % 8, in increasing i: the order src/plan.h fixes, so
      * that every tier and this loop give the same bits. */
     double l[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -64,7 +72,7 @@ double hand_w2_sum_y(const hand_rec *r, int64_t n) {
     return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
-void hand_w4_convert(const hand_w4_src *src, uint8_t *dst, int64_t n) {
+void HAND(w4_convert)(const hand_w4_src *restrict src, uint8_t *restrict dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         uint8_t *d = dst + i * HAND_W4_DST_SIZE;
         uint16_t c = __builtin_bswap16((uint16_t)src[i].c);
@@ -76,7 +84,8 @@ void hand_w4_convert(const hand_w4_src *src, uint8_t *dst, int64_t n) {
     }
 }
 
-void hand_w5_split(const hand_rec *r, int32_t *id, int32_t *x, double *y, int64_t *z, int64_t n) {
+void HAND(w5_split)(const hand_rec *restrict r, int32_t *restrict id, int32_t *restrict x,
+                    double *restrict y, int64_t *restrict z, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         id[i] = r[i].id;
         x[i] = r[i].x;
@@ -85,11 +94,12 @@ void hand_w5_split(const hand_rec *r, int32_t *id, int32_t *x, double *y, int64_
     }
 }
 
-void hand_w6_bswap(const uint32_t *src, uint32_t *dst, int64_t n) {
+void HAND(w6_bswap)(const uint32_t *restrict src, uint32_t *restrict dst, int64_t n) {
     for (int64_t i = 0; i < n; i++)
         dst[i] = __builtin_bswap32(src[i]);
 }
 
+#ifndef HAND_MAIN_ONLY
 #define HAND_W9(N)                                                                                 \
     void hand_w9_f4_d8_##N(const float *src, double *dst, int64_t recs) {                          \
         typedef struct {                                                                           \
@@ -113,3 +123,4 @@ void hand_w9_reverse64(const int32_t *src, int32_t *dst, int64_t recs) {
         for (int j = 0; j < 64; j++)
             dst[r * 64 + 63 - j] = src[r * 64 + j];
 }
+#endif

@@ -58,6 +58,15 @@ void hand_w5_split(const hand_rec *r, int32_t *id, int32_t *x, double *y, int64_
 /* W6: int32 copy with each element byte-reversed. */
 void hand_w6_bswap(const uint32_t *src, uint32_t *dst, int64_t n);
 
+/* The loops of W1, W2, W4, W5 and W6 built by clang (bench/CMakeLists.txt; present when
+ * SEGJIT_BENCH_CLANG is defined): the bench compares with the faster of the two. */
+int64_t hand_clang_w1_sum(const int32_t *a, int64_t n);
+double hand_clang_w2_sum_y(const hand_rec *r, int64_t n);
+void hand_clang_w4_convert(const hand_w4_src *src, uint8_t *dst, int64_t n);
+void hand_clang_w5_split(const hand_rec *r, int32_t *id, int32_t *x, double *y, int64_t *z,
+                         int64_t n);
+void hand_clang_w6_bswap(const uint32_t *src, uint32_t *dst, int64_t n);
+
 /* W9: records of n floats converted to records of n doubles, n fixed at compile time as a
  * C programmer's struct fixes it (float v[16]; ...); recs records. */
 void hand_w9_f4_d8_16(const float *src, double *dst, int64_t recs);

@@ -33,6 +33,7 @@
 
 #include "compat.h"
 #include "emit.h"
+#include "image.h"
 #include "jit_api.h"
 #include "jit_policy.h"
 
@@ -64,7 +65,10 @@ struct sj_jit_code {
     uint64_t obj_bytes; /* object size (ENTRY_READY) */
     uint64_t bytes;     /* what it counts against the limit: object + SJ_JIT_ENTRY_OVERHEAD */
     uint64_t ns_build;  /* its compile */
-    char why[200];      /* ENTRY_FAILED */
+    uint8_t *image;     /* its persistable image (image.c), or NULL and image_why */
+    size_t image_len;
+    char image_why[120];
+    char why[200]; /* ENTRY_FAILED */
     size_t key_len;
     uint8_t key[]; /* sj_plan_key() bytes: the plan's identity */
 };
@@ -189,10 +193,13 @@ static void init_once(void) {
 }
 
 /* fast: the fast instruction selector and register allocator (sj_emit_fast_codegen). */
+/* Position-independent, small code model: the code reaches its constants and the C
+ * library PC-relative, so that its image runs wherever it is mapped (image.c; the loop
+ * speed is unchanged, docs/JIT.md "Persistent cache"). */
 static LLVMTargetMachineRef new_tm(bool fast) {
     return LLVMCreateTargetMachine(g_target, g_triple, g_cpu, g_features,
-                                   fast ? LLVMCodeGenLevelNone : SJ_CODEGEN_LEVEL, LLVMRelocDefault,
-                                   LLVMCodeModelJITDefault);
+                                   fast ? LLVMCodeGenLevelNone : SJ_CODEGEN_LEVEL, LLVMRelocPIC,
+                                   LLVMCodeModelSmall);
 }
 
 /* Only these process symbols are visible to generated code. */
@@ -399,8 +406,15 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         return rc;
     }
 
-    /* link: add the object under a fresh resource tracker and look the symbol up */
+    /* the image the core may persist, from the object before LLJIT takes it */
     uint64_t obj_bytes = LLVMGetBufferSize(obj);
+    if (sj_image_build((const uint8_t *)LLVMGetBufferStart(obj), (size_t)obj_bytes, name, &c->image,
+                       &c->image_len, c->image_why, sizeof c->image_why) != 0) {
+        c->image = NULL;
+        c->image_len = 0;
+    }
+
+    /* link: add the object under a fresh resource tracker and look the symbol up */
     LLVMOrcExecutorAddress addr = 0;
     pthread_mutex_lock(&g_jit_lock);
     LLVMOrcResourceTrackerRef rt =
@@ -441,6 +455,7 @@ static void code_destroy(struct sj_jit_code *c) {
             LLVMOrcExecutionSessionGetSymbolStringPool(LLVMOrcLLJITGetExecutionSession(g_jit)));
         pthread_mutex_unlock(&g_jit_lock);
     }
+    free(c->image);
     free(c);
 }
 
@@ -608,6 +623,34 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
     return 0;
 }
 
+static int jit_find(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code,
+                    sj_jit_report *report) {
+    if (!plan || !fn || !code) return 1;
+    uint8_t kbuf[1024];
+    uint8_t *key = kbuf;
+    size_t klen = sj_plan_key(plan, kbuf, sizeof kbuf);
+    if (klen > sizeof kbuf) {
+        if (!(key = malloc(klen))) return 1;
+        sj_plan_key(plan, key, klen);
+    }
+    uint64_t h = hash_bytes(g_key_seed, key, klen);
+    pthread_mutex_lock(&g_cache_lock);
+    struct sj_jit_code *c = cache_find(h, key, klen);
+    bool ready = c && c->state == ENTRY_READY;
+    if (ready) {
+        if (c->refs == 0) lru_unlink(c);
+        c->refs++;
+    }
+    pthread_mutex_unlock(&g_cache_lock);
+    if (key != kbuf) free(key);
+    if (!ready) return 1;
+    count(&st_hits, 1);
+    if (report) *report = (sj_jit_report){true, c->obj_bytes, c->ns_build};
+    *fn = c->fn;
+    *code = c;
+    return 0;
+}
+
 static int jit_compile(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, char *why,
                        size_t why_len) {
     return jit_compile_report(plan, fn, code, NULL, why, why_len);
@@ -655,6 +698,17 @@ static const char *jit_describe(void) {
     return g_describe;
 }
 
+static bool jit_image(const sj_jit_code *code, const uint8_t **bytes, size_t *len,
+                      const char **why) {
+    if (!code || code->state != ENTRY_READY || !code->image) {
+        if (why) *why = code && code->image_why[0] ? code->image_why : "no image";
+        return false;
+    }
+    *bytes = code->image;
+    *len = code->image_len;
+    return true;
+}
+
 static const sj_jit_provider g_provider = {
     .api_version = SJ_JIT_API_VERSION,
     .compile = jit_compile,
@@ -663,6 +717,10 @@ static const sj_jit_provider g_provider = {
     .describe = jit_describe,
     .compile_report = jit_compile_report,
     .set_cache_limit = jit_set_cache_limit,
+    .image = jit_image,
+    .find = jit_find,
+    .build_id = SEGJIT_BUILD_ID,
+    .llvm_version = SEGJIT_LLVM_VERSION,
 };
 
 SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len) {

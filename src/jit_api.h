@@ -11,7 +11,7 @@
 
 #include "plan.h"
 
-#define SJ_JIT_API_VERSION 2
+#define SJ_JIT_API_VERSION 3
 
 typedef struct sj_jit_code sj_jit_code; /* a compiled kernel, owned by the JIT */
 
@@ -52,6 +52,17 @@ typedef struct sj_jit_provider {
     /* Bound on the object bytes of unreferenced code; releases code at once to meet it
      * (0: code goes with the last kernel holding it). */
     void (*set_cache_limit)(uint64_t bytes);
+    /* The persistable image of code (src/kimage.h: relocated, position-independent),
+     * valid while the caller holds code: true with *bytes and *len, or false with the
+     * reason it is not persisted in *why (docs/JIT.md, "Persistent cache"). */
+    bool (*image)(const sj_jit_code *code, const uint8_t **bytes, size_t *len, const char **why);
+    /* compile_report without compiling: returns 0 (as compile does) when the plan's code
+     * is ready in the cache, non-zero otherwise. */
+    int (*find)(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code **code, sj_jit_report *report);
+    /* The JIT build's identity (SEGJIT_BUILD_ID) and the LLVM version it was built with
+     * (SEGJIT_LLVM_VERSION): the core persists code only from the JIT it was built with. */
+    const char *build_id;
+    const char *llvm_version;
 } sj_jit_provider;
 
 /* Exported by libsegjit-jit.so. Returns NULL and writes why if LLVM cannot start. */

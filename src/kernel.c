@@ -16,6 +16,7 @@
 #include "jit_api.h"
 #include "jit_loader.h"
 #include "jit_policy.h"
+#include "kcache.h"
 #include "plan.h"
 #include "scope.h"
 
@@ -36,6 +37,7 @@ struct sj_kernel {
     sj_loop_fn jit_fn;
     sj_jit_code *jit_code;
     const sj_jit_provider *jit;
+    sj_kimage *pimage; /* the code's image, when it came from the persistent cache */
     sj_jit_report jit_report;
     uint64_t ns_jit;
     sj_decline decline;
@@ -144,6 +146,14 @@ void sj_counters_get(sj_counters *out) {
     out->overlap_in_place = atomic_load(&c_in_place);
     out->overlap_copies = atomic_load(&c_overlap_copies);
     out->cache_limit = sj_jit_cache_limit();
+    sj_kcache_stats ks;
+    sj_kcache_stats_get(&ks);
+    out->pcache_hits = ks.hits;
+    out->pcache_misses = ks.misses;
+    out->pcache_stores = ks.stores;
+    out->pcache_rejects = ks.rejects;
+    out->pcache_skips = ks.skips;
+    out->ns_pcache_load = ks.ns_load;
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
     memcpy(out->last_decline, c_last_decline, sizeof out->last_decline);
@@ -181,6 +191,7 @@ void sj_counters_reset(void) {
     atomic_store(&c_oneshot_misses, 0);
     atomic_store(&c_in_place, 0);
     atomic_store(&c_overlap_copies, 0);
+    sj_kcache_stats_reset();
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
     c_last_decline[0] = '\0';
@@ -210,6 +221,12 @@ sj_status sj_counters_print(char **out, sj_error *err) {
                   c.cache_entries, (double)c.cache_bytes / 1024,
                   (double)c.cache_bytes_unreferenced / 1024, (double)c.cache_limit / 1024,
                   c.cache_evictions, c.cache_recompiles);
+    sj_buf_printf(&b,
+                  "persistent cache   %s: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+                  " stored, %" PRIu64 " refused, %" PRIu64 " not persistable (load %.3f ms)\n",
+                  sj_kcache_enabled() ? "on" : "off", c.pcache_hits, c.pcache_misses,
+                  c.pcache_stores, c.pcache_rejects, c.pcache_skips,
+                  (double)c.ns_pcache_load / 1e6);
     sj_buf_printf(&b, "one-shot calls     %" PRIu64 " found their kernel, %" PRIu64 " built it\n",
                   c.oneshot_hits, c.oneshot_misses);
     sj_buf_printf(&b,
@@ -309,6 +326,7 @@ void sj_kernel_free(sj_kernel *k) {
     if (!k) return;
     if (atomic_load(&k->jit_state) == JIT_READY && k->jit && k->jit->release)
         k->jit->release(k->jit_code);
+    sj_kcache_release(k->pimage);
     pthread_mutex_destroy(&k->jit_lock);
     sj_interp_free(k->interp);
     sj_plan_free(k->plan);
@@ -347,6 +365,7 @@ sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *er
         out->cache_hit = k->jit_report.cache_hit;
         out->ns_compile = k->jit_report.ns_compile;
         out->code_bytes = k->jit_report.code_bytes;
+        out->persisted_hit = k->pimage != NULL;
     }
     return SJ_OK;
 }
@@ -371,6 +390,46 @@ static sj_tier env_tier(void) {
     return (sj_tier)t;
 }
 
+/* Code for k without compiling: an image this process loaded, the loaded JIT's cache, or
+ * the persistent cache's file (docs/JIT.md, "Persistent cache"). Returns whether k got it. */
+static bool code_found(sj_kernel *k, const uint8_t *key, size_t klen) {
+    sj_loop_fn fn = NULL;
+    sj_kimage *im = sj_kcache_find(key, klen, &fn);
+    const sj_jit_provider *jp = atomic_load(&c_jit);
+    if (!im && jp && jp->find) { /* the JIT is loaded: its cache hit costs no file */
+        sj_jit_code *code = NULL;
+        if (jp->find(k->plan, &fn, &code, &k->jit_report) == 0 && fn) {
+            k->jit = jp;
+            k->jit_fn = fn;
+            k->jit_code = code;
+            return true;
+        }
+    }
+    if (!im) im = sj_kcache_load(key, klen, &fn);
+    if (!im) return false;
+    k->pimage = im;
+    k->jit_fn = fn;
+    k->jit_report = (sj_jit_report){true, sj_kcache_image_bytes(im), 0};
+    return true;
+}
+
+/* Writes the image of the code k just compiled into the persistent cache, when the JIT
+ * is the one this library was built with and could make an image of it. */
+static void code_store(const sj_jit_provider *jp, const sj_kernel *k, const uint8_t *key,
+                       size_t klen) {
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    if (k->jit_report.cache_hit) return; /* compiled (and stored) before */
+    if (jp->image && jp->build_id && jp->llvm_version &&
+        strcmp(jp->build_id, sj_kcache_build_id()) == 0 &&
+        strcmp(jp->llvm_version, sj_kcache_llvm_version()) == 0 &&
+        jp->image(k->jit_code, &bytes, &len, &why))
+        sj_kcache_store(key, klen, bytes, len);
+    else
+        sj_kcache_count_skip();
+}
+
 /* The compiled loop of k, compiling it on first need; NULL when the JIT declined. */
 static sj_loop_fn kernel_jit(sj_kernel *k) {
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
@@ -381,9 +440,20 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
         char *why = k->decline_why;
         size_t why_len = sizeof k->decline_why;
         uint64_t t0 = now_ns();
-        const sj_jit_provider *jp = load_jit(why, why_len);
+        /* the plan key, for the persistent cache */
+        uint8_t kbuf[512];
+        uint8_t *key = NULL;
+        size_t klen = 0;
+        if (sj_kcache_enabled()) {
+            klen = sj_plan_key(k->plan, kbuf, sizeof kbuf);
+            key = klen <= sizeof kbuf ? kbuf : malloc(klen);
+            if (key && key != kbuf) sj_plan_key(k->plan, key, klen);
+        }
         int reason = SJ_DECLINE_UNAVAILABLE;
-        if (!jp) {
+        const sj_jit_provider *jp = NULL;
+        if (key && code_found(k, key, klen)) {
+            reason = 0;
+        } else if (!(jp = load_jit(why, why_len))) {
             if (!why[0]) snprintf(why, why_len, "the JIT is not available");
         } else if (jp->api_version != SJ_JIT_API_VERSION || !jp->compile_report) {
             snprintf(why, why_len, "the JIT speaks API version %d, not %d", jp->api_version,
@@ -397,12 +467,14 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
                 k->jit_fn = fn;
                 k->jit_code = code;
                 why[0] = '\0';
+                if (key) code_store(jp, k, key, klen);
             } else {
                 if (reason <= SJ_DECLINE_NONE || reason >= SJ_DECLINE_COUNT)
                     reason = SJ_DECLINE_LLVM; /* a provider's answer we do not know */
                 if (!why[0]) snprintf(why, why_len, "the JIT declined the plan");
             }
         }
+        if (key != kbuf) free(key);
         k->ns_jit = now_ns() - t0;
         k->decline = (sj_decline)reason;
         if (reason) count_decline(k->decline, why);
@@ -542,6 +614,16 @@ static const char *dst_name(const sj_plan *p, size_t i, char *buf, size_t cap) {
     return buf;
 }
 
+/* A lifetime or thread failure ("segment: its arena is closed") named for the call and
+ * the side: "copy: source segment: its arena is closed". */
+static sj_status name_side(sj_error *err, sj_status st, const char *what, const char *side) {
+    if (!err) return st;
+    char msg[sizeof err->message];
+    memcpy(msg, err->message, sizeof msg);
+    msg[sizeof msg - 1] = '\0';
+    return sj_fail(err, st, "%s: %s %s", what, side, msg);
+}
+
 /* One checked call with nd destinations (0 or 1 for a plan's dst, ndst for streams):
  * the checks in the order of SEMANTICS 4.2, then the loop. */
 static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offset, size_t nd,
@@ -590,10 +672,14 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     const uint8_t *sp = NULL;
     uint8_t *dps[SJ_MAX_STREAMS] = {NULL};
     uint8_t *tmp = NULL;
-    if (src && (st = sj_scope_acquire(src, err)) != SJ_OK) return st;
+    if (src && (st = sj_scope_acquire(src, err)) != SJ_OK)
+        return name_side(err, st, p->what, "source");
     size_t held = 0;
     for (; held < nd; held++)
-        if ((st = sj_scope_acquire(dsts[held], err)) != SJ_OK) break;
+        if ((st = sj_scope_acquire(dsts[held], err)) != SJ_OK) {
+            name_side(err, st, p->what, dst_name(p, held, nm, sizeof nm));
+            break;
+        }
     if (st != SJ_OK) goto out;
 
     bool overlap = false;

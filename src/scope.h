@@ -22,12 +22,12 @@
  *
  * Two ways to hold an arena while touching its memory:
  *
- * - A *lease* (single access: sj_get, sj_set, path access, accessors). The thread
- *   announces the scope in its own reader slot (a cache line no other thread writes),
- *   then loads the word: plain loads and stores, no read-modify-write, nothing written
- *   that another thread writes. A confined arena's owner needs no more (only it can
- *   close); a shared arena's close marks the scope CLOSING, runs a process-wide memory
- *   barrier (membarrier) and waits until no reader slot names the scope.
+ * - A *lease* (single access: sj_get, sj_set, path access, accessors): plain loads and
+ *   stores, no read-modify-write, nothing written that another thread writes. A confined
+ *   arena's owner only loads the word and the owner (only it can close). For a shared
+ *   arena the thread announces the scope in its own reader slot (a cache line no other
+ *   thread writes), then loads the word again; close marks the scope CLOSING, runs a
+ *   process-wide memory barrier (membarrier) and waits until no reader slot names it.
  *
  *       sj_reader *slot;
  *       if (!sj_lease_enter(seg->arena, &slot) &&

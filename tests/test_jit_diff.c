@@ -813,6 +813,31 @@ static void run_seed(uint64_t seed, unsigned iters) {
     assert_true(S.loops > S.by_op[8] / 4);
 }
 
+/* SEGJIT_TEST_PCACHE (ctest's test_jit_diff_pcache_*, one cache directory): `store`,
+ * every compiled plan made an image and was written; `load`, the same plans again (the
+ * regression seeds only), every one served from the files, same results. */
+static void check_pcache(void) {
+    const char *pc = getenv("SEGJIT_TEST_PCACHE");
+    sj_counters c;
+    sj_counters_get(&c);
+    print_message("persistent cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+                  " stored, %" PRIu64 " refused, %" PRIu64 " not persistable; %" PRIu64
+                  " compiled\n",
+                  c.pcache_hits, c.pcache_misses, c.pcache_stores, c.pcache_rejects, c.pcache_skips,
+                  c.kernels_compiled);
+    if (pc && strcmp(pc, "store") == 0) {
+        assert_true(c.kernels_compiled > 0);
+        assert_int_equal(c.pcache_skips, 0);
+        assert_int_equal(c.pcache_rejects, 0);
+        assert_int_equal(c.pcache_stores, c.kernels_compiled);
+    } else if (pc && strcmp(pc, "load") == 0) {
+        assert_int_equal(c.kernels_compiled, 0);
+        assert_int_equal(c.pcache_rejects, 0);
+        assert_int_equal(c.pcache_misses, 0);
+        assert_true(c.pcache_hits > 0);
+    }
+}
+
 /* SEGJIT_DIFF_SEED: that seed alone. Otherwise the regression seeds and a new seed. */
 static void test_differential(void **state) {
     (void)state;
@@ -824,6 +849,10 @@ static void test_differential(void **state) {
     }
     for (size_t i = 0; i < sizeof regression_seeds / sizeof regression_seeds[0]; i++)
         run_seed(regression_seeds[i], iters);
+    if (getenv("SEGJIT_TEST_PCACHE")) { /* the same plans in both runs */
+        check_pcache();
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     run_seed((uint64_t)ts.tv_sec * 1000003u + (uint64_t)ts.tv_nsec % 1000003u, iters);

@@ -18,6 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* AddressSanitizer's quarantine holds freed memory back (256 MB by default): resident
+ * memory says nothing about leaks there; LeakSanitizer checks them instead. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SJ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SJ_ASAN 1
+#endif
+#endif
 #include <unistd.h>
 
 #include "tier.h"
@@ -118,9 +128,13 @@ static void test_compile_free_bounded(void **state) {
     assert_true(c.cache_bytes_unreferenced <= (uint64_t)limit);
     assert_int_equal(c.cache_evictions + c.cache_entries, (uint64_t)kernels);
     assert_int_equal(c.cache_recompiles, 0); /* every plan distinct */
+#ifdef SJ_ASAN
+    print_message("resident memory not bounded under AddressSanitizer (its quarantine)\n");
+#else
     if (growth > GROWTH_LIMIT_MB)
         fail_msg("resident memory grew by %.1f MB over %ld compiled and freed kernels", growth,
                  kernels - WARMUP);
+#endif
 }
 
 int main(void) {

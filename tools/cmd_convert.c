@@ -334,8 +334,10 @@ static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
     if (in.compiled)
         snprintf(code, sizeof code,
                  "compiled (%s), waited %.3f ms, compile %.3f ms, %" PRIu64 " bytes of code",
-                 in.cache_hit ? "found in the code cache" : "now", (double)in.ns_jit / 1e6,
-                 (double)in.ns_compile / 1e6, in.code_bytes);
+                 in.persisted_hit ? "read from the persistent cache"
+                 : in.cache_hit   ? "found in the code cache"
+                                  : "now",
+                 (double)in.ns_jit / 1e6, (double)in.ns_compile / 1e6, in.code_bytes);
     else if (in.decline != SJ_DECLINE_NONE)
         snprintf(code, sizeof code, "declined (%s): %s", sj_decline_name(in.decline),
                  in.decline_why);

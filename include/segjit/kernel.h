@@ -152,9 +152,11 @@ typedef struct sj_kernel_info {
     bool cache_hit;        /* that code was already in the process's code cache */
     uint64_t ns_jit;       /* time the kernel waited for its code (compile or cache hit) */
     uint64_t ns_compile;   /* time that code took to compile (when it was compiled) */
-    uint64_t code_bytes;   /* object size of that code */
+    uint64_t code_bytes;   /* object size of that code (its image's, when persisted_hit) */
     sj_decline decline;    /* why the JIT declined it; NONE when not declined (or not asked) */
     char decline_why[160]; /* the JIT's message for the decline */
+    bool persisted_hit;    /* that code came from the persistent cache (a file, or an image
+                              another kernel of this process loaded), not from the JIT */
 } sj_kernel_info;
 
 /* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */
@@ -190,6 +192,12 @@ typedef struct sj_counters {
      * run in place (each element its own source, nothing copied), or from a copy of the
      * source range (a block copy needs neither: it is a memmove). */
     uint64_t overlap_in_place, overlap_copies;
+    /* The persistent cache (compiled kernels kept in files, docs/JIT.md): kernels served
+     * from it without the JIT, lookups that found no file, images written, files or
+     * directories refused by its trust rules or checks (and removed), compiled code the
+     * JIT could not make an image of, and the time spent loading the files that hit. */
+    uint64_t pcache_hits, pcache_misses, pcache_stores, pcache_rejects, pcache_skips;
+    uint64_t ns_pcache_load;
 } sj_counters;
 void sj_counters_get(sj_counters *out);
 void sj_counters_reset(void);

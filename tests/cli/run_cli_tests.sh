@@ -459,6 +459,9 @@ PY
         '[[ $RC -eq 0 && $OUT == "sample"$'"'"'\n'"'"'"$(cat tone.txt)" ]]'
     sj dump '[s2(sample)]' - --skip 44 < <(cat tone.wav)
     check "dump --skip from a pipe" '[[ $RC -eq 0 && $OUT == "sample"$'"'"'\n'"'"'"$(cat tone.txt)" ]]'
+    sj dump --json --count 1 'struct riff { char id[4]; u32 size; char wave[4]; char fmt[4]; u32 fmt_size; u16 format; u16 channels; u32 rate; u32 byte_rate; u16 block_align; u16 bits; char data[4]; u32 data_size; }' tone.wav
+    check "dump a WAV header (README): char[4] fields as text, --count 1 ignores the rest" \
+        '[[ $RC -eq 0 && $OUT == "{\"id\":\"RIFF\",\"size\":52,\"wave\":\"WAVE\",\"fmt\":\"fmt \",\"fmt_size\":16,\"format\":1,\"channels\":1,\"rate\":8000,\"byte_rate\":16000,\"block_align\":2,\"bits\":16,\"data\":\"data\",\"data_size\":16}" ]]'
     sj dump '[s2(sample)]' tone.wav --skip 44 --count 3 --json
     check "dump --skip --count" '[[ $RC -eq 0 && $OUT == "{\"sample\":0}
 {\"sample\":1000}

@@ -338,8 +338,10 @@ static int unique_headers(cli_leaves *cols, const sj_layout *l) {
     return EXIT_OK;
 }
 
-static int write_column(const cli_leaf *f, const uint8_t *rec, const sj_segment *seg,
-                        const out_opts *o) {
+/* One column of one record. Values are read through the column's accessor, prepared
+ * once (sj_accessor_of_value), not a full single access per field per record. */
+static int write_column(const cli_leaf *f, const sj_accessor *acc, const uint8_t *rec,
+                        const sj_segment *seg, const out_opts *o) {
     if (f->text) {
         size_t n = (size_t)sj_layout_elem_count(f->layout);
         if (o->json)
@@ -350,7 +352,8 @@ static int write_column(const cli_leaf *f, const uint8_t *rec, const sj_segment 
     }
     sj_value v;
     sj_error err = {0};
-    if (sj_get(seg, f->layout, (int64_t)f->offset, &v, &err) != SJ_OK) return report(&err, NULL);
+    if (sj_accessor_get(acc, seg, (int64_t)f->offset, NULL, 0, &v, &err) != SJ_OK)
+        return report(&err, NULL);
     char buf[64];
     format_value(f->layout, v, o, buf, sizeof buf);
     fputs(buf, stdout);
@@ -386,6 +389,7 @@ int cmd_dump(ctx *c) {
     sj_error err = {0};
     sj_layout *l = NULL;
     cli_leaves cols = {0};
+    sj_accessor **accs = NULL;
     rec_reader rd = {.fd = -1};
     int rc = EXIT_OK;
     if (cli_load_layout(c->pos[0], &l, NULL, &err) != SJ_OK) {
@@ -400,6 +404,17 @@ int cmd_dump(ctx *c) {
         goto out;
     }
     if (flat && (rc = unique_headers(&cols, l)) != EXIT_OK) goto out;
+    accs = calloc(cols.n ? cols.n : 1, sizeof *accs);
+    if (!accs) {
+        rc = fail(SJ_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < cols.n; i++) {
+        if (!cols.v[i].text && sj_accessor_of_value(cols.v[i].layout, &accs[i], &err) != SJ_OK) {
+            rc = report(&err, NULL);
+            goto out;
+        }
+    }
     uint64_t size = sj_layout_size(l);
     /* The records asked for are checked before anything is printed (in a regular file). */
     if (rec_open(&rd, "FILE", file, l, place, (uint64_t)1 << 20, &err) != SJ_OK) {
@@ -442,7 +457,8 @@ int cmd_dump(ctx *c) {
                         json_string(stdout, cols.v[f].path, oo.lossless);
                         putchar(':');
                     }
-                    if ((rc = write_column(&cols.v[f], rec, &seg, &oo)) != EXIT_OK) goto out;
+                    if ((rc = write_column(&cols.v[f], accs[f], rec, &seg, &oo)) != EXIT_OK)
+                        goto out;
                 }
                 if (oo.json) putchar('}');
             }
@@ -451,6 +467,9 @@ int cmd_dump(ctx *c) {
     }
 out:
     rec_close(&rd);
+    for (size_t i = 0; accs && i < cols.n; i++)
+        sj_accessor_free(accs[i]);
+    free(accs);
     cli_leaves_free(&cols);
     sj_layout_unref(l);
     return rc;

@@ -201,34 +201,95 @@ static void json_string(FILE *o, const char *s, bool lossless) {
     json_bytes(o, (const uint8_t *)s, strlen(s), lossless);
 }
 
-/* One record (or part of one) as JSON: structs and unions as objects (a repeated or missing
- * member name written as #index), sequences as arrays, text fields as strings, padding
- * skipped. `rec` is the record's bytes, `seg` a segment over them. */
-static sj_status json_walk(FILE *o, const uint8_t *rec, const sj_segment *seg, const sj_layout *l,
-                           uint64_t off, const out_opts *opt, sj_error *err) {
-    sj_status st = SJ_OK;
-    switch (sj_layout_tag(l)) {
-        case SJ_VALUE: {
-            sj_value v;
-            st = sj_get(seg, l, (int64_t)off, &v, err);
-            if (st != SJ_OK) return st;
-            char buf[64];
-            format_value(l, v, opt, buf, sizeof buf);
-            fputs(buf, o);
-            return SJ_OK;
+/* What every record prints: literal text around its columns. lits[i] comes before column
+ * i, lits[cols.n] after the last; the text between values (CSV commas, JSON keys and
+ * brackets) is made once, not per record. */
+typedef struct plan {
+    cli_leaves cols;
+    char **lits;
+    size_t *lens;
+    size_t nlits, cap;
+    FILE *m; /* the literal being written */
+    char *mbuf;
+    size_t mlen;
+} plan;
+
+static bool plan_open_lit(plan *pl) {
+    pl->mbuf = NULL;
+    pl->mlen = 0;
+    pl->m = open_memstream(&pl->mbuf, &pl->mlen);
+    return pl->m != NULL;
+}
+
+/* Ends the current literal; then, unless `last`, a column (offset, layout, text). */
+static int plan_cut(plan *pl, const sj_layout *l, uint64_t off, bool text, bool last) {
+    if (fclose(pl->m) != 0) {
+        pl->m = NULL;
+        free(pl->mbuf);
+        return fail(SJ_E_NOMEM, "out of memory");
+    }
+    pl->m = NULL;
+    if (pl->nlits == pl->cap) {
+        size_t cap = pl->cap ? pl->cap * 2 : 16;
+        char **nl = realloc(pl->lits, cap * sizeof *nl);
+        if (nl) pl->lits = nl;
+        size_t *ns = nl ? realloc(pl->lens, cap * sizeof *ns) : NULL;
+        if (!ns) {
+            free(pl->mbuf);
+            return fail(SJ_E_NOMEM, "out of memory");
         }
+        pl->lens = ns;
+        pl->cap = cap;
+    }
+    pl->lits[pl->nlits] = pl->mbuf;
+    pl->lens[pl->nlits++] = pl->mlen;
+    if (last) return EXIT_OK;
+    if (pl->cols.n >= CLI_MAX_LEAVES)
+        return fail(SJ_E_UNSUPPORTED, "layout has more than %zu value fields", CLI_MAX_LEAVES);
+    if (pl->cols.n == pl->cols.cap) {
+        size_t cap = pl->cols.cap ? pl->cols.cap * 2 : 16;
+        cli_leaf *nv = realloc(pl->cols.v, cap * sizeof *nv);
+        if (!nv) return fail(SJ_E_NOMEM, "out of memory");
+        pl->cols.v = nv;
+        pl->cols.cap = cap;
+    }
+    pl->cols.v[pl->cols.n++] = (cli_leaf){NULL, off, l, text};
+    return plan_open_lit(pl) ? EXIT_OK : fail(SJ_E_NOMEM, "out of memory");
+}
+
+static void plan_free(plan *pl) {
+    if (pl->m) {
+        fclose(pl->m);
+        free(pl->mbuf);
+    }
+    for (size_t i = 0; i < pl->nlits; i++)
+        free(pl->lits[i]);
+    free(pl->lits);
+    free(pl->lens);
+    cli_leaves_free(&pl->cols);
+}
+
+/* A record as nested JSON: structs and unions as objects (a repeated or missing member
+ * name written as #index), sequences as arrays, text fields as strings, padding skipped. */
+static int plan_json(plan *pl, const sj_layout *l, uint64_t off, const out_opts *opt,
+                     unsigned depth) {
+    if (depth > 512) return fail(SJ_E_UNSUPPORTED, "layout nests too deeply to print");
+    int rc = EXIT_OK;
+    switch (sj_layout_tag(l)) {
+        case SJ_VALUE:
+            return plan_cut(pl, l, off, false, false);
         case SJ_PADDING:
-            fputs("null", o); /* only reached for a bare padding root or element */
-            return SJ_OK;
+            fputs("null", pl->m); /* only reached for a bare padding root or element */
+            return EXIT_OK;
         case SJ_STRUCT:
         case SJ_UNION: {
-            fputc('{', o);
+            fputc('{', pl->m);
             bool first = true;
             size_t nm = sj_layout_member_count(l);
-            for (size_t i = 0; i < nm && st == SJ_OK; i++) {
+            for (size_t i = 0; i < nm && rc == EXIT_OK; i++) {
                 const sj_layout *m = sj_layout_member(l, i);
                 if (sj_layout_tag(m) == SJ_PADDING) continue;
-                if (!first) fputc(',', o);
+                if (!first) fputc(',', pl->m);
                 first = false;
                 const char *name = sj_layout_name(m);
                 bool taken = false;
@@ -241,31 +302,43 @@ static sj_status json_walk(FILE *o, const uint8_t *rec, const sj_segment *seg, c
                     snprintf(key, sizeof key, "#%zu", i);
                     name = key;
                 }
-                json_string(o, name, opt->lossless);
-                fputc(':', o);
-                st = json_walk(o, rec, seg, m, off + sj_layout_member_offset(l, i), opt, err);
+                json_string(pl->m, name, opt->lossless);
+                fputc(':', pl->m);
+                rc = plan_json(pl, m, off + sj_layout_member_offset(l, i), opt, depth + 1);
             }
-            fputc('}', o);
-            return st;
+            fputc('}', pl->m);
+            return rc;
         }
         case SJ_SEQUENCE: {
-            uint64_t n = sj_layout_elem_count(l);
-            if (cli_is_text(l)) {
-                json_bytes(o, rec + off, text_len(rec + off, (size_t)n), opt->lossless);
-                return SJ_OK;
-            }
+            if (cli_is_text(l)) return plan_cut(pl, l, off, true, false);
             const sj_layout *e = sj_layout_elem(l);
-            uint64_t es = sj_layout_size(e);
-            fputc('[', o);
-            for (uint64_t i = 0; i < n && st == SJ_OK; i++) {
-                if (i) fputc(',', o);
-                st = json_walk(o, rec, seg, e, off + i * es, opt, err);
+            uint64_t n = sj_layout_elem_count(l), es = sj_layout_size(e);
+            fputc('[', pl->m);
+            for (uint64_t i = 0; i < n && rc == EXIT_OK; i++) {
+                if (i) fputc(',', pl->m);
+                rc = plan_json(pl, e, off + i * es, opt, depth + 1);
             }
-            fputc(']', o);
-            return st;
+            fputc(']', pl->m);
+            return rc;
         }
     }
-    return st;
+    return rc;
+}
+
+/* Flat columns (CSV, or JSON keyed by path) as a plan. */
+static int plan_flat(plan *pl, const cli_leaves *cols, const out_opts *opt) {
+    if (opt->json) fputc('{', pl->m);
+    for (size_t i = 0; i < cols->n; i++) {
+        if (i) fputc(',', pl->m);
+        if (opt->json) {
+            json_string(pl->m, cols->v[i].path, opt->lossless);
+            fputc(':', pl->m);
+        }
+        int rc = plan_cut(pl, cols->v[i].layout, cols->v[i].offset, cols->v[i].text, false);
+        if (rc != EXIT_OK) return rc;
+    }
+    if (opt->json) fputc('}', pl->m);
+    return EXIT_OK;
 }
 
 /* Splits --fields at commas outside quoted names ('a,b' is one name). */
@@ -389,6 +462,7 @@ int cmd_dump(ctx *c) {
     sj_error err = {0};
     sj_layout *l = NULL;
     cli_leaves cols = {0};
+    plan pl = {0};
     sj_accessor **accs = NULL;
     rec_reader rd = {.fd = -1};
     int rc = EXIT_OK;
@@ -404,13 +478,21 @@ int cmd_dump(ctx *c) {
         goto out;
     }
     if (flat && (rc = unique_headers(&cols, l)) != EXIT_OK) goto out;
-    accs = calloc(cols.n ? cols.n : 1, sizeof *accs);
+    if (!plan_open_lit(&pl)) {
+        rc = fail(SJ_E_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = flat ? plan_flat(&pl, &cols, &oo) : plan_json(&pl, l, 0, &oo, 0);
+    if (rc == EXIT_OK) rc = plan_cut(&pl, NULL, 0, false, true);
+    if (rc != EXIT_OK) goto out;
+    accs = calloc(pl.cols.n ? pl.cols.n : 1, sizeof *accs);
     if (!accs) {
         rc = fail(SJ_E_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < cols.n; i++) {
-        if (!cols.v[i].text && sj_accessor_of_value(cols.v[i].layout, &accs[i], &err) != SJ_OK) {
+    for (size_t i = 0; i < pl.cols.n; i++) {
+        if (!pl.cols.v[i].text &&
+            sj_accessor_of_value(pl.cols.v[i].layout, &accs[i], &err) != SJ_OK) {
             rc = report(&err, NULL);
             goto out;
         }
@@ -444,32 +526,21 @@ int cmd_dump(ctx *c) {
                 goto out;
             }
             seg = sj_segment_readonly(&seg);
-            if (!flat) {
-                if (json_walk(stdout, rec, &seg, l, 0, &oo, &err) != SJ_OK) {
-                    rc = report(&err, NULL);
+            for (size_t f = 0; f < pl.cols.n; f++) {
+                fwrite(pl.lits[f], 1, pl.lens[f], stdout);
+                if ((rc = write_column(&pl.cols.v[f], accs[f], rec, &seg, &oo)) != EXIT_OK)
                     goto out;
-                }
-            } else {
-                if (oo.json) putchar('{');
-                for (size_t f = 0; f < cols.n; f++) {
-                    if (f) putchar(',');
-                    if (oo.json) {
-                        json_string(stdout, cols.v[f].path, oo.lossless);
-                        putchar(':');
-                    }
-                    if ((rc = write_column(&cols.v[f], accs[f], rec, &seg, &oo)) != EXIT_OK)
-                        goto out;
-                }
-                if (oo.json) putchar('}');
             }
+            fwrite(pl.lits[pl.cols.n], 1, pl.lens[pl.cols.n], stdout);
             putchar('\n');
         }
     }
 out:
     rec_close(&rd);
-    for (size_t i = 0; accs && i < cols.n; i++)
+    for (size_t i = 0; accs && i < pl.cols.n; i++)
         sj_accessor_free(accs[i]);
     free(accs);
+    plan_free(&pl);
     cli_leaves_free(&cols);
     sj_layout_unref(l);
     return rc;

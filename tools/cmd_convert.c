@@ -37,7 +37,7 @@ void help_convert(void) {
           "byte offset in IN. OUT is written to a temporary file in its directory and renamed\n"
           "into place only on success: a failed or interrupted conversion leaves an existing\n"
           "OUT as it was (a kill -9 may leave the temporary file .OUT.segjit-XXXXXX behind).\n"
-          "OUT may be - for standard output.\n"
+          "OUT may be - for standard output; it is always a dense sequence of --to records.\n"
           "\n"
           "options:\n"
           "  --from LAYOUT      record layout of IN\n"

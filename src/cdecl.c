@@ -172,7 +172,7 @@ static sj_status next(cparser *p) {
         if (big) return fail_at(p, i, SJ_E_PARSE, "number %.*s is too large", (int)(j - i), s + i);
         t.len = j - i;
         t.num = v;
-    } else if (strchr("{}[]();*,:-", c)) {
+    } else if (strchr("{}[]();*,:-=+<>|&^~!/%", c)) { /* the operators for enum values */
         t.kind = TK_PUNCT;
     } else if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f) {
         return fail_at(p, i, SJ_E_PARSE, "unexpected character '%c'", c);
@@ -395,8 +395,10 @@ static sj_status set_order(const sj_layout *l, sj_order order, sj_layout **out, 
 typedef struct dspec {
     sj_layout *layout; /* reference; NULL for void and for an undeclared struct tag */
     bool is_void;
-    bool defined; /* a struct or union with a body */
-    bool tagged;  /* ... that has a tag */
+    bool is_char;     /* plain `char`: its arrays are text (the element is named "char") */
+    bool is_enum_def; /* `enum [tag] { ... }`: its integer, nothing declared */
+    bool defined;     /* a struct or union with a body */
+    bool tagged;      /* ... that has a tag */
     size_t type_pos, type_end;
     sj_order order; /* NATIVE when no be/le */
     size_t order_pos;
@@ -525,6 +527,10 @@ static sj_status build_declarator(cparser *p, const dspec *d, bool pointer, cons
         if (st != SJ_OK) return fail_ctor(p, d->order_pos, st, &inner);
         l = o;
     }
+    /* `char name[N]` is text: its element is named "char" (the tool prints it as a string;
+     * the canonical form keeps the mark as `[N:b1(char)]`). */
+    if (d->is_char && ndims > 0 && !pointer && (st = rename_layout(&l, "char", &inner)) != SJ_OK)
+        return fail_ctor(p, pos, st, &inner);
     for (size_t i = ndims; i-- > 0;) {
         sj_layout *seq;
         st = sj_layout_sequence(dims[i], l, &seq, &inner);
@@ -557,6 +563,10 @@ static sj_status parse_field(cparser *p, fields *f) {
     dspec d;
     sj_status st = parse_dspec(p, &d);
     if (st != SJ_OK) return st;
+    if (is_punct(p, ';') && d.is_enum_def) { /* `enum e { A, B };`: constants, no field */
+        sj_layout_unref(d.layout);
+        return next(p);
+    }
     if (is_punct(p, ';')) {
         if (!d.defined) {
             st = expected(p, "a field name");
@@ -874,6 +884,7 @@ static sj_status parse_c_type(cparser *p, dspec *d) {
     } else if (count[CHAR]) {
         if (others != 1) goto invalid;
         kind = u ? SJ_U8 : SJ_I8;
+        d->is_char = sign == 0;
     } else if (count[SHORT]) {
         if (count[SHORT] > 1 || count[LONG] || count[INT] > 1) goto invalid;
         kind = u ? SJ_U16 : SJ_I16;
@@ -887,6 +898,33 @@ static sj_status parse_c_type(cparser *p, dspec *d) {
     return value_layout(p, d->type_pos, kind, &d->layout);
 invalid:
     return fail_at(p, d->type_pos, SJ_E_PARSE, "invalid type '%.*s'", tn, ts);
+}
+
+/* `enum [tag] [{ A, B = 2, ... }]` at the current token: the enumeration's integer, `int`
+ * (i32, as x86-64 Linux compilers give an enum whose values fit int). The enumerators are
+ * not kept; only their braces are matched. */
+static sj_status parse_enum(cparser *p, dspec *d) {
+    size_t pos = p->tok.pos;
+    sj_status st = next(p);
+    if (st != SJ_OK) return st;
+    bool tagged = p->tok.kind == TK_IDENT && !is_punct(p, '{');
+    if (tagged && (st = next(p)) != SJ_OK) return st;
+    if (is_punct(p, '{')) {
+        size_t open = p->tok.pos;
+        if ((st = next(p)) != SJ_OK) return st;
+        while (!is_punct(p, '}')) {
+            if (p->tok.kind == TK_END)
+                return fail_at(p, open, SJ_E_PARSE, "'{' of the enum is not closed");
+            if (is_punct(p, '{') || is_punct(p, ';')) return expected(p, "an enumerator or '}'");
+            if ((st = next(p)) != SJ_OK) return st;
+        }
+        if ((st = next(p)) != SJ_OK) return st;
+        d->is_enum_def = true;
+    } else if (!tagged) {
+        return expected(p, "a name or '{' after 'enum'");
+    }
+    d->type_end = p->prev_end;
+    return value_layout(p, pos, SJ_I32, &d->layout);
 }
 
 /* Qualifiers (be, le, const, volatile, alignas(N)) and a type, at the current token. */
@@ -923,7 +961,9 @@ static sj_status parse_dspec(cparser *p, dspec *d) {
             d->layout = sj_layout_ref(e->layout);
             st = SJ_OK;
         } else if (is_word(p, "enum")) {
-            return fail_at(p, p->tok.pos, SJ_E_PARSE, "enums are not supported");
+            st = parse_enum(p, d);
+            if (st == SJ_OK && d->type_end == 0) d->type_end = p->prev_end;
+            return st;
         } else {
             return fail_at(p, p->tok.pos, SJ_E_PARSE, "unknown type '%.*s'", (int)p->tok.len,
                            p->text + p->tok.pos);
@@ -1027,6 +1067,11 @@ static sj_status parse_text(cparser *p, sj_layout **out) {
                 last = sj_layout_ref(d.layout);
             }
             sj_layout_unref(d.layout);
+            continue;
+        }
+        if (d.is_enum_def && is_punct(p, ';')) { /* `enum e { A, B };` declares constants */
+            sj_layout_unref(d.layout);
+            st = next(p);
             continue;
         }
         if (!d.layout && !d.is_void && is_punct(p, ';')) { /* `struct node;` */

@@ -296,6 +296,7 @@ static sj_status parse_leaf(parser *p, sj_layout **out) {
 
 typedef struct members {
     sj_layout **v;
+    size_t *pos; /* where each member starts in the text, for errors that name a member */
     size_t n, cap;
 } members;
 
@@ -303,28 +304,42 @@ static void members_free(members *m) {
     for (size_t i = 0; i < m->n; i++)
         sj_layout_unref(m->v[i]);
     free(m->v);
+    free(m->pos);
 }
 
-static bool members_push(members *m, sj_layout *l) {
+static bool members_push(members *m, sj_layout *l, size_t pos) {
     if (m->n == m->cap) {
         size_t cap = m->cap ? 2 * m->cap : 8;
         sj_layout **v = realloc(m->v, cap * sizeof *v);
         if (!v) return false;
         m->v = v;
+        size_t *pv = realloc(m->pos, cap * sizeof *pv);
+        if (!pv) return false;
+        m->pos = pv;
         m->cap = cap;
     }
+    m->pos[m->n] = pos;
     m->v[m->n++] = l;
     return true;
+}
+
+/* Where a struct constructor's error points: at "member #K" when it names one. */
+static size_t member_error_pos(const members *m, const char *message, size_t fallback) {
+    const char *at = strstr(message, "member #");
+    if (!at) return fallback;
+    char *end = NULL;
+    unsigned long long k = strtoull(at + 8, &end, 10);
+    return end != at + 8 && k < m->n ? m->pos[k] : fallback;
 }
 
 /* A member into m; on failure nothing is left to release but m itself. */
 static sj_status parse_member(parser *p, members *m, bool have_align, int64_t align,
                               size_t align_pos) {
-    size_t start = p->pos;
+    size_t start = have_align ? align_pos : p->pos;
     sj_layout *l = NULL;
     sj_status st = parse_element(p, have_align, align, align_pos, &l);
     if (st != SJ_OK) return st;
-    if (!members_push(m, l)) {
+    if (!members_push(m, l, start)) {
         sj_layout_unref(l);
         return fail_at(p, start, SJ_E_NOMEM, "out of memory reading a member");
     }
@@ -421,7 +436,7 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
     p->pos++; /* the ']' */
     const sj_layout *const *mv = (const sj_layout *const *)m.v;
     st = is_union ? sj_layout_union(mv, m.n, out, &inner) : sj_layout_struct(mv, m.n, out, &inner);
-    if (st != SJ_OK) st = fail_ctor(p, open, &inner);
+    if (st != SJ_OK) st = fail_ctor(p, member_error_pos(&m, inner.message, open), &inner);
 done:
     members_free(&m);
     p->depth--;

@@ -406,6 +406,14 @@ static void test_alignment_rules(void **state) {
     CHECK_STRUCT(l, struct c_as);
     sj_layout_unref(l);
     check_c("struct as { char a; _Alignas(8) int b; char c; }", "[b1(a)x7 8%i4(b)b1(c)x3](as)");
+    /* An enum is its integer, int (i4); an enum definition alone declares no field. */
+    check_c("enum e { A, B = -2, C = 1 << 3 }; struct s { enum e x; u8 y; enum { P } z; enum f { Q "
+            "}; }",
+            "[i4(x)ub1(y)x3i4(z)](s)");
+    check_c("typedef enum { X, Y } col_t; struct s { col_t c; }", "[i4(c)](s)");
+    /* `char name[N]` is text: the element is named "char"; signed and unsigned char are not. */
+    check_c("struct t { char name[4]; signed char s[2]; unsigned char u[2]; char m[2][3]; }",
+            "[[4:b1(char)](name)[2:b1](s)[2:ub1](u)[2:[3:b1(char)]](m)](t)");
     /* align(N) equal to the natural alignment changes nothing; larger ones add up. */
     check_c("struct e { u32 a align(4); }", "[ui4(a)](e)");
     check_c("struct e { alignas(4) u32 a align(8); }", "[8%ui4(a)x4](e)");
@@ -597,7 +605,11 @@ static void test_errors(void **state) {
     check_error("packed u32", SJ_E_PARSE,
                 "1:8: expected 'struct' or 'union' after 'packed', found 'u32'");
     check_error("packed struct a;", SJ_E_PARSE, "1:16: expected '{' after 'struct a', found ';'");
-    check_error("struct a { enum e x; }", SJ_E_PARSE, "1:12: enums are not supported");
+    check_error("struct a { enum { A x; }", SJ_E_PARSE,
+                "1:22: expected an enumerator or '}', found ';'");
+    check_error("enum { A", SJ_E_PARSE, "1:6: '{' of the enum is not closed");
+    check_error("struct a { enum ; }", SJ_E_PARSE,
+                "1:17: expected a name or '{' after 'enum', found ';'");
     check_error("struct a { u8 x; } __attribute__((foo))", SJ_E_PARSE,
                 "1:35: unsupported attribute 'foo'");
     check_error("struct a { u8 x; } be a", SJ_E_PARSE,

@@ -237,7 +237,7 @@ static void test_member_separation(void **state) {
     /* Without the space (the JDK's toString): the longest padding that leaves an alignment. */
     check_reprint("[x1616%f4]", "[x16 16%f4]");
     check_error("[x1416%f4]", SJ_E_ARG,
-                "1:1: struct layout: member #1 at offset 14 is not aligned to its alignment 16");
+                "1:5: struct layout: member #1 at offset 14 is not aligned to its alignment 16");
 }
 
 /* The JDK's own toString: alignments written right after a size, `*` for the largest
@@ -324,7 +324,7 @@ static void test_semantics_examples(void **state) {
     sj_layout_unref(l);
 
     check_error("[s2i4]", SJ_E_ARG,
-                "1:1: struct layout: member #1 at offset 2 is not aligned to its alignment 4");
+                "1:4: struct layout: member #1 at offset 2 is not aligned to its alignment 4");
 
     l = parse_ok("[2:[j8(x)i4x4]]");
     assert_string_equal(sj_layout_name(sj_layout_member(sj_layout_elem(l), 0)), "x");
@@ -411,7 +411,7 @@ static void test_multiline_positions(void **state) {
     check_error("[\n  i4(a\nb)\n  i8\n]", SJ_E_PARSE, "4:4: expected size 4 after 'i', found 8");
     check_error("[\n\n", SJ_E_PARSE, "3:1: expected a member or ']', found end of text");
     check_error("[2:[j8\n   s2 i4]]", SJ_E_ARG,
-                "1:4: struct layout: member #2 at offset 10 is not aligned to its alignment 4");
+                "2:7: struct layout: member #2 at offset 10 is not aligned to its alignment 4");
     check_error("[i4\n\t 3%j8]", SJ_E_ARG, "2:3: with_align: alignment 3 is not a power of two");
 }
 
@@ -426,7 +426,7 @@ static void test_constructor_errors(void **state) {
     check_error("[i4 | 1%[j8]]", SJ_E_ARG,
                 "1:7: with_align: alignment 1 is less than the struct's member alignment 8");
     check_error("[b1 s2]", SJ_E_ARG,
-                "1:1: struct layout: member #1 at offset 1 is not aligned to its alignment 2");
+                "1:5: struct layout: member #1 at offset 1 is not aligned to its alignment 2");
 }
 
 static void test_overflow(void **state) {
@@ -440,7 +440,7 @@ static void test_overflow(void **state) {
     check_error("[4611686018427387904:[4:i4]]", SJ_E_OVERFLOW,
                 "1:1: sequence layout: 4611686018427387904 elements of 16 bytes overflow 64 bits");
     check_error("[x9223372036854775807 x1]", SJ_E_OVERFLOW,
-                "1:1: struct layout: size overflows 64 bits at member #1");
+                "1:23: struct layout: size overflows 64 bits at member #1");
     sj_layout *l = parse_ok("[9223372036854775807:b1]");
     assert_int_equal(sj_layout_size(l), INT64_MAX);
     sj_layout_unref(l);

@@ -47,8 +47,22 @@ sj_status cli_read_text(const char *path, char **out, sj_error *err) {
             buf = nb;
             cap *= 2;
         }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        size_t want = cap - len - 1;
+        if (want > CLI_MAX_TEXT + 1 - len) want = CLI_MAX_TEXT + 1 - len;
+        size_t got = fread(buf + len, 1, want, f);
+        /* A NUL (a binary file, /dev/zero) is refused as soon as it is read. */
+        const char *nul = memchr(buf + len, '\0', got);
+        if (nul) {
+            st = cli_fail(err, SJ_E_PARSE, "'%s' holds a NUL byte at offset %zu: not a text file",
+                          path, (size_t)(nul - buf));
+            goto done;
+        }
         len += got;
+        if (len > CLI_MAX_TEXT) {
+            st = cli_fail(err, SJ_E_ARG, "'%s' is longer than %zu bytes, the limit for a text",
+                          path, (size_t)CLI_MAX_TEXT);
+            goto done;
+        }
         if (got == 0) break;
     }
     if (ferror(f)) {
@@ -56,12 +70,6 @@ sj_status cli_read_text(const char *path, char **out, sj_error *err) {
         goto done;
     }
     buf[len] = '\0';
-    const char *nul = memchr(buf, '\0', len);
-    if (nul) {
-        st = cli_fail(err, SJ_E_PARSE, "'%s' holds a NUL byte at offset %zu", path,
-                      (size_t)(nul - buf));
-        goto done;
-    }
 done:
     if (!is_stdin) fclose(f);
     if (st != SJ_OK) {
@@ -70,6 +78,18 @@ done:
     }
     *out = buf;
     return SJ_OK;
+}
+
+/* Whether text starts like a canonical form: `[`, an alignment `A%`, or a carrier letter
+ * with a size of 1, 2, 4 or 8 (`i4`, `uI4`, `x8`). */
+static bool canonical_start(const char *t) {
+    while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+        t++;
+    if (*t == '[' || (*t >= '0' && *t <= '9')) return true;
+    if (*t == 'u' || *t == 'U') t++;
+    if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z'))) return false;
+    t++;
+    return (*t == '1' || *t == '2' || *t == '4' || *t == '8') && !(t[1] >= '0' && t[1] <= '9');
 }
 
 sj_status cli_load_layout(const char *arg, sj_layout **out, char **text, sj_error *err) {
@@ -82,6 +102,19 @@ sj_status cli_load_layout(const char *arg, sj_layout **out, char **text, sj_erro
         if (!t) return cli_fail(err, SJ_E_NOMEM, "out of memory");
     }
     sj_status st = sj_layout_parse_auto(t, out, err);
+    /* A bare C type (`i32`, `double`, `be u32`, `enum e`) has no `;` or `{` for the
+     * dispatch to see: read it as the description language when the canonical reading
+     * fails. The canonical error stays when the text starts like a canonical form. */
+    if (st == SJ_E_PARSE) {
+        sj_error cerr = {0};
+        sj_layout *c = NULL;
+        if (sj_layout_parse_c(t, &c, &cerr) == SJ_OK) {
+            *out = c;
+            st = SJ_OK;
+        } else if (!canonical_start(t) && cerr.status == SJ_E_PARSE && err) {
+            *err = cerr;
+        }
+    }
     if (text)
         *text = t;
     else
@@ -92,7 +125,7 @@ sj_status cli_load_layout(const char *arg, sj_layout **out, char **text, sj_erro
 /* ---- Value fields of a layout ---- */
 
 static sj_status push_leaf(cli_leaves *l, const char *path, uint64_t offset,
-                           const sj_layout *layout, sj_error *err) {
+                           const sj_layout *layout, bool text, sj_error *err) {
     if (l->n >= CLI_MAX_LEAVES)
         return cli_fail(err, SJ_E_UNSUPPORTED, "layout has more than %zu value fields",
                         CLI_MAX_LEAVES);
@@ -105,7 +138,7 @@ static sj_status push_leaf(cli_leaves *l, const char *path, uint64_t offset,
     }
     char *p = strdup(path);
     if (!p) return cli_fail(err, SJ_E_NOMEM, "out of memory listing fields");
-    l->v[l->n++] = (cli_leaf){p, offset, layout};
+    l->v[l->n++] = (cli_leaf){p, offset, layout, text};
     return SJ_OK;
 }
 
@@ -157,8 +190,28 @@ static bool plain_name(const char *name) {
     return true;
 }
 
+bool cli_is_text(const sj_layout *l) {
+    if (sj_layout_tag(l) != SJ_SEQUENCE) return false;
+    const sj_layout *e = sj_layout_elem(l);
+    const char *name = sj_layout_name(e);
+    return sj_layout_tag(e) == SJ_VALUE && sj_layout_size(e) == 1 &&
+           (sj_layout_kind(e) == SJ_I8 || sj_layout_kind(e) == SJ_U8) && name &&
+           strcmp(name, "char") == 0;
+}
+
+/* Whether member i's name was taken by an earlier member of l (groups of more than 65536
+ * members are not searched). */
+static bool name_taken(const sj_layout *l, size_t i, const char *name) {
+    if (i > 65536) return false;
+    for (size_t j = 0; j < i; j++) {
+        const char *o = sj_layout_name(sj_layout_member(l, j));
+        if (o && strcmp(o, name) == 0) return true;
+    }
+    return false;
+}
+
 static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_leaves *out,
-                         unsigned depth, sj_error *err) {
+                         unsigned depth, bool text, sj_error *err) {
     if (depth > 512) return cli_fail(err, SJ_E_UNSUPPORTED, "layout nests too deeply to list");
     size_t mark = pb->len;
     sj_status st = SJ_OK;
@@ -166,7 +219,7 @@ static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_
         case SJ_PADDING:
             return SJ_OK;
         case SJ_VALUE:
-            return push_leaf(out, pb->s, offset, l, err);
+            return push_leaf(out, pb->s, offset, l, false, err);
         case SJ_STRUCT:
         case SJ_UNION: {
             size_t n = sj_layout_member_count(l);
@@ -175,6 +228,7 @@ static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_
                 if (sj_layout_tag(m) == SJ_PADDING) continue;
                 const char *name = sj_layout_name(m);
                 const char *dot = mark ? "." : "";
+                if (name && name_taken(l, i, name)) name = NULL;
                 bool ok;
                 if (name && plain_name(name))
                     ok = path_append(pb, "%s%s", dot, name);
@@ -183,13 +237,15 @@ static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_
                 else
                     ok = path_append(pb, "%s#%zu", dot, i);
                 if (!ok) return cli_fail(err, SJ_E_NOMEM, "out of memory listing fields");
-                st = collect(m, offset + sj_layout_member_offset(l, i), pb, out, depth + 1, err);
+                st = collect(m, offset + sj_layout_member_offset(l, i), pb, out, depth + 1, text,
+                             err);
                 pb->len = mark;
                 pb->s[mark] = '\0';
             }
             return st;
         }
         case SJ_SEQUENCE: {
+            if (text && cli_is_text(l)) return push_leaf(out, pb->s, offset, l, true, err);
             const sj_layout *e = sj_layout_elem(l);
             uint64_t n = sj_layout_elem_count(l), es = sj_layout_size(e);
             for (uint64_t i = 0; i < n && st == SJ_OK; i++) {
@@ -198,7 +254,7 @@ static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_
                                     CLI_MAX_LEAVES);
                 if (!path_append(pb, "[%" PRIu64 "]", i))
                     return cli_fail(err, SJ_E_NOMEM, "out of memory listing fields");
-                st = collect(e, offset + i * es, pb, out, depth + 1, err);
+                st = collect(e, offset + i * es, pb, out, depth + 1, text, err);
                 pb->len = mark;
                 pb->s[mark] = '\0';
             }
@@ -208,13 +264,20 @@ static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_
     return cli_fail(err, SJ_E_ARG, "layout has an unknown tag");
 }
 
+sj_status cli_leaves_add(const sj_layout *l, uint64_t offset, const char *prefix, bool text,
+                         cli_leaves *out, sj_error *err) {
+    size_t pl = strlen(prefix);
+    path_buf pb = {malloc(pl + 64), pl, pl + 64};
+    if (!pb.s) return cli_fail(err, SJ_E_NOMEM, "out of memory listing fields");
+    memcpy(pb.s, prefix, pl + 1);
+    sj_status st = collect(l, offset, &pb, out, 0, text, err);
+    free(pb.s);
+    return st;
+}
+
 sj_status cli_leaves_collect(const sj_layout *root, cli_leaves *out, sj_error *err) {
     cli_leaves l = {0};
-    path_buf pb = {malloc(64), 0, 64};
-    if (!pb.s) return cli_fail(err, SJ_E_NOMEM, "out of memory listing fields");
-    pb.s[0] = '\0';
-    sj_status st = collect(root, 0, &pb, &l, 0, err);
-    free(pb.s);
+    sj_status st = cli_leaves_add(root, 0, "", false, &l, err);
     if (st != SJ_OK) {
         cli_leaves_free(&l);
         return st;

@@ -175,6 +175,41 @@ check "misaligned member: exit 1, one status line, caret" \
 sj layout '[-1:i4]'
 check "bad sequence count" '[[ $RC -eq 1 && -z $OUT && $ERR == SJ_E_* ]]'
 
+# C-like conveniences: a bare type is a layout; an enum is its integer (int); bit-fields are
+# refused with a message naming the field.
+for pair in 'i32|i4 4 4' 'double|d8 8 8' 'be u32|uI4 4 4' 'enum e|i4 4 4' 'char[16]|[16:b1(char)] 16 1'; do
+    sj layout --summary "${pair%%|*}"
+    check "bare type '${pair%%|*}' is a layout" '[[ $RC -eq 0 && $OUT == "${pair#*|}" ]]'
+done
+sj layout --canonical 'enum color { RED, GREEN = 4, BLUE = -1 }; struct px { enum color c; u8 a; }'
+check "enum as its integer" '[[ $RC -eq 0 && $OUT == "[i4(c)ub1(a)x3](px)" ]]'
+sj layout 'struct b { u32 a : 3; u32 b : 5; }'
+check "bit-fields refused clearly" '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:18: bit-fields are not supported (field '"'"'a'"'"')"* ]]'
+sj layout 'doubel'
+check "an unknown bare type is named" '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:1: unknown type '"'"'doubel'"'"'"* ]]'
+printf '\x01\x00\x00\x00' >one4.bin
+sj dump 'be u32' one4.bin
+check "dump with a bare C type" '[[ $RC -eq 0 && $OUT == "value
+16777216" ]]'
+
+# Hostile input: a layout file is read up to a bound (16 MiB) and refused at the first NUL;
+# a long line's error shows a window around the column; a misaligned member is pointed at.
+sj layout @/dev/zero
+check "layout @/dev/zero stops at the first NUL" 'op_err SJ_E_PARSE && [[ $ERR == *"NUL byte at offset 0"* ]]'
+head -c $((17 << 20)) /dev/zero | tr '\0' ' ' >huge.txt
+sj layout @huge.txt
+check "layout @FILE longer than 16 MiB is refused" 'op_err SJ_E_ARG && [[ $ERR == *"longer than 16777216 bytes"* ]]'
+sj layout @- < <(yes i4)
+check "layout @- from an endless pipe stops" 'op_err SJ_E_ARG && [[ $ERR == *"longer than"* ]]'
+rm -f huge.txt
+long="[$(printf 'i4%.0s' $(seq 1000))q8]"
+sj layout "$long"
+check "a long layout's error shows a window around the column" \
+    '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:2002: "* && $(sed -n 2p .err) == "  ..."*"i4q8]" && $(sed -n 2p .err | wc -c) -lt 80 && $(sed -n 3p .err) == "                                                                 ^" ]]'
+sj layout '[b1(a)s2(b)]'
+check "a misaligned member is pointed at" \
+    '[[ $RC -eq 1 && $ERR == "SJ_E_ARG: 1:7: struct layout: member #1 '"'"'b'"'"' at offset 1"* && $(sed -n 3p .err) == "        ^" ]]'
+
 # ---------------------------------------------------------------------------------------
 # offset
 
@@ -243,15 +278,63 @@ check "dump CSV of every kind" '[[ $RC -eq 0 && $OUT == "z,b,ub,c,s,us,i,ui,f,j,
 true,-1,255,65,-2,65534,-3,4294967293,1.5,-4,18446744073709551612,inf,7,-1,67305985,1,2,3,4" ]]'
 sj dump "$K" k.bin --json
 check "dump JSON of every kind" '[[ $RC -eq 0 && $OUT == "{\"z\":true,\"b\":-1,\"ub\":255,\"c\":65,\"s\":-2,\"us\":65534,\"i\":-3,\"ui\":4294967293,\"f\":1.5,\"j\":-4,\"uj\":18446744073709551612,\"d\":null,\"n\":{\"x\":7,\"y\":-1},\"u\":{\"a\":67305985,\"q\":[1,2,3,4]}}" ]]'
-# A record whose size is not a multiple of its alignment still dumps.
+# A record whose size is not a multiple of its alignment cannot form a file of records
+# (SEMANTICS 2.4): refused before anything is printed; packed, the same bytes dump.
 printf '\x01\x00\x00\x00\x02\x03\x00\x00\x00\x04' >odd.bin
 sj dump '[i4(a)b1(b)]' odd.bin
-check "dump records of size 5, align 4" '[[ $RC -eq 0 && $OUT == "a,b
+check "dump: record size 5, align 4 is refused" \
+    'op_err SJ_E_ARG && [[ $ERR == *"size 5, not a multiple of its alignment 4"*"x3"* ]]'
+sj dump 'packed struct { i32 a; i8 b; }' odd.bin
+check "dump records of a packed layout of size 5" '[[ $RC -eq 0 && $OUT == "a,b
 1,2
 3,4" ]]'
+# Exact floats: the shortest text that reads back to the same bits (f32 through strtof:
+# 0x15ae43fe was 7.038531e-26, which reads back as 0x15ae43fd), NaN keeps its sign in CSV.
+printf '\xfe\x43\xae\x15\x00\x00\xc0\xff\x00\x00\x80\x7f\x01\x00\x00\x00\x00\x00\x00\x80' >fl.bin
+sj dump '[f4(a)f4(b)f4(c)f4(d)f4(e)]' fl.bin
+check "dump f32: shortest exact text, -nan, inf, subnormal, -0" \
+    '[[ $RC -eq 0 && $OUT == "a,b,c,d,e
+7.0385313e-26,-nan,inf,1e-45,-0" ]]'
+sj dump '[f4(a)f4(b)f4(c)f4(d)f4(e)]' fl.bin --json
+check "dump f32 as JSON: NaN and infinities are null by default" \
+    '[[ $RC -eq 0 && $OUT == "{\"a\":7.0385313e-26,\"b\":null,\"c\":null,\"d\":1e-45,\"e\":-0}" ]]'
+# f64 against Python's repr (the shortest round-tripping digits): the same value and the
+# same number of significant digits, for a few thousand bit patterns.
+if command -v python3 >/dev/null 2>&1; then
+    python3 - <<'PY' >d-expect.txt
+import random, struct, math
+random.seed(15)
+vals = [0.1, 1e100, 5e-324, 2.0**-1074 * 3, 1.7976931348623157e308, 9007199254740993.0, 2.0**60]
+while len(vals) < 4000:
+    v = struct.unpack('<d', struct.pack('<Q', random.getrandbits(64)))[0]
+    if math.isfinite(v):
+        vals.append(v)
+open('d.bin', 'wb').write(b''.join(struct.pack('<d', v) for v in vals))
+for v in vals:
+    print(repr(v))
+PY
+    sj dump 'd8' d.bin
+    printf '%s\n' "$OUT" | tail -n +2 >d-got.txt
+    check "dump f64 equals Python's shortest repr in value and digits" \
+        '[[ $RC -eq 0 ]] && python3 -c "
+import sys
+def sig(t):
+    m = t.lower().split(\"e\")[0].lstrip(\"-\").replace(\".\", \"\").strip(\"0\")
+    return max(len(m), 1)
+got = open(\"d-got.txt\").read().split()
+exp = open(\"d-expect.txt\").read().split()
+bad = [(g, e) for g, e in zip(got, exp) if float(g) != float(e) or sig(g) != sig(e)]
+sys.exit(1 if bad or len(got) != len(exp) else 0)
+"'
+fi
+
 head -c 50 p.bin >p-trunc.bin
 sj dump "$P" p-trunc.bin
-check "dump: trailing partial record" 'op_err SJ_E_BOUNDS && [[ $ERR == *"byte offset 40 (record size 40)"* ]]'
+check "dump: trailing partial record" \
+    'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: FILE: record 1 at byte offset 40 is partial: '"'"'p-trunc.bin'"'"' ends after 10 of its 40 bytes" ]]'
+sj dump "$P" - < <(cat p-trunc.bin)
+check "dump: trailing partial record from a pipe names record and offset" \
+    '[[ $RC -eq 1 && $ERR == *"record 1 at byte offset 40 is partial"* ]]'
 sj dump "$P" nonexistent.bin
 check "dump: missing FILE" 'op_err SJ_E_ARG && [[ $ERR == *"nonexistent.bin"* ]]'
 sj dump '[i4(x)' p.bin
@@ -259,6 +342,167 @@ check "dump: bad layout" 'op_err SJ_E_PARSE'
 : >empty.bin
 sj dump "$P" empty.bin --json
 check "dump: empty file" '[[ $RC -eq 0 && -z $OUT && -z $ERR ]]'
+
+# Text fields: `char name[N]` (canonical [N:b1(char)]) dumps as one string, its bytes up to
+# the first NUL; signed/unsigned char arrays stay numbers.
+T='struct r { char name[8]; u8 k; char tag[7]; }'
+sj layout --canonical "$T"
+check "char[N] is marked as text in the canonical form" '[[ $RC -eq 0 && $OUT == "[[8:b1(char)](name)ub1(k)[7:b1(char)](tag)](r)" ]]'
+sj layout --canonical 'struct s { signed char a[2]; unsigned char b[2]; char c; }'
+check "signed/unsigned char arrays and a single char are not text" '[[ $OUT == "[[2:b1](a)[2:ub1](b)b1(c)](s)" ]]'
+printf 'ab,"c\0zz\x07\x01\xff\xc3\xa9x\0\0plain\0\0\0\x08\x41\x42\x43\x44\x45\x46\x47' >txt.bin
+sj dump "$T" txt.bin
+check "dump text fields as CSV strings (quoted, NUL-terminated, unterminated)" \
+    '[[ $RC -eq 0 && $OUT == "name,k,tag
+\"ab,\"\"c\",7,"$'"'"'\x01\xff\xc3\xa9x'"'"'"
+plain,8,ABCDEFG" ]]'
+sj dump '[[8:b1(char)](name)ub1(k)[7:b1(char)](tag)]' txt.bin --json --limit 1
+check "dump text from the canonical marker as JSON (escaped, non-UTF-8 as U+FFFD)" \
+    '[[ $RC -eq 0 && $OUT == "{\"name\":\"ab,\\\"c\",\"k\":7,\"tag\":\"\\u0001\\ufffd'"$(printf '\xc3\xa9')"'x\"}" ]]'
+sj dump "$T" txt.bin --json --lossless --limit 1
+check "dump --json --lossless: non-UTF-8 bytes as \\udcXX" '[[ $RC -eq 0 && $OUT == *"\"tag\":\"\\u0001\\udcff"* ]]'
+if command -v python3 >/dev/null 2>&1; then
+    "$SEGJIT" dump "$T" txt.bin --json >txt.json
+    check "dump --json is strict UTF-8 JSON" 'python3 -c "
+import json
+for line in open(\"txt.json\", \"rb\"):
+    json.loads(line.decode(\"utf-8\", \"strict\"))
+"'
+    "$SEGJIT" dump "$T" txt.bin --json --lossless >txt-l.json
+    check "dump --json --lossless gives the text bytes back (surrogateescape)" 'python3 -c "
+import json, sys
+d = json.loads(open(\"txt-l.json\").readline())
+sys.exit(0 if d[\"tag\"].encode(\"utf-8\", \"surrogateescape\") == b\"\\x01\\xff\\xc3\\xa9x\" else 1)
+"'
+fi
+
+# JSON is valid whatever the bytes: random records of every kind, text and a union, in
+# both modes, each line strict UTF-8 and accepted by Python's json module (which refuses
+# bare NaN only when asked: parse_constant makes it refuse).
+if command -v python3 >/dev/null 2>&1; then
+    R='struct r { char t[9]; u8 k; f32 f; f64 d; i64 j; u64 u; union { char s[8]; f64 x; } v; be u16 w; }'
+    head -c $((56 * 500)) /dev/urandom >rand.bin
+    for mode in "" --lossless; do
+        "$SEGJIT" dump "$R" rand.bin --json $mode >rand.json 2>rand.err
+        RC=$?
+        check "dump --json $mode of random bytes is valid JSON" '[[ $RC -eq 0 && $(wc -l <rand.json) -eq 500 ]] && python3 -c "
+import json
+def bad(c):
+    raise ValueError(c)
+for line in open(\"rand.json\", \"rb\"):
+    json.loads(line.decode(\"utf-8\", \"strict\"), parse_constant=bad)
+"'
+    done
+fi
+
+# Output choice: --fields (paths, order, groups), --hex, --int64-strings, --lossless, and
+# unique names when members repeat.
+sj dump "$P" p.bin --fields charge,pos,id
+check "dump --fields selects and orders columns; a group path gives its fields" \
+    '[[ $RC -eq 0 && $OUT == "charge,pos[0],pos[1],pos[2],id
+-7,1.5,2,3,1
+300,-0.25,1e+100,0.1,4000000000" ]]'
+sj dump "$P" p.bin --fields 'pos[2],id' --json
+check "dump --fields as JSON: a flat object keyed by path" \
+    '[[ $RC -eq 0 && $OUT == "{\"pos[2]\":3,\"id\":1}
+{\"pos[2]\":0.1,\"id\":4000000000}" ]]'
+sj dump "$P" p.bin --fields id,id --limit 1
+check "dump --fields with a repeated path: unique CSV header" '[[ $RC -eq 0 && $OUT == "id,id~2
+1,1" ]]'
+sj dump "$P" p.bin --fields id,nope
+check "dump --fields with an unknown path" 'op_err SJ_E_PATH && [[ $ERR == *"--fields: "*"nope"* ]]'
+sj dump "$P" p.bin --fields 'pos[*]'
+check "dump --fields with an open index" 'op_err SJ_E_PATH && [[ $ERR == *"open index"* ]]'
+printf '\x01\x00\x00\x00\x02\x00\x00\x00' >dup.bin
+sj dump '[i4(a)i4(a)]' dup.bin
+check "dump: repeated member names are written by index (CSV)" '[[ $RC -eq 0 && $OUT == "a,#1
+1,2" ]]'
+sj dump '[i4(a)i4(a)]' dup.bin --json
+check "dump: repeated member names are written by index (JSON keys)" '[[ $RC -eq 0 && $OUT == "{\"a\":1,\"#1\":2}" ]]'
+sj dump "$K" k.bin --hex --fields b,s,i,uj,z
+check "dump --hex: two's complement of the width" '[[ $RC -eq 0 && $OUT == "b,s,i,uj,z
+0xff,0xfffe,0xfffffffd,0xfffffffffffffffc,true" ]]'
+sj dump "$K" k.bin --hex --json --fields b,d
+check "dump --hex --json: hex as strings" '[[ $RC -eq 0 && $OUT == "{\"b\":\"0xff\",\"d\":null}" ]]'
+sj dump "$K" k.bin --json --int64-strings --fields j,uj,i
+check "dump --json --int64-strings" '[[ $RC -eq 0 && $OUT == "{\"j\":\"-4\",\"uj\":\"18446744073709551612\",\"i\":-3}" ]]'
+printf '\x00\x00\xc0\xff\x00\x00\x80\x7f\x01\x00\xc0\x7f\x00\x00\x80\xff' >nan.bin
+sj dump '[f4(a)f4(b)f4(c)f4(d)]' nan.bin --json --lossless
+check "dump --json --lossless: NaN and infinities as strings, a NaN payload kept" \
+    '[[ $RC -eq 0 && $OUT == "{\"a\":\"-nan\",\"b\":\"inf\",\"c\":\"nan:0x7fc00001\",\"d\":\"-inf\"}" ]]'
+sj dump '[f4(a)f4(b)f4(c)f4(d)]' nan.bin
+check "dump CSV: NaN keeps its sign" '[[ $RC -eq 0 && $OUT == "a,b,c,d
+-nan,inf,nan,-inf" ]]'
+sj dump '[f4(a)]' nan.bin --lossless
+check "dump --lossless without --json is bad usage" 'usage_err'
+printf '\x01\x00\x00\x00' >one.bin
+sj dump '[s2(a"b)s2(c,d)]' one.bin --json
+check "dump --json escapes member names" '[[ $RC -eq 0 && $OUT == "{\"a\\\"b\":1,\"c,d\":0}" ]]'
+sj dump '[s2(a"b)s2(c,d)]' one.bin
+check "dump CSV headers are paths (quoted names), CSV-quoted" '[[ $RC -eq 0 && $OUT == "\"'"'"'a\"\"b'"'"'\",\"'"'"'c,d'"'"'\"
+1,0" ]]'
+
+# Where records are: --skip (a header), --stride (records spaced wider), --count (exactly N).
+# A WAV file from Python's wave module: 16-bit mono samples after a 44-byte header.
+if command -v python3 >/dev/null 2>&1; then
+    python3 - <<'PY'
+import wave, struct
+w = wave.open('tone.wav', 'wb')
+w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+w.writeframes(struct.pack('<8h', 0, 1000, -1000, 32767, -32768, 7, -7, 12345))
+w.close()
+r = wave.open('tone.wav', 'rb')
+open('tone.txt', 'w').write('\n'.join(str(v) for v in struct.unpack('<8h', r.readframes(8))) + '\n')
+PY
+    sj dump '[s2(sample)]' tone.wav --skip 44
+    check "dump a WAV file's samples after its 44-byte header" \
+        '[[ $RC -eq 0 && $OUT == "sample"$'"'"'\n'"'"'"$(cat tone.txt)" ]]'
+    sj dump '[s2(sample)]' - --skip 44 < <(cat tone.wav)
+    check "dump --skip from a pipe" '[[ $RC -eq 0 && $OUT == "sample"$'"'"'\n'"'"'"$(cat tone.txt)" ]]'
+    sj dump --json --count 1 'struct riff { char id[4]; u32 size; char wave[4]; char fmt[4]; u32 fmt_size; u16 format; u16 channels; u32 rate; u32 byte_rate; u16 block_align; u16 bits; char data[4]; u32 data_size; }' tone.wav
+    check "dump a WAV header (README): char[4] fields as text, --count 1 ignores the rest" \
+        '[[ $RC -eq 0 && $OUT == "{\"id\":\"RIFF\",\"size\":52,\"wave\":\"WAVE\",\"fmt\":\"fmt \",\"fmt_size\":16,\"format\":1,\"channels\":1,\"rate\":8000,\"byte_rate\":16000,\"block_align\":2,\"bits\":16,\"data\":\"data\",\"data_size\":16}" ]]'
+    sj dump '[s2(sample)]' tone.wav --skip 44 --count 3 --json
+    check "dump --skip --count" '[[ $RC -eq 0 && $OUT == "{\"sample\":0}
+{\"sample\":1000}
+{\"sample\":-1000}" ]]'
+fi
+# Records [i4(a)i4(b)] read as [i4(a)] every 8 bytes; the last record's trailing gap may be
+# missing.
+printf '\x01\x00\x00\x00\xaa\xaa\xaa\xaa\x02\x00\x00\x00\xbb\xbb\xbb\xbb\x03\x00\x00\x00' >st.bin
+for src in file pipe; do
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8; else sj dump '[i4(a)]' - --stride 8 < <(cat st.bin); fi
+    check "dump --stride 8 ($src)" '[[ $RC -eq 0 && $OUT == "a
+1
+2
+3" ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8 --skip 4; else sj dump '[i4(a)]' - --stride 8 --skip 4 < <(cat st.bin); fi
+    check "dump --stride 8 --skip 4: the file ends in a gap ($src)" '[[ $RC -eq 0 && $OUT == "a
+-1431655766
+-1145324613" ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8 --skip 2; else sj dump '[i4(a)]' - --stride 8 --skip 2 < <(cat st.bin); fi
+    check "dump --stride 8 --skip 2: a partial last record ($src)" \
+        '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: FILE: record 2 at byte offset 18 is partial: "*" ends after 2 of its 4 bytes" ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --stride 8 --count 4; else sj dump '[i4(a)]' - --stride 8 --count 4 < <(cat st.bin); fi
+    check "dump --count past the end names record and offset ($src)" \
+        '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: FILE: record 3 at byte offset 24 is past the end of "* ]]'
+    if [[ $src == file ]]; then sj dump '[i4(a)]' st.bin --skip 21; else sj dump '[i4(a)]' - --skip 21 < <(cat st.bin); fi
+    check "dump --skip past the end ($src)" 'op_err SJ_E_BOUNDS && [[ $ERR == *"--skip 21 is past the end"* ]]'
+done
+sj dump '[i4(a)]' st.bin --stride 8 --count 2
+check "dump --count: bytes after the records are ignored" '[[ $RC -eq 0 && $OUT == "a
+1
+2" ]]'
+sj dump '[i4(a)i4(b)]' st.bin --stride 4
+check "dump --stride below the record size" 'op_err SJ_E_ARG && [[ $ERR == *"--stride 4 is smaller than the LAYOUT record size 8"* ]]'
+sj dump '[i4(a)]' st.bin --stride 0
+check "dump --stride 0 is bad usage" 'usage_err'
+sj dump '[i4(a)]' st.bin --count -1
+check "dump --count -1 is bad usage" 'usage_err'
+sj dump '[i4(a)]' st.bin --skip x
+check "dump --skip x is bad usage" 'usage_err'
+sj dump @- - <st.bin
+check "dump @- -: both from standard input is bad usage" 'usage_err && [[ $ERR == *"standard input"* ]]'
 
 # ---------------------------------------------------------------------------------------
 # convert
@@ -292,6 +536,70 @@ sj convert --from "$A" --to "$B" a.bin -
 check "convert to stdout (-)" '[[ $RC -eq 0 ]] && cmp -s .out b-expected.bin'
 sj convert --from "$A" --to "$B" empty.bin b-empty.bin
 check "convert an empty file" '[[ $RC -eq 0 && -f b-empty.bin && ! -s b-empty.bin ]]'
+
+# The result does not depend on --window: a file is a sequence of records, decided once.
+# A record of size 12 and alignment 8 cannot form one: the same error, before any output,
+# whatever the window; a record that can gives the same bytes with every window.
+"$GEN" '[j8(a)i4(b)x4]' 1000 w16.bin
+"$GEN" 'packed struct { be i64 a; be i32 b; }' 1000 w12-expected.bin
+head -c 12000 w16.bin >w12.bin
+for w in 1 7 4096 default; do
+    wopt=()
+    [[ $w == default ]] || wopt=(--window "$w")
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)]' --to '[J8(a)I4(b)]' w12.bin -
+    check "convert --window $w: size 12 align 8 refused before any output" \
+        'op_err SJ_E_ARG && [[ $ERR == "SJ_E_ARG: --from: the record layout has size 12, not a multiple of its alignment 8"* ]]'
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)]' --to '[J8(a)I4(b)]' w12.bin w-out.bin
+    check "convert --window $w: no OUT after the refusal" '[[ $RC -eq 1 && ! -e w-out.bin ]] && no_temps .'
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)x4]' --to 'packed struct { be i64 a; be i32 b; }' w16.bin -
+    check "convert --window $w: identical output" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out w12-expected.bin'
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)x4]' --to '[J8(a)I4(b)]' w16.bin -
+    check "convert --window $w: --to of size 12 align 8 refused too" \
+        'op_err SJ_E_ARG && [[ $ERR == "SJ_E_ARG: --to: "*"size 12"* ]]'
+    sj convert "${wopt[@]}" --from 'packed struct { be i64 a; be i32 b; }' --to '[j8(a)i4(b)x4]' w12-expected.bin -
+    check "convert --window $w: a packed source of size 12" '[[ $RC -eq 0 && $(stat -c %s .out) -eq 16000 ]]'
+    cp .out w-back.bin
+    sj convert "${wopt[@]}" --from '[j8(a)i4(b)x4]' --to 'packed struct { be i64 a; be i32 b; }' w-back.bin -
+    check "convert --window $w: round trip through the padded layout" '[[ $RC -eq 0 ]] && cmp -s .out w12-expected.bin'
+done
+
+# convert reads standard input and pipes as dump does, and takes --skip, --stride, --count.
+rm -f b.bin
+sj convert --from "$A" --to "$B" - b.bin <a.bin
+check "convert IN from standard input (a redirected file)" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s b.bin b-expected.bin'
+rm -f b.bin
+sj convert --from "$A" --to "$B" - b.bin < <(cat a.bin)
+check "convert IN from a pipe" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s b.bin b-expected.bin'
+sj convert --from "$A" --to "$B" - - < <(cat a.bin)
+check "convert a pipe to standard output" '[[ $RC -eq 0 ]] && cmp -s .out b-expected.bin'
+sj convert --from @- --to "$B" - b.bin <a.bin
+check "convert: a layout and IN both from standard input is bad usage" 'usage_err'
+# A 100-byte header, then records 5..14 of a.bin every 48 bytes (8 bytes of 0xEE between).
+python3 -c "
+import sys
+a = open('a.bin', 'rb').read()
+out = bytearray(b'H' * 100)
+for i in range(5, 15):
+    out += a[i * 40:(i + 1) * 40] + b'\xee' * 8
+sys.stdout.buffer.write(bytes(out[:-8]) + b'\xee\xee')
+" >hdr.bin
+head -c $((15 * 37)) b-expected.bin | tail -c $((10 * 37)) >b-slice.bin
+for w in 1 7 4096 default; do
+    wopt=()
+    [[ $w == default ]] || wopt=(--window "$w")
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --from "$A" --to "$B" hdr.bin -
+    check "convert --skip --stride, --window $w" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out b-slice.bin'
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --from "$A" --to "$B" - - < <(cat hdr.bin)
+    check "convert --skip --stride from a pipe, --window $w" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out b-slice.bin'
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --count 3 --from "$A" --to "$B" hdr.bin -
+    check "convert --count 3, --window $w" '[[ $RC -eq 0 ]] && cmp -s .out <(head -c 111 b-slice.bin)'
+    sj convert "${wopt[@]}" --skip 100 --stride 48 --count 11 --from "$A" --to "$B" hdr.bin -
+    check "convert --count past the end: one error before any output, --window $w" \
+        '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_BOUNDS: IN: record 10 at byte offset 580 is past the end of '"'"'hdr.bin'"'"' (574 bytes): --count 11 asks for more records than it holds" ]]'
+done
+sj convert --skip 100 --stride 44 --from "$A" --to "$B" hdr.bin -
+check "convert --stride that does not fit the file: partial record named" \
+    'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: IN: record 10 at byte offset 540 is partial: "* ]]'
 
 # A progress bar only when stderr is a terminal (script(1) provides one, when ptys work).
 if command -v script >/dev/null 2>&1 && script -qec true /dev/null </dev/null >/dev/null 2>&1; then
@@ -327,7 +635,7 @@ check "convert --zero-unmatched" '[[ $RC -eq 0 && $(hex u.bin) == "04 03 02 01 f
 head -c 100 a.bin >a-trunc.bin
 sj convert --from "$A" --to "$B" a-trunc.bin t.bin
 check "convert: trailing partial record" \
-    '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_BOUNDS: IN: trailing partial record at byte offset 80 (record size 40)" ]]'
+    '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_BOUNDS: IN: record 2 at byte offset 80 is partial: '"'"'a-trunc.bin'"'"' ends after 20 of its 40 bytes" ]]'
 check "convert: trailing partial record creates no OUT" '[[ ! -e t.bin ]] && no_temps .'
 echo "old content" >keep.bin
 sj convert --from "$A" --to "$B" a-trunc.bin keep.bin
@@ -349,6 +657,17 @@ check "convert: OUT in a missing directory" 'op_err SJ_E_ARG && [[ ! -e no-such-
 mkdir -p outdir
 sj convert --from "$A" --to "$B" a.bin outdir
 check "convert: OUT is a directory" 'op_err SJ_E_ARG && [[ -d outdir ]] && no_temps .'
+
+# A read-only OUT is not replaced unless --force (the check uses the mode, so it holds for
+# root too); its content and mode stay.
+echo "read-only content" >ro.bin
+chmod 444 ro.bin
+sj convert --from "$A" --to "$B" a.bin ro.bin
+check "convert: a read-only OUT is refused" \
+    'op_err SJ_E_READONLY && [[ $ERR == *"read-only (mode 444); pass --force"* && $(cat ro.bin) == "read-only content" ]] && no_temps .'
+sj convert --force --from "$A" --to "$B" a.bin ro.bin
+check "convert --force replaces a read-only OUT, keeping its mode" \
+    '[[ $RC -eq 0 ]] && cmp -s ro.bin b-expected.bin && [[ $(stat -c %a ro.bin) == 444 ]]'
 
 # OUT through a symbolic link: the target is replaced, the link stays; modes are kept.
 echo old >target.bin
@@ -424,26 +743,35 @@ sj stats
 check "stats before any command" 'op_err SJ_E_ARG && [[ $ERR == *"no statistics"* ]]'
 sj layout --summary i4
 sj stats
+check "stats: a command without --keep-stats writes none" 'op_err SJ_E_ARG && [[ $ERR == *"--keep-stats"* ]]'
+sj --keep-stats layout --summary i4
+sj stats
 check "stats after a command" '[[ $RC -eq 0 && $OUT == "last command: segjit layout (exit status 0)"* && -z $ERR ]]'
-sj convert --from "$A" --to "$B" a.bin b.bin
+sj convert --keep-stats --from "$A" --to "$B" a.bin b.bin
 sj stats
 check "stats after convert" '[[ $RC -eq 0 && $OUT == "last command: segjit convert (exit status 0)"* ]]'
 check "stats shows counters" '[[ $(printf "%s\n" "$OUT" | wc -l) -gt 1 ]]'
 check "stats shows declines by reason and the code cache" '[[ $OUT == *"declines "*"unavailable "*"plan "* && $OUT == *"code cache "* ]]'
 check "stats shows the convert kernel" '[[ $OUT == *"kernel (convert)"*"runs 1 interpreter, 0 jit"* ]]'
-sj --tier interp convert --from "$A" --to "$B" a.bin b.bin
+sj --keep-stats --tier interp convert --from "$A" --to "$B" a.bin b.bin
 sj stats
 check "stats: the kernel's tier as set" '[[ $OUT == *"kernel (convert)   tier interp, last run interp"*"not compiled"* ]]'
 sj stats
 check "stats does not replace the last stats" '[[ $OUT == "last command: segjit convert"* ]]'
-sj layout --summary '[i4'
+sj layout --summary '[i4' --keep-stats
 sj stats
 check "stats after a failed command" '[[ $OUT == "last command: segjit layout (exit status 1)"* ]]'
 sj layout --summary --stats i4
 check "--stats prints counters to stderr" '[[ $RC -eq 0 && $OUT == "i4 4 4" && -n $ERR ]]'
 sj --stats convert --from "$A" --to "$B" a.bin b.bin
 check "--stats before the command" '[[ $RC -eq 0 && -z $OUT && -n $ERR ]]'
-(unset HOME XDG_CACHE_HOME && "$SEGJIT" layout --summary i4 >/dev/null 2>&1)
+sj --keep-stats layout --summary i4 &
+sj --keep-stats convert --from "$A" --to "$B" a.bin b2.bin &
+wait
+sj stats
+check "stats after two concurrent --keep-stats commands: one whole record" \
+    '[[ $RC -eq 0 && $OUT == "last command: segjit "*"(exit status 0)"* && $(grep -c "^last command" <<<"$OUT") -eq 1 ]]'
+(unset HOME XDG_CACHE_HOME && "$SEGJIT" --keep-stats layout --summary i4 >/dev/null 2>&1)
 check "no HOME: commands still work" '[[ $? -eq 0 ]]'
 
 # ---------------------------------------------------------------------------------------

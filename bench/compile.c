@@ -37,16 +37,16 @@
 
 extern char **environ;
 
-/* The path of the libLLVM this process has mapped (after the JIT loaded), from
+/* The path of the first file this process has mapped whose path contains `name`, from
  * /proc/self/maps; false when none is mapped. */
-static bool llvm_path(char *out, size_t len) {
+static bool mapped_path(const char *name, char *out, size_t len) {
     FILE *f = fopen("/proc/self/maps", "r");
     if (!f) return false;
     char line[4352];
     bool found = false;
     while (!found && fgets(line, sizeof line, f)) {
         char *path = strchr(line, '/');
-        if (!path || !strstr(path, "/libLLVM")) continue;
+        if (!path || !strstr(path, name)) continue;
         path[strcspn(path, "\n")] = '\0';
         found = (size_t)snprintf(out, len, "%s", path) < len;
     }
@@ -108,7 +108,7 @@ int bench_first_kernel_child(uint64_t t0, bool split_load) {
     printf("first-kernel %" PRIu64 " %s %" PRIu64 "\n", t1 - t0, jit ? "jit" : "interp",
            t_load - t0);
     char llvm[4096];
-    if (jit && llvm_path(llvm, sizeof llvm)) printf("llvm %s\n", llvm);
+    if (jit && mapped_path("/libLLVM", llvm, sizeof llvm)) printf("llvm %s\n", llvm);
     printf("pcache %d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", mapped("segjit-jit"), c.pcache_hits,
            c.pcache_stores, c.ns_pcache_load);
     if (!jit)
@@ -248,27 +248,11 @@ static int spawn_cached(const char *exe, const char *dir, double *main_ns, doubl
     return 0;
 }
 
-/* The path of the JIT object this process mapped, from /proc/self/maps. */
-static bool jit_path(char *out, size_t len) {
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return false;
-    char line[4352];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f)) {
-        char *path = strchr(line, '/');
-        if (!path || !strstr(path, "libsegjit-jit")) continue;
-        path[strcspn(path, "\n")] = '\0';
-        found = (size_t)snprintf(out, len, "%s", path) < len;
-    }
-    fclose(f);
-    return found;
-}
-
 /* First kernel with a cold (emptied before each sample) and a warm persistent cache, in
  * a temporary directory; the JIT object's size and its dlopen alone. */
 static void first_kernel_pcache(const char *exe, int count, bench_compile *out) {
     char jit[4096];
-    if (jit_path(jit, sizeof jit)) {
+    if (mapped_path("libsegjit-jit", jit, sizeof jit)) {
         struct stat st;
         if (stat(jit, &st) == 0) out->jit_object_bytes = (uint64_t)st.st_size;
         double d[9];

@@ -89,6 +89,9 @@ uint64_t sj_hash_bytes(uint64_t h, const void *p, size_t n);
 static inline uint64_t sj_hash_u64(uint64_t h, uint64_t v) {
     return sj_hash_bytes(h, &v, sizeof v);
 }
+/* Monotonic clock in nanoseconds (kernel.c), for the counters' timings. */
+uint64_t sj_now_ns(void);
+
 #define SJ_HASH_SEED 0xcbf29ce484222325ull
 
 /* Growable string buffer used by printers; on allocation failure `failed` is set

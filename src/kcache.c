@@ -26,6 +26,7 @@
 #include <sys/auxv.h>
 #endif
 
+#include "internal.h"
 #include "kimage.h"
 
 #ifndef SEGJIT_BUILD_ID
@@ -72,12 +73,6 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sj_kimage *g_table[TABLE_BUCKETS];
 static atomic_uint_fast64_t st_hits, st_misses, st_stores, st_rejects, st_skips, st_ns_load;
 static atomic_uint_fast64_t g_seq, g_stores_paced; /* temporary names; size checks */
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void count(atomic_uint_fast64_t *c, uint64_t v) {
     atomic_fetch_add_explicit(c, v, memory_order_relaxed);
@@ -473,7 +468,7 @@ static sj_kimage *load_file(int dfd, const uint8_t *key, size_t klen) {
 sj_kimage *sj_kcache_load(const uint8_t *key, size_t klen, sj_loop_fn *fn) {
     sj_kimage *e = sj_kcache_find(key, klen, fn);
     if (e) return e;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = sj_now_ns();
     int dfd = open_dir(false);
     if (dfd < 0) {
         count(&st_misses, 1);
@@ -495,7 +490,7 @@ sj_kimage *sj_kcache_load(const uint8_t *key, size_t klen, sj_loop_fn *fn) {
     pthread_mutex_unlock(&g_lock);
     if (fresh) unmap(fresh);
     count(&st_hits, 1);
-    count(&st_ns_load, now_ns() - t0);
+    count(&st_ns_load, sj_now_ns() - t0);
     *fn = e->fn;
     return e;
 }

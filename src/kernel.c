@@ -55,7 +55,7 @@ static char c_last_decline[160];               /* under counters_lock */
 static sj_jit_stats c_jit_base;                /* JIT stats at the last reset */
 static _Atomic(const sj_jit_provider *) c_jit; /* the provider once loaded */
 
-static uint64_t now_ns(void) {
+uint64_t sj_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -277,9 +277,9 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
     do {                                                                                           \
         if (!(out)) return sj_fail(err, SJ_E_ARG, "kernel: output is NULL");                       \
         sj_plan *plan_ = NULL;                                                                     \
-        uint64_t t0_ = now_ns();                                                                   \
+        uint64_t t0_ = sj_now_ns();                                                                \
         sj_status st_ = (call);                                                                    \
-        atomic_fetch_add(&c_ns_plan, now_ns() - t0_);                                              \
+        atomic_fetch_add(&c_ns_plan, sj_now_ns() - t0_);                                           \
         if (st_ != SJ_OK) return st_;                                                              \
         atomic_fetch_add(&c_plans, 1);                                                             \
         return kernel_from_plan(plan_, out, err);                                                  \
@@ -439,7 +439,7 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
     if (atomic_load_explicit(&k->jit_state, memory_order_relaxed) == JIT_NONE) {
         char *why = k->decline_why;
         size_t why_len = sizeof k->decline_why;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sj_now_ns();
         /* the plan key, for the persistent cache */
         uint8_t kbuf[512];
         uint8_t *key = NULL;
@@ -475,7 +475,7 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
             }
         }
         if (key != kbuf) free(key);
-        k->ns_jit = now_ns() - t0;
+        k->ns_jit = sj_now_ns() - t0;
         k->decline = (sj_decline)reason;
         if (reason) count_decline(k->decline, why);
         atomic_store_explicit(&k->jit_state, reason ? JIT_DECLINED : JIT_READY,

@@ -32,6 +32,7 @@
 #include "kcache.h"
 #include "kimage.h"
 #include "segjit/segjit.h"
+#include "tier.h"
 
 #if defined(__x86_64__) && defined(__linux__)
 #define HAVE_X86_64 1
@@ -516,18 +517,6 @@ static void test_threads_share_images(void **s) {
 
 /* ---- kernels in fresh processes: a hit maps no JIT ---- */
 
-/* 1 when /proc/self/maps names what, 0 when not, -1 without the file. */
-static int mapped(const char *what) {
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return -1;
-    char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, what) != NULL;
-    fclose(f);
-    return found;
-}
-
 /* The child: one JIT-tier conversion kernel run, checked, then what it mapped and the
  * counters on one line. */
 static int child(void) {
@@ -569,8 +558,8 @@ static int child(void) {
     sj_counters_get(&c);
     printf("ok=%d tier=%s jit=%d llvm=%d hits=%" PRIu64 " stores=%" PRIu64 " compiled=%" PRIu64
            " persisted=%d\n",
-           ok, sj_kernel_last_tier(k) == SJ_TIER_JIT ? "jit" : "interp", mapped("segjit-jit"),
-           mapped("libLLVM"), c.pcache_hits, c.pcache_stores, c.kernels_compiled,
+           ok, sj_kernel_last_tier(k) == SJ_TIER_JIT ? "jit" : "interp", test_mapped("segjit-jit"),
+           test_mapped("libLLVM"), c.pcache_hits, c.pcache_stores, c.kernels_compiled,
            (int)info.persisted_hit);
     sj_kernel_free(k);
     sj_layout_unref(s);
@@ -614,7 +603,7 @@ static void test_hit_loads_no_jit(void **s) {
         print_message("skip: %s\n", why ? why : "no JIT");
         skip();
     }
-    if (!HAVE_X86_64 || mapped("libc") < 0 || !sj_kcache_enabled()) {
+    if (!HAVE_X86_64 || test_mapped("libc") < 0 || !sj_kcache_enabled()) {
         print_message("skip: no persistent cache on this host\n");
         skip();
     }

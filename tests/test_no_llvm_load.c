@@ -18,20 +18,9 @@
 #include <string.h>
 
 #include "segjit/segjit.h"
+#include "tier.h"
 
 enum { N = 4096 };
-
-/* 1 when a line of /proc/self/maps names `what`, 0 when none does, -1 without the file. */
-static int mapped(const char *what) {
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return -1;
-    char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, what) != NULL;
-    fclose(f);
-    return found;
-}
 
 static sj_kernel *copy_kernel(void) {
     sj_error err = {0};
@@ -60,7 +49,7 @@ static void run_copy(sj_kernel *k, const sj_segment *a, const sj_segment *b, int
 
 static void test_jit_loads_only_when_compiling(void **state) {
     (void)state;
-    if (mapped("libc") < 0) {
+    if (test_mapped("libc") < 0) {
         print_message("skip: no /proc/self/maps\n");
         skip();
     }
@@ -87,8 +76,8 @@ static void test_jit_loads_only_when_compiling(void **state) {
     assert_int_equal(sj_kernel_last_tier(ka), SJ_TIER_INTERP);
 
     /* Before sj_jit_available, which loads the JIT to answer. */
-    assert_int_equal(mapped("segjit-jit"), 0);
-    assert_int_equal(mapped("libLLVM"), 0);
+    assert_int_equal(test_mapped("segjit-jit"), 0);
+    assert_int_equal(test_mapped("libLLVM"), 0);
     sj_counters c;
     sj_counters_get(&c);
     assert_int_equal(c.kernels_compiled, 0);
@@ -109,11 +98,11 @@ static void test_jit_loads_only_when_compiling(void **state) {
     sj_kernel_set_tier(kj, SJ_TIER_JIT);
     run_copy(kj, &a, &b, N);
     assert_int_equal(sj_kernel_last_tier(kj), SJ_TIER_JIT);
-    assert_int_equal(mapped("segjit-jit"), 1);
+    assert_int_equal(test_mapped("segjit-jit"), 1);
 #ifdef SEGJIT_LLVM_STATIC
-    assert_int_equal(mapped("libLLVM"), 0); /* linked into the JIT object */
+    assert_int_equal(test_mapped("libLLVM"), 0); /* linked into the JIT object */
 #else
-    assert_int_equal(mapped("libLLVM"), 1);
+    assert_int_equal(test_mapped("libLLVM"), 1);
 #endif
     sj_kernel_free(kj);
     sj_kernel_free(ki);

@@ -66,6 +66,18 @@ static inline sj_path *test_path(const sj_layout *root, const char *text) {
     return p;
 }
 
+/* 1 when a line of /proc/self/maps names `what`, 0 when none does, -1 without the file. */
+static inline int test_mapped(const char *what) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return -1;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, what) != NULL;
+    fclose(f);
+    return found;
+}
+
 #define TEST_GUARD      64
 #define TEST_GUARD_BYTE 0xA5
 

@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static sj_status cli_fail(sj_error *err, sj_status st, const char *fmt, ...) CLI_PRINTF(3, 4);
-static sj_status cli_fail(sj_error *err, sj_status st, const char *fmt, ...) {
+sj_status cli_fail(sj_error *err, sj_status st, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
@@ -310,5 +310,18 @@ bool cli_parse_size(const char *text, int64_t *out) {
     if (*end != '\0') return false;
     if (v > ((unsigned long long)INT64_MAX >> shift)) return false;
     *out = (int64_t)(v << shift);
+    return true;
+}
+
+bool cli_write_all(int fd, const uint8_t *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
     return true;
 }

@@ -22,6 +22,12 @@
  * an endless pipe stop; an unreadable one is SJ_E_ARG (the library's status for files it
  * cannot open). */
 #define CLI_MAX_TEXT ((size_t)16 << 20)
+/* Fills *err (status st, the formatted message) and returns st. */
+sj_status cli_fail(sj_error *err, sj_status st, const char *fmt, ...) CLI_PRINTF(3, 4);
+
+/* write(2) until all n bytes are written (EINTR retried); false on an error (errno set). */
+bool cli_write_all(int fd, const uint8_t *p, size_t n);
+
 sj_status cli_read_text(const char *path, char **out, sj_error *err);
 
 /* A layout argument: `@FILE` reads FILE (`@-`: standard input), anything else is the text

@@ -118,19 +118,6 @@ static void block_cleanup(bool block, sigset_t *saved) {
     }
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 static void human_bytes(uint64_t b, char *buf, size_t n) {
     const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double v = (double)b;
@@ -491,7 +478,7 @@ int cmd_convert(ctx *c) {
             rc = report(&err, NULL);
             goto out;
         }
-        if (!write_all(ot.fd, buf, (size_t)(n * out_rec))) {
+        if (!cli_write_all(ot.fd, buf, (size_t)(n * out_rec))) {
             if (show) fputc('\n', stderr);
             rc = fail(SJ_E_ARG, "OUT: cannot write '%s': %s", ot.direct ? out : temp_path,
                       strerror(errno));

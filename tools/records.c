@@ -20,30 +20,18 @@
 
 #include "cli.h"
 
-static sj_status rfail(sj_error *err, sj_status st, const char *fmt, ...) CLI_PRINTF(3, 4);
-static sj_status rfail(sj_error *err, sj_status st, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->status = st;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 sj_status rec_check_layout(const sj_layout *l, const char *what, sj_error *err) {
     uint64_t size = sj_layout_size(l), align = sj_layout_align(l);
     if (size == 0)
-        return rfail(err, SJ_E_ARG, "%s: a record layout of size 0 cannot divide a file", what);
+        return cli_fail(err, SJ_E_ARG, "%s: a record layout of size 0 cannot divide a file", what);
     if (size % align != 0)
-        return rfail(err, SJ_E_ARG,
-                     "%s: the record layout has size %" PRIu64
-                     ", not a multiple of its alignment %" PRIu64
-                     ", so its records cannot follow one another in a file (a sequence, "
-                     "SEMANTICS 2.4): add %" PRIu64 " bytes of tail padding (x%" PRIu64
-                     ") or declare it packed",
-                     what, size, align, align - size % align, align - size % align);
+        return cli_fail(err, SJ_E_ARG,
+                        "%s: the record layout has size %" PRIu64
+                        ", not a multiple of its alignment %" PRIu64
+                        ", so its records cannot follow one another in a file (a sequence, "
+                        "SEMANTICS 2.4): add %" PRIu64 " bytes of tail padding (x%" PRIu64
+                        ") or declare it packed",
+                        what, size, align, align - size % align, align - size % align);
     return SJ_OK;
 }
 
@@ -61,11 +49,11 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
     bool is_stdin = strcmp(path, "-") == 0;
     r->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0)
-        return rfail(err, SJ_E_ARG, "%s: cannot open '%s': %s", what, path, strerror(errno));
+        return cli_fail(err, SJ_E_ARG, "%s: cannot open '%s': %s", what, path, strerror(errno));
     struct stat sb;
     if (fstat(r->fd, &sb) != 0)
-        return rfail(err, SJ_E_ARG, "%s: cannot stat '%s': %s", what, path, strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return rfail(err, SJ_E_ARG, "%s: '%s' is a directory", what, path);
+        return cli_fail(err, SJ_E_ARG, "%s: cannot stat '%s': %s", what, path, strerror(errno));
+    if (S_ISDIR(sb.st_mode)) return cli_fail(err, SJ_E_ARG, "%s: '%s' is a directory", what, path);
     off_t base = 0;
     if (S_ISREG(sb.st_mode)) {
         base = is_stdin ? lseek(r->fd, 0, SEEK_CUR) : 0;
@@ -74,32 +62,33 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
     if (r->regular) {
         uint64_t fsize = (uint64_t)(sb.st_size - base), skip = place.skip, stride = place.stride;
         if (skip > fsize)
-            return rfail(err, SJ_E_BOUNDS,
-                         "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64 " bytes)", what,
-                         skip, path, fsize);
+            return cli_fail(err, SJ_E_BOUNDS,
+                            "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64 " bytes)",
+                            what, skip, path, fsize);
         uint64_t avail = fsize - skip, whole = avail >= size ? (avail - size) / stride + 1 : 0;
         if (place.count >= 0 && (uint64_t)place.count > whole) {
             uint64_t at = skip + whole * stride;
-            return rfail(err, SJ_E_BOUNDS,
-                         "%s: record %" PRIu64 " at byte offset %" PRIu64
-                         " is past the end of '%s' (%" PRIu64 " bytes): --count %" PRId64
-                         " asks for more records than it holds",
-                         what, whole, at, path, fsize, place.count);
+            return cli_fail(err, SJ_E_BOUNDS,
+                            "%s: record %" PRIu64 " at byte offset %" PRIu64
+                            " is past the end of '%s' (%" PRIu64 " bytes): --count %" PRId64
+                            " asks for more records than it holds",
+                            what, whole, at, path, fsize, place.count);
         }
         if (place.count < 0) {
             uint64_t used = whole ? (whole - 1) * stride + size : 0;
             uint64_t left = avail - used, gap = whole ? stride - size : 0;
             if (left > gap) {
                 uint64_t at = skip + (whole ? whole * stride : 0);
-                return rfail(err, SJ_E_BOUNDS,
-                             "%s: record %" PRIu64 " at byte offset %" PRIu64
-                             " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",
-                             what, whole, at, path, fsize - at, size);
+                return cli_fail(err, SJ_E_BOUNDS,
+                                "%s: record %" PRIu64 " at byte offset %" PRIu64
+                                " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",
+                                what, whole, at, path, fsize - at, size);
             }
         }
         r->total = place.count >= 0 ? (uint64_t)place.count : whole;
         if (lseek(r->fd, base + (off_t)skip, SEEK_SET) < 0)
-            return rfail(err, SJ_E_ARG, "%s: cannot seek in '%s': %s", what, path, strerror(errno));
+            return cli_fail(err, SJ_E_ARG, "%s: cannot seek in '%s': %s", what, path,
+                            strerror(errno));
         r->pos = skip;
     } else {
         r->total = place.count >= 0 ? (uint64_t)place.count : UINT64_MAX;
@@ -107,21 +96,23 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
         bool ok;
         if ((st = advance(r, place.skip, &ok, err)) != SJ_OK) return st;
         if (!ok)
-            return rfail(err, SJ_E_BOUNDS,
-                         "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64 " bytes)", what,
-                         place.skip, path, r->pos);
+            return cli_fail(err, SJ_E_BOUNDS,
+                            "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64 " bytes)",
+                            what, place.skip, path, r->pos);
     }
     r->batch = window / size;
     if (r->batch == 0) r->batch = 1;
     if (r->total && r->batch > r->total) r->batch = r->total;
     uint64_t bytes;
     if (__builtin_mul_overflow(r->batch, size, &bytes) || bytes > SIZE_MAX / 2)
-        return rfail(err, SJ_E_NOMEM, "%s: out of memory for %" PRIu64 " records", what, r->batch);
+        return cli_fail(err, SJ_E_NOMEM, "%s: out of memory for %" PRIu64 " records", what,
+                        r->batch);
     size_t ralign = align > 4096 ? (size_t)align : 4096;
     r->buf_size = (size_t)bytes;
     if (posix_memalign((void **)&r->buf, ralign, r->buf_size ? r->buf_size : 1) != 0) {
         r->buf = NULL;
-        return rfail(err, SJ_E_NOMEM, "%s: out of memory for a %zu-byte window", what, r->buf_size);
+        return cli_fail(err, SJ_E_NOMEM, "%s: out of memory for a %zu-byte window", what,
+                        r->buf_size);
     }
     return SJ_OK;
 }
@@ -135,8 +126,8 @@ static sj_status read_full(rec_reader *r, uint8_t *p, uint64_t n, uint64_t *got,
         ssize_t k = read(r->fd, p + *got, (size_t)want);
         if (k < 0) {
             if (errno == EINTR) continue;
-            return rfail(err, SJ_E_ARG, "%s: cannot read '%s' at byte offset %" PRIu64 ": %s",
-                         r->what, r->path, r->pos + *got, strerror(errno));
+            return cli_fail(err, SJ_E_ARG, "%s: cannot read '%s' at byte offset %" PRIu64 ": %s",
+                            r->what, r->path, r->pos + *got, strerror(errno));
         }
         if (k == 0) break;
         *got += (uint64_t)k;
@@ -152,8 +143,8 @@ static sj_status advance(rec_reader *r, uint64_t to, bool *ok, sj_error *err) {
     if (to == r->pos) return SJ_OK;
     if (r->regular) {
         if (lseek(r->fd, (off_t)(to - r->pos), SEEK_CUR) < 0)
-            return rfail(err, SJ_E_ARG, "%s: cannot seek in '%s': %s", r->what, r->path,
-                         strerror(errno));
+            return cli_fail(err, SJ_E_ARG, "%s: cannot seek in '%s': %s", r->what, r->path,
+                            strerror(errno));
         r->pos = to;
         return SJ_OK;
     }
@@ -175,20 +166,20 @@ static sj_status advance(rec_reader *r, uint64_t to, bool *ok, sj_error *err) {
 static sj_status short_record(rec_reader *r, uint64_t idx, uint64_t got, sj_error *err) {
     uint64_t at = r->place.skip + idx * r->place.stride;
     if (r->regular)
-        return rfail(err, SJ_E_BOUNDS,
-                     "%s: '%s' shrank while it was being read (truncated by another process?): "
-                     "record %" PRIu64 " at byte offset %" PRIu64 " is missing",
-                     r->what, r->path, idx, at);
+        return cli_fail(err, SJ_E_BOUNDS,
+                        "%s: '%s' shrank while it was being read (truncated by another process?): "
+                        "record %" PRIu64 " at byte offset %" PRIu64 " is missing",
+                        r->what, r->path, idx, at);
     if (got == 0)
-        return rfail(err, SJ_E_BOUNDS,
-                     "%s: record %" PRIu64 " at byte offset %" PRIu64
-                     " is past the end of '%s': --count %" PRId64
-                     " asks for more records than it holds",
-                     r->what, idx, at, r->path, r->place.count);
-    return rfail(err, SJ_E_BOUNDS,
-                 "%s: record %" PRIu64 " at byte offset %" PRIu64
-                 " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",
-                 r->what, idx, at, r->path, got, r->size);
+        return cli_fail(err, SJ_E_BOUNDS,
+                        "%s: record %" PRIu64 " at byte offset %" PRIu64
+                        " is past the end of '%s': --count %" PRId64
+                        " asks for more records than it holds",
+                        r->what, idx, at, r->path, r->place.count);
+    return cli_fail(err, SJ_E_BOUNDS,
+                    "%s: record %" PRIu64 " at byte offset %" PRIu64
+                    " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",
+                    r->what, idx, at, r->path, got, r->size);
 }
 
 sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *err) {
@@ -207,10 +198,10 @@ sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *e
             /* The end of a stream inside --skip or a gap. */
             if (r->place.count >= 0 || (idx == 0 && r->pos < r->place.skip)) {
                 if (idx == 0 && r->pos < r->place.skip)
-                    return rfail(err, SJ_E_BOUNDS,
-                                 "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64
-                                 " bytes)",
-                                 r->what, r->place.skip, r->path, r->pos);
+                    return cli_fail(err, SJ_E_BOUNDS,
+                                    "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64
+                                    " bytes)",
+                                    r->what, r->place.skip, r->path, r->pos);
                 return short_record(r, idx, 0, err);
             }
             break;

@@ -88,19 +88,6 @@ static sj_value value_for(sj_kind kind, uint64_t q, uint32_t h) {
     return v;
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 int main(int argc, char **argv) {
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
@@ -179,7 +166,7 @@ int main(int argc, char **argv) {
     uint64_t left = (uint64_t)count;
     while (left) {
         uint64_t n = left < nblock * reps ? left : nblock * reps;
-        if (!write_all(fd, block, (size_t)(n * size))) {
+        if (!cli_write_all(fd, block, (size_t)(n * size))) {
             fprintf(stderr, "SJ_E_ARG: cannot write '%s': %s\n", argv[3], strerror(errno));
             goto out;
         }

@@ -201,13 +201,18 @@ cmd_test() {
     printf '\nrun.sh test: all passed\n'
 }
 
-cmd_bench() {
+# Installs what is missing and builds Release in build/ with gcc (the bench commands).
+build_release() {
     install_deps
     local gcc
     gcc=$(command -v gcc || command -v cc)
     configure_build "$BUILD" "$gcc" -DCMAKE_BUILD_TYPE=Release
     say "build $BUILD"
     cmake --build "$BUILD" --parallel "$JOBS"
+}
+
+cmd_bench() {
+    build_release
     if [ -x "$BUILD/bench/segjit-bench" ]; then
         say "bench: $BUILD/bench/segjit-bench $*"
         "$BUILD/bench/segjit-bench" "$@"
@@ -219,12 +224,7 @@ cmd_bench() {
 
 # The Python binding's bench (python/bench.py: W4-W6 against numpy) on a Release build.
 cmd_bench_python() {
-    install_deps
-    local gcc
-    gcc=$(command -v gcc || command -v cc)
-    configure_build "$BUILD" "$gcc" -DCMAKE_BUILD_TYPE=Release
-    say "build $BUILD"
-    cmake --build "$BUILD" --parallel "$JOBS"
+    build_release
     say "bench: python/bench.py $*"
     SEGJIT_LIBRARY=$BUILD/libsegjit.so /usr/bin/python3 python/bench.py "$@"
 }

@@ -55,7 +55,8 @@ struct step {
     unsigned stream;           /* multi-destination plans: the destination written */
     /* An inner loop (run_loop): `count` iterations of the body's steps, whose ss and ds
      * are the loop's strides, `block` iterations at a time. */
-    step *body, *across; /* across: the body again, on the outer strides */
+    step *body, *across; /* across: the body again, on the outer strides (short loops) */
+    size_t nacross;
     size_t nbody;
     int64_t count, block, oblock; /* oblock: outer elements per block, across */
     int64_t iss, ids;             /* the loop's strides */
@@ -659,7 +660,7 @@ static int64_t block_for(int64_t ss, int64_t ds) {
 static void free_steps(step *v, size_t n) {
     for (size_t i = 0; v && i < n; i++) {
         free_steps(v[i].body, v[i].nbody);
-        free_steps(v[i].across, v[i].nbody);
+        free_steps(v[i].across, v[i].nacross);
     }
     free(v);
 }
@@ -673,13 +674,13 @@ static void run_loop(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {
     const int64_t iss = st->iss, ids = st->ids, count = st->count, block = st->block;
     s += st->src_off;
     d += st->dst_off;
-    if (count <= ACROSS_MAX && count <= n) { /* outer elements a block at a time (cached) */
+    if (st->across && count <= n) { /* outer elements a block at a time (cached) */
         for (int64_t i0 = 0; i0 < n; i0 += st->oblock) {
             int64_t ni = n - i0 < st->oblock ? n - i0 : st->oblock;
             const uint8_t *sb = s + i0 * st->ss;
             uint8_t *db = d + i0 * st->ds;
             for (int64_t k = 0; k < count; k++)
-                for (size_t j = 0; j < st->nbody; j++)
+                for (size_t j = 0; j < st->nacross; j++)
                     st->across[j].fn(&st->across[j], sb + k * iss, db + k * ids, ni);
         }
         return;
@@ -704,8 +705,9 @@ static bool add_loop(builder *b, const step *proto, const sj_plan *p, const sj_m
     step inner = *proto;
     inner.ss = proto->ss ? (int64_t)hdr->src_stride : 0; /* a fill's source stays put */
     inner.ds = (int64_t)hdr->dst_stride;
-    bool ok = add_moves(&sub, &inner, p, hdr + 1, hdr->body) &&
-              add_moves(&across, proto, p, hdr + 1, hdr->body) && sub.n > 0 && sub.n == across.n &&
+    /* the column form only where it runs: loops of at most ACROSS_MAX iterations */
+    bool ok = add_moves(&sub, &inner, p, hdr + 1, hdr->body) && sub.n > 0 &&
+              (hdr->len > ACROSS_MAX || add_moves(&across, proto, p, hdr + 1, hdr->body)) &&
               add_step(b, run_loop, proto, hdr->src_off, hdr->dst_off, 0);
     if (!ok) {
         free_steps(sub.v, sub.n);
@@ -715,6 +717,7 @@ static bool add_loop(builder *b, const step *proto, const sj_plan *p, const sj_m
     step *ls = &b->v[b->n - 1];
     ls->body = sub.v;
     ls->across = across.v;
+    ls->nacross = across.n;
     ls->nbody = sub.n;
     ls->count = hdr->len;
     ls->iss = inner.ss;

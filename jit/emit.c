@@ -15,14 +15,19 @@
 #include "compat.h"
 #include "emit_helpers.h"
 
-/* Plans with more moves (records of over 1024 fields) run on the interpreter: a compile
- * would take over 10 ms here even with fast code generation (docs/JIT.md). */
-#define SJ_EMIT_MAX_MOVES  1024u
-#define SJ_EMIT_MAX_ALIGN  4096u /* larger proofs add nothing to code generation */
-#define SJ_EMIT_MAX_UNROLL 16u   /* swap units emitted one by one; more: an inner loop */
+/* Plans weighing more (records of over a thousand fields; an inner loop weighs its header
+ * and 2 more) run on the interpreter: a compile would take over 10 ms here even with fast
+ * code generation (docs/JIT.md). */
+#define SJ_EMIT_MAX_MOVES   1024u
+#define SJ_EMIT_LOOP_WEIGHT 2u
+#define SJ_EMIT_MAX_ALIGN   4096u /* larger proofs add nothing to code generation */
+#define SJ_EMIT_MAX_UNROLL  16u   /* swap units emitted one by one; more: an inner loop */
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
  * moves it weighs (docs/JIT.md, W9: 64 moves 24 ms vectorized). */
 #define SJ_EMIT_VECTOR_MAX_MOVES 16u
+/* ... and plans with more inner loops: each is vectorized on its own, ~2-3 ms apiece
+ * (8 loops of one conversion: 23 ms against 2 ms on the scalar pipeline). */
+#define SJ_EMIT_VECTOR_MAX_LOOPS 2u
 /* Up to this many moves, plans past the loop vectorizer's bound get the SLP vectorizer
  * (64 moves: ~3 ms of passes, loop at C's speed; its time grows faster beyond). */
 #define SJ_EMIT_SLP_MAX_MOVES 128u
@@ -90,17 +95,26 @@ static bool pow2_upto16(uint32_t n) {
 
 /* ---- Which plans the JIT takes ---- */
 
+static size_t plan_loops(const sj_plan *p) {
+    size_t n = 0;
+    for (size_t i = 0; i < p->nmoves; i++)
+        n += p->moves[i].kind == SJ_MOVE_LOOP;
+    return n;
+}
+
 int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
     if (p->ndst && (p->op != SJ_PLAN_MOVE || p->ndst > SJ_MAX_STREAMS))
         return decline(why, why_len, "plan has %u destination streams (at most %d, moves only)",
                        p->ndst, SJ_MAX_STREAMS);
     switch (p->op) {
         case SJ_PLAN_MOVE:
-            if (p->nmoves > SJ_EMIT_MAX_MOVES)
-                return decline(why, why_len, "plan has %zu moves (the JIT takes at most %u)",
-                               p->nmoves, SJ_EMIT_MAX_MOVES);
             if (p->nmoves && !p->moves)
                 return decline(why, why_len, "plan has %zu moves but no move list", p->nmoves);
+            if (p->nmoves + SJ_EMIT_LOOP_WEIGHT * plan_loops(p) > SJ_EMIT_MAX_MOVES)
+                return decline(why, why_len,
+                               "plan has %zu moves, %zu of them inner loops (the JIT takes at "
+                               "most %u, a loop counting %u more)",
+                               p->nmoves, plan_loops(p), SJ_EMIT_MAX_MOVES, SJ_EMIT_LOOP_WEIGHT);
             for (size_t i = 0; i < p->nmoves; i++) {
                 const sj_move *m = &p->moves[i];
                 if (p->ndst ? m->dst_stream >= p->ndst : m->dst_stream != 0)
@@ -817,7 +831,8 @@ static move_bytes count_move_bytes(const sj_plan *p) {
 /* Whether vectorizing a MOVE loop pays: every destination element written whole and the
  * source read at more than 1/8 density (measurements: docs/JIT.md). */
 bool sj_emit_move_vectorizes(const sj_plan *p) {
-    if (p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES) return false;
+    if (p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES || plan_loops(p) > SJ_EMIT_VECTOR_MAX_LOOPS)
+        return false;
     move_bytes b = count_move_bytes(p);
     uint64_t src_stride = p->src.used ? abs_stride(p->src.stride) : 0;
     if (src_stride && b.reads * 8 <= src_stride) return false;

@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "scope.h"
 #include "segjit/accessor.h"
+#include "segjit/view.h"
 
 static sj_order host_order(void) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -490,4 +491,56 @@ sj_status sj_accessor_get(const sj_accessor *a, const sj_segment *s, int64_t off
 sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int64_t offset,
                           const int64_t *indices, size_t count, sj_value v, sj_error *err) {
     return access_value(a, s, offset, indices, count, KIND_ANY, true, &v, err);
+}
+
+/* ---- Fields of a view (segjit/view.h) ---- */
+
+sj_status sj_view_field(const sj_view *v, const sj_accessor *a, const int64_t *fixed, size_t nfixed,
+                        sj_field *out, sj_error *err) {
+    if (!v || !a || !out || (nfixed && !fixed))
+        return sj_fail(err, SJ_E_ARG, "view field: view, accessor, output or indices is NULL");
+    memset(out, 0, sizeof *out);
+    out->kind = SJ_KIND_COUNT; /* every access through a field that failed to bind fails */
+    out->view = v;
+    const char *text = a->path ? sj_path_text(a->path) : NULL;
+    if (!text) text = sj_kind_name((sj_kind)a->kind);
+    size_t want = a->nfree ? a->nfree - 1u : 0u;
+    if (nfixed != want)
+        return sj_fail(err, SJ_E_ARG,
+                       "view field '%.60s': %zu fixed indices given, the path has %u free (the "
+                       "first runs over the field's elements)",
+                       text, nfixed, (unsigned)a->nfree);
+    if (v->state != 1u)
+        return sj_fail(err, SJ_E_CLOSED, "view field '%.60s': the view is closed", text);
+    uint64_t base = (uint64_t)a->base;
+    for (size_t k = 0; k < nfixed; k++) {
+        if ((uint64_t)fixed[k] >= (uint64_t)a->bound[k + 1])
+            return sj_fail(err, SJ_E_BOUNDS,
+                           "view field '%.60s': free index %zu is %" PRId64 ", outside [0, %" PRId64
+                           ")",
+                           text, k + 1, fixed[k], a->bound[k + 1]);
+        base += (uint64_t)fixed[k] * (uint64_t)a->stride[k + 1];
+    }
+    int64_t count = a->nfree ? a->bound[0] : 1;
+    if (a->open) {
+        count = (int64_t)(v->size / a->root_size);
+    } else if (a->root_size > v->size) {
+        return sj_fail(err, SJ_E_BOUNDS,
+                       "view field '%.60s': a root layout of %" PRIu64
+                       " bytes does not fit a view of %" PRIu64 " bytes",
+                       text, a->root_size, v->size);
+    }
+    if (!sj_segment_is_aligned(&v->seg, 0, a->root_align))
+        return sj_fail(err, SJ_E_ALIGN,
+                       "view field '%.60s': the view's base (%s %" PRIu64
+                       ") is not aligned to %" PRIu64 " for the root layout",
+                       text, (v->seg.flags & SJ_SEG_HEAP) ? "virtual address" : "address",
+                       sj_segment_address(&v->seg), a->root_align);
+    out->base = v->data + base;
+    out->count = count;
+    out->stride = a->open ? (int64_t)a->root_size : a->nfree ? a->stride[0] : 0;
+    out->kind = a->kind;
+    out->swap = a->swap;
+    out->writable = (v->flags & SJ_VIEW_WRITE) != 0;
+    return SJ_OK;
 }

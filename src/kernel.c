@@ -510,6 +510,20 @@ static bool is_heap(const sj_segment *s) {
     return (s->flags & SJ_SEG_HEAP) != 0;
 }
 
+/* A heap segment whose storage cannot be held still for the call (virtual addresses). */
+static bool is_moving(const sj_segment *s) {
+    return (s->flags & (SJ_SEG_HEAP | SJ_SEG_PINNABLE)) == SJ_SEG_HEAP;
+}
+
+/* The data of a segment for the call: pinned storage when it can be held still (*pinned
+ * set), else resolved once (NULL: resolve or pin gave NULL). */
+static uint8_t *call_data(const sj_segment *s, bool *pinned) {
+    *pinned = (s->flags & SJ_SEG_PINNABLE) != 0;
+    uint8_t *p = *pinned ? sj_segment_pin(s) : sj_segment_data(s);
+    if (!p) *pinned = false;
+    return p;
+}
+
 /* " (layout X)" for messages, or "". */
 static const char *layout_note(const sj_side *sd, char *buf, size_t cap) {
     buf[0] = '\0';
@@ -663,15 +677,16 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
 
     /* The tier before the arenas are pinned: the first JIT run of a kernel compiles it,
      * and a close of those arenas need not wait for LLVM. */
-    bool heap = src && is_heap(src);
+    bool heap = src && is_moving(src);
     for (size_t i = 0; i < nd; i++)
-        heap = heap || is_heap(dsts[i]);
+        heap = heap || is_moving(dsts[i]);
     sj_loop_fn fn = choose_tier(k, count, heap);
 
     /* Lifetime and thread, holding each segment's arena open for the run. */
     const uint8_t *sp = NULL;
     uint8_t *dps[SJ_MAX_STREAMS] = {NULL};
     uint8_t *tmp = NULL;
+    bool src_pinned = false, dst_pinned[SJ_MAX_STREAMS] = {false};
     if (src && (st = sj_scope_acquire(src, err)) != SJ_OK)
         return name_side(err, st, p->what, "source");
     size_t held = 0;
@@ -684,10 +699,10 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
 
     bool overlap = false;
     if (count > 0) {
-        uint8_t *sdata = src ? sj_segment_data(src) : NULL;
+        uint8_t *sdata = src ? call_data(src, &src_pinned) : NULL;
         bool resolved = !src || sdata;
         for (size_t i = 0; i < nd && resolved; i++) {
-            uint8_t *ddata = sj_segment_data(dsts[i]);
+            uint8_t *ddata = call_data(dsts[i], &dst_pinned[i]);
             resolved = ddata != NULL;
             if (ddata) dps[i] = ddata + doffs[i] + dst_side(p, i)->origin;
         }
@@ -695,6 +710,19 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             st = sj_fail(err, SJ_E_ARG, "%s: a heap segment's resolve function returned NULL",
                          p->what);
             goto out;
+        }
+        /* Compiled code assumes the plan's alignment of real addresses: pinned storage that
+         * is not aligned to its element size runs on the interpreter. */
+        bool misplaced = src_pinned && (uintptr_t)(sdata - src->vaddr) % src->elem_size;
+        for (size_t i = 0; i < nd; i++)
+            misplaced = misplaced ||
+                        (dst_pinned[i] &&
+                         (uintptr_t)(dps[i] - doffs[i] - dst_side(p, i)->origin - dsts[i]->vaddr) %
+                             dsts[i]->elem_size);
+        if (misplaced && fn) {
+            fn = NULL;
+            atomic_fetch_add_explicit(&k->fallbacks_heap, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&c_fb_heap, 1, memory_order_relaxed);
         }
         if (src) sp = sdata + src_offset + p->src.origin;
         /* Overlap of the bytes themselves (a heap segment and a native one may share them):
@@ -738,6 +766,9 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     if (result && p->op != SJ_PLAN_MOVE) *result = res;
 out:
     free(tmp);
+    for (size_t i = 0; i < nd; i++)
+        if (dst_pinned[i]) sj_segment_unpin(dsts[i]);
+    if (src_pinned) sj_segment_unpin(src);
     while (held > 0)
         sj_scope_release(dsts[--held]);
     if (src) sj_scope_release(src);

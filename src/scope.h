@@ -71,6 +71,7 @@ struct sj_scope {
     /* Written by pins, allocation and the pool: kept off the readers' cache line. */
     _Alignas(64) atomic_long inflight; /* pins between acquire and release */
     _Atomic(struct sj_alloc *) allocs; /* memory to free on close */
+    _Atomic uint64_t views;            /* open views, | SCOPE_VIEWS_CLOSING while a close decides */
     struct sj_scope *next_free;        /* pool link, under the pool lock */
 };
 
@@ -138,6 +139,18 @@ sj_status sj_lease_fail(sj_arena a, const char *what, sj_reader **slot,
 /* Pins (see above). */
 sj_status sj_scope_acquire(const sj_segment *s, sj_error *err);
 void sj_scope_release(const sj_segment *s);
+
+/* Views (segjit/view.h): while any is open, closing the arena fails with SJ_E_BUSY. Enter
+ * checks closed and thread as a pin does; a close deciding at the same time is waited for. */
+#define SCOPE_VIEWS_CLOSING (UINT64_C(1) << 63)
+sj_status sj_scope_view_enter(sj_arena a, sj_error *err) SJ_HIDDEN;
+void sj_scope_view_exit(sj_arena a) SJ_HIDDEN;
+
+/* Heap segments whose storage can be held still (SJ_SEG_PINNABLE): pin (if the segment
+ * has callbacks) and resolve once; the pointer stays valid until sj_segment_unpin. NULL,
+ * with nothing held, when resolve returns NULL. Native segments: their base. */
+uint8_t *sj_segment_pin(const sj_segment *s) SJ_HIDDEN;
+void sj_segment_unpin(const sj_segment *s) SJ_HIDDEN;
 
 /* The current address of a segment's first byte: base for native segments,
  * resolve(owner) + vaddr for heap segments (re-resolved at every call; never cache it

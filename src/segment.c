@@ -120,6 +120,37 @@ void sj_scope_release(const sj_segment *s) {
     arena_release(s->arena);
 }
 
+/* Views against close: a view counts itself in `views`, then checks the word; close sets
+ * SCOPE_VIEWS_CLOSING and fails BUSY if it saw a view, else proceeds to CLOSING. A view
+ * that meets the bit backs off and waits for the close to decide (a few instructions). */
+sj_status sj_scope_view_enter(sj_arena a, sj_error *err) {
+    struct sj_scope *sc = a.scope;
+    if (!sc) return SJ_OK;
+    for (;;) {
+        uint64_t old = atomic_fetch_add(&sc->views, 1);
+        if (!(old & SCOPE_VIEWS_CLOSING)) {
+            uint64_t w = atomic_load(&sc->word);
+            if (w == sj_scope_word(a.gen, SCOPE_OPEN) ||
+                (w == (sj_scope_word(a.gen, SCOPE_OPEN) | SCOPE_CONFINED) &&
+                 atomic_load(&sc->owner) == sj_thread_id()))
+                return SJ_OK;
+            atomic_fetch_sub(&sc->views, 1);
+            sj_status st = lifetime_status(a, "view", err);
+            return st != SJ_OK ? st : sj_fail(err, SJ_E_CLOSED, "view: its arena is closed");
+        }
+        atomic_fetch_sub(&sc->views, 1);
+        while ((atomic_load(&sc->views) & SCOPE_VIEWS_CLOSING) &&
+               scope_live(atomic_load(&sc->word), a.gen))
+            sched_yield();
+        if (!scope_live(atomic_load(&sc->word), a.gen))
+            return sj_fail(err, SJ_E_CLOSED, "view: its arena is closed");
+    }
+}
+
+void sj_scope_view_exit(sj_arena a) {
+    if (a.scope) atomic_fetch_sub(&a.scope->views, 1);
+}
+
 /* ---- Leases: reader slots and the asymmetric fence (scope.h, CONCURRENCY.md 7) ---- */
 
 atomic_bool sj_asym_fence;
@@ -238,6 +269,7 @@ sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err) {
         if (!sc) return sj_fail(err, SJ_E_NOMEM, "arena open: out of memory");
         atomic_init(&sc->word, sj_scope_word(0, SCOPE_FREE));
         atomic_init(&sc->inflight, 0);
+        atomic_init(&sc->views, 0);
         atomic_init(&sc->owner, 0);
         atomic_init(&sc->allocs, NULL);
         sc->next_free = NULL;
@@ -273,10 +305,27 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
                        ", closed from thread %" PRIu64,
                        owner, self);
     }
+    /* Open views: refuse (SJ_E_BUSY) before anything changes for readers. */
+    uint64_t views;
+    while ((views = atomic_fetch_or(&sc->views, SCOPE_VIEWS_CLOSING)) & SCOPE_VIEWS_CLOSING) {
+        /* another close is deciding */
+        while ((atomic_load(&sc->views) & SCOPE_VIEWS_CLOSING) &&
+               scope_live(atomic_load(&sc->word), a.gen))
+            sched_yield();
+        if (!scope_live(atomic_load(&sc->word), a.gen))
+            return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
+    }
+    if (views != 0) {
+        atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING);
+        return sj_fail(err, SJ_E_BUSY, "arena close: %" PRIu64 " view%s of the arena %s open",
+                       views, views == 1 ? "" : "s", views == 1 ? "is" : "are");
+    }
     uint64_t expected = open;
     uint64_t closing = sj_scope_word(a.gen, SCOPE_CLOSING) | (open & SCOPE_CONFINED);
-    if (!atomic_compare_exchange_strong(&sc->word, &expected, closing))
+    if (!atomic_compare_exchange_strong(&sc->word, &expected, closing)) {
+        atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING);
         return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
+    }
     /* Leases: only the owner touches a confined arena's memory, and it is here. */
     if (!(open & SCOPE_CONFINED)) wait_for_leases(sc);
     /* Pins: Dekker handshake with arena_acquire. */
@@ -284,6 +333,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
         sched_yield();
     free_allocs(atomic_exchange(&sc->allocs, NULL));
     atomic_store(&sc->word, sj_scope_word(a.gen + 1, SCOPE_FREE));
+    atomic_store(&sc->views, 0);
     pthread_mutex_lock(&pool_lock);
     sc->next_free = pool_free;
     pool_free = sc;
@@ -486,6 +536,19 @@ sj_status sj_segment_heap(sj_heap_kind kind, int64_t count, void *owner, sj_heap
     return SJ_OK;
 }
 
+sj_status sj_segment_heap_pinned(sj_heap_kind kind, int64_t count, void *owner,
+                                 sj_heap_resolve_fn resolve, sj_heap_pin_fn pin,
+                                 sj_heap_pin_fn unpin, sj_segment *out, sj_error *err) {
+    if (!pin || !unpin)
+        return sj_fail(err, SJ_E_ARG, "heap segment: pin or unpin function is NULL");
+    sj_status st = sj_segment_heap(kind, count, owner, resolve, out, err);
+    if (st != SJ_OK) return st;
+    out->pin = pin;
+    out->unpin = unpin;
+    out->flags |= SJ_SEG_PINNABLE;
+    return SJ_OK;
+}
+
 static void *resolve_identity(void *owner) {
     return owner;
 }
@@ -581,6 +644,18 @@ sj_status sj_segment_check_alive(const sj_segment *s, sj_error *err) {
     }
     sj_lease_exit(slot);
     return SJ_OK;
+}
+
+uint8_t *sj_segment_pin(const sj_segment *s) {
+    if (!(s->flags & SJ_SEG_HEAP)) return s->base;
+    if (s->pin) s->pin(s->owner);
+    uint8_t *p = s->resolve(s->owner);
+    if (!p && s->unpin) s->unpin(s->owner);
+    return p ? p + s->vaddr : NULL;
+}
+
+void sj_segment_unpin(const sj_segment *s) {
+    if ((s->flags & SJ_SEG_HEAP) && s->unpin) s->unpin(s->owner);
 }
 
 uint8_t *sj_segment_data(const sj_segment *s) {

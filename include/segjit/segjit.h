@@ -7,5 +7,6 @@
 #include "segjit/layout.h"
 #include "segjit/segment.h"
 #include "segjit/status.h"
+#include "segjit/view.h"
 
 #endif

@@ -44,7 +44,10 @@ typedef enum sj_heap_kind {
 /* Returns the current base of the owner's array (it may move between calls). */
 typedef void *(*sj_heap_resolve_fn)(void *owner);
 
-enum { SJ_SEG_READONLY = 1u, SJ_SEG_HEAP = 2u, SJ_SEG_MAPPED = 4u };
+/* Holds the owner's array still (pin) or lets it move again (unpin); calls nest. */
+typedef void (*sj_heap_pin_fn)(void *owner);
+
+enum { SJ_SEG_READONLY = 1u, SJ_SEG_HEAP = 2u, SJ_SEG_MAPPED = 4u, SJ_SEG_PINNABLE = 8u };
 
 /* Fields are the library's; read them through the functions below. */
 typedef struct sj_segment {
@@ -56,6 +59,8 @@ typedef struct sj_segment {
     sj_heap_resolve_fn resolve;
     uint32_t flags;
     uint32_t elem_size; /* heap: element size of the array (its max alignment) */
+    sj_heap_pin_fn pin; /* heap: NULL, or holds the array still until unpin */
+    sj_heap_pin_fn unpin;
 } sj_segment;
 
 /* Arenas. Allocation is zeroed and aligned to max(align, 16). Closing twice, or
@@ -79,7 +84,15 @@ sj_status sj_segment_native(void *addr, int64_t size, sj_segment *out, sj_error 
 /* Heap segment over `count` elements of an array reached through resolve(owner). */
 sj_status sj_segment_heap(sj_heap_kind kind, int64_t count, void *owner, sj_heap_resolve_fn resolve,
                           sj_segment *out, sj_error *err);
-/* Heap segment over a plain C array that does not move. */
+/* Heap segment whose array can be held still: a kernel run pins it (pin(owner), then
+ * resolve once) for the call and may run compiled code on it; a view pins it while open.
+ * Every pin is matched by one unpin, failed calls included. Alignment is still rule 3.3
+ * (the array's element size bounds it), wherever the array lies. */
+sj_status sj_segment_heap_pinned(sj_heap_kind kind, int64_t count, void *owner,
+                                 sj_heap_resolve_fn resolve, sj_heap_pin_fn pin,
+                                 sj_heap_pin_fn unpin, sj_segment *out, sj_error *err);
+/* Heap segment over a plain C array that does not move (still a heap segment: kernels on
+ * it run on the interpreter; use sj_segment_native for compiled code over C memory). */
 sj_status sj_segment_of_array(sj_heap_kind kind, void *array, int64_t count, sj_segment *out,
                               sj_error *err);
 

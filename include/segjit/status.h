@@ -21,6 +21,7 @@ typedef enum sj_status {
     SJ_E_UNSUPPORTED, /* operation not defined for this layout or segment */
     SJ_E_OVERFLOW,    /* 64-bit overflow in size or offset arithmetic */
     SJ_E_NOMEM,       /* allocation failed */
+    SJ_E_BUSY,        /* arena close refused: a view of it is open */
     SJ_STATUS_COUNT
 } sj_status;
 

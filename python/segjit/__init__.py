@@ -12,7 +12,7 @@ Arena / Segment: memory with a lifetime. Errors: segjit.Error and its subclasses
 """
 from ._ffi import library_path as _library_path
 from .arena import Arena, Segment
-from .errors import (AlignmentError, ArgumentError, BoundsError, ClosedError, Error,
+from .errors import (AlignmentError, ArgumentError, BoundsError, BusyError, ClosedError, Error,
                      OutOfMemoryError, ParseError, PathError, ReadOnlyError,
                      SizeOverflowError, ThreadError, UnsupportedError)
 from .layout import Layout, as_layout
@@ -34,6 +34,6 @@ __all__ = [
     "Arena", "Segment",
     "Error", "ArgumentError", "PathError", "ParseError", "BoundsError", "AlignmentError",
     "ReadOnlyError", "ClosedError", "ThreadError", "UnsupportedError", "SizeOverflowError",
-    "OutOfMemoryError",
+    "OutOfMemoryError", "BusyError",
     "library_path",
 ]

@@ -13,7 +13,7 @@ ffi.cdef(
     """
 typedef enum sj_status {
     SJ_OK = 0, SJ_E_ARG, SJ_E_PATH, SJ_E_PARSE, SJ_E_BOUNDS, SJ_E_ALIGN, SJ_E_READONLY,
-    SJ_E_CLOSED, SJ_E_THREAD, SJ_E_UNSUPPORTED, SJ_E_OVERFLOW, SJ_E_NOMEM, SJ_STATUS_COUNT
+    SJ_E_CLOSED, SJ_E_THREAD, SJ_E_UNSUPPORTED, SJ_E_OVERFLOW, SJ_E_NOMEM, SJ_E_BUSY, SJ_STATUS_COUNT
 } sj_status;
 typedef struct sj_error { sj_status status; char message[320]; } sj_error;
 const char *sj_status_name(sj_status status);
@@ -67,9 +67,11 @@ struct sj_scope;
 typedef struct sj_arena { struct sj_scope *scope; uint64_t gen; } sj_arena;
 typedef enum sj_arena_kind { SJ_ARENA_CONFINED, SJ_ARENA_SHARED } sj_arena_kind;
 typedef void *(*sj_heap_resolve_fn)(void *owner);
+typedef void (*sj_heap_pin_fn)(void *owner);
 typedef struct sj_segment {
     uint8_t *base; uint64_t size; uint64_t vaddr; sj_arena arena; void *owner;
     sj_heap_resolve_fn resolve; uint32_t flags; uint32_t elem_size;
+    sj_heap_pin_fn pin; sj_heap_pin_fn unpin;
 } sj_segment;
 sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err);
 sj_status sj_arena_close(sj_arena arena, sj_error *err);

@@ -93,6 +93,12 @@ class OutOfMemoryError(Error, MemoryError):
     status = "SJ_E_NOMEM"
 
 
+class BusyError(Error, RuntimeError):
+    """SJ_E_BUSY: an arena close refused while views of the arena are open."""
+
+    status = "SJ_E_BUSY"
+
+
 BY_STATUS = {
     c.status: c
     for c in (
@@ -107,5 +113,6 @@ BY_STATUS = {
         UnsupportedError,
         SizeOverflowError,
         OutOfMemoryError,
+        BusyError,
     )
 }

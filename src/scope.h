@@ -150,6 +150,8 @@ void sj_scope_view_exit(sj_arena a) SJ_HIDDEN;
  * has callbacks) and resolve once; the pointer stays valid until sj_segment_unpin. NULL,
  * with nothing held, when resolve returns NULL. Native segments: their base. */
 uint8_t *sj_segment_pin(const sj_segment *s) SJ_HIDDEN;
+/* Storage that stays put while pinned: native, pin callbacks, or sj_segment_of_array. */
+bool sj_segment_still(const sj_segment *s) SJ_HIDDEN;
 void sj_segment_unpin(const sj_segment *s) SJ_HIDDEN;
 
 /* The current address of a segment's first byte: base for native segments,

@@ -646,6 +646,11 @@ sj_status sj_segment_check_alive(const sj_segment *s, sj_error *err) {
     return SJ_OK;
 }
 
+bool sj_segment_still(const sj_segment *s) {
+    return !(s->flags & SJ_SEG_HEAP) || (s->flags & SJ_SEG_PINNABLE) ||
+           s->resolve == resolve_identity;
+}
+
 uint8_t *sj_segment_pin(const sj_segment *s) {
     if (!(s->flags & SJ_SEG_HEAP)) return s->base;
     if (s->pin) s->pin(s->owner);

@@ -28,7 +28,7 @@ sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsign
                        " are out of bounds for a segment of size %" PRIu64,
                        size, offset, s->size);
     uint64_t len = size < 0 ? s->size - (uint64_t)offset : (uint64_t)size;
-    if ((s->flags & SJ_SEG_HEAP) && !(s->flags & SJ_SEG_PINNABLE))
+    if (!sj_segment_still(s))
         return sj_fail(err, SJ_E_UNSUPPORTED,
                        "view open: a heap segment without pin callbacks may move (make it with "
                        "sj_segment_heap_pinned or sj_segment_of_array)");

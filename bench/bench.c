@@ -80,6 +80,8 @@ const char *const bench_impl_names[IMPL_COUNT] = {
     "oneshot",
     "c_clang",
     "auto",
+    "view",
+    "heap_pinned_jit",
 };
 
 #define BIT(i) (1u << (i))
@@ -98,7 +100,7 @@ typedef struct wl_def {
 
 #define SEGJIT_IMPLS                                                                               \
     (BIT(IMPL_C) | BIT(IMPL_C_CLANG) | BIT(IMPL_JIT) | BIT(IMPL_AUTO) | BIT(IMPL_JIT_UNCHECKED) |  \
-     BIT(IMPL_INTERP) | BIT(IMPL_HEAP_INTERP))
+     BIT(IMPL_INTERP) | BIT(IMPL_HEAP_INTERP) | BIT(IMPL_HEAP_PINNED_JIT))
 
 static const wl_def defs[W_COUNT] = {
     [W1] = {"W1", "dense sum of int32 (int64 accumulator), [N:i4] reduce SUM [*]", SEGJIT_IMPLS, 4,
@@ -120,7 +122,7 @@ static const wl_def defs[W_COUNT] = {
     /* W7 and W8 count the 24-byte records, as W2; their ns/elem is the time per access. */
     [W7] = {"W7", "element at a time: W2's y summed by a user loop, one checked access each",
             BIT(IMPL_C) | BIT(IMPL_C_CALL) | BIT(IMPL_GET_PATH) | BIT(IMPL_GET) |
-                BIT(IMPL_ACCESSOR) | BIT(IMPL_ACCESSOR_SHARED),
+                BIT(IMPL_ACCESSOR) | BIT(IMPL_ACCESSOR_SHARED) | BIT(IMPL_VIEW),
             24, 0, true},
     [W8] = {"W8", "W7's accessor loop on one shared arena, 1 and 2 threads; close time", 0, 24, 0,
             true},
@@ -133,7 +135,8 @@ typedef struct wl {
     int64_t n;
     sj_arena arena;
     sj_segment src, dst[MAX_K];   /* native */
-    sj_segment hsrc, hdst[MAX_K]; /* heap views of the same memory */
+    sj_segment hsrc, hdst[MAX_K];   /* heap views of the same memory */
+    sj_segment hpsrc, hpdst[MAX_K]; /* the same, pinnable (callbacks count pins) */
     int nk;                       /* kernels per call */
     int ndst;                     /* destination arrays (W5: 4, written by one kernel) */
     sj_kernel *kj[MAX_K];         /* JIT tier */
@@ -313,9 +316,28 @@ static int alloc(wl *w, uint64_t bytes, sj_segment *out) {
     return 0;
 }
 
-static int heap_view(const sj_segment *s, sj_heap_kind kind, unsigned elem, sj_segment *out) {
+/* A managed runtime's pin: here a counter (the array never moves). */
+static long heap_pins;
+static void *heap_resolve(void *owner) {
+    return owner;
+}
+static void heap_pin(void *owner) {
+    (void)owner;
+    heap_pins++;
+}
+static void heap_unpin(void *owner) {
+    (void)owner;
+    heap_pins--;
+}
+
+/* A heap segment over s's memory (resolved per call, interpreter) and a pinnable one. */
+static int heap_view(const sj_segment *s, sj_heap_kind kind, unsigned elem, sj_segment *out,
+                     sj_segment *pinned) {
     sj_error err = {0};
-    TRY(sj_segment_of_array(kind, s->base, (int64_t)(sj_segment_size(s) / elem), out, &err));
+    int64_t count = (int64_t)(sj_segment_size(s) / elem);
+    TRY(sj_segment_of_array(kind, s->base, count, out, &err));
+    TRY(sj_segment_heap_pinned(kind, count, s->base, heap_resolve, heap_pin, heap_unpin, pinned,
+                               &err));
     return 0;
 }
 
@@ -364,11 +386,11 @@ static int setup(wl *w, wl_id id, int64_t n) {
             int32_t *a = (int32_t *)(void *)w->src.base;
             for (int64_t i = 0; i < n; i++)
                 a[i] = (int32_t)(uint32_t)rng_next();
-            if (heap_view(&w->src, SJ_HEAP_I32, 4, &w->hsrc) != 0) break;
+            if (heap_view(&w->src, SJ_HEAP_I32, 4, &w->hsrc, &w->hpsrc) != 0) break;
             if (id == W6) {
                 w->dst_bytes[0] = 4 * un;
                 if (alloc(w, 4 * un, &w->dst[0]) != 0 ||
-                    heap_view(&w->dst[0], SJ_HEAP_I32, 4, &w->hdst[0]) != 0)
+                    heap_view(&w->dst[0], SJ_HEAP_I32, 4, &w->hdst[0], &w->hpdst[0]) != 0)
                     break;
                 rc = make_copy_or_convert(w, "i4", "I4", false);
             } else {
@@ -381,7 +403,7 @@ static int setup(wl *w, wl_id id, int64_t n) {
         case W5: {
             if (alloc(w, 24 * un, &w->src) != 0) break;
             fill_records((hand_rec *)(void *)w->src.base, n);
-            if (heap_view(&w->src, SJ_HEAP_I64, 8, &w->hsrc) != 0) break;
+            if (heap_view(&w->src, SJ_HEAP_I64, 8, &w->hsrc, &w->hpsrc) != 0) break;
             snprintf(text, sizeof text, "[%" PRId64 ":[i4(id)i4(x)d8(y)j8(z)]]", n);
             if (id == W2) {
                 rc = make_reduce(w, text, "[*].y");
@@ -394,7 +416,7 @@ static int setup(wl *w, wl_id id, int64_t n) {
             for (; k < 4; k++) {
                 w->dst_bytes[k] = sizes[k] * un;
                 if (alloc(w, w->dst_bytes[k], &w->dst[k]) != 0 ||
-                    heap_view(&w->dst[k], kinds[k], sizes[k], &w->hdst[k]) != 0)
+                    heap_view(&w->dst[k], kinds[k], sizes[k], &w->hdst[k], &w->hpdst[k]) != 0)
                     break;
             }
             if (k == 4) rc = make_gather_many(w, text);
@@ -409,10 +431,10 @@ static int setup(wl *w, wl_id id, int64_t n) {
                 s[i].c = (int16_t)(uint16_t)(v >> 32);
                 s[i].b = (int64_t)rng_next();
             }
-            if (heap_view(&w->src, SJ_HEAP_I64, 8, &w->hsrc) != 0) break;
+            if (heap_view(&w->src, SJ_HEAP_I64, 8, &w->hsrc, &w->hpsrc) != 0) break;
             w->dst_bytes[0] = HAND_W4_DST_SIZE * un;
             if (alloc(w, w->dst_bytes[0], &w->dst[0]) != 0 ||
-                heap_view(&w->dst[0], SJ_HEAP_I8, 1, &w->hdst[0]) != 0)
+                heap_view(&w->dst[0], SJ_HEAP_I8, 1, &w->hdst[0], &w->hpdst[0]) != 0)
                 break;
             rc = make_copy_or_convert(w, "[i4(a)x4j8(b)s2(c)x6]", "[1%S2(c)1%I4(a)1%J8(b)]", true);
             break;
@@ -481,6 +503,20 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
             }
             break;
         }
+        case IMPL_VIEW: {
+            sj_view v;
+            sj_field f;
+            if ((st = sj_view_open(&w->src, 0, -1, SJ_VIEW_READ, &v, err)) != SJ_OK) break;
+            st = sj_view_field(&v, w->acc, NULL, 0, &f, err);
+            if (st == SJ_OK) {
+                for (int64_t i = 0; i < n; i++)
+                    s += sj_field_get_f64(&f, i);
+                st = sj_field_status(&f, err);
+            }
+            sj_status cs = sj_view_close(&v, st == SJ_OK ? err : NULL);
+            if (st == SJ_OK) st = cs;
+            break;
+        }
         default:
             break;
     }
@@ -501,15 +537,19 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
         case IMPL_JIT:
         case IMPL_AUTO:
         case IMPL_INTERP:
-        case IMPL_HEAP_INTERP: {
-            bool heap = impl == IMPL_HEAP_INTERP;
-            sj_kernel *const *ks = impl == IMPL_JIT ? w->kj : impl == IMPL_AUTO ? w->ka : w->ki;
+        case IMPL_HEAP_INTERP:
+        case IMPL_HEAP_PINNED_JIT: {
+            bool heap = impl == IMPL_HEAP_INTERP, pinned = impl == IMPL_HEAP_PINNED_JIT;
+            sj_kernel *const *ks = impl == IMPL_JIT || pinned ? w->kj
+                                   : impl == IMPL_AUTO        ? w->ka
+                                                              : w->ki;
+            const sj_segment *src = heap ? &w->hsrc : pinned ? &w->hpsrc : &w->src;
             if (w->id == W5) {
                 const sj_segment *d[MAX_K];
                 int64_t offs[MAX_K] = {0};
                 for (int k = 0; k < w->ndst; k++)
-                    d[k] = heap ? &w->hdst[k] : &w->dst[k];
-                sj_args_many a = {.src = heap ? &w->hsrc : &w->src,
+                    d[k] = heap ? &w->hdst[k] : pinned ? &w->hpdst[k] : &w->dst[k];
+                sj_args_many a = {.src = src,
                                   .src_offset = 0,
                                   .dsts = d,
                                   .dst_offsets = offs,
@@ -520,10 +560,11 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
                 break;
             }
             for (int k = 0; k < w->nk; k++) {
-                sj_args a = {.src = heap ? &w->hsrc : &w->src,
+                sj_args a = {.src = src,
                              .src_offset = 0,
                              .dst = w->def->reduces ? NULL
                                     : heap          ? &w->hdst[k]
+                                    : pinned        ? &w->hpdst[k]
                                                     : &w->dst[k],
                              .dst_offset = 0,
                              .count = n};
@@ -554,7 +595,8 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
         case IMPL_GET_PATH:
         case IMPL_GET:
         case IMPL_ACCESSOR:
-        case IMPL_ACCESSOR_SHARED: {
+        case IMPL_ACCESSOR_SHARED:
+        case IMPL_VIEW: {
             sj_status st = w7_loop(w, impl, &res.f64, err);
             if (st != SJ_OK) return st;
             break;
@@ -716,7 +758,8 @@ static int measure(wl *w, int warmups, int reps, bench_results *res) {
     for (int i = 0; i < IMPL_COUNT; i++) {
         bench_row *row = rows[i];
         if (!row) continue;
-        if ((i == IMPL_JIT || i == IMPL_JIT_UNCHECKED) && w->jit_missing[0]) {
+        if ((i == IMPL_JIT || i == IMPL_JIT_UNCHECKED || i == IMPL_HEAP_PINNED_JIT) &&
+            w->jit_missing[0]) {
             bench_text(row->note, sizeof row->note, "%s", w->jit_missing);
             continue;
         }
@@ -741,9 +784,20 @@ static int measure(wl *w, int warmups, int reps, bench_results *res) {
             res->any_checksum_failure = true;
             continue;
         }
-        if (i == IMPL_JIT || i == IMPL_INTERP || i == IMPL_HEAP_INTERP) {
-            sj_tier want = i == IMPL_JIT ? SJ_TIER_JIT : SJ_TIER_INTERP;
-            sj_kernel *const *ks = i == IMPL_JIT ? w->kj : w->ki;
+        if (heap_pins != 0) {
+            bench_text(row->note, sizeof row->note, "FAILED: %ld pins left after the call",
+                       heap_pins);
+            row->verified = true;
+            row->checksum_ok = false;
+            res->any_checksum_failure = true;
+            heap_pins = 0;
+            continue;
+        }
+        if (i == IMPL_JIT || i == IMPL_INTERP || i == IMPL_HEAP_INTERP ||
+            i == IMPL_HEAP_PINNED_JIT) {
+            bool jit = i == IMPL_JIT || i == IMPL_HEAP_PINNED_JIT;
+            sj_tier want = jit ? SJ_TIER_JIT : SJ_TIER_INTERP;
+            sj_kernel *const *ks = jit ? w->kj : w->ki;
             sj_tier got = sj_kernel_last_tier(ks[0]);
             if (got != want) {
                 sj_counters c;

@@ -31,6 +31,8 @@ typedef enum bench_impl {
     IMPL_ONESHOT,         /* W10: sj_copy, the one-shot call (its kernel kept by the library) */
     IMPL_C_CLANG,         /* the hand-written C built by clang (IMPL_C: the bench's compiler) */
     IMPL_AUTO,            /* segjit tier AUTO (the default a user gets), checked */
+    IMPL_VIEW,            /* W7: a user loop over an open view, sj_field_get_f64 per element */
+    IMPL_HEAP_PINNED_JIT, /* segjit JIT tier on pinned heap segments over the same memory */
     IMPL_COUNT
 } bench_impl;
 

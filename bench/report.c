@@ -315,13 +315,20 @@ void bench_print_targets(const bench_results *r) {
     }
     target_time("W7 accessor, ns per access (worst arena and size)", "2 ns", 2, acc_row != NULL,
                 acc_ns, "ns", 1);
+    target_ratio("W7 view loop / hand-written C loop, both sizes", 1.20,
+                 max_ratio(r, IMPL_VIEW, IMPL_C, "W7", 0), "W7 view not measured");
     target_ratio("W8 per access per thread, 2 threads / 1 thread", 1.10,
                  max_ratio(r, IMPL_THREADS_2, IMPL_THREADS_1, "W8", 0), "W8 not measured");
+    char nb0[32];
     worst hw = max_ratio(r, IMPL_CALL_THREADS_2, IMPL_CALL_THREADS_1, "W8", 0);
     if (hw.row)
         printf("  (no target) W8 the same for the unchecked call loop (this machine's part): max "
                "%.3f\n",
                hw.ratio);
+    worst hp = max_ratio(r, IMPL_HEAP_PINNED_JIT, IMPL_C, NULL, 0);
+    if (hp.row)
+        printf("  (no target) pinned heap JIT / C: max %.3f (%s %s)\n", hp.ratio, hp.row->workload,
+               size_name(hp.row->n, nb0, sizeof nb0));
     worst h = max_ratio(r, IMPL_HEAP_INTERP, IMPL_C, NULL, 0);
     worst u = max_ratio(r, IMPL_C_CHECKED, IMPL_C, "W3", 0);
     char nb[32];
@@ -443,7 +450,7 @@ static bool find_script(char *out, size_t len) {
 int bench_write_plot(const bench_results *r, const char *path) {
     static const bench_impl cols[] = {IMPL_JIT,         IMPL_JIT_UNCHECKED, IMPL_INTERP,
                                       IMPL_HEAP_INTERP, IMPL_MEMCPY,        IMPL_C_CHECKED,
-                                      IMPL_ONESHOT};
+                                      IMPL_ONESHOT,     IMPL_HEAP_PINNED_JIT};
     char script[4096];
     if (!find_script(script, sizeof script)) {
         fprintf(stderr, "segjit-bench: plot.gp not found (set SEGJIT_BENCH_PLOT_GP)\n");

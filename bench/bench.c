@@ -134,14 +134,14 @@ typedef struct wl {
     const wl_def *def;
     int64_t n;
     sj_arena arena;
-    sj_segment src, dst[MAX_K];   /* native */
+    sj_segment src, dst[MAX_K];     /* native */
     sj_segment hsrc, hdst[MAX_K];   /* heap views of the same memory */
     sj_segment hpsrc, hpdst[MAX_K]; /* the same, pinnable (callbacks count pins) */
-    int nk;                       /* kernels per call */
-    int ndst;                     /* destination arrays (W5: 4, written by one kernel) */
-    sj_kernel *kj[MAX_K];         /* JIT tier */
-    sj_kernel *ki[MAX_K];         /* interpreter tier */
-    sj_kernel *ka[MAX_K];         /* tier AUTO: what a user gets by default */
+    int nk;                         /* kernels per call */
+    int ndst;                       /* destination arrays (W5: 4, written by one kernel) */
+    sj_kernel *kj[MAX_K];           /* JIT tier */
+    sj_kernel *ki[MAX_K];           /* interpreter tier */
+    sj_kernel *ka[MAX_K];           /* tier AUTO: what a user gets by default */
     uint64_t dst_bytes[MAX_K];
     char jit_missing[160]; /* why the JIT rows are missing ("" when present) */
     /* W7 */

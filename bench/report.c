@@ -448,8 +448,8 @@ static bool find_script(char *out, size_t len) {
 }
 
 int bench_write_plot(const bench_results *r, const char *path) {
-    static const bench_impl cols[] = {IMPL_JIT,         IMPL_JIT_UNCHECKED, IMPL_INTERP,
-                                      IMPL_HEAP_INTERP, IMPL_MEMCPY,        IMPL_C_CHECKED,
+    static const bench_impl cols[] = {IMPL_JIT,         IMPL_JIT_UNCHECKED,  IMPL_INTERP,
+                                      IMPL_HEAP_INTERP, IMPL_MEMCPY,         IMPL_C_CHECKED,
                                       IMPL_ONESHOT,     IMPL_HEAP_PINNED_JIT};
     char script[4096];
     if (!find_script(script, sizeof script)) {

@@ -63,26 +63,7 @@ SJ_COLD static sj_status check_access(const sj_segment *s, int64_t off, uint64_t
 
 /* ---- The engine ---- */
 
-/* What one access needs, prepared from a value layout or a path: the accessor object, and
- * the form sj_get and sj_get_path build on their stack for one call. */
-struct sj_accessor {
-    /* read by every call */
-    uint8_t kind; /* the leaf's sj_kind */
-    bool swap;    /* the leaf's byte order is not the host's */
-    uint8_t nfree;
-    bool open; /* free index 0 runs over records; its bound comes from the segment (4.5) */
-    uint64_t root_size;
-    uint64_t root_mask; /* root alignment - 1 */
-    int64_t base;       /* the leaf's offset in the root with every index 0 */
-    int64_t stride[SJ_PATH_MAX_FREE];
-    int64_t bound[SJ_PATH_MAX_FREE];
-    /* read on failure only */
-    uint64_t root_align;
-    const sj_path *path;   /* NULL: a value layout (messages of sj_get) */
-    const sj_layout *leaf; /* its kind and order */
-    sj_path *owned;        /* accessor objects own their path */
-    sj_layout *owned_leaf; /* ... or their value layout */
-};
+/* struct sj_accessor is in segjit/fast.h: the inline calls of accessor.h read it. */
 
 enum { KIND_ANY = -1 };
 
@@ -198,33 +179,18 @@ SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, 
     return SJ_OK;
 }
 
-/* The fast path: true when every check passed for a native segment and the value moved;
- * false hands the call to access_slow, which decides again from scratch (and serves heap
- * segments). `kind` is a constant in every caller but the untyped ones, so the move folds to
- * one load or store. */
+/* The fast path (segjit/fast.h): true when every check passed for a native segment and the
+ * value moved; false hands the call to access_slow, which decides again from scratch. `kind`
+ * is a constant in every caller but the untyped ones, so the move folds to one load or store. */
 static inline __attribute__((always_inline)) bool access_fast(const sj_accessor *a,
                                                               const sj_segment *s, int64_t off,
                                                               const int64_t *idx, size_t n,
                                                               int kind, bool write, void *val) {
-    if (SJ_UNLIKELY(!a || !s || !val || (n && !idx))) return false;
-    if (kind != KIND_ANY && SJ_UNLIKELY(a->kind != kind)) return false;
-    if (SJ_UNLIKELY(n != a->nfree)) return false;
-    uint64_t rel = (uint64_t)a->base;
-    for (size_t i = 0; i < n; i++) {
-        if (SJ_UNLIKELY((uint64_t)idx[i] >= (uint64_t)a->bound[i])) return false;
-        /* in bounds, every term lies inside the root: the sum cannot overflow */
-        rel += (uint64_t)idx[i] * (uint64_t)a->stride[i];
-    }
-    if (SJ_UNLIKELY(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)))) return false;
-    /* The bytes the call may touch: the root, or records 0 to idx[0] of an open path
-     * (idx[0] < bound[0], the most records that fit 63 bits: no overflow). */
-    uint64_t span = a->root_size;
-    if (a->open) span += (uint64_t)idx[0] * a->root_size;
-    if (SJ_UNLIKELY(span > s->size || (uint64_t)off > s->size - span)) return false;
-    if (SJ_UNLIKELY(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask)) return false;
+    uint8_t *p;
     sj_reader *slot;
-    if (SJ_UNLIKELY(!sj_lease_enter(s->arena, &slot))) return false;
-    move_value(kind == KIND_ANY ? a->kind : kind, a->swap, s->base + off + rel, val, write);
+    if (SJ_UNLIKELY(!sj__access_enter(a, s, off, idx, n, kind, write, val, &p, &slot)))
+        return false;
+    move_value(kind == KIND_ANY ? a->kind : kind, a->swap, p, val, write);
     sj_lease_exit(slot);
     return true;
 }
@@ -249,6 +215,8 @@ static void prepare_value(const sj_layout *l, sj_accessor *a) {
     a->owned = NULL;
     a->owned_leaf = NULL;
     a->open = false;
+    a->open_step = 0;
+    a->sig = (uint16_t)(a->kind | a->nfree << 8);
 }
 
 /* The same for a path whose leaf is a value: the checks sj_get_path makes before any
@@ -272,6 +240,7 @@ static sj_status prepare_path(const sj_path *p, sj_accessor *a, sj_error *err) {
     a->path = p;
     a->base = base;
     a->nfree = (uint8_t)nfree;
+    a->sig = (uint16_t)(a->kind | a->nfree << 8);
     return SJ_OK;
 }
 
@@ -395,6 +364,7 @@ sj_status sj_accessor_new(const sj_layout *root, const char *path, sj_accessor *
         sj_accessor *a = *out;
         const sj_layout *rec = records->elem;
         a->open = true;
+        a->open_step = rec->size;
         a->root_size = rec->size;
         a->root_align = rec->align;
         a->root_mask = rec->align - 1;

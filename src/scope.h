@@ -9,8 +9,13 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "segjit/fast.h"
 #include "segjit/segment.h"
 #include "segjit/status.h"
+
+#if !SJ__FAST
+#error "segjit is built with gcc or clang as C11 with atomics"
+#endif
 
 /* How lifetimes are enforced (the correctness argument: docs/CONCURRENCY.md section 7).
  *
@@ -57,78 +62,22 @@
 
 enum { SCOPE_OPEN = 0, SCOPE_CLOSING = 1, SCOPE_FREE = 2 };
 #define SCOPE_CONFINED UINT64_C(4)
+_Static_assert(SCOPE_CONFINED == SJ__SCOPE_CONFINED && SCOPE_OPEN == SJ__SCOPE_OPEN,
+               "segjit/fast.h and scope.h agree");
 
 static inline uint64_t sj_scope_word(uint64_t gen, uint64_t state) {
     return gen << 3 | state;
 }
 
-struct sj_alloc;
-
-struct sj_scope {
-    /* Read by every access; written only by open and close. */
-    _Alignas(64) _Atomic uint64_t word; /* gen << 3 | confined << 2 | state */
-    _Atomic uint64_t owner;             /* owner thread id (confined), 0 for shared */
-    /* Written by pins, allocation and the pool: kept off the readers' cache line. */
-    _Alignas(64) atomic_long inflight; /* pins between acquire and release */
-    _Atomic(struct sj_alloc *) allocs; /* memory to free on close */
-    _Atomic uint64_t views;            /* open views, | SCOPE_VIEWS_CLOSING while a close decides */
-    struct sj_scope *next_free;        /* pool link, under the pool lock */
-};
-
-/* One per thread that has made a single access; never freed (reused after the thread
- * exits). Only its thread writes `scope`; closers read it. */
-typedef struct sj_reader {
-    _Alignas(128) _Atomic(struct sj_scope *) scope; /* the scope of the access in progress */
-    atomic_bool in_use;
-    struct sj_reader *next; /* registry link, set once */
-} sj_reader;
-
-typedef struct sj_thread_state {
-    uint64_t id;    /* sj_thread_id(), 0 until assigned */
-    sj_reader *rec; /* NULL until the first lease */
-} sj_thread_state;
-
-extern _Thread_local sj_thread_state sj_self SJ_TLS_FAST SJ_HIDDEN;
-/* True when closers run membarrier(PRIVATE_EXPEDITED): readers need only a compiler
- * barrier between their announcement and their load of the word; false, a full fence. */
-extern atomic_bool sj_asym_fence SJ_HIDDEN;
+/* struct sj_scope, sj_reader and the lease itself are in segjit/fast.h, where the inline
+ * accessor calls compiled into user code read them. */
+#define sj_self        sj__self
+#define sj_asym_fence  sj__asym_fence
+#define sj_lease_enter sj__lease_enter
+#define sj_lease_exit  sj__lease_exit
 
 /* Registers the calling thread's reader slot (and id); NULL when out of memory. */
 sj_reader *sj_reader_register(void) SJ_HIDDEN;
-
-/* Takes a lease on `a`: true when the arena is open and usable from this thread, with
- * *slot set to what sj_lease_exit must clear (NULL when nothing was announced). On false
- * nothing is held; sj_lease_fail says why. Not async-signal-safe. */
-static inline bool sj_lease_enter(sj_arena a, sj_reader **slot) {
-    *slot = NULL;
-    struct sj_scope *sc = a.scope;
-    if (!sc) return true;
-    uint64_t open = sj_scope_word(a.gen, SCOPE_OPEN);
-    uint64_t w = atomic_load_explicit(&sc->word, memory_order_acquire);
-    /* Confined to this thread: only the owner closes it, so no close can overlap and
-     * nothing needs announcing. (An owner read from a later generation is never this
-     * thread's: it would have had to open that arena during this call.) */
-    if (w == (open | SCOPE_CONFINED))
-        return atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj_self.id;
-    sj_reader *r = sj_self.rec;
-    if (SJ_UNLIKELY(!r || w != open)) return false; /* unregistered thread, or not live */
-    atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
-    if (SJ_LIKELY(atomic_load_explicit(&sj_asym_fence, memory_order_relaxed)))
-        atomic_signal_fence(memory_order_seq_cst); /* closer's membarrier makes it a fence */
-    else
-        atomic_thread_fence(memory_order_seq_cst);
-    if (SJ_LIKELY(atomic_load_explicit(&sc->word, memory_order_acquire) == open)) {
-        *slot = r;
-        return true;
-    }
-    atomic_store_explicit(&r->scope, NULL, memory_order_release);
-    return false;
-}
-
-/* Ends a lease: clears the slot sj_lease_enter announced, if any. */
-static inline void sj_lease_exit(sj_reader *slot) {
-    if (slot) atomic_store_explicit(&slot->scope, NULL, memory_order_release);
-}
 
 /* After sj_lease_enter failed: registers the thread when needed and retries; returns
  * SJ_OK with the lease held, or SJ_E_CLOSED / SJ_E_THREAD / SJ_E_NOMEM with the message

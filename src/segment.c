@@ -42,7 +42,7 @@ static struct sj_scope *pool_free; /* closed scopes ready for reuse; never freed
 static _Atomic(sj_alloc *) global_allocs;
 
 static atomic_uint_fast64_t next_thread_id = 1;
-_Thread_local sj_thread_state sj_self;
+_Thread_local sj_thread_state sj_self SJ_TLS_FAST;
 
 uint64_t sj_thread_id(void) {
     if (sj_self.id == 0) sj_self.id = (uint64_t)atomic_fetch_add(&next_thread_id, 1);

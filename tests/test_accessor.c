@@ -722,8 +722,24 @@ static void test_open_records(void **state) {
     sj_layout_unref(seq);
 }
 
+/* This file is built twice: the typed calls are accessor.h's inline ones unless
+ * SJ_NO_INLINE, and the other build calls the library. */
+static void test_build_variant(void **state) {
+    (void)state;
+#if defined(SJ_NO_INLINE)
+    bool inline_calls = false;
+#elif defined(sj_accessor_get_f64) && defined(sj_accessor_set_bool)
+    bool inline_calls = true;
+#else
+    bool inline_calls = false;
+    fail_msg("accessor.h did not make its typed calls inline in a C build");
+#endif
+    printf("typed accessor calls: %s\n", inline_calls ? "inline" : "library");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build_variant),
         cmocka_unit_test(test_kinds_orders_segments),
         cmocka_unit_test(test_check_order_native),
         cmocka_unit_test(test_check_order_heap),

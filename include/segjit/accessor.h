@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "segjit/fast.h"
 #include "segjit/layout.h"
 #include "segjit/segment.h"
 #include "segjit/status.h"
@@ -106,6 +108,132 @@ sj_status sj_accessor_get(const sj_accessor *a, const sj_segment *s, int64_t off
                           const int64_t *indices, size_t count, sj_value *out, sj_error *err);
 sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int64_t offset,
                           const int64_t *indices, size_t count, sj_value v, sj_error *err);
+
+/* ---- Inline calls ----
+ * In C compiled by gcc or clang, the typed get/set above are static inline: the checks
+ * that answer success run in the caller's code (no call, no shared write; a few compares
+ * the caller's compiler may hoist out of its loop), and anything else calls the library,
+ * which decides again and reports. Statuses, messages and the check order are the same.
+ * Define SJ_NO_INLINE before including segjit to call the library every time. */
+#if SJ__FAST && !defined(SJ_NO_INLINE) && !defined(SEGJIT_BUILDING)
+#define SJ__ACC_INLINE(name, kind, type, bits)                                                     \
+    static inline __attribute__((always_inline)) sj_status sj__accessor_get_##name(                \
+        const sj_accessor *a, const sj_segment *s, int64_t offset, const int64_t *indices,         \
+        size_t count, type *out, sj_error *err) {                                                  \
+        uint8_t *p;                                                                                \
+        sj_reader *slot;                                                                           \
+        if (__builtin_expect(                                                                      \
+                sj__access_enter(a, s, offset, indices, count, kind, false, out, &p, &slot), 1)) { \
+            uint##bits##_t x;                                                                      \
+            memcpy(&x, p, sizeof x);                                                               \
+            sj__lease_exit(slot);                                                                  \
+            if (bits > 8 && a->swap) x = (uint##bits##_t)sj__acc_bswap##bits(x);                   \
+            memcpy(out, &x, sizeof x);                                                             \
+            return SJ_OK;                                                                          \
+        }                                                                                          \
+        return sj_accessor_get_##name(a, s, offset, indices, count, out, err);                     \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) sj_status sj__accessor_set_##name(                \
+        const sj_accessor *a, const sj_segment *s, int64_t offset, const int64_t *indices,         \
+        size_t count, type v, sj_error *err) {                                                     \
+        uint8_t *p;                                                                                \
+        sj_reader *slot;                                                                           \
+        if (__builtin_expect(                                                                      \
+                sj__access_enter(a, s, offset, indices, count, kind, true, &v, &p, &slot), 1)) {   \
+            uint##bits##_t x;                                                                      \
+            memcpy(&x, &v, sizeof x);                                                              \
+            if (bits > 8 && a->swap) x = (uint##bits##_t)sj__acc_bswap##bits(x);                   \
+            memcpy(p, &x, sizeof x);                                                               \
+            sj__lease_exit(slot);                                                                  \
+            return SJ_OK;                                                                          \
+        }                                                                                          \
+        return sj_accessor_set_##name(a, s, offset, indices, count, v, err);                       \
+    }
+
+static inline uint8_t sj__acc_bswap8(uint8_t x) {
+    return x;
+}
+static inline uint16_t sj__acc_bswap16(uint16_t x) {
+    return __builtin_bswap16(x);
+}
+static inline uint32_t sj__acc_bswap32(uint32_t x) {
+    return __builtin_bswap32(x);
+}
+static inline uint64_t sj__acc_bswap64(uint64_t x) {
+    return __builtin_bswap64(x);
+}
+
+SJ__ACC_INLINE(i8, SJ_I8, int8_t, 8)
+SJ__ACC_INLINE(u8, SJ_U8, uint8_t, 8)
+SJ__ACC_INLINE(char, SJ_CHAR, uint16_t, 16)
+SJ__ACC_INLINE(i16, SJ_I16, int16_t, 16)
+SJ__ACC_INLINE(u16, SJ_U16, uint16_t, 16)
+SJ__ACC_INLINE(i32, SJ_I32, int32_t, 32)
+SJ__ACC_INLINE(u32, SJ_U32, uint32_t, 32)
+SJ__ACC_INLINE(f32, SJ_F32, float, 32)
+SJ__ACC_INLINE(i64, SJ_I64, int64_t, 64)
+SJ__ACC_INLINE(u64, SJ_U64, uint64_t, 64)
+SJ__ACC_INLINE(f64, SJ_F64, double, 64)
+SJ__ACC_INLINE(addr, SJ_ADDR, uint64_t, 64)
+#undef SJ__ACC_INLINE
+
+/* bool reads any nonzero byte as true and writes 0 or 1 */
+static inline __attribute__((always_inline)) sj_status
+sj__accessor_get_bool(const sj_accessor *a, const sj_segment *s, int64_t offset,
+                      const int64_t *indices, size_t count, bool *out, sj_error *err) {
+    uint8_t *p;
+    sj_reader *slot;
+    if (__builtin_expect(
+            sj__access_enter(a, s, offset, indices, count, SJ_BOOL, false, out, &p, &slot), 1)) {
+        bool v = *p != 0;
+        sj__lease_exit(slot);
+        *out = v;
+        return SJ_OK;
+    }
+    return sj_accessor_get_bool(a, s, offset, indices, count, out, err);
+}
+static inline __attribute__((always_inline)) sj_status
+sj__accessor_set_bool(const sj_accessor *a, const sj_segment *s, int64_t offset,
+                      const int64_t *indices, size_t count, bool v, sj_error *err) {
+    uint8_t *p;
+    sj_reader *slot;
+    if (__builtin_expect(
+            sj__access_enter(a, s, offset, indices, count, SJ_BOOL, true, &v, &p, &slot), 1)) {
+        *p = v ? 1 : 0;
+        sj__lease_exit(slot);
+        return SJ_OK;
+    }
+    return sj_accessor_set_bool(a, s, offset, indices, count, v, err);
+}
+
+/* Defined after the functions above, which call the library's. */
+#define sj_accessor_get_bool sj__accessor_get_bool
+#define sj_accessor_set_bool sj__accessor_set_bool
+#define sj_accessor_get_i8   sj__accessor_get_i8
+#define sj_accessor_set_i8   sj__accessor_set_i8
+#define sj_accessor_get_u8   sj__accessor_get_u8
+#define sj_accessor_set_u8   sj__accessor_set_u8
+#define sj_accessor_get_char sj__accessor_get_char
+#define sj_accessor_set_char sj__accessor_set_char
+#define sj_accessor_get_i16  sj__accessor_get_i16
+#define sj_accessor_set_i16  sj__accessor_set_i16
+#define sj_accessor_get_u16  sj__accessor_get_u16
+#define sj_accessor_set_u16  sj__accessor_set_u16
+#define sj_accessor_get_i32  sj__accessor_get_i32
+#define sj_accessor_set_i32  sj__accessor_set_i32
+#define sj_accessor_get_u32  sj__accessor_get_u32
+#define sj_accessor_set_u32  sj__accessor_set_u32
+#define sj_accessor_get_f32  sj__accessor_get_f32
+#define sj_accessor_set_f32  sj__accessor_set_f32
+#define sj_accessor_get_i64  sj__accessor_get_i64
+#define sj_accessor_set_i64  sj__accessor_set_i64
+#define sj_accessor_get_u64  sj__accessor_get_u64
+#define sj_accessor_set_u64  sj__accessor_set_u64
+#define sj_accessor_get_f64  sj__accessor_get_f64
+#define sj_accessor_set_f64  sj__accessor_set_f64
+#define sj_accessor_get_addr sj__accessor_get_addr
+#define sj_accessor_set_addr sj__accessor_set_addr
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,145 @@
+/* segjit/fast.h: the library's structures that inline access reads, and its fast path.
+ * Library's: nothing here is an interface. The static inline accessor calls of accessor.h
+ * read these structures in the caller's code, so a program must be built with the
+ * headers of the libsegjit it runs with (the version check of sj_version() says so).
+ * C only (C11 atomics); C++ and builds with SJ_NO_INLINE call the library instead.
+ * How lifetimes work: docs/CONCURRENCY.md section 7. */
+#ifndef SEGJIT_FAST_H
+#define SEGJIT_FAST_H
+
+#if !defined(__cplusplus) && defined(__GNUC__) && !defined(__STDC_NO_ATOMICS__)
+#define SJ__FAST 1
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "segjit/layout.h"
+#include "segjit/segment.h"
+
+/* An arena's lifetime record. Scopes are pooled and never freed; closing bumps the
+ * generation, so a stale handle is recognised. */
+#define SJ__SCOPE_OPEN     UINT64_C(0)
+#define SJ__SCOPE_CONFINED UINT64_C(4)
+
+struct sj_alloc;
+struct sj_scope {
+    /* Read by every access; written only by open and close. */
+    _Alignas(64) _Atomic uint64_t word; /* gen << 3 | confined << 2 | state */
+    _Atomic uint64_t owner;             /* owner thread id (confined), 0 for shared */
+    /* Written by pins, allocation and the pool: kept off the readers' cache line. */
+    _Alignas(64) atomic_long inflight; /* pins between acquire and release */
+    _Atomic(struct sj_alloc *) allocs; /* memory to free on close */
+    _Atomic uint64_t views;            /* open views, | closing bit while a close decides */
+    struct sj_scope *next_free;        /* pool link, under the pool lock */
+};
+
+/* One per thread that has made a single access; only its thread writes `scope`. */
+typedef struct sj_reader {
+    _Alignas(128) _Atomic(struct sj_scope *) scope; /* the scope of the access in progress */
+    atomic_bool in_use;
+    struct sj_reader *next; /* registry link, set once */
+} sj_reader;
+
+typedef struct sj_thread_state {
+    uint64_t id;    /* the thread's id (never 0 once assigned) */
+    sj_reader *rec; /* NULL until the first lease */
+} sj_thread_state;
+
+/* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
+extern _Thread_local sj_thread_state sj__self __attribute__((tls_model("initial-exec")));
+/* True when closers run membarrier: readers then need only a compiler barrier. */
+extern atomic_bool sj__asym_fence;
+
+/* A lease (single access): true when the arena is open and usable from this thread, with
+ * *slot set to what sj__lease_exit clears. A confined arena's owner only loads; a shared
+ * arena's reader announces the scope in its own slot, then loads the word again. */
+static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
+    *slot = NULL;
+    struct sj_scope *sc = a.scope;
+    if (!sc) return true;
+    uint64_t open = a.gen << 3 | SJ__SCOPE_OPEN;
+    /* Relaxed: a shared reader validates with the load after its announcement, and only
+     * the owner opens or closes a confined arena (nothing to synchronise with). */
+    uint64_t w = atomic_load_explicit(&sc->word, memory_order_relaxed);
+    /* Only the owner closes a confined arena: no close can overlap this access. */
+    if (w == (open | SJ__SCOPE_CONFINED))
+        return atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj__self.id;
+    sj_reader *r = sj__self.rec;
+    if (__builtin_expect(!r || w != open, 0)) return false;
+    atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
+    if (__builtin_expect(atomic_load_explicit(&sj__asym_fence, memory_order_relaxed), 1))
+        atomic_signal_fence(memory_order_seq_cst); /* the closer's membarrier makes it a fence */
+    else
+        atomic_thread_fence(memory_order_seq_cst);
+    if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == open, 1)) {
+        *slot = r;
+        return true;
+    }
+    atomic_store_explicit(&r->scope, NULL, memory_order_release);
+    return false;
+}
+
+static inline void sj__lease_exit(sj_reader *slot) {
+    if (slot) atomic_store_explicit(&slot->scope, NULL, memory_order_release);
+}
+
+/* A prepared accessor (accessor.h): what every call reads first, then what failures read. */
+struct sj_accessor {
+    uint16_t sig;       /* kind | nfree << 8: one compare checks both */
+    uint64_t open_step; /* open path: the record's size (bytes past record 0), else 0 */
+    uint8_t kind;       /* the leaf's sj_kind */
+    bool swap;          /* the leaf's byte order is not the host's */
+    uint8_t nfree;
+    bool open; /* free index 0 runs over records; its bound comes from the segment */
+    uint64_t root_size;
+    uint64_t root_mask; /* root alignment - 1 */
+    int64_t base;       /* the leaf's offset in the root with every index 0 */
+    int64_t stride[SJ_PATH_MAX_FREE];
+    int64_t bound[SJ_PATH_MAX_FREE];
+    /* read on failure only */
+    uint64_t root_align;
+    const sj_path *path;   /* NULL: a value layout (messages of sj_get) */
+    const sj_layout *leaf; /* its kind and order */
+    sj_path *owned;        /* accessor objects own their path */
+    sj_layout *owned_leaf; /* ... or their value layout */
+};
+
+/* Every check of an access on a native segment, answering only success: true with the
+ * value's address in *p and a lease held in *slot (end it with sj__lease_exit after the
+ * move). False means "decide again in the library", which runs every check in SEMANTICS
+ * 4.1 order and says what failed (and serves heap segments). kind -1: any. */
+static inline __attribute__((always_inline)) bool
+sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, const int64_t *idx,
+                 size_t n, int kind, bool write, const void *val, uint8_t **p, sj_reader **slot) {
+    if (__builtin_expect(!a || !s || !val || (n && !idx), 0)) return false;
+    if (kind >= 0) {
+        if (__builtin_expect(a->sig != (uint16_t)((unsigned)kind | n << 8), 0) || n > 255)
+            return false;
+    } else if (__builtin_expect(n != a->nfree, 0)) {
+        return false;
+    }
+    uint64_t rel = (uint64_t)a->base;
+    for (size_t i = 0; i < n; i++) {
+        if (__builtin_expect((uint64_t)idx[i] >= (uint64_t)a->bound[i], 0)) return false;
+        /* in bounds, every term lies inside the root: the sum cannot overflow */
+        rel += (uint64_t)idx[i] * (uint64_t)a->stride[i];
+    }
+    if (__builtin_expect(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)), 0))
+        return false;
+    /* The bytes the call may touch: the root, or records 0 to idx[0] of an open path
+     * (idx[0] < bound[0], the most records that fit 63 bits: no overflow). */
+    uint64_t span = a->root_size + (n ? (uint64_t)idx[0] * a->open_step : 0);
+    if (__builtin_expect(span > s->size || (uint64_t)off > s->size - span, 0)) return false;
+    if (__builtin_expect(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask, 0))
+        return false;
+    if (__builtin_expect(!sj__lease_enter(s->arena, slot), 0)) return false;
+    *p = s->base + off + rel;
+    return true;
+}
+
+#else
+#define SJ__FAST 0
+#endif
+#endif

@@ -54,13 +54,21 @@ static void *w8_main(void *arg) {
     uint64_t t0 = bench_now_ns(), c0 = cpu_now_ns();
     double s = 0;
     sj_status st = SJ_OK;
-    for (int64_t i = 0; i < w->n && st == SJ_OK; i++) {
-        double y;
-        if (w->floor)
-            st = hand_w7_get_y(w->acc, w->seg.base, 0, &i, 1, &y, &t->err) ? SJ_E_ARG : SJ_OK;
-        else
-            st = sj_accessor_get_f64(w->acc, &w->seg, 0, &i, 1, &y, &t->err);
-        s += y;
+    const sj_accessor *acc = w->acc;
+    const sj_segment *seg = &w->seg;
+    const int64_t n = w->n;
+    if (w->floor) {
+        for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+            double y;
+            st = hand_w7_get_y(acc, seg->base, 0, &i, 1, &y, &t->err) ? SJ_E_ARG : SJ_OK;
+            s += y;
+        }
+    } else {
+        for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+            double y;
+            st = sj_accessor_get_f64(acc, seg, 0, &i, 1, &y, &t->err);
+            s += y;
+        }
     }
     t->ns = cpu_now_ns() - c0;
     t->wall_ns = bench_now_ns() - t0;

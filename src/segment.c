@@ -333,7 +333,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
         sched_yield();
     free_allocs(atomic_exchange(&sc->allocs, NULL));
     atomic_store(&sc->word, sj_scope_word(a.gen + 1, SCOPE_FREE));
-    atomic_store(&sc->views, 0);
+    atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING); /* a stale handle may still count itself */
     pthread_mutex_lock(&pool_lock);
     sc->next_free = pool_free;
     pool_free = sc;

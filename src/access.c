@@ -167,7 +167,8 @@ SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, 
     if (st != SJ_OK) return st;
     sj_reader *slot;
     if (!sj_lease_enter(s->arena, &slot) &&
-        (st = sj_lease_fail(s->arena, "segment", &slot, err)) != SJ_OK)
+        (st = sj_lease_fail(s->arena, write ? "set: segment" : "get: segment", &slot, err)) !=
+            SJ_OK)
         return st;
     uint8_t *data = sj_segment_data(s);
     if (!data) {

@@ -327,9 +327,9 @@ static void check_order_on(const sj_segment *s, const sj_segment *ro, bool heap,
               NULL);
         agree(acc, p, s, &(probe){"closed, misaligned", 2, {0, 0}, 2, false}, SJ_E_ALIGN, NULL);
         agree(acc, p, s, &(probe){"closed", 0, {1, 1}, 2, false}, SJ_E_CLOSED,
-              "segment: its arena is closed");
+              "get: segment: its arena is closed");
         agree(acc, p, s, &(probe){"closed, write", 4, {1, 1}, 2, true}, SJ_E_CLOSED,
-              "segment: its arena is closed");
+              "set: segment: its arena is closed");
     }
     (void)arena_kind;
     sj_accessor_free(acc);
@@ -561,7 +561,7 @@ static void test_threads(void **state) {
     assert_int_equal(j.sa, SJ_E_CLOSED);
     assert_int_equal(j.sp, SJ_E_CLOSED);
     assert_int_equal(j.sa_set, SJ_E_CLOSED);
-    assert_string_equal(j.ea.message, "segment: its arena is closed");
+    assert_string_equal(j.ea.message, "get: segment: its arena is closed");
 
     /* shared: every thread; a stale handle whose scope was reused answers CLOSED */
     sj_arena s;

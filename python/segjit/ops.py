@@ -203,16 +203,16 @@ def _record_path(path):
 
 
 def _path_kernel(op, rec, n, path, build, extra=()):
-    """Kernels over a path need a root with a concrete count: [n:rec], built per count and
-    cached with it (equal plans share compiled code in the library)."""
+    """Kernels over a path run over open records ([*:rec]): the count comes from each call
+    and is checked against the buffer, so one kernel serves every count (`n` is unused)."""
     text = _record_path(path)
 
     def make():
-        root = Layout.sequence(n, rec)
+        root = Layout("[*:%s]" % rec)
         p = _Path(root, text)
         return build(p)
 
-    return _cached((op, str(rec), n, text) + tuple(extra), make)
+    return _cached((op, str(rec), text) + tuple(extra), make)
 
 
 # ---- operations ----
@@ -446,14 +446,14 @@ def _columns_plan(rec, fields):
 
 def _gather_many(s, rec, n, group, cols):
     def make():
-        root = Layout.sequence(n, rec)
+        root = Layout("[*:%s]" % rec)  # open records: one kernel for every count
         paths = [_Path(root, _record_path(f)) for f in group]
         elems = [_native(p.leaf).with_name(None) for p in paths]
         pa = ffi.new("const sj_path *[]", [p.ptr for p in paths])
         ea = ffi.new("const sj_layout *[]", [e._ptr for e in elems])
         return _build(lib.sj_kernel_gather_many, pa, ea, len(group), 0, keep=(paths, elems))
 
-    k = _cached(("gather_many", str(rec), n) + tuple(group), make)
+    k = _cached(("gather_many", str(rec)) + tuple(group), make)
     elems = k.keep[1]
     arrays = [_new_array(e, n) for e in elems]
     helds = []

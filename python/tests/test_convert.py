@@ -132,6 +132,23 @@ def test_kernels_are_cached():
     assert segjit.ops.stats["misses"] == before["misses"]
 
 
+def test_one_kernel_serves_every_count():
+    dt = np.dtype([("a", "<i4"), ("b", "<f8")])
+    for op in (lambda a: segjit.gather(a, None, "b"), lambda a: segjit.reduce(a, None, "a", "sum"),
+               lambda a: segjit.to_columns(a)):
+        op(np.zeros(3, dt))
+        before = dict(segjit.ops.stats)
+        for n in (0, 1, 7, 1000):
+            a = np.zeros(n, dt)
+            a["a"] = np.arange(n)
+            op(a)
+        assert segjit.ops.stats["misses"] == before["misses"], "a kernel was built per count"
+    a = np.zeros(1000, dt)
+    a["a"] = np.arange(1000)
+    assert segjit.reduce(a, None, "a", "sum") == 999 * 1000 // 2
+    assert segjit.gather(a, None, "a").tolist() == list(range(1000))
+
+
 def test_every_declared_function_resolves_and_kernels_describe():
     import re
 

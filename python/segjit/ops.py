@@ -24,6 +24,18 @@ _BYTES_T = ffi.typeof("uint8_t[]")
 _ARGS_T = ffi.typeof("sj_args *")
 
 
+_Segment = None
+
+
+def _segment_class():
+    global _Segment
+    if _Segment is None:
+        from .arena import Segment  # imported late: arena imports this module
+
+        _Segment = Segment
+    return _Segment
+
+
 class _Held:
     """One operand of a call: a native segment over a Python buffer (held until close) or
     an arena Segment. `readonly` buffers become read-only segments, so that a write
@@ -32,10 +44,8 @@ class _Held:
     __slots__ = ("seg", "nbytes", "_cdata")
 
     def __init__(self, obj, writable, what):
-        from .arena import Segment  # no cycle at import time
-
         self._cdata = None
-        if isinstance(obj, Segment):
+        if isinstance(obj, _segment_class()):
             self.seg = obj._seg
             self.nbytes = obj.size
             return

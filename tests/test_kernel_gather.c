@@ -8,14 +8,13 @@
 
 #include <cmocka.h>
 
-#include "convert.h"
+#include "oracle.h"
 #include "tier.h"
 
 /* One value from a layout of kind/order `from` at src into kind/order `to` at dst, as the
  * plan defines it: raw (maybe swapped) when the kinds agree, else a conversion. */
 static void reference_value(const sj_layout *from, const uint8_t *src, const sj_layout *to,
                             uint8_t *dst) {
-    sj_order native = sj_native_order();
     size_t n = (size_t)sj_layout_size(to);
     if (sj_layout_kind(from) == sj_layout_kind(to)) {
         bool swap = n > 1 && sj_layout_order(from) != sj_layout_order(to);
@@ -23,8 +22,8 @@ static void reference_value(const sj_layout *from, const uint8_t *src, const sj_
             dst[j] = src[swap ? n - 1 - j : j];
         return;
     }
-    sj_convert_value(sj_layout_kind(from), src, sj_layout_order(from) != native, sj_layout_kind(to),
-                     dst, sj_layout_order(to) != native);
+    oracle_convert(sj_layout_kind(from), src, sj_layout_order(from) == SJ_ORDER_BIG,
+                   sj_layout_kind(to), dst, sj_layout_order(to) == SJ_ORDER_BIG);
 }
 
 typedef struct gs_case {

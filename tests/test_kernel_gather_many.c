@@ -8,13 +8,12 @@
 
 #include <cmocka.h>
 
-#include "convert.h"
+#include "oracle.h"
 #include "tier.h"
 
 /* One value from layout `from` at src into layout `to` at dst, as the plan defines it. */
 static void reference_value(const sj_layout *from, const uint8_t *src, const sj_layout *to,
                             uint8_t *dst) {
-    sj_order native = sj_native_order();
     size_t n = (size_t)sj_layout_size(to);
     if (sj_layout_kind(from) == sj_layout_kind(to)) {
         bool swap = n > 1 && sj_layout_order(from) != sj_layout_order(to);
@@ -22,8 +21,8 @@ static void reference_value(const sj_layout *from, const uint8_t *src, const sj_
             dst[j] = src[swap ? n - 1 - j : j];
         return;
     }
-    sj_convert_value(sj_layout_kind(from), src, sj_layout_order(from) != native, sj_layout_kind(to),
-                     dst, sj_layout_order(to) != native);
+    oracle_convert(sj_layout_kind(from), src, sj_layout_order(from) == SJ_ORDER_BIG,
+                   sj_layout_kind(to), dst, sj_layout_order(to) == SJ_ORDER_BIG);
 }
 
 #define MAXK 8

@@ -563,7 +563,7 @@ static sj_status side_extent(const sj_plan *p, const char *side, const sj_side *
     uint64_t per;
     if (!sj_mul_u64((uint64_t)count, sd->extent_per, &per) ||
         !sj_add_u64(per, sd->extent_fixed, out) || *out > (uint64_t)INT64_MAX)
-        return sj_fail(err, SJ_E_OVERFLOW,
+        return sj_fail(err, SJ_E_BOUNDS, /* as the JDK's IndexOutOfBoundsException */
                        "%s: %s extent of %" PRId64 " elements of %" PRIu64
                        " bytes overflows 63 bits",
                        p->what, side, count, sd->extent_per);

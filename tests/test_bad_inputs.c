@@ -158,7 +158,7 @@ typedef struct bad_case {
     X(h_seq_max, "huge counts", SJ_E_OVERFLOW, ON_MAIN,                                            \
       sj_layout_parse("[9223372036854775807:j8]", &c->l, err))                                     \
     X(h_seq_neg, "huge counts", SJ_E_ARG, ON_MAIN, sj_layout_sequence(-1, c->i4, &c->l, err))      \
-    X(h_run_max, "huge counts", SJ_E_OVERFLOW, ON_MAIN,                                            \
+    X(h_run_max, "huge counts", SJ_E_BOUNDS, ON_MAIN,                                              \
       sj_kernel_run(c->k_copy_i4, &(sj_args){&c->seg, 0, &c->seg2, 0, INT64_MAX}, NULL, err))      \
     X(h_run_past, "huge counts", SJ_E_BOUNDS, ON_MAIN,                                             \
       sj_kernel_run(c->k_copy_i4, &(sj_args){&c->seg, 0, &c->seg2, 0, 17}, NULL, err))             \

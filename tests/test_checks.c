@@ -151,7 +151,7 @@ static const check_case copy_cases[] = {
     {"i4", "i4", 0, 0, 1, F_THREAD, F_CLOSED, SJ_E_THREAD, NULL}, /* source acquired first */
     {"i4", "i4", 0, 0, 1, F_CLOSED, F_THREAD, SJ_E_CLOSED, NULL},
     /* extent overflow */
-    {"i4", "i4", 0, 0, INT64_MAX / 2, 0, 0, SJ_E_OVERFLOW, "overflow"},
+    {"i4", "i4", 0, 0, INT64_MAX / 2, 0, 0, SJ_E_BOUNDS, "overflow"},
     {"i4", "i4", 2, 0, INT64_MAX / 2, 0, 0, SJ_E_ALIGN, NULL},
 };
 

@@ -407,7 +407,7 @@ static void test_gather_many_overlap(void **state) {
         sj_args_many a = {&b.seg, roff, dsegs, doffs, 3, 10};
         assert_status(sj_kernel_run_many(f.k, &a, &err), SJ_OK, &err);
         assert_memory_equal(b.data, exp, 320);
-        assert_int_equal(sj_kernel_last_tier(f.k), SJ_TIER_INTERP);
+        test_check_tier(f.k, false); /* from a copy of the source, on either tier */
         tbuf_check_guards(&b);
         free(exp);
         tbuf_free(&b);

@@ -1,8 +1,9 @@
 /* tests/test_kernel_overlap.c: calls whose source and destination share bytes behave as
  * if the source were read whole first (SEMANTICS 4.2, memmove), decided from the bytes
  * themselves: a heap segment and a native one over the same array; in-place calls run
- * without a copy of the source when each element is its own source, from a copy
- * otherwise (sj_counters says which). */
+ * without a copy of the source when each element is its own source, a chunk at a time in
+ * a safe direction otherwise, from a copy of the whole source only when no direction is
+ * safe (sj_counters says which). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,8 +96,13 @@ static void test_in_place(void **state) {
         memcpy(b.data, src.data, b.size);
         assert_status(sj_kernel_run(k, &ref, NULL, &err), SJ_OK, &err);
         assert_memory_equal(want, b.data, b.size);
+        /* on either tier the interpreter runs it in place (a JIT-tier call counts the
+         * fallback) */
         assert_int_equal(c1.overlap_in_place - c0.overlap_in_place, 1);
+        assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 0);
         assert_int_equal(c1.overlap_copies - c0.overlap_copies, 0);
+        assert_int_equal(c1.fallbacks_overlap - c0.fallbacks_overlap,
+                         test_tier() == SJ_TIER_JIT ? 1 : 0);
         free(want);
         tbuf_free(&src);
         tbuf_free(&b);
@@ -104,31 +110,34 @@ static void test_in_place(void **state) {
     }
 }
 
-/* Fields swapped in place: the second move reads what the first wrote, so the call runs
- * from a copy of the source; an element shifted by one runs from a copy too. */
-static void test_from_copy(void **state) {
+/* Fields swapped in place (the second move reads what the first wrote) and records shifted
+ * by one either way: each runs a chunk at a time (several chunks here) through a bounded
+ * buffer, forward or backward, nothing copied whole. */
+static void test_chunked(void **state) {
     (void)state;
-    enum { N = 1000 };
+    enum { N = 20000 };
     sj_kernel *k = kernel_convert("[i4(a)i4(b)]", "[i4(b)i4(a)]");
     tbuf b;
     tbuf_init(&b, N * 8 + 8, 0, -1);
     tbuf_pattern(&b, 3);
-    for (int shift = 0; shift < 2; shift++) {
+    for (int shift = -1; shift < 2; shift++) {
         uint8_t *orig = malloc(b.size);
         assert_non_null(orig);
         memcpy(orig, b.data, b.size);
         sj_counters c0, c1;
         sj_counters_get(&c0);
         sj_error err = {0};
-        sj_args a = {&b.seg, 0, &b.seg, shift * 8, N};
+        int64_t so = shift < 0 ? 8 : 0, dof = shift > 0 ? 8 : 0;
+        sj_args a = {&b.seg, so, &b.seg, dof, N};
         assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
         test_check_tier(k, false);
         sj_counters_get(&c1);
-        assert_int_equal(c1.overlap_copies - c0.overlap_copies, 1);
+        assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 1);
+        assert_int_equal(c1.overlap_copies - c0.overlap_copies, 0);
         assert_int_equal(c1.overlap_in_place - c0.overlap_in_place, 0);
         for (int i = 0; i < N; i++) {
-            assert_memory_equal(b.data + shift * 8 + i * 8, orig + i * 8 + 4, 4);
-            assert_memory_equal(b.data + shift * 8 + i * 8 + 4, orig + i * 8, 4);
+            assert_memory_equal(b.data + dof + i * 8, orig + so + i * 8 + 4, 4);
+            assert_memory_equal(b.data + dof + i * 8 + 4, orig + so + i * 8, 4);
         }
         free(orig);
     }
@@ -136,11 +145,47 @@ static void test_from_copy(void **state) {
     sj_kernel_free(k);
 }
 
+/* A gather whose dense destination starts inside a later record: going forward would
+ * overwrite records not yet read, going backward too, so the source range is copied
+ * whole first (counted). */
+static void test_no_safe_direction(void **state) {
+    (void)state;
+    enum { N = 1000 };
+    sj_layout *root = test_layout("[*:[i4(a)i4(b)]]"), *i4 = test_layout("i4");
+    sj_path *pb = test_path(root, "[*].b");
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    k = test_kernel(sj_kernel_gather(pb, i4, 0, &k, &err), &k, &err);
+    tbuf b;
+    tbuf_init(&b, N * 8 + 16, 0, -1);
+    tbuf_pattern(&b, 5);
+    uint8_t *orig = malloc(b.size);
+    assert_non_null(orig);
+    memcpy(orig, b.data, b.size);
+    sj_counters c0, c1;
+    sj_counters_get(&c0);
+    sj_args a = {&b.seg, 0, &b.seg, 12, N};
+    assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
+    test_check_tier(k, false);
+    sj_counters_get(&c1);
+    assert_int_equal(c1.overlap_copies - c0.overlap_copies, 1);
+    assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 0);
+    for (int i = 0; i < N; i++)
+        assert_memory_equal(b.data + 12 + i * 4, orig + i * 8 + 4, 4);
+    free(orig);
+    tbuf_free(&b);
+    sj_kernel_free(k);
+    sj_path_free(pb);
+    sj_layout_unref(root);
+    sj_layout_unref(i4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_heap_native_same_bytes),
         cmocka_unit_test(test_in_place),
-        cmocka_unit_test(test_from_copy),
+        cmocka_unit_test(test_chunked),
+        cmocka_unit_test(test_no_safe_direction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

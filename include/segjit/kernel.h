@@ -189,8 +189,9 @@ typedef struct sj_counters {
     /* compiles of code evicted before (among the last 4096 evictions): the limit's misses */
     uint64_t cache_recompiles;
     /* Calls whose source and destination share bytes (memmove semantics, SEMANTICS 4.2):
-     * run in place (each element its own source, nothing copied), or from a copy of the
-     * source range (a block copy needs neither: it is a memmove). */
+     * run in place by the interpreter (each element its own source, nothing copied), or
+     * from a copy of the whole source range when no direction is safe (a block copy needs
+     * neither: it is a memmove); overlap_chunked below counts the others. */
     uint64_t overlap_in_place, overlap_copies;
     /* The persistent cache (compiled kernels kept in files, docs/JIT.md): kernels served
      * from it without the JIT, lookups that found no file, images written, files or
@@ -198,6 +199,9 @@ typedef struct sj_counters {
      * JIT could not make an image of, and the time spent loading the files that hit. */
     uint64_t pcache_hits, pcache_misses, pcache_stores, pcache_rejects, pcache_skips;
     uint64_t ns_pcache_load;
+    /* Overlapping calls run a chunk of elements at a time through a bounded buffer, in the
+     * direction that reads each source element before it is overwritten (either tier). */
+    uint64_t overlap_chunked;
 } sj_counters;
 void sj_counters_get(sj_counters *out);
 void sj_counters_reset(void);

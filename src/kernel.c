@@ -665,6 +665,13 @@ static int overlap_direction(const sj_side *ss, const sj_side *ds, uintptr_t s0,
     return 0;
 }
 
+/* A buffer for `len` bytes staged at any position modulo OVERLAP_ALIGN (aligned_alloc
+ * takes a multiple of the alignment). */
+static uint8_t *stage_alloc(uint64_t len) {
+    uint64_t n = (len + 2 * OVERLAP_ALIGN - 1) / OVERLAP_ALIGN * OVERLAP_ALIGN;
+    return n > len ? aligned_alloc(OVERLAP_ALIGN, (size_t)n) : NULL;
+}
+
 /* Copies into buf the source bytes [src, src + len) at buf's position congruent to src. */
 static const uint8_t *stage(uint8_t *buf, const uint8_t *src, size_t len) {
     uint8_t *at = buf + ((uintptr_t)src % OVERLAP_ALIGN);
@@ -680,7 +687,7 @@ static bool run_chunked(sj_kernel *k, sj_loop_fn fn, const uint8_t *s0, uint8_t 
     int64_t S = p->src.stride, D = p->dst.stride;
     int64_t m = OVERLAP_CHUNK / S > 0 ? OVERLAP_CHUNK / S : 1;
     if (m > count) m = count;
-    uint8_t *buf = aligned_alloc(OVERLAP_ALIGN, OVERLAP_ALIGN + (size_t)(m * S));
+    uint8_t *buf = stage_alloc((uint64_t)(m * S));
     if (!buf) return false;
     int64_t nchunks = (count + m - 1) / m;
     for (int64_t c = 0; c < nchunks; c++) {
@@ -809,7 +816,7 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
                 atomic_fetch_add_explicit(&c_overlap_chunked, 1, memory_order_relaxed);
                 goto out;
             } else {
-                tmp = aligned_alloc(OVERLAP_ALIGN, OVERLAP_ALIGN + src_ext);
+                tmp = stage_alloc(src_ext);
                 if (!tmp) {
                     st = sj_fail(err, SJ_E_NOMEM,
                                  "%s: cannot allocate %" PRIu64

@@ -10,6 +10,12 @@
 
 enum { VIEW_OPEN = 1u, VIEW_CLOSED = 2u };
 
+static const char *const call_names[SJ_KIND_COUNT] = {
+    [SJ_BOOL] = "bool", [SJ_I8] = "i8",   [SJ_U8] = "u8",     [SJ_CHAR] = "char", [SJ_I16] = "i16",
+    [SJ_U16] = "u16",   [SJ_I32] = "i32", [SJ_U32] = "u32",   [SJ_F32] = "f32",   [SJ_I64] = "i64",
+    [SJ_U64] = "u64",   [SJ_F64] = "f64", [SJ_ADDR] = "addr",
+};
+
 sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsigned flags,
                        sj_view *out, sj_error *err) {
     if (!s || !out) return sj_fail(err, SJ_E_ARG, "view open: segment or output is NULL");
@@ -77,11 +83,17 @@ sj_status sj_field_status(const sj_field *f, sj_error *err) {
     if (f->view && f->view->state != VIEW_OPEN)
         return sj_fail(err, SJ_E_CLOSED, "field %s of element %" PRId64 ": its view is closed", op,
                        f->bad_index);
-    if (kind != f->kind)
+    if (kind != f->kind) {
+        if (f->kind >= SJ_KIND_COUNT)
+            return sj_fail(err, SJ_E_ARG, "field %s of element %" PRId64 ": the field is not bound",
+                           op, f->bad_index);
         return sj_fail(err, SJ_E_ARG,
-                       "field %s of element %" PRId64 ": the field's value is %s, accessed as %s",
-                       op, f->bad_index, sj_kind_name((sj_kind)f->kind),
-                       sj_kind_name((sj_kind)kind));
+                       "field %s of element %" PRId64
+                       ": the field's value is %s, called through sj_field_%s_%s (use "
+                       "sj_field_%s_%s)",
+                       op, f->bad_index, sj_kind_name((sj_kind)f->kind), op, call_names[kind], op,
+                       call_names[f->kind]);
+    }
     if ((uint64_t)f->bad_index >= (uint64_t)f->count)
         return sj_fail(err, SJ_E_BOUNDS,
                        "field %s: element %" PRId64 " is outside [0, %" PRId64 ")", op,

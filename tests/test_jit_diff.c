@@ -185,7 +185,7 @@ typedef struct outcome {
 } outcome;
 
 static struct stats {
-    unsigned cases, built, ran_jit, failed_checks, heap, overlap;
+    unsigned cases, built, ran_jit, failed_checks, heap, pinned, overlap;
     unsigned loops, nested, unions, over, big; /* coverage of the kernels built */
     unsigned by_op[9];
 } S;
@@ -210,6 +210,20 @@ static outcome run_tier(sj_kernel *k, sj_tier tier, const sj_args *a, const sj_a
     return o;
 }
 
+/* Pins held by pinned heap segments: back to 0 after every call. */
+static long g_pins;
+static void *pin_resolve(void *owner) {
+    return owner;
+}
+static void pin_hold(void *owner) {
+    (void)owner;
+    g_pins++;
+}
+static void pin_release(void *owner) {
+    (void)owner;
+    g_pins--;
+}
+
 static uint8_t g_before[REGION + 2 * SLACK], g_after_i[REGION + 2 * SLACK],
     g_after_j[REGION + 2 * SLACK];
 
@@ -219,6 +233,7 @@ static void diff_call(sj_kernel *k, const sj_args *a, const sj_args_many *am, re
     memcpy(g_before, r->mem, sizeof g_before);
     outcome oi = run_tier(k, SJ_TIER_INTERP, a, am, r, g_before, g_after_i);
     outcome oj = run_tier(k, SJ_TIER_JIT, a, am, r, g_before, g_after_j);
+    if (g_pins != 0) fail_msg("%s: %ld pins left after the calls", what, g_pins);
     int64_t count = am ? am->count : a->count;
     if (oi.st != oj.st || strcmp(oi.msg, oj.msg) != 0)
         fail_msg("%s: interpreter %s \"%s\", JIT %s \"%s\"", what, sj_status_name(oi.st), oi.msg,
@@ -253,15 +268,23 @@ static void diff_call(sj_kernel *k, const sj_args *a, const sj_args_many *am, re
     }
 }
 
+enum { SEG_NATIVE, SEG_HEAP, SEG_PINNED };
+
 /* A segment over [off, off + size) of the region: native, or heap over an i64 array
- * (its max alignment 8). Sometimes read-only. */
-static sj_segment segment(region *r, size_t off, size_t size, bool heap, bool readonly) {
+ * (its max alignment 8) that may move, or the same with pin callbacks (compiled code may
+ * run on it). Sometimes read-only. */
+static sj_segment segment(region *r, size_t off, size_t size, int mode, bool readonly) {
     sj_segment s;
     sj_error err = {0};
-    if (heap) {
+    if (mode != SEG_NATIVE) {
         sj_segment whole;
-        assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, r->data, REGION / 8, &whole, &err),
-                         SJ_OK);
+        if (mode == SEG_HEAP)
+            assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, r->data, REGION / 8, &whole, &err),
+                             SJ_OK);
+        else
+            assert_int_equal(sj_segment_heap_pinned(SJ_HEAP_I64, REGION / 8, r->data, pin_resolve,
+                                                    pin_hold, pin_release, &whole, &err),
+                             SJ_OK);
         assert_int_equal(sj_segment_slice(&whole, (int64_t)off, (int64_t)size, &s, &err), SJ_OK);
     } else {
         assert_int_equal(sj_segment_native(r->data + off, (int64_t)size, &s, &err), SJ_OK);
@@ -293,7 +316,8 @@ static void exercise(sj_kernel *k, const char *what, uint64_t src_unit, uint64_t
     region_init(&r);
     for (int call = 0; call < 3; call++) {
         region_fill(&r, true);
-        bool heap = chance(5), overlap = has_src && chance(6);
+        int mode = chance(5) ? SEG_HEAP : chance(6) ? SEG_PINNED : SEG_NATIVE;
+        bool heap = mode == SEG_HEAP, overlap = has_src && chance(6);
         size_t half = REGION / 2;
         size_t src_base = 0, dst_base = overlap ? pick(64) : half;
         int64_t so = random_offset(src_unit, 256), doff = random_offset(dst_unit, 256);
@@ -310,14 +334,19 @@ static void exercise(sj_kernel *k, const char *what, uint64_t src_unit, uint64_t
         if (chance(5) && ssz > 2) ssz -= 1 + pick(2);
         if (ssz > half) ssz = half;
         if (dsz > half) dsz = half;
-        sj_segment sseg = segment(&r, src_base, ssz, heap, false);
-        sj_segment dseg = segment(&r, dst_base, dsz, heap, chance(5));
+        sj_segment sseg = segment(&r, src_base, ssz, mode, false);
+        sj_segment dseg = segment(&r, dst_base, dsz, mode, chance(5));
         sj_args a = {has_src ? &sseg : NULL, so, &dseg, doff, count};
         char label[160];
         snprintf(label, sizeof label,
                  "case %u %s (count %" PRId64 ", offsets %" PRId64 "/%" PRId64 "%s%s)", S.cases,
-                 what, count, so, doff, heap ? ", heap" : "", overlap ? ", overlap" : "");
+                 what, count, so, doff,
+                 heap                 ? ", heap"
+                 : mode == SEG_PINNED ? ", pinned heap"
+                                      : "",
+                 overlap ? ", overlap" : "");
         S.heap += heap;
+        S.pinned += mode == SEG_PINNED;
         S.overlap += overlap;
         diff_call(k, &a, NULL, &r, label, !heap, overlap);
     }
@@ -335,7 +364,8 @@ static void exercise_many(sj_kernel *k, const char *what, uint64_t rs, uint64_t 
     size_t half = REGION / 2, slot = half / 4;
     for (int call = 0; call < 3; call++) {
         region_fill(&r, true);
-        bool heap = chance(5), overlap = chance(6), clash = nd > 1 && chance(6);
+        int mode = chance(5) ? SEG_HEAP : chance(6) ? SEG_PINNED : SEG_NATIVE;
+        bool heap = mode == SEG_HEAP, overlap = chance(6), clash = nd > 1 && chance(6);
         int64_t so = random_offset(ra, 256);
         int64_t fit = max_count;
         for (size_t i = 0; i < nd; i++)
@@ -345,7 +375,7 @@ static void exercise_many(sj_kernel *k, const char *what, uint64_t rs, uint64_t 
         size_t ssz = (size_t)so + rs + (chance(10) ? 0 : pick(16));
         if (chance(5) && ssz > 2) ssz -= 1 + pick(2);
         if (ssz > half) ssz = half;
-        sj_segment sseg = segment(&r, 0, ssz, heap, false), dseg[4];
+        sj_segment sseg = segment(&r, 0, ssz, mode, false), dseg[4];
         const sj_segment *dp[4];
         int64_t doffs[4];
         size_t clash_at = clash ? 1 + pick((unsigned)nd - 1) : 0;
@@ -356,16 +386,20 @@ static void exercise_many(sj_kernel *k, const char *what, uint64_t rs, uint64_t 
             size_t dsize = (size_t)doffs[i] + dsz[i] * n + (chance(10) ? 0 : pick(16));
             if (chance(3) && dsize > 2) dsize -= 1 + pick(2);
             if (dsize > slot) dsize = slot;
-            dseg[i] = segment(&r, base, dsize, heap, chance(3));
+            dseg[i] = segment(&r, base, dsize, mode, chance(3));
             dp[i] = &dseg[i];
         }
         sj_args_many a = {&sseg, so, dp, doffs, nd, count};
         char label[1100];
         snprintf(label, sizeof label,
                  "case %u %s (count %" PRId64 ", source offset %" PRId64 "%s%s%s)", S.cases, what,
-                 count, so, heap ? ", heap" : "", overlap ? ", overlap" : "",
-                 clash ? ", destinations clash" : "");
+                 count, so,
+                 heap                 ? ", heap"
+                 : mode == SEG_PINNED ? ", pinned heap"
+                                      : "",
+                 overlap ? ", overlap" : "", clash ? ", destinations clash" : "");
         S.heap += heap;
+        S.pinned += mode == SEG_PINNED;
         S.overlap += overlap;
         diff_call(k, NULL, &a, &r, label, !heap, overlap);
     }
@@ -801,11 +835,11 @@ static void run_seed(uint64_t seed, unsigned iters) {
     }
     print_message("%u cases (copy %u, convert %u, gather %u, scatter %u, fill %u, reduce %u, "
                   "mismatch %u, gather_many %u, convert with arrays %u): %u kernels built, %u "
-                  "calls ran compiled code, %u failed their checks, %u on heap segments, %u "
-                  "overlapping\n",
+                  "calls ran compiled code, %u failed their checks, %u on heap segments, %u on "
+                  "pinned heap segments, %u overlapping\n",
                   S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4], S.by_op[5],
                   S.by_op[6], S.by_op[7], S.by_op[8], S.built, S.ran_jit, S.failed_checks, S.heap,
-                  S.overlap);
+                  S.pinned, S.overlap);
     print_message("coverage of kernels built: %u with inner loops, %u with nested structs, %u "
                   "with unions, %u with over-aligned members, %u records over 64 bytes\n",
                   S.loops, S.nested, S.unions, S.over, S.big);

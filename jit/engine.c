@@ -40,6 +40,8 @@
 #define SJ_EXPORT __attribute__((visibility("default")))
 
 SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len);
+/* What the core checks before it runs anything here (jit_api.h). */
+SJ_EXPORT const sj_jit_identity sj_jit_build_identity = SJ_JIT_IDENTITY_INIT(SEGJIT_BUILD_ID);
 
 /* Pipelines: src/jit_policy.h; the measurements behind them: docs/JIT.md. */
 static const char *const k_passes_interleave = SJ_PASSES_INTERLEAVE;
@@ -184,9 +186,9 @@ static void init_once(void) {
     snprintf(g_describe, sizeof g_describe, "%s, LLVM %u.%u.%u", g_cpu, major, minor, patch);
     g_key_seed = hash_bytes(0xcbf29ce484222325ull, g_describe, strlen(g_describe));
     g_key_seed = hash_bytes(g_key_seed, g_features, strlen(g_features));
-    const char *passes = getenv("SEGJIT_JIT_PASSES");
-    g_passes = passes && *passes ? strdup(passes) : NULL; /* NULL: passes_for() chooses */
-    const char *dump = getenv("SEGJIT_DUMP");
+    const char *passes = secure_getenv("SEGJIT_JIT_PASSES"); /* not in setuid programs */
+    g_passes = passes && *passes ? strdup(passes) : NULL;    /* NULL: passes_for() chooses */
+    const char *dump = secure_getenv("SEGJIT_DUMP");
     g_dump_dir = dump && *dump ? strdup(dump) : NULL;
     g_init_ok = true;
     count(&st_ns_init, now_ns() - t0);

@@ -65,6 +65,21 @@ typedef struct sj_jit_provider {
     const char *llvm_version;
 } sj_jit_provider;
 
+/* Exported by libsegjit-jit.so as data, read before anything in it runs: the core loads
+ * only an object built from its own sources (build id: version and source hash) with the
+ * same structures across this seam. */
+typedef struct sj_jit_identity {
+    char build_id[96];
+    uint32_t api_version;
+    uint32_t sizeof_plan, sizeof_side, sizeof_move, sizeof_provider, sizeof_report, sizeof_stats;
+} sj_jit_identity;
+#define SJ_JIT_IDENTITY_SYMBOL "sj_jit_build_identity"
+#define SJ_JIT_IDENTITY_INIT(id)                                                                   \
+    {                                                                                              \
+        id, SJ_JIT_API_VERSION, sizeof(sj_plan), sizeof(sj_side), sizeof(sj_move),                 \
+            sizeof(sj_jit_provider), sizeof(sj_jit_report), sizeof(sj_jit_stats)                   \
+    }
+
 /* Exported by libsegjit-jit.so. Returns NULL and writes why if LLVM cannot start. */
 typedef const sj_jit_provider *(*sj_jit_provider_init_fn)(char *why, size_t why_len);
 #define SJ_JIT_PROVIDER_INIT_SYMBOL "sj_jit_provider_init"

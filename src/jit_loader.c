@@ -2,7 +2,7 @@
  * hands out its provider; sj_jit_available. No tier choice here (kernel.c) and no LLVM
  * (jit/). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* dladdr */
+#define _GNU_SOURCE 1 /* dladdr, secure_getenv */
 #endif
 
 #include "jit_loader.h"
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kcache.h"
 #include "segjit/kernel.h"
 
 #ifdef SEGJIT_HAVE_JIT
@@ -49,7 +50,8 @@ static void *try_open(const char *path) {
 }
 
 static void *open_object(void) {
-    const char *env = getenv("SEGJIT_JIT_LIBRARY");
+    /* not in setuid programs: code to load is not the environment's to choose */
+    const char *env = secure_getenv("SEGJIT_JIT_LIBRARY");
     if (env && *env) return try_open(env);
     /* next to libsegjit (the executable, when libsegjit is linked statically) */
     Dl_info info;
@@ -68,10 +70,45 @@ static void *open_object(void) {
     return try_open(SJ_JIT_OBJECT);
 }
 
+/* True when the object was built from this library's sources with the same structures
+ * across the seam; g_why says what differs otherwise. Nothing in the object has run. */
+static bool identity_matches(void *h) {
+    const sj_jit_identity *id = dlsym(h, SJ_JIT_IDENTITY_SYMBOL);
+    static const sj_jit_identity want = SJ_JIT_IDENTITY_INIT("");
+    const char *build = sj_kcache_build_id();
+    if (!id) {
+        snprintf(g_why, sizeof g_why, "%s has no %s (a build older than this library)",
+                 SJ_JIT_OBJECT, SJ_JIT_IDENTITY_SYMBOL);
+        return false;
+    }
+    if (strncmp(id->build_id, build, sizeof id->build_id) != 0 ||
+        id->api_version != want.api_version) {
+        snprintf(g_why, sizeof g_why,
+                 "%s is from another build (%.96s, API %u; this library: %s, API %u)",
+                 SJ_JIT_OBJECT, id->build_id, id->api_version, build, want.api_version);
+        return false;
+    }
+    if (id->sizeof_plan != want.sizeof_plan || id->sizeof_side != want.sizeof_side ||
+        id->sizeof_move != want.sizeof_move || id->sizeof_provider != want.sizeof_provider ||
+        id->sizeof_report != want.sizeof_report || id->sizeof_stats != want.sizeof_stats) {
+        snprintf(g_why, sizeof g_why,
+                 "%s was built with other structures (plan %u, side %u, move %u bytes; this "
+                 "library %u, %u, %u)",
+                 SJ_JIT_OBJECT, id->sizeof_plan, id->sizeof_side, id->sizeof_move, want.sizeof_plan,
+                 want.sizeof_side, want.sizeof_move);
+        return false;
+    }
+    return true;
+}
+
 static void load_once(void) {
     void *h = open_object();
     if (!h) return; /* g_why says why */
     g_why[0] = '\0';
+    if (!identity_matches(h)) {
+        dlclose(h);
+        return;
+    }
     void *sym = dlsym(h, SJ_JIT_PROVIDER_INIT_SYMBOL);
     if (!sym) {
         snprintf(g_why, sizeof g_why, "%s has no %s", SJ_JIT_OBJECT, SJ_JIT_PROVIDER_INIT_SYMBOL);

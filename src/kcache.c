@@ -212,7 +212,7 @@ static pthread_once_t g_on_once = PTHREAD_ONCE_INIT;
 static bool g_on;
 
 static void on_once(void) {
-    const char *passes = getenv("SEGJIT_JIT_PASSES"), *dump = getenv("SEGJIT_DUMP");
+    const char *passes = secure_getenv("SEGJIT_JIT_PASSES"), *dump = secure_getenv("SEGJIT_DUMP");
     char dir[4096];
     g_on = KCACHE_SUPPORTED && !(passes && *passes) && !(dump && *dump) &&
            sj_kcache_choose_dir(sj_kcache_secure_process(), getenv("SEGJIT_CACHE"), "/", NULL, NULL,

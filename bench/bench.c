@@ -938,6 +938,9 @@ int main(int argc, char **argv) {
     /* Compile costs are the JIT's: the persistent cache only where a figure asks for it
      * (compile.c sets it for those children), and never the user's directory. */
     setenv("SEGJIT_CACHE", "off", 1);
+#ifdef SEGJIT_BENCH_JIT_OBJECT
+    setenv("SEGJIT_JIT_LIBRARY", SEGJIT_BENCH_JIT_OBJECT, 0);
+#endif
     if (argc == 3 && strcmp(argv[1], "--dlopen") == 0) return bench_dlopen_child(t_main, argv[2]);
 
     bench_options opt = {0};

@@ -17,6 +17,7 @@
 
 #include "segjit/layout.h"
 #include "segjit/segment.h"
+#include "segjit/status.h"
 
 /* An arena's lifetime record. Scopes are pooled and never freed; closing bumps the
  * generation, so a stale handle is recognised. */
@@ -48,9 +49,9 @@ typedef struct sj_thread_state {
 } sj_thread_state;
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
-extern _Thread_local sj_thread_state sj__self __attribute__((tls_model("initial-exec")));
+extern SJ_API _Thread_local sj_thread_state sj__self __attribute__((tls_model("initial-exec")));
 /* True when closers run membarrier: readers then need only a compiler barrier. */
-extern atomic_bool sj__asym_fence;
+extern SJ_API atomic_bool sj__asym_fence;
 
 /* A lease (single access): true when the arena is open and usable from this thread, with
  * *slot set to what sj__lease_exit clears. A confined arena's owner only loads; a shared

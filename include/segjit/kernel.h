@@ -47,14 +47,14 @@ typedef sj_value sj_result;
 
 /* Element copy: src_elem and dst_elem of equal size; byte-swapped per element when both
  * are value layouts wider than one byte whose orders differ. */
-sj_status sj_kernel_copy(const sj_layout *src_elem, const sj_layout *dst_elem, sj_kernel **out,
-                         sj_error *err);
+SJ_API sj_status sj_kernel_copy(const sj_layout *src_elem, const sj_layout *dst_elem,
+                                sj_kernel **out, sj_error *err);
 /* Record conversion between two layouts, fields matched by name (nested). */
-sj_status sj_kernel_convert(const sj_layout *src_rec, const sj_layout *dst_rec, unsigned flags,
-                            sj_kernel **out, sj_error *err);
+SJ_API sj_status sj_kernel_convert(const sj_layout *src_rec, const sj_layout *dst_rec,
+                                   unsigned flags, sj_kernel **out, sj_error *err);
 /* Gather: the value at src_path (one free index) into a dense array of dst_elem. */
-sj_status sj_kernel_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
-                           sj_kernel **out, sj_error *err);
+SJ_API sj_status sj_kernel_gather(const sj_path *src_path, const sj_layout *dst_elem,
+                                  unsigned flags, sj_kernel **out, sj_error *err);
 /* Gather of several values in one pass ("unzip", array of structs to struct of arrays):
  * value i at src_paths[i] into its own dense array of dst_elems[i], for i < k,
  * 1 <= k <= SJ_GATHER_MANY_MAX. Every path is on an equal root layout (sj_layout_equal)
@@ -62,26 +62,29 @@ sj_status sj_kernel_gather(const sj_path *src_path, const sj_layout *dst_elem, u
  * dst_elems[i] is a value layout, converted as gather converts (SJ_CONVERT_LOSSY as for
  * gather). Run it with sj_kernel_run_many, not sj_kernel_run. */
 #define SJ_GATHER_MANY_MAX 8
-sj_status sj_kernel_gather_many(const sj_path *const *src_paths, const sj_layout *const *dst_elems,
-                                size_t k, unsigned flags, sj_kernel **out, sj_error *err);
+SJ_API sj_status sj_kernel_gather_many(const sj_path *const *src_paths,
+                                       const sj_layout *const *dst_elems, size_t k, unsigned flags,
+                                       sj_kernel **out, sj_error *err);
 /* Scatter: a dense array of src_elem into the value at dst_path (one free index). */
-sj_status sj_kernel_scatter(const sj_layout *src_elem, const sj_path *dst_path, unsigned flags,
-                            sj_kernel **out, sj_error *err);
+SJ_API sj_status sj_kernel_scatter(const sj_layout *src_elem, const sj_path *dst_path,
+                                   unsigned flags, sj_kernel **out, sj_error *err);
 /* Fill: `count` elements of the value layout `elem` set to v, from dst_offset. */
-sj_status sj_kernel_fill(const sj_layout *elem, sj_value v, sj_kernel **out, sj_error *err);
+SJ_API sj_status sj_kernel_fill(const sj_layout *elem, sj_value v, sj_kernel **out, sj_error *err);
 /* Reduction over the numeric value at path (one free index), indices 0..count-1. */
-sj_status sj_kernel_reduce(const sj_path *path, sj_reduce_op op, sj_kernel **out, sj_error *err);
+SJ_API sj_status sj_kernel_reduce(const sj_path *path, sj_reduce_op op, sj_kernel **out,
+                                  sj_error *err);
 /* Mismatch: first differing byte of src[src_offset, +count) and dst[dst_offset, +count). */
-sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err);
+SJ_API sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err);
 
-void sj_kernel_free(sj_kernel *k);
-void sj_kernel_set_tier(sj_kernel *k, sj_tier tier);
-sj_tier sj_kernel_tier(const sj_kernel *k);
+SJ_API void sj_kernel_free(sj_kernel *k);
+SJ_API void sj_kernel_set_tier(sj_kernel *k, sj_tier tier);
+SJ_API sj_tier sj_kernel_tier(const sj_kernel *k);
 /* The tier that ran the last call of this kernel (INTERP or JIT). */
-sj_tier sj_kernel_last_tier(const sj_kernel *k);
+SJ_API sj_tier sj_kernel_last_tier(const sj_kernel *k);
 
 /* Runs the kernel. result may be NULL for operations that have none. */
-sj_status sj_kernel_run(const sj_kernel *k, const sj_args *args, sj_result *result, sj_error *err);
+SJ_API sj_status sj_kernel_run(const sj_kernel *k, const sj_args *args, sj_result *result,
+                               sj_error *err);
 
 /* The arguments of one run of a multi-destination kernel (sj_kernel_gather_many):
  * destination #i is dsts[i] at dst_offsets[i], for i < ndst; ndst must equal the kernel's k. */
@@ -101,26 +104,26 @@ typedef struct sj_args_many {
  * (SJ_E_ARG "destinations #i and #j overlap"), then lifetime and thread of the source
  * and of each destination. A destination overlapping the source behaves as if the source
  * were read in full before any byte is written. */
-sj_status sj_kernel_run_many(const sj_kernel *k, const sj_args_many *args, sj_error *err);
+SJ_API sj_status sj_kernel_run_many(const sj_kernel *k, const sj_args_many *args, sj_error *err);
 
 /* The kernel's plan in readable form (malloc'd; caller frees). */
-sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err);
+SJ_API sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err);
 
 /* Convenience one-shot forms (MemorySegment.copy, fill, mismatch). They keep their
  * kernels: sj_copy those of its 16 most recently used layout pairs (found again by
  * sj_layout_equal; it holds a reference to each kept layout), so that repeated calls build
  * no plan and compile at most once; sj_fill_bytes one per byte value. */
-sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
-                  const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
-                  int64_t count, sj_error *err);
-sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const sj_segment *dst,
-                        int64_t dst_offset, int64_t bytes, sj_error *err);
-sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
-                        sj_error *err);
+SJ_API sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
+                         const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
+                         int64_t count, sj_error *err);
+SJ_API sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const sj_segment *dst,
+                               int64_t dst_offset, int64_t bytes, sj_error *err);
+SJ_API sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
+                               sj_error *err);
 /* JDK MemorySegment.mismatch: relative offset of the first difference of the two ranges,
  * the shorter length when one is a prefix of the other, -1 when equal. */
-sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
-                      int64_t b_from, int64_t b_to, int64_t *out, sj_error *err);
+SJ_API sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
+                             int64_t b_from, int64_t b_to, int64_t *out, sj_error *err);
 
 /* ---- statistics ---- */
 
@@ -137,7 +140,7 @@ typedef enum sj_decline {
 } sj_decline;
 
 /* "none", "unavailable", "plan", "llvm", "nomem"; "?" for anything else. */
-const char *sj_decline_name(sj_decline reason);
+SJ_API const char *sj_decline_name(sj_decline reason);
 
 /* One kernel's statistics (sj_kernel_stats). */
 typedef struct sj_kernel_info {
@@ -160,7 +163,7 @@ typedef struct sj_kernel_info {
 } sj_kernel_info;
 
 /* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */
-sj_status sj_kernel_stats(const sj_kernel *k, sj_kernel_info *out, sj_error *err);
+SJ_API sj_status sj_kernel_stats(const sj_kernel *k, sj_kernel_info *out, sj_error *err);
 
 /* ---- counters (process-wide) ---- */
 typedef struct sj_counters {
@@ -203,13 +206,13 @@ typedef struct sj_counters {
      * direction that reads each source element before it is overwritten (either tier). */
     uint64_t overlap_chunked;
 } sj_counters;
-void sj_counters_get(sj_counters *out);
-void sj_counters_reset(void);
-sj_status sj_counters_print(char **out, sj_error *err);
+SJ_API void sj_counters_get(sj_counters *out);
+SJ_API void sj_counters_reset(void);
+SJ_API sj_status sj_counters_print(char **out, sj_error *err);
 
 /* Whether the JIT tier could be loaded in this process (loads it if needed), and why
  * not when it could not. */
-bool sj_jit_available(const char **why);
+SJ_API bool sj_jit_available(const char **why);
 
 /* Bound on the compiled code that the process keeps after the last kernel holding it was
  * freed (least recently used code is released first); code a live kernel holds is never
@@ -217,9 +220,9 @@ bool sj_jit_available(const char **why);
  * resident beyond its object). 0 releases code with its last kernel. Default 16 MiB, or
  * the environment variable SEGJIT_JIT_CACHE_BYTES (bytes, with an optional K, M or G
  * suffix) read once; this call overrides both. Takes effect at once; never loads the JIT. */
-void sj_jit_set_cache_limit(uint64_t bytes);
+SJ_API void sj_jit_set_cache_limit(uint64_t bytes);
 /* The bound now in effect. */
-uint64_t sj_jit_cache_limit(void);
+SJ_API uint64_t sj_jit_cache_limit(void);
 
 #ifdef __cplusplus
 }

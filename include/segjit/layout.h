@@ -41,50 +41,54 @@ typedef enum sj_tag { SJ_VALUE, SJ_STRUCT, SJ_UNION, SJ_SEQUENCE, SJ_PADDING } s
 typedef enum sj_order { SJ_ORDER_NATIVE, SJ_ORDER_LITTLE, SJ_ORDER_BIG } sj_order;
 
 /* Size in bytes of a value kind (0 for an invalid kind). */
-unsigned sj_kind_size(sj_kind kind);
+SJ_API unsigned sj_kind_size(sj_kind kind);
 /* "i4", "ub1", ... (little-endian spelling); "?" for an invalid kind. */
-const char *sj_kind_name(sj_kind kind);
-bool sj_kind_is_float(sj_kind kind);
-bool sj_kind_is_signed(sj_kind kind);
-sj_order sj_native_order(void);
+SJ_API const char *sj_kind_name(sj_kind kind);
+SJ_API bool sj_kind_is_float(sj_kind kind);
+SJ_API bool sj_kind_is_signed(sj_kind kind);
+SJ_API sj_order sj_native_order(void);
 
 /* Constructors. Members and elements are referenced, not consumed. */
-sj_status sj_layout_value(sj_kind kind, sj_layout **out, sj_error *err);
-sj_status sj_layout_struct(const sj_layout *const *members, size_t count, sj_layout **out,
-                           sj_error *err);
-sj_status sj_layout_union(const sj_layout *const *members, size_t count, sj_layout **out,
-                          sj_error *err);
-sj_status sj_layout_sequence(int64_t count, const sj_layout *elem, sj_layout **out, sj_error *err);
-sj_status sj_layout_padding(int64_t size, sj_layout **out, sj_error *err);
+SJ_API sj_status sj_layout_value(sj_kind kind, sj_layout **out, sj_error *err);
+SJ_API sj_status sj_layout_struct(const sj_layout *const *members, size_t count, sj_layout **out,
+                                  sj_error *err);
+SJ_API sj_status sj_layout_union(const sj_layout *const *members, size_t count, sj_layout **out,
+                                 sj_error *err);
+SJ_API sj_status sj_layout_sequence(int64_t count, const sj_layout *elem, sj_layout **out,
+                                    sj_error *err);
+SJ_API sj_status sj_layout_padding(int64_t size, sj_layout **out, sj_error *err);
 
 /* Derived layouts: a copy with one property changed. name NULL removes the name.
  * with_order applies to value layouts only (SJ_E_ARG otherwise). */
-sj_status sj_layout_with_name(const sj_layout *l, const char *name, sj_layout **out, sj_error *err);
-sj_status sj_layout_with_align(const sj_layout *l, int64_t align, sj_layout **out, sj_error *err);
-sj_status sj_layout_with_order(const sj_layout *l, sj_order order, sj_layout **out, sj_error *err);
+SJ_API sj_status sj_layout_with_name(const sj_layout *l, const char *name, sj_layout **out,
+                                     sj_error *err);
+SJ_API sj_status sj_layout_with_align(const sj_layout *l, int64_t align, sj_layout **out,
+                                      sj_error *err);
+SJ_API sj_status sj_layout_with_order(const sj_layout *l, sj_order order, sj_layout **out,
+                                      sj_error *err);
 
-sj_layout *sj_layout_ref(const sj_layout *l);
-void sj_layout_unref(const sj_layout *l);
+SJ_API sj_layout *sj_layout_ref(const sj_layout *l);
+SJ_API void sj_layout_unref(const sj_layout *l);
 
 /* Queries. */
-sj_tag sj_layout_tag(const sj_layout *l);
-uint64_t sj_layout_size(const sj_layout *l);
-uint64_t sj_layout_align(const sj_layout *l);
-const char *sj_layout_name(const sj_layout *l);    /* NULL when unnamed */
-sj_kind sj_layout_kind(const sj_layout *l);        /* value layouts */
-sj_order sj_layout_order(const sj_layout *l);      /* value layouts: LITTLE or BIG */
-size_t sj_layout_member_count(const sj_layout *l); /* struct, union */
-const sj_layout *sj_layout_member(const sj_layout *l, size_t i);
-uint64_t sj_layout_member_offset(const sj_layout *l, size_t i); /* 0 in a union */
-uint64_t sj_layout_elem_count(const sj_layout *l);              /* sequence */
-const sj_layout *sj_layout_elem(const sj_layout *l);            /* sequence */
+SJ_API sj_tag sj_layout_tag(const sj_layout *l);
+SJ_API uint64_t sj_layout_size(const sj_layout *l);
+SJ_API uint64_t sj_layout_align(const sj_layout *l);
+SJ_API const char *sj_layout_name(const sj_layout *l);    /* NULL when unnamed */
+SJ_API sj_kind sj_layout_kind(const sj_layout *l);        /* value layouts */
+SJ_API sj_order sj_layout_order(const sj_layout *l);      /* value layouts: LITTLE or BIG */
+SJ_API size_t sj_layout_member_count(const sj_layout *l); /* struct, union */
+SJ_API const sj_layout *sj_layout_member(const sj_layout *l, size_t i);
+SJ_API uint64_t sj_layout_member_offset(const sj_layout *l, size_t i); /* 0 in a union */
+SJ_API uint64_t sj_layout_elem_count(const sj_layout *l);              /* sequence */
+SJ_API const sj_layout *sj_layout_elem(const sj_layout *l);            /* sequence */
 /* True when align <= size for values, or the natural alignment for others. */
-bool sj_layout_has_natural_align(const sj_layout *l);
+SJ_API bool sj_layout_has_natural_align(const sj_layout *l);
 
 /* Structural equality (names, orders and alignments included) and a stable hash
  * (the same layout gives the same hash in every process and on every run). */
-bool sj_layout_equal(const sj_layout *a, const sj_layout *b);
-uint64_t sj_layout_hash(const sj_layout *l);
+SJ_API bool sj_layout_equal(const sj_layout *a, const sj_layout *b);
+SJ_API uint64_t sj_layout_hash(const sj_layout *l);
 
 /* Text forms.
  * Canonical (SEMANTICS 2.7): `[2:[j8(x)i4x4]]`, `16%[i4](s)`, `[i4|j8]`.
@@ -92,12 +96,12 @@ uint64_t sj_layout_hash(const sj_layout *l);
  * parse_auto tries the description language when the text contains `struct`,
  * `union`, `;` or `{`, the canonical form otherwise.
  * Printing returns a malloc'd string the caller frees. */
-sj_status sj_layout_parse(const char *text, sj_layout **out, sj_error *err);
-sj_status sj_layout_parse_c(const char *text, sj_layout **out, sj_error *err);
-sj_status sj_layout_parse_auto(const char *text, sj_layout **out, sj_error *err);
-sj_status sj_layout_print(const sj_layout *l, char **out, sj_error *err);
+SJ_API sj_status sj_layout_parse(const char *text, sj_layout **out, sj_error *err);
+SJ_API sj_status sj_layout_parse_c(const char *text, sj_layout **out, sj_error *err);
+SJ_API sj_status sj_layout_parse_auto(const char *text, sj_layout **out, sj_error *err);
+SJ_API sj_status sj_layout_print(const sj_layout *l, char **out, sj_error *err);
 /* pahole-style table: offset, size, alignment, name, holes. */
-sj_status sj_layout_table(const sj_layout *l, char **out, sj_error *err);
+SJ_API sj_status sj_layout_table(const sj_layout *l, char **out, sj_error *err);
 
 /* ---- Layout paths (SEMANTICS 4.5) ---- */
 
@@ -120,23 +124,24 @@ typedef struct sj_path_step {
 
 #define SJ_PATH_MAX_FREE 8
 
-sj_status sj_path_parse(const sj_layout *root, const char *text, sj_path **out, sj_error *err);
-sj_status sj_path_resolve(const sj_layout *root, const sj_path_step *steps, size_t count,
-                          sj_path **out, sj_error *err);
-void sj_path_free(sj_path *p);
+SJ_API sj_status sj_path_parse(const sj_layout *root, const char *text, sj_path **out,
+                               sj_error *err);
+SJ_API sj_status sj_path_resolve(const sj_layout *root, const sj_path_step *steps, size_t count,
+                                 sj_path **out, sj_error *err);
+SJ_API void sj_path_free(sj_path *p);
 
-const sj_layout *sj_path_root(const sj_path *p);
-const sj_layout *sj_path_leaf(const sj_path *p);
-int64_t sj_path_base_offset(const sj_path *p); /* offset with every free index 0 */
-size_t sj_path_free_count(const sj_path *p);
-int64_t sj_path_stride(const sj_path *p, size_t i); /* bytes per step of free index i */
-int64_t sj_path_bound(const sj_path *p, size_t i);  /* free index i ranges over [0, bound) */
+SJ_API const sj_layout *sj_path_root(const sj_path *p);
+SJ_API const sj_layout *sj_path_leaf(const sj_path *p);
+SJ_API int64_t sj_path_base_offset(const sj_path *p); /* offset with every free index 0 */
+SJ_API size_t sj_path_free_count(const sj_path *p);
+SJ_API int64_t sj_path_stride(const sj_path *p, size_t i); /* bytes per step of free index i */
+SJ_API int64_t sj_path_bound(const sj_path *p, size_t i);  /* free index i ranges over [0, bound) */
 /* Byte offset for the given free indices: SJ_E_ARG when count differs from the free
  * count, SJ_E_BOUNDS when an index is outside [0, bound). */
-sj_status sj_path_offset(const sj_path *p, const int64_t *indices, size_t count, int64_t *out,
-                         sj_error *err);
+SJ_API sj_status sj_path_offset(const sj_path *p, const int64_t *indices, size_t count,
+                                int64_t *out, sj_error *err);
 /* Text of the path as parsed or resolved, e.g. `data[*][*].x`; owned by the path. */
-const char *sj_path_text(const sj_path *p);
+SJ_API const char *sj_path_text(const sj_path *p);
 
 #ifdef __cplusplus
 }

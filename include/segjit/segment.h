@@ -66,53 +66,53 @@ typedef struct sj_segment {
 /* Arenas. Allocation is zeroed and aligned to max(align, 16). Closing twice, or
  * closing through a stale handle, is SJ_E_CLOSED; the global arena cannot be closed
  * (SJ_E_UNSUPPORTED); a confined arena closes on its owner thread only. */
-sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err);
-sj_arena sj_arena_global(void);
-sj_status sj_arena_close(sj_arena arena, sj_error *err);
-bool sj_arena_is_alive(sj_arena arena);
-sj_status sj_arena_allocate(sj_arena arena, int64_t size, int64_t align, sj_segment *out,
-                            sj_error *err);
-sj_status sj_arena_allocate_layout(sj_arena arena, const sj_layout *layout, sj_segment *out,
+SJ_API sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err);
+SJ_API sj_arena sj_arena_global(void);
+SJ_API sj_status sj_arena_close(sj_arena arena, sj_error *err);
+SJ_API bool sj_arena_is_alive(sj_arena arena);
+SJ_API sj_status sj_arena_allocate(sj_arena arena, int64_t size, int64_t align, sj_segment *out,
                                    sj_error *err);
+SJ_API sj_status sj_arena_allocate_layout(sj_arena arena, const sj_layout *layout, sj_segment *out,
+                                          sj_error *err);
 /* Maps [offset, offset + size) of a file; size -1 maps to the end of the file.
  * Unmapped when the arena closes. Read-only unless writable. */
-sj_status sj_arena_map_file(sj_arena arena, const char *path, int64_t offset, int64_t size,
-                            bool writable, sj_segment *out, sj_error *err);
+SJ_API sj_status sj_arena_map_file(sj_arena arena, const char *path, int64_t offset, int64_t size,
+                                   bool writable, sj_segment *out, sj_error *err);
 
 /* Native segment over a caller's memory, alive as long as the caller says (global). */
-sj_status sj_segment_native(void *addr, int64_t size, sj_segment *out, sj_error *err);
+SJ_API sj_status sj_segment_native(void *addr, int64_t size, sj_segment *out, sj_error *err);
 /* Heap segment over `count` elements of an array reached through resolve(owner). */
-sj_status sj_segment_heap(sj_heap_kind kind, int64_t count, void *owner, sj_heap_resolve_fn resolve,
-                          sj_segment *out, sj_error *err);
+SJ_API sj_status sj_segment_heap(sj_heap_kind kind, int64_t count, void *owner,
+                                 sj_heap_resolve_fn resolve, sj_segment *out, sj_error *err);
 /* Heap segment whose array can be held still: a kernel run pins it (pin(owner), then
  * resolve once) for the call and may run compiled code on it; a view pins it while open.
  * Every pin is matched by one unpin, failed calls included. Alignment is still rule 3.3
  * (the array's element size bounds it), wherever the array lies. */
-sj_status sj_segment_heap_pinned(sj_heap_kind kind, int64_t count, void *owner,
-                                 sj_heap_resolve_fn resolve, sj_heap_pin_fn pin,
-                                 sj_heap_pin_fn unpin, sj_segment *out, sj_error *err);
+SJ_API sj_status sj_segment_heap_pinned(sj_heap_kind kind, int64_t count, void *owner,
+                                        sj_heap_resolve_fn resolve, sj_heap_pin_fn pin,
+                                        sj_heap_pin_fn unpin, sj_segment *out, sj_error *err);
 /* Heap segment over a plain C array that does not move (still a heap segment: kernels on
  * it run on the interpreter; use sj_segment_native for compiled code over C memory). */
-sj_status sj_segment_of_array(sj_heap_kind kind, void *array, int64_t count, sj_segment *out,
-                              sj_error *err);
+SJ_API sj_status sj_segment_of_array(sj_heap_kind kind, void *array, int64_t count, sj_segment *out,
+                                     sj_error *err);
 
-sj_status sj_segment_slice(const sj_segment *s, int64_t offset, int64_t size, sj_segment *out,
-                           sj_error *err);
-sj_segment sj_segment_readonly(const sj_segment *s);
-bool sj_segment_is_readonly(const sj_segment *s);
-bool sj_segment_is_native(const sj_segment *s);
-uint64_t sj_segment_size(const sj_segment *s);
+SJ_API sj_status sj_segment_slice(const sj_segment *s, int64_t offset, int64_t size,
+                                  sj_segment *out, sj_error *err);
+SJ_API sj_segment sj_segment_readonly(const sj_segment *s);
+SJ_API bool sj_segment_is_readonly(const sj_segment *s);
+SJ_API bool sj_segment_is_native(const sj_segment *s);
+SJ_API uint64_t sj_segment_size(const sj_segment *s);
 /* Real address for native segments, virtual address for heap segments. */
-uint64_t sj_segment_address(const sj_segment *s);
+SJ_API uint64_t sj_segment_address(const sj_segment *s);
 /* Element size for heap segments; for native, the largest power of two dividing the
  * address (1 << 63 for address 0). */
-uint64_t sj_segment_max_align(const sj_segment *s);
+SJ_API uint64_t sj_segment_max_align(const sj_segment *s);
 /* The overlapping part of a and b as a slice of a; false when they do not overlap. */
-bool sj_segment_overlap(const sj_segment *a, const sj_segment *b, sj_segment *out);
+SJ_API bool sj_segment_overlap(const sj_segment *a, const sj_segment *b, sj_segment *out);
 /* Rule 3.3: is an access of alignment `align` at `offset` aligned? */
-bool sj_segment_is_aligned(const sj_segment *s, int64_t offset, uint64_t align);
+SJ_API bool sj_segment_is_aligned(const sj_segment *s, int64_t offset, uint64_t align);
 /* Lifetime and thread check alone: SJ_OK, SJ_E_CLOSED or SJ_E_THREAD. */
-sj_status sj_segment_check_alive(const sj_segment *s, sj_error *err);
+SJ_API sj_status sj_segment_check_alive(const sj_segment *s, sj_error *err);
 
 /* ---- Checked single access (SEMANTICS 4.1) ---- */
 
@@ -134,16 +134,16 @@ typedef union sj_value {
 
 /* Access of a value layout at a byte offset. Check order: read-only (set) -> bounds ->
  * alignment -> closed/thread. The member of sj_value used is the layout's kind. */
-sj_status sj_get(const sj_segment *s, const sj_layout *value, int64_t offset, sj_value *out,
-                 sj_error *err);
-sj_status sj_set(const sj_segment *s, const sj_layout *value, int64_t offset, sj_value v,
-                 sj_error *err);
+SJ_API sj_status sj_get(const sj_segment *s, const sj_layout *value, int64_t offset, sj_value *out,
+                        sj_error *err);
+SJ_API sj_status sj_set(const sj_segment *s, const sj_layout *value, int64_t offset, sj_value v,
+                        sj_error *err);
 /* Access through a path whose leaf is a value: free indices first (SJ_E_BOUNDS), then
  * the checks above for the root layout at `base`. */
-sj_status sj_get_path(const sj_segment *s, const sj_path *p, int64_t base, const int64_t *indices,
-                      size_t count, sj_value *out, sj_error *err);
-sj_status sj_set_path(const sj_segment *s, const sj_path *p, int64_t base, const int64_t *indices,
-                      size_t count, sj_value v, sj_error *err);
+SJ_API sj_status sj_get_path(const sj_segment *s, const sj_path *p, int64_t base,
+                             const int64_t *indices, size_t count, sj_value *out, sj_error *err);
+SJ_API sj_status sj_set_path(const sj_segment *s, const sj_path *p, int64_t base,
+                             const int64_t *indices, size_t count, sj_value v, sj_error *err);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,13 @@
 #ifndef SEGJIT_STATUS_H
 #define SEGJIT_STATUS_H
 
+/* Marks the library's interface: libsegjit exports these names and nothing else. */
+#if defined(__GNUC__)
+#define SJ_API __attribute__((visibility("default")))
+#else
+#define SJ_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,7 +42,7 @@ typedef struct sj_error {
 } sj_error;
 
 /* "SJ_OK", "SJ_E_ARG", ...; "SJ_E_?" for a value outside the enum. */
-const char *sj_status_name(sj_status status);
+SJ_API const char *sj_status_name(sj_status status);
 
 #ifdef __cplusplus
 }

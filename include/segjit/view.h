@@ -44,12 +44,12 @@ typedef struct sj_view {
  * viewable only when its storage can be held still (sj_segment_of_array, or pin callbacks:
  * sj_segment_heap_pinned): the view pins it once and resolves it once for its whole life;
  * a heap segment that may move is SJ_E_UNSUPPORTED. A failed open holds nothing. */
-sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsigned flags,
-                       sj_view *out, sj_error *err);
+SJ_API sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsigned flags,
+                              sj_view *out, sj_error *err);
 /* Closes the view: unpins, and lets the arena close. Closing twice, or a view never
  * opened, is SJ_E_CLOSED. Every field of the view is then dead (do not use it; builds
  * without NDEBUG make their accesses fail with SJ_E_CLOSED). */
-sj_status sj_view_close(sj_view *v, sj_error *err);
+SJ_API sj_status sj_view_close(sj_view *v, sj_error *err);
 
 /* One value per element: element i at data + base + i * stride, i in [0, count). */
 typedef struct sj_field {
@@ -71,8 +71,8 @@ typedef struct sj_field {
  * whole records that fit), the root's alignment at the view's base (SJ_E_ALIGN, rule 3.3),
  * and that the view is open (SJ_E_CLOSED). An accessor without free indices gives one
  * element. Messages name the path. */
-sj_status sj_view_field(const sj_view *v, const sj_accessor *a, const int64_t *fixed, size_t nfixed,
-                        sj_field *out, sj_error *err);
+SJ_API sj_status sj_view_field(const sj_view *v, const sj_accessor *a, const int64_t *fixed,
+                               size_t nfixed, sj_field *out, sj_error *err);
 
 static inline int64_t sj_field_count(const sj_field *f) {
     return f->count;
@@ -82,7 +82,7 @@ static inline int64_t sj_field_count(const sj_field *f) {
  * typed function of another kind: SJ_E_ARG; a set through a read view: SJ_E_READONLY;
  * use after close: SJ_E_CLOSED), with its message; SJ_OK when none failed. Failed
  * accesses read 0 and write nothing. */
-sj_status sj_field_status(const sj_field *f, sj_error *err);
+SJ_API sj_status sj_field_status(const sj_field *f, sj_error *err);
 
 /* ---- inline access ---- */
 

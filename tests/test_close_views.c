@@ -17,7 +17,9 @@
 #include "segjit/view.h"
 #include "tier.h"
 
-enum { NTHREADS = 3, NROUNDS = 60, NVALUES = 1024 };
+/* Elements [0, SHARED) are only read; thread t writes only its own SLICE after them (two
+ * threads touching one element, one of them writing, would be the test's own data race). */
+enum { NTHREADS = 3, NROUNDS = 60, SHARED = 512, SLICE = 128, NVALUES = SHARED + NTHREADS * SLICE };
 
 typedef struct round {
     sj_arena arena;
@@ -31,6 +33,7 @@ static sj_accessor *acc; /* [*] over i32 records: open */
 static sj_kernel *sum;   /* reduce SUM over [*:i4] */
 
 typedef struct worker {
+    int id;
     unsigned seed;
     long ok, closed, views, busy_seen;
     char failure[400];
@@ -52,7 +55,8 @@ static void *work(void *p) {
         }
         const round_t *rd = &rounds[r];
         sj_error err = {0};
-        int64_t i = (int64_t)(rand_r(&w->seed) % NVALUES);
+        int64_t i = (int64_t)(rand_r(&w->seed) % SHARED);
+        int64_t mine = SHARED + w->id * SLICE + (int64_t)(rand_r(&w->seed) % SLICE);
         switch (rand_r(&w->seed) % 8) {
             case 0:
             case 1:
@@ -69,7 +73,7 @@ static void *work(void *p) {
                 break;
             }
             case 3: { /* an inline accessor write of the value already there */
-                sj_status st = sj_accessor_set_i32(acc, &rd->seg, 0, &i, 1, r, &err);
+                sj_status st = sj_accessor_set_i32(acc, &rd->seg, 0, &mine, 1, r, &err);
                 if (st == SJ_OK)
                     w->ok++;
                 else if (st == SJ_E_CLOSED)
@@ -94,10 +98,10 @@ static void *work(void *p) {
                 if ((st = sj_view_field(&v, acc, NULL, 0, &f, &err)) != SJ_OK)
                     failed(w, "view field", st, &err);
                 int64_t n = sj_field_count(&f), bad = 0;
-                for (int64_t j = 0; j < n; j++) {
+                for (int64_t j = 0; j < SHARED; j++)
                     bad += sj_field_get_i32(&f, j) != r;
+                for (int64_t j = SHARED + w->id * SLICE; j < SHARED + (w->id + 1) * SLICE; j++)
                     sj_field_set_i32(&f, j, r);
-                }
                 if (n != NVALUES || bad) failed(w, "view read a foreign value", SJ_OK, NULL);
                 if ((st = sj_field_status(&f, &err)) != SJ_OK) failed(w, "field", st, &err);
                 if ((st = sj_view_close(&v, &err)) != SJ_OK) failed(w, "view close", st, &err);
@@ -107,8 +111,8 @@ static void *work(void *p) {
             default: { /* a kernel over the whole segment */
                 sj_result res;
                 sj_status st =
-                    sj_kernel_run(sum, &(sj_args){&rd->seg, 0, NULL, 0, NVALUES}, &res, &err);
-                if (st == SJ_OK && res.i64 != (int64_t)r * NVALUES)
+                    sj_kernel_run(sum, &(sj_args){&rd->seg, 0, NULL, 0, SHARED}, &res, &err);
+                if (st == SJ_OK && res.i64 != (int64_t)r * SHARED)
                     failed(w, "kernel read a foreign value", st, &err);
                 if (st == SJ_OK)
                     w->ok++;
@@ -135,6 +139,7 @@ static void test_close_under_views(void **state) {
     memset(ws, 0, sizeof ws);
     atomic_store(&stop, false);
     for (int t = 0; t < NTHREADS; t++) {
+        ws[t].id = t;
         ws[t].seed = 17u * (unsigned)t + 1;
         assert_int_equal(pthread_create(&th[t], NULL, work, &ws[t]), 0);
     }

@@ -13,6 +13,7 @@
  * another thread is compiling waits for that one (docs/JIT.md, "Threads").
  */
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/Error.h>
+#include <llvm-c/ErrorHandling.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 #include <llvm-c/Target.h>
@@ -164,6 +166,25 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
 
 /* ---- LLVM start (provider init) ---- */
 
+/* ---- LLVM fatal errors (docs/JIT.md, "When LLVM fails") ----
+ * LLVM ends the process after its fatal-error handler returns. A compile runs under a
+ * jump buffer: the handler jumps back to it, the compile declines with LLVM's reason, and
+ * the JIT is off for the rest of the process (LLVM may have been left mid-update, with its
+ * own locks held; what the compile had allocated is leaked). Outside a compile there is
+ * nothing to return to, and LLVM's own handling applies. */
+static _Thread_local jmp_buf *t_fatal_jmp;
+static _Thread_local char t_fatal_why[200];
+static _Thread_local bool t_holds_jit_lock; /* g_jit_lock, to release after a jump */
+static _Atomic int g_broken; /* 0 fine, 1 being recorded, 2 off (g_broken_why written) */
+static char g_broken_why[200];
+static int g_test_fatal; /* SEGJIT_JIT_TEST_FATAL: the Nth compile calls the handler */
+static _Atomic int g_compiles;
+
+static void on_llvm_fatal(const char *reason) {
+    snprintf(t_fatal_why, sizeof t_fatal_why, "%s", reason ? reason : "(no reason)");
+    if (t_fatal_jmp) longjmp(*t_fatal_jmp, 1);
+}
+
 static void init_once(void) {
     uint64_t t0 = now_ns();
     if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter()) {
@@ -190,6 +211,9 @@ static void init_once(void) {
     g_passes = passes && *passes ? strdup(passes) : NULL;    /* NULL: passes_for() chooses */
     const char *dump = secure_getenv("SEGJIT_DUMP");
     g_dump_dir = dump && *dump ? strdup(dump) : NULL;
+    const char *fatal = secure_getenv("SEGJIT_JIT_TEST_FATAL");
+    g_test_fatal = fatal && *fatal ? atoi(fatal) : 0;
+    LLVMInstallFatalErrorHandler(on_llvm_fatal);
     g_init_ok = true;
     count(&st_ns_init, now_ns() - t0);
 }
@@ -419,6 +443,9 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     /* link: add the object under a fresh resource tracker and look the symbol up */
     LLVMOrcExecutorAddress addr = 0;
     pthread_mutex_lock(&g_jit_lock);
+    t_holds_jit_lock = true;
+    if (g_test_fatal && atomic_fetch_add(&g_compiles, 1) + 1 == g_test_fatal)
+        on_llvm_fatal("segjit test: a fatal error while linking (SEGJIT_JIT_TEST_FATAL)");
     LLVMOrcResourceTrackerRef rt =
         LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(g_jit));
     LLVMErrorRef err = LLVMOrcLLJITAddObjectFileWithRT(g_jit, rt, obj); /* consumes obj */
@@ -435,6 +462,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         LLVMOrcReleaseResourceTracker(rt);
         rt = NULL;
     }
+    t_holds_jit_lock = false;
     pthread_mutex_unlock(&g_jit_lock);
     count(&st_ns_codegen, now_ns() - t2);
     if (rc) return rc;
@@ -445,6 +473,35 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     c->ns_build = now_ns() - t0;
     count(&st_compiled, 1);
     return 0;
+}
+
+/* build() under the fatal-error jump buffer (see on_llvm_fatal). */
+static int build_guarded(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
+    int broken = atomic_load(&g_broken);
+    if (broken)
+        return fail(why, why_len, SJ_DECLINE_LLVM,
+                    "the JIT is off in this process after an LLVM fatal error: %s",
+                    broken == 2 ? g_broken_why : "(being recorded)");
+    jmp_buf jb;
+    if (setjmp(jb) != 0) {
+        t_fatal_jmp = NULL;
+        if (t_holds_jit_lock) {
+            t_holds_jit_lock = false;
+            pthread_mutex_unlock(&g_jit_lock);
+        }
+        int fine = 0;
+        if (atomic_compare_exchange_strong(&g_broken, &fine, 1)) {
+            snprintf(g_broken_why, sizeof g_broken_why, "%s", t_fatal_why);
+            atomic_store(&g_broken, 2);
+        }
+        return fail(why, why_len, SJ_DECLINE_LLVM,
+                    "LLVM fatal error: %s (the JIT is off in this process from now on)",
+                    t_fatal_why);
+    }
+    t_fatal_jmp = &jb;
+    int rc = build(c, p, why, why_len);
+    t_fatal_jmp = NULL;
+    return rc;
 }
 
 static void code_destroy(struct sj_jit_code *c) {
@@ -601,7 +658,7 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
     count(&st_misses, 1);
 
     char reason[sizeof c->why] = "";
-    int rc = build(c, plan, reason, sizeof reason);
+    int rc = build_guarded(c, plan, reason, sizeof reason);
     pthread_mutex_lock(&g_cache_lock);
     if (rc == 0) {
         c->state = ENTRY_READY;

@@ -34,6 +34,8 @@ struct sj_kernel {
     /* JIT_*: fn, code and the fields below are written before READY or DECLINED is
      * published, and never again */
     _Atomic int jit_state;
+    _Atomic uint64_t jit_retry_ns; /* after a transient decline: no compile before this */
+    uint64_t jit_backoff_ms;       /* under jit_lock */
     sj_loop_fn jit_fn;
     sj_jit_code *jit_code;
     const sj_jit_provider *jit;
@@ -271,6 +273,8 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
     atomic_init(&k->fallbacks_heap, 0);
     atomic_init(&k->fallbacks_overlap, 0);
     atomic_init(&k->jit_state, JIT_NONE);
+    atomic_init(&k->jit_retry_ns, 0);
+    k->jit_backoff_ms = 0;
     pthread_mutex_init(&k->jit_lock, NULL);
     *out = k;
     return SJ_OK;
@@ -439,8 +443,12 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
     if (state == JIT_READY) return k->jit_fn;
     if (state == JIT_DECLINED) return NULL;
+    /* after a transient decline (memory), the next try waits a while: the run goes on
+     * the interpreter meanwhile */
+    if (atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed) > sj_now_ns()) return NULL;
     pthread_mutex_lock(&k->jit_lock);
-    if (atomic_load_explicit(&k->jit_state, memory_order_relaxed) == JIT_NONE) {
+    if (atomic_load_explicit(&k->jit_state, memory_order_relaxed) == JIT_NONE &&
+        atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed) <= sj_now_ns()) {
         char *why = k->decline_why;
         size_t why_len = sizeof k->decline_why;
         uint64_t t0 = sj_now_ns();
@@ -482,8 +490,15 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
         k->ns_jit = sj_now_ns() - t0;
         k->decline = (sj_decline)reason;
         if (reason) count_decline(k->decline, why);
-        atomic_store_explicit(&k->jit_state, reason ? JIT_DECLINED : JIT_READY,
-                              memory_order_release);
+        if (reason == SJ_DECLINE_NOMEM) { /* transient: try again in 50 ms, then 2x up to 60 s */
+            k->jit_backoff_ms = k->jit_backoff_ms ? k->jit_backoff_ms * 2 : 50;
+            if (k->jit_backoff_ms > 60000) k->jit_backoff_ms = 60000;
+            atomic_store_explicit(&k->jit_retry_ns, sj_now_ns() + k->jit_backoff_ms * 1000000u,
+                                  memory_order_relaxed);
+        } else {
+            atomic_store_explicit(&k->jit_state, reason ? JIT_DECLINED : JIT_READY,
+                                  memory_order_release);
+        }
     }
     pthread_mutex_unlock(&k->jit_lock);
     return atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_READY ? k->jit_fn

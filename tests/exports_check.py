@@ -53,6 +53,9 @@ def exported(lib):
         if len(parts) != 3:
             continue
         kind, name = parts[1], parts[2].split("@")[0]
+        if name.startswith(("__odr_asan", "__start_asan", "__stop_asan", "__asan", "__ubsan",
+                            "__tsan", "__sancov")):
+            continue  # sanitizer bookkeeping in instrumented builds
         (funcs if kind in "TtWi" else data).add(name)
     return funcs, data
 

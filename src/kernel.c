@@ -1,8 +1,8 @@
 /* src/kernel.c: the public kernel API (kernel.h): kernels built from plans, the checks of a
  * call (SEMANTICS 4.2 order, evaluated once before any byte moves), tier choice between
  * the interpreter and the JIT (thresholds: jit_policy.h), per-kernel statistics and
- * process-wide counters, and the one-shot copy, fill and mismatch with the kernels they
- * keep. Plans are built in plan.c, executed by interp.c or through jit_api.h. */
+ * process-wide counters. The checks themselves are checks.c's, the one-shot calls
+ * oneshot.c's. Plans are built in plan.c, executed by interp.c or through jit_api.h. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checks.h"
 #include "internal.h"
 #include "interp.h"
 #include "jit_api.h"
@@ -50,7 +51,7 @@ struct sj_kernel {
 
 static _Atomic uint64_t c_plans, c_ns_plan, c_runs_interp, c_runs_jit, c_declines;
 static _Atomic uint64_t c_declines_by[SJ_DECLINE_COUNT], c_fb_heap, c_fb_overlap;
-static _Atomic uint64_t c_oneshot_hits, c_oneshot_misses;
+_Atomic uint64_t sj_c_oneshot_hits, sj_c_oneshot_misses;                 /* oneshot.c counts */
 static _Atomic uint64_t c_in_place, c_overlap_copies, c_overlap_chunked; /* overlapping runs */
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
 static char c_last_decline[160];               /* under counters_lock */
@@ -143,8 +144,8 @@ void sj_counters_get(sj_counters *out) {
         out->declines_by[i] = atomic_load(&c_declines_by[i]);
     out->fallbacks_heap = atomic_load(&c_fb_heap);
     out->fallbacks_overlap = atomic_load(&c_fb_overlap);
-    out->oneshot_hits = atomic_load(&c_oneshot_hits);
-    out->oneshot_misses = atomic_load(&c_oneshot_misses);
+    out->oneshot_hits = atomic_load(&sj_c_oneshot_hits);
+    out->oneshot_misses = atomic_load(&sj_c_oneshot_misses);
     out->overlap_in_place = atomic_load(&c_in_place);
     out->overlap_copies = atomic_load(&c_overlap_copies);
     out->overlap_chunked = atomic_load(&c_overlap_chunked);
@@ -190,8 +191,8 @@ void sj_counters_reset(void) {
         atomic_store(&c_declines_by[i], 0);
     atomic_store(&c_fb_heap, 0);
     atomic_store(&c_fb_overlap, 0);
-    atomic_store(&c_oneshot_hits, 0);
-    atomic_store(&c_oneshot_misses, 0);
+    atomic_store(&sj_c_oneshot_hits, 0);
+    atomic_store(&sj_c_oneshot_misses, 0);
     atomic_store(&c_in_place, 0);
     atomic_store(&c_overlap_copies, 0);
     atomic_store(&c_overlap_chunked, 0);
@@ -525,10 +526,6 @@ static sj_loop_fn choose_tier(sj_kernel *k, int64_t count, bool heap) {
 
 /* ---- the checks of a call ---- */
 
-static bool is_heap(const sj_segment *s) {
-    return (s->flags & SJ_SEG_HEAP) != 0;
-}
-
 /* A heap segment whose storage cannot be held still for the call (virtual addresses). */
 static bool is_moving(const sj_segment *s) {
     return (s->flags & (SJ_SEG_HEAP | SJ_SEG_PINNABLE)) == SJ_SEG_HEAP;
@@ -541,83 +538,6 @@ static uint8_t *call_data(const sj_segment *s, bool *pinned) {
     uint8_t *p = *pinned ? sj_segment_pin(s) : sj_segment_data(s);
     if (!p) *pinned = false;
     return p;
-}
-
-/* " (layout X)" for messages, or "". */
-static const char *layout_note(const sj_side *sd, char *buf, size_t cap) {
-    buf[0] = '\0';
-    if (!sd->check_layout) return buf;
-    char *t = NULL;
-    if (sj_layout_print(sd->check_layout, &t, NULL) == SJ_OK) {
-        if (strlen(t) + 10 < cap)
-            snprintf(buf, cap, ", layout %s", t);
-        else
-            snprintf(buf, cap, ", layout %.*s...", (int)(cap > 16 ? cap - 16 : 0), t);
-        free(t);
-    }
-    return buf;
-}
-
-static sj_status check_align(const sj_plan *p, const char *side, const sj_side *sd,
-                             const sj_segment *s, int64_t off, sj_error *err) {
-    if (sj_segment_is_aligned(s, off, sd->align)) return SJ_OK;
-    char note[200];
-    if (is_heap(s))
-        return sj_fail(err, SJ_E_ALIGN,
-                       "%s: %s offset %" PRId64 " is not aligned to %" PRIu64
-                       " in a heap segment of maximum alignment %" PRIu32
-                       " (virtual address %" PRIu64 ")%s",
-                       p->what, side, off, sd->align, s->elem_size, s->vaddr + (uint64_t)off,
-                       layout_note(sd, note, sizeof note));
-    return sj_fail(err, SJ_E_ALIGN,
-                   "%s: %s offset %" PRId64 " is not aligned to %" PRIu64 " (address 0x%" PRIx64
-                   ")%s",
-                   p->what, side, off, sd->align, (uint64_t)(uintptr_t)s->base + (uint64_t)off,
-                   layout_note(sd, note, sizeof note));
-}
-
-/* Bytes the side touches from its offset: extent_fixed + count * extent_per. */
-static sj_status side_extent(const sj_plan *p, const char *side, const sj_side *sd, int64_t count,
-                             uint64_t *out, sj_error *err) {
-    uint64_t per;
-    if (!sj_mul_u64((uint64_t)count, sd->extent_per, &per) ||
-        !sj_add_u64(per, sd->extent_fixed, out) || *out > (uint64_t)INT64_MAX)
-        return sj_fail(err, SJ_E_BOUNDS, /* as the JDK's IndexOutOfBoundsException */
-                       "%s: %s extent of %" PRId64 " elements of %" PRIu64
-                       " bytes overflows 63 bits",
-                       p->what, side, count, sd->extent_per);
-    return SJ_OK;
-}
-
-static sj_status check_bounds(const sj_plan *p, const char *side, const sj_side *sd,
-                              const sj_segment *s, int64_t off, int64_t count, uint64_t *extent,
-                              sj_error *err) {
-    sj_status st = side_extent(p, side, sd, count, extent, err);
-    if (st != SJ_OK) return st;
-    if (off >= 0 && (uint64_t)off <= s->size && *extent <= s->size - (uint64_t)off) return SJ_OK;
-    char note[200];
-    return sj_fail(err, SJ_E_BOUNDS,
-                   "%s: %s range of %" PRIu64 " bytes at offset %" PRId64
-                   " is out of bounds for a segment of size %" PRIu64 " (count %" PRId64 ")%s",
-                   p->what, side, *extent, off, s->size, count, layout_note(sd, note, sizeof note));
-}
-
-static sj_status check_count_bound(const sj_plan *p, const char *side, const sj_side *sd,
-                                   int64_t count, sj_error *err) {
-    if (!sd->used || sd->bound < 0 || count <= sd->bound) return SJ_OK;
-    char note[200];
-    return sj_fail(err, SJ_E_BOUNDS,
-                   "%s: count %" PRId64 " exceeds the %s path's bound %" PRId64 "%s", p->what,
-                   count, side, sd->bound, layout_note(sd, note, sizeof note));
-}
-
-/* Do the bytes [aoff, +alen) of a and [boff, +blen) of b share memory? */
-static bool ranges_overlap(const sj_segment *a, int64_t aoff, uint64_t alen, const sj_segment *b,
-                           int64_t boff, uint64_t blen) {
-    if (alen == 0 || blen == 0 || !sj_segment_overlap(a, b, NULL)) return false;
-    uint64_t a0 = sj_segment_address(a) + (uint64_t)aoff;
-    uint64_t b0 = sj_segment_address(b) + (uint64_t)boff;
-    return a0 < b0 + blen && b0 < a0 + alen;
 }
 
 /* Runs the loop and counts the tier. */
@@ -633,28 +553,6 @@ static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d
     atomic_fetch_add_explicit(&k->runs_interp, 1, memory_order_relaxed);
     atomic_store(&k->last_tier, SJ_TIER_INTERP);
     return sj_interp_run(k->interp, s, d, count, aux);
-}
-
-/* The side of destination i: the plan's dst, or stream i of a multi-destination plan. */
-static const sj_side *dst_side(const sj_plan *p, size_t i) {
-    return p->ndst ? &p->dsts[i] : &p->dst;
-}
-
-/* "destination", or "destination #i" for a multi-destination plan. */
-static const char *dst_name(const sj_plan *p, size_t i, char *buf, size_t cap) {
-    if (!p->ndst) return "destination";
-    snprintf(buf, cap, "destination #%zu", i);
-    return buf;
-}
-
-/* A lifetime or thread failure ("segment: its arena is closed") named for the call and
- * the side: "copy: source segment: its arena is closed". */
-static sj_status name_side(sj_error *err, sj_status st, const char *what, const char *side) {
-    if (!err) return st;
-    char msg[sizeof err->message];
-    memcpy(msg, err->message, sizeof msg);
-    msg[sizeof msg - 1] = '\0';
-    return sj_fail(err, st, "%s: %s %s", what, side, msg);
 }
 
 /* Overlapping runs (SEMANTICS 4.2, memmove) go through a bounded buffer, a chunk of
@@ -722,34 +620,9 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
                           sj_result *result, sj_error *err) {
     const sj_plan *p = k->plan;
     char nm[48];
-    if (count < 0)
-        return sj_fail(err, SJ_E_BOUNDS, "%s: count %" PRId64 " is negative", p->what, count);
-    sj_status st = check_count_bound(p, "source", &p->src, count, err);
-    for (size_t i = 0; i < nd && st == SJ_OK; i++)
-        st = check_count_bound(p, dst_name(p, i, nm, sizeof nm), dst_side(p, i), count, err);
-    if (st == SJ_OK && src) st = check_align(p, "source", &p->src, src, src_offset, err);
-    for (size_t i = 0; i < nd && st == SJ_OK; i++)
-        st = check_align(p, dst_name(p, i, nm, sizeof nm), dst_side(p, i), dsts[i], doffs[i], err);
     uint64_t src_ext = 0, dst_ext[SJ_MAX_STREAMS] = {0};
-    if (st == SJ_OK && src)
-        st = check_bounds(p, "source", &p->src, src, src_offset, count, &src_ext, err);
-    for (size_t i = 0; i < nd && st == SJ_OK; i++)
-        if (dst_side(p, i)->writes && sj_segment_is_readonly(dsts[i]))
-            st = sj_fail(err, SJ_E_READONLY,
-                         "%s: %s segment is read-only (write at offset %" PRId64 ", count %" PRId64
-                         ")",
-                         p->what, dst_name(p, i, nm, sizeof nm), doffs[i], count);
-    for (size_t i = 0; i < nd && st == SJ_OK; i++)
-        st = check_bounds(p, dst_name(p, i, nm, sizeof nm), dst_side(p, i), dsts[i], doffs[i],
-                          count, &dst_ext[i], err);
-    /* Streams are written in any order: two that share bytes are refused. */
-    for (size_t i = 0; i < nd && st == SJ_OK && p->ndst; i++)
-        for (size_t j = i + 1; j < nd && st == SJ_OK; j++)
-            if (ranges_overlap(dsts[i], doffs[i], dst_ext[i], dsts[j], doffs[j], dst_ext[j]))
-                st = sj_fail(err, SJ_E_ARG,
-                             "%s: destinations #%zu and #%zu overlap (offsets %" PRId64
-                             " and %" PRId64 ", %" PRIu64 " and %" PRIu64 " bytes)",
-                             p->what, i, j, doffs[i], doffs[j], dst_ext[i], dst_ext[j]);
+    sj_status st =
+        sj_check_call(p, src, src_offset, nd, dsts, doffs, count, &src_ext, dst_ext, err);
     if (st != SJ_OK) return st;
 
     /* The tier before the arenas are pinned: the first JIT run of a kernel compiles it,
@@ -765,11 +638,11 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     uint8_t *tmp = NULL;
     bool src_pinned = false, dst_pinned[SJ_MAX_STREAMS] = {false};
     if (src && (st = sj_scope_acquire(src, err)) != SJ_OK)
-        return name_side(err, st, p->what, "source");
+        return sj_name_side(err, st, p->what, "source");
     size_t held = 0;
     for (; held < nd; held++)
         if ((st = sj_scope_acquire(dsts[held], err)) != SJ_OK) {
-            name_side(err, st, p->what, dst_name(p, held, nm, sizeof nm));
+            sj_name_side(err, st, p->what, sj_dst_name(p, held, nm, sizeof nm));
             break;
         }
     if (st != SJ_OK) goto out;
@@ -781,7 +654,7 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
         for (size_t i = 0; i < nd && resolved; i++) {
             uint8_t *ddata = call_data(dsts[i], &dst_pinned[i]);
             resolved = ddata != NULL;
-            if (ddata) dps[i] = ddata + doffs[i] + dst_side(p, i)->origin;
+            if (ddata) dps[i] = ddata + doffs[i] + sj_dst_side(p, i)->origin;
         }
         if (!resolved) {
             st = sj_fail(err, SJ_E_ARG, "%s: a heap segment's resolve function returned NULL",
@@ -793,9 +666,9 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
         bool misplaced = src_pinned && (uintptr_t)(sdata - src->vaddr) % src->elem_size;
         for (size_t i = 0; i < nd; i++)
             misplaced = misplaced ||
-                        (dst_pinned[i] &&
-                         (uintptr_t)(dps[i] - doffs[i] - dst_side(p, i)->origin - dsts[i]->vaddr) %
-                             dsts[i]->elem_size);
+                        (dst_pinned[i] && (uintptr_t)(dps[i] - doffs[i] -
+                                                      sj_dst_side(p, i)->origin - dsts[i]->vaddr) %
+                                              dsts[i]->elem_size);
         if (misplaced && fn) {
             fn = NULL;
             atomic_fetch_add_explicit(&k->fallbacks_heap, 1, memory_order_relaxed);
@@ -807,7 +680,7 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
          * runs in place when the plan allows; anything else runs from a copy of the source. */
         for (size_t i = 0; i < nd && p->op == SJ_PLAN_MOVE && src && !overlap; i++) {
             uintptr_t s0 = (uintptr_t)(sdata + src_offset);
-            uintptr_t d0 = (uintptr_t)(dps[i] - dst_side(p, i)->origin);
+            uintptr_t d0 = (uintptr_t)(dps[i] - sj_dst_side(p, i)->origin);
             overlap = src_ext && dst_ext[i] && s0 < d0 + dst_ext[i] && d0 < s0 + src_ext;
         }
         /* An element that is its own source runs in place on the interpreter (compiled
@@ -926,215 +799,5 @@ sj_status sj_kernel_run_unchecked(const sj_kernel *ck, const uint8_t *src, uint8
     int64_t r = execute(k, choose_tier(k, count, false), sp, dp, count, &res);
     if (p->op == SJ_PLAN_MISMATCH) res.i64 = r;
     if (result && p->op != SJ_PLAN_MOVE) *result = res;
-    return SJ_OK;
-}
-
-/* ---- one-shot forms ---- */
-
-/* sj_copy's kernels, kept and found again by their two layouts (sj_layout_equal), so
- * that repeated calls build no plan and share one kernel's tier state (AUTO work, JIT
- * code). A few slots, the least recently used one replaced; a replaced kernel still
- * running a call is freed by the last call to finish with it. */
-#define ONESHOT_SLOTS 16
-
-typedef struct oneshot {
-    sj_layout *a, *b; /* references, the key */
-    uint64_t hash;
-    sj_kernel *k;
-    unsigned users; /* calls running k (under oneshot_lock) */
-    bool replaced;  /* out of its slot: the last user frees it */
-    uint64_t used;  /* oneshot_clock at the last use */
-} oneshot;
-
-static pthread_mutex_t oneshot_lock = PTHREAD_MUTEX_INITIALIZER;
-static oneshot *oneshot_slots[ONESHOT_SLOTS];
-static uint64_t oneshot_clock;
-
-static void oneshot_free(oneshot *o) {
-    if (!o) return;
-    sj_kernel_free(o->k);
-    sj_layout_unref(o->a);
-    sj_layout_unref(o->b);
-    free(o);
-}
-
-static uint64_t oneshot_hash(const sj_layout *a, const sj_layout *b) {
-    return sj_hash_u64(sj_hash_u64(SJ_HASH_SEED, sj_layout_hash(a)), sj_layout_hash(b));
-}
-
-/* The kept entry for (a, b), one more user; NULL when there is none. */
-static oneshot *oneshot_find_locked(const sj_layout *a, const sj_layout *b, uint64_t h) {
-    for (int i = 0; i < ONESHOT_SLOTS; i++) {
-        oneshot *o = oneshot_slots[i];
-        if (o && o->hash == h && sj_layout_equal(o->a, a) && sj_layout_equal(o->b, b)) {
-            o->users++;
-            o->used = ++oneshot_clock;
-            return o;
-        }
-    }
-    return NULL;
-}
-
-/* The copy kernel of (a, b), kept or built now; release it with oneshot_release. */
-static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **out,
-                              sj_error *err) {
-    uint64_t h = oneshot_hash(a, b);
-    pthread_mutex_lock(&oneshot_lock);
-    oneshot *o = oneshot_find_locked(a, b, h);
-    pthread_mutex_unlock(&oneshot_lock);
-    if (o) {
-        atomic_fetch_add_explicit(&c_oneshot_hits, 1, memory_order_relaxed);
-        *out = o;
-        return SJ_OK;
-    }
-    sj_kernel *k = NULL;
-    sj_status st = sj_kernel_copy(a, b, &k, err);
-    if (st != SJ_OK) return st;
-    atomic_fetch_add_explicit(&c_oneshot_misses, 1, memory_order_relaxed);
-    oneshot *fresh = calloc(1, sizeof *fresh);
-    if (!fresh) {
-        sj_kernel_free(k);
-        return sj_fail(err, SJ_E_NOMEM, "copy: out of memory keeping the kernel");
-    }
-    *fresh = (oneshot){sj_layout_ref(a), sj_layout_ref(b), h, k, 1, false, 0};
-    oneshot *gone = NULL;
-    pthread_mutex_lock(&oneshot_lock);
-    o = oneshot_find_locked(a, b, h); /* another thread may have kept one meanwhile */
-    if (!o) {
-        int victim = 0;
-        for (int i = 0; i < ONESHOT_SLOTS; i++) {
-            if (!oneshot_slots[i]) {
-                victim = i;
-                break;
-            }
-            if (oneshot_slots[i]->used < oneshot_slots[victim]->used) victim = i;
-        }
-        gone = oneshot_slots[victim];
-        if (gone) {
-            gone->replaced = true;
-            if (gone->users) gone = NULL; /* its last user frees it */
-        }
-        fresh->used = ++oneshot_clock;
-        oneshot_slots[victim] = o = fresh;
-        fresh = NULL;
-    }
-    pthread_mutex_unlock(&oneshot_lock);
-    oneshot_free(fresh);
-    oneshot_free(gone);
-    *out = o;
-    return SJ_OK;
-}
-
-static void oneshot_release(oneshot *o) {
-    pthread_mutex_lock(&oneshot_lock);
-    bool last = --o->users == 0 && o->replaced;
-    pthread_mutex_unlock(&oneshot_lock);
-    if (last) oneshot_free(o);
-}
-
-sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
-                  const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
-                  int64_t count, sj_error *err) {
-    if (count < 0) return sj_fail(err, SJ_E_BOUNDS, "copy: count %" PRId64 " is negative", count);
-    sj_args a = {src, src_offset, dst, dst_offset, count};
-    if (!src_elem || !dst_elem) { /* the kernel's message for a missing layout */
-        sj_kernel *k = NULL;
-        sj_status st = sj_kernel_copy(src_elem, dst_elem, &k, err);
-        if (st != SJ_OK) return st;
-        st = sj_kernel_run(k, &a, NULL, err);
-        sj_kernel_free(k);
-        return st;
-    }
-    oneshot *o = NULL;
-    sj_status st = oneshot_copy(src_elem, dst_elem, &o, err);
-    if (st != SJ_OK) return st;
-    st = sj_kernel_run(o->k, &a, NULL, err);
-    oneshot_release(o);
-    return st;
-}
-
-/* Kernels shared by every call of the byte forms, built once. */
-static pthread_once_t bytes_once = PTHREAD_ONCE_INIT;
-static sj_kernel *bytes_copy, *bytes_mismatch;
-
-static void bytes_init(void) {
-    sj_layout *b = NULL;
-    if (sj_layout_value(SJ_I8, &b, NULL) != SJ_OK) return;
-    if (sj_kernel_copy(b, b, &bytes_copy, NULL) != SJ_OK) bytes_copy = NULL;
-    if (sj_kernel_mismatch(&bytes_mismatch, NULL) != SJ_OK) bytes_mismatch = NULL;
-    sj_layout_unref(b);
-}
-
-sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const sj_segment *dst,
-                        int64_t dst_offset, int64_t bytes, sj_error *err) {
-    pthread_once(&bytes_once, bytes_init);
-    if (!bytes_copy) return sj_fail(err, SJ_E_NOMEM, "copy: out of memory building the kernel");
-    sj_args a = {src, src_offset, dst, dst_offset, bytes};
-    return sj_kernel_run(bytes_copy, &a, NULL, err);
-}
-
-/* The fill kernel of each byte value, built on first use and kept (a fill plan carries its
- * value). */
-static _Atomic(sj_kernel *) fill_kernels[256];
-
-static sj_status fill_kernel(uint8_t byte, sj_kernel **out, sj_error *err) {
-    sj_kernel *k = atomic_load_explicit(&fill_kernels[byte], memory_order_acquire);
-    if (!k) {
-        sj_layout *b = NULL;
-        sj_status st = sj_layout_value(SJ_U8, &b, err);
-        if (st != SJ_OK) return st;
-        sj_value v;
-        memset(&v, 0, sizeof v);
-        v.u8 = byte;
-        st = sj_kernel_fill(b, v, &k, err);
-        sj_layout_unref(b);
-        if (st != SJ_OK) return st;
-        sj_kernel *none = NULL;
-        if (!atomic_compare_exchange_strong_explicit(&fill_kernels[byte], &none, k,
-                                                     memory_order_acq_rel, memory_order_acquire)) {
-            sj_kernel_free(k); /* another thread built it first */
-            k = none;
-        }
-    }
-    *out = k;
-    return SJ_OK;
-}
-
-sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
-                        sj_error *err) {
-    if (bytes < 0) return sj_fail(err, SJ_E_BOUNDS, "fill: count %" PRId64 " is negative", bytes);
-    sj_kernel *k = NULL;
-    sj_status st = fill_kernel(byte, &k, err);
-    if (st != SJ_OK) return st;
-    sj_args a = {NULL, 0, dst, offset, bytes};
-    return sj_kernel_run(k, &a, NULL, err);
-}
-
-/* [from, to) of s must be a valid range (JDK checkAccess). */
-static sj_status check_range(const char *which, const sj_segment *s, int64_t from, int64_t to,
-                             sj_error *err) {
-    if (from >= 0 && to >= from && (uint64_t)to <= s->size) return SJ_OK;
-    return sj_fail(err, SJ_E_BOUNDS,
-                   "mismatch: %s range [%" PRId64 ", %" PRId64
-                   ") is out of bounds for a segment of size %" PRIu64,
-                   which, from, to, s->size);
-}
-
-sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
-                      int64_t b_from, int64_t b_to, int64_t *out, sj_error *err) {
-    if (!a || !b || !out) return sj_fail(err, SJ_E_ARG, "mismatch: NULL segment or output");
-    sj_status st = check_range("first", a, a_from, a_to, err);
-    if (st == SJ_OK) st = check_range("second", b, b_from, b_to, err);
-    if (st != SJ_OK) return st;
-    pthread_once(&bytes_once, bytes_init);
-    if (!bytes_mismatch)
-        return sj_fail(err, SJ_E_NOMEM, "mismatch: out of memory building the kernel");
-    int64_t la = a_to - a_from, lb = b_to - b_from;
-    int64_t n = la < lb ? la : lb;
-    sj_args args = {a, a_from, b, b_from, n};
-    sj_result r;
-    st = sj_kernel_run(bytes_mismatch, &args, &r, err);
-    if (st != SJ_OK) return st;
-    *out = r.i64 >= 0 ? r.i64 : (la != lb ? n : -1);
     return SJ_OK;
 }

@@ -1,0 +1,221 @@
+/* src/oneshot.c: the one-shot calls of kernel.h (sj_copy, sj_copy_bytes, sj_fill_bytes,
+ * sj_mismatch): each finds or builds a kernel it keeps, then runs it as sj_kernel_run does,
+ * with every check. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+#include "internal.h"
+#include "plan.h"
+
+/* sj_copy's kernels, kept and found again by their two layouts (sj_layout_equal), so
+ * that repeated calls build no plan and share one kernel's tier state (AUTO work, JIT
+ * code). A few slots, the least recently used one replaced; a replaced kernel still
+ * running a call is freed by the last call to finish with it. */
+#define ONESHOT_SLOTS 16
+
+typedef struct oneshot {
+    sj_layout *a, *b; /* references, the key */
+    uint64_t hash;
+    sj_kernel *k;
+    unsigned users; /* calls running k (under oneshot_lock) */
+    bool replaced;  /* out of its slot: the last user frees it */
+    uint64_t used;  /* oneshot_clock at the last use */
+} oneshot;
+
+static pthread_mutex_t oneshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static oneshot *oneshot_slots[ONESHOT_SLOTS];
+static uint64_t oneshot_clock;
+
+static void oneshot_free(oneshot *o) {
+    if (!o) return;
+    sj_kernel_free(o->k);
+    sj_layout_unref(o->a);
+    sj_layout_unref(o->b);
+    free(o);
+}
+
+static uint64_t oneshot_hash(const sj_layout *a, const sj_layout *b) {
+    return sj_hash_u64(sj_hash_u64(SJ_HASH_SEED, sj_layout_hash(a)), sj_layout_hash(b));
+}
+
+/* The kept entry for (a, b), one more user; NULL when there is none. */
+static oneshot *oneshot_find_locked(const sj_layout *a, const sj_layout *b, uint64_t h) {
+    for (int i = 0; i < ONESHOT_SLOTS; i++) {
+        oneshot *o = oneshot_slots[i];
+        if (o && o->hash == h && sj_layout_equal(o->a, a) && sj_layout_equal(o->b, b)) {
+            o->users++;
+            o->used = ++oneshot_clock;
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* The copy kernel of (a, b), kept or built now; release it with oneshot_release. */
+static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **out,
+                              sj_error *err) {
+    uint64_t h = oneshot_hash(a, b);
+    pthread_mutex_lock(&oneshot_lock);
+    oneshot *o = oneshot_find_locked(a, b, h);
+    pthread_mutex_unlock(&oneshot_lock);
+    if (o) {
+        atomic_fetch_add_explicit(&sj_c_oneshot_hits, 1, memory_order_relaxed);
+        *out = o;
+        return SJ_OK;
+    }
+    sj_kernel *k = NULL;
+    sj_status st = sj_kernel_copy(a, b, &k, err);
+    if (st != SJ_OK) return st;
+    atomic_fetch_add_explicit(&sj_c_oneshot_misses, 1, memory_order_relaxed);
+    oneshot *fresh = calloc(1, sizeof *fresh);
+    if (!fresh) {
+        sj_kernel_free(k);
+        return sj_fail(err, SJ_E_NOMEM, "copy: out of memory keeping the kernel");
+    }
+    *fresh = (oneshot){sj_layout_ref(a), sj_layout_ref(b), h, k, 1, false, 0};
+    oneshot *gone = NULL;
+    pthread_mutex_lock(&oneshot_lock);
+    o = oneshot_find_locked(a, b, h); /* another thread may have kept one meanwhile */
+    if (!o) {
+        int victim = 0;
+        for (int i = 0; i < ONESHOT_SLOTS; i++) {
+            if (!oneshot_slots[i]) {
+                victim = i;
+                break;
+            }
+            if (oneshot_slots[i]->used < oneshot_slots[victim]->used) victim = i;
+        }
+        gone = oneshot_slots[victim];
+        if (gone) {
+            gone->replaced = true;
+            if (gone->users) gone = NULL; /* its last user frees it */
+        }
+        fresh->used = ++oneshot_clock;
+        oneshot_slots[victim] = o = fresh;
+        fresh = NULL;
+    }
+    pthread_mutex_unlock(&oneshot_lock);
+    oneshot_free(fresh);
+    oneshot_free(gone);
+    *out = o;
+    return SJ_OK;
+}
+
+static void oneshot_release(oneshot *o) {
+    pthread_mutex_lock(&oneshot_lock);
+    bool last = --o->users == 0 && o->replaced;
+    pthread_mutex_unlock(&oneshot_lock);
+    if (last) oneshot_free(o);
+}
+
+sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
+                  const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
+                  int64_t count, sj_error *err) {
+    if (count < 0) return sj_fail(err, SJ_E_BOUNDS, "copy: count %" PRId64 " is negative", count);
+    sj_args a = {src, src_offset, dst, dst_offset, count};
+    if (!src_elem || !dst_elem) { /* the kernel's message for a missing layout */
+        sj_kernel *k = NULL;
+        sj_status st = sj_kernel_copy(src_elem, dst_elem, &k, err);
+        if (st != SJ_OK) return st;
+        st = sj_kernel_run(k, &a, NULL, err);
+        sj_kernel_free(k);
+        return st;
+    }
+    oneshot *o = NULL;
+    sj_status st = oneshot_copy(src_elem, dst_elem, &o, err);
+    if (st != SJ_OK) return st;
+    st = sj_kernel_run(o->k, &a, NULL, err);
+    oneshot_release(o);
+    return st;
+}
+
+/* Kernels shared by every call of the byte forms, built once. */
+static pthread_once_t bytes_once = PTHREAD_ONCE_INIT;
+static sj_kernel *bytes_copy, *bytes_mismatch;
+
+static void bytes_init(void) {
+    sj_layout *b = NULL;
+    if (sj_layout_value(SJ_I8, &b, NULL) != SJ_OK) return;
+    if (sj_kernel_copy(b, b, &bytes_copy, NULL) != SJ_OK) bytes_copy = NULL;
+    if (sj_kernel_mismatch(&bytes_mismatch, NULL) != SJ_OK) bytes_mismatch = NULL;
+    sj_layout_unref(b);
+}
+
+sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const sj_segment *dst,
+                        int64_t dst_offset, int64_t bytes, sj_error *err) {
+    pthread_once(&bytes_once, bytes_init);
+    if (!bytes_copy) return sj_fail(err, SJ_E_NOMEM, "copy: out of memory building the kernel");
+    sj_args a = {src, src_offset, dst, dst_offset, bytes};
+    return sj_kernel_run(bytes_copy, &a, NULL, err);
+}
+
+/* The fill kernel of each byte value, built on first use and kept (a fill plan carries its
+ * value). */
+static _Atomic(sj_kernel *) fill_kernels[256];
+
+static sj_status fill_kernel(uint8_t byte, sj_kernel **out, sj_error *err) {
+    sj_kernel *k = atomic_load_explicit(&fill_kernels[byte], memory_order_acquire);
+    if (!k) {
+        sj_layout *b = NULL;
+        sj_status st = sj_layout_value(SJ_U8, &b, err);
+        if (st != SJ_OK) return st;
+        sj_value v;
+        memset(&v, 0, sizeof v);
+        v.u8 = byte;
+        st = sj_kernel_fill(b, v, &k, err);
+        sj_layout_unref(b);
+        if (st != SJ_OK) return st;
+        sj_kernel *none = NULL;
+        if (!atomic_compare_exchange_strong_explicit(&fill_kernels[byte], &none, k,
+                                                     memory_order_acq_rel, memory_order_acquire)) {
+            sj_kernel_free(k); /* another thread built it first */
+            k = none;
+        }
+    }
+    *out = k;
+    return SJ_OK;
+}
+
+sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
+                        sj_error *err) {
+    if (bytes < 0) return sj_fail(err, SJ_E_BOUNDS, "fill: count %" PRId64 " is negative", bytes);
+    sj_kernel *k = NULL;
+    sj_status st = fill_kernel(byte, &k, err);
+    if (st != SJ_OK) return st;
+    sj_args a = {NULL, 0, dst, offset, bytes};
+    return sj_kernel_run(k, &a, NULL, err);
+}
+
+/* [from, to) of s must be a valid range (JDK checkAccess). */
+static sj_status check_range(const char *which, const sj_segment *s, int64_t from, int64_t to,
+                             sj_error *err) {
+    if (from >= 0 && to >= from && (uint64_t)to <= s->size) return SJ_OK;
+    return sj_fail(err, SJ_E_BOUNDS,
+                   "mismatch: %s range [%" PRId64 ", %" PRId64
+                   ") is out of bounds for a segment of size %" PRIu64,
+                   which, from, to, s->size);
+}
+
+sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
+                      int64_t b_from, int64_t b_to, int64_t *out, sj_error *err) {
+    if (!a || !b || !out) return sj_fail(err, SJ_E_ARG, "mismatch: NULL segment or output");
+    sj_status st = check_range("first", a, a_from, a_to, err);
+    if (st == SJ_OK) st = check_range("second", b, b_from, b_to, err);
+    if (st != SJ_OK) return st;
+    pthread_once(&bytes_once, bytes_init);
+    if (!bytes_mismatch)
+        return sj_fail(err, SJ_E_NOMEM, "mismatch: out of memory building the kernel");
+    int64_t la = a_to - a_from, lb = b_to - b_from;
+    int64_t n = la < lb ? la : lb;
+    sj_args args = {a, a_from, b, b_from, n};
+    sj_result r;
+    st = sj_kernel_run(bytes_mismatch, &args, &r, err);
+    if (st != SJ_OK) return st;
+    *out = r.i64 >= 0 ? r.i64 : (la != lb ? n : -1);
+    return SJ_OK;
+}

@@ -7,9 +7,9 @@
 #include "internal.h"
 
 static const char *const status_names[SJ_STATUS_COUNT] = {
-    "SJ_OK",       "SJ_E_ARG",         "SJ_E_PATH",     "SJ_E_PARSE",
-    "SJ_E_BOUNDS", "SJ_E_ALIGN",       "SJ_E_READONLY", "SJ_E_CLOSED",
-    "SJ_E_THREAD", "SJ_E_UNSUPPORTED", "SJ_E_OVERFLOW", "SJ_E_NOMEM", "SJ_E_BUSY",
+    "SJ_OK",         "SJ_E_ARG",      "SJ_E_PATH",   "SJ_E_PARSE",  "SJ_E_BOUNDS",
+    "SJ_E_ALIGN",    "SJ_E_READONLY", "SJ_E_CLOSED", "SJ_E_THREAD", "SJ_E_UNSUPPORTED",
+    "SJ_E_OVERFLOW", "SJ_E_NOMEM",    "SJ_E_BUSY",
 };
 
 const char *sj_status_name(sj_status status) {

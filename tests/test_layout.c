@@ -307,9 +307,9 @@ static void test_hash_is_stable(void **state) {
 static void test_status_names(void **state) {
     (void)state;
     static const char *const names[] = {
-        "SJ_OK",       "SJ_E_ARG",         "SJ_E_PATH",     "SJ_E_PARSE",
-        "SJ_E_BOUNDS", "SJ_E_ALIGN",       "SJ_E_READONLY", "SJ_E_CLOSED",
-        "SJ_E_THREAD", "SJ_E_UNSUPPORTED", "SJ_E_OVERFLOW", "SJ_E_NOMEM", "SJ_E_BUSY"};
+        "SJ_OK",         "SJ_E_ARG",      "SJ_E_PATH",   "SJ_E_PARSE",  "SJ_E_BOUNDS",
+        "SJ_E_ALIGN",    "SJ_E_READONLY", "SJ_E_CLOSED", "SJ_E_THREAD", "SJ_E_UNSUPPORTED",
+        "SJ_E_OVERFLOW", "SJ_E_NOMEM",    "SJ_E_BUSY"};
     for (int s = 0; s < SJ_STATUS_COUNT; s++)
         assert_string_equal(sj_status_name(s), names[s]);
     assert_string_equal(sj_status_name(SJ_STATUS_COUNT), "SJ_E_?");

@@ -49,7 +49,7 @@ sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsign
     else
         v.seg.base += offset;
     uint8_t *p = sj_segment_pin(&v.seg);
-    if (!p) {
+    if (!p && (s->flags & SJ_SEG_HEAP)) { /* a native segment of 0 bytes may be at 0 */
         sj_scope_view_exit(s->arena);
         return sj_fail(err, SJ_E_ARG, "view open: the heap segment's resolve returned NULL");
     }
@@ -80,9 +80,8 @@ sj_status sj_field_status(const sj_field *f, sj_error *err) {
     bool write = (f->bad_op & SJ__FIELD_WRITE) != 0;
     unsigned kind = (f->bad_op & ~(unsigned)SJ__FIELD_WRITE) - 1u;
     const char *op = write ? "set" : "get";
-    if (f->view && f->view->state != VIEW_OPEN)
-        return sj_fail(err, SJ_E_CLOSED, "field %s of element %" PRId64 ": its view is closed", op,
-                       f->bad_index);
+    /* kind, count and writability never change: when none of them failed the access, the
+     * view was closed at the time (it may have been closed since: not the reason) */
     if (kind != f->kind) {
         if (f->kind >= SJ_KIND_COUNT)
             return sj_fail(err, SJ_E_ARG, "field %s of element %" PRId64 ": the field is not bound",
@@ -98,6 +97,10 @@ sj_status sj_field_status(const sj_field *f, sj_error *err) {
         return sj_fail(err, SJ_E_BOUNDS,
                        "field %s: element %" PRId64 " is outside [0, %" PRId64 ")", op,
                        f->bad_index, f->count);
-    return sj_fail(err, SJ_E_READONLY,
-                   "field set of element %" PRId64 ": the view was opened read-only", f->bad_index);
+    if (write && !f->writable)
+        return sj_fail(err, SJ_E_READONLY,
+                       "field set of element %" PRId64 ": the view was opened read-only",
+                       f->bad_index);
+    return sj_fail(err, SJ_E_CLOSED, "field %s of element %" PRId64 ": its view is closed", op,
+                   f->bad_index);
 }

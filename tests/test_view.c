@@ -96,6 +96,12 @@ static void test_close_twice_and_never_opened(void **state) {
     sj_view zero;
     memset(&zero, 0, sizeof zero);
     expect(sj_view_close(&zero, &err), SJ_E_CLOSED, &err, NULL);
+    /* an empty native segment may sit at address 0: still viewable */
+    sj_segment empty;
+    expect(sj_segment_native(NULL, 0, &empty, &err), SJ_OK, &err, NULL);
+    expect(sj_view_open(&empty, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
+    assert_int_equal(v.size, 0);
+    expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
     expect(sj_view_close(NULL, &err), SJ_E_ARG, &err, "view close: view is NULL");
 }
 
@@ -435,6 +441,13 @@ static void test_field_failures(void **state) {
     assert_memory_equal(mem, orig, sizeof mem);
     expect(sj_field_status(&f, &err), SJ_E_CLOSED, &err,
            "field set of element 3: its view is closed");
+    /* a failure before the close keeps its own reason after it */
+    expect(sj_view_open(&seg, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
+    expect(sj_view_field(&v, a, NULL, 0, &f, &err), SJ_OK, &err, NULL);
+    assert_int_equal(sj_field_get_i32(&f, 11), 0);
+    expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
+    expect(sj_field_status(&f, &err), SJ_E_BOUNDS, &err,
+           "field get: element 11 is outside [0, 10)");
     expect(sj_field_status(NULL, &err), SJ_E_ARG, &err, NULL);
     sj_accessor_free(a);
 }

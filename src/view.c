@@ -49,7 +49,8 @@ sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsign
     else
         v.seg.base += offset;
     uint8_t *p = sj_segment_pin(&v.seg);
-    if (!p && (s->flags & SJ_SEG_HEAP)) { /* a native segment of 0 bytes may be at 0 */
+    /* a segment of 0 bytes may be at 0 (native, or an empty array resolved to NULL) */
+    if (!p && (s->flags & SJ_SEG_HEAP) && s->size > 0) {
         sj_scope_view_exit(s->arena);
         return sj_fail(err, SJ_E_ARG, "view open: the heap segment's resolve returned NULL");
     }

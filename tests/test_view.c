@@ -102,6 +102,9 @@ static void test_close_twice_and_never_opened(void **state) {
     expect(sj_view_open(&empty, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
     assert_int_equal(v.size, 0);
     expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
+    expect(sj_segment_of_array(SJ_HEAP_I32, NULL, 0, &empty, &err), SJ_OK, &err, NULL);
+    expect(sj_view_open(&empty, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
+    expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
     expect(sj_view_close(NULL, &err), SJ_E_ARG, &err, "view close: view is NULL");
 }
 

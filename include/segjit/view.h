@@ -66,11 +66,12 @@ typedef struct sj_field {
 
 /* Binds accessor `a` to the view: its first free index (records, for an open path
  * `[*]...`) runs over the field's elements; `fixed` gives the other free indices (each in
- * its bound). Checks: the free index count (SJ_E_ARG), fixed indices (SJ_E_BOUNDS), that
- * the accessor's root fits the view at its start (SJ_E_BOUNDS; an open path counts the
- * whole records that fit), the root's alignment at the view's base (SJ_E_ALIGN, rule 3.3),
- * and that the view is open (SJ_E_CLOSED). An accessor without free indices gives one
- * element. Messages name the path. */
+ * its bound). Checks, in order: the free index count (SJ_E_ARG), that the view is open
+ * (SJ_E_CLOSED; a closed view has no bytes, so this comes before any bound), fixed indices
+ * (SJ_E_BOUNDS), that the accessor's root fits the view at its start (SJ_E_BOUNDS; an open
+ * path counts the whole records that fit), the root's alignment at the view's base
+ * (SJ_E_ALIGN, rule 3.3). An accessor without free indices gives one element. Messages
+ * name the path. */
 SJ_API sj_status sj_view_field(const sj_view *v, const sj_accessor *a, const int64_t *fixed,
                                size_t nfixed, sj_field *out, sj_error *err);
 

@@ -1,8 +1,9 @@
 /* tests/test_concurrency.c: lifetimes under threads (docs/CONCURRENCY.md): shared arenas
  * closed while other threads run kernels and single accesses on them, close waiting for an
  * in-flight call, racing closers, confined arenas used from other threads, and the kernel
- * cache under concurrent compile, run and free on the JIT tier. Every loop is bounded by
- * iterations and by a wall-clock deadline; a watchdog ends the process if one passes.
+ * cache under concurrent compile, run and free on the JIT tier; views opened and used
+ * while the arena is closed again and again (close refused with SJ_E_BUSY meanwhile). Every loop is
+ * bounded by iterations and by a wall-clock deadline; a watchdog ends the process if one passes.
  * Single-threaded check order and results belong in the other test files. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scope.h" /* white box: a scope's count of open views */
 #include "segjit/accessor.h"
+#include "segjit/view.h"
 #include "tier.h"
 
 /* ---- time, deadlines, the watchdog ---- */
@@ -144,6 +147,8 @@ typedef struct arena_round {
     atomic_bool closing;      /* set just before sj_arena_close is called */
     atomic_bool closed;       /* set once sj_arena_close has returned */
     atomic_long calls;        /* calls started on this round */
+    atomic_long held;         /* views of it that workers hold open (test 6) */
+    atomic_bool no_views;     /* workers open no more views of it (test 6) */
 } arena_round;
 
 static arena_round rounds[NROUNDS];
@@ -159,6 +164,7 @@ static struct {
     sj_path *all;
     sj_kernel *copy[TI_COUNT], *swap[TI_COUNT], *sum[TI_COUNT], *max[TI_COUNT], *fill[TI_COUNT];
     sj_accessor *elem; /* [*] of seq: element i, i32 */
+    sj_accessor *rec;  /* [*] over i4 records: element i of a view, i32 */
 } K;
 
 static void kernels_build(void) {
@@ -170,6 +176,7 @@ static void kernels_build(void) {
     K.seq = test_layout(text);
     K.all = test_path(K.seq, "[*]");
     assert_status(sj_accessor_new(K.seq, "[*]", &K.elem, &err), SJ_OK, &err);
+    assert_status(sj_accessor_new(K.i4, "[*]", &K.rec, &err), SJ_OK, &err);
     for (int t = 0; t < TI_COUNT; t++) {
         sj_tier tier = t == TI_JIT ? SJ_TIER_JIT : SJ_TIER_INTERP;
         assert_status(sj_kernel_copy(K.i4, K.i4, &K.copy[t], &err), SJ_OK, &err);
@@ -193,6 +200,7 @@ static void kernels_free(void) {
     }
     sj_path_free(K.all);
     sj_accessor_free(K.elem);
+    sj_accessor_free(K.rec);
     sj_layout_unref(K.i4);
     sj_layout_unref(K.i4be);
     sj_layout_unref(K.seq);
@@ -413,6 +421,8 @@ static void round_open(arena_round *rd) {
     atomic_init(&rd->closing, false);
     atomic_init(&rd->closed, false);
     atomic_init(&rd->calls, 0);
+    atomic_init(&rd->held, 0);
+    atomic_init(&rd->no_views, false);
 }
 
 static void test_close_under_running_calls(void **state) {
@@ -943,6 +953,318 @@ static void test_kernel_cache_concurrent(void **state) {
     watchdog_disarm();
 }
 
+/* ---- 6. views, accessors and kernels while the arena is closed again and again ---- */
+
+/* Views per view operation: one view open for a run of field accesses. */
+#define VIEW_RUN 512
+
+typedef struct vworker {
+    worker w;
+    long views_ok, views_closed;
+} vworker;
+
+static atomic_bool vpause; /* workers wait (counted in vpaused) while set */
+static atomic_int vpaused;
+
+/* Opens a view of rd (the source to read, or this worker's destination to write) over a
+ * random range, uses it through a field, closes it. SJ_E_CLOSED when the open says so; a
+ * failure of anything else is the worker's failure. */
+static sj_status view_op(vworker *vw, arena_round *rd, bool write) {
+    worker *w = &vw->w;
+    sj_error err = {0};
+    const sj_segment *seg = write ? &rd->dst[w->id] : &rd->src;
+    int64_t first = (int64_t)(rnd(&w->seed) % 1024);
+    int64_t n = 1 + (int64_t)(rnd(&w->seed) % (NELEMS - 1024));
+    sj_view v;
+    sj_status st =
+        sj_view_open(seg, 4 * first, 4 * n, write ? SJ_VIEW_WRITE : SJ_VIEW_READ, &v, &err);
+    if (st == SJ_E_CLOSED) {
+        vw->views_closed++;
+        return st;
+    }
+    if (st != SJ_OK) {
+        worker_fail("worker %d: view open returned %s: %s", w->id, sj_status_name(st), err.message);
+        return st;
+    }
+    vw->views_ok++;
+    atomic_fetch_add(&rd->held, 1);
+    if (atomic_load(&rd->closed)) worker_fail("worker %d: a view opened after close", w->id);
+    sj_field f;
+    st = sj_view_field(&v, K.rec, NULL, 0, &f, &err);
+    if (st != SJ_OK) {
+        worker_fail("worker %d: view field: %s: %s", w->id, sj_status_name(st), err.message);
+    } else if (sj_field_count(&f) != n) {
+        worker_fail("worker %d: field count %lld, expected %lld", w->id,
+                    (long long)sj_field_count(&f), (long long)n);
+    } else {
+        for (int k = 0; k < VIEW_RUN; k++) {
+            int64_t i = (int64_t)(rnd(&w->seed) % (uint64_t)n);
+            if (write) {
+                sj_field_set_i32(&f, i, (int32_t)(i * 3));
+                if (sj_field_get_i32(&f, i) != (int32_t)(i * 3))
+                    worker_fail("worker %d: view element %lld lost its write", w->id, (long long)i);
+            } else if (sj_field_get_i32(&f, i) != (int32_t)(first + i)) {
+                worker_fail("worker %d: view element %lld is %d", w->id, (long long)i,
+                            sj_field_get_i32(&f, i));
+            }
+        }
+        if (sj_field_status(&f, &err) != SJ_OK)
+            worker_fail("worker %d: field status: %s", w->id, err.message);
+    }
+    /* close cannot have succeeded while this view was open */
+    if (atomic_load(&rd->closed))
+        worker_fail("worker %d: the arena closed under an open view", w->id);
+    atomic_fetch_sub(&rd->held, 1);
+    if (sj_view_close(&v, &err) != SJ_OK)
+        worker_fail("worker %d: view close: %s", w->id, err.message);
+    return SJ_OK;
+}
+
+static void *view_worker(void *arg) {
+    vworker *vw = arg;
+    worker *w = &vw->w;
+    while (!atomic_load(&stop_workers) && w->ops < MAX_OPS && now_s() < w->deadline) {
+        if (atomic_load(&vpause)) {
+            atomic_fetch_add(&vpaused, 1);
+            while (atomic_load(&vpause) && !atomic_load(&stop_workers))
+                sched_yield();
+            atomic_fetch_sub(&vpaused, 1);
+            continue;
+        }
+        int cur = atomic_load(&current_round);
+        if (cur < 0 || cur == w->done_round) {
+            sleep_us(20);
+            continue;
+        }
+        int r = (cur > 0 && rnd(&w->seed) % 4 == 0) ? cur - 1 : cur;
+        arena_round *rd = &rounds[r];
+        bool closed_before = atomic_load(&rd->closed);
+        atomic_fetch_add(&rd->calls, 1);
+        /* half the operations are views, the rest accessors, single access and kernels */
+        int op = (int)(rnd(&w->seed) % (2 * NOPS));
+        int t = (int)(rnd(&w->seed) % TI_COUNT);
+        sj_status st;
+        if (op >= NOPS && !atomic_load(&rd->no_views))
+            st = view_op(vw, rd, op % 2 == 1);
+        else
+            st = one_op(w, rd, op % NOPS, t);
+        w->ops++;
+        if (st == SJ_OK) {
+            w->ok++;
+        } else if (st == SJ_E_CLOSED) {
+            w->closed++;
+            if (r == cur && closed_before) w->done_round = cur;
+            if (r == cur) sleep_us(10);
+        }
+        if (closed_before && st != SJ_E_CLOSED)
+            worker_fail("worker %d: round %d answered %s after its close returned", w->id, r,
+                        sj_status_name(st));
+    }
+    atomic_fetch_sub(&workers_running, 1);
+    return NULL;
+}
+
+/* A close that says BUSY names the count of open views. */
+static void check_busy_message(const char *msg) {
+    const char *one = "arena close: 1 view of the arena is open";
+    const char *pre = "arena close: ", *many = " views of the arena are open";
+    if (strcmp(msg, one) == 0) return;
+    size_t lp = strlen(pre), lm = strlen(many), l = strlen(msg);
+    if (l > lp + lm && strncmp(msg, pre, lp) == 0 && strcmp(msg + l - lm, many) == 0) return;
+    fail_msg("unexpected SJ_E_BUSY message: %s", msg);
+}
+
+static void test_views_under_close(void **state) {
+    (void)state;
+    watchdog_arm("views_under_close");
+    fails_reset();
+    kernels_build();
+    double deadline = now_s() + TEST_DEADLINE_S - 10;
+    atomic_store(&current_round, -1);
+    atomic_store(&stop_workers, false);
+    atomic_store(&vpause, false);
+    atomic_store(&vpaused, 0);
+    atomic_store(&workers_running, NTHREADS);
+    vworker ws[NTHREADS];
+    pthread_t th[NTHREADS];
+    memset(ws, 0, sizeof ws);
+    for (int i = 0; i < NTHREADS; i++) {
+        ws[i].w.id = i;
+        ws[i].w.seed = 0x2545f4914f6cdd1dull * (uint64_t)(i + 3);
+        ws[i].w.deadline = deadline;
+        ws[i].w.done_round = -1;
+        assert_int_equal(pthread_create(&th[i], NULL, view_worker, &ws[i]), 0);
+    }
+    int rounds_done = 0;
+    long busy_workers = 0;
+    for (int r = 0; r < NROUNDS && now_s() < deadline; r++) {
+        arena_round *rd = &rounds[r];
+        round_open(rd);
+        atomic_store(&current_round, r);
+        long want = (long[]){0, 1, NTHREADS, 4 * NTHREADS}[r % 4];
+        double until = now_s() + 0.5;
+        while (atomic_load(&rd->calls) < want && atomic_load(&workers_running) > 0 &&
+               now_s() < until)
+            sched_yield();
+        sj_error err = {0};
+        atomic_store(&rd->closing, true);
+        /* a view of this thread's: close is refused, whatever the workers do */
+        sj_view mine;
+        assert_status(sj_view_open(&rd->src, 0, 64, SJ_VIEW_READ, &mine, &err), SJ_OK, &err);
+        assert_status(sj_arena_close(rd->arena, &err), SJ_E_BUSY, &err);
+        check_busy_message(err.message);
+        assert_status(sj_view_close(&mine, &err), SJ_OK, &err);
+        /* then until it closes: refused only while views are open; after some refusals the
+         * workers stop opening new views of this round, so that it ends */
+        int busy = 0;
+        sj_status st;
+        while ((st = sj_arena_close(rd->arena, &err)) == SJ_E_BUSY) {
+            check_busy_message(err.message);
+            if (++busy == 8) atomic_store(&rd->no_views, true);
+            sched_yield();
+        }
+        assert_status(st, SJ_OK, &err);
+        if (atomic_load(&rd->held) != 0) fail_msg("round %d closed while a view was held", r);
+        atomic_store(&rd->closed, true);
+        busy_workers += busy;
+        sj_value v;
+        assert_int_equal(sj_get(&rd->src, K.i4, 0, &v, NULL), SJ_E_CLOSED);
+        assert_int_equal(sj_view_open(&rd->src, 0, 4, SJ_VIEW_READ, &mine, NULL), SJ_E_CLOSED);
+        /* every few rounds, with the workers paused (none touching the scope): the scope's
+         * count of open views is back to 0, whatever the close raced with */
+        if (r % 8 == 7) {
+            atomic_store(&vpause, true);
+            while (atomic_load(&vpaused) + (NTHREADS - atomic_load(&workers_running)) < NTHREADS &&
+                   now_s() < deadline)
+                sched_yield();
+            uint64_t views = atomic_load(&rd->arena.scope->views);
+            atomic_store(&vpause, false);
+            if (views != 0)
+                fail_msg("round %d: the closed scope counts %#llx views", r,
+                         (unsigned long long)views);
+        }
+        rounds_done++;
+    }
+    atomic_store(&stop_workers, true);
+    long ops = 0, ok = 0, closed = 0, vok = 0, vclosed = 0;
+    for (int i = 0; i < NTHREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        ops += ws[i].w.ops;
+        ok += ws[i].w.ok;
+        closed += ws[i].w.closed;
+        vok += ws[i].views_ok;
+        vclosed += ws[i].views_closed;
+    }
+    printf("views under close: %d arenas, %d threads, %ld calls (%ld OK, %ld CLOSED); views "
+           "%ld opened, %ld refused CLOSED; %ld closes refused BUSY by workers' views\n",
+           rounds_done, NTHREADS, ops, ok, closed, vok, vclosed, busy_workers);
+    kernels_free();
+    fails_check();
+    if (rounds_done < NROUNDS)
+        fail_msg("deadline passed after %d of %d arenas", rounds_done, NROUNDS);
+    assert_true(ok > 0);
+    assert_true(vok > 0);
+    watchdog_disarm();
+}
+
+/* ---- 7. view opens racing close: the scope's count of views stays right ---- */
+
+#define SPAMMERS    3
+#define SPAM_ROUNDS 2000
+
+static _Atomic(sj_segment *) spam_seg;
+static atomic_bool spam_stop, spam_pause;
+static atomic_int spam_paused;
+static atomic_long spam_opened;
+
+/* Opens and closes views of the published segment as fast as it can. */
+static void *view_spammer(void *arg) {
+    (void)arg;
+    while (!atomic_load(&spam_stop)) {
+        if (atomic_load(&spam_pause)) {
+            atomic_fetch_add(&spam_paused, 1);
+            while (atomic_load(&spam_pause) && !atomic_load(&spam_stop))
+                sched_yield();
+            atomic_fetch_sub(&spam_paused, 1);
+            continue;
+        }
+        sj_segment *s = atomic_load(&spam_seg);
+        if (!s) {
+            sched_yield();
+            continue;
+        }
+        sj_view v;
+        sj_error err = {0};
+        sj_status st = sj_view_open(s, 0, 8, SJ_VIEW_READ, &v, &err);
+        if (st == SJ_OK) {
+            atomic_fetch_add(&spam_opened, 1);
+            sj_view_close(&v, NULL);
+        } else if (st != SJ_E_CLOSED) {
+            worker_fail("view open returned %s: %s", sj_status_name(st), err.message);
+        }
+    }
+    return NULL;
+}
+
+/* Closes arenas whose segments other threads keep opening views of; after each close,
+ * with those threads paused, the (pooled, reused) scope counts no view: a count left
+ * wrong would make its next arena refuse every close or spin in every view open. */
+static void test_view_opens_racing_close(void **state) {
+    (void)state;
+    watchdog_arm("view_opens_racing_close");
+    fails_reset();
+    double deadline = now_s() + TEST_DEADLINE_S - 10;
+    atomic_store(&spam_seg, NULL);
+    atomic_store(&spam_stop, false);
+    atomic_store(&spam_pause, false);
+    atomic_store(&spam_paused, 0);
+    atomic_store(&spam_opened, 0);
+    pthread_t th[SPAMMERS];
+    for (int i = 0; i < SPAMMERS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, view_spammer, NULL), 0);
+    static sj_segment segs[2];
+    int r = 0;
+    long busy = 0;
+    for (; r < SPAM_ROUNDS && now_s() < deadline; r++) {
+        sj_arena a;
+        sj_error err = {0};
+        assert_status(sj_arena_open(SJ_ARENA_SHARED, &a, &err), SJ_OK, &err);
+        sj_segment *s = &segs[r & 1];
+        assert_status(sj_arena_allocate(a, 64, 8, s, &err), SJ_OK, &err);
+        atomic_store(&spam_seg, s);
+        /* every other round, once a view of it has been opened (or a while) */
+        long seen = atomic_load(&spam_opened);
+        for (int y = 0; r % 2 && y < 500 && atomic_load(&spam_opened) == seen; y++)
+            sched_yield();
+        sj_status st;
+        while ((st = sj_arena_close(a, &err)) == SJ_E_BUSY) {
+            busy++;
+            sched_yield();
+        }
+        assert_status(st, SJ_OK, &err);
+        atomic_store(&spam_pause, true);
+        while (atomic_load(&spam_paused) < SPAMMERS && now_s() < deadline)
+            sched_yield();
+        uint64_t views = atomic_load(&a.scope->views);
+        atomic_store(&spam_seg, NULL);
+        atomic_store(&spam_pause, false);
+        if (views != 0) {
+            atomic_store(&spam_stop, true);
+            for (int i = 0; i < SPAMMERS; i++)
+                pthread_join(th[i], NULL);
+            fail_msg("round %d: the closed scope counts %#llx views", r, (unsigned long long)views);
+        }
+    }
+    atomic_store(&spam_stop, true);
+    for (int i = 0; i < SPAMMERS; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    printf("view opens racing close: %d arenas, %ld views opened, %ld closes refused BUSY\n", r,
+           atomic_load(&spam_opened), busy);
+    fails_check();
+    if (r < SPAM_ROUNDS) fail_msg("deadline passed after %d of %d arenas", r, SPAM_ROUNDS);
+    watchdog_disarm();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_waits_for_inflight_call),
@@ -950,6 +1272,8 @@ int main(void) {
         cmocka_unit_test(test_confined_from_other_threads),
         cmocka_unit_test(test_close_under_running_calls),
         cmocka_unit_test(test_kernel_cache_concurrent),
+        cmocka_unit_test(test_views_under_close),
+        cmocka_unit_test(test_view_opens_racing_close),
     };
     return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

@@ -177,7 +177,10 @@ static _Thread_local char t_fatal_why[200];
 static _Thread_local bool t_holds_jit_lock; /* g_jit_lock, to release after a jump */
 static _Atomic int g_broken; /* 0 fine, 1 being recorded, 2 off (g_broken_why written) */
 static char g_broken_why[200];
-static int g_test_fatal; /* SEGJIT_JIT_TEST_FATAL: the Nth compile calls the handler */
+/* SEGJIT_JIT_TEST_FATAL (tests only): N > 0 makes the Nth compile run LLVM's
+ * trigger-verifier-error and verify passes, so that LLVM itself reports a fatal error;
+ * N < 0 makes the |N|th compile call the handler while it holds the link lock. */
+static int g_test_fatal;
 static _Atomic int g_compiles;
 
 static void on_llvm_fatal(const char *reason) {
@@ -410,7 +413,9 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
         LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
         LLVMPassBuilderOptionsSetLoopInterleaving(opts, 1);
-        LLVMErrorRef err = LLVMRunPasses(mod, passes_for(p), tm, opts);
+        bool test_fatal = g_test_fatal > 0 && atomic_fetch_add(&g_compiles, 1) + 1 == g_test_fatal;
+        LLVMErrorRef err = LLVMRunPasses(
+            mod, test_fatal ? "function(trigger-verifier-error),verify" : passes_for(p), tm, opts);
         LLVMDisposePassBuilderOptions(opts);
         if (err) rc = llvm_fail(err, "LLVM optimization failed", why, why_len);
     }
@@ -444,7 +449,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     LLVMOrcExecutorAddress addr = 0;
     pthread_mutex_lock(&g_jit_lock);
     t_holds_jit_lock = true;
-    if (g_test_fatal && atomic_fetch_add(&g_compiles, 1) + 1 == g_test_fatal)
+    if (g_test_fatal < 0 && atomic_fetch_add(&g_compiles, 1) + 1 == -g_test_fatal)
         on_llvm_fatal("segjit test: a fatal error while linking (SEGJIT_JIT_TEST_FATAL)");
     LLVMOrcResourceTrackerRef rt =
         LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(g_jit));

@@ -1,7 +1,8 @@
-/* tests/fake_jit/fatal_check.c: run with SEGJIT_JIT_TEST_FATAL=1, which makes the JIT's
- * first compile call LLVM's fatal-error handler (as LLVM does on a fatal error) while it
- * holds its link lock. The process must not end: that kernel declines with the reason and
- * runs on the interpreter, and later compiles decline at once (the JIT is off). */
+/* tests/fake_jit/fatal_check.c WHY: run with SEGJIT_JIT_TEST_FATAL=1 (the JIT's first
+ * compile runs LLVM passes that make LLVM itself report a fatal error) or -1 (the first
+ * compile calls the fatal-error handler while holding the JIT's link lock). The process
+ * must not end: that kernel declines with a reason containing WHY and runs on the
+ * interpreter, and later compiles decline at once (the JIT is off). */
 #include <stdio.h>
 #include <string.h>
 
@@ -41,8 +42,9 @@ static int run(const char *from, const char *to, const char *want_why) {
     return bad;
 }
 
-int main(void) {
-    if (run("i4", "I4", "LLVM fatal error: segjit test")) return 1;
+int main(int argc, char **argv) {
+    if (argc != 2) return 2;
+    if (run("i4", "I4", argv[1])) return 1;
     if (run("I4", "i4", "the JIT is off in this process after an LLVM fatal error")) return 1;
     puts("no abort: both kernels declined with their reason and ran on the interpreter");
     return 0;

@@ -507,7 +507,7 @@ sj_status sj_view_field(const sj_view *v, const sj_accessor *a, const int64_t *f
                        ") is not aligned to %" PRIu64 " for the root layout",
                        text, (v->seg.flags & SJ_SEG_HEAP) ? "virtual address" : "address",
                        sj_segment_address(&v->seg), a->root_align);
-    out->base = v->data + base;
+    out->base = v->data ? v->data + base : NULL; /* an empty view may have no address */
     out->count = count;
     out->stride = a->open ? (int64_t)a->root_size : a->nfree ? a->stride[0] : 0;
     out->kind = a->kind;

@@ -46,7 +46,7 @@ sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsign
     v.seg.size = len;
     if (s->flags & SJ_SEG_HEAP)
         v.seg.vaddr += (uint64_t)offset;
-    else
+    else if (offset) /* an empty segment's base may be NULL */
         v.seg.base += offset;
     uint8_t *p = sj_segment_pin(&v.seg);
     /* a segment of 0 bytes may be at 0 (native, or an empty array resolved to NULL) */

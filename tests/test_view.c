@@ -102,6 +102,15 @@ static void test_close_twice_and_never_opened(void **state) {
     expect(sj_view_open(&empty, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
     assert_int_equal(v.size, 0);
     expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
+    expect(sj_view_open(&empty, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
+    sj_accessor *any = accessor("i4", "[*]");
+    sj_field f;
+    expect(sj_view_field(&v, any, NULL, 0, &f, &err), SJ_OK, &err, NULL);
+    assert_int_equal(sj_field_count(&f), 0); /* nothing to read, and no address */
+    assert_int_equal(sj_field_get_i32(&f, 0), 0);
+    expect(sj_field_status(&f, &err), SJ_E_BOUNDS, &err, NULL);
+    expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
+    sj_accessor_free(any);
     expect(sj_segment_of_array(SJ_HEAP_I32, NULL, 0, &empty, &err), SJ_OK, &err, NULL);
     expect(sj_view_open(&empty, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
     expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);

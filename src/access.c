@@ -63,7 +63,14 @@ SJ_COLD static sj_status check_access(const sj_segment *s, int64_t off, uint64_t
 
 /* ---- The engine ---- */
 
-/* struct sj_accessor is in segjit/fast.h: the inline calls of accessor.h read it. */
+/* struct sj_accessor is in segjit/fast.h: the inline calls of accessor.h read it. A change
+ * of these sizes is a change of SJ__FAST_REVISION (and of the name sj__self is exported as). */
+#if UINTPTR_MAX == UINT64_MAX /* the sizes of 64-bit targets */
+_Static_assert(SJ__FAST_REVISION == 1 && sizeof(struct sj_accessor) == 216 &&
+                   sizeof(struct sj_scope) == 128 && sizeof(sj_thread_state) == 16 &&
+                   sizeof(sj_reader) == 128,
+               "segjit/fast.h changed: bump SJ__FAST_REVISION and the exported name of sj__self");
+#endif
 
 enum { KIND_ANY = -1 };
 

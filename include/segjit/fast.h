@@ -1,7 +1,8 @@
 /* segjit/fast.h: the library's structures that inline access reads, and its fast path.
  * Library's: nothing here is an interface. The static inline accessor calls of accessor.h
- * read these structures in the caller's code, so a program must be built with the
- * headers of the libsegjit it runs with (the version check of sj_version() says so).
+ * read these structures in the caller's code, so a program must run with a libsegjit of
+ * the same layout: the thread state's exported name carries SJ__FAST_REVISION, and a
+ * library of another revision fails to load the program instead of answering wrong.
  * C only (C11 atomics); C++ and builds with SJ_NO_INLINE call the library instead.
  * How lifetimes work: docs/CONCURRENCY.md section 7. */
 #ifndef SEGJIT_FAST_H
@@ -49,7 +50,10 @@ typedef struct sj_thread_state {
 } sj_thread_state;
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
-extern SJ_API _Thread_local sj_thread_state sj__self __attribute__((tls_model("initial-exec")));
+/* Bumped whenever these structures change (the library checks their sizes against it). */
+#define SJ__FAST_REVISION 1
+#define sj__self          sj__self_r1
+extern SJ_API _Thread_local sj_thread_state sj__self_r1 __attribute__((tls_model("initial-exec")));
 /* True when closers run membarrier: readers then need only a compiler barrier. */
 extern SJ_API atomic_bool sj__asym_fence;
 

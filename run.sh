@@ -179,6 +179,9 @@ cmd_test() {
         failed+=("build-asan (clang, ASan+UBSan)")
 
     if $ci; then
+        # Every f32 bit pattern through the tool's float text (round trip and minimality).
+        say "every f32: $BUILD/tools/test_numtext all"
+        "$BUILD/tools/test_numtext" all || failed+=("every f32 (test_numtext all)")
         format_check || failed+=("clang-format")
         valgrind_check || failed+=("valgrind (interpreter)")
         tsan_check "$clang" || failed+=("ThreadSanitizer")

@@ -1,14 +1,16 @@
 /* tests/cli/test_numtext.c: the tool's float text (tools/numtext.c) reads back to the same
  * bits and is minimal: no shorter decimal near the value reads back, searched by brute force
  * over shorter precisions (five candidate mantissas around the rendering at each).
- * Usage: test_numtext [STEP]: f32 patterns 0, STEP, 2*STEP, ... (default 4099; 1: all,
- * some hours). */
+ * Usage: test_numtext [STEP]: f32 patterns 0, STEP, 2*STEP, ... (default 4099);
+ * test_numtext all [FIRST COUNT]: every f32 bit pattern (or COUNT from FIRST), on every
+ * core, through a leaner check. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* getppid under -std=c11 */
 #endif
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,11 +157,138 @@ static bool big_selected(void) {
     return false;
 }
 
+/* ---- every f32 ----
+ * Per pattern: the text reads back through strtof, its digit count is what numtext said,
+ * and no decimal of one digit fewer reads back. For the last: the interval of decimals that
+ * read back is convex and holds the text's value D, so if any (p-1)-digit decimal is in
+ * it, so is D truncated to p-1 digits or that plus one unit in its last place. */
+
+typedef struct sweep {
+    uint32_t first;
+    uint64_t n;
+    long failures;
+    uint32_t first_bad;
+} sweep;
+
+/* The mantissa digits of a decimal text and its decimal exponent (of the first digit). */
+static int text_digits(const char *s, char *d, int *exp) {
+    int n = 0, point = -1, lead = 0, e = 0;
+    const char *c = s;
+    if (*c == '-') c++;
+    for (; *c && *c != 'e'; c++) {
+        if (*c == '.') {
+            point = n + lead;
+            continue;
+        }
+        if (n == 0 && *c == '0') {
+            lead++;
+            continue;
+        }
+        d[n++] = *c;
+    }
+    if (*c == 'e') e = atoi(c + 1);
+    int intdigits = point < 0 ? n + lead : point; /* digits before the point */
+    *exp = e + intdigits - lead - 1;
+    while (n > 1 && d[n - 1] == '0')
+        n--;
+    return n;
+}
+
+static bool reads_as(bool neg, const char *d, int n, int exp, uint32_t bits) {
+    char t[48];
+    int o = 0;
+    if (neg) t[o++] = '-';
+    t[o++] = d[0];
+    t[o++] = '.';
+    memcpy(t + o, d + 1, (size_t)n - 1);
+    o += n - 1;
+    t[o++] = 'e';
+    if (exp < 0) t[o++] = '-';
+    for (int a = exp < 0 ? -exp : exp, div = 100; div; div /= 10)
+        if (a >= div || div == 1) t[o++] = (char)('0' + a / div % 10);
+    t[o] = '\0';
+    float f = strtof(t, NULL);
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b == bits;
+}
+
+static void *sweep_run(void *arg) {
+    sweep *w = arg;
+    for (uint64_t i = 0; i < w->n; i++) {
+        uint32_t bits = w->first + (uint32_t)i;
+        float f;
+        memcpy(&f, &bits, 4);
+        char buf[NUMTEXT_MAX];
+        int p = numtext_f32(f, buf);
+        bool bad;
+        if (isnan(f)) {
+            bad = strcmp(buf, signbit(f) ? "-nan" : "nan") != 0;
+        } else {
+            float back = strtof(buf, NULL);
+            uint32_t bb;
+            memcpy(&bb, &back, 4);
+            bad = bb != bits;
+            if (!bad && !isinf(f) && f != 0) {
+                char d[24];
+                int exp, n = text_digits(buf, d, &exp);
+                bad = n != p;
+                if (!bad && p > 1) {
+                    bool neg = bits >> 31;
+                    bad = reads_as(neg, d, p - 1, exp, bits);
+                    int j = p - 2; /* d[0..p-2] plus one unit in its last place */
+                    while (j >= 0 && d[j] == '9')
+                        d[j--] = '0';
+                    if (j >= 0) {
+                        d[j]++;
+                        bad = bad || reads_as(neg, d, p - 1, exp, bits);
+                    } else {
+                        char one[2] = {'1', '0'};
+                        bad = bad || reads_as(neg, one, 1, exp + 1, bits);
+                    }
+                }
+            }
+        }
+        if (bad && w->failures++ == 0) w->first_bad = bits;
+    }
+    return NULL;
+}
+
+/* Patterns [first, first + total) on every core. */
+static int sweep_all(uint32_t first, uint64_t total) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
+    sweep w[64];
+    pthread_t th[64];
+    bool started[64];
+    uint64_t per = total / (uint64_t)nt;
+    for (int i = 0; i < nt; i++) {
+        w[i] = (sweep){.first = first + (uint32_t)(per * (uint64_t)i),
+                       .n = i == nt - 1 ? total - per * (uint64_t)i : per};
+        started[i] = pthread_create(&th[i], NULL, sweep_run, &w[i]) == 0;
+        if (!started[i]) sweep_run(&w[i]);
+    }
+    long bad = 0;
+    for (int i = 0; i < nt; i++) {
+        if (started[i]) pthread_join(th[i], NULL);
+        if (w[i].failures)
+            fprintf(stderr, "FAIL: %ld patterns from 0x%08" PRIx32 ", the first 0x%08" PRIx32 "\n",
+                    w[i].failures, w[i].first, w[i].first_bad);
+        bad += w[i].failures;
+    }
+    printf("f32 patterns 0x%08" PRIx32 " + %" PRIu64 " checked on %d threads: %ld failures\n",
+           first, total, nt, bad);
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc > 2 && strcmp(argv[2], "big") == 0 && !big_selected()) {
         printf("skipped: opt-in test, run with 'ctest -L big' (or SEGJIT_BIG_TESTS=1)\n");
         return 77;
     }
+    if (argc > 1 && strcmp(argv[1], "all") == 0) /* all [FIRST COUNT]: a range of them */
+        return sweep_all(argc > 3 ? (uint32_t)strtoul(argv[2], NULL, 0) : 0,
+                         argc > 3 ? strtoull(argv[3], NULL, 0) : (uint64_t)UINT32_MAX + 1);
     uint64_t step = argc > 1 ? strtoull(argv[1], NULL, 10) : 4099;
     if (step == 0) step = 1;
     /* Known texts: 0x15ae43fe printed as 7.038531e-26 reads back as 0x15ae43fd (the old

@@ -506,22 +506,56 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
                                                                                   : NULL;
 }
 
-/* The loop this call runs on, NULL for the interpreter. */
-static sj_loop_fn choose_tier(sj_kernel *k, int64_t count, bool heap) {
+/* Why compiled code may not run a call: its addresses are virtual or misplaced (heap), or
+ * its bytes overlap in a way only the interpreter runs (in place, block memmove). */
+enum { FB_NONE, FB_MOVING, FB_HEAP, FB_OVERLAP };
+
+static void count_fallback(sj_kernel *k, int fb) {
+    bool heap = fb != FB_OVERLAP;
+    atomic_fetch_add_explicit(heap ? &k->fallbacks_heap : &k->fallbacks_overlap, 1,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(heap ? &c_fb_heap : &c_fb_overlap, 1, memory_order_relaxed);
+}
+
+/* The tier policy, in one place: the loop a call runs on (NULL: the interpreter). A call
+ * the policy would give compiled code runs on the interpreter when `fb` says it must
+ * (counted); when the code is wanted but not compiled yet, *compile asks the caller to
+ * compile (kernel_jit) with no arena held and ask again with first = false. */
+static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool *compile) {
+    *compile = false;
     sj_tier t = (sj_tier)atomic_load(&k->tier);
     if (t == SJ_TIER_DEFAULT) t = env_tier();
     if (t == SJ_TIER_INTERP) return NULL;
-    if (heap) { /* virtual addresses: the interpreter only */
-        atomic_fetch_add_explicit(&k->fallbacks_heap, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&c_fb_heap, 1, memory_order_relaxed);
+    if (fb == FB_MOVING) {
+        count_fallback(k, fb);
         return NULL;
     }
-    if (t == SJ_TIER_AUTO &&
-        atomic_load_explicit(&k->jit_state, memory_order_acquire) != JIT_READY) {
+    if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_READY) {
+        if (fb == FB_NONE) return k->jit_fn;
+        count_fallback(k, fb);
+        return NULL;
+    }
+    if (!first) return NULL; /* compiled for this call already: declined */
+    if (t == SJ_TIER_AUTO) {
         uint64_t w = atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count;
         if (w < SJ_AUTO_THRESHOLD) return NULL;
     }
-    return kernel_jit(k);
+    if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
+        atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed) > sj_now_ns())
+        return NULL;
+    if (fb != FB_NONE) {
+        count_fallback(k, fb);
+        return NULL;
+    }
+    *compile = true;
+    return NULL;
+}
+
+/* The tier of a call that holds nothing (unchecked runs): compiles on the spot. */
+static sj_loop_fn tier_now(sj_kernel *k, int64_t count) {
+    bool compile;
+    sj_loop_fn fn = tier_for(k, count, FB_NONE, true, &compile);
+    return compile ? kernel_jit(k) : fn;
 }
 
 /* ---- the checks of a call ---- */
@@ -558,7 +592,7 @@ static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d
 /* Overlapping runs (SEMANTICS 4.2, memmove) go through a bounded buffer, a chunk of
  * elements at a time, in the direction that never overwrites a source element not yet
  * read; the buffer keeps the source's address modulo OVERLAP_ALIGN, so compiled code
- * finds the alignment its plan assumed. docs/KERNELS.md, overlap. */
+ * finds the alignment its plan assumed. README, overlap. */
 enum { OVERLAP_CHUNK = 64 * 1024, OVERLAP_ALIGN = 4096 };
 
 /* A side whose element i occupies exactly [base + i * stride, + stride): dense arrays and
@@ -613,131 +647,166 @@ static bool run_chunked(sj_kernel *k, sj_loop_fn fn, const uint8_t *s0, uint8_t 
     return true;
 }
 
-/* One checked call with nd destinations (0 or 1 for a plan's dst, ndst for streams):
- * the checks in the order of SEMANTICS 4.2, then the loop. */
+/* A checked call's segments and what holding them gave: data resolved or pinned, and the
+ * destinations' element-0 addresses. */
+typedef struct call {
+    const sj_segment *src;
+    int64_t src_offset, count;
+    size_t nd, held; /* destinations; arenas held, the source's first */
+    const sj_segment *const *dsts;
+    const int64_t *doffs;
+    uint64_t src_ext, dst_ext[SJ_MAX_STREAMS];
+    uint8_t *sdata, *dps[SJ_MAX_STREAMS];
+    bool src_pinned, dst_pinned[SJ_MAX_STREAMS];
+} call;
+
+/* Lifetime and thread (SEMANTICS 4.2's last checks), holding each arena open, then the
+ * data of every side resolved (or pinned) once. */
+static sj_status call_hold(const sj_kernel *k, call *c, sj_error *err) {
+    const sj_plan *p = k->plan;
+    char nm[48];
+    sj_status st;
+    size_t n = (c->src ? 1 : 0) + c->nd;
+    for (c->held = 0; c->held < n; c->held++) {
+        bool is_src = c->src && c->held == 0;
+        size_t i = c->held - (c->src ? 1 : 0);
+        if ((st = sj_scope_acquire(is_src ? c->src : c->dsts[i], err)) != SJ_OK)
+            return sj_name_side(err, st, p->what,
+                                is_src ? "source" : sj_dst_name(p, i, nm, sizeof nm));
+    }
+    if (c->count == 0) return SJ_OK;
+    bool resolved = !c->src || (c->sdata = call_data(c->src, &c->src_pinned)) != NULL;
+    for (size_t i = 0; i < c->nd && resolved; i++) {
+        uint8_t *d = call_data(c->dsts[i], &c->dst_pinned[i]);
+        resolved = d != NULL;
+        if (d) c->dps[i] = d + c->doffs[i] + sj_dst_side(p, i)->origin;
+    }
+    if (!resolved)
+        return sj_fail(err, SJ_E_ARG, "%s: a heap segment's resolve function returned NULL",
+                       p->what);
+    return SJ_OK;
+}
+
+/* Lets go of what call_hold took (any part of it). */
+static void call_release(call *c) {
+    for (size_t i = 0; i < c->nd; i++)
+        if (c->dst_pinned[i]) sj_segment_unpin(c->dsts[i]);
+    if (c->src_pinned) sj_segment_unpin(c->src);
+    c->src_pinned = false;
+    memset(c->dst_pinned, 0, sizeof c->dst_pinned);
+    while (c->held > 0) {
+        c->held--;
+        sj_scope_release(c->src && c->held == 0 ? c->src : c->dsts[c->held - (c->src ? 1 : 0)]);
+    }
+    c->sdata = NULL;
+    memset(c->dps, 0, sizeof c->dps);
+}
+
+/* How an overlapping call runs (SEMANTICS 4.2, memmove; README, overlap). */
+enum {
+    OV_NONE,    /* no shared byte */
+    OV_BLOCK,   /* a block copy: the interpreter's memmove */
+    OV_INPLACE, /* each element its own source: in place, on the interpreter */
+    OV_FORWARD, /* chunks through a bounded buffer, first to last */
+    OV_BACKWARD,
+    OV_STAGED, /* no safe direction: the whole source copied first */
+};
+
+/* Overlap of the bytes themselves (a heap segment and a native one may share them). */
+static int call_overlap(const sj_kernel *k, const call *c) {
+    const sj_plan *p = k->plan;
+    if (c->count == 0 || !c->src || p->op != SJ_PLAN_MOVE) return OV_NONE;
+    uintptr_t s0 = (uintptr_t)(c->sdata + c->src_offset);
+    bool overlap = false;
+    for (size_t i = 0; i < c->nd && !overlap; i++) {
+        uintptr_t d0 = (uintptr_t)(c->dps[i] - sj_dst_side(p, i)->origin);
+        overlap = c->src_ext && c->dst_ext[i] && s0 < d0 + c->dst_ext[i] && d0 < s0 + c->src_ext;
+    }
+    if (!overlap) return OV_NONE;
+    if (p->block_copy) return OV_BLOCK;
+    if (c->nd != 1) return OV_STAGED;
+    if (k->in_place && c->sdata + c->src_offset + p->src.origin == c->dps[0]) return OV_INPLACE;
+    int dir = overlap_direction(&p->src, &p->dst, s0, (uintptr_t)(c->dps[0] - p->dst.origin));
+    return dir > 0 ? OV_FORWARD : dir < 0 ? OV_BACKWARD : OV_STAGED;
+}
+
+/* What keeps compiled code from this call: compiled code assumes real addresses at the
+ * plan's alignment (pinned storage off its element size is misplaced) and no aliasing. */
+static int call_fallback(const sj_kernel *k, const call *c, int ov) {
+    bool moving = c->src && is_moving(c->src), misplaced = false;
+    for (size_t i = 0; i < c->nd; i++)
+        moving = moving || is_moving(c->dsts[i]);
+    if (moving) return FB_MOVING;
+    if (c->src_pinned) misplaced = (uintptr_t)(c->sdata - c->src->vaddr) % c->src->elem_size;
+    for (size_t i = 0; i < c->nd; i++)
+        misplaced = misplaced || (c->dst_pinned[i] &&
+                                  (uintptr_t)(c->dps[i] - c->doffs[i] -
+                                              sj_dst_side(k->plan, i)->origin - c->dsts[i]->vaddr) %
+                                      c->dsts[i]->elem_size);
+    if (misplaced) return FB_HEAP;
+    return ov == OV_BLOCK || ov == OV_INPLACE ? FB_OVERLAP : FB_NONE;
+}
+
+/* Runs a held call on fn in overlap mode ov. */
+static sj_status call_run(sj_kernel *k, sj_loop_fn fn, call *c, int ov, sj_result *result,
+                          sj_error *err) {
+    const sj_plan *p = k->plan;
+    const uint8_t *sp = c->src && c->count > 0 ? c->sdata + c->src_offset + p->src.origin : NULL;
+    const uint8_t *s0 = c->src && c->count > 0 ? c->sdata + c->src_offset : NULL;
+    if ((ov == OV_FORWARD || ov == OV_BACKWARD) &&
+        run_chunked(k, fn, s0, c->dps[0], c->count, ov == OV_FORWARD ? 1 : -1)) {
+        atomic_fetch_add_explicit(&c_overlap_chunked, 1, memory_order_relaxed);
+        return SJ_OK;
+    }
+    uint8_t *tmp = NULL;
+    if (ov == OV_FORWARD || ov == OV_BACKWARD || ov == OV_STAGED) {
+        if (!(tmp = stage_alloc(c->src_ext)))
+            return sj_fail(err, SJ_E_NOMEM,
+                           "%s: cannot allocate %" PRIu64 " bytes to copy an overlapping source",
+                           p->what, c->src_ext);
+        sp = stage(tmp, s0, c->src_ext) + p->src.origin;
+        atomic_fetch_add_explicit(&c_overlap_copies, 1, memory_order_relaxed);
+    }
+    if (ov == OV_INPLACE) atomic_fetch_add_explicit(&c_in_place, 1, memory_order_relaxed);
+    if (p->op == SJ_PLAN_MOVE && !p->src.used) sp = (const uint8_t *)p->fill_bits;
+    sj_result res;
+    memset(&res, 0, sizeof res);
+    int64_t r = execute(k, fn, sp, p->ndst ? (uint8_t *)c->dps : c->dps[0], c->count, &res);
+    if (p->op == SJ_PLAN_MISMATCH) res.i64 = r;
+    if (result && p->op != SJ_PLAN_MOVE) *result = res;
+    free(tmp);
+    return SJ_OK;
+}
+
+/* One checked call with nd destinations (0 or 1 for a plan's dst, ndst for streams), one
+ * way: the checks in SEMANTICS 4.2 order, arenas held, overlap, tier, run. A kernel's
+ * first compile holds no arena (a close need not wait for LLVM): the call lets go, has
+ * it compiled, and holds again, so a close meanwhile answers SJ_E_CLOSED. */
 static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offset, size_t nd,
                           const sj_segment *const *dsts, const int64_t *doffs, int64_t count,
                           sj_result *result, sj_error *err) {
-    const sj_plan *p = k->plan;
-    char nm[48];
-    uint64_t src_ext = 0, dst_ext[SJ_MAX_STREAMS] = {0};
+    call c = {.src = src,
+              .src_offset = src_offset,
+              .count = count,
+              .nd = nd,
+              .dsts = dsts,
+              .doffs = doffs};
     sj_status st =
-        sj_check_call(p, src, src_offset, nd, dsts, doffs, count, &src_ext, dst_ext, err);
+        sj_check_call(k->plan, src, src_offset, nd, dsts, doffs, count, &c.src_ext, c.dst_ext, err);
     if (st != SJ_OK) return st;
-
-    /* The tier before the arenas are pinned: the first JIT run of a kernel compiles it,
-     * and a close of those arenas need not wait for LLVM. */
-    bool heap = src && is_moving(src);
-    for (size_t i = 0; i < nd; i++)
-        heap = heap || is_moving(dsts[i]);
-    sj_loop_fn fn = choose_tier(k, count, heap);
-
-    /* Lifetime and thread, holding each segment's arena open for the run. */
-    const uint8_t *sp = NULL;
-    uint8_t *dps[SJ_MAX_STREAMS] = {NULL};
-    uint8_t *tmp = NULL;
-    bool src_pinned = false, dst_pinned[SJ_MAX_STREAMS] = {false};
-    if (src && (st = sj_scope_acquire(src, err)) != SJ_OK)
-        return sj_name_side(err, st, p->what, "source");
-    size_t held = 0;
-    for (; held < nd; held++)
-        if ((st = sj_scope_acquire(dsts[held], err)) != SJ_OK) {
-            sj_name_side(err, st, p->what, sj_dst_name(p, held, nm, sizeof nm));
+    for (bool first = true;; first = false) {
+        if ((st = call_hold(k, &c, err)) != SJ_OK) break;
+        int ov = call_overlap(k, &c);
+        bool compile;
+        sj_loop_fn fn = tier_for(k, count, call_fallback(k, &c, ov), first, &compile);
+        if (!compile) {
+            st = call_run(k, fn, &c, ov, result, err);
             break;
         }
-    if (st != SJ_OK) goto out;
-
-    bool overlap = false;
-    if (count > 0) {
-        uint8_t *sdata = src ? call_data(src, &src_pinned) : NULL;
-        bool resolved = !src || sdata;
-        for (size_t i = 0; i < nd && resolved; i++) {
-            uint8_t *ddata = call_data(dsts[i], &dst_pinned[i]);
-            resolved = ddata != NULL;
-            if (ddata) dps[i] = ddata + doffs[i] + sj_dst_side(p, i)->origin;
-        }
-        if (!resolved) {
-            st = sj_fail(err, SJ_E_ARG, "%s: a heap segment's resolve function returned NULL",
-                         p->what);
-            goto out;
-        }
-        /* Compiled code assumes the plan's alignment of real addresses: pinned storage that
-         * is not aligned to its element size runs on the interpreter. */
-        bool misplaced = src_pinned && (uintptr_t)(sdata - src->vaddr) % src->elem_size;
-        for (size_t i = 0; i < nd; i++)
-            misplaced = misplaced ||
-                        (dst_pinned[i] && (uintptr_t)(dps[i] - doffs[i] -
-                                                      sj_dst_side(p, i)->origin - dsts[i]->vaddr) %
-                                              dsts[i]->elem_size);
-        if (misplaced && fn) {
-            fn = NULL;
-            atomic_fetch_add_explicit(&k->fallbacks_heap, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&c_fb_heap, 1, memory_order_relaxed);
-        }
-        if (src) sp = sdata + src_offset + p->src.origin;
-        /* Overlap of the bytes themselves (a heap segment and a native one may share them):
-         * memmove semantics. A block copy is a memmove; an element that is its own source
-         * runs in place when the plan allows; anything else runs from a copy of the source. */
-        for (size_t i = 0; i < nd && p->op == SJ_PLAN_MOVE && src && !overlap; i++) {
-            uintptr_t s0 = (uintptr_t)(sdata + src_offset);
-            uintptr_t d0 = (uintptr_t)(dps[i] - sj_dst_side(p, i)->origin);
-            overlap = src_ext && dst_ext[i] && s0 < d0 + dst_ext[i] && d0 < s0 + src_ext;
-        }
-        /* An element that is its own source runs in place on the interpreter (compiled
-         * code assumes source and destination do not alias; in place moves half the bytes
-         * of any copy, measured 2x faster than the compiled chunks); otherwise a safe
-         * direction goes chunk by chunk through a bounded buffer (either tier); only when
-         * neither direction is safe is the whole source range copied first. */
-        if (overlap && !p->block_copy) {
-            const uint8_t *s0 = sdata + src_offset;
-            uint8_t *d0 = dps[0] - p->dst.origin;
-            int dir =
-                nd == 1 ? overlap_direction(&p->src, &p->dst, (uintptr_t)s0, (uintptr_t)d0) : 0;
-            if (nd == 1 && k->in_place && sp == dps[0]) {
-                atomic_fetch_add_explicit(&c_in_place, 1, memory_order_relaxed);
-                if (fn) {
-                    fn = NULL;
-                    atomic_fetch_add_explicit(&k->fallbacks_overlap, 1, memory_order_relaxed);
-                    atomic_fetch_add_explicit(&c_fb_overlap, 1, memory_order_relaxed);
-                }
-            } else if (dir != 0 && run_chunked(k, fn, s0, dps[0], count, dir)) {
-                atomic_fetch_add_explicit(&c_overlap_chunked, 1, memory_order_relaxed);
-                goto out;
-            } else {
-                tmp = stage_alloc(src_ext);
-                if (!tmp) {
-                    st = sj_fail(err, SJ_E_NOMEM,
-                                 "%s: cannot allocate %" PRIu64
-                                 " bytes to copy an overlapping source",
-                                 p->what, src_ext);
-                    goto out;
-                }
-                sp = stage(tmp, s0, src_ext) + p->src.origin;
-                atomic_fetch_add_explicit(&c_overlap_copies, 1, memory_order_relaxed);
-            }
-        }
+        call_release(&c);
+        kernel_jit(k);
     }
-    if (p->op == SJ_PLAN_MOVE && !p->src.used) sp = (const uint8_t *)p->fill_bits;
-
-    /* An overlapping block copy takes the interpreter, whose block copy is a memmove. */
-    if (overlap && p->block_copy && fn) {
-        fn = NULL;
-        atomic_fetch_add_explicit(&k->fallbacks_overlap, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&c_fb_overlap, 1, memory_order_relaxed);
-    }
-    sj_result res;
-    memset(&res, 0, sizeof res);
-    int64_t r = execute(k, fn, sp, p->ndst ? (uint8_t *)dps : dps[0], count, &res);
-    if (p->op == SJ_PLAN_MISMATCH) res.i64 = r;
-    if (result && p->op != SJ_PLAN_MOVE) *result = res;
-out:
-    free(tmp);
-    for (size_t i = 0; i < nd; i++)
-        if (dst_pinned[i]) sj_segment_unpin(dsts[i]);
-    if (src_pinned) sj_segment_unpin(src);
-    while (held > 0)
-        sj_scope_release(dsts[--held]);
-    if (src) sj_scope_release(src);
+    call_release(&c);
     return st;
 }
 
@@ -796,7 +865,7 @@ sj_status sj_kernel_run_unchecked(const sj_kernel *ck, const uint8_t *src, uint8
     if (p->op == SJ_PLAN_MOVE && !p->src.used) sp = (const uint8_t *)p->fill_bits;
     sj_result res;
     memset(&res, 0, sizeof res);
-    int64_t r = execute(k, choose_tier(k, count, false), sp, dp, count, &res);
+    int64_t r = execute(k, tier_now(k, count), sp, dp, count, &res);
     if (p->op == SJ_PLAN_MISMATCH) res.i64 = r;
     if (result && p->op != SJ_PLAN_MOVE) *result = res;
     return SJ_OK;

@@ -43,7 +43,8 @@ static void balanced(const runtime_array *r, int calls) {
 }
 
 /* A W4-like conversion and a gather over pinned segments give what they give over native
- * memory, on the tier under test; each call pins and resolves each side once. */
+ * memory, on the tier under test; each call pins and resolves each side once, but the call
+ * that compiles its kernel, which lets go while LLVM runs and then pins again. */
 static void test_same_bytes(void **state) {
     (void)state;
     enum { N = 5000 };
@@ -92,11 +93,16 @@ static void test_same_bytes(void **state) {
     test_check_tier(g, false);
     for (int i = 1; i < N; i++)
         assert_int_equal(out[1 + (i - 1)], in[i * 3 + 1]);
-    balanced(&rs, 2);
-    balanced(&r64, 1);
+    int again = test_tier() == SJ_TIER_JIT; /* g compiled in that call */
+    balanced(&rs, 2 + again);
+    balanced(&r64, 1 + again);
+    assert_int_equal(r64.resolves, 1 + again);
     /* over the int8 view of the same array, offset 8 is not aligned for j8 (rule 3.3) */
     assert_int_equal(sj_kernel_run(g, &(sj_args){&hs, 24, &hd, 8, N - 1}, NULL, &err), SJ_E_ALIGN);
     balanced(&rd, 1);
+    /* compiled now: one pin per call */
+    assert_status(sj_kernel_run(g, &(sj_args){&hs, 24, &h64, 8, N - 1}, NULL, &err), SJ_OK, &err);
+    balanced(&r64, 2 + again);
 
     free(in);
     free(out);

@@ -403,6 +403,7 @@ static void test_kernel_stats(void **state) {
     assert_false(in.compiled);
     assert_int_equal(in.decline, SJ_DECLINE_NONE);
     assert_int_equal(in.ns_jit, 0);
+    assert_int_equal(in.retry_at_ns, 0);
     sj_counters c0, c1;
     sj_counters_get(&c0);
 
@@ -437,6 +438,7 @@ static void test_kernel_stats(void **state) {
         assert_false(in.compiled);
     }
     assert_int_equal(in.last_tier, SJ_TIER_INTERP);
+    assert_int_equal(in.retry_at_ns, 0); /* compiled, declined for good, or never asked */
     tbuf_check_guards(&nat);
     tbuf_check_guards(&heap);
     tbuf_free(&nat);
@@ -480,6 +482,7 @@ static void test_decline_reasons(void **state) {
         assert_int_equal(c.declines, 1);
         assert_int_equal(c.declines_by[SJ_DECLINE_UNAVAILABLE], 1);
         assert_string_equal(c.last_decline, in.decline_why);
+        assert_int_equal(in.retry_at_ns, 0); /* unavailable is final: no retry waits */
         /* a kernel is declined once; its later runs add nothing */
         run_copy(k, 5, 8, 0);
         sj_counters_get(&c);

@@ -182,6 +182,16 @@ static char g_broken_why[200];
  * N < 0 makes the |N|th compile call the handler while it holds the link lock. */
 static int g_test_fatal;
 static _Atomic int g_compiles;
+/* SEGJIT_JIT_TEST_NOMEM (tests only): N > 0 makes the first N compiles that miss the cache
+ * fail to allocate their entry, so that they decline as nomem (transient: the core tries
+ * again later). */
+static int g_test_nomem;
+static _Atomic int g_nomem_given;
+
+static bool test_nomem(void) {
+    return g_test_nomem > 0 && atomic_load(&g_nomem_given) < g_test_nomem &&
+           atomic_fetch_add(&g_nomem_given, 1) < g_test_nomem;
+}
 
 static void on_llvm_fatal(const char *reason) {
     snprintf(t_fatal_why, sizeof t_fatal_why, "%s", reason ? reason : "(no reason)");
@@ -216,6 +226,8 @@ static void init_once(void) {
     g_dump_dir = dump && *dump ? strdup(dump) : NULL;
     const char *fatal = secure_getenv("SEGJIT_JIT_TEST_FATAL");
     g_test_fatal = fatal && *fatal ? atoi(fatal) : 0;
+    const char *nomem = secure_getenv("SEGJIT_JIT_TEST_NOMEM");
+    g_test_nomem = nomem && *nomem ? atoi(nomem) : 0;
     LLVMInstallFatalErrorHandler(on_llvm_fatal);
     g_init_ok = true;
     count(&st_ns_init, now_ns() - t0);
@@ -645,7 +657,7 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
         return decline(reason);
     }
     if (ghost_take_locked(h)) count(&st_recompiles, 1);
-    c = calloc(1, sizeof *c + klen);
+    c = test_nomem() ? NULL : calloc(1, sizeof *c + klen);
     if (c) {
         c->hash = h;
         c->refs = 1; /* the caller's */

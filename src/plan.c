@@ -31,22 +31,6 @@ static const char *layout_text(const sj_layout *l, char *buf, size_t cap) {
     return buf;
 }
 
-static const char *tag_word(sj_tag tag) {
-    switch (tag) {
-        case SJ_VALUE:
-            return "value";
-        case SJ_STRUCT:
-            return "struct";
-        case SJ_UNION:
-            return "union";
-        case SJ_SEQUENCE:
-            return "sequence";
-        case SJ_PADDING:
-            return "padding";
-    }
-    return "layout";
-}
-
 static bool value_swaps(const sj_layout *l) {
     return l->size > 1 && l->order != sj_native_order();
 }
@@ -235,7 +219,7 @@ static sj_status check_value_layout(const char *what, const char *side, const sj
     char t[160];
     if (l->tag != SJ_VALUE)
         return sj_fail(err, SJ_E_ARG, "%s: %s layout %s is a %s, not a value layout", what, side,
-                       layout_text(l, t, sizeof t), tag_word(l->tag));
+                       layout_text(l, t, sizeof t), sj_tag_name(l->tag));
     return SJ_OK;
 }
 
@@ -250,7 +234,7 @@ static sj_status check_path(const char *what, const sj_path *path, sj_error *err
     const sj_layout *leaf = sj_path_leaf(path);
     if (!leaf || leaf->tag != SJ_VALUE)
         return sj_fail(err, SJ_E_PATH, "%s: path '%.80s' does not end on a value (it selects a %s)",
-                       what, text, leaf ? tag_word(leaf->tag) : "nothing");
+                       what, text, leaf ? sj_tag_name(leaf->tag) : "nothing");
     const sj_layout *root = sj_path_root(path);
     if (root->size > (uint64_t)INT64_MAX)
         return sj_fail(err, SJ_E_OVERFLOW, "%s: path '%.80s' root of %" PRIu64 " bytes", what, text,
@@ -386,8 +370,8 @@ static sj_status shape_error(conv_ctx *c, const sj_layout *s, const sj_layout *d
     return sj_fail(c->err, SJ_E_ARG,
                    "convert: field '%s' is a %s (%s) in the destination but a %s (%s) in the "
                    "source",
-                   c->field_len ? c->field : "(root)", tag_word(d->tag),
-                   layout_text(d, a, sizeof a), tag_word(s->tag), layout_text(s, b, sizeof b));
+                   c->field_len ? c->field : "(root)", sj_tag_name(d->tag),
+                   layout_text(d, a, sizeof a), sj_tag_name(s->tag), layout_text(s, b, sizeof b));
 }
 
 /* The source member that destination member i of d matches in s: the first of that name;

@@ -13,21 +13,12 @@
 
 /* ---- small helpers ---- */
 
-/* The canonical text of a layout for a message, shortened to fit buf. */
+/* The canonical text of a layout for a message, cut to fit buf (sj_layout_cut). */
 static const char *layout_text(const sj_layout *l, char *buf, size_t cap) {
-    char *t = NULL;
-    if (!l) {
+    if (!l)
         snprintf(buf, cap, "(none)");
-    } else if (sj_layout_print(l, &t, NULL) == SJ_OK) {
-        size_t n = strlen(t);
-        if (n < cap)
-            memcpy(buf, t, n + 1);
-        else
-            snprintf(buf, cap, "%.*s...", (int)(cap > 4 ? cap - 4 : 0), t);
-        free(t);
-    } else {
+    else if (!*sj_layout_cut(l, buf, cap))
         snprintf(buf, cap, "(%" PRIu64 "-byte layout)", l->size);
-    }
     return buf;
 }
 

@@ -61,6 +61,16 @@ sj_status sj_fail_at(sj_error *err, const char *text, size_t pos, sj_status stat
     return sj_fail(err, status, "%u:%u: %s", line, col, msg);
 }
 
+void sj_snip(char *dst, size_t cap, const char *s) {
+    size_t n = strlen(s);
+    if (n < cap) {
+        memcpy(dst, s, n + 1);
+        return;
+    }
+    memcpy(dst, s, cap - 4);
+    memcpy(dst + cap - 4, "...", 4);
+}
+
 uint64_t sj_hash_bytes(uint64_t h, const void *p, size_t n) {
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) {

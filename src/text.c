@@ -89,6 +89,14 @@ sj_status sj_layout_print(const sj_layout *l, char **out, sj_error *err) {
     return sj_buf_finish(&b, out, err);
 }
 
+const char *sj_layout_cut(const sj_layout *l, char *buf, size_t cap) {
+    char *text = NULL;
+    buf[0] = '\0';
+    if (sj_layout_print(l, &text, NULL) == SJ_OK) sj_snip(buf, cap, text);
+    free(text);
+    return buf;
+}
+
 /* ---- parser ---- */
 
 typedef struct parser {

@@ -185,9 +185,22 @@ static void finish(sj_plan *p) {
                         side_dense(&p->src, m->len) && side_dense(&p->dst, m->len);
     }
     side_elem_align(&p->src);
+    if (p->op == SJ_PLAN_MOVE && !p->src.used)
+        p->src.elem_align = 8; /* fill: the kernel passes fill_bits, a uint64_t array */
     side_elem_align(&p->dst);
     for (unsigned i = 0; i < p->ndst; i++)
         side_elem_align(&p->dsts[i]);
+}
+
+/* The end of every builder: the plan finished into *out, or freed when st is a failure. */
+static sj_status plan_done(sj_plan *p, sj_status st, sj_plan **out) {
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        return st;
+    }
+    finish(p);
+    *out = p;
+    return SJ_OK;
 }
 
 /* A layout placed at stride = size: its alignment may not exceed its size (4.2). */
@@ -317,13 +330,7 @@ sj_status sj_plan_copy(const sj_layout *src, const sj_layout *dst, sj_plan **out
     }
     mlist ml = {0, 0};
     st = push_move(p, &ml, m, err);
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- convert ---- */
@@ -542,13 +549,7 @@ sj_status sj_plan_convert(const sj_layout *src, const sj_layout *dst, unsigned f
     c.src_root = src;
     c.err = err;
     st = match(&c, src, 0, dst, 0);
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- gather and scatter ---- */
@@ -578,13 +579,7 @@ static sj_status path_plan(const char *what, const sj_path *path, const sj_layou
         path_side(&p->dst, path, true);
         st = value_move(p, &ml, elem, 0, leaf, 0, flags, "", err);
     }
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 sj_status sj_plan_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
@@ -660,13 +655,7 @@ sj_status sj_plan_gather_many(const sj_path *const *paths, const sj_layout *cons
         st = value_move(p, &ml, sj_path_leaf(paths[i]), soff, elems[i], 0, flags, text, err);
         if (st == SJ_OK && p->nmoves > before) p->moves[p->nmoves - 1].dst_stream = (uint8_t)i;
     }
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- fill ---- */
@@ -702,7 +691,6 @@ sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_erro
     p->layouts[1] = sj_layout_ref(elem);
     dense_side(&p->dst, elem, true);
     p->src.stride = 0;
-    p->src.elem_align = 8; /* the kernel passes fill_bits, a uint64_t array */
     unsigned size = (unsigned)elem->size;
     uint8_t bytes[16] = {0};
     sj_store_bits(bytes, size, value_swaps(elem), value_bits(elem->kind, v));
@@ -713,14 +701,7 @@ sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_erro
     m.len = size;
     mlist ml = {0, 0};
     st = push_move(p, &ml, m, err);
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    p->src.elem_align = 8;
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- reduce and mismatch ---- */
@@ -740,9 +721,7 @@ sj_status sj_plan_reduce(const sj_path *path, sj_reduce_op op, sj_plan **out, sj
     p->red.kind = (uint8_t)leaf->kind;
     p->red.swap = value_swaps(leaf);
     p->red.off = 0;
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, SJ_OK, out);
 }
 
 sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
@@ -755,9 +734,7 @@ sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
         sides[i]->stride = 1;
         sides[i]->extent_per = 1;
     }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, SJ_OK, out);
 }
 
 /* ---- running in place ---- */

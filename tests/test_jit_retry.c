@@ -68,28 +68,6 @@ static sj_kernel *swap_kernel(unsigned size, sj_tier tier) {
     return k;
 }
 
-/* Runs k over n elements of `size` bytes and checks that each came out byte-reversed. */
-static void run_swap(sj_kernel *k, unsigned size, size_t n) {
-    size_t len = size * n;
-    uint8_t *src = malloc(len), *dst = calloc(1, len);
-    assert_non_null(src);
-    assert_non_null(dst);
-    for (size_t i = 0; i < len; i++)
-        src[i] = (uint8_t)(i * 29 + 3);
-    sj_segment s, d;
-    sj_error err = {0};
-    assert_int_equal(sj_segment_native(src, (int64_t)len, &s, &err), SJ_OK);
-    assert_int_equal(sj_segment_native(dst, (int64_t)len, &d, &err), SJ_OK);
-    sj_args a = {&s, 0, &d, 0, (int64_t)n};
-    assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
-    for (size_t i = 0; i < len; i++) {
-        size_t j = i - i % size + (size - 1 - i % size);
-        if (dst[i] != src[j]) fail_msg("byte %zu: %u, expected %u", i, dst[i], src[j]);
-    }
-    free(src);
-    free(dst);
-}
-
 /* The state right after a nomem decline of a run that started at t0, the backoff then
  * being `backoff_ms`: on the interpreter, not compiled, the reason kept, a retry waiting. */
 static void expect_waiting(const sj_kernel_info *in, uint64_t t0, uint64_t backoff_ms) {
@@ -110,7 +88,7 @@ typedef struct step {
 static step run_step(sj_kernel *k, size_t n) {
     step s;
     s.t0 = now_ns();
-    run_swap(k, 4, n);
+    test_run_copy(k, 4, n, 4);
     s.t1 = now_ns();
     s.in = info_of(k);
     s.nomem = nomem_declines();
@@ -122,7 +100,7 @@ static step run_step(sj_kernel *k, size_t n) {
 static bool skip_without_jit(sj_kernel *k, unsigned size) {
     const char *why = NULL;
     if (sj_jit_available(&why)) return false;
-    run_swap(k, size, 64);
+    test_run_copy(k, size, 64, size);
     sj_kernel_info in = info_of(k);
     assert_int_equal(in.last_tier, SJ_TIER_INTERP);
     assert_int_equal(in.decline, SJ_DECLINE_UNAVAILABLE);
@@ -137,7 +115,7 @@ static void test_interp_tier_never_waits(void **state) {
     (void)state;
     sj_counters_reset();
     sj_kernel *k = swap_kernel(8, SJ_TIER_INTERP);
-    run_swap(k, 8, 64);
+    test_run_copy(k, 8, 64, 8);
     sj_kernel_info in = info_of(k);
     assert_int_equal(in.last_tier, SJ_TIER_INTERP);
     assert_false(in.compiled);

@@ -50,14 +50,14 @@ static bool ksigned(unsigned k) {
     return k == SJ_I8 || k == SJ_I16 || k == SJ_I32 || k == SJ_I64;
 }
 
-static int decline(char *why, size_t len, const char *fmt, ...) {
+int sj_jit_fail(char *why, size_t len, int reason, const char *fmt, ...) {
     if (why && len) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(why, len, fmt, ap);
         va_end(ap);
     }
-    return 1;
+    return reason;
 }
 
 /* ---- Alignment the plan proved ---- */
@@ -104,22 +104,26 @@ static size_t plan_loops(const sj_plan *p) {
 
 int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
     if (p->ndst && (p->op != SJ_PLAN_MOVE || p->ndst > SJ_MAX_STREAMS))
-        return decline(why, why_len, "plan has %u destination streams (at most %d, moves only)",
-                       p->ndst, SJ_MAX_STREAMS);
+        return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                           "plan has %u destination streams (at most %d, moves only)", p->ndst,
+                           SJ_MAX_STREAMS);
     switch (p->op) {
         case SJ_PLAN_MOVE:
             if (p->nmoves && !p->moves)
-                return decline(why, why_len, "plan has %zu moves but no move list", p->nmoves);
+                return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                                   "plan has %zu moves but no move list", p->nmoves);
             if (p->nmoves + SJ_EMIT_LOOP_WEIGHT * plan_loops(p) > SJ_EMIT_MAX_MOVES)
-                return decline(why, why_len,
-                               "plan has %zu moves, %zu of them inner loops (the JIT takes at "
-                               "most %u, a loop counting %u more)",
-                               p->nmoves, plan_loops(p), SJ_EMIT_MAX_MOVES, SJ_EMIT_LOOP_WEIGHT);
+                return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                                   "plan has %zu moves, %zu of them inner loops (the JIT takes at "
+                                   "most %u, a loop counting %u more)",
+                                   p->nmoves, plan_loops(p), SJ_EMIT_MAX_MOVES,
+                                   SJ_EMIT_LOOP_WEIGHT);
             for (size_t i = 0; i < p->nmoves; i++) {
                 const sj_move *m = &p->moves[i];
                 if (p->ndst ? m->dst_stream >= p->ndst : m->dst_stream != 0)
-                    return decline(why, why_len, "move %zu writes stream %u of %u", i,
-                                   m->dst_stream, p->ndst);
+                    return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                                       "move %zu writes stream %u of %u", i, m->dst_stream,
+                                       p->ndst);
                 switch (m->kind) {
                     case SJ_MOVE_COPY:
                     case SJ_MOVE_ZERO:
@@ -127,38 +131,42 @@ int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
                     case SJ_MOVE_SWAP:
                         if ((m->width != 2 && m->width != 4 && m->width != 8) ||
                             m->len % m->width != 0)
-                            return decline(why, why_len,
-                                           "move %zu swaps %u bytes in units of %u (units must "
-                                           "be 2, 4 or 8 bytes and divide the length)",
-                                           i, m->len, m->width);
+                            return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                                               "move %zu swaps %u bytes in units of %u (units must "
+                                               "be 2, 4 or 8 bytes and divide the length)",
+                                               i, m->len, m->width);
                         break;
                     case SJ_MOVE_CONVERT:
                         if (m->src_kind >= SJ_KIND_COUNT || m->dst_kind >= SJ_KIND_COUNT)
-                            return decline(why, why_len,
-                                           "move %zu converts between unknown kinds %u -> %u", i,
-                                           m->src_kind, m->dst_kind);
+                            return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                                               "move %zu converts between unknown kinds %u -> %u",
+                                               i, m->src_kind, m->dst_kind);
                         break;
                     case SJ_MOVE_LOOP:
                         if (m->body == 0 || m->body > p->nmoves - i - 1)
-                            return decline(why, why_len,
-                                           "move %zu is a loop over %u moves, %zu follow it", i,
-                                           m->body, p->nmoves - i - 1);
+                            return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                                               "move %zu is a loop over %u moves, %zu follow it", i,
+                                               m->body, p->nmoves - i - 1);
                         break;
                     default:
-                        return decline(why, why_len, "move %zu has unknown kind %u", i, m->kind);
+                        return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
+                                           "move %zu has unknown kind %u", i, m->kind);
                 }
             }
             return 0;
         case SJ_PLAN_REDUCE:
             if (p->red.op > SJ_REDUCE_MAX) /* the last operation */
-                return decline(why, why_len, "unknown reduction %u", p->red.op);
+                return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN, "unknown reduction %u",
+                                   p->red.op);
             if (p->red.kind >= SJ_KIND_COUNT)
-                return decline(why, why_len, "reduction over unknown kind %u", p->red.kind);
+                return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN, "reduction over unknown kind %u",
+                                   p->red.kind);
             return 0;
         case SJ_PLAN_MISMATCH:
             return 0;
         default:
-            return decline(why, why_len, "unknown plan operation %d", (int)p->op);
+            return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN, "unknown plan operation %d",
+                               (int)p->op);
     }
 }
 

@@ -19,6 +19,11 @@ typedef struct sj_emit_target {
     bool big_endian;
 } sj_emit_target;
 
+/* Writes the message into why (when not NULL); returns reason (an sj_decline): every
+ * reason the JIT gives, from emit.c and engine.c. */
+int sj_jit_fail(char *why, size_t len, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* 0 when the JIT can compile the plan; otherwise non-zero with the reason in why.
  * Cheap: runs before any LLVM work. */
 int sj_emit_check(const sj_plan *p, char *why, size_t why_len);

@@ -14,7 +14,6 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -131,24 +130,11 @@ static void count(atomic_uint_fast64_t *c, uint64_t v) {
     atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
 
-/* Writes the reason into why; returns `reason` (an sj_decline, non-zero). */
-static int fail(char *why, size_t len, int reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t len, int reason, const char *fmt, ...) {
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return reason;
-}
-
 /* The one place an LLVMErrorRef becomes our message: "what: LLVM's text", and the error
  * is disposed of. Returns SJ_DECLINE_LLVM. */
 static int llvm_fail(LLVMErrorRef err, const char *what, char *why, size_t len) {
     char *msg = LLVMGetErrorMessage(err); /* consumes err */
-    fail(why, len, SJ_DECLINE_LLVM, "%s: %s", what, msg ? msg : "unknown LLVM error");
+    sj_jit_fail(why, len, SJ_DECLINE_LLVM, "%s: %s", what, msg ? msg : "unknown LLVM error");
     LLVMDisposeErrorMessage(msg);
     return SJ_DECLINE_LLVM;
 }
@@ -182,6 +168,16 @@ static char g_broken_why[200];
  * N < 0 makes the |N|th compile call the handler while it holds the link lock. */
 static int g_test_fatal;
 static _Atomic int g_compiles;
+/* SEGJIT_JIT_TEST_NOMEM (tests only): N > 0 makes the first N compiles that miss the cache
+ * fail to allocate their entry, so that they decline as nomem (transient: the core tries
+ * again later). */
+static int g_test_nomem;
+static _Atomic int g_nomem_given;
+
+static bool test_nomem(void) {
+    return g_test_nomem > 0 && atomic_load(&g_nomem_given) < g_test_nomem &&
+           atomic_fetch_add(&g_nomem_given, 1) < g_test_nomem;
+}
 
 static void on_llvm_fatal(const char *reason) {
     snprintf(t_fatal_why, sizeof t_fatal_why, "%s", reason ? reason : "(no reason)");
@@ -191,15 +187,15 @@ static void on_llvm_fatal(const char *reason) {
 static void init_once(void) {
     uint64_t t0 = now_ns();
     if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter()) {
-        fail(g_init_why, sizeof g_init_why, SJ_DECLINE_UNAVAILABLE,
-             "LLVM has no native target for this host");
+        sj_jit_fail(g_init_why, sizeof g_init_why, SJ_DECLINE_UNAVAILABLE,
+                    "LLVM has no native target for this host");
         return;
     }
     g_triple = LLVMGetDefaultTargetTriple();
     char *err = NULL;
     if (LLVMGetTargetFromTriple(g_triple, &g_target, &err)) {
-        fail(g_init_why, sizeof g_init_why, SJ_DECLINE_UNAVAILABLE, "LLVM cannot target %s: %s",
-             g_triple, err ? err : "?");
+        sj_jit_fail(g_init_why, sizeof g_init_why, SJ_DECLINE_UNAVAILABLE,
+                    "LLVM cannot target %s: %s", g_triple, err ? err : "?");
         LLVMDisposeMessage(err);
         return;
     }
@@ -216,6 +212,8 @@ static void init_once(void) {
     g_dump_dir = dump && *dump ? strdup(dump) : NULL;
     const char *fatal = secure_getenv("SEGJIT_JIT_TEST_FATAL");
     g_test_fatal = fatal && *fatal ? atoi(fatal) : 0;
+    const char *nomem = secure_getenv("SEGJIT_JIT_TEST_NOMEM");
+    g_test_nomem = nomem && *nomem ? atoi(nomem) : 0;
     LLVMInstallFatalErrorHandler(on_llvm_fatal);
     g_init_ok = true;
     count(&st_ns_init, now_ns() - t0);
@@ -250,8 +248,8 @@ static void jit_once(void) {
     uint64_t t0 = now_ns();
     LLVMTargetMachineRef tm = new_tm(false);
     if (!tm) {
-        fail(g_jit_why, sizeof g_jit_why, SJ_DECLINE_UNAVAILABLE,
-             "LLVM could not create a target machine for %s (%s)", g_triple, g_cpu);
+        sj_jit_fail(g_jit_why, sizeof g_jit_why, SJ_DECLINE_UNAVAILABLE,
+                    "LLVM could not create a target machine for %s (%s)", g_triple, g_cpu);
         return;
     }
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
@@ -274,7 +272,8 @@ static void jit_once(void) {
     LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(g_jit), gen);
     g_data_layout = strdup(LLVMOrcLLJITGetDataLayoutStr(g_jit));
     if (!g_data_layout) {
-        fail(g_jit_why, sizeof g_jit_why, SJ_DECLINE_UNAVAILABLE, "out of memory starting the JIT");
+        sj_jit_fail(g_jit_why, sizeof g_jit_why, SJ_DECLINE_UNAVAILABLE,
+                    "out of memory starting the JIT");
         drop_jit();
         return;
     }
@@ -377,7 +376,7 @@ static const char *passes_for(const sj_plan *p) {
 
 static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
     pthread_once(&g_jit_once, jit_once);
-    if (!g_jit) return fail(why, why_len, SJ_DECLINE_UNAVAILABLE, "%s", g_jit_why);
+    if (!g_jit) return sj_jit_fail(why, why_len, SJ_DECLINE_UNAVAILABLE, "%s", g_jit_why);
 
     /* IR, in a context of its own */
     uint64_t t0 = now_ns();
@@ -394,8 +393,8 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     if (rc == 0) {
         char *msg = NULL;
         if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg))
-            rc = fail(why, why_len, SJ_DECLINE_LLVM,
-                      "generated IR is invalid (a segjit bug): %.120s", msg ? msg : "?");
+            rc = sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
+                             "generated IR is invalid (a segjit bug): %.120s", msg ? msg : "?");
         LLVMDisposeMessage(msg);
     }
     uint64_t t1 = now_ns();
@@ -407,8 +406,8 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     bool fast = sj_emit_fast_codegen(p);
     LLVMTargetMachineRef tm = rc ? NULL : tm_take(fast);
     if (rc == 0 && !tm)
-        rc = fail(why, why_len, SJ_DECLINE_LLVM, "LLVM could not create a target machine for %s",
-                  g_cpu);
+        rc = sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
+                         "LLVM could not create a target machine for %s", g_cpu);
     if (rc == 0) {
         LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
         LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
@@ -425,8 +424,8 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     if (rc == 0) {
         char *msg = NULL;
         if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg, &obj))
-            rc = fail(why, why_len, SJ_DECLINE_LLVM, "LLVM code generation failed: %.120s",
-                      msg ? msg : "?");
+            rc = sj_jit_fail(why, why_len, SJ_DECLINE_LLVM, "LLVM code generation failed: %.120s",
+                             msg ? msg : "?");
         LLVMDisposeMessage(msg);
     }
     if (tm) tm_give(tm, fast);
@@ -459,7 +458,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     } else if ((err = LLVMOrcLLJITLookup(g_jit, &addr, name))) {
         rc = llvm_fail(err, "LLVM could not link the kernel", why, why_len);
     } else if (!addr) {
-        rc = fail(why, why_len, SJ_DECLINE_LLVM, "LLVM linked the kernel at address 0");
+        rc = sj_jit_fail(why, why_len, SJ_DECLINE_LLVM, "LLVM linked the kernel at address 0");
     }
     if (rc) {
         LLVMErrorRef rerr = LLVMOrcResourceTrackerRemove(rt);
@@ -484,9 +483,9 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
 static int build_guarded(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
     int broken = atomic_load(&g_broken);
     if (broken)
-        return fail(why, why_len, SJ_DECLINE_LLVM,
-                    "the JIT is off in this process after an LLVM fatal error: %s",
-                    broken == 2 ? g_broken_why : "(being recorded)");
+        return sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
+                           "the JIT is off in this process after an LLVM fatal error: %s",
+                           broken == 2 ? g_broken_why : "(being recorded)");
     jmp_buf jb;
     if (setjmp(jb) != 0) {
         t_fatal_jmp = NULL;
@@ -499,9 +498,9 @@ static int build_guarded(struct sj_jit_code *c, const sj_plan *p, char *why, siz
             snprintf(g_broken_why, sizeof g_broken_why, "%s", t_fatal_why);
             atomic_store(&g_broken, 2);
         }
-        return fail(why, why_len, SJ_DECLINE_LLVM,
-                    "LLVM fatal error: %s (the JIT is off in this process from now on)",
-                    t_fatal_why);
+        return sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
+                           "LLVM fatal error: %s (the JIT is off in this process from now on)",
+                           t_fatal_why);
     }
     t_fatal_jmp = &jb;
     int rc = build(c, p, why, why_len);
@@ -607,7 +606,7 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
                               sj_jit_report *report, char *why, size_t why_len) {
     if (report) memset(report, 0, sizeof *report);
     if (!plan || !fn || !code)
-        return decline(fail(why, why_len, SJ_DECLINE_PLAN, "no plan to compile"));
+        return decline(sj_jit_fail(why, why_len, SJ_DECLINE_PLAN, "no plan to compile"));
     if (sj_emit_check(plan, why, why_len)) return decline(SJ_DECLINE_PLAN);
     uint8_t kbuf[1024];
     uint8_t *key = kbuf;
@@ -615,8 +614,8 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
     if (klen > sizeof kbuf) {
         key = malloc(klen);
         if (!key)
-            return decline(fail(why, why_len, SJ_DECLINE_NOMEM,
-                                "out of memory for a %zu-byte cache key", klen));
+            return decline(sj_jit_fail(why, why_len, SJ_DECLINE_NOMEM,
+                                       "out of memory for a %zu-byte cache key", klen));
         sj_plan_key(plan, key, klen);
     }
     uint64_t h = hash_bytes(g_key_seed, key, klen);
@@ -638,14 +637,14 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
             *code = c;
             return 0;
         }
-        int reason = fail(why, why_len, c->reason, "%s", c->why);
+        int reason = sj_jit_fail(why, why_len, c->reason, "%s", c->why);
         unref_locked(c, &dead);
         pthread_mutex_unlock(&g_cache_lock);
         destroy_list(dead);
         return decline(reason);
     }
     if (ghost_take_locked(h)) count(&st_recompiles, 1);
-    c = calloc(1, sizeof *c + klen);
+    c = test_nomem() ? NULL : calloc(1, sizeof *c + klen);
     if (c) {
         c->hash = h;
         c->refs = 1; /* the caller's */
@@ -659,7 +658,9 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
     }
     pthread_mutex_unlock(&g_cache_lock);
     if (key != kbuf) free(key);
-    if (!c) return decline(fail(why, why_len, SJ_DECLINE_NOMEM, "out of memory for a cache entry"));
+    if (!c)
+        return decline(
+            sj_jit_fail(why, why_len, SJ_DECLINE_NOMEM, "out of memory for a cache entry"));
     count(&st_misses, 1);
 
     char reason[sizeof c->why] = "";
@@ -679,7 +680,7 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
     pthread_mutex_unlock(&g_cache_lock);
     if (rc) {
         destroy_list(dead);
-        return decline(fail(why, why_len, rc, "%s", reason));
+        return decline(sj_jit_fail(why, why_len, rc, "%s", reason));
     }
     if (report) *report = (sj_jit_report){false, c->obj_bytes, c->ns_build};
     *fn = c->fn;
@@ -790,7 +791,7 @@ static const sj_jit_provider g_provider = {
 SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len) {
     pthread_once(&g_init_once, init_once);
     if (!g_init_ok) {
-        fail(why, why_len, SJ_DECLINE_UNAVAILABLE, "%s", g_init_why);
+        sj_jit_fail(why, why_len, SJ_DECLINE_UNAVAILABLE, "%s", g_init_why);
         return NULL;
     }
     return &g_provider;

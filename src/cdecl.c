@@ -45,18 +45,8 @@ typedef struct cparser {
 
 /* ---- errors ---- */
 
-static sj_status fail_at(cparser *p, size_t pos, sj_status status, const char *fmt, ...)
-    SJ_PRINTF(4, 5);
-static sj_status fail_at(cparser *p, size_t pos, sj_status status, const char *fmt, ...) {
-    char msg[SJ_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    unsigned line, col;
-    sj_line_col(p->text, pos, &line, &col);
-    return sj_fail(p->err, status, "%u:%u: %s", line, col, msg);
-}
+/* An error at byte position pos of the text: sj_fail_at. */
+#define fail_at(p, pos, ...) sj_fail_at((p)->err, (p)->text, (pos), __VA_ARGS__)
 
 /* A constructor failed: keep its status and message, put the position in front. */
 static sj_status fail_ctor(cparser *p, size_t pos, sj_status st, const sj_error *inner) {

@@ -14,18 +14,12 @@ static bool is_heap(const sj_segment *s) {
     return (s->flags & SJ_SEG_HEAP) != 0;
 }
 
-/* " (layout X)" for messages, or "". */
+/* ", layout X" for messages (X cut to fit: sj_layout_cut), or "". */
 static const char *layout_note(const sj_side *sd, char *buf, size_t cap) {
+    char text[190];
     buf[0] = '\0';
-    if (!sd->check_layout) return buf;
-    char *t = NULL;
-    if (sj_layout_print(sd->check_layout, &t, NULL) == SJ_OK) {
-        if (strlen(t) + 10 < cap)
-            snprintf(buf, cap, ", layout %s", t);
-        else
-            snprintf(buf, cap, ", layout %.*s...", (int)(cap > 16 ? cap - 16 : 0), t);
-        free(t);
-    }
+    if (sd->check_layout && *sj_layout_cut(sd->check_layout, text, sizeof text))
+        snprintf(buf, cap, ", layout %s", text);
     return buf;
 }
 

@@ -63,6 +63,17 @@ const char *sj_tag_name(sj_tag tag);
 /* 1-based line and column (in bytes) of byte position pos in text, for parse errors. */
 void sj_line_col(const char *text, size_t pos, unsigned *line, unsigned *col);
 
+/* Copies s into dst (capacity cap, at least 4), cut with "..." when it does not fit. */
+void sj_snip(char *dst, size_t cap, const char *s);
+
+/* The canonical text of l for a message, cut with "..." to fit buf (sj_snip); "" when it
+ * cannot be printed (out of memory). Returns buf. */
+const char *sj_layout_cut(const sj_layout *l, char *buf, size_t cap);
+
+/* sj_fail with "line:col: " of byte position pos in text in front (the parsers' errors). */
+sj_status sj_fail_at(sj_error *err, const char *text, size_t pos, sj_status status, const char *fmt,
+                     ...) SJ_PRINTF(5, 6);
+
 /* Natural alignment of a layout ignoring any with_align: kind size for values, 1 for
  * padding, max member alignment for groups, element alignment for sequences. */
 uint64_t sj_layout_natural_align(const sj_layout *l);

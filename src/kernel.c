@@ -365,6 +365,18 @@ sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *er
     out->fallbacks_heap = atomic_load_explicit(&k->fallbacks_heap, memory_order_relaxed);
     out->fallbacks_overlap = atomic_load_explicit(&k->fallbacks_overlap, memory_order_relaxed);
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
+    if (state == JIT_NONE && atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed)) {
+        /* after a transient decline: its fields change under jit_lock at each retry */
+        pthread_mutex_lock(&k->jit_lock);
+        state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
+        if (state == JIT_NONE) {
+            out->retry_at_ns = atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed);
+            out->ns_jit = k->ns_jit;
+            out->decline = k->decline;
+            memcpy(out->decline_why, k->decline_why, sizeof out->decline_why);
+        }
+        pthread_mutex_unlock(&k->jit_lock);
+    }
     if (state == JIT_NONE) return SJ_OK;
     out->ns_jit = k->ns_jit;
     out->decline = k->decline;

@@ -90,26 +90,10 @@ static void render_step(sj_buf *b, const step *s, bool dot) {
     }
 }
 
-/* Copies s into dst (capacity cap), cutting it with "..." when it is longer. */
-static void snip(char *dst, size_t cap, const char *s) {
-    size_t n = strlen(s);
-    if (n < cap) {
-        memcpy(dst, s, n + 1);
-        return;
-    }
-    memcpy(dst, s, cap - 4);
-    memcpy(dst + cap - 4, "...", 4);
-}
-
 /* "sequence layout [10:i4]", the canonical text cut to fit an error line. */
 static void describe(const sj_layout *l, char *dst, size_t cap) {
-    char *text = NULL, cut[96];
-    if (sj_layout_print(l, &text, NULL) == SJ_OK) {
-        snip(cut, sizeof cut, text);
-        free(text);
-    } else {
-        cut[0] = 0;
-    }
+    char cut[96];
+    sj_layout_cut(l, cut, sizeof cut);
     snprintf(dst, cap, "%s layout%s%s", sj_tag_name(sj_layout_tag(l)), cut[0] ? " " : "", cut);
 }
 
@@ -130,9 +114,9 @@ static sj_status step_fail(const resolver *r, sj_status status, const step *s, c
     sj_buf b = {0};
     render_step(&b, s, false);
     char stxt[48], ptxt[64], what[128], ltxt[128], pos[40];
-    snip(stxt, sizeof stxt, b.data && !b.failed ? b.data : "?");
+    sj_snip(stxt, sizeof stxt, b.data && !b.failed ? b.data : "?");
     free(b.data);
-    snip(ptxt, sizeof ptxt, r->text);
+    sj_snip(ptxt, sizeof ptxt, r->text);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
@@ -191,7 +175,7 @@ static sj_status resolve(const sj_layout *root, const step *steps, size_t n, con
                     }
                     if (k == m) {
                         char nm[48];
-                        snip(nm, sizeof nm, s->name);
+                        sj_snip(nm, sizeof nm, s->name);
                         st = step_fail(&r, SJ_E_PATH, s, cur, "no member named '%s' in", nm);
                         break;
                     }
@@ -645,7 +629,7 @@ sj_status sj_path_offset(const sj_path *p, const int64_t *indices, size_t count,
 static sj_status path_offset_fail(const sj_path *p, const int64_t *indices, size_t count,
                                   sj_error *err) {
     char ptxt[64];
-    snip(ptxt, sizeof ptxt, p->text);
+    sj_snip(ptxt, sizeof ptxt, p->text);
     if (count != p->nfree)
         return sj_fail(err, SJ_E_ARG, "path '%s' has %zu free indices, %zu given", ptxt, p->nfree,
                        count);

@@ -13,38 +13,13 @@
 
 /* ---- small helpers ---- */
 
-/* The canonical text of a layout for a message, shortened to fit buf. */
+/* The canonical text of a layout for a message, cut to fit buf (sj_layout_cut). */
 static const char *layout_text(const sj_layout *l, char *buf, size_t cap) {
-    char *t = NULL;
-    if (!l) {
+    if (!l)
         snprintf(buf, cap, "(none)");
-    } else if (sj_layout_print(l, &t, NULL) == SJ_OK) {
-        size_t n = strlen(t);
-        if (n < cap)
-            memcpy(buf, t, n + 1);
-        else
-            snprintf(buf, cap, "%.*s...", (int)(cap > 4 ? cap - 4 : 0), t);
-        free(t);
-    } else {
+    else if (!*sj_layout_cut(l, buf, cap))
         snprintf(buf, cap, "(%" PRIu64 "-byte layout)", l->size);
-    }
     return buf;
-}
-
-static const char *tag_word(sj_tag tag) {
-    switch (tag) {
-        case SJ_VALUE:
-            return "value";
-        case SJ_STRUCT:
-            return "struct";
-        case SJ_UNION:
-            return "union";
-        case SJ_SEQUENCE:
-            return "sequence";
-        case SJ_PADDING:
-            return "padding";
-    }
-    return "layout";
 }
 
 static bool value_swaps(const sj_layout *l) {
@@ -210,9 +185,22 @@ static void finish(sj_plan *p) {
                         side_dense(&p->src, m->len) && side_dense(&p->dst, m->len);
     }
     side_elem_align(&p->src);
+    if (p->op == SJ_PLAN_MOVE && !p->src.used)
+        p->src.elem_align = 8; /* fill: the kernel passes fill_bits, a uint64_t array */
     side_elem_align(&p->dst);
     for (unsigned i = 0; i < p->ndst; i++)
         side_elem_align(&p->dsts[i]);
+}
+
+/* The end of every builder: the plan finished into *out, or freed when st is a failure. */
+static sj_status plan_done(sj_plan *p, sj_status st, sj_plan **out) {
+    if (st != SJ_OK) {
+        sj_plan_free(p);
+        return st;
+    }
+    finish(p);
+    *out = p;
+    return SJ_OK;
 }
 
 /* A layout placed at stride = size: its alignment may not exceed its size (4.2). */
@@ -235,7 +223,7 @@ static sj_status check_value_layout(const char *what, const char *side, const sj
     char t[160];
     if (l->tag != SJ_VALUE)
         return sj_fail(err, SJ_E_ARG, "%s: %s layout %s is a %s, not a value layout", what, side,
-                       layout_text(l, t, sizeof t), tag_word(l->tag));
+                       layout_text(l, t, sizeof t), sj_tag_name(l->tag));
     return SJ_OK;
 }
 
@@ -250,7 +238,7 @@ static sj_status check_path(const char *what, const sj_path *path, sj_error *err
     const sj_layout *leaf = sj_path_leaf(path);
     if (!leaf || leaf->tag != SJ_VALUE)
         return sj_fail(err, SJ_E_PATH, "%s: path '%.80s' does not end on a value (it selects a %s)",
-                       what, text, leaf ? tag_word(leaf->tag) : "nothing");
+                       what, text, leaf ? sj_tag_name(leaf->tag) : "nothing");
     const sj_layout *root = sj_path_root(path);
     if (root->size > (uint64_t)INT64_MAX)
         return sj_fail(err, SJ_E_OVERFLOW, "%s: path '%.80s' root of %" PRIu64 " bytes", what, text,
@@ -342,13 +330,7 @@ sj_status sj_plan_copy(const sj_layout *src, const sj_layout *dst, sj_plan **out
     }
     mlist ml = {0, 0};
     st = push_move(p, &ml, m, err);
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- convert ---- */
@@ -386,8 +368,8 @@ static sj_status shape_error(conv_ctx *c, const sj_layout *s, const sj_layout *d
     return sj_fail(c->err, SJ_E_ARG,
                    "convert: field '%s' is a %s (%s) in the destination but a %s (%s) in the "
                    "source",
-                   c->field_len ? c->field : "(root)", tag_word(d->tag),
-                   layout_text(d, a, sizeof a), tag_word(s->tag), layout_text(s, b, sizeof b));
+                   c->field_len ? c->field : "(root)", sj_tag_name(d->tag),
+                   layout_text(d, a, sizeof a), sj_tag_name(s->tag), layout_text(s, b, sizeof b));
 }
 
 /* The source member that destination member i of d matches in s: the first of that name;
@@ -567,13 +549,7 @@ sj_status sj_plan_convert(const sj_layout *src, const sj_layout *dst, unsigned f
     c.src_root = src;
     c.err = err;
     st = match(&c, src, 0, dst, 0);
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- gather and scatter ---- */
@@ -603,13 +579,7 @@ static sj_status path_plan(const char *what, const sj_path *path, const sj_layou
         path_side(&p->dst, path, true);
         st = value_move(p, &ml, elem, 0, leaf, 0, flags, "", err);
     }
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 sj_status sj_plan_gather(const sj_path *src_path, const sj_layout *dst_elem, unsigned flags,
@@ -685,13 +655,7 @@ sj_status sj_plan_gather_many(const sj_path *const *paths, const sj_layout *cons
         st = value_move(p, &ml, sj_path_leaf(paths[i]), soff, elems[i], 0, flags, text, err);
         if (st == SJ_OK && p->nmoves > before) p->moves[p->nmoves - 1].dst_stream = (uint8_t)i;
     }
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- fill ---- */
@@ -727,7 +691,6 @@ sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_erro
     p->layouts[1] = sj_layout_ref(elem);
     dense_side(&p->dst, elem, true);
     p->src.stride = 0;
-    p->src.elem_align = 8; /* the kernel passes fill_bits, a uint64_t array */
     unsigned size = (unsigned)elem->size;
     uint8_t bytes[16] = {0};
     sj_store_bits(bytes, size, value_swaps(elem), value_bits(elem->kind, v));
@@ -738,14 +701,7 @@ sj_status sj_plan_fill(const sj_layout *elem, sj_value v, sj_plan **out, sj_erro
     m.len = size;
     mlist ml = {0, 0};
     st = push_move(p, &ml, m, err);
-    if (st != SJ_OK) {
-        sj_plan_free(p);
-        return st;
-    }
-    finish(p);
-    p->src.elem_align = 8;
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, st, out);
 }
 
 /* ---- reduce and mismatch ---- */
@@ -765,9 +721,7 @@ sj_status sj_plan_reduce(const sj_path *path, sj_reduce_op op, sj_plan **out, sj
     p->red.kind = (uint8_t)leaf->kind;
     p->red.swap = value_swaps(leaf);
     p->red.off = 0;
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, SJ_OK, out);
 }
 
 sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
@@ -780,9 +734,7 @@ sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
         sides[i]->stride = 1;
         sides[i]->extent_per = 1;
     }
-    finish(p);
-    *out = p;
-    return SJ_OK;
+    return plan_done(p, SJ_OK, out);
 }
 
 /* ---- running in place ---- */

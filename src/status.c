@@ -49,6 +49,28 @@ void sj_line_col(const char *text, size_t pos, unsigned *line, unsigned *col) {
     *col = c;
 }
 
+sj_status sj_fail_at(sj_error *err, const char *text, size_t pos, sj_status status, const char *fmt,
+                     ...) {
+    char msg[SJ_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    unsigned line, col;
+    sj_line_col(text, pos, &line, &col);
+    return sj_fail(err, status, "%u:%u: %s", line, col, msg);
+}
+
+void sj_snip(char *dst, size_t cap, const char *s) {
+    size_t n = strlen(s);
+    if (n < cap) {
+        memcpy(dst, s, n + 1);
+        return;
+    }
+    memcpy(dst, s, cap - 4);
+    memcpy(dst + cap - 4, "...", 4);
+}
+
 uint64_t sj_hash_bytes(uint64_t h, const void *p, size_t n) {
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) {

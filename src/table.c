@@ -184,11 +184,7 @@ static void print_rows(sj_buf *b, const table *t) {
 
 /* `struct particle` / `union` / `sequence ps` ...: what the root is. */
 static void put_title(sj_buf *b, const sj_layout *l) {
-    static const char *const words[] = {
-        [SJ_VALUE] = "value",       [SJ_STRUCT] = "struct",   [SJ_UNION] = "union",
-        [SJ_SEQUENCE] = "sequence", [SJ_PADDING] = "padding",
-    };
-    sj_buf_puts(b, words[sj_layout_tag(l)]);
+    sj_buf_puts(b, sj_tag_name(sj_layout_tag(l)));
     if (sj_layout_name(l)) {
         sj_buf_putc(b, ' ');
         put_name(b, sj_layout_name(l));

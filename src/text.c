@@ -89,6 +89,14 @@ sj_status sj_layout_print(const sj_layout *l, char **out, sj_error *err) {
     return sj_buf_finish(&b, out, err);
 }
 
+const char *sj_layout_cut(const sj_layout *l, char *buf, size_t cap) {
+    char *text = NULL;
+    buf[0] = '\0';
+    if (sj_layout_print(l, &text, NULL) == SJ_OK) sj_snip(buf, cap, text);
+    free(text);
+    return buf;
+}
+
 /* ---- parser ---- */
 
 typedef struct parser {
@@ -98,18 +106,8 @@ typedef struct parser {
     sj_error *err;
 } parser;
 
-static sj_status fail_at(parser *p, size_t pos, sj_status status, const char *fmt, ...)
-    SJ_PRINTF(4, 5);
-static sj_status fail_at(parser *p, size_t pos, sj_status status, const char *fmt, ...) {
-    char msg[SJ_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    unsigned line, col;
-    sj_line_col(p->text, pos, &line, &col);
-    return sj_fail(p->err, status, "%u:%u: %s", line, col, msg);
-}
+/* An error at byte position pos of the text: sj_fail_at. */
+#define fail_at(p, pos, ...) sj_fail_at((p)->err, (p)->text, (pos), __VA_ARGS__)
 
 /* A constructor failed: keep its status, put the position of the construct in front. */
 static sj_status fail_ctor(parser *p, size_t pos, const sj_error *inner) {

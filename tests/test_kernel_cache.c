@@ -39,28 +39,10 @@ static sj_kernel *copy_kernel(const char *from, const char *to) {
     return copy_kernel_sized(from, to, NULL);
 }
 
-/* Runs k over n elements of `elem` bytes of fresh data and checks the copied bytes: as
- * they are (unit 0) or byte-reversed in units of `unit` bytes. */
+/* test_run_copy, then the tier check. */
 static void run_copy(sj_kernel *k, size_t elem, size_t n, size_t unit) {
-    size_t len = elem * n;
-    uint8_t *src = malloc(len), *dst = calloc(1, len);
-    assert_non_null(src);
-    assert_non_null(dst);
-    for (size_t i = 0; i < len; i++)
-        src[i] = (uint8_t)(i * 29 + 3);
-    sj_segment s, d;
-    sj_error err = {0};
-    assert_int_equal(sj_segment_native(src, (int64_t)len, &s, &err), SJ_OK);
-    assert_int_equal(sj_segment_native(dst, (int64_t)len, &d, &err), SJ_OK);
-    sj_args a = {&s, 0, &d, 0, (int64_t)n};
-    assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
-    for (size_t i = 0; i < len; i++) {
-        size_t j = unit ? i - i % unit + (unit - 1 - i % unit) : i;
-        if (dst[i] != src[j]) fail_msg("byte %zu: %u, expected %u", i, dst[i], src[j]);
-    }
+    test_run_copy(k, elem, n, unit);
     test_check_tier(k, false);
-    free(src);
-    free(dst);
 }
 
 static sj_kernel_info info_of(const sj_kernel *k) {
@@ -403,6 +385,7 @@ static void test_kernel_stats(void **state) {
     assert_false(in.compiled);
     assert_int_equal(in.decline, SJ_DECLINE_NONE);
     assert_int_equal(in.ns_jit, 0);
+    assert_int_equal(in.retry_at_ns, 0);
     sj_counters c0, c1;
     sj_counters_get(&c0);
 
@@ -437,6 +420,7 @@ static void test_kernel_stats(void **state) {
         assert_false(in.compiled);
     }
     assert_int_equal(in.last_tier, SJ_TIER_INTERP);
+    assert_int_equal(in.retry_at_ns, 0); /* compiled, declined for good, or never asked */
     tbuf_check_guards(&nat);
     tbuf_check_guards(&heap);
     tbuf_free(&nat);
@@ -480,6 +464,7 @@ static void test_decline_reasons(void **state) {
         assert_int_equal(c.declines, 1);
         assert_int_equal(c.declines_by[SJ_DECLINE_UNAVAILABLE], 1);
         assert_string_equal(c.last_decline, in.decline_why);
+        assert_int_equal(in.retry_at_ns, 0); /* unavailable is final: no retry waits */
         /* a kernel is declined once; its later runs add nothing */
         run_copy(k, 5, 8, 0);
         sj_counters_get(&c);

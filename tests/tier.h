@@ -1,6 +1,7 @@
 /* tests/tier.h: helpers shared by the kernel tests: the tier under test (environment
- * variable SEGJIT_TEST_TIER=interp|jit, default interp), layouts and paths from text, and
- * guarded buffers (native or heap) whose bytes around the segment must stay untouched.
+ * variable SEGJIT_TEST_TIER=interp|jit, default interp), layouts and paths from text,
+ * guarded buffers (native or heap) whose bytes around the segment must stay untouched, and
+ * a copy run checked byte by byte.
  * Include after cmocka's prerequisites and cmocka.h. Test cases do not belong here. */
 #ifndef SEGJIT_TESTS_TIER_H
 #define SEGJIT_TESTS_TIER_H
@@ -158,5 +159,28 @@ static inline void tbuf_free(tbuf *b) {
             fail_msg("%s: got %s (%s), expected %s", #call, sj_status_name(st_), (err)->message,   \
                      sj_status_name(expected));                                                    \
     } while (0)
+
+/* Runs k over n elements of `elem` bytes of fresh data and checks the copied bytes: as
+ * they are (unit 0) or byte-reversed in units of `unit` bytes. */
+static inline void test_run_copy(sj_kernel *k, size_t elem, size_t n, size_t unit) {
+    size_t len = elem * n;
+    uint8_t *src = malloc(len), *dst = calloc(1, len);
+    assert_non_null(src);
+    assert_non_null(dst);
+    for (size_t i = 0; i < len; i++)
+        src[i] = (uint8_t)(i * 29 + 3);
+    sj_segment s, d;
+    sj_error err = {0};
+    assert_int_equal(sj_segment_native(src, (int64_t)len, &s, &err), SJ_OK);
+    assert_int_equal(sj_segment_native(dst, (int64_t)len, &d, &err), SJ_OK);
+    sj_args a = {&s, 0, &d, 0, (int64_t)n};
+    assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
+    for (size_t i = 0; i < len; i++) {
+        size_t j = unit ? i - i % unit + (unit - 1 - i % unit) : i;
+        if (dst[i] != src[j]) fail_msg("byte %zu: %u, expected %u", i, dst[i], src[j]);
+    }
+    free(src);
+    free(dst);
+}
 
 #endif

@@ -160,6 +160,7 @@ typedef struct sj_kernel_info {
     char decline_why[160]; /* the JIT's message for the decline */
     bool persisted_hit;    /* that code came from the persistent cache (a file, or an image
                               another kernel of this process loaded), not from the JIT */
+    uint64_t retry_at_ns;  /* after a nomem decline: CLOCK_MONOTONIC ns of the retry; else 0 */
 } sj_kernel_info;
 
 /* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */

@@ -44,6 +44,11 @@ static _Atomic(sj_alloc *) global_allocs;
 static atomic_uint_fast64_t next_thread_id = 1;
 _Thread_local sj_thread_state sj_self SJ_TLS_FAST;
 
+/* The calling thread's OS id (what ps -L and gdb show), for messages. */
+static int64_t os_tid(void) {
+    return (int64_t)syscall(SYS_gettid);
+}
+
 uint64_t sj_thread_id(void) {
     if (sj_self.id == 0) sj_self.id = (uint64_t)atomic_fetch_add(&next_thread_id, 1);
     return sj_self.id;
@@ -86,8 +91,9 @@ static sj_status lifetime_status(sj_arena a, const char *what, sj_error *err) {
     if (!scope_live(atomic_load(&sc->word), a.gen)) /* closed meanwhile, scope maybe reused */
         return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
     return sj_fail(err, SJ_E_THREAD,
-                   "%s: its arena is confined to thread %" PRIu64 ", used from thread %" PRIu64,
-                   what, owner, self);
+                   "%s: its arena is confined to thread %" PRId64 ", used from thread %" PRId64
+                   " (OS thread ids)",
+                   what, atomic_load(&sc->owner_tid), os_tid());
 }
 
 /* Pin of an arena handle for a call that is about to use its memory; see scope.h. */
@@ -271,12 +277,14 @@ sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err) {
         atomic_init(&sc->inflight, 0);
         atomic_init(&sc->views, 0);
         atomic_init(&sc->owner, 0);
+        atomic_init(&sc->owner_tid, 0);
         atomic_init(&sc->allocs, NULL);
         sc->next_free = NULL;
     }
     uint64_t gen = atomic_load(&sc->word) >> 3;
     bool confined = kind == SJ_ARENA_CONFINED;
     atomic_store(&sc->owner, confined ? sj_thread_id() : 0);
+    atomic_store(&sc->owner_tid, confined ? os_tid() : 0);
     atomic_store(&sc->allocs, NULL);
     atomic_store(&sc->word, sj_scope_word(gen, SCOPE_OPEN) | (confined ? SCOPE_CONFINED : 0));
     out->scope = sc;
@@ -301,9 +309,9 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
         if (atomic_load(&sc->word) != open) /* closed meanwhile, scope maybe reused */
             return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
         return sj_fail(err, SJ_E_THREAD,
-                       "arena close: the arena is confined to thread %" PRIu64
-                       ", closed from thread %" PRIu64,
-                       owner, self);
+                       "arena close: the arena is confined to thread %" PRId64
+                       ", closed from thread %" PRId64 " (OS thread ids)",
+                       atomic_load(&sc->owner_tid), os_tid());
     }
     /* Open views: refuse (SJ_E_BUSY) before anything changes for readers. */
     uint64_t views;

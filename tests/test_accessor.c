@@ -3,6 +3,7 @@
  * sj_get/sj_set (same bytes, same status, same message) over calls that fail each check
  * and several at once, failed calls writing nothing, creation errors, and lifetime and
  * thread checks. Threads closing arenas under accessors: tests/test_concurrency.c. */
+#define _GNU_SOURCE /* syscall(SYS_gettid) under -std=c11 */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "segjit/accessor.h"
 #include "tier.h"
@@ -517,6 +520,7 @@ typedef struct thread_job {
     sj_status sa, sp, sa_set;
     sj_error ea, ep;
     int32_t out;
+    long tid; /* the other thread's OS id */
 } thread_job;
 
 static void *other_thread(void *arg) {
@@ -524,6 +528,7 @@ static void *other_thread(void *arg) {
     int64_t i = 1;
     sj_value v;
     j->out = 55;
+    j->tid = syscall(SYS_gettid);
     j->sa = sj_accessor_get_i32(j->acc, &j->seg, 0, &i, 1, &j->out, &j->ea);
     j->sp = sj_get_path(&j->seg, j->p, 0, &i, 1, &v, &j->ep);
     j->sa_set = sj_accessor_set_i32(j->acc, &j->seg, 0, &i, 1, 9, NULL);
@@ -553,7 +558,12 @@ static void test_threads(void **state) {
     assert_int_equal(j.sp, SJ_E_THREAD);
     assert_int_equal(j.sa_set, SJ_E_THREAD);
     assert_string_equal(j.ea.message, j.ep.message);
-    assert_non_null(strstr(j.ea.message, "segment: its arena is confined to thread "));
+    char want[160]; /* both threads named by their OS ids */
+    snprintf(want, sizeof want,
+             "get: segment: its arena is confined to thread %ld, used from thread %ld (OS thread "
+             "ids)",
+             (long)syscall(SYS_gettid), j.tid);
+    assert_string_equal(j.ea.message, want);
     assert_int_equal(j.out, 55);
     assert_int_equal(((int32_t *)(void *)j.seg.base)[1], 4); /* nothing written */
     assert_status(sj_arena_close(c, &err), SJ_OK, &err);

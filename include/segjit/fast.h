@@ -35,6 +35,7 @@ struct sj_scope {
     _Atomic(struct sj_alloc *) allocs; /* memory to free on close */
     _Atomic uint64_t views;            /* open views, | closing bit while a close decides */
     struct sj_scope *next_free;        /* pool link, under the pool lock */
+    _Atomic int64_t owner_tid;         /* the owner's OS thread id, for messages */
 };
 
 /* One per thread that has made a single access; only its thread writes `scope`. */

@@ -497,7 +497,7 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
         case IMPL_ACCESSOR_SHARED: {
             const sj_segment *seg = impl == IMPL_ACCESSOR ? &w->src : &w->shared_src;
             for (int64_t i = 0; i < n && st == SJ_OK; i++) {
-                double y;
+                double y = 0;
                 st = sj_accessor_get_f64(w->acc, seg, 0, &i, 1, &y, err);
                 s += y;
             }

@@ -65,7 +65,7 @@ static void *w8_main(void *arg) {
         }
     } else {
         for (int64_t i = 0; i < n && st == SJ_OK; i++) {
-            double y;
+            double y = 0;
             st = sj_accessor_get_f64(acc, seg, 0, &i, 1, &y, &t->err);
             s += y;
         }

@@ -33,10 +33,25 @@ static sj_status check_value_layout(const sj_layout *l, sj_error *err) {
     return SJ_OK;
 }
 
+/* The prefix of an accessor's failure messages: the path and its root, or nothing for a
+ * value layout (sj_get's messages); formatted only when a check fails. */
+static const char *access_what(const sj_accessor *a, char *buf, size_t cap) {
+    buf[0] = '\0';
+    if (a && a->path) {
+        const char *text = sj_path_text(a->path);
+        snprintf(buf, cap, "path '%.60s' (root layout of %" PRIu64 " bytes): ", text ? text : "",
+                 a->root_size);
+    }
+    return buf;
+}
+
 /* Read-only (writes), bounds and alignment of `size` bytes at `off` with alignment `align`,
- * in that order. `what` prefixes the message ("" for a plain access). */
-SJ_COLD static sj_status check_access(const sj_segment *s, int64_t off, uint64_t size,
-                                      uint64_t align, bool write, const char *what, sj_error *err) {
+ * in that order, prefixed by access_what. */
+SJ_COLD static sj_status check_access_fail(const sj_segment *s, int64_t off, uint64_t size,
+                                           uint64_t align, bool write, const sj_accessor *a,
+                                           sj_error *err) {
+    char buf[112];
+    const char *what = access_what(a, buf, sizeof buf);
     if (write && (s->flags & SJ_SEG_READONLY))
         return sj_fail(err, SJ_E_READONLY,
                        "%swrite of %" PRIu64 " bytes at offset %" PRId64 " to a read-only segment",
@@ -61,12 +76,24 @@ SJ_COLD static sj_status check_access(const sj_segment *s, int64_t off, uint64_t
     return SJ_OK;
 }
 
+/* Read-only, bounds and alignment (SEMANTICS 4.1), the messages built only on failure. */
+static sj_status check_access(const sj_segment *s, int64_t off, uint64_t size, uint64_t align,
+                              bool write, const sj_accessor *a, sj_error *err) {
+    if (SJ_LIKELY(!(write && (s->flags & SJ_SEG_READONLY)) && off >= 0 &&
+                  (uint64_t)off <= s->size && size <= s->size - (uint64_t)off &&
+                  sj_segment_is_aligned(s, off, align)))
+        return SJ_OK;
+    return check_access_fail(s, off, size, align, write, a, err);
+}
+
 /* ---- The engine ---- */
 
 /* struct sj_accessor is in segjit/fast.h: the inline calls of accessor.h read it. A change
- * of these sizes is a change of SJ__FAST_REVISION (and of the name sj__self is exported as). */
+ * of these sizes, or of what the inline code may assume (revision 2: a thread has a slot in
+ * sj__self only where closers run membarrier), is a change of SJ__FAST_REVISION (and of
+ * the name sj__self is exported as). */
 #if UINTPTR_MAX == UINT64_MAX /* the sizes of 64-bit targets */
-_Static_assert(SJ__FAST_REVISION == 1 && sizeof(struct sj_accessor) == 216 &&
+_Static_assert(SJ__FAST_REVISION == 2 && sizeof(struct sj_accessor) == 216 &&
                    sizeof(struct sj_scope) == 128 && sizeof(sj_thread_state) == 16 &&
                    sizeof(sj_reader) == 128,
                "segjit/fast.h changed: bump SJ__FAST_REVISION and the exported name of sj__self");
@@ -142,7 +169,6 @@ SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, 
                        op, sj_kind_name((sj_kind)a->kind), op, kind_call_names[kind], op,
                        kind_call_names[a->kind]);
     int64_t rel = 0;
-    char what[112] = "";
     sj_status st;
     if (a->open && n == a->nfree && idx) {
         /* Free index 0 against the records that fit from `off`; the others as usual. */
@@ -158,19 +184,12 @@ SJ_COLD static sj_status access_slow(const sj_accessor *a, const sj_segment *s, 
         rest[0] = 0;
         if ((st = sj_path_offset(a->path, rest, n, &rel, err)) != SJ_OK) return st;
         rel += idx[0] * (int64_t)a->root_size; /* < the segment's size */
-        snprintf(what, sizeof what,
-                 "path '%.60s' (root layout of %" PRIu64 " bytes): ", sj_path_text(a->path),
-                 a->root_size);
     } else if (a->path) {
         if ((st = sj_path_offset(a->path, idx, n, &rel, err)) != SJ_OK) return st;
-        const char *text = sj_path_text(a->path);
-        snprintf(what, sizeof what,
-                 "path '%.60s' (root layout of %" PRIu64 " bytes): ", text ? text : "",
-                 a->root_size);
     } else if (n != 0) {
         return sj_fail(err, SJ_E_ARG, "access: a value layout has no free indices, %zu given", n);
     }
-    st = check_access(s, off, a->root_size, a->root_align, write, what, err);
+    st = check_access(s, off, a->root_size, a->root_align, write, a, err);
     if (st != SJ_OK) return st;
     sj_reader *slot;
     if (!sj_lease_enter(s->arena, &slot) &&

@@ -84,6 +84,9 @@ uint64_t sj_layout_natural_align(const sj_layout *l);
 void sj_path_resolved(const sj_path *p, const sj_layout **root, const sj_layout **leaf,
                       int64_t *base, size_t *nfree, int64_t *stride, int64_t *bound) SJ_HIDDEN;
 
+/* secure_getenv for files built without _GNU_SOURCE (jit_loader.c). */
+const char *sj_secure_getenv(const char *name) SJ_HIDDEN;
+
 /* Checked 64-bit arithmetic on sizes and offsets: false on overflow. */
 static inline bool sj_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
     return !__builtin_add_overflow(a, b, out);

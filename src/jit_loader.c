@@ -152,3 +152,7 @@ bool sj_jit_available(const char **why) {
     if (why) *why = p ? NULL : g_why;
     return p != NULL;
 }
+
+const char *sj_secure_getenv(const char *name) {
+    return secure_getenv(name);
+}

@@ -72,7 +72,6 @@ static inline uint64_t sj_scope_word(uint64_t gen, uint64_t state) {
 /* struct sj_scope, sj_reader and the lease itself are in segjit/fast.h, where the inline
  * accessor calls compiled into user code read them. */
 #define sj_self        sj__self
-#define sj_asym_fence  sj__asym_fence
 #define sj_lease_enter sj__lease_enter
 #define sj_lease_exit  sj__lease_exit
 

@@ -2,7 +2,7 @@
  * accounting), allocation and file mapping, native and heap segment constructors, slices
  * and segment queries. Checked reads and writes belong in src/access.c. */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* syscall() for membarrier */
+#define _DEFAULT_SOURCE /* syscall() for membarrier and gettid */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -159,7 +159,10 @@ void sj_scope_view_exit(sj_arena a) {
 
 /* ---- Leases: reader slots and the asymmetric fence (scope.h, CONCURRENCY.md 7) ---- */
 
-atomic_bool sj_asym_fence;
+/* True when closers run membarrier: readers then need only a compiler barrier, and the
+ * inline lease may use the thread's slot (sj_self.rec); else the slot is fenced_rec. */
+static atomic_bool asym_fence;
+static _Thread_local sj_reader *fenced_rec __attribute__((tls_model("initial-exec")));
 static _Atomic(sj_reader *) readers; /* registry: every slot ever made, never freed */
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
@@ -169,10 +172,12 @@ static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
  * shared arena. Without it readers fall back to a full fence per access. */
 static void membarrier_setup(void) {
 #ifdef SYS_membarrier
+    const char *off = sj_secure_getenv("SEGJIT_TEST_NO_MEMBARRIER"); /* tests: the fenced path */
+    if (off && strcmp(off, "1") == 0) return;
     long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
     if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
         syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
-        atomic_store(&sj_asym_fence, true);
+        atomic_store(&asym_fence, true);
 #endif
 }
 
@@ -186,7 +191,7 @@ static void reader_thread_exit(void *p) {
  * and one caught mid-access must not make a close in the child wait forever. */
 static void readers_after_fork(void) {
     for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
-        if (r == sj_self.rec) continue;
+        if (r == sj_self.rec || r == fenced_rec) continue;
         atomic_store(&r->scope, NULL);
         atomic_store(&r->in_use, false);
     }
@@ -199,6 +204,7 @@ static void reader_key_make(void) {
 
 sj_reader *sj_reader_register(void) {
     if (sj_self.rec) return sj_self.rec;
+    if (fenced_rec) return fenced_rec;
     pthread_once(&reader_once, reader_key_make);
     pthread_once(&membarrier_once, membarrier_setup);
     sj_thread_id();
@@ -218,19 +224,47 @@ sj_reader *sj_reader_register(void) {
     }
     /* Without the key the slot is never given back: a leak of 128 bytes per thread. */
     if (reader_key != (pthread_key_t)-1) pthread_setspecific(reader_key, r);
-    sj_self.rec = r;
+    if (atomic_load(&asym_fence))
+        sj_self.rec = r;
+    else
+        fenced_rec = r;
     return r;
+}
+
+/* The lease of sj_lease_enter for a thread whose slot is fenced_rec: a full fence between
+ * the announcement and the second load of the word. */
+static bool lease_enter_fenced(sj_arena a, sj_reader **slot) {
+    *slot = NULL;
+    struct sj_scope *sc = a.scope;
+    uint64_t open = a.gen << 3 | SCOPE_OPEN;
+    uint64_t w = sc ? atomic_load_explicit(&sc->word, memory_order_relaxed) : 0;
+    if (!sc || w == (open | SCOPE_CONFINED)) return sj_lease_enter(a, slot);
+    sj_reader *r = fenced_rec;
+    if (!r || w != open) return false;
+    atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&sc->word, memory_order_acquire) == open) {
+        *slot = r;
+        return true;
+    }
+    atomic_store_explicit(&r->scope, NULL, memory_order_release);
+    return false;
+}
+
+/* A lease by whichever slot the thread has. */
+static bool lease_again(sj_arena a, sj_reader **slot) {
+    return fenced_rec ? lease_enter_fenced(a, slot) : sj_lease_enter(a, slot);
 }
 
 sj_status sj_lease_fail(sj_arena a, const char *what, sj_reader **slot, sj_error *err) {
     if (!sj_self.rec) {
         if (!sj_reader_register())
             return sj_fail(err, SJ_E_NOMEM, "%s: out of memory registering the thread", what);
-        if (sj_lease_enter(a, slot)) return SJ_OK;
+        if (lease_again(a, slot)) return SJ_OK;
     }
     sj_status st = lifetime_status(a, what, err);
     if (st == SJ_OK) { /* a close or reuse between the fast check and this one */
-        if (sj_lease_enter(a, slot)) return SJ_OK;
+        if (lease_again(a, slot)) return SJ_OK;
         st = lifetime_status(a, what, err);
         if (st == SJ_OK) st = sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
     }
@@ -241,13 +275,13 @@ sj_status sj_lease_fail(sj_arena a, const char *what, sj_reader **slot, sj_error
 static void wait_for_leases(struct sj_scope *sc) {
     /* Orders the CLOSING mark before the slot reads against readers that announce then
      * read the word: their compiler barrier is made a full fence by membarrier, or they ran
-     * a full fence themselves (sj_asym_fence false). */
+     * a full fence themselves (asym_fence false). */
     atomic_thread_fence(memory_order_seq_cst);
-    pthread_once(&membarrier_once, membarrier_setup); /* sj_asym_fence as final, here too */
+    pthread_once(&membarrier_once, membarrier_setup); /* asym_fence as final, here too */
 #ifdef SYS_membarrier
     /* Registered, so it does not fail; if it ever did, the global command (slower, no
      * registration) gives the same guarantee, and a reader must never be freed under. */
-    if (atomic_load(&sj_asym_fence))
+    if (atomic_load(&asym_fence))
         while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
                syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
             sched_yield();

@@ -457,7 +457,8 @@ static void test_arguments_and_creation(void **state) {
     assert_string_equal(err.message, "accessor get: the accessor's value is i4, called through "
                                      "sj_accessor_get_f64 (use sj_accessor_get_i32)");
     assert_true(d == 1.5);
-    assert_int_equal(sj_accessor_set_u32(acc, &s, 0, &i, 9, 1u, &err), SJ_E_ARG);
+    int64_t nine[9] = {1}; /* a count must come with that many indices */
+    assert_int_equal(sj_accessor_set_u32(acc, &s, 0, nine, 9, 1u, &err), SJ_E_ARG);
     assert_int_equal(mem[2], 0);
     /* NULLs */
     assert_int_equal(sj_accessor_get_i32(NULL, &s, 0, &i, 1, &x, &err), SJ_E_ARG);

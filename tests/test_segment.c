@@ -565,6 +565,30 @@ static void test_overlap(void **state) {
     CHECK(SJ_OK, sj_arena_close(a, &E));
 }
 
+/* Readers of shared arenas: with membarrier, the thread's slot is in sj__self and the
+ * inline lease uses it; without (SEGJIT_TEST_NO_MEMBARRIER=1, ctest test_segment_fenced),
+ * sj__self has none, so every shared access goes to the library, which fences. Either
+ * way an access works and a close afterwards does not wait. */
+static void test_reader_slots(void **state) {
+    (void)state;
+    sj_error err = {0};
+    sj_arena a;
+    assert_int_equal(sj_arena_open(SJ_ARENA_SHARED, &a, &err), SJ_OK);
+    sj_segment s;
+    assert_int_equal(sj_arena_allocate(a, 8, 8, &s, &err), SJ_OK);
+    sj_layout *l = NULL;
+    assert_int_equal(sj_layout_parse("j8", &l, &err), SJ_OK);
+    sj_value v = {.i64 = 0};
+    assert_int_equal(sj_set(&s, l, 0, (sj_value){.i64 = 42}, &err), SJ_OK);
+    assert_int_equal(sj_get(&s, l, 0, &v, &err), SJ_OK);
+    assert_int_equal(v.i64, 42);
+    const char *off = getenv("SEGJIT_TEST_NO_MEMBARRIER");
+    if (off && strcmp(off, "1") == 0) assert_null(sj_self.rec);
+    assert_int_equal(sj_arena_close(a, &err), SJ_OK);
+    assert_int_equal(sj_get(&s, l, 0, &v, &err), SJ_E_CLOSED);
+    sj_layout_unref(l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_kinds),
@@ -580,6 +604,7 @@ int main(void) {
         cmocka_unit_test(test_slice),
         cmocka_unit_test(test_is_aligned),
         cmocka_unit_test(test_overlap),
+        cmocka_unit_test(test_reader_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

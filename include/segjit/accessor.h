@@ -138,6 +138,15 @@ SJ_API sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int6
  * which decides again and reports. Statuses, messages and the check order are the same.
  * Define SJ_NO_INLINE before including segjit to call the library every time. */
 #if SJ__FAST && !defined(SJ_NO_INLINE) && !defined(SEGJIT_BUILDING)
+/* The library's call gets copies of the indices and the output: the caller's variables
+ * never reach code its compiler cannot see, so a loop counter passed as &i stays in a
+ * register (measured: the counter went through memory on every access). The library reads
+ * no index when the count is not the accessor's, so only then are they copied. */
+#define SJ__ACC_COPY_INDICES(ix, a, indices, count)                                                \
+    int64_t ix[SJ_PATH_MAX_FREE];                                                                  \
+    for (size_t k_ = 0, n_ = a && (count) == a->nfree ? (count) : 0;                               \
+         indices && k_ < n_ && k_ < SJ_PATH_MAX_FREE; k_++)                                        \
+    ix[k_] = (indices)[k_]
 #define SJ__ACC_INLINE(name, kind, type, bits)                                                     \
     static inline __attribute__((always_inline)) sj_status sj__accessor_get_##name(                \
         const sj_accessor *a, const sj_segment *s, int64_t offset, const int64_t *indices,         \
@@ -153,7 +162,12 @@ SJ_API sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int6
             memcpy(out, &x, sizeof x);                                                             \
             return SJ_OK;                                                                          \
         }                                                                                          \
-        return sj_accessor_get_##name(a, s, offset, indices, count, out, err);                     \
+        SJ__ACC_COPY_INDICES(ix, a, indices, count);                                               \
+        type got;                                                                                  \
+        sj_status st = sj_accessor_get_##name(a, s, offset, indices ? ix : NULL, count,            \
+                                              out ? &got : NULL, err);                             \
+        if (st == SJ_OK) *out = got;                                                               \
+        return st;                                                                                 \
     }                                                                                              \
     static inline __attribute__((always_inline)) sj_status sj__accessor_set_##name(                \
         const sj_accessor *a, const sj_segment *s, int64_t offset, const int64_t *indices,         \
@@ -169,7 +183,8 @@ SJ_API sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int6
             sj__lease_exit(slot);                                                                  \
             return SJ_OK;                                                                          \
         }                                                                                          \
-        return sj_accessor_set_##name(a, s, offset, indices, count, v, err);                       \
+        SJ__ACC_COPY_INDICES(ix, a, indices, count);                                               \
+        return sj_accessor_set_##name(a, s, offset, indices ? ix : NULL, count, v, err);           \
     }
 
 static inline uint8_t sj__acc_bswap8(uint8_t x) {
@@ -212,7 +227,12 @@ sj__accessor_get_bool(const sj_accessor *a, const sj_segment *s, int64_t offset,
         *out = v;
         return SJ_OK;
     }
-    return sj_accessor_get_bool(a, s, offset, indices, count, out, err);
+    SJ__ACC_COPY_INDICES(ix, a, indices, count);
+    bool got;
+    sj_status st =
+        sj_accessor_get_bool(a, s, offset, indices ? ix : NULL, count, out ? &got : NULL, err);
+    if (st == SJ_OK) *out = got;
+    return st;
 }
 static inline __attribute__((always_inline)) sj_status
 sj__accessor_set_bool(const sj_accessor *a, const sj_segment *s, int64_t offset,
@@ -225,7 +245,8 @@ sj__accessor_set_bool(const sj_accessor *a, const sj_segment *s, int64_t offset,
         sj__lease_exit(slot);
         return SJ_OK;
     }
-    return sj_accessor_set_bool(a, s, offset, indices, count, v, err);
+    SJ__ACC_COPY_INDICES(ix, a, indices, count);
+    return sj_accessor_set_bool(a, s, offset, indices ? ix : NULL, count, v, err);
 }
 
 /* Defined after the functions above, which call the library's. */

@@ -47,38 +47,35 @@ typedef struct sj_reader {
 
 typedef struct sj_thread_state {
     uint64_t id;    /* the thread's id (never 0 once assigned) */
-    sj_reader *rec; /* NULL until the first lease */
+    sj_reader *rec; /* NULL until the first lease, and without membarrier */
 } sj_thread_state;
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
 /* Bumped whenever these structures change (the library checks their sizes against it). */
-#define SJ__FAST_REVISION 1
-#define sj__self          sj__self_r1
-extern SJ_API _Thread_local sj_thread_state sj__self_r1 __attribute__((tls_model("initial-exec")));
-/* True when closers run membarrier: readers then need only a compiler barrier. */
-extern SJ_API atomic_bool sj__asym_fence;
+#define SJ__FAST_REVISION 2
+#define sj__self          sj__self_r2
+extern SJ_API _Thread_local sj_thread_state sj__self_r2 __attribute__((tls_model("initial-exec")));
 
 /* A lease (single access): true when the arena is open and usable from this thread, with
  * *slot set to what sj__lease_exit clears. A confined arena's owner only loads; a shared
- * arena's reader announces the scope in its own slot, then loads the word again. */
+ * arena's reader announces the scope in its own slot, then loads the word again. A thread
+ * has a slot here only where closers run membarrier, which makes the compiler barrier
+ * below a fence; elsewhere shared arenas go through the library, which fences. */
 static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
     *slot = NULL;
     struct sj_scope *sc = a.scope;
-    if (!sc) return true;
+    if (__builtin_expect(!sc, 0)) return true;
     uint64_t open = a.gen << 3 | SJ__SCOPE_OPEN;
     /* Relaxed: a shared reader validates with the load after its announcement, and only
      * the owner opens or closes a confined arena (nothing to synchronise with). */
     uint64_t w = atomic_load_explicit(&sc->word, memory_order_relaxed);
     /* Only the owner closes a confined arena: no close can overlap this access. */
-    if (w == (open | SJ__SCOPE_CONFINED))
+    if (__builtin_expect(w == (open | SJ__SCOPE_CONFINED), 1))
         return atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj__self.id;
     sj_reader *r = sj__self.rec;
     if (__builtin_expect(!r || w != open, 0)) return false;
     atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
-    if (__builtin_expect(atomic_load_explicit(&sj__asym_fence, memory_order_relaxed), 1))
-        atomic_signal_fence(memory_order_seq_cst); /* the closer's membarrier makes it a fence */
-    else
-        atomic_thread_fence(memory_order_seq_cst);
+    atomic_signal_fence(memory_order_seq_cst); /* the closer's membarrier makes it a fence */
     if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == open, 1)) {
         *slot = r;
         return true;
@@ -140,9 +137,8 @@ sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, 
     if (__builtin_expect(span > s->size || (uint64_t)off > s->size - span, 0)) return false;
     if (__builtin_expect(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask, 0))
         return false;
-    if (__builtin_expect(!sj__lease_enter(s->arena, slot), 0)) return false;
-    *p = s->base + off + rel;
-    return true;
+    *p = s->base + off + rel; /* before the lease: no reload after its compiler barrier */
+    return __builtin_expect(sj__lease_enter(s->arena, slot), 1);
 }
 
 #else

@@ -339,6 +339,21 @@ static void test_gather_many_check_order(void **state) {
     c.doffs[0] = c.doffs[1] = c.doffs[2] = 0;
     a.count = 0;
     assert_status(sj_kernel_run_many(c.f.k, &a, &err), SJ_OK, &err);
+    /* a heap segment and a native one over the same bytes: refused from the bytes */
+    chk_reset(&c);
+    tbuf_pattern(&c.big, 9); /* the run above wrote into it */
+    sj_segment hb;
+    assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, c.big.seg.base, 32, &hb, &err), SJ_OK);
+    c.dsegs[0] = &hb;
+    c.doffs[0] = 64; /* [64, 104) */
+    c.dsegs[2] = &c.big.seg;
+    c.doffs[2] = 96; /* [96, 176) */
+    uint8_t before[256];
+    memcpy(before, c.big.seg.base, sizeof before);
+    chk_expect(&c, 0, 10, SJ_E_ARG, "destinations #0 and #2 overlap");
+    assert_memory_equal(c.big.seg.base, before, sizeof before);
+    c.doffs[2] = 104; /* apart: runs */
+    chk_expect(&c, 0, 10, SJ_OK, NULL);
     chk_free(&c);
 }
 

@@ -145,6 +145,43 @@ static void test_chunked(void **state) {
     sj_kernel_free(k);
 }
 
+/* Strides that differ the "wrong" way, but apart enough for this count: i4 -> j8 with the
+ * destination starting 4000 bytes before the source. Element j's destination starts at 8j,
+ * its source at 4000 + 4j: up to j = 1000 no destination reaches a later source, so 1001
+ * elements run forward, chunked, nothing copied whole; at 1002 no direction is safe. */
+static void test_direction_by_count(void **state) {
+    (void)state;
+    enum { N = 1001 };
+    sj_kernel *k = kernel_convert("[i4(a)]", "[j8(a)]");
+    tbuf b;
+    tbuf_init(&b, 8 * N + 64, 0, -1);
+    for (int n = N; n <= N + 1; n++) {
+        tbuf_pattern(&b, 7);
+        uint8_t *orig = malloc(b.size);
+        assert_non_null(orig);
+        memcpy(orig, b.data, b.size);
+        sj_counters c0, c1;
+        sj_counters_get(&c0);
+        sj_error err = {0};
+        sj_args a = {&b.seg, 4000, &b.seg, 0, n};
+        assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
+        test_check_tier(k, false);
+        sj_counters_get(&c1);
+        assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, n == N ? 1 : 0);
+        assert_int_equal(c1.overlap_copies - c0.overlap_copies, n == N ? 0 : 1);
+        for (int i = 0; i < n; i++) {
+            int32_t v;
+            int64_t w;
+            memcpy(&v, orig + 4000 + 4 * i, 4);
+            memcpy(&w, b.data + 8 * i, 8);
+            assert_int_equal(w, v);
+        }
+        free(orig);
+    }
+    tbuf_free(&b);
+    sj_kernel_free(k);
+}
+
 /* A gather whose dense destination starts inside a later record: going forward would
  * overwrite records not yet read, going backward too, so the source range is copied
  * whole first (counted). */
@@ -186,6 +223,7 @@ int main(void) {
         cmocka_unit_test(test_in_place),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_no_safe_direction),
+        cmocka_unit_test(test_direction_by_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -203,11 +203,52 @@ static void test_misplaced_and_moving(void **state) {
     sj_layout_unref(be);
 }
 
+/* A pinned heap source and a native destination over the same array, shifted by one
+ * element (SEMANTICS 4.2: overlap decided from the bytes): the result of memmove, from
+ * compiled code on the JIT tier (chunk by chunk). */
+static void test_overlap_with_native(void **state) {
+    (void)state;
+    enum { N = 5000 };
+    sj_layout *a = test_layout("[j8(v)]"), *b = test_layout("[J8(v)]");
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    k = test_kernel(sj_kernel_convert(a, b, 0, &k, &err), &k, &err);
+    uint64_t *arr = aligned_alloc(64, N * 8), *orig = malloc(N * 8);
+    assert_non_null(arr);
+    assert_non_null(orig);
+    for (int shift = -1; shift <= 1; shift += 2) {
+        for (int i = 0; i < N; i++)
+            arr[i] = (uint64_t)i * 0x9e3779b97f4a7c15u;
+        memcpy(orig, arr, N * 8);
+        runtime_array r = {(uint8_t *)arr, 0, 0, 0, false};
+        sj_segment hs = pinned(&r, SJ_HEAP_I64, N), ns;
+        assert_int_equal(sj_segment_native(arr, N * 8, &ns, &err), SJ_OK);
+        sj_counters c0, c1;
+        sj_counters_get(&c0);
+        int64_t so = shift > 0 ? 8 : 0, dof = shift > 0 ? 0 : 8;
+        assert_status(sj_kernel_run(k, &(sj_args){&hs, so, &ns, dof, N - 1}, NULL, &err), SJ_OK,
+                      &err);
+        test_check_tier(k, false);
+        sj_counters_get(&c1);
+        assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 1);
+        assert_int_equal(c1.overlap_copies - c0.overlap_copies, 0);
+        for (int i = 0; i < N - 1; i++)
+            assert_int_equal(arr[dof / 8 + i], __builtin_bswap64(orig[so / 8 + i]));
+        assert_int_equal(r.pins, r.unpins);
+    }
+    free(arr);
+    free(orig);
+    sj_kernel_free(k);
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_bytes),
         cmocka_unit_test(test_failures_balanced),
         cmocka_unit_test(test_misplaced_and_moving),
+        cmocka_unit_test(test_overlap_with_native),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,6 +187,8 @@ typedef struct outcome {
 static struct stats {
     unsigned cases, built, ran_jit, failed_checks, heap, pinned, overlap;
     unsigned loops, nested, unions, over, big; /* coverage of the kernels built */
+    unsigned negative, open;                   /* paths with a negative step, over [*:rec] */
+    unsigned mixed; /* overlapping calls over heap and native views of the same bytes */
     unsigned by_op[9];
 } S;
 
@@ -335,16 +337,20 @@ static void exercise(sj_kernel *k, const char *what, uint64_t src_unit, uint64_t
         if (ssz > half) ssz = half;
         if (dsz > half) dsz = half;
         sj_segment sseg = segment(&r, src_base, ssz, mode, false);
-        sj_segment dseg = segment(&r, dst_base, dsz, mode, chance(5));
+        /* an overlapping call may see the same bytes as heap on one side, native on the
+         * other (overlap is decided from the bytes) */
+        int dmode = overlap && mode != SEG_NATIVE && chance(75) ? SEG_NATIVE : mode;
+        S.mixed += dmode != mode;
+        sj_segment dseg = segment(&r, dst_base, dsz, dmode, chance(5));
         sj_args a = {has_src ? &sseg : NULL, so, &dseg, doff, count};
         char label[160];
         snprintf(label, sizeof label,
-                 "case %u %s (count %" PRId64 ", offsets %" PRId64 "/%" PRId64 "%s%s)", S.cases,
+                 "case %u %s (count %" PRId64 ", offsets %" PRId64 "/%" PRId64 "%s%s%s)", S.cases,
                  what, count, so, doff,
                  heap                 ? ", heap"
                  : mode == SEG_PINNED ? ", pinned heap"
                                       : "",
-                 overlap ? ", overlap" : "");
+                 overlap ? ", overlap" : "", dmode != mode ? " with a native destination" : "");
         S.heap += heap;
         S.pinned += mode == SEG_PINNED;
         S.overlap += overlap;
@@ -644,6 +650,23 @@ static void case_convert_arrays(void) {
     sj_layout_unref(b);
 }
 
+/* The selection of records of a path over [n:rec]: all, every other from 1, or a negative
+ * step (all reversed, every other from the last), counted. */
+static void records_step(unsigned n, char *out, size_t cap) {
+    unsigned c = n < 2 ? 0 : pick(10);
+    if (c < 6) {
+        snprintf(out, cap, "[*]");
+    } else if (c < 7) {
+        snprintf(out, cap, "[1::2]");
+    } else if (c < 9) {
+        snprintf(out, cap, "[%u::-1]", n - 1);
+        S.negative++;
+    } else {
+        snprintf(out, cap, "[%u::-2]", n - 1);
+        S.negative++;
+    }
+}
+
 /* Gather (scatter when back): field fK of every record of [N:rec] from/to a dense array. */
 static void case_gather_scatter(bool back) {
     rec r;
@@ -651,14 +674,22 @@ static void case_gather_scatter(bool back) {
     char t[256], root_text[300], ptext[32];
     rec_text(&r, t, sizeof t);
     unsigned n = records_for(t, 150);
-    snprintf(root_text, sizeof root_text, "[%u:%s]", n, t);
+    bool open = chance(15); /* [*:rec]: one kernel for every count, checked per call */
+    if (open)
+        snprintf(root_text, sizeof root_text, "[*:%s]", t);
+    else
+        snprintf(root_text, sizeof root_text, "[%u:%s]", n, t);
     const field *f = &r.f[pick(r.n)];
-    snprintf(ptext, sizeof ptext, n < 2 || chance(80) ? "[*].f%u" : "[1::2].f%u", f->name);
+    char step[24] = "[*]";
+    if (!open) records_step(n, step, sizeof step);
+    snprintf(ptext, sizeof ptext, "%s.f%u", step, f->name);
     field e = *f;
     if (chance(50)) random_field(&e, 0);
     char et[16];
     snprintf(et, sizeof et, "%s", kind_text(&e));
-    sj_layout *root = parse(root_text), *elem = parse(et);
+    sj_layout *root = parse(root_text), *elem = parse(et), *recl = parse(t);
+    uint64_t rec_size = sj_layout_size(recl);
+    sj_layout_unref(recl);
     sj_path *p = path(root, ptext);
     unsigned flags = chance(85) ? SJ_CONVERT_LOSSY : 0;
     sj_kernel *k = NULL;
@@ -670,12 +701,16 @@ static void case_gather_scatter(bool back) {
         char what[600];
         snprintf(what, sizeof what, "%s %s%s %s", back ? "scatter" : "gather", root_text, ptext,
                  et);
-        uint64_t rs = sj_layout_size(root), es = sj_layout_size(elem);
-        uint64_t ra = sj_layout_align(root), ea = sj_layout_align(elem);
+        uint64_t es = sj_layout_size(elem), ea = sj_layout_align(elem);
+        uint64_t ra = sj_layout_align(root);
+        /* an open root's extent grows with the count (a record each); a fixed one's not */
+        uint64_t rs_fixed = open ? 0 : sj_layout_size(root), rs_per = open ? rec_size : 0;
+        int64_t bound = open ? (int64_t)n : sj_path_bound(p, 0);
+        S.open += open;
         if (back)
-            exercise(k, what, ea, es, 0, ra, 0, rs, true, sj_path_bound(p, 0));
+            exercise(k, what, ea, es, 0, ra, rs_per, rs_fixed, true, bound);
         else
-            exercise(k, what, ra, 0, rs, ea, es, 0, true, sj_path_bound(p, 0));
+            exercise(k, what, ra, rs_per, rs_fixed, ea, es, 0, true, bound);
         sj_kernel_free(k);
     }
     sj_path_free(p);
@@ -691,7 +726,8 @@ static void case_gather_many(void) {
     rec_text(&r, t, sizeof t);
     unsigned n = records_for(t, 150);
     snprintf(root_text, sizeof root_text, "[%u:%s]", n, t);
-    bool stepped = n >= 2 && chance(20);
+    char step[24];
+    records_step(n, step, sizeof step);
     size_t nd = 1 + pick(4);
     sj_layout *root = parse(root_text), *elems[4] = {NULL};
     sj_path *paths[4] = {NULL};
@@ -701,7 +737,7 @@ static void case_gather_many(void) {
     for (size_t i = 0; i < nd; i++) {
         const field *f = &r.f[pick(r.n)];
         char ptext[32], et[16];
-        snprintf(ptext, sizeof ptext, stepped ? "[1::2].f%u" : "[*].f%u", f->name);
+        snprintf(ptext, sizeof ptext, "%s.f%u", step, f->name);
         field e = *f;
         if (chance(50)) random_field(&e, 0);
         snprintf(et, sizeof et, "%s", kind_text(&e));
@@ -759,7 +795,9 @@ static void case_reduce(void) {
     unsigned n = records_for(t, 200);
     snprintf(root_text, sizeof root_text, "[%u:%s]", n, t);
     const field *f = &r.f[pick(r.n)];
-    snprintf(ptext, sizeof ptext, "[*].f%u", f->name);
+    char step[24];
+    records_step(n, step, sizeof step);
+    snprintf(ptext, sizeof ptext, "%s.f%u", step, f->name);
     sj_layout *root = parse(root_text);
     sj_path *p = path(root, ptext);
     sj_reduce_op op = (sj_reduce_op)pick(3);
@@ -836,14 +874,18 @@ static void run_seed(uint64_t seed, unsigned iters) {
     print_message("%u cases (copy %u, convert %u, gather %u, scatter %u, fill %u, reduce %u, "
                   "mismatch %u, gather_many %u, convert with arrays %u): %u kernels built, %u "
                   "calls ran compiled code, %u failed their checks, %u on heap segments, %u on "
-                  "pinned heap segments, %u overlapping\n",
+                  "pinned heap segments, %u overlapping (%u of them heap against native)\n",
                   S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4], S.by_op[5],
                   S.by_op[6], S.by_op[7], S.by_op[8], S.built, S.ran_jit, S.failed_checks, S.heap,
-                  S.pinned, S.overlap);
+                  S.pinned, S.overlap, S.mixed);
     print_message("coverage of kernels built: %u with inner loops, %u with nested structs, %u "
-                  "with unions, %u with over-aligned members, %u records over 64 bytes\n",
-                  S.loops, S.nested, S.unions, S.over, S.big);
+                  "with unions, %u with over-aligned members, %u records over 64 bytes; paths: "
+                  "%u with a negative step, %u over open records\n",
+                  S.loops, S.nested, S.unions, S.over, S.big, S.negative, S.open);
     assert_true(S.ran_jit > S.cases / 2);
+    if (S.cases >= 1000) /* every shape the generator makes was reached */
+        assert_true(S.nested && S.unions && S.over && S.big && S.negative && S.open && S.heap &&
+                    S.pinned && S.overlap && S.mixed);
     assert_true(S.loops > S.by_op[8] / 4);
 }
 

@@ -70,6 +70,9 @@ for c in layout offset convert dump stats; do
     sj help "$c"
     check "segjit help $c" '[[ $RC -eq 0 && $OUT == "usage: segjit $c"* && -z $ERR ]]'
 done
+sj convert --help
+check "segjit convert --help names --force and the read-only OUT it allows" \
+    '[[ $RC -eq 0 && $OUT == *"--force"*"read-only"* ]]'
 sj layout '[i4' --bogus --help
 check "--help wins over other arguments" '[[ $RC -eq 0 && $OUT == "usage: segjit layout"* ]]'
 sj --version

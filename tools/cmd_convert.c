@@ -340,8 +340,9 @@ static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
              in.runs_jit, in.fallbacks_heap, in.fallbacks_overlap, "", code);
 }
 
-/* --skip, --stride and --count into *p (stride 0: the record size). Returns -1 when
- * parsed, else a usage exit status. */
+/* After a run over the n records in src failed: finds the first of them that fails on its
+ * own (run one at a time) and puts its number (first + its index) and byte offset in IN
+ * (by --skip and --stride) in front of its message in *err. */
 static void name_failed_record(const sj_kernel *k, const sj_segment *src, const sj_segment *dst,
                                uint64_t n, uint64_t in_rec, uint64_t out_rec, uint64_t first,
                                const rec_place *p, sj_error *err) {

@@ -45,7 +45,9 @@ void help_convert(void) {
           "  --lossy            allow narrowing and float<->integer conversions\n"
           "  --zero-unmatched   zero --to fields that have no --from field (else an error)\n"
           "  --window SIZE      bytes of records held at once, K/M/G suffixes (default "
-          "64M)\n" HELP_PLACE "\n"
+          "64M)\n"
+          "  --force            replace OUT even when it is read-only (without it a read-only\n"
+          "                     OUT is refused; its mode is kept)\n" HELP_PLACE "\n"
           "A progress bar is shown on stderr when it is a terminal. With SEGJIT_REPORT_RSS=1\n"
           "the peak resident set size is printed to stderr at the end.\n"
           "\n"
@@ -338,8 +340,9 @@ static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
              in.runs_jit, in.fallbacks_heap, in.fallbacks_overlap, "", code);
 }
 
-/* --skip, --stride and --count into *p (stride 0: the record size). Returns -1 when
- * parsed, else a usage exit status. */
+/* After a run over the n records in src failed: finds the first of them that fails on its
+ * own (run one at a time) and puts its number (first + its index) and byte offset in IN
+ * (by --skip and --stride) in front of its message in *err. */
 static void name_failed_record(const sj_kernel *k, const sj_segment *src, const sj_segment *dst,
                                uint64_t n, uint64_t in_rec, uint64_t out_rec, uint64_t first,
                                const rec_place *p, sj_error *err) {

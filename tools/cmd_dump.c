@@ -26,8 +26,9 @@ void help_dump(void) {
           "its bytes up to the first NUL. CSV writes the bytes as they are (quoted when they\n"
           "hold , \" or a line break); JSON escapes them, and writes each byte that is not\n"
           "part of valid UTF-8 as U+FFFD (--lossless: as \\udcXX, Python's surrogateescape).\n"
-          "Member names that repeat in a group are written by index (#3), so CSV headers and\n"
-          "JSON keys are unique.\n"
+          "Member names that repeat in a group are written by index (#3); a CSV header or a\n"
+          "JSON key that would still repeat an earlier one of its object (as a JSON reader\n"
+          "sees it) gets the first free ~2, ~3, so headers and keys are unique.\n"
           "\n"
           "options:\n"
           "  --csv              CSV (the default)\n"
@@ -173,10 +174,9 @@ static size_t utf8_seq(const uint8_t *s, size_t n) {
     return len;
 }
 
-/* A JSON string of n bytes: valid UTF-8 kept, controls escaped, other bytes U+FFFD (or,
- * lossless, \udcXX). */
-static void json_bytes(FILE *o, const uint8_t *s, size_t n, bool lossless) {
-    fputc('"', o);
+/* The inside of a JSON string of n bytes: valid UTF-8 kept, controls escaped, other bytes
+ * U+FFFD (or, lossless, \udcXX). */
+static void json_body(FILE *o, const uint8_t *s, size_t n, bool lossless) {
     for (size_t i = 0; i < n;) {
         size_t k = utf8_seq(s + i, n - i);
         if (k == 0) {
@@ -194,11 +194,139 @@ static void json_bytes(FILE *o, const uint8_t *s, size_t n, bool lossless) {
             i += k;
         }
     }
+}
+
+static void json_bytes(FILE *o, const uint8_t *s, size_t n, bool lossless) {
+    fputc('"', o);
+    json_body(o, s, n, lossless);
     fputc('"', o);
 }
 
-static void json_string(FILE *o, const char *s, bool lossless) {
-    json_bytes(o, (const uint8_t *)s, strlen(s), lossless);
+/* ---- Unique keys ----
+ * CSV headers and the keys of each JSON object are made unique the same way: a key that
+ * would repeat an earlier one gets the first free suffix ~2, ~3, ... JSON keys are compared
+ * as a reader sees them, after escaping and replacement (two names whose bytes are not
+ * UTF-8 both read as U+FFFD without --lossless). */
+
+/* A set of strings, kept one after another (each with its NUL) in one buffer; each slot
+ * has a string's hash and its offset + 1 (0: empty). Open addressing, at most half full. */
+typedef struct key_slot {
+    size_t hash, at;
+} key_slot;
+
+typedef struct keyset {
+    key_slot *slot;
+    size_t n, cap;
+    char *text;
+    size_t len, text_cap;
+} keyset;
+
+static size_t key_hash(const char *s) {
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3u;
+    return (size_t)(h ^ h >> 32);
+}
+
+/* The slot holding s (whose hash is h), or the empty slot where it would go. */
+static key_slot *keyset_find(const keyset *ks, const char *s, size_t h) {
+    size_t i = h & (ks->cap - 1);
+    while (ks->slot[i].at &&
+           (ks->slot[i].hash != h || strcmp(ks->text + ks->slot[i].at - 1, s) != 0))
+        i = (i + 1) & (ks->cap - 1);
+    return &ks->slot[i];
+}
+
+static void keyset_free(keyset *ks) {
+    free(ks->slot);
+    free(ks->text);
+    *ks = (keyset){0};
+}
+
+/* Room for a key of up to n bytes (and a suffix) at the end of the set's text, where the
+ * caller writes it before keyset_claim; NULL: out of memory. */
+static char *keyset_room(keyset *ks, size_t n) {
+    if (n > SIZE_MAX / 8 || ks->len > SIZE_MAX / 8) return NULL;
+    size_t need = ks->len + n + 16;
+    if (need > ks->text_cap) {
+        size_t cap = ks->text_cap ? ks->text_cap : 256;
+        while (cap < need)
+            cap *= 2;
+        char *t = realloc(ks->text, cap);
+        if (!t) return NULL;
+        ks->text = t;
+        ks->text_cap = cap;
+    }
+    return ks->text + ks->len;
+}
+
+/* Adds the key written at keyset_room's pointer, made unique: as it is when new, else with
+ * the first free suffix ~k, k >= 2, appended there. *suffix gets k (0: none). */
+static int keyset_claim(keyset *ks, unsigned *suffix) {
+    *suffix = 0;
+    if (2 * (ks->n + 1) > ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 16;
+        key_slot *bigger = calloc(cap, sizeof *bigger);
+        if (!bigger) return fail(SJ_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < ks->cap; i++) {
+            if (!ks->slot[i].at) continue;
+            size_t j = ks->slot[i].hash & (cap - 1);
+            while (bigger[j].at)
+                j = (j + 1) & (cap - 1);
+            bigger[j] = ks->slot[i];
+        }
+        free(ks->slot);
+        ks->slot = bigger;
+        ks->cap = cap;
+    }
+    char *key = ks->text + ks->len;
+    size_t len = strlen(key), h = key_hash(key);
+    key_slot *at = keyset_find(ks, key, h);
+    for (unsigned k = 2; at->at; k++) {
+        snprintf(key + len, 16, "~%u", k);
+        h = key_hash(key);
+        at = keyset_find(ks, key, h);
+        *suffix = k;
+    }
+    *at = (key_slot){h, ks->len + 1};
+    ks->len += strlen(key) + 1;
+    ks->n++;
+    return EXIT_OK;
+}
+
+/* Claims `name` as a JSON reader sees it once written as a key: without --lossless every
+ * byte that is not part of valid UTF-8 is U+FFFD; with it each such byte is its own \udcXX,
+ * so the bytes themselves tell keys apart. */
+static int keyset_claim_json(keyset *ks, const char *name, bool lossless, unsigned *suffix) {
+    size_t n = strlen(name);
+    char *r = keyset_room(ks, 3 * n);
+    if (!r) return fail(SJ_E_NOMEM, "out of memory");
+    const uint8_t *s = (const uint8_t *)name;
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = lossless ? n - i : utf8_seq(s + i, n - i);
+        if (k == 0) {
+            memcpy(r + w, "\xef\xbf\xbd", 3); /* U+FFFD */
+            w += 3, i++;
+        } else {
+            memcpy(r + w, s + i, k);
+            w += k, i += k;
+        }
+    }
+    r[w] = '\0';
+    return keyset_claim(ks, suffix);
+}
+
+/* Writes `name` as a key of the JSON object whose keys so far are in ks, made unique. */
+static int json_key(FILE *o, keyset *ks, const char *name, bool lossless) {
+    unsigned k;
+    int rc = keyset_claim_json(ks, name, lossless, &k);
+    if (rc != EXIT_OK) return rc;
+    fputc('"', o);
+    json_body(o, (const uint8_t *)name, strlen(name), lossless);
+    if (k) fprintf(o, "~%u", k);
+    fputs("\":", o);
+    return EXIT_OK;
 }
 
 /* What every record prints: literal text around its columns. lits[i] comes before column
@@ -284,6 +412,7 @@ static int plan_json(plan *pl, const sj_layout *l, uint64_t off, const out_opts 
         case SJ_STRUCT:
         case SJ_UNION: {
             fputc('{', pl->m);
+            keyset keys = {0};
             bool first = true;
             size_t nm = sj_layout_member_count(l);
             for (size_t i = 0; i < nm && rc == EXIT_OK; i++) {
@@ -302,10 +431,11 @@ static int plan_json(plan *pl, const sj_layout *l, uint64_t off, const out_opts 
                     snprintf(key, sizeof key, "#%zu", i);
                     name = key;
                 }
-                json_string(pl->m, name, opt->lossless);
-                fputc(':', pl->m);
-                rc = plan_json(pl, m, off + sj_layout_member_offset(l, i), opt, depth + 1);
+                rc = json_key(pl->m, &keys, name, opt->lossless);
+                if (rc == EXIT_OK)
+                    rc = plan_json(pl, m, off + sj_layout_member_offset(l, i), opt, depth + 1);
             }
+            keyset_free(&keys);
             fputc('}', pl->m);
             return rc;
         }
@@ -328,17 +458,17 @@ static int plan_json(plan *pl, const sj_layout *l, uint64_t off, const out_opts 
 /* Flat columns (CSV, or JSON keyed by path) as a plan. */
 static int plan_flat(plan *pl, const cli_leaves *cols, const out_opts *opt) {
     if (opt->json) fputc('{', pl->m);
-    for (size_t i = 0; i < cols->n; i++) {
+    keyset keys = {0};
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < cols->n && rc == EXIT_OK; i++) {
         if (i) fputc(',', pl->m);
-        if (opt->json) {
-            json_string(pl->m, cols->v[i].path, opt->lossless);
-            fputc(':', pl->m);
-        }
-        int rc = plan_cut(pl, cols->v[i].layout, cols->v[i].offset, cols->v[i].text, false);
-        if (rc != EXIT_OK) return rc;
+        if (opt->json) rc = json_key(pl->m, &keys, cols->v[i].path, opt->lossless);
+        if (rc == EXIT_OK)
+            rc = plan_cut(pl, cols->v[i].layout, cols->v[i].offset, cols->v[i].text, false);
     }
+    keyset_free(&keys);
     if (opt->json) fputc('}', pl->m);
-    return EXIT_OK;
+    return rc;
 }
 
 /* Splits --fields at commas outside quoted names ('a,b' is one name). */
@@ -381,34 +511,43 @@ static int select_fields(const char *list, const sj_layout *l, cli_leaves *cols)
     return rc;
 }
 
-/* Column names made unique: a repeat gets ~2, ~3, ... (the first free one). */
+/* Column names made unique: a repeat gets ~2, ~3, ... (the first free one). CSV writes
+ * them as bytes, so they are compared as bytes. */
 static int unique_headers(cli_leaves *cols, const sj_layout *l) {
-    for (size_t i = 0; i < cols->n; i++) {
+    keyset keys = {0};
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < cols->n && rc == EXIT_OK; i++) {
         if (!*cols->v[i].path) {
             char *p = strdup(sj_layout_name(l) ? sj_layout_name(l) : "value");
-            if (!p) return fail(SJ_E_NOMEM, "out of memory");
+            if (!p) {
+                rc = fail(SJ_E_NOMEM, "out of memory");
+                break;
+            }
+            free(cols->v[i].path);
+            cols->v[i].path = p;
+        }
+        unsigned k;
+        char *room = keyset_room(&keys, strlen(cols->v[i].path));
+        if (!room) {
+            rc = fail(SJ_E_NOMEM, "out of memory");
+            break;
+        }
+        strcpy(room, cols->v[i].path);
+        rc = keyset_claim(&keys, &k);
+        if (rc == EXIT_OK && k) {
+            size_t n = strlen(cols->v[i].path) + 16;
+            char *p = malloc(n);
+            if (!p) {
+                rc = fail(SJ_E_NOMEM, "out of memory");
+                break;
+            }
+            snprintf(p, n, "%s~%u", cols->v[i].path, k);
             free(cols->v[i].path);
             cols->v[i].path = p;
         }
     }
-    if (cols->n > 65536) return EXIT_OK; /* paths of a layout's own fields are unique */
-    for (size_t i = 1; i < cols->n; i++) {
-        for (unsigned k = 2;; k++) {
-            bool clash = false;
-            for (size_t j = 0; j < i && !clash; j++)
-                clash = strcmp(cols->v[j].path, cols->v[i].path) == 0;
-            if (!clash) break;
-            size_t n = strlen(cols->v[i].path) + 16;
-            char *p = malloc(n);
-            if (!p) return fail(SJ_E_NOMEM, "out of memory");
-            char *base = cols->v[i].path, *tilde = strrchr(base, '~');
-            int bl = (int)(tilde && k > 2 ? (size_t)(tilde - base) : strlen(base));
-            snprintf(p, n, "%.*s~%u", bl, base, k);
-            free(base);
-            cols->v[i].path = p;
-        }
-    }
-    return EXIT_OK;
+    keyset_free(&keys);
+    return rc;
 }
 
 /* One column of one record. Values are read through the column's accessor, prepared

@@ -70,6 +70,9 @@ for c in layout offset convert dump stats; do
     sj help "$c"
     check "segjit help $c" '[[ $RC -eq 0 && $OUT == "usage: segjit $c"* && -z $ERR ]]'
 done
+sj convert --help
+check "segjit convert --help names --force and the read-only OUT it allows" \
+    '[[ $RC -eq 0 && $OUT == *"--force"*"read-only"* ]]'
 sj layout '[i4' --bogus --help
 check "--help wins over other arguments" '[[ $RC -eq 0 && $OUT == "usage: segjit layout"* ]]'
 sj --version
@@ -419,6 +422,64 @@ check "dump: repeated member names are written by index (CSV)" '[[ $RC -eq 0 && 
 1,2" ]]'
 sj dump '[i4(a)i4(a)]' dup.bin --json
 check "dump: repeated member names are written by index (JSON keys)" '[[ $RC -eq 0 && $OUT == "{\"a\":1,\"#1\":2}" ]]'
+# Every JSON object's keys are unique as a reader sees them: a key that would repeat an
+# earlier one of its object gets the first free ~2, ~3 (as repeated CSV headers do).
+printf '\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00' >dup3.bin
+sj dump '[i4(a)i4(a)i4(#1)]' dup3.bin --json
+check "dump --json: a member named #1 beside a repeated name gets #1~2" \
+    '[[ $RC -eq 0 && $OUT == "{\"a\":1,\"#1\":2,\"#1~2\":3}" ]]'
+sj dump '[i4(a)i4(a)i4(#1)]' dup3.bin
+check "dump CSV: a member named #1 beside a repeated name is quoted" '[[ $RC -eq 0 && $OUT == "a,#1,'"'"'#1'"'"'
+1,2,3" ]]'
+sj dump $'[i4(\xff)i4(\xfe)]' dup.bin --json
+check "dump --json: non-UTF-8 names that both read as U+FFFD get ~2" \
+    '[[ $RC -eq 0 && $OUT == "{\"\\ufffd\":1,\"\\ufffd~2\":2}" ]]'
+sj dump $'[i4(\xff)i4(\xfe)]' dup.bin --json --lossless
+check "dump --json --lossless: non-UTF-8 names are distinct keys as they are" \
+    '[[ $RC -eq 0 && $OUT == "{\"\\udcff\":1,\"\\udcfe\":2}" ]]'
+sj dump $'[i4(\xff)i4(\xfe)]' dup.bin --json --fields $'\'\xff\',\'\xfe\''
+check "dump --json --fields: non-UTF-8 paths that read alike get ~2" \
+    '[[ $RC -eq 0 && $OUT == "{\"'"'"'\\ufffd'"'"'\":1,\"'"'"'\\ufffd'"'"'~2\":2}" ]]'
+if command -v python3 >/dev/null 2>&1; then
+    # keys_match NAME LAYOUT FILE [OPTIONS...]: the first record as JSON (json.loads keeps
+    # one value per distinct key, so a repeated key loses one) has as many values, nested
+    # objects and arrays counted through, as its CSV header has columns; and the CSV header
+    # (read as bytes) has no repeat. Both with the same OPTIONS (--fields) and the JSON also
+    # with --lossless.
+    keys_match() {
+        local name=$1
+        shift
+        "$SEGJIT" dump "$@" --count 1 >km.csv 2>km.err &&
+            "$SEGJIT" dump "$@" --count 1 --json >km.json 2>>km.err &&
+            "$SEGJIT" dump "$@" --count 1 --json --lossless >km-l.json 2>>km.err
+        RC=$?
+        OUT=$(cat km.csv km.json km-l.json 2>/dev/null)
+        ERR=$(cat km.err)
+        check "$name" '[[ $RC -eq 0 ]] && python3 -c "
+import csv, io, json
+def count(v):
+    if isinstance(v, dict): return sum(count(x) for x in v.values())
+    if isinstance(v, list): return sum(count(x) for x in v)
+    return 1
+text = open(\"km.csv\", \"rb\").read().decode(\"utf-8\", \"surrogateescape\")
+header = next(csv.reader(io.StringIO(text)))
+assert len(set(header)) == len(header), header
+for f in (\"km.json\", \"km-l.json\"):
+    d = json.loads(open(f, \"rb\").readline().decode(\"utf-8\", \"strict\"))
+    assert count(d) == len(header), (f, d, header)
+"'
+    }
+    python3 -c "import struct, sys; sys.stdout.buffer.write(struct.pack('<32i', *range(1, 33)))" >seq.bin
+    keys_match "dump: JSON keys unique, a member named #1 beside a repeated name" \
+        '[i4(a)i4(a)i4(#1)i4 i4(#3)i4(#1~2)]' seq.bin
+    keys_match "dump: JSON keys unique, non-UTF-8 names" $'[i4(\xff)i4(\xfe)i4(\xef\xbf\xbd)i4(\xfd~2)]' seq.bin
+    keys_match "dump: JSON keys unique in nested groups" \
+        $'[[i4(a)i4(a)i4(#1)](s)[2:[i4(\xff)i4(\xfe)]](t)[i4(\xff)|i4(\xfe)|i4(#0)](\xff)i4(\xfe)]' seq.bin
+    keys_match "dump --fields: JSON keys unique, non-UTF-8 paths" \
+        $'[i4(\xff)i4(\xfe)i4(a)]' seq.bin --fields $'\'\xff\',\'\xfe\',\'\xff\',a,a'
+    keys_match "dump --fields: JSON keys unique, #1 paths" \
+        '[i4(a)i4(a)i4(#1)[2:i4](v)]' seq.bin --fields "#1,'#1',#1,v,v"
+fi
 sj dump "$K" k.bin --hex --fields b,s,i,uj,z
 check "dump --hex: two's complement of the width" '[[ $RC -eq 0 && $OUT == "b,s,i,uj,z
 0xff,0xfffe,0xfffffffd,0xfffffffffffffffc,true" ]]'

@@ -165,7 +165,7 @@ static sj_status parse_number(parser *p, int64_t *out) {
 }
 
 static sj_status parse_element(parser *p, bool have_align, int64_t align, size_t align_pos,
-                               sj_layout **out);
+                               const uint64_t *offset, sj_layout **out);
 
 /* Digits at pos that are an alignment (a power of two) followed by '%': the JDK writes a
  * member's alignment right after the previous member's size (`s22%i4`, `x11%i4`). */
@@ -177,15 +177,55 @@ static bool alignment_at(const parser *p, size_t pos) {
     return i > pos && p->text[i] == '%' && v && (v & (v - 1)) == 0;
 }
 
+/* The value of the n digits at s, false past INT64_MAX. */
+static bool digits_value(const char *s, size_t n, uint64_t *out) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > ((uint64_t)INT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
 /* Digits at pos: how many the size takes when the rest may be the next member's
- * alignment; a value's size is one digit, padding's the longest that leaves a valid one. */
-static size_t size_digits(const parser *p, bool value) {
+ * alignment. A value's size is one digit (carrier sizes are fixed).
+ *
+ * Padding is ambiguous: the JDK prints `[128%i4 x124 128%i4]` as `[128%i4x124128%i4]`,
+ * and the digits `124128` split as x124 then 128%, or x12412 then 8% (a valid layout too,
+ * of size 12420). The split is decided by what the layout means (README, "The JDK's
+ * unseparated notation"). For padding at struct offset `offset` (NULL where the padding
+ * is not a struct member), the candidates are the splits into a size P >= 1 and an
+ * alignment A (a power of two, no leading zero) that put the next member at an aligned
+ * offset, (offset + P) % A == 0. Among them:
+ *   1. the one where P is the padding that reaches A from offset, the smallest P >= 1
+ *      with (offset + P) % A == 0: what a C compiler or jextract writes before an
+ *      over-aligned (or under-aligned) member, and so what the JDK prints in practice;
+ *   2. else the longest P (the smallest alignment);
+ *   3. else (no split is valid, or no offset is known) the longest P whose rest is a
+ *      power of two, and the struct constructor reports the misaligned member. */
+static size_t size_digits(const parser *p, bool value, const uint64_t *offset) {
+    const char *s = p->text + p->pos;
     size_t n = 0;
-    while (is_digit(p->text[p->pos + n]))
+    while (is_digit(s[n]))
         n++;
-    for (size_t k = value ? 1 : n - 1; k >= 1 && k < n; k--)
-        if (alignment_at(p, p->pos + k)) return k;
-    return n;
+    if (value) return n > 1 && alignment_at(p, p->pos + 1) ? 1 : n;
+    if (s[n] != '%') return n;
+    size_t valid = 0, syntactic = 0;
+    for (size_t k = n - 1; k >= 1; k--) { /* k digits of size, n - k of alignment */
+        if (!alignment_at(p, p->pos + k)) continue;
+        if (!syntactic) syntactic = k;
+        uint64_t size, align;
+        if (!offset || s[k] == '0' || !digits_value(s, k, &size) ||
+            !digits_value(s + k, n - k, &align) || size == 0)
+            continue;
+        uint64_t reach = align - *offset % align; /* the smallest P >= 1 reaching A */
+        if (size == reach) return k;
+        if (!valid && (*offset % align + size % align) % align == 0) valid = k;
+    }
+    if (valid) return valid;
+    return syntactic ? syntactic : n;
 }
 
 /* A decimal number of exactly `digits` digits at pos. */
@@ -241,8 +281,9 @@ static sj_status parse_name(parser *p, char **out) {
     return SJ_OK;
 }
 
-/* A value `[u]Ln` (letter L, size n) or padding `xN`, at pos. */
-static sj_status parse_leaf(parser *p, sj_layout **out) {
+/* A value `[u]Ln` (letter L, size n) or padding `xN`, at pos; offset is where it sits in
+ * its struct (NULL when it is not a struct member), for size_digits. */
+static sj_status parse_leaf(parser *p, const uint64_t *offset, sj_layout **out) {
     size_t start = p->pos;
     char c = peek(p);
     sj_error inner;
@@ -250,7 +291,7 @@ static sj_status parse_leaf(parser *p, sj_layout **out) {
         p->pos++;
         if (!is_digit(peek(p))) return expected(p, "the padding size after 'x'");
         int64_t size = 0;
-        sj_status st = parse_digits(p, size_digits(p, false), &size);
+        sj_status st = parse_digits(p, size_digits(p, false, offset), &size);
         if (st != SJ_OK) return st;
         if (sj_layout_padding(size, out, &inner) != SJ_OK) return fail_ctor(p, start, &inner);
         return SJ_OK;
@@ -273,7 +314,7 @@ static sj_status parse_leaf(parser *p, sj_layout **out) {
     if (!is_digit(peek(p))) return expected(p, "the size of the value");
     size_t size_pos = p->pos;
     int64_t size = 0;
-    sj_status st = parse_digits(p, size_digits(p, true), &size);
+    sj_status st = parse_digits(p, size_digits(p, true, NULL), &size);
     if (st != SJ_OK) return st;
     if (size != (int64_t)sj_kind_size(kind))
         return fail_at(p, size_pos, SJ_E_PARSE, "expected size %u after '%.*s', found %" PRId64,
@@ -296,6 +337,7 @@ typedef struct members {
     sj_layout **v;
     size_t *pos; /* where each member starts in the text, for errors that name a member */
     size_t n, cap;
+    uint64_t end; /* the sum of the members' sizes: the next struct member's offset */
 } members;
 
 static void members_free(members *m) {
@@ -318,6 +360,8 @@ static bool members_push(members *m, sj_layout *l, size_t pos) {
     }
     m->pos[m->n] = pos;
     m->v[m->n++] = l;
+    uint64_t size = sj_layout_size(l);
+    m->end = m->end > UINT64_MAX - size ? UINT64_MAX : m->end + size;
     return true;
 }
 
@@ -330,12 +374,15 @@ static size_t member_error_pos(const members *m, const char *message, size_t fal
     return end != at + 8 && k < m->n ? m->pos[k] : fallback;
 }
 
-/* A member into m; on failure nothing is left to release but m itself. */
-static sj_status parse_member(parser *p, members *m, bool have_align, int64_t align,
+/* A member into m; on failure nothing is left to release but m itself. A struct member
+ * sits at m->end, a union member at 0 (the first member is read before the '|' that makes
+ * a union, at 0 either way). */
+static sj_status parse_member(parser *p, members *m, bool is_union, bool have_align, int64_t align,
                               size_t align_pos) {
     size_t start = have_align ? align_pos : p->pos;
     sj_layout *l = NULL;
-    sj_status st = parse_element(p, have_align, align, align_pos, &l);
+    uint64_t offset = is_union ? 0 : m->end;
+    sj_status st = parse_element(p, have_align, align, align_pos, &offset, &l);
     if (st != SJ_OK) return st;
     if (!members_push(m, l, start)) {
         sj_layout_unref(l);
@@ -381,7 +428,7 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
         if (peek(p) == ':') {
             p->pos++;
             sj_layout *elem;
-            if ((st = parse_element(p, false, 0, 0, &elem)) != SJ_OK) goto done;
+            if ((st = parse_element(p, false, 0, 0, NULL, &elem)) != SJ_OK) goto done;
             skip_ws(p);
             if (peek(p) != ']') {
                 sj_layout_unref(elem);
@@ -400,12 +447,12 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
             goto done;
         }
         p->pos++;
-        if ((st = parse_member(p, &m, true, n, num_pos)) != SJ_OK) goto done;
+        if ((st = parse_member(p, &m, false, true, n, num_pos)) != SJ_OK) goto done;
     } else if (peek(p) == 0) {
         st = expected(p, "a member or ']'");
         goto done;
     } else if (peek(p) != ']') {
-        if ((st = parse_member(p, &m, false, 0, 0)) != SJ_OK) goto done;
+        if ((st = parse_member(p, &m, is_union, false, 0, 0)) != SJ_OK) goto done;
     }
     skip_ws(p);
     if (m.n == 1 && peek(p) == '|') { /* a union: `[a|b|c]`, or `[a|]` with one member */
@@ -414,7 +461,7 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
             p->pos++;
             skip_ws(p);
             if (m.n == 1 && peek(p) == ']') break;
-            if ((st = parse_member(p, &m, false, 0, 0)) != SJ_OK) goto done;
+            if ((st = parse_member(p, &m, is_union, false, 0, 0)) != SJ_OK) goto done;
             skip_ws(p);
         }
         if (peek(p) != ']') {
@@ -427,7 +474,7 @@ static sj_status parse_bracket(parser *p, sj_layout **out) {
                 st = expected(p, "a member or ']'");
                 goto done;
             }
-            if ((st = parse_member(p, &m, false, 0, 0)) != SJ_OK) goto done;
+            if ((st = parse_member(p, &m, is_union, false, 0, 0)) != SJ_OK) goto done;
             skip_ws(p);
         }
     }
@@ -441,9 +488,10 @@ done:
     return st;
 }
 
-/* `[A%] core [(name)]`. When the caller already read `A%`, have_align says so. */
+/* `[A%] core [(name)]`. When the caller already read `A%`, have_align says so; offset is
+ * where the element sits in its struct, NULL when it is not a struct member. */
 static sj_status parse_element(parser *p, bool have_align, int64_t align, size_t align_pos,
-                               sj_layout **out) {
+                               const uint64_t *offset, sj_layout **out) {
     sj_status st;
     sj_error inner;
     skip_ws(p);
@@ -463,7 +511,7 @@ static sj_status parse_element(parser *p, bool have_align, int64_t align, size_t
     else if (c == 0 || c == ']' || c == '|' || c == ':' || c == '(' || c == ')' || c == '%')
         st = expected(p, "a layout");
     else
-        st = parse_leaf(p, &l);
+        st = parse_leaf(p, offset, &l);
     if (st != SJ_OK) return st;
     skip_ws(p);
     if (peek(p) == '(') {
@@ -500,7 +548,7 @@ sj_status sj_layout_parse(const char *text, sj_layout **out, sj_error *err) {
     if (!text || !out) return sj_fail(err, SJ_E_ARG, "parse: NULL argument");
     parser p = {.text = text, .err = err};
     sj_layout *l = NULL;
-    sj_status st = parse_element(&p, false, 0, 0, &l);
+    sj_status st = parse_element(&p, false, 0, 0, NULL, &l);
     if (st != SJ_OK) return st;
     skip_ws(&p);
     if (peek(&p) != 0) {

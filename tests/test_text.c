@@ -234,7 +234,8 @@ static void test_member_separation(void **state) {
                "[i4 4%s2]");
     check_text(S(2, NAME(PAD(4), "p"), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[x4(p)1%i4]");
     check_text(S(2, S(0), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[[]1%i4]");
-    /* Without the space (the JDK's toString): the longest padding that leaves an alignment. */
+    /* Without the space (the JDK's toString): the padding that reaches the alignment, and
+     * when no split aligns the member, the struct's error (test_jdk_padding_split). */
     check_reprint("[x1616%f4]", "[x16 16%f4]");
     check_error("[x1416%f4]", SJ_E_ARG,
                 "1:5: struct layout: member #1 at offset 14 is not aligned to its alignment 16");
@@ -258,6 +259,76 @@ static void test_jdk_notation(void **state) {
     check_error("[i44]", SJ_E_PARSE, "1:3: expected size 4 after 'i', found 44");
     check_error("[s23%i4]", SJ_E_PARSE, "1:3: expected size 2 after 's', found 23");
     check_error("[*i4]", SJ_E_PARSE, "1:3: expected ':' after '[*', found 'i'");
+}
+
+/* The JDK's toString `text` (JDK 25) reads as the layout the JDK printed: parse prints it as
+ * `printed`, with the JDK's size and alignment and, for a group, its members' offsets
+ * (`offsets`, space separated; NULL for a sequence). */
+static void check_jdk(const char *text, const char *printed, uint64_t size, uint64_t align,
+                      const char *offsets) {
+    check_reprint(text, printed);
+    sj_layout *l = parse_ok(text);
+    assert_int_equal(sj_layout_size(l), size);
+    assert_int_equal(sj_layout_align(l), align);
+    size_t n = 0;
+    for (const char *o = offsets; o && *o; n++) {
+        char *end;
+        unsigned long long want = strtoull(o, &end, 10);
+        assert_true(end > o && n < sj_layout_member_count(l));
+        assert_int_equal(sj_layout_member_offset(l, n), want);
+        o = end;
+    }
+    if (offsets) assert_int_equal(sj_layout_member_count(l), n);
+    sj_layout_unref(l);
+}
+
+/* Padding then an alignment prefix, unseparated: the digits split where the padding reaches
+ * the next member's alignment (README, "The JDK's unseparated notation"). Each text is what
+ * JDK 25's MemoryLayout.toString printed, with the JDK's byteSize and byteAlignment. */
+static void test_jdk_padding_split(void **state) {
+    (void)state;
+    /* structLayout(JAVA_INT.withByteAlignment(A), paddingLayout(A - 4), same int) */
+    check_jdk("[128%i4x124128%i4]", "[128%i4x124 128%i4]", 132, 128, "0 4 128");
+    check_jdk("[32%i4x2832%i4]", "[32%i4x28 32%i4]", 36, 32, "0 4 32");
+    check_jdk("[64%i4x6064%i4]", "[64%i4x60 64%i4]", 68, 64, "0 4 64");
+    check_jdk("[256%b1x255256%i4]", "[256%b1x255 256%i4]", 260, 256, "0 1 256");
+    /* a C struct as jextract writes it: `char c; ...; alignas(16) int x;` */
+    check_jdk("[c2x6j8b1x1516%i4]", "[c2x6j8b1x15 16%i4]", 36, 16, "0 2 8 16 17 32");
+    /* #pragma pack(2): under-aligned members after exact padding */
+    check_jdk("[b1x12%d8b1x12%j8]", "[b1x1 2%d8b1x1 2%j8]", 20, 2, "0 1 2 10 11 12");
+    /* names between the tokens; the struct's own name after it */
+    check_jdk("[i4(a)x124(p)128%i4(b)]", "[i4(a)x124(p)128%i4(b)]", 132, 128, "0 4 128");
+    check_jdk("[i4x124128%i4(v)](s)", "[i4x124 128%i4(v)](s)", 132, 128, "0 4 128");
+    /* the only split that aligns the member, though not the least padding (x124 + 64%i4) */
+    check_jdk("[i4x12464%i4]", "[i4x124 64%i4]", 132, 64, "0 4 128");
+    /* groups with an alignment prefix after padding */
+    check_jdk("[i4x124128%[i4i4]]", "[i4x124 128%[i4i4]]", 136, 128, "0 4 128");
+    check_jdk("[i4x6064%[2:i4]]", "[i4x60 64%[2:i4]]", 72, 64, "0 4 64");
+    /* nested: offsets count from the start of the innermost struct */
+    check_jdk("[i4x124[i4x124128%i4]]", "[i4x124[i4x124 128%i4]]", 260, 128, "0 4 128");
+    check_jdk("[2:[128%i4x124128%i4x124]]", "[2:[128%i4x124 128%i4x124]]", 512, 128, NULL);
+    check_jdk("[3:[i4x1216%i4x12]]", "[3:[i4x12 16%i4x12]]", 96, 16, NULL);
+    /* unions: every member at offset 0, a struct member's padding counts from its own start */
+    check_jdk("[[i4x124128%i4]|j8]", "[[i4x124 128%i4]|j8]", 132, 128, "0 0");
+    check_jdk("[j8|[s2x3032%s2]|[b1x11%s2]]", "[j8|[s2x30 32%s2]|[b1x1 1%s2]]", 34, 32, "0 0 0");
+    check_jdk("[x124|128%i4]", "[x124|128%i4]", 124, 128, "0 0");
+    sj_layout *u = parse_ok("[[i4x124128%i4]|j8]");
+    const sj_layout *s = sj_layout_member(u, 0);
+    assert_int_equal(sj_layout_member_offset(s, 1), 4);
+    assert_int_equal(sj_layout_size(sj_layout_member(s, 1)), 124);
+    assert_int_equal(sj_layout_member_offset(s, 2), 128);
+    sj_layout_unref(u);
+    /* The text is ambiguous in itself: structLayout(128%i4, x12412, 8%i4) prints as
+     * `[128%i4x124128%i4]` too (size 12420) and reads back as the first row; written
+     * with the printer's space it reads as itself. */
+    check_jdk("[128%i4x12412 8%i4]", "[128%i4x12412 8%i4]", 12420, 128, "0 4 12416");
+    /* No split reaches the alignment exactly: the longest padding that aligns the member
+     * (b1 x633 2%i4, not b1 x63 32%i4; the JDK prints both as `[b1x6332%i4]`). */
+    check_jdk("[b1x6332%i4]", "[b1x633 2%i4]", 638, 2, "0 1 634");
+    /* No split aligns the member: the longest padding that leaves an alignment, and the
+     * struct's error. */
+    check_error("[i4x1416%f4]", SJ_E_ARG,
+                "1:7: struct layout: member #2 at offset 18 is not aligned to its alignment 16");
 }
 
 static void test_groups(void **state) {
@@ -570,6 +641,7 @@ int main(void) {
         cmocka_unit_test(test_alignment_prefix),
         cmocka_unit_test(test_member_separation),
         cmocka_unit_test(test_jdk_notation),
+        cmocka_unit_test(test_jdk_padding_split),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_sequences),
         cmocka_unit_test(test_semantics_examples),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/consumer/run_consumer.sh: ctest `install_consumer`. Installs the build tree
 # into a scratch prefix, then builds and runs consumer.c against that prefix twice:
-# with CMake (find_package(segjit)) and with pkg-config.
+# with CMake (find_package(segjit)) and with pkg-config; then runs the tool's end-to-end
+# tests on the installed segjit.
 #
 # usage: run_consumer.sh BUILD_DIR WORK_DIR LIBDIR C_COMPILER [shared|static]
 # CFLAGS and LDFLAGS from the environment are passed to both builds (sanitizers).
@@ -45,5 +46,18 @@ echo "pkg-config: $flags"
 # shellcheck disable=SC2086 # flags are words
 "$cc" $cflags -o "$work/consumer-pc" "$src/consumer.c" $flags $ldflags
 LD_LIBRARY_PATH="$prefix/$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$work/consumer-pc"
+
+# The tool's end-to-end tests once more, through the installed binary (segjit-gen, the
+# tests' file generator, is not installed: the build tree's).
+if [ -x "$prefix/bin/segjit" ] && [ -x "$build/tools/segjit-gen" ]; then
+    echo "== tests/cli/run_cli_tests.sh on $prefix/bin/segjit"
+    LD_LIBRARY_PATH="$prefix/$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        bash "$src/../cli/run_cli_tests.sh" "$prefix/bin/segjit" "$build/tools/segjit-gen" \
+        "$work/cli" >"$work/cli.log" 2>&1 || {
+        tail -40 "$work/cli.log"
+        exit 1
+    }
+    tail -1 "$work/cli.log"
+fi
 
 echo "install_consumer: ok"

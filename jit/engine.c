@@ -184,50 +184,6 @@ static void on_llvm_fatal(const char *reason) {
     if (t_fatal_jmp) longjmp(*t_fatal_jmp, 1);
 }
 
-/* Allocation failures have handlers of their own, reachable only through LLVM's and the
- * C++ runtime's C++ entry points (the C API has none): declared here by their Itanium
- * names, weak, so a runtime without them leaves LLVM's own handling (an abort). LLVM's
- * bad-alloc handler (its containers' failures) and the C++ new handler (operator new)
- * jump back to the compile as a fatal error does (PostgreSQL installs the same two). */
-typedef void (*llvm_bad_alloc_fn)(void *user, const char *reason, bool gen_crash_diag);
-extern void llvm_install_bad_alloc(llvm_bad_alloc_fn fn, void *user) __asm__(
-    "_ZN4llvm31install_bad_alloc_error_handlerEPFvPvPKcbES0_") __attribute__((weak));
-extern void llvm_report_bad_alloc(const char *reason, bool gen_crash_diag) __asm__(
-    "_ZN4llvm22report_bad_alloc_errorEPKcb") __attribute__((weak));
-typedef void (*new_handler_fn)(void);
-extern new_handler_fn cxx_set_new_handler(new_handler_fn fn) __asm__("_ZSt15set_new_handlerPFvvE")
-    __attribute__((weak));
-extern void *cxx_operator_new(size_t n) __asm__("_Znwm") __attribute__((weak));
-static new_handler_fn g_prev_new_handler;
-
-static void on_llvm_bad_alloc(void *user, const char *reason, bool gen_crash_diag) {
-    (void)user;
-    (void)gen_crash_diag;
-    char r[160];
-    snprintf(r, sizeof r, "out of memory (%s)", reason ? reason : "LLVM");
-    on_llvm_fatal(r); /* returns only outside a compile: LLVM then aborts */
-}
-
-/* operator new failed: inside a compile, jump back; elsewhere (the user's C++ code, any
- * thread) step aside for the handler there was before, which operator new now calls
- * (none: it throws std::bad_alloc as usual). */
-static void on_new_fail(void) {
-    if (t_fatal_jmp) on_llvm_fatal("out of memory (operator new)");
-    cxx_set_new_handler(g_prev_new_handler);
-}
-
-/* SEGJIT_JIT_TEST_OOM (tests only): 1 makes the first compile report an allocation
- * failure through LLVM, 2 makes it call operator new for more than can be had. */
-static int g_test_oom;
-static _Atomic int g_oom_compiles;
-
-static void test_oom(void) {
-    if (!g_test_oom || atomic_fetch_add(&g_oom_compiles, 1) != 0) return;
-    if (g_test_oom == 1 && llvm_report_bad_alloc)
-        llvm_report_bad_alloc("segjit test: SEGJIT_JIT_TEST_OOM", false);
-    if (g_test_oom == 2 && cxx_operator_new) cxx_operator_new((size_t)1 << 62);
-}
-
 static void init_once(void) {
     uint64_t t0 = now_ns();
     if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter()) {
@@ -258,11 +214,7 @@ static void init_once(void) {
     g_test_fatal = fatal && *fatal ? atoi(fatal) : 0;
     const char *nomem = secure_getenv("SEGJIT_JIT_TEST_NOMEM");
     g_test_nomem = nomem && *nomem ? atoi(nomem) : 0;
-    const char *oom = secure_getenv("SEGJIT_JIT_TEST_OOM");
-    g_test_oom = oom && *oom ? atoi(oom) : 0;
     LLVMInstallFatalErrorHandler(on_llvm_fatal);
-    if (llvm_install_bad_alloc) llvm_install_bad_alloc(on_llvm_bad_alloc, NULL);
-    if (cxx_set_new_handler) g_prev_new_handler = cxx_set_new_handler(on_new_fail);
     g_init_ok = true;
     count(&st_ns_init, now_ns() - t0);
 }
@@ -460,7 +412,6 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
         LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
         LLVMPassBuilderOptionsSetLoopInterleaving(opts, 1);
-        test_oom();
         bool test_fatal = g_test_fatal > 0 && atomic_fetch_add(&g_compiles, 1) + 1 == g_test_fatal;
         LLVMErrorRef err = LLVMRunPasses(
             mod, test_fatal ? "function(trigger-verifier-error),verify" : passes_for(p), tm, opts);

@@ -531,8 +531,9 @@ static void count_fallback(sj_kernel *k, int fb) {
 
 /* The tier policy, in one place: the loop a call runs on (NULL: the interpreter). A call
  * the policy would give compiled code runs on the interpreter when `fb` says it must
- * (counted); when the code is wanted but not compiled yet, *compile asks the caller to
- * compile (kernel_jit) with no arena held and ask again with first = false. */
+ * (counted, whether or not the code exists yet); when the code is wanted but
+ * not compiled yet, *compile asks the caller to compile (kernel_jit) with no arena held
+ * and ask again with first = false. */
 static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool *compile) {
     *compile = false;
     sj_tier t = (sj_tier)atomic_load(&k->tier);
@@ -555,7 +556,7 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
     if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
         atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed) > sj_now_ns())
         return NULL;
-    if (fb != FB_NONE) {
+    if (fb != FB_NONE) { /* a call compiled code could not run does not compile it */
         count_fallback(k, fb);
         return NULL;
     }
@@ -701,11 +702,11 @@ static sj_status call_hold(const sj_kernel *k, call *c, sj_error *err) {
     if (!resolved)
         return sj_fail(err, SJ_E_ARG, "%s: a heap segment's resolve function returned NULL",
                        p->what);
-    /* Destinations sharing bytes through a heap segment and a native one: known only now
-     * (checks.c refused those of one kind before anything was held). */
+    /* Destinations sharing bytes through a heap segment: known only now (checks.c refused
+     * native pairs, and heap pairs of one array, before anything was held). */
     for (size_t i = 0; i < c->nd; i++)
         for (size_t j = i + 1; j < c->nd; j++) {
-            if (!((c->dsts[i]->flags ^ c->dsts[j]->flags) & SJ_SEG_HEAP)) continue;
+            if (!((c->dsts[i]->flags | c->dsts[j]->flags) & SJ_SEG_HEAP)) continue;
             uintptr_t a0 = (uintptr_t)(c->dps[i] - sj_dst_side(p, i)->origin),
                       b0 = (uintptr_t)(c->dps[j] - sj_dst_side(p, j)->origin);
             if (c->dst_ext[i] && c->dst_ext[j] && a0 < b0 + c->dst_ext[j] &&

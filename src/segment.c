@@ -183,6 +183,10 @@ static void membarrier_setup(void) {
 
 static void reader_thread_exit(void *p) {
     sj_reader *r = p;
+    /* a later destructor of this thread that accesses an arena registers afresh instead
+     * of announcing in a slot another thread may have taken */
+    sj_self.rec = NULL;
+    fenced_rec = NULL;
     atomic_store(&r->scope, NULL);
     atomic_store_explicit(&r->in_use, false, memory_order_release);
 }

@@ -352,6 +352,14 @@ static void test_gather_many_check_order(void **state) {
     memcpy(before, c.big.seg.base, sizeof before);
     chk_expect(&c, 0, 10, SJ_E_ARG, "destinations #0 and #2 overlap");
     assert_memory_equal(c.big.seg.base, before, sizeof before);
+    /* two heap segments over one buffer from different starts (different owners) */
+    sj_segment hb2;
+    assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, c.big.seg.base + 8, 31, &hb2, &err), SJ_OK);
+    c.dsegs[2] = &hb2;
+    c.doffs[2] = 88; /* bytes [96, 176) of the buffer */
+    chk_expect(&c, 0, 10, SJ_E_ARG, "destinations #0 and #2 overlap");
+    assert_memory_equal(c.big.seg.base, before, sizeof before);
+    c.dsegs[2] = &c.big.seg;
     c.doffs[2] = 104; /* apart: runs */
     chk_expect(&c, 0, 10, SJ_OK, NULL);
     chk_free(&c);

@@ -243,16 +243,7 @@ static bool lease_enter_fenced(sj_arena a, sj_reader **slot) {
     uint64_t open = a.gen << 3 | SCOPE_OPEN;
     uint64_t w = sc ? atomic_load_explicit(&sc->word, memory_order_relaxed) : 0;
     if (!sc || w == (open | SCOPE_CONFINED)) return sj_lease_enter(a, slot);
-    sj_reader *r = fenced_rec;
-    if (!r || w != open) return false;
-    atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&sc->word, memory_order_acquire) == open) {
-        *slot = r;
-        return true;
-    }
-    atomic_store_explicit(&r->scope, NULL, memory_order_release);
-    return false;
+    return sj__lease_shared(sc, open, w, fenced_rec, true, slot);
 }
 
 /* A lease by whichever slot the thread has. */

@@ -32,6 +32,14 @@ static sj_kernel *kernel_convert(const char *from, const char *to) {
     return k;
 }
 
+/* A copy of the buffer's bytes before a call (free it). */
+static uint8_t *snapshot(const tbuf *b) {
+    uint8_t *copy = malloc(b->size);
+    assert_non_null(copy);
+    memcpy(copy, b->data, b->size);
+    return copy;
+}
+
 /* A heap source and a native destination over the same int64 array, j8 -> J8 shifted by
  * one element both ways: every element is the source's, byte-swapped, as with memmove. */
 static void test_heap_native_same_bytes(void **state) {
@@ -121,9 +129,7 @@ static void test_chunked(void **state) {
     tbuf_init(&b, N * 8 + 8, 0, -1);
     tbuf_pattern(&b, 3);
     for (int shift = -1; shift < 2; shift++) {
-        uint8_t *orig = malloc(b.size);
-        assert_non_null(orig);
-        memcpy(orig, b.data, b.size);
+        uint8_t *orig = snapshot(&b);
         sj_counters c0, c1;
         sj_counters_get(&c0);
         sj_error err = {0};
@@ -157,9 +163,7 @@ static void test_direction_by_count(void **state) {
     tbuf_init(&b, 8 * N + 64, 0, -1);
     for (int n = N; n <= N + 1; n++) {
         tbuf_pattern(&b, 7);
-        uint8_t *orig = malloc(b.size);
-        assert_non_null(orig);
-        memcpy(orig, b.data, b.size);
+        uint8_t *orig = snapshot(&b);
         sj_counters c0, c1;
         sj_counters_get(&c0);
         sj_error err = {0};
@@ -196,9 +200,7 @@ static void test_no_safe_direction(void **state) {
     tbuf b;
     tbuf_init(&b, N * 8 + 16, 0, -1);
     tbuf_pattern(&b, 5);
-    uint8_t *orig = malloc(b.size);
-    assert_non_null(orig);
-    memcpy(orig, b.data, b.size);
+    uint8_t *orig = snapshot(&b);
     sj_counters c0, c1;
     sj_counters_get(&c0);
     sj_args a = {&b.seg, 0, &b.seg, 12, N};

@@ -61,6 +61,27 @@ extern SJ_API _Thread_local sj_thread_state sj__self_r2 __attribute__((tls_model
  * arena's reader announces the scope in its own slot, then loads the word again. A thread
  * has a slot here only where closers run membarrier, which makes the compiler barrier
  * below a fence; elsewhere shared arenas go through the library, which fences. */
+/* A shared arena's lease through reader slot r (NULL: none): announce the scope, then load
+ * the word again. Between the two a compiler barrier, which the closer's membarrier makes
+ * a fence, or (full_fence, where membarrier is missing) a real fence. */
+static inline __attribute__((always_inline)) bool sj__lease_shared(struct sj_scope *sc,
+                                                                   uint64_t open, uint64_t w,
+                                                                   sj_reader *r, bool full_fence,
+                                                                   sj_reader **slot) {
+    if (__builtin_expect(!r || w != open, 0)) return false;
+    atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
+    if (full_fence)
+        atomic_thread_fence(memory_order_seq_cst);
+    else
+        atomic_signal_fence(memory_order_seq_cst);
+    if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == open, 1)) {
+        *slot = r;
+        return true;
+    }
+    atomic_store_explicit(&r->scope, NULL, memory_order_release);
+    return false;
+}
+
 static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
     *slot = NULL;
     struct sj_scope *sc = a.scope;
@@ -72,16 +93,7 @@ static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
     /* Only the owner closes a confined arena: no close can overlap this access. */
     if (__builtin_expect(w == (open | SJ__SCOPE_CONFINED), 1))
         return atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj__self.id;
-    sj_reader *r = sj__self.rec;
-    if (__builtin_expect(!r || w != open, 0)) return false;
-    atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
-    atomic_signal_fence(memory_order_seq_cst); /* the closer's membarrier makes it a fence */
-    if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == open, 1)) {
-        *slot = r;
-        return true;
-    }
-    atomic_store_explicit(&r->scope, NULL, memory_order_release);
-    return false;
+    return sj__lease_shared(sc, open, w, sj__self.rec, false, slot);
 }
 
 static inline void sj__lease_exit(sj_reader *slot) {

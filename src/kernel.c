@@ -23,10 +23,36 @@
 
 enum { JIT_NONE, JIT_READY, JIT_DECLINED };
 
+/* Overlapping runs (SEMANTICS 4.2, memmove) go through a bounded buffer, a chunk of
+ * elements at a time, in the direction that never overwrites a source element not yet
+ * read; the buffer keeps the source's address modulo OVERLAP_ALIGN, so compiled code
+ * finds the alignment its plan assumed. README, overlap. */
+enum { OVERLAP_CHUNK = 64 * 1024, OVERLAP_ALIGN = 4096 };
+
+/* The cells of a chunked overlapping run: element j of a side touches only
+ * [base + j * stride + lo, + hi - lo), and hi - lo <= stride, so the cells
+ * [base + lo + j * stride, + stride) hold one element each. */
+typedef struct ov_cells {
+    bool ok;
+    uint64_t src_lo, src_hi, dst_lo, dst_hi;
+} ov_cells;
+
+static ov_cells plan_cells(const sj_plan *p) {
+    ov_cells c = {0};
+    c.ok = p->op == SJ_PLAN_MOVE && !p->ndst && p->src.used && p->src.stride > 0 &&
+           p->dst.stride > 0 && p->src.align <= OVERLAP_ALIGN &&
+           sj_plan_footprint(p, false, &c.src_lo, &c.src_hi) &&
+           sj_plan_footprint(p, true, &c.dst_lo, &c.dst_hi) &&
+           c.src_hi - c.src_lo <= (uint64_t)p->src.stride &&
+           c.dst_hi - c.dst_lo <= (uint64_t)p->dst.stride;
+    return c;
+}
+
 struct sj_kernel {
     sj_plan *plan;
     sj_interp *interp;
     bool in_place;         /* sj_plan_in_place: may run on its own source without a copy */
+    ov_cells cells;        /* for overlapping runs */
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
     _Atomic uint64_t work; /* elements run so far (AUTO) */
@@ -266,6 +292,7 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
     }
     k->plan = p;
     k->in_place = sj_plan_in_place(p);
+    k->cells = plan_cells(p);
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
     atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
     atomic_init(&k->work, 0);
@@ -602,32 +629,36 @@ static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d
     return sj_interp_run(k->interp, s, d, count, aux);
 }
 
-/* Overlapping runs (SEMANTICS 4.2, memmove) go through a bounded buffer, a chunk of
- * elements at a time, in the direction that never overwrites a source element not yet
- * read; the buffer keeps the source's address modulo OVERLAP_ALIGN, so compiled code
- * finds the alignment its plan assumed. README, overlap. */
-enum { OVERLAP_CHUNK = 64 * 1024, OVERLAP_ALIGN = 4096 };
+/* The order of a chunked overlapping run: elements [back[0], back[1]) last to first,
+ * then [fwd[0], fwd[1]) first to last (either may be empty). */
+typedef struct ov_order {
+    int64_t back[2], fwd[2];
+} ov_order;
 
-/* A side whose element i occupies exactly [base + i * stride, + stride): dense arrays and
- * open record paths. */
-static bool side_tiles(const sj_side *sd) {
-    return sd->extent_fixed == 0 && sd->stride > 0 && (uint64_t)sd->stride == sd->extent_per &&
-           sd->align <= OVERLAP_ALIGN;
-}
-
-/* +1: forward is safe (no element's destination meets a later element's source), -1:
- * backward (none meets an earlier one's), 0: neither, for count elements from source and
- * destination ranges starting at s0 and d0. Element j starts at s0 + S j and d0 + D j, so
- * forward needs d0 + D j <= s0 + S j for j in [1, count): linear in j, checked at both
- * ends (within the checked extents: no overflow); backward the reverse. */
-static int overlap_direction(const sj_side *ss, const sj_side *ds, uintptr_t s0, uintptr_t d0,
-                             int64_t count) {
-    if (!side_tiles(ss) || !side_tiles(ds)) return 0;
-    uint64_t S = (uint64_t)ss->stride, D = (uint64_t)ds->stride, n = (uint64_t)count - 1;
-    if (n == 0) return 1;
-    if (d0 + D <= s0 + S && d0 + D * n <= s0 + S * n) return 1;
-    if (d0 + D >= s0 + S && d0 + D * n >= s0 + S * n) return -1;
-    return 0;
+/* In what order count elements whose source and destination cells start at s0 and d0
+ * run chunk by chunk without overwriting a source element not yet read. Element j's cells
+ * start at s0 + S j and d0 + D j; with f(j) = d0 + D j - (s0 + S j), forward is safe over
+ * a range when f <= 0 at each of its elements but the first (a write ends before any later
+ * source starts), backward when f >= 0 there. f is linear: where it changes sign within
+ * [1, count), the part where f >= 0 runs backward first (its writes stay clear of the
+ * other part's sources), then the rest forward. */
+static ov_order overlap_order(int64_t S, int64_t D, uintptr_t s0, uintptr_t d0, int64_t count) {
+    ov_order o = {{0, 0}, {0, 0}};
+    int64_t n = count - 1;
+    /* addresses within the checked extents: no term overflows */
+    int64_t delta = (int64_t)(d0 - s0), f1 = delta + (D - S), fn = delta + (D - S) * n;
+    if (n == 0 || (f1 <= 0 && fn <= 0)) {
+        o.fwd[1] = count;
+    } else if (f1 >= 0 && fn >= 0) {
+        o.back[1] = count;
+    } else if (D > S) { /* f rises through 0: from j = ceil(-delta / (D - S)) it is >= 0 */
+        int64_t j = (-delta + (D - S) - 1) / (D - S);
+        o.back[0] = j, o.back[1] = count, o.fwd[1] = j;
+    } else { /* f falls through 0: up to j = ceil(delta / (S - D)) it is > 0 */
+        int64_t j = (delta + (S - D) - 1) / (S - D);
+        o.back[1] = j, o.fwd[0] = j, o.fwd[1] = count;
+    }
+    return o;
 }
 
 /* A buffer for `len` bytes staged at any position modulo OVERLAP_ALIGN (aligned_alloc
@@ -644,25 +675,30 @@ static const uint8_t *stage(uint8_t *buf, const uint8_t *src, size_t len) {
     return at;
 }
 
-/* Runs count elements chunk by chunk from s0 (the source range's first byte) to d (the
- * destination's element 0) in direction dir; false when the buffer cannot be allocated. */
-static bool run_chunked(sj_kernel *k, sj_loop_fn fn, const uint8_t *s0, uint8_t *d, int64_t count,
-                        int dir) {
+/* Source elements per chunk of a chunked run. */
+static int64_t chunk_elems(const sj_plan *p, int64_t count) {
+    int64_t m = OVERLAP_CHUNK / p->src.stride > 0 ? OVERLAP_CHUNK / p->src.stride : 1;
+    return m < count ? m : count;
+}
+
+/* Runs elements [lo, hi) chunk by chunk through buf (chunk_elems elements) in direction
+ * dir: sp and dp are element 0's source and destination addresses. Each chunk stages the
+ * source bytes from its first element's footprint to its last one's. */
+static void run_chunked(sj_kernel *k, sj_loop_fn fn, uint8_t *buf, const uint8_t *sp, uint8_t *dp,
+                        int64_t lo, int64_t hi, int dir) {
     const sj_plan *p = k->plan;
-    int64_t S = p->src.stride, D = p->dst.stride;
-    int64_t m = OVERLAP_CHUNK / S > 0 ? OVERLAP_CHUNK / S : 1;
-    if (m > count) m = count;
-    uint8_t *buf = stage_alloc((uint64_t)(m * S));
-    if (!buf) return false;
-    int64_t nchunks = (count + m - 1) / m;
+    const ov_cells *cl = &k->cells;
+    int64_t S = p->src.stride, D = p->dst.stride, m = chunk_elems(p, hi - lo);
+    if (hi <= lo) return;
+    int64_t nchunks = (hi - lo + m - 1) / m;
     for (int64_t c = 0; c < nchunks; c++) {
-        int64_t a = (dir > 0 ? c : nchunks - 1 - c) * m;
-        int64_t n = count - a < m ? count - a : m;
-        const uint8_t *at = stage(buf, s0 + a * S, (size_t)(n * S));
-        execute(k, fn, at + p->src.origin, d + a * D, n, NULL);
+        int64_t a = lo + (dir > 0 ? c : nchunks - 1 - c) * m;
+        int64_t n = hi - a < m ? hi - a : m;
+        const uint8_t *from = sp + a * S + cl->src_lo;
+        size_t len = (size_t)((n - 1) * S) + (size_t)(cl->src_hi - cl->src_lo);
+        const uint8_t *at = stage(buf, from, len);
+        execute(k, fn, at - cl->src_lo, dp + a * D, n, NULL);
     }
-    free(buf);
-    return true;
 }
 
 /* A checked call's segments and what holding them gave: data resolved or pinned, and the
@@ -676,6 +712,7 @@ typedef struct call {
     uint64_t src_ext, dst_ext[SJ_MAX_STREAMS];
     uint8_t *sdata, *dps[SJ_MAX_STREAMS];
     bool src_pinned, dst_pinned[SJ_MAX_STREAMS];
+    ov_order order; /* OV_CHUNKED */
 } call;
 
 /* Lifetime and thread (SEMANTICS 4.2's last checks), holding each arena open, then the
@@ -740,13 +777,12 @@ enum {
     OV_NONE,    /* no shared byte */
     OV_BLOCK,   /* a block copy: the interpreter's memmove */
     OV_INPLACE, /* each element its own source: in place, on the interpreter */
-    OV_FORWARD, /* chunks through a bounded buffer, first to last */
-    OV_BACKWARD,
-    OV_STAGED, /* no safe direction: the whole source copied first */
+    OV_CHUNKED, /* chunks through a bounded buffer in the order of c->order */
+    OV_STAGED,  /* no safe order: the whole source copied first */
 };
 
 /* Overlap of the bytes themselves (a heap segment and a native one may share them). */
-static int call_overlap(const sj_kernel *k, const call *c) {
+static int call_overlap(const sj_kernel *k, call *c) {
     const sj_plan *p = k->plan;
     if (c->count == 0 || !c->src || p->op != SJ_PLAN_MOVE) return OV_NONE;
     uintptr_t s0 = (uintptr_t)(c->sdata + c->src_offset);
@@ -758,10 +794,12 @@ static int call_overlap(const sj_kernel *k, const call *c) {
     if (!overlap) return OV_NONE;
     if (p->block_copy) return OV_BLOCK;
     if (c->nd != 1) return OV_STAGED;
-    if (k->in_place && c->sdata + c->src_offset + p->src.origin == c->dps[0]) return OV_INPLACE;
-    int dir =
-        overlap_direction(&p->src, &p->dst, s0, (uintptr_t)(c->dps[0] - p->dst.origin), c->count);
-    return dir > 0 ? OV_FORWARD : dir < 0 ? OV_BACKWARD : OV_STAGED;
+    const uint8_t *sp = c->sdata + c->src_offset + p->src.origin;
+    if (k->in_place && sp == c->dps[0]) return OV_INPLACE;
+    if (!k->cells.ok) return OV_STAGED;
+    c->order = overlap_order(p->src.stride, p->dst.stride, (uintptr_t)(sp + k->cells.src_lo),
+                             (uintptr_t)(c->dps[0] + k->cells.dst_lo), c->count);
+    return OV_CHUNKED;
 }
 
 /* What keeps compiled code from this call: compiled code assumes real addresses at the
@@ -787,17 +825,22 @@ static sj_status call_run(sj_kernel *k, sj_loop_fn fn, call *c, int ov, sj_resul
     const sj_plan *p = k->plan;
     const uint8_t *sp = c->src && c->count > 0 ? c->sdata + c->src_offset + p->src.origin : NULL;
     const uint8_t *s0 = c->src && c->count > 0 ? c->sdata + c->src_offset : NULL;
-    if ((ov == OV_FORWARD || ov == OV_BACKWARD) &&
-        run_chunked(k, fn, s0, c->dps[0], c->count, ov == OV_FORWARD ? 1 : -1)) {
+    uint64_t len = ov == OV_CHUNKED  ? (uint64_t)(chunk_elems(p, c->count) * p->src.stride)
+                   : ov == OV_STAGED ? c->src_ext
+                                     : 0;
+    uint8_t *tmp = len ? stage_alloc(len) : NULL;
+    if (len && !tmp)
+        return sj_fail(err, SJ_E_NOMEM,
+                       "%s: cannot allocate %" PRIu64 " bytes to copy an overlapping source",
+                       p->what, len);
+    if (ov == OV_CHUNKED) {
+        run_chunked(k, fn, tmp, sp, c->dps[0], c->order.back[0], c->order.back[1], -1);
+        run_chunked(k, fn, tmp, sp, c->dps[0], c->order.fwd[0], c->order.fwd[1], 1);
         atomic_fetch_add_explicit(&c_overlap_chunked, 1, memory_order_relaxed);
+        free(tmp);
         return SJ_OK;
     }
-    uint8_t *tmp = NULL;
-    if (ov == OV_FORWARD || ov == OV_BACKWARD || ov == OV_STAGED) {
-        if (!(tmp = stage_alloc(c->src_ext)))
-            return sj_fail(err, SJ_E_NOMEM,
-                           "%s: cannot allocate %" PRIu64 " bytes to copy an overlapping source",
-                           p->what, c->src_ext);
+    if (ov == OV_STAGED) {
         sp = stage(tmp, s0, c->src_ext) + p->src.origin;
         atomic_fetch_add_explicit(&c_overlap_copies, 1, memory_order_relaxed);
     }

@@ -775,6 +775,37 @@ bool sj_plan_in_place(const sj_plan *p) {
     return true;
 }
 
+/* Adds to [*lo, *hi) the bytes moves[0..n) read (or write, dst) relative to base. */
+static void footprint_add(const sj_move *moves, size_t n, bool dst, uint64_t base, uint64_t *lo,
+                          uint64_t *hi) {
+    for (size_t i = 0; i < n; i++) {
+        const sj_move *m = &moves[i];
+        uint64_t at = base + (dst ? m->dst_off : m->src_off);
+        if (m->kind == SJ_MOVE_LOOP) {
+            uint64_t blo = UINT64_MAX, bhi = 0;
+            footprint_add(m + 1, m->body, dst, 0, &blo, &bhi);
+            if (m->len && blo < bhi) {
+                uint64_t last = (uint64_t)(m->len - 1) * (dst ? m->dst_stride : m->src_stride);
+                if (at + blo < *lo) *lo = at + blo;
+                if (at + last + bhi > *hi) *hi = at + last + bhi;
+            }
+            i += m->body;
+            continue;
+        }
+        span sp = dst ? write_span(m) : read_span(m);
+        if (!sp.len) continue;
+        if (at < *lo) *lo = at;
+        if (at + sp.len > *hi) *hi = at + sp.len;
+    }
+}
+
+bool sj_plan_footprint(const sj_plan *p, bool dst, uint64_t *lo, uint64_t *hi) {
+    *lo = UINT64_MAX, *hi = 0;
+    if (p->op != SJ_PLAN_MOVE || p->ndst) return false;
+    footprint_add(p->moves, p->nmoves, dst, 0, lo, hi);
+    return *lo < *hi;
+}
+
 /* ---- printing ---- */
 
 /* A kind's canonical spelling in the byte order a swap flag implies: the carrier letter

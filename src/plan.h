@@ -114,6 +114,10 @@ typedef struct sj_plan {
  * swap or conversion of equal width) or separate ones. */
 bool sj_plan_in_place(const sj_plan *p);
 
+/* The bytes [*lo, *hi) an element of a single-destination MOVE plan reads from its source
+ * element (or writes, dst), relative to the element's address; false when it touches none. */
+bool sj_plan_footprint(const sj_plan *p, bool dst, uint64_t *lo, uint64_t *hi);
+
 /* Moves an inner loop's body is unrolled into at most (count * body moves); longer
  * sequences stay loops, so a plan's size follows the layout's text, not its counts. */
 #define SJ_PLAN_UNROLL_MAX 2u

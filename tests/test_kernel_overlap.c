@@ -4,6 +4,7 @@
  * without a copy of the source when each element is its own source, a chunk at a time in
  * a safe direction otherwise, from a copy of the whole source only when no direction is
  * safe (sj_counters says which). */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,17 +152,20 @@ static void test_chunked(void **state) {
     sj_kernel_free(k);
 }
 
-/* Strides that differ the "wrong" way, but apart enough for this count: i4 -> j8 with the
- * destination starting 4000 bytes before the source. Element j's destination starts at 8j,
- * its source at 4000 + 4j: up to j = 1000 no destination reaches a later source, so 1001
- * elements run forward, chunked, nothing copied whole; at 1002 no direction is safe. */
+/* Strides that differ: i4 -> j8 with the destination starting 4000 bytes before the
+ * source. Element j's destination starts at 8j, its source at 4000 + 4j: up to j = 1000 no
+ * destination reaches a later source, so 1001 elements run forward; from 1002 on the
+ * elements from 1000 up run backward first, then the rest forward; nothing is copied
+ * whole. */
 static void test_direction_by_count(void **state) {
     (void)state;
-    enum { N = 1001 };
+    enum { N = 1001, MAX = 3000 };
     sj_kernel *k = kernel_convert("[i4(a)]", "[j8(a)]");
     tbuf b;
-    tbuf_init(&b, 8 * N + 64, 0, -1);
-    for (int n = N; n <= N + 1; n++) {
+    tbuf_init(&b, 8 * MAX + 64, 0, -1);
+    static const int counts[] = {N, N + 1, 2000, MAX};
+    for (size_t t = 0; t < sizeof counts / sizeof counts[0]; t++) {
+        int n = counts[t];
         tbuf_pattern(&b, 7);
         uint8_t *orig = snapshot(&b);
         sj_counters c0, c1;
@@ -171,8 +175,8 @@ static void test_direction_by_count(void **state) {
         assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
         test_check_tier(k, false);
         sj_counters_get(&c1);
-        assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, n == N ? 1 : 0);
-        assert_int_equal(c1.overlap_copies - c0.overlap_copies, n == N ? 0 : 1);
+        assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 1);
+        assert_int_equal(c1.overlap_copies - c0.overlap_copies, 0);
         for (int i = 0; i < n; i++) {
             int32_t v;
             int64_t w;
@@ -186,31 +190,92 @@ static void test_direction_by_count(void **state) {
     sj_kernel_free(k);
 }
 
-/* A gather whose dense destination starts inside a later record: going forward would
- * overwrite records not yet read, going backward too, so the source range is copied
- * whole first (counted). */
+/* Widening and narrowing conversions and gathers over one buffer at random offsets and
+ * counts, against the same kernel run from a copy of the source: every order the strides
+ * need (forward, backward, split either way) runs chunked, nothing is copied whole. */
+static void test_overlap_random(void **state) {
+    (void)state;
+    enum { SIZE = 1 << 20, ROUNDS = 100 };
+    static const char *const pairs[][2] = {
+        {"[i4(a)]", "[j8(a)]"},
+        {"[j8(a)]", "[i4(a)]"},
+        {"[s2(a)x2i4(b)]", "[I4(b)S2(a)]"},
+        {"[i4(a)s2(b)x2]", "[j8(b)]"},
+    };
+    tbuf b, ref;
+    tbuf_init(&b, SIZE, 0, -1);
+    tbuf_init(&ref, SIZE, 0, -1);
+    uint64_t r = 0x9e3779b97f4a7c15u;
+    for (size_t c = 0; c < sizeof pairs / sizeof pairs[0]; c++) {
+        sj_kernel *k = kernel_convert(pairs[c][0], pairs[c][1]);
+        sj_layout *sl = test_layout(pairs[c][0]), *dl = test_layout(pairs[c][1]);
+        int64_t ss = (int64_t)sj_layout_size(sl), ds = (int64_t)sj_layout_size(dl);
+        int64_t sa = (int64_t)sj_layout_align(sl), da = (int64_t)sj_layout_align(dl);
+        for (int round = 0; round < ROUNDS; round++) {
+            /* counts up to several chunks (64 KiB of source each) */
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            int64_t n = (int64_t)((r >> 33) % (uint64_t)(SIZE / 2 / (ss > ds ? ss : ds)));
+            int64_t room_s = SIZE - n * ss, room_d = SIZE - n * ds;
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            int64_t so = (int64_t)((r >> 20) % (uint64_t)(room_s / sa + 1)) * sa;
+            int64_t dof = (int64_t)((r >> 44) % (uint64_t)(room_d / da + 1)) * da;
+            if (round % 2 == 0) { /* near the source: orders split within the count */
+                dof = (so + ((int64_t)(r % 64) - 32) * da) / da * da;
+                dof = dof < 0 ? 0 : dof > room_d ? room_d / da * da : dof;
+            }
+            tbuf_pattern(&b, (unsigned)round);
+            memcpy(ref.data, b.data, SIZE);
+            sj_counters c0, c1;
+            sj_counters_get(&c0);
+            sj_error err = {0};
+            sj_args a = {&b.seg, so, &b.seg, dof, n};
+            assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
+            sj_counters_get(&c1);
+            assert_int_equal(c1.overlap_copies - c0.overlap_copies, 0);
+            /* the same call from a copy of the source into ref's bytes */
+            tbuf src;
+            tbuf_init(&src, SIZE, 0, -1);
+            memcpy(src.data, ref.data, SIZE);
+            sj_args o = {&src.seg, so, &ref.seg, dof, n};
+            assert_status(sj_kernel_run(k, &o, NULL, &err), SJ_OK, &err);
+            tbuf_free(&src);
+            if (memcmp(b.data, ref.data, SIZE) != 0)
+                fail_msg("%s -> %s: %" PRId64 " elements from %" PRId64 " to %" PRId64 " differ",
+                         pairs[c][0], pairs[c][1], n, so, dof);
+        }
+        sj_layout_unref(sl);
+        sj_layout_unref(dl);
+        sj_kernel_free(k);
+    }
+    tbuf_free(&ref);
+    tbuf_free(&b);
+}
+
+/* An array reversed onto itself (a gather over a path with a negative step): element j
+ * writes where element N-1-j reads, so no order of elements is safe and the source range
+ * is copied whole first (counted). */
 static void test_no_safe_direction(void **state) {
     (void)state;
     enum { N = 1000 };
-    sj_layout *root = test_layout("[*:[i4(a)i4(b)]]"), *i4 = test_layout("i4");
-    sj_path *pb = test_path(root, "[*].b");
+    sj_layout *root = test_layout("[1000:i4]"), *i4 = test_layout("i4");
+    sj_path *pb = test_path(root, "[999::-1]");
     sj_kernel *k = NULL;
     sj_error err = {0};
     k = test_kernel(sj_kernel_gather(pb, i4, 0, &k, &err), &k, &err);
     tbuf b;
-    tbuf_init(&b, N * 8 + 16, 0, -1);
+    tbuf_init(&b, N * 4, 0, -1);
     tbuf_pattern(&b, 5);
     uint8_t *orig = snapshot(&b);
     sj_counters c0, c1;
     sj_counters_get(&c0);
-    sj_args a = {&b.seg, 0, &b.seg, 12, N};
+    sj_args a = {&b.seg, 0, &b.seg, 0, N};
     assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
     test_check_tier(k, false);
     sj_counters_get(&c1);
     assert_int_equal(c1.overlap_copies - c0.overlap_copies, 1);
     assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 0);
     for (int i = 0; i < N; i++)
-        assert_memory_equal(b.data + 12 + i * 4, orig + i * 8 + 4, 4);
+        assert_memory_equal(b.data + i * 4, orig + (N - 1 - i) * 4, 4);
     free(orig);
     tbuf_free(&b);
     sj_kernel_free(k);
@@ -226,6 +291,7 @@ int main(void) {
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_no_safe_direction),
         cmocka_unit_test(test_direction_by_count),
+        cmocka_unit_test(test_overlap_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

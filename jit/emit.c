@@ -913,10 +913,15 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     x.dst = LLVMGetParam(e->fn, 1);
     x.count = LLVMGetParam(e->fn, 2);
     x.aux = LLVMGetParam(e->fn, 3);
-    /* The kernel copies overlapping input to a temporary first: src, dst and aux never
-     * overlap within a call, and nothing keeps them. */
-    add_param_attrs(e, 0, true);
-    add_param_attrs(e, 1, p->op == SJ_PLAN_MISMATCH || p->ndst); /* streams: read */
+    /* Out of place, src, dst and aux never overlap within a call (kernel.c stages
+     * overlapping sources), and nothing keeps them. In place, each element is read where
+     * it is written: the source is dst itself, so every dependence is visible to LLVM. */
+    if (p->in_place) {
+        x.src = x.dst;
+    } else {
+        add_param_attrs(e, 0, true);
+        add_param_attrs(e, 1, p->op == SJ_PLAN_MISMATCH || p->ndst); /* streams: read */
+    }
     add_param_attrs(e, 3, false);
     unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
     LLVMAddAttributeAtIndex(e->fn, LLVMAttributeFunctionIndex,

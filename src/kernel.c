@@ -51,7 +51,11 @@ static ov_cells plan_cells(const sj_plan *p) {
 struct sj_kernel {
     sj_plan *plan;
     sj_interp *interp;
-    bool in_place;         /* sj_plan_in_place: may run on its own source without a copy */
+    bool in_place; /* sj_plan_in_place: may run on its own source without a copy */
+    /* in-place calls' compiled loop (a plan with in_place set), made on first need; it
+     * counts its runs and fallbacks on its parent and takes the parent's tier */
+    _Atomic(struct sj_kernel *) in_place_k;
+    struct sj_kernel *parent;
     ov_cells cells;        /* for overlapping runs */
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
@@ -278,6 +282,24 @@ sj_status sj_counters_print(char **out, sj_error *err) {
 
 /* ---- kernels ---- */
 
+static void kernel_init(sj_kernel *k, sj_plan *p) {
+    k->plan = p;
+    k->in_place = sj_plan_in_place(p);
+    k->cells = plan_cells(p);
+    atomic_init(&k->in_place_k, NULL);
+    atomic_init(&k->tier, SJ_TIER_DEFAULT);
+    atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
+    atomic_init(&k->work, 0);
+    atomic_init(&k->runs_interp, 0);
+    atomic_init(&k->runs_jit, 0);
+    atomic_init(&k->fallbacks_heap, 0);
+    atomic_init(&k->fallbacks_overlap, 0);
+    atomic_init(&k->jit_state, JIT_NONE);
+    atomic_init(&k->jit_retry_ns, 0);
+    k->jit_backoff_ms = 0;
+    pthread_mutex_init(&k->jit_lock, NULL);
+}
+
 static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
     sj_kernel *k = calloc(1, sizeof *k);
     if (!k) {
@@ -290,22 +312,30 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
         free(k);
         return st;
     }
-    k->plan = p;
-    k->in_place = sj_plan_in_place(p);
-    k->cells = plan_cells(p);
-    atomic_init(&k->tier, SJ_TIER_DEFAULT);
-    atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
-    atomic_init(&k->work, 0);
-    atomic_init(&k->runs_interp, 0);
-    atomic_init(&k->runs_jit, 0);
-    atomic_init(&k->fallbacks_heap, 0);
-    atomic_init(&k->fallbacks_overlap, 0);
-    atomic_init(&k->jit_state, JIT_NONE);
-    atomic_init(&k->jit_retry_ns, 0);
-    k->jit_backoff_ms = 0;
-    pthread_mutex_init(&k->jit_lock, NULL);
+    kernel_init(k, p);
     *out = k;
     return SJ_OK;
+}
+
+/* The kernel that compiles k's in-place loop (no interpreter of its own: its NULL loop
+ * means k's interpreter), made on first need; NULL without memory. */
+static sj_kernel *in_place_kernel(sj_kernel *k) {
+    sj_kernel *ik = atomic_load_explicit(&k->in_place_k, memory_order_acquire);
+    if (ik) return ik;
+    pthread_mutex_lock(&k->jit_lock);
+    ik = atomic_load_explicit(&k->in_place_k, memory_order_relaxed);
+    if (!ik) {
+        sj_plan *p = sj_plan_in_place_variant(k->plan);
+        if (p && (ik = calloc(1, sizeof *ik)) != NULL) {
+            kernel_init(ik, p);
+            ik->parent = k;
+            atomic_store_explicit(&k->in_place_k, ik, memory_order_release);
+        } else {
+            sj_plan_free(p);
+        }
+    }
+    pthread_mutex_unlock(&k->jit_lock);
+    return ik;
 }
 
 /* Counts and times the plan builder's call, then wraps the plan. */
@@ -360,6 +390,7 @@ sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err) {
 
 void sj_kernel_free(sj_kernel *k) {
     if (!k) return;
+    sj_kernel_free(atomic_load(&k->in_place_k));
     if (atomic_load(&k->jit_state) == JIT_READY && k->jit && k->jit->release)
         k->jit->release(k->jit_code);
     sj_kcache_release(k->pimage);
@@ -556,6 +587,12 @@ static void count_fallback(sj_kernel *k, int fb) {
     atomic_fetch_add_explicit(heap ? &c_fb_heap : &c_fb_overlap, 1, memory_order_relaxed);
 }
 
+/* The tier k's calls take: as set, else SEGJIT_TIER's. */
+static sj_tier kernel_tier(const sj_kernel *k) {
+    sj_tier t = (sj_tier)atomic_load(&((sj_kernel *)k)->tier);
+    return t == SJ_TIER_DEFAULT ? env_tier() : t;
+}
+
 /* The tier policy, in one place: the loop a call runs on (NULL: the interpreter). A call
  * the policy would give compiled code runs on the interpreter when `fb` says it must
  * (counted, whether or not the code exists yet); when the code is wanted but
@@ -563,20 +600,19 @@ static void count_fallback(sj_kernel *k, int fb) {
  * and ask again with first = false. */
 static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool *compile) {
     *compile = false;
-    sj_tier t = (sj_tier)atomic_load(&k->tier);
-    if (t == SJ_TIER_DEFAULT) t = env_tier();
-    if (t == SJ_TIER_INTERP) return NULL;
+    sj_kernel *owner = k->parent ? k->parent : k;
+    if (kernel_tier(owner) == SJ_TIER_INTERP) return NULL;
     if (fb == FB_MOVING) {
-        count_fallback(k, fb);
+        count_fallback(owner, fb);
         return NULL;
     }
     if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_READY) {
         if (fb == FB_NONE) return k->jit_fn;
-        count_fallback(k, fb);
+        count_fallback(owner, fb);
         return NULL;
     }
     if (!first) return NULL; /* compiled for this call already: declined */
-    if (t == SJ_TIER_AUTO) {
+    if (kernel_tier(owner) == SJ_TIER_AUTO) {
         uint64_t w = atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count;
         if (w < SJ_AUTO_THRESHOLD) return NULL;
     }
@@ -584,7 +620,7 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
         atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed) > sj_now_ns())
         return NULL;
     if (fb != FB_NONE) { /* a call compiled code could not run does not compile it */
-        count_fallback(k, fb);
+        count_fallback(owner, fb);
         return NULL;
     }
     *compile = true;
@@ -816,7 +852,7 @@ static int call_fallback(const sj_kernel *k, const call *c, int ov) {
                                               sj_dst_side(k->plan, i)->origin - c->dsts[i]->vaddr) %
                                       c->dsts[i]->elem_size);
     if (misplaced) return FB_HEAP;
-    return ov == OV_BLOCK || ov == OV_INPLACE ? FB_OVERLAP : FB_NONE;
+    return ov == OV_BLOCK ? FB_OVERLAP : FB_NONE;
 }
 
 /* Runs a held call on fn in overlap mode ov. */
@@ -873,15 +909,23 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     if (st != SJ_OK) return st;
     for (bool first = true;; first = false) {
         if ((st = call_hold(k, &c, err)) != SJ_OK) break;
-        int ov = call_overlap(k, &c);
+        int ov = call_overlap(k, &c), fb = call_fallback(k, &c, ov);
+        /* in place, the in-place loop's kernel compiles and picks (k's interpreter or
+         * its code) */
+        sj_kernel *tk = k;
+        if (ov == OV_INPLACE && fb == FB_NONE && kernel_tier(k) != SJ_TIER_INTERP &&
+            !(tk = in_place_kernel(k))) {
+            tk = k;
+            fb = FB_OVERLAP;
+        }
         bool compile;
-        sj_loop_fn fn = tier_for(k, count, call_fallback(k, &c, ov), first, &compile);
+        sj_loop_fn fn = tier_for(tk, count, fb, first, &compile);
         if (!compile) {
             st = call_run(k, fn, &c, ov, result, err);
             break;
         }
         call_release(&c);
-        kernel_jit(k);
+        kernel_jit(tk);
     }
     call_release(&c);
     return st;

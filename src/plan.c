@@ -775,6 +775,23 @@ bool sj_plan_in_place(const sj_plan *p) {
     return true;
 }
 
+sj_plan *sj_plan_in_place_variant(const sj_plan *p) {
+    sj_plan *v = malloc(sizeof *v);
+    sj_move *moves = malloc((p->nmoves ? p->nmoves : 1) * sizeof *moves);
+    if (!v || !moves) {
+        free(v);
+        free(moves);
+        return NULL;
+    }
+    *v = *p;
+    memcpy(moves, p->moves, p->nmoves * sizeof *moves);
+    v->moves = moves;
+    v->in_place = true;
+    for (int i = 0; i < 2; i++)
+        if (v->layouts[i]) sj_layout_ref(v->layouts[i]);
+    return v;
+}
+
 /* Adds to [*lo, *hi) the bytes moves[0..n) read (or write, dst) relative to base. */
 static void footprint_add(const sj_move *moves, size_t n, bool dst, uint64_t base, uint64_t *lo,
                           uint64_t *hi) {
@@ -906,8 +923,8 @@ sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err) {
     sj_buf_printf(&b, "%s: ", p->what ? p->what : "plan");
     switch (p->op) {
         case SJ_PLAN_MOVE:
-            sj_buf_printf(&b, "%zu move%s%s\n", p->nmoves, p->nmoves == 1 ? "" : "s",
-                          p->block_copy ? " (block copy)" : "");
+            sj_buf_printf(&b, "%zu move%s%s%s\n", p->nmoves, p->nmoves == 1 ? "" : "s",
+                          p->block_copy ? " (block copy)" : "", p->in_place ? " (in place)" : "");
             break;
         case SJ_PLAN_REDUCE:
             sj_buf_puts(&b, "reduction\n");

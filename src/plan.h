@@ -103,6 +103,7 @@ typedef struct sj_plan {
     size_t nmoves;
     sj_move *moves;
     bool block_copy;       /* every move merged into one COPY of the whole element */
+    bool in_place;         /* compiled to read each element where it writes it (src is dst) */
     const char *what;      /* "copy", "convert", "gather", ... (for messages, not the key) */
     sj_layout *layouts[2]; /* references kept for messages (not the key) */
     uint64_t fill_bits[2]; /* fill: the value's bytes in destination order (the source) */
@@ -113,6 +114,10 @@ typedef struct sj_plan {
  * move reads what no earlier move wrote, and reads and writes either the same bytes (a
  * swap or conversion of equal width) or separate ones. */
 bool sj_plan_in_place(const sj_plan *p);
+
+/* A copy of an in-place-capable plan with in_place set: the JIT compiles it with one
+ * pointer for source and destination and no no-alias promise; NULL without memory. */
+sj_plan *sj_plan_in_place_variant(const sj_plan *p);
 
 /* The bytes [*lo, *hi) an element of a single-destination MOVE plan reads from its source
  * element (or writes, dst), relative to the element's address; false when it touches none. */

@@ -188,7 +188,8 @@ static struct stats {
     unsigned cases, built, ran_jit, failed_checks, heap, pinned, overlap;
     unsigned loops, nested, unions, over, big; /* coverage of the kernels built */
     unsigned negative, open;                   /* paths with a negative step, over [*:rec] */
-    unsigned mixed; /* overlapping calls over heap and native views of the same bytes */
+    unsigned mixed;    /* overlapping calls over heap and native views of the same bytes */
+    unsigned in_place; /* overlapping calls whose source and destination start together */
     unsigned by_op[9];
 } S;
 
@@ -234,7 +235,11 @@ static void diff_call(sj_kernel *k, const sj_args *a, const sj_args_many *am, re
                       const char *what, bool native, bool overlap) {
     memcpy(g_before, r->mem, sizeof g_before);
     outcome oi = run_tier(k, SJ_TIER_INTERP, a, am, r, g_before, g_after_i);
+    sj_kernel_info k0, k1;
+    sj_error err = {0};
+    assert_int_equal(sj_kernel_stats(k, &k0, &err), SJ_OK);
     outcome oj = run_tier(k, SJ_TIER_JIT, a, am, r, g_before, g_after_j);
+    assert_int_equal(sj_kernel_stats(k, &k1, &err), SJ_OK);
     if (g_pins != 0) fail_msg("%s: %ld pins left after the calls", what, g_pins);
     int64_t count = am ? am->count : a->count;
     if (oi.st != oj.st || strcmp(oi.msg, oj.msg) != 0)
@@ -265,6 +270,11 @@ static void diff_call(sj_kernel *k, const sj_args *a, const sj_args_many *am, re
                      c.last_decline);
         }
         S.ran_jit++;
+    } else if (native && count > 0 && oj.tier != SJ_TIER_JIT &&
+               k1.fallbacks_overlap == k0.fallbacks_overlap) {
+        /* overlapping calls run compiled too, in place or chunked; only a block copy's
+         * memmove takes the interpreter, counted */
+        fail_msg("%s: an overlapping call ran the interpreter without a counted fallback", what);
     } else if (!native && oj.tier != SJ_TIER_INTERP) {
         fail_msg("%s: a heap segment ran compiled code", what);
     }
@@ -323,6 +333,11 @@ static void exercise(sj_kernel *k, const char *what, uint64_t src_unit, uint64_t
         size_t half = REGION / 2;
         size_t src_base = 0, dst_base = overlap ? pick(64) : half;
         int64_t so = random_offset(src_unit, 256), doff = random_offset(dst_unit, 256);
+        if (overlap && chance(30)) { /* in place when the strides agree */
+            dst_base = src_base;
+            doff = so;
+            S.in_place++;
+        }
         uint64_t room_s = half - 256 - src_fixed, room_d = half - 256 - dst_fixed;
         int64_t fit = max_count;
         if (src_per && (int64_t)(room_s / src_per) < fit) fit = (int64_t)(room_s / src_per);
@@ -874,10 +889,16 @@ static void run_seed(uint64_t seed, unsigned iters) {
     print_message("%u cases (copy %u, convert %u, gather %u, scatter %u, fill %u, reduce %u, "
                   "mismatch %u, gather_many %u, convert with arrays %u): %u kernels built, %u "
                   "calls ran compiled code, %u failed their checks, %u on heap segments, %u on "
-                  "pinned heap segments, %u overlapping (%u of them heap against native)\n",
+                  "pinned heap segments, %u overlapping (%u of them heap against native, %u "
+                  "starting together)\n",
                   S.cases, S.by_op[0], S.by_op[1], S.by_op[2], S.by_op[3], S.by_op[4], S.by_op[5],
                   S.by_op[6], S.by_op[7], S.by_op[8], S.built, S.ran_jit, S.failed_checks, S.heap,
-                  S.pinned, S.overlap, S.mixed);
+                  S.pinned, S.overlap, S.mixed, S.in_place);
+    sj_counters cs;
+    sj_counters_get(&cs);
+    print_message("overlapping runs: %" PRIu64 " in place, %" PRIu64 " in chunks, %" PRIu64
+                  " from a whole copy\n",
+                  cs.overlap_in_place, cs.overlap_chunked, cs.overlap_copies);
     print_message("coverage of kernels built: %u with inner loops, %u with nested structs, %u "
                   "with unions, %u with over-aligned members, %u records over 64 bytes; paths: "
                   "%u with a negative step, %u over open records\n",
@@ -885,7 +906,7 @@ static void run_seed(uint64_t seed, unsigned iters) {
     assert_true(S.ran_jit > S.cases / 2);
     if (S.cases >= 1000) /* every shape the generator makes was reached */
         assert_true(S.nested && S.unions && S.over && S.big && S.negative && S.open && S.heap &&
-                    S.pinned && S.overlap && S.mixed);
+                    S.pinned && S.overlap && S.mixed && S.in_place);
     assert_true(S.loops > S.by_op[8] / 4);
 }
 

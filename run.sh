@@ -137,14 +137,19 @@ tsan_check() {
     configure_build "$dir" "$clang" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGJIT_TSAN=ON \
         -DSEGJIT_LLVM_SHARED=ON -DSEGJIT_EXAMPLES=OFF || return 1
     say "build $dir (ThreadSanitizer)"
-    cmake --build "$dir" --parallel "$JOBS" --target segjit-jit "${tests[@]}" || return 1
+    cmake --build "$dir" --parallel "$JOBS" --target segjit-jit "${tests[@]}" \
+        jit_oom_threads_check || return 1
+    local tsan="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan/suppressions.txt"
     for t in "${tests[@]}"; do
         say "tsan $t"
         # white-box tests link libsegjit statically: name the JIT object for them
-        TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan/suppressions.txt" \
-            SEGJIT_JIT_LIBRARY="$dir/libsegjit-jit.so" SEGJIT_TEST_TIER=jit "$dir/tests/$t" \
-            >/dev/null || failed=1
+        TSAN_OPTIONS="$tsan" SEGJIT_JIT_LIBRARY="$dir/libsegjit-jit.so" SEGJIT_TEST_TIER=jit \
+            "$dir/tests/$t" >/dev/null || failed=1
     done
+    # a compile jumping out of LLVM while other threads compile (docs/JIT.md)
+    say "tsan jit_oom_threads_check"
+    TSAN_OPTIONS="$tsan" SEGJIT_JIT_LIBRARY="$dir/libsegjit-jit.so" SEGJIT_JIT_TEST_OOM=1:6 \
+        "$dir/tests/jit_oom_threads_check" >/dev/null || failed=1
     return $failed
 }
 

@@ -89,7 +89,20 @@ static bool g_big_endian;
 static uint64_t g_key_seed; /* host CPU, features and LLVM version */
 static LLVMTargetRef g_target;
 
-static pthread_once_t g_jit_once = PTHREAD_ONCE_INIT;
+/* Calls into LLVM after the provider's start (docs/JIT.md, "When LLVM fails"): compiles
+ * hold g_llvm_rw shared and run in parallel; the first compile of each pipeline (LLVM's
+ * first-time initialisations, and the LLJIT's creation) holds it exclusively; linking and
+ * removing code also hold g_jit_lock. Once g_broken is set no thread enters LLVM again. */
+static pthread_rwlock_t g_llvm_rw = PTHREAD_RWLOCK_INITIALIZER;
+static _Thread_local int t_llvm_hold; /* g_llvm_rw: 0 not held, 1 shared, 2 exclusive */
+static bool g_jit_tried;              /* the LLJIT's creation ran (exclusive) */
+/* pipelines (passes, fast codegen) compiled once already: written exclusively */
+#define SJ_WARM_MAX 16
+static struct {
+    const char *passes;
+    bool fast;
+} g_warm[SJ_WARM_MAX];
+static size_t g_nwarm;
 static LLVMOrcLLJITRef g_jit;
 static char g_jit_why[256];
 static char *g_data_layout;
@@ -184,6 +197,76 @@ static void on_llvm_fatal(const char *reason) {
     if (t_fatal_jmp) longjmp(*t_fatal_jmp, 1);
 }
 
+/* Allocation failures have handlers of their own, reachable only through LLVM's and the
+ * C++ runtime's C++ entry points (the C API has none): declared here by their Itanium
+ * names, weak, so a runtime without them leaves LLVM's own handling (an abort). LLVM's
+ * bad-alloc handler (its containers' failures) and the C++ new handler (operator new)
+ * jump back to the compile as a fatal error does (PostgreSQL installs the same two). */
+typedef void (*llvm_bad_alloc_fn)(void *user, const char *reason, bool gen_crash_diag);
+extern void llvm_install_bad_alloc(llvm_bad_alloc_fn fn, void *user) __asm__(
+    "_ZN4llvm31install_bad_alloc_error_handlerEPFvPvPKcbES0_") __attribute__((weak));
+extern void llvm_report_bad_alloc(const char *reason, bool gen_crash_diag) __asm__(
+    "_ZN4llvm22report_bad_alloc_errorEPKcb") __attribute__((weak));
+typedef void (*new_handler_fn)(void);
+extern new_handler_fn cxx_set_new_handler(new_handler_fn fn) __asm__("_ZSt15set_new_handlerPFvvE")
+    __attribute__((weak));
+extern void *cxx_operator_new(size_t n) __asm__("_Znwm") __attribute__((weak));
+static new_handler_fn g_prev_new_handler;
+
+static void on_llvm_bad_alloc(void *user, const char *reason, bool gen_crash_diag) {
+    (void)user;
+    (void)gen_crash_diag;
+    char r[160];
+    snprintf(r, sizeof r, "out of memory (%s)", reason ? reason : "LLVM");
+    on_llvm_fatal(r); /* returns only outside a compile: LLVM then aborts */
+}
+
+/* operator new failed: inside a compile, jump back; on any other thread (the program's
+ * own C++ code, while a compile runs) step aside for the handler there was before, which
+ * operator new then calls (none: it throws std::bad_alloc as usual). */
+static void on_new_fail(void) {
+    if (t_fatal_jmp) on_llvm_fatal("out of memory (operator new)");
+    cxx_set_new_handler(g_prev_new_handler);
+}
+
+/* The new handler is the JIT's only while compiles run: armed by the first, disarmed by
+ * the last (t_new_armed: this thread's part, given back after a jump too). */
+static pthread_mutex_t g_new_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_new_armed;
+static _Thread_local bool t_new_armed;
+
+static void arm_new_handler(void) {
+    if (!cxx_set_new_handler) return;
+    pthread_mutex_lock(&g_new_lock);
+    if (g_new_armed++ == 0) g_prev_new_handler = cxx_set_new_handler(on_new_fail);
+    t_new_armed = true;
+    pthread_mutex_unlock(&g_new_lock);
+}
+
+static void disarm_new_handler(void) {
+    if (!t_new_armed) return;
+    pthread_mutex_lock(&g_new_lock);
+    t_new_armed = false;
+    if (--g_new_armed == 0) {
+        new_handler_fn h = cxx_set_new_handler(g_prev_new_handler);
+        if (h != on_new_fail) cxx_set_new_handler(h); /* replaced meanwhile: keep that one */
+    }
+    pthread_mutex_unlock(&g_new_lock);
+}
+
+/* SEGJIT_JIT_TEST_OOM=M[:N] (tests only): the Nth compile (default the first) reports an
+ * allocation failure through LLVM (M = 1) or calls operator new for more than can be had
+ * (M = 2). */
+static int g_test_oom, g_test_oom_at = 1;
+static _Atomic int g_oom_compiles;
+
+static void test_oom(void) {
+    if (!g_test_oom || atomic_fetch_add(&g_oom_compiles, 1) + 1 != g_test_oom_at) return;
+    if (g_test_oom == 1 && llvm_report_bad_alloc)
+        llvm_report_bad_alloc("segjit test: SEGJIT_JIT_TEST_OOM", false);
+    if (g_test_oom == 2 && cxx_operator_new) cxx_operator_new((size_t)1 << 62);
+}
+
 static void init_once(void) {
     uint64_t t0 = now_ns();
     if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter()) {
@@ -214,7 +297,14 @@ static void init_once(void) {
     g_test_fatal = fatal && *fatal ? atoi(fatal) : 0;
     const char *nomem = secure_getenv("SEGJIT_JIT_TEST_NOMEM");
     g_test_nomem = nomem && *nomem ? atoi(nomem) : 0;
+    const char *oom = secure_getenv("SEGJIT_JIT_TEST_OOM");
+    if (oom && *oom) {
+        char *end = NULL;
+        g_test_oom = (int)strtol(oom, &end, 10);
+        if (end && *end == ':') g_test_oom_at = (int)strtol(end + 1, NULL, 10);
+    }
     LLVMInstallFatalErrorHandler(on_llvm_fatal);
+    if (llvm_install_bad_alloc) llvm_install_bad_alloc(on_llvm_bad_alloc, NULL);
     g_init_ok = true;
     count(&st_ns_init, now_ns() - t0);
 }
@@ -244,7 +334,7 @@ static void drop_jit(void) {
     g_jit = NULL;
 }
 
-static void jit_once(void) {
+static void jit_start(void) {
     uint64_t t0 = now_ns();
     LLVMTargetMachineRef tm = new_tm(false);
     if (!tm) {
@@ -360,6 +450,13 @@ static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
     LLVMDisposeMessage(err);
 }
 
+static int broken_decline(char *why, size_t why_len) {
+    int broken = atomic_load(&g_broken);
+    return sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
+                       "the JIT is off in this process after an LLVM fatal error: %s",
+                       broken == 2 ? g_broken_why : "(being recorded)");
+}
+
 /* The pipeline for p: where vectorizing and interleaving pay (docs/JIT.md). */
 static const char *passes_for(const sj_plan *p) {
     if (g_passes) return g_passes;
@@ -374,8 +471,12 @@ static const char *passes_for(const sj_plan *p) {
     }
 }
 
+/* Under g_jit_lock. */
 static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
-    pthread_once(&g_jit_once, jit_once);
+    if (!g_jit_tried) { /* the first compile holds g_llvm_rw exclusively */
+        g_jit_tried = true;
+        jit_start();
+    }
     if (!g_jit) return sj_jit_fail(why, why_len, SJ_DECLINE_UNAVAILABLE, "%s", g_jit_why);
 
     /* IR, in a context of its own */
@@ -412,6 +513,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
         LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
         LLVMPassBuilderOptionsSetLoopInterleaving(opts, 1);
+        test_oom();
         bool test_fatal = g_test_fatal > 0 && atomic_fetch_add(&g_compiles, 1) + 1 == g_test_fatal;
         LLVMErrorRef err = LLVMRunPasses(
             mod, test_fatal ? "function(trigger-verifier-error),verify" : passes_for(p), tm, opts);
@@ -448,6 +550,12 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     LLVMOrcExecutorAddress addr = 0;
     pthread_mutex_lock(&g_jit_lock);
     t_holds_jit_lock = true;
+    if (atomic_load(&g_broken)) { /* another compile jumped out of LLVM meanwhile */
+        t_holds_jit_lock = false;
+        pthread_mutex_unlock(&g_jit_lock);
+        LLVMDisposeMemoryBuffer(obj);
+        return broken_decline(why, why_len);
+    }
     if (g_test_fatal < 0 && atomic_fetch_add(&g_compiles, 1) + 1 == -g_test_fatal)
         on_llvm_fatal("segjit test: a fatal error while linking (SEGJIT_JIT_TEST_FATAL)");
     LLVMOrcResourceTrackerRef rt =
@@ -479,44 +587,104 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     return 0;
 }
 
-/* build() under the fatal-error jump buffer (see on_llvm_fatal). */
+/* Takes g_llvm_rw (exclusive or shared) to enter LLVM: false (not held) once the JIT is off. */
+static bool llvm_hold(bool exclusive) {
+    if (exclusive)
+        pthread_rwlock_wrlock(&g_llvm_rw);
+    else
+        pthread_rwlock_rdlock(&g_llvm_rw);
+    if (atomic_load(&g_broken)) {
+        pthread_rwlock_unlock(&g_llvm_rw);
+        return false;
+    }
+    t_llvm_hold = exclusive ? 2 : 1;
+    return true;
+}
+
+static void llvm_unhold(void) {
+    t_llvm_hold = 0;
+    pthread_rwlock_unlock(&g_llvm_rw);
+}
+
+/* After a jump out of LLVM: the JIT is off (recorded before any lock is let go, so no
+ * thread waiting for one enters LLVM again), then this thread's locks are released. */
+static void llvm_jumped(void) {
+    t_fatal_jmp = NULL;
+    int fine = 0;
+    if (atomic_compare_exchange_strong(&g_broken, &fine, 1)) {
+        snprintf(g_broken_why, sizeof g_broken_why, "%s", t_fatal_why);
+        atomic_store(&g_broken, 2);
+    }
+    disarm_new_handler();
+    if (t_holds_jit_lock) {
+        t_holds_jit_lock = false;
+        pthread_mutex_unlock(&g_jit_lock);
+    }
+    if (t_llvm_hold) llvm_unhold();
+}
+
+static bool pipeline_warm(const sj_plan *p) {
+    const char *passes = passes_for(p);
+    bool fast = sj_emit_fast_codegen(p);
+    for (size_t i = 0; i < g_nwarm; i++)
+        if (g_warm[i].passes == passes && g_warm[i].fast == fast) return true;
+    return false;
+}
+
+/* Exclusive only. */
+static void pipeline_add(const sj_plan *p) {
+    if (g_nwarm == SJ_WARM_MAX || pipeline_warm(p)) return;
+    g_warm[g_nwarm].passes = passes_for(p);
+    g_warm[g_nwarm].fast = sj_emit_fast_codegen(p);
+    g_nwarm++;
+}
+
+/* build() inside LLVM (shared, or exclusive for a pipeline's first compile) under the jump
+ * buffer of on_llvm_fatal. */
 static int build_guarded(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
-    int broken = atomic_load(&g_broken);
-    if (broken)
-        return sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
-                           "the JIT is off in this process after an LLVM fatal error: %s",
-                           broken == 2 ? g_broken_why : "(being recorded)");
+    if (!llvm_hold(false)) return broken_decline(why, why_len);
+    bool warm = pipeline_warm(p);
+    if (!warm) {
+        llvm_unhold();
+        if (!llvm_hold(true)) return broken_decline(why, why_len);
+    }
     jmp_buf jb;
     if (setjmp(jb) != 0) {
-        t_fatal_jmp = NULL;
-        if (t_holds_jit_lock) {
-            t_holds_jit_lock = false;
-            pthread_mutex_unlock(&g_jit_lock);
-        }
-        int fine = 0;
-        if (atomic_compare_exchange_strong(&g_broken, &fine, 1)) {
-            snprintf(g_broken_why, sizeof g_broken_why, "%s", t_fatal_why);
-            atomic_store(&g_broken, 2);
-        }
+        llvm_jumped();
         return sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
                            "LLVM fatal error: %s (the JIT is off in this process from now on)",
                            t_fatal_why);
     }
     t_fatal_jmp = &jb;
+    arm_new_handler();
     int rc = build(c, p, why, why_len);
+    disarm_new_handler();
     t_fatal_jmp = NULL;
+    if (!warm && rc == 0) pipeline_add(p);
+    llvm_unhold();
     return rc;
 }
 
+/* Once the JIT is off, code is leaked instead of removed (LLVM is not entered again). */
 static void code_destroy(struct sj_jit_code *c) {
-    if (c->rt) {
-        pthread_mutex_lock(&g_jit_lock);
-        LLVMErrorRef err = LLVMOrcResourceTrackerRemove(c->rt);
-        if (err) LLVMConsumeError(err); /* nothing to tell anyone: the code is gone either way */
-        LLVMOrcReleaseResourceTracker(c->rt);
-        LLVMOrcSymbolStringPoolClearDeadEntries(
-            LLVMOrcExecutionSessionGetSymbolStringPool(LLVMOrcLLJITGetExecutionSession(g_jit)));
-        pthread_mutex_unlock(&g_jit_lock);
+    if (c->rt && llvm_hold(false)) {
+        jmp_buf jb;
+        if (setjmp(jb) != 0) {
+            llvm_jumped();
+        } else {
+            t_fatal_jmp = &jb;
+            pthread_mutex_lock(&g_jit_lock);
+            t_holds_jit_lock = true;
+            LLVMErrorRef err = LLVMOrcResourceTrackerRemove(c->rt);
+            if (err) LLVMConsumeError(err); /* nothing to tell anyone: the code is gone */
+            LLVMOrcReleaseResourceTracker(c->rt);
+            LLVMOrcSymbolStringPoolClearDeadEntries(
+                LLVMOrcExecutionSessionGetSymbolStringPool(LLVMOrcLLJITGetExecutionSession(g_jit)));
+            t_holds_jit_lock = false;
+            pthread_mutex_unlock(&g_jit_lock);
+            t_fatal_jmp = NULL;
+            llvm_unhold();
+        }
     }
     free(c->image);
     free(c);

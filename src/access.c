@@ -268,6 +268,18 @@ static sj_status prepare_path(const sj_path *p, sj_accessor *a, sj_error *err) {
     a->base = base;
     a->nfree = (uint8_t)nfree;
     a->sig = (uint16_t)(a->kind | a->nfree << 8);
+    /* A root that is the JDK's open sequence `[*:rec]` (the largest count) with the first
+     * free index on its records: the records run open, their count from the segment (as
+     * kernels over such a path and accessors made on it do; SEMANTICS 4.5). */
+    uint64_t es = root->tag == SJ_SEQUENCE && root->elem ? root->elem->size : 0;
+    if (es && root->count == (uint64_t)INT64_MAX / es && nfree > 0 && a->stride[0] == (int64_t)es &&
+        a->bound[0] == (int64_t)root->count && base >= 0 && (uint64_t)base < es) {
+        a->open = true;
+        a->open_step = es;
+        a->root_size = es;
+        a->root_align = root->elem->align;
+        a->root_mask = root->elem->align - 1;
+    }
     return SJ_OK;
 }
 

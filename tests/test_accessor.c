@@ -612,7 +612,11 @@ static void test_open_records(void **state) {
     sj_layout *open = NULL; /* [*:rec], the largest count that fits (built: the parser lacks it) */
     assert_status(sj_layout_sequence(INT64_MAX / 24, rec, &open, &err), SJ_OK, &err);
     assert_status(sj_accessor_new(open, "[*].y", &acc3, &err), SJ_OK, &err);
-    const sj_accessor *accs[] = {acc, acc2, acc3};
+    /* sj_get_path and an accessor made from the parsed path run the records open too */
+    sj_path *open_path = test_path(open, "[*].y");
+    sj_accessor *acc_p = NULL;
+    assert_status(sj_accessor_of_path(open_path, &acc_p, &err), SJ_OK, &err);
+    const sj_accessor *accs[] = {acc, acc2, acc3, acc_p};
 
     /* one accessor, every count: 0, 1, 1000 records (and a tail shorter than a record) */
     const int64_t counts[] = {0, 1, 1000};
@@ -625,12 +629,17 @@ static void test_open_records(void **state) {
         for (int64_t i = 0; i < n; i++)
             assert_status(sj_accessor_set_f64(acc, &seg, 0, &i, 1, 0.5 * (double)i, &err), SJ_OK,
                           &err);
-        for (size_t k = 0; k < 3; k++)
+        for (size_t k = 0; k < 4; k++)
             for (int64_t i = 0; i < n; i++) {
                 double y = -1;
                 assert_status(sj_accessor_get_f64(accs[k], &seg, 0, &i, 1, &y, &err), SJ_OK, &err);
                 assert_true(y == 0.5 * (double)i);
             }
+        for (int64_t i = 0; i < n; i++) {
+            sj_value v;
+            assert_status(sj_get_path(&seg, open_path, 0, &i, 1, &v, &err), SJ_OK, &err);
+            assert_true(v.f64 == 0.5 * (double)i);
+        }
         /* the record past the last whole one is out of bounds, with the bound in the message */
         double y = 7;
         char m[200];
@@ -638,13 +647,17 @@ static void test_open_records(void **state) {
                  "path '[*].y': free index 0 is %lld, outside [0, %lld) (records of 24 bytes "
                  "that fit from offset 0)",
                  (long long)n, (long long)n);
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < 4; k++) {
             sj_status st = sj_accessor_get_f64(accs[k], &seg, 0, &n, 1, &y, &err);
             if (st != SJ_E_BOUNDS)
                 fail_msg("%lld records, accessor %zu: %s (%s)", (long long)n, k, sj_status_name(st),
                          err.message);
             assert_string_equal(err.message, m);
         }
+        sj_value pv = {.f64 = 7};
+        assert_int_equal(sj_get_path(&seg, open_path, 0, &n, 1, &pv, &err), SJ_E_BOUNDS);
+        assert_string_equal(err.message, m);
+        assert_true(pv.f64 == 7);
         assert_true(y == 7);
         /* from offset 24 one record fewer fits (the tail is 20 bytes) */
         if (n > 0) {
@@ -723,6 +736,8 @@ static void test_open_records(void **state) {
     sj_accessor_free(acc);
     sj_accessor_free(acc2);
     sj_accessor_free(acc3);
+    sj_accessor_free(acc_p);
+    sj_path_free(open_path);
     sj_accessor_free(acc4);
     sj_accessor_free(acc5);
     sj_layout_unref(rec);

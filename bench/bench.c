@@ -888,7 +888,8 @@ static void usage(FILE *f) {
             "  Workloads W1-W8 (shared/BENCH.md) at N = 1,000,000 and 16,000,000, each\n"
             "  implementation side by side, W9 (wide records: compile time and loop), and W10\n"
             "  (ten one-shot sj_copy calls of W6's data, compiles counted; the fixed cost of a\n"
-            "  call with count 1); then the JIT's compile cost.\n"
+            "  call with count 1), overlap (W6's conversion in place and shifted, 5M elements);\n"
+            "  then the JIT's compile cost.\n"
             "  --quick        fewer repetitions (a run under a minute)\n"
             "  --csv FILE     one row per measurement: workload,n,impl,ns_per_elem,gb_per_s,"
             "ratio_vs_c\n"
@@ -978,11 +979,12 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    int nwanted = wanted(&opt, "W9") + wanted(&opt, "W10");
+    int nwanted = wanted(&opt, "W9") + wanted(&opt, "W10") + wanted(&opt, "overlap");
     for (int id = 0; id < W_COUNT; id++)
         nwanted += wanted(&opt, defs[id].name);
     if (nwanted == 0) {
-        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W10\n", opt.workloads);
+        fprintf(stderr, "segjit-bench: --workloads '%s' names none of W1..W10, overlap\n",
+                opt.workloads);
         return 2;
     }
 
@@ -1036,6 +1038,8 @@ int main(int argc, char **argv) {
     bench_print_table(&res);
     if (res.oneshot.nsizes) bench_print_oneshot(&res.oneshot);
     if (wanted(&opt, "W9") && !opt.n_override) bench_wide(&opt, &res);
+    if (wanted(&opt, "overlap") && bench_overlap(5000000, opt.quick ? 3 : 21) != 0)
+        res.any_checksum_failure = true;
     if (!opt.skip_compile) {
         bench_compile_cost(&opt, &res.compile);
         bench_print_compile(&res.compile);

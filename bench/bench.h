@@ -162,6 +162,10 @@ void bench_compile_cost(const bench_options *opt, bench_compile *out);
 
 /* wide.c: W9, printed as it runs, figures into r->w9 */
 void bench_wide(const bench_options *opt, bench_results *r);
+/* overlap.c: overlapping calls of W6's conversion (in place, shifted either way) at size
+ * n, printed as a table of their own; 0 when every result matched the C loop's. */
+int bench_overlap(int64_t n, int reps);
+
 /* oneshot.c: W10 at size n (rows into r, counts into r->oneshot); with fixed_cost, also
  * the count-1 calls. Returns 0, or -1 on a set-up error (printed). */
 int bench_oneshot_run(const bench_options *opt, int64_t n, int reps, bool fixed_cost,

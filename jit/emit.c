@@ -918,7 +918,7 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
      * it is written: the source is dst itself, so every dependence is visible to LLVM. */
     if (p->in_place) {
         x.src = x.dst;
-    } else {
+    } else if (!p->direct) { /* direct: may overlap, every dependence kept */
         add_param_attrs(e, 0, true);
         add_param_attrs(e, 1, p->op == SJ_PLAN_MISMATCH || p->ndst); /* streams: read */
     }

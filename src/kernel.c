@@ -48,13 +48,24 @@ static ov_cells plan_cells(const sj_plan *p) {
     return c;
 }
 
+/* Whether overlapping calls run straight in a safe order, with no buffer: each element
+ * one load and one store (a conversion, or a swap of one value), so that an element's
+ * own bytes never overwrite what it has still to read, and both tiers keep the order
+ * (the interpreter's one-move loops and the JIT's direct variants promise no aliasing). */
+static bool direct_ok(const sj_plan *p, const ov_cells *c) {
+    if (!c->ok || p->nmoves != 1) return false;
+    const sj_move *m = &p->moves[0];
+    return m->kind == SJ_MOVE_CONVERT || (m->kind == SJ_MOVE_SWAP && m->width == m->len);
+}
+
 struct sj_kernel {
     sj_plan *plan;
     sj_interp *interp;
     bool in_place; /* sj_plan_in_place: may run on its own source without a copy */
-    /* in-place calls' compiled loop (a plan with in_place set), made on first need; it
-     * counts its runs and fallbacks on its parent and takes the parent's tier */
-    _Atomic(struct sj_kernel *) in_place_k;
+    bool direct;   /* overlapping ranges run in a safe order with no buffer (direct_ok) */
+    /* the loops of overlapping calls (plans from sj_plan_variant), made on first need;
+     * they count their runs and fallbacks on their parent and take its tier */
+    _Atomic(struct sj_kernel *) variants[SJ_VARIANT_COUNT];
     struct sj_kernel *parent;
     ov_cells cells;        /* for overlapping runs */
     _Atomic int tier;      /* as set (sj_tier) */
@@ -81,8 +92,8 @@ struct sj_kernel {
 
 static _Atomic uint64_t c_plans, c_ns_plan, c_runs_interp, c_runs_jit, c_declines;
 static _Atomic uint64_t c_declines_by[SJ_DECLINE_COUNT], c_fb_heap, c_fb_overlap;
-_Atomic uint64_t sj_c_oneshot_hits, sj_c_oneshot_misses;                 /* oneshot.c counts */
-static _Atomic uint64_t c_in_place, c_overlap_copies, c_overlap_chunked; /* overlapping runs */
+_Atomic uint64_t sj_c_oneshot_hits, sj_c_oneshot_misses; /* oneshot.c counts */
+static _Atomic uint64_t c_in_place, c_overlap_copies, c_overlap_chunked, c_overlap_direct;
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
 static char c_last_decline[160];               /* under counters_lock */
 static sj_jit_stats c_jit_base;                /* JIT stats at the last reset */
@@ -179,6 +190,7 @@ void sj_counters_get(sj_counters *out) {
     out->overlap_in_place = atomic_load(&c_in_place);
     out->overlap_copies = atomic_load(&c_overlap_copies);
     out->overlap_chunked = atomic_load(&c_overlap_chunked);
+    out->overlap_direct = atomic_load(&c_overlap_direct);
     out->cache_limit = sj_jit_cache_limit();
     sj_kcache_stats ks;
     sj_kcache_stats_get(&ks);
@@ -226,6 +238,7 @@ void sj_counters_reset(void) {
     atomic_store(&c_in_place, 0);
     atomic_store(&c_overlap_copies, 0);
     atomic_store(&c_overlap_chunked, 0);
+    atomic_store(&c_overlap_direct, 0);
     sj_kcache_stats_reset();
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
@@ -269,9 +282,9 @@ sj_status sj_counters_print(char **out, sj_error *err) {
                   "jit or auto)\n",
                   c.fallbacks_heap, c.fallbacks_overlap);
     sj_buf_printf(&b,
-                  "overlapping calls  %" PRIu64 " in place, %" PRIu64 " in chunks, %" PRIu64
-                  " from a copy\n",
-                  c.overlap_in_place, c.overlap_chunked, c.overlap_copies);
+                  "overlapping calls  %" PRIu64 " in place, %" PRIu64 " straight, %" PRIu64
+                  " in chunks, %" PRIu64 " from a copy\n",
+                  c.overlap_in_place, c.overlap_direct, c.overlap_chunked, c.overlap_copies);
     sj_buf_printf(&b, "declines           %" PRIu64, c.declines);
     for (int i = 1; i < SJ_DECLINE_COUNT; i++)
         sj_buf_printf(&b, "%s%s %" PRIu64, i == 1 ? " (" : ", ", sj_decline_name((sj_decline)i),
@@ -286,7 +299,9 @@ static void kernel_init(sj_kernel *k, sj_plan *p) {
     k->plan = p;
     k->in_place = sj_plan_in_place(p);
     k->cells = plan_cells(p);
-    atomic_init(&k->in_place_k, NULL);
+    k->direct = direct_ok(p, &k->cells);
+    for (int v = 0; v < SJ_VARIANT_COUNT; v++)
+        atomic_init(&k->variants[v], NULL);
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
     atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
     atomic_init(&k->work, 0);
@@ -317,25 +332,29 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
     return SJ_OK;
 }
 
-/* The kernel that compiles k's in-place loop (no interpreter of its own: its NULL loop
- * means k's interpreter), made on first need; NULL without memory. */
-static sj_kernel *in_place_kernel(sj_kernel *k) {
-    sj_kernel *ik = atomic_load_explicit(&k->in_place_k, memory_order_acquire);
-    if (ik) return ik;
+/* The kernel of k's compiled loop for overlapping calls of one kind (sj_plan_variant),
+ * made on first need; NULL without memory. It has no interpreter: in place and forward, a
+ * NULL loop means k's interpreter, which runs the same order; a backward part that would
+ * run on the interpreter goes through the chunk buffer instead (call_run). */
+static sj_kernel *variant_kernel(sj_kernel *k, sj_plan_variant_kind kind) {
+    sj_kernel *vk = atomic_load_explicit(&k->variants[kind], memory_order_acquire);
+    if (vk) return vk;
     pthread_mutex_lock(&k->jit_lock);
-    ik = atomic_load_explicit(&k->in_place_k, memory_order_relaxed);
-    if (!ik) {
-        sj_plan *p = sj_plan_in_place_variant(k->plan);
-        if (p && (ik = calloc(1, sizeof *ik)) != NULL) {
-            kernel_init(ik, p);
-            ik->parent = k;
-            atomic_store_explicit(&k->in_place_k, ik, memory_order_release);
+    vk = atomic_load_explicit(&k->variants[kind], memory_order_relaxed);
+    if (!vk) {
+        sj_plan *p = sj_plan_variant(k->plan, kind);
+        if (p && (vk = calloc(1, sizeof *vk)) != NULL) {
+            kernel_init(vk, p);
+            vk->parent = k;
+            atomic_store_explicit(&k->variants[kind], vk, memory_order_release);
         } else {
             sj_plan_free(p);
+            free(vk);
+            vk = NULL;
         }
     }
     pthread_mutex_unlock(&k->jit_lock);
-    return ik;
+    return vk;
 }
 
 /* Counts and times the plan builder's call, then wraps the plan. */
@@ -390,7 +409,8 @@ sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err) {
 
 void sj_kernel_free(sj_kernel *k) {
     if (!k) return;
-    sj_kernel_free(atomic_load(&k->in_place_k));
+    for (int v = 0; v < SJ_VARIANT_COUNT; v++)
+        sj_kernel_free(atomic_load(&k->variants[v]));
     if (atomic_load(&k->jit_state) == JIT_READY && k->jit && k->jit->release)
         k->jit->release(k->jit_code);
     sj_kcache_release(k->pimage);
@@ -650,7 +670,7 @@ static uint8_t *call_data(const sj_segment *s, bool *pinned) {
     return p;
 }
 
-/* Runs the loop and counts the tier. */
+/* Runs the loop (fn, or k's interpreter) and counts the tier. */
 static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d, int64_t count,
                        void *aux) {
     if (fn) {
@@ -812,7 +832,8 @@ static void call_release(call *c) {
 enum {
     OV_NONE,    /* no shared byte */
     OV_BLOCK,   /* a block copy: the interpreter's memmove */
-    OV_INPLACE, /* each element its own source: in place, on the interpreter */
+    OV_INPLACE, /* each element its own source: in place */
+    OV_DIRECT,  /* straight in the order of c->order, no buffer (direct_ok) */
     OV_CHUNKED, /* chunks through a bounded buffer in the order of c->order */
     OV_STAGED,  /* no safe order: the whole source copied first */
 };
@@ -835,7 +856,7 @@ static int call_overlap(const sj_kernel *k, call *c) {
     if (!k->cells.ok) return OV_STAGED;
     c->order = overlap_order(p->src.stride, p->dst.stride, (uintptr_t)(sp + k->cells.src_lo),
                              (uintptr_t)(c->dps[0] + k->cells.dst_lo), c->count);
-    return OV_CHUNKED;
+    return k->direct ? OV_DIRECT : OV_CHUNKED;
 }
 
 /* What keeps compiled code from this call: compiled code assumes real addresses at the
@@ -855,12 +876,25 @@ static int call_fallback(const sj_kernel *k, const call *c, int ov) {
     return ov == OV_BLOCK ? FB_OVERLAP : FB_NONE;
 }
 
-/* Runs a held call on fn in overlap mode ov. */
-static sj_status call_run(sj_kernel *k, sj_loop_fn fn, call *c, int ov, sj_result *result,
+/* Runs a held call in overlap mode ov on the loop fns[0] (k's, or its in-place variant's),
+ * or for a direct run fns[0] and fns[1] (its backward and forward parts), counting on k. */
+static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, call *c, int ov, sj_result *result,
                           sj_error *err) {
     const sj_plan *p = k->plan;
+    sj_loop_fn fn = fns[0];
     const uint8_t *sp = c->src && c->count > 0 ? c->sdata + c->src_offset + p->src.origin : NULL;
     const uint8_t *s0 = c->src && c->count > 0 ? c->sdata + c->src_offset : NULL;
+    if (ov == OV_DIRECT) { /* the backward part from its last element, then the forward part */
+        int64_t S = p->src.stride, D = p->dst.stride;
+        const ov_order *o = &c->order;
+        for (int i = 0; i < 2; i++) {
+            int64_t a = i ? o->fwd[0] : o->back[0], b = i ? o->fwd[1] : o->back[1];
+            int64_t e0 = i ? a : b - 1; /* the part's element 0 */
+            if (b > a) execute(k, fns[i], sp + e0 * S, c->dps[0] + e0 * D, b - a, NULL);
+        }
+        atomic_fetch_add_explicit(&c_overlap_direct, 1, memory_order_relaxed);
+        return SJ_OK;
+    }
     uint64_t len = ov == OV_CHUNKED  ? (uint64_t)(chunk_elems(p, c->count) * p->src.stride)
                    : ov == OV_STAGED ? c->src_ext
                                      : 0;
@@ -907,25 +941,49 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     sj_status st =
         sj_check_call(k->plan, src, src_offset, nd, dsts, doffs, count, &c.src_ext, c.dst_ext, err);
     if (st != SJ_OK) return st;
-    for (bool first = true;; first = false) {
+    /* the kernels compiled for this call already (each at most once: then ready or declined) */
+    const sj_kernel *compiled[2] = {NULL, NULL};
+    for (;;) {
         if ((st = call_hold(k, &c, err)) != SJ_OK) break;
         int ov = call_overlap(k, &c), fb = call_fallback(k, &c, ov);
-        /* in place, the in-place loop's kernel compiles and picks (k's interpreter or
-         * its code) */
-        sj_kernel *tk = k;
-        if (ov == OV_INPLACE && fb == FB_NONE && kernel_tier(k) != SJ_TIER_INTERP &&
-            !(tk = in_place_kernel(k))) {
-            tk = k;
-            fb = FB_OVERLAP;
+        /* the kernels whose loops run the call: k, or its variants for overlapping calls
+         * (in place; a direct run's backward part, then its forward part) */
+        sj_kernel *tk[2] = {k, NULL};
+        if (ov == OV_INPLACE && kernel_tier(k) != SJ_TIER_INTERP &&
+            !(tk[0] = variant_kernel(k, SJ_VARIANT_IN_PLACE))) {
+            tk[0] = k; /* no memory for it: in place on the interpreter */
+            fb = fb == FB_NONE ? FB_OVERLAP : fb;
         }
-        bool compile;
-        sj_loop_fn fn = tier_for(tk, count, fb, first, &compile);
-        if (!compile) {
-            st = call_run(k, fn, &c, ov, result, err);
+        bool back = c.order.back[1] > c.order.back[0], fwd = c.order.fwd[1] > c.order.fwd[0];
+        if (ov == OV_DIRECT && back && kernel_tier(k) == SJ_TIER_INTERP) ov = OV_CHUNKED;
+        if (ov == OV_DIRECT) {
+            tk[0] = back ? variant_kernel(k, SJ_VARIANT_BACKWARD) : NULL;
+            tk[1] = fwd ? variant_kernel(k, SJ_VARIANT_FORWARD) : NULL;
+            if ((back && !tk[0]) || (fwd && !tk[1])) { /* no memory for them: chunked */
+                ov = OV_CHUNKED;
+                tk[0] = k, tk[1] = NULL;
+            }
+        }
+        sj_loop_fn fns[2] = {NULL, NULL};
+        sj_kernel *compile_k = NULL;
+        for (int i = 0; i < 2; i++) {
+            bool compile = false;
+            bool first = tk[i] && tk[i] != compiled[0] && tk[i] != compiled[1];
+            if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, &compile);
+            if (compile && !compile_k) compile_k = tk[i];
+        }
+        if (!compile_k && ov == OV_DIRECT && back && !fns[0]) { /* not compiled: chunked */
+            ov = OV_CHUNKED;
+            tk[0] = k, tk[1] = NULL;
+            fns[0] = fns[1] = NULL;
+        }
+        if (!compile_k) {
+            st = call_run(k, fns, &c, ov, result, err);
             break;
         }
         call_release(&c);
-        kernel_jit(tk);
+        kernel_jit(compile_k);
+        compiled[compiled[0] ? 1 : 0] = compile_k;
     }
     call_release(&c);
     return st;

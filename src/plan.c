@@ -775,7 +775,7 @@ bool sj_plan_in_place(const sj_plan *p) {
     return true;
 }
 
-sj_plan *sj_plan_in_place_variant(const sj_plan *p) {
+sj_plan *sj_plan_variant(const sj_plan *p, sj_plan_variant_kind kind) {
     sj_plan *v = malloc(sizeof *v);
     sj_move *moves = malloc((p->nmoves ? p->nmoves : 1) * sizeof *moves);
     if (!v || !moves) {
@@ -786,7 +786,12 @@ sj_plan *sj_plan_in_place_variant(const sj_plan *p) {
     *v = *p;
     memcpy(moves, p->moves, p->nmoves * sizeof *moves);
     v->moves = moves;
-    v->in_place = true;
+    v->in_place = kind == SJ_VARIANT_IN_PLACE;
+    v->direct = kind == SJ_VARIANT_FORWARD ? 1 : kind == SJ_VARIANT_BACKWARD ? -1 : 0;
+    if (kind == SJ_VARIANT_BACKWARD) {
+        v->src.stride = -v->src.stride;
+        v->dst.stride = -v->dst.stride;
+    }
     for (int i = 0; i < 2; i++)
         if (v->layouts[i]) sj_layout_ref(v->layouts[i]);
     return v;
@@ -923,8 +928,11 @@ sj_status sj_plan_print(const sj_plan *p, char **out, sj_error *err) {
     sj_buf_printf(&b, "%s: ", p->what ? p->what : "plan");
     switch (p->op) {
         case SJ_PLAN_MOVE:
-            sj_buf_printf(&b, "%zu move%s%s%s\n", p->nmoves, p->nmoves == 1 ? "" : "s",
-                          p->block_copy ? " (block copy)" : "", p->in_place ? " (in place)" : "");
+            sj_buf_printf(&b, "%zu move%s%s%s%s\n", p->nmoves, p->nmoves == 1 ? "" : "s",
+                          p->block_copy ? " (block copy)" : "", p->in_place ? " (in place)" : "",
+                          p->direct > 0   ? " (may overlap, forward)"
+                          : p->direct < 0 ? " (may overlap, backward)"
+                                          : "");
             break;
         case SJ_PLAN_REDUCE:
             sj_buf_puts(&b, "reduction\n");

@@ -102,9 +102,11 @@ typedef struct sj_plan {
     sj_reduce red;
     size_t nmoves;
     sj_move *moves;
-    bool block_copy;       /* every move merged into one COPY of the whole element */
-    bool in_place;         /* compiled to read each element where it writes it (src is dst) */
-    const char *what;      /* "copy", "convert", "gather", ... (for messages, not the key) */
+    bool block_copy;  /* every move merged into one COPY of the whole element */
+    bool in_place;    /* compiled to read each element where it writes it (src is dst) */
+    int8_t direct;    /* +1, -1: compiled for ranges that may overlap, run in this order (-1: the
+                         strides negated, element 0 the last); 0: never overlapping */
+    const char *what; /* "copy", "convert", "gather", ... (for messages, not the key) */
     sj_layout *layouts[2]; /* references kept for messages (not the key) */
     uint64_t fill_bits[2]; /* fill: the value's bytes in destination order (the source) */
 } sj_plan;
@@ -115,9 +117,17 @@ typedef struct sj_plan {
  * swap or conversion of equal width) or separate ones. */
 bool sj_plan_in_place(const sj_plan *p);
 
-/* A copy of an in-place-capable plan with in_place set: the JIT compiles it with one
- * pointer for source and destination and no no-alias promise; NULL without memory. */
-sj_plan *sj_plan_in_place_variant(const sj_plan *p);
+/* Variants of a MOVE plan for overlapping calls (NULL without memory): IN_PLACE has
+ * in_place set (the JIT compiles it with one pointer for source and destination); FORWARD
+ * and BACKWARD have direct set (compiled with no no-alias promise), BACKWARD with both
+ * strides negated so that its element 0 is the call's last. */
+typedef enum sj_plan_variant_kind {
+    SJ_VARIANT_IN_PLACE,
+    SJ_VARIANT_FORWARD,
+    SJ_VARIANT_BACKWARD,
+    SJ_VARIANT_COUNT
+} sj_plan_variant_kind;
+sj_plan *sj_plan_variant(const sj_plan *p, sj_plan_variant_kind kind);
 
 /* The bytes [*lo, *hi) an element of a single-destination MOVE plan reads from its source
  * element (or writes, dst), relative to the element's address; false when it touches none. */

@@ -69,6 +69,7 @@ size_t sj_plan_key(const sj_plan *p, uint8_t *buf, size_t cap) {
             put_side(&k, &p->dst);
             put8(&k, p->block_copy);
             put8(&k, p->in_place);
+            put8(&k, (unsigned)(p->direct + 1));
             put8(&k, p->ndst);
             for (unsigned i = 0; i < p->ndst; i++)
                 put_side(&k, &p->dsts[i]);

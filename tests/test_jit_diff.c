@@ -896,9 +896,9 @@ static void run_seed(uint64_t seed, unsigned iters) {
                   S.pinned, S.overlap, S.mixed, S.in_place);
     sj_counters cs;
     sj_counters_get(&cs);
-    print_message("overlapping runs: %" PRIu64 " in place, %" PRIu64 " in chunks, %" PRIu64
-                  " from a whole copy\n",
-                  cs.overlap_in_place, cs.overlap_chunked, cs.overlap_copies);
+    print_message("overlapping runs: %" PRIu64 " in place, %" PRIu64 " straight, %" PRIu64
+                  " in chunks, %" PRIu64 " from a whole copy\n",
+                  cs.overlap_in_place, cs.overlap_direct, cs.overlap_chunked, cs.overlap_copies);
     print_message("coverage of kernels built: %u with inner loops, %u with nested structs, %u "
                   "with unions, %u with over-aligned members, %u records over 64 bytes; paths: "
                   "%u with a negative step, %u over open records\n",

@@ -193,9 +193,9 @@ typedef struct sj_counters {
     /* compiles of code evicted before (among the last 4096 evictions): the limit's misses */
     uint64_t cache_recompiles;
     /* Calls whose source and destination share bytes (memmove semantics, SEMANTICS 4.2):
-     * run in place by the interpreter (each element its own source, nothing copied), or
-     * from a copy of the whole source range when no direction is safe (a block copy needs
-     * neither: it is a memmove); overlap_chunked below counts the others. */
+     * run in place (each element its own source, nothing copied), or from a copy of the
+     * whole source range when no order of elements is safe (a block copy needs neither:
+     * it is a memmove); overlap_chunked and overlap_direct below count the others. */
     uint64_t overlap_in_place, overlap_copies;
     /* The persistent cache (compiled kernels kept in files, docs/JIT.md): kernels served
      * from it without the JIT, lookups that found no file, images written, files or
@@ -206,6 +206,8 @@ typedef struct sj_counters {
     /* Overlapping calls run a chunk of elements at a time through a bounded buffer, in the
      * direction that reads each source element before it is overwritten (either tier). */
     uint64_t overlap_chunked;
+    /* ... or straight, in that order, with no buffer (one value moved per element). */
+    uint64_t overlap_direct;
 } sj_counters;
 SJ_API void sj_counters_get(sj_counters *out);
 SJ_API void sj_counters_reset(void);

@@ -211,14 +211,18 @@ typedef void (*new_handler_fn)(void);
 extern new_handler_fn cxx_set_new_handler(new_handler_fn fn) __asm__("_ZSt15set_new_handlerPFvvE")
     __attribute__((weak));
 extern void *cxx_operator_new(size_t n) __asm__("_Znwm") __attribute__((weak));
-static new_handler_fn g_prev_new_handler;
+static new_handler_fn g_prev_new_handler; /* under g_new_lock */
+static pthread_mutex_t g_new_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_llvm_bad_alloc(void *user, const char *reason, bool gen_crash_diag) {
     (void)user;
     (void)gen_crash_diag;
     char r[160];
     snprintf(r, sizeof r, "out of memory (%s)", reason ? reason : "LLVM");
-    on_llvm_fatal(r); /* returns only outside a compile: LLVM then aborts */
+    on_llvm_fatal(r);
+    /* outside a compile (a host using LLVM itself): LLVM's handler must not return */
+    fprintf(stderr, "LLVM ERROR: %s\n", r);
+    abort();
 }
 
 /* operator new failed: inside a compile, jump back; on any other thread (the program's
@@ -226,12 +230,13 @@ static void on_llvm_bad_alloc(void *user, const char *reason, bool gen_crash_dia
  * operator new then calls (none: it throws std::bad_alloc as usual). */
 static void on_new_fail(void) {
     if (t_fatal_jmp) on_llvm_fatal("out of memory (operator new)");
+    pthread_mutex_lock(&g_new_lock);
     cxx_set_new_handler(g_prev_new_handler);
+    pthread_mutex_unlock(&g_new_lock);
 }
 
 /* The new handler is the JIT's only while compiles run: armed by the first, disarmed by
  * the last (t_new_armed: this thread's part, given back after a jump too). */
-static pthread_mutex_t g_new_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_new_armed;
 static _Thread_local bool t_new_armed;
 
@@ -675,11 +680,16 @@ static void code_destroy(struct sj_jit_code *c) {
             t_fatal_jmp = &jb;
             pthread_mutex_lock(&g_jit_lock);
             t_holds_jit_lock = true;
-            LLVMErrorRef err = LLVMOrcResourceTrackerRemove(c->rt);
-            if (err) LLVMConsumeError(err); /* nothing to tell anyone: the code is gone */
-            LLVMOrcReleaseResourceTracker(c->rt);
-            LLVMOrcSymbolStringPoolClearDeadEntries(
-                LLVMOrcExecutionSessionGetSymbolStringPool(LLVMOrcLLJITGetExecutionSession(g_jit)));
+            /* a link that jumped out meanwhile may have left ORC's lock held: leak */
+            if (!atomic_load(&g_broken)) {
+                arm_new_handler();
+                LLVMErrorRef err = LLVMOrcResourceTrackerRemove(c->rt);
+                if (err) LLVMConsumeError(err); /* nothing to tell anyone: the code is gone */
+                LLVMOrcReleaseResourceTracker(c->rt);
+                LLVMOrcSymbolStringPoolClearDeadEntries(LLVMOrcExecutionSessionGetSymbolStringPool(
+                    LLVMOrcLLJITGetExecutionSession(g_jit)));
+                disarm_new_handler();
+            }
             t_holds_jit_lock = false;
             pthread_mutex_unlock(&g_jit_lock);
             t_fatal_jmp = NULL;

@@ -339,21 +339,20 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
 static sj_kernel *variant_kernel(sj_kernel *k, sj_plan_variant_kind kind) {
     sj_kernel *vk = atomic_load_explicit(&k->variants[kind], memory_order_acquire);
     if (vk) return vk;
-    pthread_mutex_lock(&k->jit_lock);
-    vk = atomic_load_explicit(&k->variants[kind], memory_order_relaxed);
-    if (!vk) {
-        sj_plan *p = sj_plan_variant(k->plan, kind);
-        if (p && (vk = calloc(1, sizeof *vk)) != NULL) {
-            kernel_init(vk, p);
-            vk->parent = k;
-            atomic_store_explicit(&k->variants[kind], vk, memory_order_release);
-        } else {
-            sj_plan_free(p);
-            free(vk);
-            vk = NULL;
-        }
+    /* no lock (the call holds arenas; k's jit_lock may be held by a compile): made, then
+     * published unless another thread published one first */
+    sj_plan *p = sj_plan_variant(k->plan, kind);
+    sj_kernel *mine = p ? calloc(1, sizeof *mine) : NULL;
+    if (!mine) {
+        sj_plan_free(p);
+        return NULL;
     }
-    pthread_mutex_unlock(&k->jit_lock);
+    kernel_init(mine, p);
+    mine->parent = k;
+    if (atomic_compare_exchange_strong_explicit(&k->variants[kind], &vk, mine, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return mine;
+    sj_kernel_free(mine);
     return vk;
 }
 
@@ -724,10 +723,11 @@ static uint8_t *stage_alloc(uint64_t len) {
     return n > len ? aligned_alloc(OVERLAP_ALIGN, (size_t)n) : NULL;
 }
 
-/* Copies into buf the source bytes [src, src + len) at buf's position congruent to src. */
-static const uint8_t *stage(uint8_t *buf, const uint8_t *src, size_t len) {
-    uint8_t *at = buf + ((uintptr_t)src % OVERLAP_ALIGN);
-    memcpy(at, src, len);
+/* Places base at buf's position congruent to it and copies the source bytes
+ * [base + skip, + len) there; returns where base went (buf has room for skip + len). */
+static const uint8_t *stage(uint8_t *buf, const uint8_t *base, size_t skip, size_t len) {
+    uint8_t *at = buf + ((uintptr_t)base % OVERLAP_ALIGN);
+    memcpy(at + skip, base + skip, len);
     return at;
 }
 
@@ -737,7 +737,12 @@ static int64_t chunk_elems(const sj_plan *p, int64_t count) {
     return m < count ? m : count;
 }
 
-/* Runs elements [lo, hi) chunk by chunk through buf (chunk_elems elements) in direction
+/* The bytes a chunk stages from its first element's address: up to the last footprint. */
+static uint64_t chunk_bytes(const sj_kernel *k, int64_t count) {
+    return (uint64_t)((chunk_elems(k->plan, count) - 1) * k->plan->src.stride) + k->cells.src_hi;
+}
+
+/* Runs elements [lo, hi) chunk by chunk through buf (room for chunk_bytes) in direction
  * dir: sp and dp are element 0's source and destination addresses. Each chunk stages the
  * source bytes from its first element's footprint to its last one's. */
 static void run_chunked(sj_kernel *k, sj_loop_fn fn, uint8_t *buf, const uint8_t *sp, uint8_t *dp,
@@ -750,10 +755,9 @@ static void run_chunked(sj_kernel *k, sj_loop_fn fn, uint8_t *buf, const uint8_t
     for (int64_t c = 0; c < nchunks; c++) {
         int64_t a = lo + (dir > 0 ? c : nchunks - 1 - c) * m;
         int64_t n = hi - a < m ? hi - a : m;
-        const uint8_t *from = sp + a * S + cl->src_lo;
         size_t len = (size_t)((n - 1) * S) + (size_t)(cl->src_hi - cl->src_lo);
-        const uint8_t *at = stage(buf, from, len);
-        execute(k, fn, at - cl->src_lo, dp + a * D, n, NULL);
+        const uint8_t *at = stage(buf, sp + a * S, (size_t)cl->src_lo, len);
+        execute(k, fn, at, dp + a * D, n, NULL);
     }
 }
 
@@ -832,7 +836,7 @@ static void call_release(call *c) {
 enum {
     OV_NONE,    /* no shared byte */
     OV_BLOCK,   /* a block copy: the interpreter's memmove */
-    OV_INPLACE, /* each element its own source: in place */
+    OV_INPLACE, /* each element its own source: in place (compiled, or the interpreter) */
     OV_DIRECT,  /* straight in the order of c->order, no buffer (direct_ok) */
     OV_CHUNKED, /* chunks through a bounded buffer in the order of c->order */
     OV_STAGED,  /* no safe order: the whole source copied first */
@@ -895,9 +899,7 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, call *c, int ov, 
         atomic_fetch_add_explicit(&c_overlap_direct, 1, memory_order_relaxed);
         return SJ_OK;
     }
-    uint64_t len = ov == OV_CHUNKED  ? (uint64_t)(chunk_elems(p, c->count) * p->src.stride)
-                   : ov == OV_STAGED ? c->src_ext
-                                     : 0;
+    uint64_t len = ov == OV_CHUNKED ? chunk_bytes(k, c->count) : ov == OV_STAGED ? c->src_ext : 0;
     uint8_t *tmp = len ? stage_alloc(len) : NULL;
     if (len && !tmp)
         return sj_fail(err, SJ_E_NOMEM,
@@ -911,7 +913,7 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, call *c, int ov, 
         return SJ_OK;
     }
     if (ov == OV_STAGED) {
-        sp = stage(tmp, s0, c->src_ext) + p->src.origin;
+        sp = stage(tmp, s0, 0, c->src_ext) + p->src.origin;
         atomic_fetch_add_explicit(&c_overlap_copies, 1, memory_order_relaxed);
     }
     if (ov == OV_INPLACE) atomic_fetch_add_explicit(&c_in_place, 1, memory_order_relaxed);

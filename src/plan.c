@@ -784,7 +784,7 @@ sj_plan *sj_plan_variant(const sj_plan *p, sj_plan_variant_kind kind) {
         return NULL;
     }
     *v = *p;
-    memcpy(moves, p->moves, p->nmoves * sizeof *moves);
+    if (p->nmoves) memcpy(moves, p->moves, p->nmoves * sizeof *moves);
     v->moves = moves;
     v->in_place = kind == SJ_VARIANT_IN_PLACE;
     v->direct = kind == SJ_VARIANT_FORWARD ? 1 : kind == SJ_VARIANT_BACKWARD ? -1 : 0;

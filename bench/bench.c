@@ -1038,7 +1038,10 @@ int main(int argc, char **argv) {
     bench_print_table(&res);
     if (res.oneshot.nsizes) bench_print_oneshot(&res.oneshot);
     if (wanted(&opt, "W9") && !opt.n_override) bench_wide(&opt, &res);
-    if (wanted(&opt, "overlap") && bench_overlap(5000000, opt.quick ? 3 : 21) != 0)
+    if (wanted(&opt, "overlap") && bench_overlap(opt.n_override ? opt.n_override : 5000000,
+                                                 opt.reps_override ? opt.reps_override
+                                                 : opt.quick       ? 3
+                                                                   : 21) != 0)
         res.any_checksum_failure = true;
     if (!opt.skip_compile) {
         bench_compile_cost(&opt, &res.compile);

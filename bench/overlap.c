@@ -56,9 +56,9 @@ static sj_status run(sj_kernel *k, int shape, sj_segment *sa, sj_segment *sb, in
 }
 
 int bench_overlap(int64_t n, int reps) {
-    size_t bytes = (size_t)(n + 1) * 4;
-    uint32_t *a = aligned_alloc(64, bytes + 64), *b = aligned_alloc(64, bytes + 64),
-             *orig = malloc(bytes), *want = malloc(bytes + bytes);
+    size_t bytes = (size_t)(n + 1) * 4, room = (bytes + 127) / 64 * 64; /* a multiple of 64 */
+    uint32_t *a = aligned_alloc(64, room), *b = aligned_alloc(64, room), *orig = malloc(bytes),
+             *want = malloc(bytes + bytes);
     double *t = calloc((size_t)reps * OV_IMPLS, sizeof(double));
     sj_layout *le = NULL, *be = NULL;
     sj_kernel *k[OV_IMPLS] = {NULL};

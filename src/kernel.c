@@ -441,6 +441,16 @@ sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *er
     out->runs_jit = atomic_load_explicit(&k->runs_jit, memory_order_relaxed);
     out->fallbacks_heap = atomic_load_explicit(&k->fallbacks_heap, memory_order_relaxed);
     out->fallbacks_overlap = atomic_load_explicit(&k->fallbacks_overlap, memory_order_relaxed);
+    for (int v = 0; v < SJ_VARIANT_COUNT; v++) {
+        const sj_kernel *vk = atomic_load_explicit(&k->variants[v], memory_order_acquire);
+        int vs = vk ? atomic_load_explicit(&((sj_kernel *)vk)->jit_state, memory_order_acquire)
+                    : JIT_NONE;
+        if (vs == JIT_READY) {
+            out->variants_compiled++;
+            out->variants_code_bytes += vk->jit_report.code_bytes;
+        }
+        out->variants_declined += vs == JIT_DECLINED;
+    }
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
     if (state == JIT_NONE && atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed)) {
         /* after a transient decline: its fields change under jit_lock at each retry */
@@ -616,8 +626,10 @@ static sj_tier kernel_tier(const sj_kernel *k) {
  * the policy would give compiled code runs on the interpreter when `fb` says it must
  * (counted, whether or not the code exists yet); when the code is wanted but
  * not compiled yet, *compile asks the caller to compile (kernel_jit) with no arena held
- * and ask again with first = false. */
-static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool *compile) {
+ * and ask again with first = false. A call adds its count to k's AUTO work once
+ * (add_work on its first question to k). */
+static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool add_work,
+                           bool *compile) {
     *compile = false;
     sj_kernel *owner = k->parent ? k->parent : k;
     if (kernel_tier(owner) == SJ_TIER_INTERP) return NULL;
@@ -632,7 +644,8 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
     }
     if (!first) return NULL; /* compiled for this call already: declined */
     if (kernel_tier(owner) == SJ_TIER_AUTO) {
-        uint64_t w = atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count;
+        uint64_t w = add_work ? atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count
+                              : atomic_load(&k->work);
         if (w < SJ_AUTO_THRESHOLD) return NULL;
     }
     if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
@@ -649,7 +662,7 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
 /* The tier of a call that holds nothing (unchecked runs): compiles on the spot. */
 static sj_loop_fn tier_now(sj_kernel *k, int64_t count) {
     bool compile;
-    sj_loop_fn fn = tier_for(k, count, FB_NONE, true, &compile);
+    sj_loop_fn fn = tier_for(k, count, FB_NONE, true, true, &compile);
     return compile ? kernel_jit(k) : fn;
 }
 
@@ -943,8 +956,9 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     sj_status st =
         sj_check_call(k->plan, src, src_offset, nd, dsts, doffs, count, &c.src_ext, c.dst_ext, err);
     if (st != SJ_OK) return st;
-    /* the kernels compiled for this call already (each at most once: then ready or declined) */
-    const sj_kernel *compiled[2] = {NULL, NULL};
+    /* the kernels compiled for this call already (each at most once: then ready or declined),
+     * and those whose AUTO work the call has counted */
+    const sj_kernel *compiled[2] = {NULL, NULL}, *counted[4] = {NULL, NULL, NULL, NULL};
     for (;;) {
         if ((st = call_hold(k, &c, err)) != SJ_OK) break;
         int ov = call_overlap(k, &c), fb = call_fallback(k, &c, ov);
@@ -971,7 +985,12 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
         for (int i = 0; i < 2; i++) {
             bool compile = false;
             bool first = tk[i] && tk[i] != compiled[0] && tk[i] != compiled[1];
-            if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, &compile);
+            size_t c_at = 0; /* tk[i]'s place in counted, or the first free one */
+            while (c_at < 3 && counted[c_at] && counted[c_at] != tk[i])
+                c_at++;
+            bool add = tk[i] && counted[c_at] != tk[i];
+            if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, add, &compile);
+            if (add) counted[c_at] = tk[i];
             if (compile && !compile_k) compile_k = tk[i];
         }
         if (!compile_k && ov == OV_DIRECT && back && !fns[0]) { /* not compiled: chunked */

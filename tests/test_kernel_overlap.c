@@ -314,6 +314,51 @@ static void test_no_safe_direction(void **state) {
     sj_layout_unref(i4);
 }
 
+/* The loops of overlapping calls in a kernel's statistics, and AUTO work counted once per
+ * call: [i4(a)] -> [j8(a)] (destination stride 8, source 4) shifted so that calls run backward
+ * only, then split (a backward part, then a forward one). With the backward loop's work
+ * past the threshold after the split call, and the forward loop's not, only the backward
+ * loop compiles. */
+static void test_variant_stats(void **state) {
+    (void)state;
+    const char *why = NULL;
+    if (!sj_jit_available(&why)) skip();
+    const int64_t n = (int64_t)(UINT64_C(1) << 22) * 6 / 10; /* 0.6 of the AUTO threshold */
+    sj_kernel *k = kernel_convert("[i4(a)]", "[j8(a)]");
+    sj_kernel_set_tier(k, SJ_TIER_AUTO);
+    tbuf b;
+    tbuf_init(&b, (size_t)n * 8 + 64, 0, -1);
+    tbuf_pattern(&b, 9);
+    sj_error err = {0};
+    sj_kernel_info in;
+    /* destination 8 bytes past the source: every gap >= 0, backward only */
+    sj_args back = {&b.seg, 0, &b.seg, 8, n};
+    assert_status(sj_kernel_run(k, &back, NULL, &err), SJ_OK, &err);
+    assert_status(sj_kernel_stats(k, &in, &err), SJ_OK, &err);
+    assert_int_equal(in.variants_compiled, 0); /* 0.6 of the threshold: interpreted */
+    /* destination 64 bytes before the source: the gap rises through 0 at element 16 */
+    uint8_t *orig = snapshot(&b);
+    sj_args split = {&b.seg, 64, &b.seg, 0, n};
+    assert_status(sj_kernel_run(k, &split, NULL, &err), SJ_OK, &err);
+    assert_status(sj_kernel_stats(k, &in, &err), SJ_OK, &err);
+    assert_int_equal(in.variants_compiled + in.variants_declined, 1);
+    assert_false(in.compiled); /* the kernel's own loop ran no call */
+    if (in.variants_compiled) {
+        assert_true(in.variants_code_bytes > 0);
+        assert_true(in.runs_jit > 0);
+    }
+    for (int64_t i = 0; i < n; i += 9973) {
+        int32_t v;
+        int64_t w;
+        memcpy(&v, orig + 64 + i * 4, 4);
+        memcpy(&w, b.data + i * 8, 8);
+        assert_int_equal(w, (int64_t)v);
+    }
+    free(orig);
+    tbuf_free(&b);
+    sj_kernel_free(k);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_heap_native_same_bytes),
@@ -322,6 +367,7 @@ int main(void) {
         cmocka_unit_test(test_no_safe_direction),
         cmocka_unit_test(test_direction_by_count),
         cmocka_unit_test(test_overlap_random),
+        cmocka_unit_test(test_variant_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

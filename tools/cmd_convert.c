@@ -330,6 +330,12 @@ static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
     else if (in.decline != SJ_DECLINE_NONE)
         snprintf(code, sizeof code, "declined (%s): %s", sj_decline_name(in.decline),
                  in.decline_why);
+    if (in.variants_compiled || in.variants_declined) { /* loops of overlapping runs */
+        size_t used = strlen(code);
+        snprintf(code + used, sizeof code - used,
+                 "; overlap loops: %u compiled (%" PRIu64 " bytes), %u declined",
+                 in.variants_compiled, in.variants_code_bytes, in.variants_declined);
+    }
     snprintf(label, sizeof label, "kernel (%s)", c->cmd);
     snprintf(c->kernel_stats, sizeof c->kernel_stats,
              "%-18s tier %s, last run %s; runs %" PRIu64 " interpreter, %" PRIu64

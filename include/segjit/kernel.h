@@ -146,6 +146,7 @@ SJ_API const char *sj_decline_name(sj_decline reason);
 typedef struct sj_kernel_info {
     sj_tier tier;      /* as set with sj_kernel_set_tier (DEFAULT when never set) */
     sj_tier last_tier; /* of the last run: INTERP or JIT; DEFAULT before the first */
+    /* Runs on each tier, the loops for overlapping calls (below) included. */
     uint64_t runs_interp, runs_jit;
     /* Runs of a kernel of tier JIT or AUTO that took the interpreter because a segment was
      * a heap segment, or because the source overlapped the destination while compiled
@@ -161,6 +162,12 @@ typedef struct sj_kernel_info {
     bool persisted_hit;    /* that code came from the persistent cache (a file, or an image
                               another kernel of this process loaded), not from the JIT */
     uint64_t retry_at_ns;  /* after a nomem decline: CLOCK_MONOTONIC ns of the retry; else 0 */
+    /* Overlapping calls (README, overlap) run loops of their own, compiled on first need
+     * (in place, forward, backward; each decides AUTO on the work of the calls it runs):
+     * how many of them hold code, how many the JIT declined, and their code's size. The
+     * fields above are the kernel's own loop. */
+    uint32_t variants_compiled, variants_declined;
+    uint64_t variants_code_bytes;
 } sj_kernel_info;
 
 /* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */

@@ -1,7 +1,8 @@
 /* bench/overlap.c: overlapping calls (README, overlap), W6's conversion (int32
  * little-endian -> big-endian) over one buffer of n elements: in place, and shifted by one
  * element each way (the destination starting before the source: forward; after it:
- * backward), on the JIT and interpreter tiers, beside the loop a C programmer writes for
+ * backward), and reversed onto itself (a gather over a path with step -1: no order of
+ * elements is safe), on the JIT and interpreter tiers, beside the loop a C programmer writes for
  * that shape and beside the same conversion out of place. Each timed call starts from the
  * same bytes (restored before it, untimed); every result is compared with the C loop's. */
 #include <inttypes.h>
@@ -13,11 +14,11 @@
 
 #include "bench.h"
 
-enum { SHAPE_OUT, SHAPE_IN_PLACE, SHAPE_FORWARD, SHAPE_BACKWARD, SHAPES };
+enum { SHAPE_OUT, SHAPE_IN_PLACE, SHAPE_FORWARD, SHAPE_BACKWARD, SHAPE_REVERSED, SHAPES };
 enum { OV_C, OV_JIT, OV_INTERP, OV_IMPLS };
 
 static const char *const shape_names[SHAPES] = {"out of place", "in place", "shifted, forward",
-                                                "shifted, backward"};
+                                                "shifted, backward", "reversed in place"};
 static const char *const impl_names[OV_IMPLS] = {"c", "jit", "interp"};
 
 static uint32_t bswap32(uint32_t v) {
@@ -39,9 +40,16 @@ static void hand(int shape, uint32_t *a, uint32_t *b, int64_t n) {
             for (int64_t i = 0; i < n; i++)
                 a[i] = bswap32(a[i + 1]);
             break;
-        default: /* element i from a[i] into a[i + 1], last first */
+        case SHAPE_BACKWARD: /* element i from a[i] into a[i + 1], last first */
             for (int64_t i = n - 1; i >= 0; i--)
                 a[i + 1] = bswap32(a[i]);
+            break;
+        default: /* element i from a[n - 1 - i] into a[i]: pairs swapped from both ends */
+            for (int64_t i = 0, j = n - 1; i <= j; i++, j--) {
+                uint32_t x = a[i], y = a[j];
+                a[i] = bswap32(y);
+                a[j] = bswap32(x);
+            }
             break;
     }
 }
@@ -60,8 +68,10 @@ int bench_overlap(int64_t n, int reps) {
     uint32_t *a = aligned_alloc(64, room), *b = aligned_alloc(64, room), *orig = malloc(bytes),
              *want = malloc(bytes + bytes);
     double *t = calloc((size_t)reps * OV_IMPLS, sizeof(double));
-    sj_layout *le = NULL, *be = NULL;
-    sj_kernel *k[OV_IMPLS] = {NULL};
+    sj_layout *le = NULL, *be = NULL, *root = NULL;
+    sj_path *rev = NULL;
+    sj_kernel *k[OV_IMPLS] = {NULL}, *krev[OV_IMPLS] = {NULL};
+    char text[48];
     sj_error err = {0};
     int rc = -1;
     if (!a || !b || !orig || !want || !t) goto out;
@@ -72,9 +82,14 @@ int bench_overlap(int64_t n, int reps) {
         sj_segment_native(a, (int64_t)bytes, &sa, &err) ||
         sj_segment_native(b, (int64_t)bytes, &sb, &err))
         goto out;
+    snprintf(text, sizeof text, "[%" PRId64 "::-1]", n - 1);
+    if (sj_layout_sequence(n, le, &root, &err) || sj_path_parse(root, text, &rev, &err)) goto out;
     for (int i = OV_JIT; i < OV_IMPLS; i++) {
-        if (sj_kernel_copy(le, be, &k[i], &err) != SJ_OK) goto out;
+        if (sj_kernel_copy(le, be, &k[i], &err) != SJ_OK ||
+            sj_kernel_gather(rev, be, 0, &krev[i], &err) != SJ_OK)
+            goto out;
         sj_kernel_set_tier(k[i], i == OV_JIT ? SJ_TIER_JIT : SJ_TIER_INTERP);
+        sj_kernel_set_tier(krev[i], i == OV_JIT ? SJ_TIER_JIT : SJ_TIER_INTERP);
     }
     printf("\noverlapping calls: [%" PRId64 ":i4] -> I4 over one buffer (README, overlap); ms per "
            "call, median [min-max] of %d\n",
@@ -90,7 +105,8 @@ int bench_overlap(int64_t n, int reps) {
         for (int i = OV_JIT; i < OV_IMPLS; i++) {
             memcpy(a, orig, bytes);
             memset(b, 0, bytes);
-            if (run(k[i], shape, &sa, &sb, n, &err) != SJ_OK) goto out;
+            if (run(shape == SHAPE_REVERSED ? krev[i] : k[i], shape, &sa, &sb, n, &err) != SJ_OK)
+                goto out;
             if (memcmp(a, want, bytes) != 0 || memcmp(b, (uint8_t *)want + bytes, bytes) != 0) {
                 printf("FAILED: %s on %s differs from the C loop\n", impl_names[i],
                        shape_names[shape]);
@@ -104,7 +120,8 @@ int bench_overlap(int64_t n, int reps) {
                 uint64_t t0 = bench_now_ns();
                 if (i == OV_C)
                     hand(shape, a, b, n);
-                else if (run(k[i], shape, &sa, &sb, n, &err) != SJ_OK)
+                else if (run(shape == SHAPE_REVERSED ? krev[i] : k[i], shape, &sa, &sb, n, &err) !=
+                         SJ_OK)
                     goto out;
                 t[i * reps + r] = (double)(bench_now_ns() - t0) / 1e6;
             }
@@ -129,8 +146,12 @@ int bench_overlap(int64_t n, int reps) {
     rc = 0;
 out:
     if (rc) fprintf(stderr, "segjit-bench: overlap: %s\n", err.message[0] ? err.message : "failed");
-    for (int i = 0; i < OV_IMPLS; i++)
+    for (int i = 0; i < OV_IMPLS; i++) {
         sj_kernel_free(k[i]);
+        sj_kernel_free(krev[i]);
+    }
+    sj_path_free(rev);
+    sj_layout_unref(root);
     sj_layout_unref(le);
     sj_layout_unref(be);
     free(a);

@@ -58,6 +58,24 @@ static bool direct_ok(const sj_plan *p, const ov_cells *c) {
     return m->kind == SJ_MOVE_CONVERT || (m->kind == SJ_MOVE_SWAP && m->width == m->len);
 }
 
+/* What an element reads and writes, relative to its addresses, for overlapping calls with
+ * no order of elements (run_walk): the source's bytes [slo, shi), destination i's
+ * [dlo[i], dhi[i]). ok: every side touches bytes and staging keeps the plan's alignment. */
+typedef struct ov_feet {
+    bool ok;
+    uint64_t slo, shi, dlo[SJ_MAX_STREAMS], dhi[SJ_MAX_STREAMS];
+} ov_feet;
+
+static ov_feet plan_feet(const sj_plan *p) {
+    ov_feet f = {0};
+    size_t nd = p->ndst ? p->ndst : 1;
+    f.ok = p->op == SJ_PLAN_MOVE && p->src.used && p->src.align <= OVERLAP_ALIGN &&
+           sj_plan_footprint_of(p, false, 0, &f.slo, &f.shi);
+    for (size_t i = 0; i < nd && f.ok; i++)
+        f.ok = sj_plan_footprint_of(p, true, i, &f.dlo[i], &f.dhi[i]);
+    return f;
+}
+
 struct sj_kernel {
     sj_plan *plan;
     sj_interp *interp;
@@ -68,6 +86,7 @@ struct sj_kernel {
     _Atomic(struct sj_kernel *) variants[SJ_VARIANT_COUNT];
     struct sj_kernel *parent;
     ov_cells cells;        /* for overlapping runs */
+    ov_feet feet;          /* ... and those with no order of elements */
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
     _Atomic uint64_t work; /* elements run so far (AUTO) */
@@ -300,6 +319,7 @@ static void kernel_init(sj_kernel *k, sj_plan *p) {
     k->in_place = sj_plan_in_place(p);
     k->cells = plan_cells(p);
     k->direct = direct_ok(p, &k->cells);
+    k->feet = plan_feet(p);
     for (int v = 0; v < SJ_VARIANT_COUNT; v++)
         atomic_init(&k->variants[v], NULL);
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
@@ -774,6 +794,99 @@ static void run_chunked(sj_kernel *k, sj_loop_fn fn, uint8_t *buf, const uint8_t
     }
 }
 
+/* An overlapping call whose elements have no safe order (a reversal onto its own bytes;
+ * destinations that want opposite orders): chunks of at most chunk_elems elements taken
+ * from either end of the elements left, each staged before it runs, a chunk (or the two
+ * end chunks together) only when its writes miss the source bytes of every element left
+ * after it. Once the two ends meet, nothing is left to protect. Element j reads
+ * [sp + S j + slo, ...) and writes [dp[i] + D[i] j + dlo[i], ...). */
+typedef struct ov_walk {
+    sj_kernel *k;
+    sj_loop_fn fn;
+    const uint8_t *sp;
+    uint8_t *const *dp;
+    int64_t S, D[SJ_MAX_STREAMS];
+    size_t nd;
+    bool streams; /* the loop takes an array of destination pointers */
+} ov_walk;
+
+/* The bytes [*from, *to) that elements [a, b) (a < b) of a side touch. */
+static void range_bytes(const uint8_t *x, int64_t stride, uint64_t lo, uint64_t hi, int64_t a,
+                        int64_t b, uintptr_t *from, uintptr_t *to) {
+    int64_t e1 = stride * a, e2 = stride * (b - 1); /* inside the checked extents */
+    *from = (uintptr_t)x + (uintptr_t)(e1 < e2 ? e1 : e2) + lo;
+    *to = (uintptr_t)x + (uintptr_t)(e1 < e2 ? e2 : e1) + hi;
+}
+
+/* Whether elements [a, b) may run now: their writes miss the sources of [ra, rb). */
+static bool walk_safe(const ov_walk *w, int64_t a, int64_t b, int64_t ra, int64_t rb) {
+    const ov_feet *f = &w->k->feet;
+    if (rb <= ra) return true;
+    uintptr_t s0, s1, d0, d1;
+    range_bytes(w->sp, w->S, f->slo, f->shi, ra, rb, &s0, &s1);
+    for (size_t i = 0; i < w->nd; i++) {
+        range_bytes(w->dp[i], w->D[i], f->dlo[i], f->dhi[i], a, b, &d0, &d1);
+        if (d0 < s1 && s0 < d1) return false;
+    }
+    return true;
+}
+
+/* Copies the source bytes of elements [a, b) into buf at their address modulo
+ * OVERLAP_ALIGN; returns where element a's source went. */
+static const uint8_t *walk_stage(const ov_walk *w, uint8_t *buf, int64_t a, int64_t b) {
+    uintptr_t from, to;
+    range_bytes(w->sp, w->S, w->k->feet.slo, w->k->feet.shi, a, b, &from, &to);
+    uint8_t *at = buf + from % OVERLAP_ALIGN;
+    memcpy(at, (const void *)from, to - from);
+    return at + ((uintptr_t)(w->sp + w->S * a) - from);
+}
+
+/* Runs elements [a, a + n) reading their staged source at src. */
+static void walk_exec(const ov_walk *w, const uint8_t *src, int64_t a, int64_t n) {
+    uint8_t *d[SJ_MAX_STREAMS];
+    for (size_t i = 0; i < w->nd; i++)
+        d[i] = w->dp[i] + w->D[i] * a;
+    execute(w->k, w->fn, src, w->streams ? (uint8_t *)d : d[0], n, NULL);
+}
+
+/* Runs the two ranges together: both staged, then both run. */
+static void walk_pair(const ov_walk *w, uint8_t *buf, size_t half, int64_t a, int64_t an, int64_t b,
+                      int64_t bn) {
+    const uint8_t *sa = an ? walk_stage(w, buf, a, a + an) : NULL;
+    const uint8_t *sb = bn ? walk_stage(w, buf + half, b, b + bn) : NULL;
+    if (an) walk_exec(w, sa, a, an);
+    if (bn) walk_exec(w, sb, b, bn);
+}
+
+/* Walks count elements with chunks of m through buf (two halves of `half` bytes, each
+ * room for m elements' source); buf NULL: decides only, runs nothing. Returns the first
+ * element left when no chunk may run ([L, R) left: *left_end = R), or -1 when all ran. */
+static int64_t run_walk(const ov_walk *w, int64_t count, int64_t m, uint8_t *buf, size_t half,
+                        int64_t *left_end) {
+    int64_t L = 0, R = count;
+    while (R > L) {
+        if (R - L <= 2 * m) { /* the ends meet: nothing left to protect */
+            int64_t h = (R - L + 1) / 2;
+            if (buf) walk_pair(w, buf, half, L, h, L + h, R - L - h);
+            return -1;
+        }
+        if (walk_safe(w, L, L + m, L + m, R)) {
+            if (buf) walk_pair(w, buf, half, L, m, 0, 0);
+            L += m;
+        } else if (walk_safe(w, R - m, R, L, R - m)) {
+            if (buf) walk_pair(w, buf, half, R - m, m, 0, 0);
+            R -= m;
+        } else if (walk_safe(w, L, L + m, L + m, R - m) && walk_safe(w, R - m, R, L + m, R - m)) {
+            if (buf) walk_pair(w, buf, half, L, m, R - m, m);
+            L += m, R -= m;
+        } else {
+            *left_end = R;
+            return L;
+        }
+    }
+    return -1;
+}
+
 /* A checked call's segments and what holding them gave: data resolved or pinned, and the
  * destinations' element-0 addresses. */
 typedef struct call {
@@ -852,7 +965,8 @@ enum {
     OV_INPLACE, /* each element its own source: in place (compiled, or the interpreter) */
     OV_DIRECT,  /* straight in the order of c->order, no buffer (direct_ok) */
     OV_CHUNKED, /* chunks through a bounded buffer in the order of c->order */
-    OV_STAGED,  /* no safe order: the whole source copied first */
+    OV_WALK,    /* no order of elements: chunks from both ends through a bounded buffer */
+    OV_STAGED,  /* none of the above: the whole source copied first */
 };
 
 /* Overlap of the bytes themselves (a heap segment and a native one may share them). */
@@ -867,10 +981,10 @@ static int call_overlap(const sj_kernel *k, call *c) {
     }
     if (!overlap) return OV_NONE;
     if (p->block_copy) return OV_BLOCK;
-    if (c->nd != 1) return OV_STAGED;
+    if (c->nd != 1) return k->feet.ok ? OV_WALK : OV_STAGED;
     const uint8_t *sp = c->sdata + c->src_offset + p->src.origin;
     if (k->in_place && sp == c->dps[0]) return OV_INPLACE;
-    if (!k->cells.ok) return OV_STAGED;
+    if (!k->cells.ok) return k->feet.ok ? OV_WALK : OV_STAGED;
     c->order = overlap_order(p->src.stride, p->dst.stride, (uintptr_t)(sp + k->cells.src_lo),
                              (uintptr_t)(c->dps[0] + k->cells.dst_lo), c->count);
     return k->direct ? OV_DIRECT : OV_CHUNKED;
@@ -893,6 +1007,48 @@ static int call_fallback(const sj_kernel *k, const call *c, int ov) {
     return ov == OV_BLOCK ? FB_OVERLAP : FB_NONE;
 }
 
+/* Runs a held call in mode OV_WALK (run_walk); what no chunk order reaches is staged whole. */
+static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error *err) {
+    const sj_plan *p = k->plan;
+    ov_walk w = {.k = k,
+                 .fn = fn,
+                 .sp = c->sdata + c->src_offset + p->src.origin,
+                 .dp = c->dps,
+                 .S = p->src.stride,
+                 .nd = c->nd,
+                 .streams = p->ndst > 0};
+    for (size_t i = 0; i < c->nd; i++)
+        w.D[i] = sj_dst_side(p, i)->stride;
+    uint64_t as = (uint64_t)(w.S < 0 ? -w.S : w.S), width = k->feet.shi - k->feet.slo;
+    int64_t m = as ? (int64_t)(OVERLAP_CHUNK / as) : c->count;
+    if (m < 1) m = 1;
+    if (m > c->count) m = c->count;
+    size_t half = (size_t)((uint64_t)(m - 1) * as + width + OVERLAP_ALIGN);
+    /* decided first, so that a failed allocation comes before any write */
+    int64_t R = 0, L = run_walk(&w, c->count, m, NULL, 0, &R);
+    uintptr_t from = 0, to = 0;
+    if (L >= 0) range_bytes(w.sp, w.S, k->feet.slo, k->feet.shi, L, R, &from, &to);
+    uint8_t *buf = aligned_alloc(OVERLAP_ALIGN,
+                                 (2 * half + OVERLAP_ALIGN - 1) / OVERLAP_ALIGN * OVERLAP_ALIGN);
+    uint8_t *tmp = L >= 0 ? stage_alloc(to - from) : NULL;
+    if (!buf || (L >= 0 && !tmp)) {
+        free(buf);
+        free(tmp);
+        return sj_fail(err, SJ_E_NOMEM,
+                       "%s: cannot allocate %" PRIu64 " bytes to stage an overlapping source",
+                       p->what, (uint64_t)(2 * half + (to - from)));
+    }
+    run_walk(&w, c->count, m, buf, half, &R);
+    free(buf);
+    if (L >= 0) { /* no chunk may run: the rest staged whole */
+        walk_exec(&w, walk_stage(&w, tmp, L, R), L, R - L);
+        free(tmp);
+    }
+    atomic_fetch_add_explicit(L >= 0 ? &c_overlap_copies : &c_overlap_chunked, 1,
+                              memory_order_relaxed);
+    return SJ_OK;
+}
+
 /* Runs a held call in overlap mode ov on the loop fns[0] (k's, or its in-place variant's),
  * or for a direct run fns[0] and fns[1] (its backward and forward parts), counting on k. */
 static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, call *c, int ov, sj_result *result,
@@ -912,6 +1068,7 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, call *c, int ov, 
         atomic_fetch_add_explicit(&c_overlap_direct, 1, memory_order_relaxed);
         return SJ_OK;
     }
+    if (ov == OV_WALK) return call_walk(k, fn, c, err);
     uint64_t len = ov == OV_CHUNKED ? chunk_bytes(k, c->count) : ov == OV_STAGED ? c->src_ext : 0;
     uint8_t *tmp = len ? stage_alloc(len) : NULL;
     if (len && !tmp)

@@ -798,14 +798,14 @@ sj_plan *sj_plan_variant(const sj_plan *p, sj_plan_variant_kind kind) {
 }
 
 /* Adds to [*lo, *hi) the bytes moves[0..n) read (or write, dst) relative to base. */
-static void footprint_add(const sj_move *moves, size_t n, bool dst, uint64_t base, uint64_t *lo,
-                          uint64_t *hi) {
+static void footprint_add(const sj_move *moves, size_t n, bool dst, int stream, uint64_t base,
+                          uint64_t *lo, uint64_t *hi) {
     for (size_t i = 0; i < n; i++) {
         const sj_move *m = &moves[i];
         uint64_t at = base + (dst ? m->dst_off : m->src_off);
         if (m->kind == SJ_MOVE_LOOP) {
             uint64_t blo = UINT64_MAX, bhi = 0;
-            footprint_add(m + 1, m->body, dst, 0, &blo, &bhi);
+            footprint_add(m + 1, m->body, dst, stream, 0, &blo, &bhi);
             if (m->len && blo < bhi) {
                 uint64_t last = (uint64_t)(m->len - 1) * (dst ? m->dst_stride : m->src_stride);
                 if (at + blo < *lo) *lo = at + blo;
@@ -814,6 +814,7 @@ static void footprint_add(const sj_move *moves, size_t n, bool dst, uint64_t bas
             i += m->body;
             continue;
         }
+        if (dst && stream >= 0 && m->dst_stream != stream) continue;
         span sp = dst ? write_span(m) : read_span(m);
         if (!sp.len) continue;
         if (at < *lo) *lo = at;
@@ -824,7 +825,14 @@ static void footprint_add(const sj_move *moves, size_t n, bool dst, uint64_t bas
 bool sj_plan_footprint(const sj_plan *p, bool dst, uint64_t *lo, uint64_t *hi) {
     *lo = UINT64_MAX, *hi = 0;
     if (p->op != SJ_PLAN_MOVE || p->ndst) return false;
-    footprint_add(p->moves, p->nmoves, dst, 0, lo, hi);
+    footprint_add(p->moves, p->nmoves, dst, -1, 0, lo, hi);
+    return *lo < *hi;
+}
+
+bool sj_plan_footprint_of(const sj_plan *p, bool dst, size_t stream, uint64_t *lo, uint64_t *hi) {
+    *lo = UINT64_MAX, *hi = 0;
+    if (p->op != SJ_PLAN_MOVE || (dst && p->ndst && stream >= p->ndst)) return false;
+    footprint_add(p->moves, p->nmoves, dst, dst && p->ndst ? (int)stream : -1, 0, lo, hi);
     return *lo < *hi;
 }
 

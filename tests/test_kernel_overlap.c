@@ -282,13 +282,14 @@ static void test_overlap_random(void **state) {
 }
 
 /* An array reversed onto itself (a gather over a path with a negative step): element j
- * writes where element N-1-j reads, so no order of elements is safe and the source range
- * is copied whole first (counted). */
+ * writes where element N-1-j reads, so no order of elements is safe. Chunks from both ends
+ * run together through a bounded buffer (several here, 64 KiB of source each), nothing is
+ * copied whole. */
 static void test_no_safe_direction(void **state) {
     (void)state;
-    enum { N = 1000 };
-    sj_layout *root = test_layout("[1000:i4]"), *i4 = test_layout("i4");
-    sj_path *pb = test_path(root, "[999::-1]");
+    enum { N = 100000 };
+    sj_layout *root = test_layout("[100000:i4]"), *i4 = test_layout("i4");
+    sj_path *pb = test_path(root, "[99999::-1]");
     sj_kernel *k = NULL;
     sj_error err = {0};
     k = test_kernel(sj_kernel_gather(pb, i4, 0, &k, &err), &k, &err);
@@ -302,8 +303,8 @@ static void test_no_safe_direction(void **state) {
     assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
     test_check_tier(k, false);
     sj_counters_get(&c1);
-    assert_int_equal(c1.overlap_copies - c0.overlap_copies, 1);
-    assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 0);
+    assert_int_equal(c1.overlap_copies - c0.overlap_copies, 0);
+    assert_int_equal(c1.overlap_chunked - c0.overlap_chunked, 1);
     for (int i = 0; i < N; i++)
         assert_memory_equal(b.data + i * 4, orig + (N - 1 - i) * 4, 4);
     free(orig);
@@ -312,6 +313,106 @@ static void test_no_safe_direction(void **state) {
     sj_path_free(pb);
     sj_layout_unref(root);
     sj_layout_unref(i4);
+}
+
+/* Calls with no order of elements, at random offsets and counts over one buffer, against
+ * the same kernel run from a copy of the source: reversed paths (gather and scatter,
+ * widening and narrowing) and two destinations of a gather_many near the source. Most run
+ * in chunks from both ends; a shape no chunk order serves is copied whole (counted). */
+static void test_walk_random(void **state) {
+    (void)state;
+    enum { SIZE = 1 << 20, M = 60000, ROUNDS = 60 };
+    /* source element, destination element, path (on [M:elem] of the reversed side) */
+    static const struct {
+        const char *src, *dst;
+        int kind; /* 0 gather (path on the source), 1 scatter, 2 gather_many of a and b */
+    } cases[] = {
+        {"i4", "i4", 0}, {"i4", "J8", 0}, {"j8", "s2", 0},
+        {"i4", "I4", 1}, {"s2", "j8", 1}, {"[i4(a)s2(b)x2]", "j8", 2},
+    };
+    tbuf b, ref;
+    tbuf_init(&b, SIZE, 0, -1);
+    tbuf_init(&ref, SIZE, 0, -1);
+    uint64_t r = 0x243f6a8885a308d3u, chunked = 0, copies = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sj_layout *sl = test_layout(cases[c].src), *dl = test_layout(cases[c].dst);
+        sj_layout *root = NULL;
+        sj_error err = {0};
+        bool many = cases[c].kind == 2;
+        assert_status(sj_layout_sequence(M, cases[c].kind == 1 ? dl : sl, &root, &err), SJ_OK,
+                      &err);
+        char rev[32];
+        snprintf(rev, sizeof rev, "[%d::-1]", M - 1);
+        sj_kernel *k = NULL;
+        sj_path *pa = test_path(root, many ? "[*].a" : rev);
+        sj_path *pbb = many ? test_path(root, "[*].b") : NULL;
+        if (cases[c].kind == 0) {
+            k = test_kernel(sj_kernel_gather(pa, dl, SJ_CONVERT_LOSSY, &k, &err), &k, &err);
+        } else if (cases[c].kind == 1) {
+            k = test_kernel(sj_kernel_scatter(sl, pa, SJ_CONVERT_LOSSY, &k, &err), &k, &err);
+        } else {
+            const sj_path *ps[2] = {pa, pbb};
+            const sj_layout *ds[2] = {dl, dl};
+            k = test_kernel(sj_kernel_gather_many(ps, ds, 2, SJ_CONVERT_LOSSY, &k, &err), &k, &err);
+        }
+        int64_t rs = (int64_t)sj_layout_size(root), es = (int64_t)sj_layout_size(dl);
+        int64_t ss = (int64_t)sj_layout_size(sl);
+        int64_t al = 8;
+        for (int round = 0; round < ROUNDS; round++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            int64_t n = (int64_t)((r >> 33) % (uint64_t)(many ? M / 3 : M)) + 1;
+            /* the source (a root, or n elements) and destinations near it */
+            int64_t sbytes = cases[c].kind == 1 ? n * ss : rs,
+                    dbytes = cases[c].kind == 1 ? rs : n * es;
+            int64_t so = (int64_t)((r >> 13) % (uint64_t)((SIZE - sbytes) / al + 1)) * al;
+            int64_t d1 = so + ((int64_t)((r >> 7) % 4001) - 2000) * al;
+            int64_t d2 = d1 + dbytes + (int64_t)((r >> 3) % 64) * al;
+            if (round % 3 == 0) d2 = d1 - dbytes - (int64_t)((r >> 3) % 64) * al;
+            d1 = d1 < 0 ? 0 : d1 > SIZE - dbytes ? (SIZE - dbytes) / al * al : d1;
+            bool two_fit =
+                d2 >= 0 && d2 <= SIZE - dbytes && (d2 >= d1 + dbytes || d1 >= d2 + dbytes);
+            if (many && !two_fit) d2 = d1 + dbytes <= SIZE - dbytes ? d1 + dbytes : d1 - dbytes;
+            tbuf_pattern(&b, (unsigned)round + 17);
+            memcpy(ref.data, b.data, SIZE);
+            sj_counters c0, c1;
+            sj_counters_get(&c0);
+            const sj_segment *dsegs[2] = {&b.seg, &b.seg}, *rsegs[2] = {&ref.seg, &ref.seg};
+            int64_t doffs[2] = {d1, d2};
+            tbuf src;
+            tbuf_init(&src, SIZE, 0, -1);
+            memcpy(src.data, ref.data, SIZE);
+            if (many) {
+                sj_args_many a = {&b.seg, so, dsegs, doffs, 2, n};
+                assert_status(sj_kernel_run_many(k, &a, &err), SJ_OK, &err);
+                sj_args_many o = {&src.seg, so, rsegs, doffs, 2, n};
+                sj_counters_get(&c1);
+                assert_status(sj_kernel_run_many(k, &o, &err), SJ_OK, &err);
+            } else {
+                sj_args a = {&b.seg, so, &b.seg, d1, n};
+                assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
+                sj_counters_get(&c1);
+                sj_args o = {&src.seg, so, &ref.seg, d1, n};
+                assert_status(sj_kernel_run(k, &o, NULL, &err), SJ_OK, &err);
+            }
+            tbuf_free(&src);
+            chunked += c1.overlap_chunked - c0.overlap_chunked;
+            copies += c1.overlap_copies - c0.overlap_copies;
+            if (memcmp(b.data, ref.data, SIZE) != 0)
+                fail_msg("case %zu: %" PRId64 " elements from %" PRId64 " to %" PRId64
+                         " (and %" PRId64 ") differ",
+                         c, n, so, d1, d2);
+        }
+        sj_path_free(pa);
+        sj_path_free(pbb);
+        sj_layout_unref(root);
+        sj_layout_unref(sl);
+        sj_layout_unref(dl);
+        sj_kernel_free(k);
+    }
+    print_message("walk: %" PRIu64 " calls in chunks, %" PRIu64 " copied whole\n", chunked, copies);
+    assert_true(chunked > copies);
+    tbuf_free(&ref);
+    tbuf_free(&b);
 }
 
 /* The loops of overlapping calls in a kernel's statistics, and AUTO work counted once per
@@ -365,6 +466,7 @@ int main(void) {
         cmocka_unit_test(test_in_place),
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_no_safe_direction),
+        cmocka_unit_test(test_walk_random),
         cmocka_unit_test(test_direction_by_count),
         cmocka_unit_test(test_overlap_random),
         cmocka_unit_test(test_variant_stats),

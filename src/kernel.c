@@ -858,9 +858,28 @@ static void walk_pair(const ov_walk *w, uint8_t *buf, size_t half, int64_t a, in
     if (bn) walk_exec(w, sb, b, bn);
 }
 
-/* Walks count elements with chunks of m through buf (two halves of `half` bytes, each
- * room for m elements' source); buf NULL: decides only, runs nothing. Returns the first
- * element left when no chunk may run ([L, R) left: *left_end = R), or -1 when all ran. */
+/* The most elements, up to m, that may run alone from the left end of [L, R) (right:
+ * from the right end); 0 when none. A longer chunk writes more and leaves fewer, so
+ * safety falls with the size: the largest safe one is found by bisection. */
+static int64_t walk_most(const ov_walk *w, int64_t L, int64_t R, int64_t m, bool right) {
+    int64_t lo = 0, hi = m < R - L ? m : R - L;
+    while (lo < hi) {
+        int64_t t = lo + (hi - lo + 1) / 2;
+        bool ok = right ? walk_safe(w, R - t, R, L, R - t) : walk_safe(w, L, L + t, L + t, R);
+        if (ok)
+            lo = t;
+        else
+            hi = t - 1;
+    }
+    return lo;
+}
+
+/* Walks count elements with chunks of at most m through buf (two halves of `half` bytes,
+ * each room for m elements' source); buf NULL: decides only, runs nothing. Each step takes
+ * a chunk of at least m/2 from one end, else the two end chunks together, else the
+ * longest chunk that may run alone (a short one brings the two ends into step). Returns
+ * the first element left when nothing may run ([L, R) left: *left_end = R), or -1 when
+ * all ran. */
 static int64_t run_walk(const ov_walk *w, int64_t count, int64_t m, uint8_t *buf, size_t half,
                         int64_t *left_end) {
     int64_t L = 0, R = count;
@@ -870,15 +889,18 @@ static int64_t run_walk(const ov_walk *w, int64_t count, int64_t m, uint8_t *buf
             if (buf) walk_pair(w, buf, half, L, h, L + h, R - L - h);
             return -1;
         }
-        if (walk_safe(w, L, L + m, L + m, R)) {
-            if (buf) walk_pair(w, buf, half, L, m, 0, 0);
-            L += m;
-        } else if (walk_safe(w, R - m, R, L, R - m)) {
-            if (buf) walk_pair(w, buf, half, R - m, m, 0, 0);
-            R -= m;
-        } else if (walk_safe(w, L, L + m, L + m, R - m) && walk_safe(w, R - m, R, L + m, R - m)) {
+        int64_t a = walk_most(w, L, R, m, false), b = a >= m ? 0 : walk_most(w, L, R, m, true);
+        bool both = a < (m + 1) / 2 && b < (m + 1) / 2 && walk_safe(w, L, L + m, L + m, R - m) &&
+                    walk_safe(w, R - m, R, L + m, R - m);
+        if (both) {
             if (buf) walk_pair(w, buf, half, L, m, R - m, m);
             L += m, R -= m;
+        } else if (a >= b && a > 0) {
+            if (buf) walk_pair(w, buf, half, L, a, 0, 0);
+            L += a;
+        } else if (b > 0) {
+            if (buf) walk_pair(w, buf, half, R - b, b, 0, 0);
+            R -= b;
         } else {
             *left_end = R;
             return L;

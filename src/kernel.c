@@ -48,14 +48,21 @@ static ov_cells plan_cells(const sj_plan *p) {
     return c;
 }
 
-/* Whether overlapping calls run straight in a safe order, with no buffer: each element
- * one load and one store (a conversion, or a swap of one value), so that an element's
- * own bytes never overwrite what it has still to read, and both tiers keep the order
- * (the interpreter's one-move loops and the JIT's direct variants promise no aliasing). */
-static bool direct_ok(const sj_plan *p, const ov_cells *c) {
-    if (!c->ok || p->nmoves != 1) return false;
+/* Whether overlapping calls run straight in a safe order, with no buffer. DIRECT_ALWAYS:
+ * each element one load and one store (a conversion, or a swap of one value), so that an
+ * element's own bytes never overwrite what it has still to read, and both tiers keep the
+ * order (the interpreter's one-move loops, the JIT's direct variants). DIRECT_APART:
+ * several moves, straight only when each element's destination bytes miss its own source
+ * bytes (own_apart), and on the JIT only (the interpreter runs a block move by move). */
+enum { DIRECT_NONE, DIRECT_ALWAYS, DIRECT_APART };
+
+static int direct_ok(const sj_plan *p, const ov_cells *c) {
+    if (!c->ok) return DIRECT_NONE;
+    if (p->nmoves != 1) return DIRECT_APART;
     const sj_move *m = &p->moves[0];
-    return m->kind == SJ_MOVE_CONVERT || (m->kind == SJ_MOVE_SWAP && m->width == m->len);
+    return m->kind == SJ_MOVE_CONVERT || (m->kind == SJ_MOVE_SWAP && m->width == m->len)
+               ? DIRECT_ALWAYS
+               : DIRECT_APART;
 }
 
 /* What an element reads and writes, relative to its addresses, for overlapping calls with
@@ -80,7 +87,7 @@ struct sj_kernel {
     sj_plan *plan;
     sj_interp *interp;
     bool in_place; /* sj_plan_in_place: may run on its own source without a copy */
-    bool direct;   /* overlapping ranges run in a safe order with no buffer (direct_ok) */
+    int direct;    /* overlapping ranges may run in a safe order with no buffer (direct_ok) */
     /* the loops of overlapping calls (plans from sj_plan_variant), made on first need;
      * they count their runs and fallbacks on their parent and take its tier */
     _Atomic(struct sj_kernel *) variants[SJ_VARIANT_COUNT];
@@ -991,6 +998,18 @@ enum {
     OV_STAGED,  /* none of the above: the whole source copied first */
 };
 
+/* Whether no element's destination bytes meet its own source bytes (element j's gap
+ * between the two is linear in j: its first and last elements on one side say it). */
+static bool own_apart(const sj_kernel *k, const uint8_t *sp, const call *c) {
+    const ov_cells *cl = &k->cells;
+    const sj_plan *p = k->plan;
+    int64_t g0 = (int64_t)((uintptr_t)c->dps[0] - (uintptr_t)sp),
+            gn = g0 + (p->dst.stride - p->src.stride) * (c->count - 1);
+    int64_t above = (int64_t)cl->src_hi - (int64_t)cl->dst_lo, /* dst starts at src's end */
+        below = (int64_t)cl->src_lo - (int64_t)cl->dst_hi;     /* dst ends at src's start */
+    return (g0 >= above && gn >= above) || (g0 <= below && gn <= below);
+}
+
 /* Overlap of the bytes themselves (a heap segment and a native one may share them). */
 static int call_overlap(const sj_kernel *k, call *c) {
     const sj_plan *p = k->plan;
@@ -1009,7 +1028,9 @@ static int call_overlap(const sj_kernel *k, call *c) {
     if (!k->cells.ok) return k->feet.ok ? OV_WALK : OV_STAGED;
     c->order = overlap_order(p->src.stride, p->dst.stride, (uintptr_t)(sp + k->cells.src_lo),
                              (uintptr_t)(c->dps[0] + k->cells.dst_lo), c->count);
-    return k->direct ? OV_DIRECT : OV_CHUNKED;
+    if (k->direct == DIRECT_ALWAYS || (k->direct == DIRECT_APART && own_apart(k, sp, c)))
+        return OV_DIRECT;
+    return OV_CHUNKED;
 }
 
 /* What keeps compiled code from this call: compiled code assumes real addresses at the
@@ -1150,7 +1171,8 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             fb = fb == FB_NONE ? FB_OVERLAP : fb;
         }
         bool back = c.order.back[1] > c.order.back[0], fwd = c.order.fwd[1] > c.order.fwd[0];
-        if (ov == OV_DIRECT && back && kernel_tier(k) == SJ_TIER_INTERP) ov = OV_CHUNKED;
+        bool apart = k->direct == DIRECT_APART; /* straight on compiled loops only */
+        if (ov == OV_DIRECT && (back || apart) && kernel_tier(k) == SJ_TIER_INTERP) ov = OV_CHUNKED;
         if (ov == OV_DIRECT) {
             tk[0] = back ? variant_kernel(k, SJ_VARIANT_BACKWARD) : NULL;
             tk[1] = fwd ? variant_kernel(k, SJ_VARIANT_FORWARD) : NULL;
@@ -1172,7 +1194,8 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             if (add) counted[c_at] = tk[i];
             if (compile && !compile_k) compile_k = tk[i];
         }
-        if (!compile_k && ov == OV_DIRECT && back && !fns[0]) { /* not compiled: chunked */
+        if (!compile_k && ov == OV_DIRECT &&
+            ((back && !fns[0]) || (apart && fwd && !fns[1]))) { /* not compiled: chunked */
             ov = OV_CHUNKED;
             tk[0] = k, tk[1] = NULL;
             fns[0] = fns[1] = NULL;

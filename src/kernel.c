@@ -916,6 +916,62 @@ static int64_t run_walk(const ov_walk *w, int64_t count, int64_t m, uint8_t *buf
     return -1;
 }
 
+/* The most elements, up to m, that may run next to the run middle [P, Q) of [L, R), on its
+ * left (right: on its right), against the sources of both ranges left outside. */
+static int64_t walk_out_most(const ov_walk *w, int64_t L, int64_t P, int64_t Q, int64_t R,
+                             int64_t m, bool right) {
+    int64_t lo = 0, hi = right ? R - Q : P - L;
+    hi = hi < m ? hi : m;
+    while (lo < hi) {
+        int64_t t = lo + (hi - lo + 1) / 2;
+        bool ok = right ? walk_safe(w, Q, Q + t, L, P) && walk_safe(w, Q, Q + t, Q + t, R)
+                        : walk_safe(w, P - t, P, L, P - t) && walk_safe(w, P - t, P, Q, R);
+        if (ok)
+            lo = t;
+        else
+            hi = t - 1;
+    }
+    return lo;
+}
+
+/* From the middle out over [L, R) (one destination): where the destination's stride is
+ * the smaller and of the other sign, each element's writes fall on sources nearer the
+ * element whose destination meets its own source, so that element's chunk runs first and
+ * chunks beside the run middle follow, each against the sources of the two ranges left.
+ * True when it reaches both ends (buf NULL: decides only). */
+static bool run_walk_out(const ov_walk *w, int64_t L, int64_t R, int64_t m, uint8_t *buf,
+                         size_t half) {
+    if (w->nd != 1 || R <= L) return w->nd == 1;
+    const ov_feet *f = &w->k->feet;
+    int64_t g0 = (int64_t)(((uintptr_t)w->dp[0] + f->dlo[0]) - ((uintptr_t)w->sp + f->slo));
+    int64_t dg = w->D[0] - w->S, j = dg ? -g0 / dg : L;
+    j = j < L ? L : j > R - 1 ? R - 1 : j;
+    int64_t P = j - m / 2 < L ? L : j - m / 2, Q = P + m < R ? P + m : R;
+    if (!walk_safe(w, P, Q, L, P) || !walk_safe(w, P, Q, Q, R)) return false;
+    if (buf) walk_pair(w, buf, half, P, Q - P, 0, 0);
+    while (P > L || Q < R) {
+        int64_t a = walk_out_most(w, L, P, Q, R, m, false);
+        int64_t b = a >= m ? 0 : walk_out_most(w, L, P, Q, R, m, true);
+        int64_t ma = P - L < m ? P - L : m, mb = R - Q < m ? R - Q : m;
+        bool both = a < (m + 1) / 2 && b < (m + 1) / 2 && ma > 0 && mb > 0 &&
+                    walk_safe(w, P - ma, P, L, P - ma) && walk_safe(w, P - ma, P, Q + mb, R) &&
+                    walk_safe(w, Q, Q + mb, L, P - ma) && walk_safe(w, Q, Q + mb, Q + mb, R);
+        if (both) {
+            if (buf) walk_pair(w, buf, half, P - ma, ma, Q, mb);
+            P -= ma, Q += mb;
+        } else if (a >= b && a > 0) {
+            if (buf) walk_pair(w, buf, half, P - a, a, 0, 0);
+            P -= a;
+        } else if (b > 0) {
+            if (buf) walk_pair(w, buf, half, Q, b, 0, 0);
+            Q += b;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* A checked call's segments and what holding them gave: data resolved or pinned, and the
  * destinations' element-0 addresses. */
 typedef struct call {
@@ -1067,14 +1123,16 @@ static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error 
     if (m < 1) m = 1;
     if (m > c->count) m = c->count;
     size_t half = (size_t)((uint64_t)(m - 1) * as + width + OVERLAP_ALIGN);
-    /* decided first, so that a failed allocation comes before any write */
+    /* decided first, so that a failed allocation comes before any write: from both ends,
+     * then what is left from its middle out, else the rest staged whole */
     int64_t R = 0, L = run_walk(&w, c->count, m, NULL, 0, &R);
+    bool out = L >= 0 && run_walk_out(&w, L, R, m, NULL, 0), whole = L >= 0 && !out;
     uintptr_t from = 0, to = 0;
-    if (L >= 0) range_bytes(w.sp, w.S, k->feet.slo, k->feet.shi, L, R, &from, &to);
+    if (whole) range_bytes(w.sp, w.S, k->feet.slo, k->feet.shi, L, R, &from, &to);
     uint8_t *buf = aligned_alloc(OVERLAP_ALIGN,
                                  (2 * half + OVERLAP_ALIGN - 1) / OVERLAP_ALIGN * OVERLAP_ALIGN);
-    uint8_t *tmp = L >= 0 ? stage_alloc(to - from) : NULL;
-    if (!buf || (L >= 0 && !tmp)) {
+    uint8_t *tmp = whole ? stage_alloc(to - from) : NULL;
+    if (!buf || (whole && !tmp)) {
         free(buf);
         free(tmp);
         return sj_fail(err, SJ_E_NOMEM,
@@ -1082,12 +1140,13 @@ static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error 
                        p->what, (uint64_t)(2 * half + (to - from)));
     }
     run_walk(&w, c->count, m, buf, half, &R);
+    if (out) run_walk_out(&w, L, R, m, buf, half);
     free(buf);
-    if (L >= 0) { /* no chunk may run: the rest staged whole */
+    if (whole) {
         walk_exec(&w, walk_stage(&w, tmp, L, R), L, R - L);
         free(tmp);
     }
-    atomic_fetch_add_explicit(L >= 0 ? &c_overlap_copies : &c_overlap_chunked, 1,
+    atomic_fetch_add_explicit(whole ? &c_overlap_copies : &c_overlap_chunked, 1,
                               memory_order_relaxed);
     return SJ_OK;
 }

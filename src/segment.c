@@ -88,12 +88,14 @@ static sj_status lifetime_status(sj_arena a, const char *what, sj_error *err) {
     uint64_t owner = atomic_load(&sc->owner);
     uint64_t self = sj_thread_id();
     if (!(w & SCOPE_CONFINED) || owner == self) return SJ_OK;
-    if (!scope_live(atomic_load(&sc->word), a.gen)) /* closed meanwhile, scope maybe reused */
+    int64_t tid = atomic_load(&sc->owner_tid);
+    /* the same word again: owner and tid were the handle's (no close and reopen between) */
+    if (atomic_load(&sc->word) != w)
         return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
     return sj_fail(err, SJ_E_THREAD,
                    "%s: its arena is confined to thread %" PRId64 ", used from thread %" PRId64
                    " (OS thread ids)",
-                   what, atomic_load(&sc->owner_tid), os_tid());
+                   what, tid, os_tid());
 }
 
 /* Pin of an arena handle for a call that is about to use its memory; see scope.h. */
@@ -335,12 +337,13 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     uint64_t owner = atomic_load(&sc->owner);
     uint64_t self = sj_thread_id();
     if ((open & SCOPE_CONFINED) && owner != self) {
+        int64_t tid = atomic_load(&sc->owner_tid);
         if (atomic_load(&sc->word) != open) /* closed meanwhile, scope maybe reused */
             return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
         return sj_fail(err, SJ_E_THREAD,
                        "arena close: the arena is confined to thread %" PRId64
                        ", closed from thread %" PRId64 " (OS thread ids)",
-                       atomic_load(&sc->owner_tid), os_tid());
+                       tid, os_tid());
     }
     /* Open views: refuse (SJ_E_BUSY) before anything changes for readers. */
     uint64_t views;
@@ -354,6 +357,9 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     }
     if (views != 0) {
         atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING);
+        /* a stale handle sees the views of the scope's next arena: closed, not busy */
+        if (!scope_live(atomic_load(&sc->word), a.gen))
+            return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
         return sj_fail(err, SJ_E_BUSY, "arena close: %" PRIu64 " view%s of the arena %s open",
                        views, views == 1 ? "" : "s", views == 1 ? "is" : "are");
     }

@@ -3,6 +3,7 @@
  * the interpreter and the JIT (thresholds: jit_policy.h), per-kernel statistics and
  * process-wide counters. The checks themselves are checks.c's, the one-shot calls
  * oneshot.c's. Plans are built in plan.c, executed by interp.c or through jit_api.h. */
+#include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -653,9 +654,9 @@ static sj_tier kernel_tier(const sj_kernel *k) {
  * the policy would give compiled code runs on the interpreter when `fb` says it must
  * (counted, whether or not the code exists yet); when the code is wanted but
  * not compiled yet, *compile asks the caller to compile (kernel_jit) with no arena held
- * and ask again with first = false. A call adds its count to k's AUTO work once
- * (add_work on its first question to k). */
-static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool add_work,
+ * and ask again with first = false. A call adds its count to k's AUTO work once: while
+ * *added is false (then set when it does). */
+static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool *added,
                            bool *compile) {
     *compile = false;
     sj_kernel *owner = k->parent ? k->parent : k;
@@ -671,8 +672,9 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
     }
     if (!first) return NULL; /* compiled for this call already: declined */
     if (kernel_tier(owner) == SJ_TIER_AUTO) {
-        uint64_t w = add_work ? atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count
-                              : atomic_load(&k->work);
+        uint64_t w = !*added ? atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count
+                             : atomic_load(&k->work);
+        *added = true;
         if (w < SJ_AUTO_THRESHOLD) return NULL;
     }
     if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
@@ -689,7 +691,8 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
 /* The tier of a call that holds nothing (unchecked runs): compiles on the spot. */
 static sj_loop_fn tier_now(sj_kernel *k, int64_t count) {
     bool compile;
-    sj_loop_fn fn = tier_for(k, count, FB_NONE, true, true, &compile);
+    bool added = false;
+    sj_loop_fn fn = tier_for(k, count, FB_NONE, true, &added, &compile);
     return compile ? kernel_jit(k) : fn;
 }
 
@@ -843,6 +846,7 @@ static bool walk_safe(const ov_walk *w, int64_t a, int64_t b, int64_t ra, int64_
 static const uint8_t *walk_stage(const ov_walk *w, uint8_t *buf, int64_t a, int64_t b) {
     uintptr_t from, to;
     range_bytes(w->sp, w->S, w->k->feet.slo, w->k->feet.shi, a, b, &from, &to);
+    assert((uintptr_t)buf % OVERLAP_ALIGN == 0);
     uint8_t *at = buf + from % OVERLAP_ALIGN;
     memcpy(at, (const void *)from, to - from);
     return at + ((uintptr_t)(w->sp + w->S * a) - from);
@@ -1122,15 +1126,16 @@ static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error 
     int64_t m = as ? (int64_t)(OVERLAP_CHUNK / as) : c->count;
     if (m < 1) m = 1;
     if (m > c->count) m = c->count;
-    size_t half = (size_t)((uint64_t)(m - 1) * as + width + OVERLAP_ALIGN);
+    /* each half starts at a multiple of OVERLAP_ALIGN: staging keeps addresses modulo it */
+    size_t half = (size_t)(((uint64_t)(m - 1) * as + width + 2 * OVERLAP_ALIGN - 1) /
+                           OVERLAP_ALIGN * OVERLAP_ALIGN);
     /* decided first, so that a failed allocation comes before any write: from both ends,
      * then what is left from its middle out, else the rest staged whole */
     int64_t R = 0, L = run_walk(&w, c->count, m, NULL, 0, &R);
     bool out = L >= 0 && run_walk_out(&w, L, R, m, NULL, 0), whole = L >= 0 && !out;
     uintptr_t from = 0, to = 0;
     if (whole) range_bytes(w.sp, w.S, k->feet.slo, k->feet.shi, L, R, &from, &to);
-    uint8_t *buf = aligned_alloc(OVERLAP_ALIGN,
-                                 (2 * half + OVERLAP_ALIGN - 1) / OVERLAP_ALIGN * OVERLAP_ALIGN);
+    uint8_t *buf = aligned_alloc(OVERLAP_ALIGN, 2 * half);
     uint8_t *tmp = whole ? stage_alloc(to - from) : NULL;
     if (!buf || (whole && !tmp)) {
         free(buf);
@@ -1248,9 +1253,9 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             size_t c_at = 0; /* tk[i]'s place in counted, or the first free one */
             while (c_at < 3 && counted[c_at] && counted[c_at] != tk[i])
                 c_at++;
-            bool add = tk[i] && counted[c_at] != tk[i];
-            if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, add, &compile);
-            if (add) counted[c_at] = tk[i];
+            bool added = tk[i] && counted[c_at] == tk[i];
+            if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, &added, &compile);
+            if (added) counted[c_at] = tk[i];
             if (compile && !compile_k) compile_k = tk[i];
         }
         if (!compile_k && ov == OV_DIRECT &&

@@ -30,23 +30,31 @@ enum { JIT_NONE, JIT_READY, JIT_DECLINED };
  * finds the alignment its plan assumed. README, overlap. */
 enum { OVERLAP_CHUNK = 64 * 1024, OVERLAP_ALIGN = 4096 };
 
-/* The cells of a chunked overlapping run: element j of a side touches only
- * [base + j * stride + lo, + hi - lo), and hi - lo <= stride, so the cells
- * [base + lo + j * stride, + stride) hold one element each. */
-typedef struct ov_cells {
+/* What an element reads and writes, relative to its addresses, for overlapping runs:
+ * the source's bytes [slo, shi), destination i's [dlo[i], dhi[i]). ok: every side touches
+ * bytes and staging keeps the plan's alignment. */
+typedef struct ov_feet {
     bool ok;
-    uint64_t src_lo, src_hi, dst_lo, dst_hi;
-} ov_cells;
+    uint64_t slo, shi, dlo[SJ_MAX_STREAMS], dhi[SJ_MAX_STREAMS];
+} ov_feet;
 
-static ov_cells plan_cells(const sj_plan *p) {
-    ov_cells c = {0};
-    c.ok = p->op == SJ_PLAN_MOVE && !p->ndst && p->src.used && p->src.stride > 0 &&
-           p->dst.stride > 0 && p->src.align <= OVERLAP_ALIGN &&
-           sj_plan_footprint(p, false, &c.src_lo, &c.src_hi) &&
-           sj_plan_footprint(p, true, &c.dst_lo, &c.dst_hi) &&
-           c.src_hi - c.src_lo <= (uint64_t)p->src.stride &&
-           c.dst_hi - c.dst_lo <= (uint64_t)p->dst.stride;
-    return c;
+static ov_feet plan_feet(const sj_plan *p) {
+    ov_feet f = {0};
+    size_t nd = p->ndst ? p->ndst : 1;
+    f.ok = p->op == SJ_PLAN_MOVE && p->src.used && p->src.align <= OVERLAP_ALIGN &&
+           sj_plan_footprint(p, false, 0, &f.slo, &f.shi);
+    for (size_t i = 0; i < nd && f.ok; i++)
+        f.ok = sj_plan_footprint(p, true, i, &f.dlo[i], &f.dhi[i]);
+    return f;
+}
+
+/* Whether a chunked overlapping run has cells: one destination, and element j of a side
+ * touches only [base + j * stride + lo, + hi - lo) with hi - lo <= stride, so the cells
+ * [base + lo + j * stride, + stride) hold one element each. */
+static bool plan_cells(const sj_plan *p, const ov_feet *f) {
+    return f->ok && !p->ndst && p->src.stride > 0 && p->dst.stride > 0 &&
+           f->shi - f->slo <= (uint64_t)p->src.stride &&
+           f->dhi[0] - f->dlo[0] <= (uint64_t)p->dst.stride;
 }
 
 /* Whether overlapping calls run straight in a safe order, with no buffer. DIRECT_ALWAYS:
@@ -57,31 +65,13 @@ static ov_cells plan_cells(const sj_plan *p) {
  * bytes (own_apart), and on the JIT only (the interpreter runs a block move by move). */
 enum { DIRECT_NONE, DIRECT_ALWAYS, DIRECT_APART };
 
-static int direct_ok(const sj_plan *p, const ov_cells *c) {
-    if (!c->ok) return DIRECT_NONE;
+static int direct_ok(const sj_plan *p, bool cells) {
+    if (!cells) return DIRECT_NONE;
     if (p->nmoves != 1) return DIRECT_APART;
     const sj_move *m = &p->moves[0];
     return m->kind == SJ_MOVE_CONVERT || (m->kind == SJ_MOVE_SWAP && m->width == m->len)
                ? DIRECT_ALWAYS
                : DIRECT_APART;
-}
-
-/* What an element reads and writes, relative to its addresses, for overlapping calls with
- * no order of elements (run_walk): the source's bytes [slo, shi), destination i's
- * [dlo[i], dhi[i]). ok: every side touches bytes and staging keeps the plan's alignment. */
-typedef struct ov_feet {
-    bool ok;
-    uint64_t slo, shi, dlo[SJ_MAX_STREAMS], dhi[SJ_MAX_STREAMS];
-} ov_feet;
-
-static ov_feet plan_feet(const sj_plan *p) {
-    ov_feet f = {0};
-    size_t nd = p->ndst ? p->ndst : 1;
-    f.ok = p->op == SJ_PLAN_MOVE && p->src.used && p->src.align <= OVERLAP_ALIGN &&
-           sj_plan_footprint_of(p, false, 0, &f.slo, &f.shi);
-    for (size_t i = 0; i < nd && f.ok; i++)
-        f.ok = sj_plan_footprint_of(p, true, i, &f.dlo[i], &f.dhi[i]);
-    return f;
 }
 
 struct sj_kernel {
@@ -93,8 +83,8 @@ struct sj_kernel {
      * they count their runs and fallbacks on their parent and take its tier */
     _Atomic(struct sj_kernel *) variants[SJ_VARIANT_COUNT];
     struct sj_kernel *parent;
-    ov_cells cells;        /* for overlapping runs */
-    ov_feet feet;          /* ... and those with no order of elements */
+    ov_feet feet;          /* for overlapping runs */
+    bool cells;            /* ... which have an order of elements (plan_cells) */
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
     _Atomic uint64_t work; /* elements run so far (AUTO) */
@@ -325,9 +315,9 @@ sj_status sj_counters_print(char **out, sj_error *err) {
 static void kernel_init(sj_kernel *k, sj_plan *p) {
     k->plan = p;
     k->in_place = sj_plan_in_place(p);
-    k->cells = plan_cells(p);
-    k->direct = direct_ok(p, &k->cells);
     k->feet = plan_feet(p);
+    k->cells = plan_cells(p, &k->feet);
+    k->direct = direct_ok(p, k->cells);
     for (int v = 0; v < SJ_VARIANT_COUNT; v++)
         atomic_init(&k->variants[v], NULL);
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
@@ -782,7 +772,7 @@ static int64_t chunk_elems(const sj_plan *p, int64_t count) {
 
 /* The bytes a chunk stages from its first element's address: up to the last footprint. */
 static uint64_t chunk_bytes(const sj_kernel *k, int64_t count) {
-    return (uint64_t)((chunk_elems(k->plan, count) - 1) * k->plan->src.stride) + k->cells.src_hi;
+    return (uint64_t)((chunk_elems(k->plan, count) - 1) * k->plan->src.stride) + k->feet.shi;
 }
 
 /* Runs elements [lo, hi) chunk by chunk through buf (room for chunk_bytes) in direction
@@ -791,15 +781,15 @@ static uint64_t chunk_bytes(const sj_kernel *k, int64_t count) {
 static void run_chunked(sj_kernel *k, sj_loop_fn fn, uint8_t *buf, const uint8_t *sp, uint8_t *dp,
                         int64_t lo, int64_t hi, int dir) {
     const sj_plan *p = k->plan;
-    const ov_cells *cl = &k->cells;
+    const ov_feet *f = &k->feet;
     int64_t S = p->src.stride, D = p->dst.stride, m = chunk_elems(p, hi - lo);
     if (hi <= lo) return;
     int64_t nchunks = (hi - lo + m - 1) / m;
     for (int64_t c = 0; c < nchunks; c++) {
         int64_t a = lo + (dir > 0 ? c : nchunks - 1 - c) * m;
         int64_t n = hi - a < m ? hi - a : m;
-        size_t len = (size_t)((n - 1) * S) + (size_t)(cl->src_hi - cl->src_lo);
-        const uint8_t *at = stage(buf, sp + a * S, (size_t)cl->src_lo, len);
+        size_t len = (size_t)((n - 1) * S) + (size_t)(f->shi - f->slo);
+        const uint8_t *at = stage(buf, sp + a * S, (size_t)f->slo, len);
         execute(k, fn, at, dp + a * D, n, NULL);
     }
 }
@@ -1061,12 +1051,12 @@ enum {
 /* Whether no element's destination bytes meet its own source bytes (element j's gap
  * between the two is linear in j: its first and last elements on one side say it). */
 static bool own_apart(const sj_kernel *k, const uint8_t *sp, const call *c) {
-    const ov_cells *cl = &k->cells;
+    const ov_feet *f = &k->feet;
     const sj_plan *p = k->plan;
     int64_t g0 = (int64_t)((uintptr_t)c->dps[0] - (uintptr_t)sp),
             gn = g0 + (p->dst.stride - p->src.stride) * (c->count - 1);
-    int64_t above = (int64_t)cl->src_hi - (int64_t)cl->dst_lo, /* dst starts at src's end */
-        below = (int64_t)cl->src_lo - (int64_t)cl->dst_hi;     /* dst ends at src's start */
+    int64_t above = (int64_t)f->shi - (int64_t)f->dlo[0], /* dst starts at src's end */
+        below = (int64_t)f->slo - (int64_t)f->dhi[0];     /* dst ends at src's start */
     return (g0 >= above && gn >= above) || (g0 <= below && gn <= below);
 }
 
@@ -1085,9 +1075,9 @@ static int call_overlap(const sj_kernel *k, call *c) {
     if (c->nd != 1) return k->feet.ok ? OV_WALK : OV_STAGED;
     const uint8_t *sp = c->sdata + c->src_offset + p->src.origin;
     if (k->in_place && sp == c->dps[0]) return OV_INPLACE;
-    if (!k->cells.ok) return k->feet.ok ? OV_WALK : OV_STAGED;
-    c->order = overlap_order(p->src.stride, p->dst.stride, (uintptr_t)(sp + k->cells.src_lo),
-                             (uintptr_t)(c->dps[0] + k->cells.dst_lo), c->count);
+    if (!k->cells) return k->feet.ok ? OV_WALK : OV_STAGED;
+    c->order = overlap_order(p->src.stride, p->dst.stride, (uintptr_t)(sp + k->feet.slo),
+                             (uintptr_t)(c->dps[0] + k->feet.dlo[0]), c->count);
     if (k->direct == DIRECT_ALWAYS || (k->direct == DIRECT_APART && own_apart(k, sp, c)))
         return OV_DIRECT;
     return OV_CHUNKED;

@@ -822,14 +822,7 @@ static void footprint_add(const sj_move *moves, size_t n, bool dst, int stream, 
     }
 }
 
-bool sj_plan_footprint(const sj_plan *p, bool dst, uint64_t *lo, uint64_t *hi) {
-    *lo = UINT64_MAX, *hi = 0;
-    if (p->op != SJ_PLAN_MOVE || p->ndst) return false;
-    footprint_add(p->moves, p->nmoves, dst, -1, 0, lo, hi);
-    return *lo < *hi;
-}
-
-bool sj_plan_footprint_of(const sj_plan *p, bool dst, size_t stream, uint64_t *lo, uint64_t *hi) {
+bool sj_plan_footprint(const sj_plan *p, bool dst, size_t stream, uint64_t *lo, uint64_t *hi) {
     *lo = UINT64_MAX, *hi = 0;
     if (p->op != SJ_PLAN_MOVE || (dst && p->ndst && stream >= p->ndst)) return false;
     footprint_add(p->moves, p->nmoves, dst, dst && p->ndst ? (int)stream : -1, 0, lo, hi);

@@ -129,11 +129,10 @@ typedef enum sj_plan_variant_kind {
 } sj_plan_variant_kind;
 sj_plan *sj_plan_variant(const sj_plan *p, sj_plan_variant_kind kind);
 
-/* The bytes [*lo, *hi) an element of a single-destination MOVE plan reads from its source
- * element (or writes, dst), relative to the element's address; false when it touches none. */
-bool sj_plan_footprint(const sj_plan *p, bool dst, uint64_t *lo, uint64_t *hi);
-/* The same for any MOVE plan: the source, or destination `stream` (0 without streams). */
-bool sj_plan_footprint_of(const sj_plan *p, bool dst, size_t stream, uint64_t *lo, uint64_t *hi);
+/* The bytes [*lo, *hi) an element of a MOVE plan reads from its source element (or writes,
+ * dst: in destination `stream`, 0 without streams), relative to the element's address;
+ * false when it touches none. */
+bool sj_plan_footprint(const sj_plan *p, bool dst, size_t stream, uint64_t *lo, uint64_t *hi);
 
 /* Moves an inner loop's body is unrolled into at most (count * body moves); longer
  * sequences stay loops, so a plan's size follows the layout's text, not its counts. */

@@ -850,120 +850,117 @@ static void walk_exec(const ov_walk *w, const uint8_t *src, int64_t a, int64_t n
     execute(w->k, w->fn, src, w->streams ? (uint8_t *)d : d[0], n, NULL);
 }
 
-/* Runs the two ranges together: both staged, then both run. */
-static void walk_pair(const ov_walk *w, uint8_t *buf, size_t half, int64_t a, int64_t an, int64_t b,
-                      int64_t bn) {
-    const uint8_t *sa = an ? walk_stage(w, buf, a, a + an) : NULL;
-    const uint8_t *sb = bn ? walk_stage(w, buf + half, b, b + bn) : NULL;
-    if (an) walk_exec(w, sa, a, an);
-    if (bn) walk_exec(w, sb, b, bn);
+/* The elements a walk has left: [l[0], r[0]) and [l[1], r[1]) (either may be empty). It
+ * takes chunks at two ends, each a range's left or right end: outside in, range 0's two
+ * ends; from the middle out, range 0's right end and range 1's left end. */
+typedef struct ov_left {
+    int64_t l[2], r[2];
+} ov_left;
+
+typedef struct ov_ends {
+    int k[2];      /* the range of each end */
+    bool right[2]; /* its right end (else its left) */
+} ov_ends;
+
+static const ov_ends WALK_IN = {{0, 0}, {false, true}}, WALK_OUT = {{0, 1}, {true, false}};
+
+/* Takes t elements at end e of x; returns the first of them. */
+static int64_t walk_take(ov_left *x, const ov_ends *e, int i, int64_t t) {
+    int k = e->k[i];
+    if (e->right[i]) return x->r[k] -= t;
+    x->l[k] += t;
+    return x->l[k] - t;
 }
 
-/* The most elements, up to m, that may run alone from the left end of [L, R) (right:
- * from the right end); 0 when none. A longer chunk writes more and leaves fewer, so
- * safety falls with the size: the largest safe one is found by bisection. */
-static int64_t walk_most(const ov_walk *w, int64_t L, int64_t R, int64_t m, bool right) {
-    int64_t lo = 0, hi = m < R - L ? m : R - L;
-    while (lo < hi) {
-        int64_t t = lo + (hi - lo + 1) / 2;
-        bool ok = right ? walk_safe(w, R - t, R, L, R - t) : walk_safe(w, L, L + t, L + t, R);
-        if (ok)
-            lo = t;
-        else
-            hi = t - 1;
-    }
-    return lo;
+/* Whether elements [a, b) may run when x is left: their writes miss x's sources. */
+static bool walk_safe_left(const ov_walk *w, int64_t a, int64_t b, const ov_left *x) {
+    return walk_safe(w, a, b, x->l[0], x->r[0]) && walk_safe(w, a, b, x->l[1], x->r[1]);
 }
 
-/* Walks count elements with chunks of at most m through buf (two halves of `half` bytes,
- * each room for m elements' source); buf NULL: decides only, runs nothing. Each step takes
- * a chunk of at least m/2 from one end, else the two end chunks together, else the
- * longest chunk that may run alone (a short one brings the two ends into step). Returns
- * the first element left when nothing may run ([L, R) left: *left_end = R), or -1 when
- * all ran. */
-static int64_t run_walk(const ov_walk *w, int64_t count, int64_t m, uint8_t *buf, size_t half,
-                        int64_t *left_end) {
-    int64_t L = 0, R = count;
-    while (R > L) {
-        if (R - L <= 2 * m) { /* the ends meet: nothing left to protect */
-            int64_t h = (R - L + 1) / 2;
-            if (buf) walk_pair(w, buf, half, L, h, L + h, R - L - h);
-            return -1;
-        }
-        int64_t a = walk_most(w, L, R, m, false), b = a >= m ? 0 : walk_most(w, L, R, m, true);
-        bool both = a < (m + 1) / 2 && b < (m + 1) / 2 && walk_safe(w, L, L + m, L + m, R - m) &&
-                    walk_safe(w, R - m, R, L + m, R - m);
-        if (both) {
-            if (buf) walk_pair(w, buf, half, L, m, R - m, m);
-            L += m, R -= m;
-        } else if (a >= b && a > 0) {
-            if (buf) walk_pair(w, buf, half, L, a, 0, 0);
-            L += a;
-        } else if (b > 0) {
-            if (buf) walk_pair(w, buf, half, R - b, b, 0, 0);
-            R -= b;
-        } else {
-            *left_end = R;
-            return L;
-        }
-    }
-    return -1;
+/* Whether chunks of t[0] and t[1] elements at the two ends may run together (t[i] 0: none). */
+static bool walk_safe_ends(const ov_walk *w, ov_left x, const ov_ends *e, const int64_t t[2]) {
+    int64_t a[2];
+    for (int i = 0; i < 2; i++)
+        a[i] = walk_take(&x, e, i, t[i]);
+    for (int i = 0; i < 2; i++)
+        if (t[i] && !walk_safe_left(w, a[i], a[i] + t[i], &x)) return false;
+    return true;
 }
 
-/* The most elements, up to m, that may run next to the run middle [P, Q) of [L, R), on its
- * left (right: on its right), against the sources of both ranges left outside. */
-static int64_t walk_out_most(const ov_walk *w, int64_t L, int64_t P, int64_t Q, int64_t R,
-                             int64_t m, bool right) {
-    int64_t lo = 0, hi = right ? R - Q : P - L;
+/* The most elements, up to m, that may run alone at end i; 0 when none. A longer chunk
+ * writes more and leaves fewer, so safety falls with the size: found by bisection. */
+static int64_t walk_most(const ov_walk *w, const ov_left *x, const ov_ends *e, int i, int64_t m) {
+    int64_t lo = 0, hi = x->r[e->k[i]] - x->l[e->k[i]];
     hi = hi < m ? hi : m;
     while (lo < hi) {
-        int64_t t = lo + (hi - lo + 1) / 2;
-        bool ok = right ? walk_safe(w, Q, Q + t, L, P) && walk_safe(w, Q, Q + t, Q + t, R)
-                        : walk_safe(w, P - t, P, L, P - t) && walk_safe(w, P - t, P, Q, R);
-        if (ok)
-            lo = t;
+        int64_t t[2] = {0, 0};
+        t[i] = lo + (hi - lo + 1) / 2;
+        if (walk_safe_ends(w, *x, e, t))
+            lo = t[i];
         else
-            hi = t - 1;
+            hi = t[i] - 1;
     }
     return lo;
 }
 
-/* From the middle out over [L, R) (one destination): where the destination's stride is
- * the smaller and of the other sign, each element's writes fall on sources nearer the
- * element whose destination meets its own source, so that element's chunk runs first and
- * chunks beside the run middle follow, each against the sources of the two ranges left.
- * True when it reaches both ends (buf NULL: decides only). */
-static bool run_walk_out(const ov_walk *w, int64_t L, int64_t R, int64_t m, uint8_t *buf,
-                         size_t half) {
-    if (w->nd != 1 || R <= L) return w->nd == 1;
+/* Runs chunks of t[0] and t[1] elements at the two ends: both staged, then both run. */
+static void walk_run(const ov_walk *w, ov_left *x, const ov_ends *e, const int64_t t[2],
+                     uint8_t *buf, size_t half) {
+    const uint8_t *staged[2] = {NULL, NULL};
+    int64_t a[2];
+    for (int i = 0; i < 2; i++) {
+        a[i] = walk_take(x, e, i, t[i]);
+        if (buf && t[i]) staged[i] = walk_stage(w, buf + (size_t)i * half, a[i], a[i] + t[i]);
+    }
+    for (int i = 0; i < 2; i++)
+        if (buf && t[i]) walk_exec(w, staged[i], a[i], t[i]);
+}
+
+/* Walks what x leaves at ends e with chunks of at most m through buf (two halves of `half`
+ * bytes, each room for m elements' source); buf NULL: decides only, runs nothing. Each step
+ * takes a chunk of at least m/2 at one end, else chunks at both ends together, else the
+ * longest chunk that may run alone (a short one brings the ends into step). True when all
+ * ran; false with x left as it stood when nothing could run. */
+static bool walk(const ov_walk *w, ov_left *x, const ov_ends *e, int64_t m, uint8_t *buf,
+                 size_t half) {
+    for (;;) {
+        int64_t n0 = x->r[e->k[0]] - x->l[e->k[0]], n1 = x->r[e->k[1]] - x->l[e->k[1]];
+        bool one = e->k[0] == e->k[1];
+        if (one ? n0 <= 2 * m : n0 <= m && n1 <= m) { /* the ends meet: nothing to protect */
+            int64_t t[2] = {one ? (n0 + 1) / 2 : n0, one ? n0 / 2 : n1};
+            walk_run(w, x, e, t, buf, half);
+            return true;
+        }
+        int64_t most[2] = {walk_most(w, x, e, 0, m), 0};
+        most[1] = most[0] >= m ? 0 : walk_most(w, x, e, 1, m);
+        int64_t t[2] = {n0 < m ? n0 : m, n1 < m ? n1 : m};
+        if (!(most[0] < (m + 1) / 2 && most[1] < (m + 1) / 2 && t[0] && t[1] &&
+              walk_safe_ends(w, *x, e, t))) { /* not both: the longer chunk alone */
+            int i = most[0] >= most[1] ? 0 : 1;
+            if (!most[i]) return false;
+            t[i] = most[i], t[1 - i] = 0;
+        }
+        walk_run(w, x, e, t, buf, half);
+    }
+}
+
+/* The middle a walk from the middle out starts with, within what an outside-in walk left
+ * ([x->l[0], x->r[0])): the chunk around the element whose destination starts where its
+ * source does (one destination, whose stride is the smaller and of the other sign: the
+ * conflicts converge on it). False when there is none or it may not run first; else *mid
+ * is the chunk and *out what is left on either side. */
+static bool walk_middle(const ov_walk *w, const ov_left *x, int64_t m, int64_t mid[2],
+                        ov_left *out) {
+    int64_t L = x->l[0], R = x->r[0];
+    if (w->nd != 1 || R <= L) return false;
     const ov_feet *f = &w->k->feet;
     int64_t g0 = (int64_t)(((uintptr_t)w->dp[0] + f->dlo[0]) - ((uintptr_t)w->sp + f->slo));
     int64_t dg = w->D[0] - w->S, j = dg ? -g0 / dg : L;
     j = j < L ? L : j > R - 1 ? R - 1 : j;
-    int64_t P = j - m / 2 < L ? L : j - m / 2, Q = P + m < R ? P + m : R;
-    if (!walk_safe(w, P, Q, L, P) || !walk_safe(w, P, Q, Q, R)) return false;
-    if (buf) walk_pair(w, buf, half, P, Q - P, 0, 0);
-    while (P > L || Q < R) {
-        int64_t a = walk_out_most(w, L, P, Q, R, m, false);
-        int64_t b = a >= m ? 0 : walk_out_most(w, L, P, Q, R, m, true);
-        int64_t ma = P - L < m ? P - L : m, mb = R - Q < m ? R - Q : m;
-        bool both = a < (m + 1) / 2 && b < (m + 1) / 2 && ma > 0 && mb > 0 &&
-                    walk_safe(w, P - ma, P, L, P - ma) && walk_safe(w, P - ma, P, Q + mb, R) &&
-                    walk_safe(w, Q, Q + mb, L, P - ma) && walk_safe(w, Q, Q + mb, Q + mb, R);
-        if (both) {
-            if (buf) walk_pair(w, buf, half, P - ma, ma, Q, mb);
-            P -= ma, Q += mb;
-        } else if (a >= b && a > 0) {
-            if (buf) walk_pair(w, buf, half, P - a, a, 0, 0);
-            P -= a;
-        } else if (b > 0) {
-            if (buf) walk_pair(w, buf, half, Q, b, 0, 0);
-            Q += b;
-        } else {
-            return false;
-        }
-    }
-    return true;
+    mid[0] = j - m / 2 < L ? L : j - m / 2;
+    mid[1] = mid[0] + m < R ? mid[0] + m : R;
+    *out = (ov_left){{L, mid[1]}, {mid[0], R}};
+    return walk_safe_left(w, mid[0], mid[1], out);
 }
 
 /* A checked call's segments and what holding them gave: data resolved or pinned, and the
@@ -1121,10 +1118,16 @@ static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error 
                            OVERLAP_ALIGN * OVERLAP_ALIGN);
     /* decided first, so that a failed allocation comes before any write: from both ends,
      * then what is left from its middle out, else the rest staged whole */
-    int64_t R = 0, L = run_walk(&w, c->count, m, NULL, 0, &R);
-    bool out = L >= 0 && run_walk_out(&w, L, R, m, NULL, 0), whole = L >= 0 && !out;
+    ov_left x = {{0, 0}, {c->count, 0}}, left = x, around = x;
+    int64_t mid[2] = {0, 0};
+    bool ends = walk(&w, &left, &WALK_IN, m, NULL, 0), out = false;
+    if (!ends && walk_middle(&w, &left, m, mid, &around)) {
+        ov_left y = around;
+        out = walk(&w, &y, &WALK_OUT, m, NULL, 0);
+    }
+    bool whole = !ends && !out;
     uintptr_t from = 0, to = 0;
-    if (whole) range_bytes(w.sp, w.S, k->feet.slo, k->feet.shi, L, R, &from, &to);
+    if (whole) range_bytes(w.sp, w.S, k->feet.slo, k->feet.shi, left.l[0], left.r[0], &from, &to);
     uint8_t *buf = aligned_alloc(OVERLAP_ALIGN, 2 * half);
     uint8_t *tmp = whole ? stage_alloc(to - from) : NULL;
     if (!buf || (whole && !tmp)) {
@@ -1134,11 +1137,14 @@ static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error 
                        "%s: cannot allocate %" PRIu64 " bytes to stage an overlapping source",
                        p->what, (uint64_t)(2 * half + (to - from)));
     }
-    run_walk(&w, c->count, m, buf, half, &R);
-    if (out) run_walk_out(&w, L, R, m, buf, half);
+    walk(&w, &x, &WALK_IN, m, buf, half);
+    if (out) {
+        walk_exec(&w, walk_stage(&w, buf, mid[0], mid[1]), mid[0], mid[1] - mid[0]);
+        walk(&w, &around, &WALK_OUT, m, buf, half);
+    }
     free(buf);
     if (whole) {
-        walk_exec(&w, walk_stage(&w, tmp, L, R), L, R - L);
+        walk_exec(&w, walk_stage(&w, tmp, left.l[0], left.r[0]), left.l[0], left.r[0] - left.l[0]);
         free(tmp);
     }
     atomic_fetch_add_explicit(whole ? &c_overlap_copies : &c_overlap_chunked, 1,

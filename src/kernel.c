@@ -1097,7 +1097,7 @@ static int call_fallback(const sj_kernel *k, const call *c, int ov) {
     return ov == OV_BLOCK ? FB_OVERLAP : FB_NONE;
 }
 
-/* Runs a held call in mode OV_WALK (run_walk); what no chunk order reaches is staged whole. */
+/* Runs a held call in mode OV_WALK (walk); what no chunk order reaches is staged whole. */
 static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error *err) {
     const sj_plan *p = k->plan;
     ov_walk w = {.k = k,
@@ -1216,10 +1216,10 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
     sj_status st =
         sj_check_call(k->plan, src, src_offset, nd, dsts, doffs, count, &c.src_ext, c.dst_ext, err);
     if (st != SJ_OK) return st;
-    /* the kernels compiled for this call already (each at most once: then ready or declined),
-     * and those whose AUTO work the call has counted */
-    const sj_kernel *compiled[2] = {NULL, NULL}, *counted[4] = {NULL, NULL, NULL, NULL};
-    for (;;) {
+    /* the kernels compiled for this call already (each at most once: then ready or declined);
+     * the call's AUTO work counts on its first pass */
+    const sj_kernel *compiled[2] = {NULL, NULL};
+    for (bool first_pass = true;; first_pass = false) {
         if ((st = call_hold(k, &c, err)) != SJ_OK) break;
         int ov = call_overlap(k, &c), fb = call_fallback(k, &c, ov);
         /* the kernels whose loops run the call: k, or its variants for overlapping calls
@@ -1246,12 +1246,8 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
         for (int i = 0; i < 2; i++) {
             bool compile = false;
             bool first = tk[i] && tk[i] != compiled[0] && tk[i] != compiled[1];
-            size_t c_at = 0; /* tk[i]'s place in counted, or the first free one */
-            while (c_at < 3 && counted[c_at] && counted[c_at] != tk[i])
-                c_at++;
-            bool added = tk[i] && counted[c_at] == tk[i];
+            bool added = !first_pass;
             if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, &added, &compile);
-            if (added) counted[c_at] = tk[i];
             if (compile && !compile_k) compile_k = tk[i];
         }
         if (!compile_k && ov == OV_DIRECT &&

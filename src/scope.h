@@ -19,11 +19,12 @@
 
 /* How lifetimes are enforced (the correctness argument: docs/CONCURRENCY.md section 7).
  *
- * Every arena handle names a scope and a generation. Scopes are pooled and never freed,
- * so dereferencing a scope pointer is always safe; closing an arena bumps the scope's
+ * Every arena handle names a scope and a key. Scopes are pooled and never freed, so
+ * dereferencing a scope pointer is always safe; closing an arena bumps the scope's
  * generation, so a stale handle (even one whose scope has been reused by a new arena)
  * is recognised and answers SJ_E_CLOSED. The scope's word packs gen << 3 | confined << 2
- * | state; a handle is live when the word, confined bit aside, is gen << 3 | OPEN.
+ * | state; a handle's key is that word while its arena is open, and the handle is live
+ * exactly when the word equals its key.
  *
  * Two ways to hold an arena while touching its memory:
  *

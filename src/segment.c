@@ -73,6 +73,11 @@ static void free_allocs(sj_alloc *a) {
     }
 }
 
+/* The generation of a handle: its key is the scope's word while the arena is open. */
+static uint64_t arena_gen(sj_arena a) {
+    return a.key >> 3;
+}
+
 static bool scope_live(uint64_t word, uint64_t gen) {
     return (word & ~SCOPE_CONFINED) == sj_scope_word(gen, SCOPE_OPEN);
 }
@@ -84,7 +89,8 @@ static bool scope_live(uint64_t word, uint64_t gen) {
 static sj_status lifetime_status(sj_arena a, const char *what, sj_error *err) {
     struct sj_scope *sc = a.scope;
     uint64_t w = atomic_load(&sc->word);
-    if (!scope_live(w, a.gen)) return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
+    if (!scope_live(w, arena_gen(a)))
+        return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
     uint64_t owner = atomic_load(&sc->owner);
     uint64_t self = sj_thread_id();
     if (!(w & SCOPE_CONFINED) || owner == self) return SJ_OK;
@@ -104,8 +110,8 @@ static sj_status arena_acquire(sj_arena a, const char *what, sj_error *err) {
     if (!sc) return SJ_OK;
     atomic_fetch_add(&sc->inflight, 1);
     uint64_t w = atomic_load(&sc->word);
-    if (SJ_LIKELY(w == sj_scope_word(a.gen, SCOPE_OPEN))) return SJ_OK;
-    if (w == (sj_scope_word(a.gen, SCOPE_OPEN) | SCOPE_CONFINED) &&
+    if (SJ_LIKELY(w == sj_scope_word(arena_gen(a), SCOPE_OPEN))) return SJ_OK;
+    if (w == (sj_scope_word(arena_gen(a), SCOPE_OPEN) | SCOPE_CONFINED) &&
         atomic_load(&sc->owner) == sj_thread_id())
         return SJ_OK;
     atomic_fetch_sub(&sc->inflight, 1);
@@ -138,8 +144,8 @@ sj_status sj_scope_view_enter(sj_arena a, sj_error *err) {
         uint64_t old = atomic_fetch_add(&sc->views, 1);
         if (!(old & SCOPE_VIEWS_CLOSING)) {
             uint64_t w = atomic_load(&sc->word);
-            if (w == sj_scope_word(a.gen, SCOPE_OPEN) ||
-                (w == (sj_scope_word(a.gen, SCOPE_OPEN) | SCOPE_CONFINED) &&
+            if (w == sj_scope_word(arena_gen(a), SCOPE_OPEN) ||
+                (w == (sj_scope_word(arena_gen(a), SCOPE_OPEN) | SCOPE_CONFINED) &&
                  atomic_load(&sc->owner) == sj_thread_id()))
                 return SJ_OK;
             atomic_fetch_sub(&sc->views, 1);
@@ -148,9 +154,9 @@ sj_status sj_scope_view_enter(sj_arena a, sj_error *err) {
         }
         atomic_fetch_sub(&sc->views, 1);
         while ((atomic_load(&sc->views) & SCOPE_VIEWS_CLOSING) &&
-               scope_live(atomic_load(&sc->word), a.gen))
+               scope_live(atomic_load(&sc->word), arena_gen(a)))
             sched_yield();
-        if (!scope_live(atomic_load(&sc->word), a.gen))
+        if (!scope_live(atomic_load(&sc->word), arena_gen(a)))
             return sj_fail(err, SJ_E_CLOSED, "view: its arena is closed");
     }
 }
@@ -242,10 +248,8 @@ sj_reader *sj_reader_register(void) {
 static bool lease_enter_fenced(sj_arena a, sj_reader **slot) {
     *slot = NULL;
     struct sj_scope *sc = a.scope;
-    uint64_t open = a.gen << 3 | SCOPE_OPEN;
-    uint64_t w = sc ? atomic_load_explicit(&sc->word, memory_order_relaxed) : 0;
-    if (!sc || w == (open | SCOPE_CONFINED)) return sj_lease_enter(a, slot);
-    return sj__lease_shared(sc, open, w, fenced_rec, true, slot);
+    if (!sc || (a.key & SCOPE_CONFINED)) return sj_lease_enter(a, slot);
+    return sj__lease_shared(sc, a.key, fenced_rec, true, slot);
 }
 
 /* A lease by whichever slot the thread has. */
@@ -317,9 +321,10 @@ sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err) {
     atomic_store(&sc->owner, confined ? sj_thread_id() : 0);
     atomic_store(&sc->owner_tid, confined ? os_tid() : 0);
     atomic_store(&sc->allocs, NULL);
-    atomic_store(&sc->word, sj_scope_word(gen, SCOPE_OPEN) | (confined ? SCOPE_CONFINED : 0));
+    uint64_t key = sj_scope_word(gen, SCOPE_OPEN) | (confined ? SCOPE_CONFINED : 0);
+    atomic_store(&sc->word, key);
     out->scope = sc;
-    out->gen = gen;
+    out->key = key;
     return SJ_OK;
 }
 
@@ -332,7 +337,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     struct sj_scope *sc = a.scope;
     if (!sc) return sj_fail(err, SJ_E_UNSUPPORTED, "the global arena cannot be closed");
     uint64_t open = atomic_load(&sc->word);
-    if (!scope_live(open, a.gen))
+    if (!scope_live(open, arena_gen(a)))
         return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
     uint64_t owner = atomic_load(&sc->owner);
     uint64_t self = sj_thread_id();
@@ -350,21 +355,21 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     while ((views = atomic_fetch_or(&sc->views, SCOPE_VIEWS_CLOSING)) & SCOPE_VIEWS_CLOSING) {
         /* another close is deciding */
         while ((atomic_load(&sc->views) & SCOPE_VIEWS_CLOSING) &&
-               scope_live(atomic_load(&sc->word), a.gen))
+               scope_live(atomic_load(&sc->word), arena_gen(a)))
             sched_yield();
-        if (!scope_live(atomic_load(&sc->word), a.gen))
+        if (!scope_live(atomic_load(&sc->word), arena_gen(a)))
             return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
     }
     if (views != 0) {
         atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING);
         /* a stale handle sees the views of the scope's next arena: closed, not busy */
-        if (!scope_live(atomic_load(&sc->word), a.gen))
+        if (!scope_live(atomic_load(&sc->word), arena_gen(a)))
             return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
         return sj_fail(err, SJ_E_BUSY, "arena close: %" PRIu64 " view%s of the arena %s open",
                        views, views == 1 ? "" : "s", views == 1 ? "is" : "are");
     }
     uint64_t expected = open;
-    uint64_t closing = sj_scope_word(a.gen, SCOPE_CLOSING) | (open & SCOPE_CONFINED);
+    uint64_t closing = sj_scope_word(arena_gen(a), SCOPE_CLOSING) | (open & SCOPE_CONFINED);
     if (!atomic_compare_exchange_strong(&sc->word, &expected, closing)) {
         atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING);
         return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
@@ -375,7 +380,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     while (atomic_load(&sc->inflight) != 0)
         sched_yield();
     free_allocs(atomic_exchange(&sc->allocs, NULL));
-    atomic_store(&sc->word, sj_scope_word(a.gen + 1, SCOPE_FREE));
+    atomic_store(&sc->word, sj_scope_word(arena_gen(a) + 1, SCOPE_FREE));
     atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING); /* a stale handle may still count itself */
     pthread_mutex_lock(&pool_lock);
     sc->next_free = pool_free;
@@ -385,7 +390,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
 }
 
 bool sj_arena_is_alive(sj_arena a) {
-    return !a.scope || scope_live(atomic_load(&a.scope->word), a.gen);
+    return !a.scope || scope_live(atomic_load(&a.scope->word), arena_gen(a));
 }
 
 static void make_native(uint8_t *base, uint64_t size, sj_arena arena, uint32_t flags,

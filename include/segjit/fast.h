@@ -52,29 +52,31 @@ typedef struct sj_thread_state {
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
 /* Bumped whenever these structures change (the library checks their sizes against it). */
-#define SJ__FAST_REVISION 2
-#define sj__self          sj__self_r2
-extern SJ_API _Thread_local sj_thread_state sj__self_r2 __attribute__((tls_model("initial-exec")));
+#define SJ__FAST_REVISION 3
+#define sj__self          sj__self_r3
+extern SJ_API _Thread_local sj_thread_state sj__self_r3 __attribute__((tls_model("initial-exec")));
 
 /* A lease (single access): true when the arena is open and usable from this thread, with
  * *slot set to what sj__lease_exit clears. A confined arena's owner only loads; a shared
- * arena's reader announces the scope in its own slot, then loads the word again. A thread
- * has a slot here only where closers run membarrier, which makes the compiler barrier
- * below a fence; elsewhere shared arenas go through the library, which fences. */
+ * arena's reader announces the scope in its own slot, then loads the word. A thread has a
+ * slot here only where closers run membarrier, which makes the compiler barrier below a
+ * fence; elsewhere shared arenas go through the library, which fences.
+ * A handle's key is the scope's word while that arena is open: one compare checks the
+ * generation, the state and the kind. */
 /* A shared arena's lease through reader slot r (NULL: none): announce the scope, then load
- * the word again. Between the two a compiler barrier, which the closer's membarrier makes
- * a fence, or (full_fence, where membarrier is missing) a real fence. */
+ * the word. Between the two a compiler barrier, which the closer's membarrier makes a
+ * fence, or (full_fence, where membarrier is missing) a real fence. */
 static inline __attribute__((always_inline)) bool sj__lease_shared(struct sj_scope *sc,
-                                                                   uint64_t open, uint64_t w,
-                                                                   sj_reader *r, bool full_fence,
+                                                                   uint64_t key, sj_reader *r,
+                                                                   bool full_fence,
                                                                    sj_reader **slot) {
-    if (__builtin_expect(!r || w != open, 0)) return false;
+    if (__builtin_expect(!r, 0)) return false;
     atomic_store_explicit(&r->scope, sc, memory_order_relaxed);
     if (full_fence)
         atomic_thread_fence(memory_order_seq_cst);
     else
         atomic_signal_fence(memory_order_seq_cst);
-    if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == open, 1)) {
+    if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == key, 1)) {
         *slot = r;
         return true;
     }
@@ -85,15 +87,15 @@ static inline __attribute__((always_inline)) bool sj__lease_shared(struct sj_sco
 static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
     *slot = NULL;
     struct sj_scope *sc = a.scope;
-    if (__builtin_expect(!sc, 0)) return true;
-    uint64_t open = a.gen << 3 | SJ__SCOPE_OPEN;
-    /* Relaxed: a shared reader validates with the load after its announcement, and only
-     * the owner opens or closes a confined arena (nothing to synchronise with). */
-    uint64_t w = atomic_load_explicit(&sc->word, memory_order_relaxed);
-    /* Only the owner closes a confined arena: no close can overlap this access. */
-    if (__builtin_expect(w == (open | SJ__SCOPE_CONFINED), 1))
-        return atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj__self.id;
-    return sj__lease_shared(sc, open, w, sj__self.rec, false, slot);
+    /* Only the owner opens or closes a confined arena: relaxed loads, nothing to
+     * synchronise with, and no close can overlap the owner's access. A confined key
+     * always has a scope (the global arena's key is 0). */
+    if (__builtin_expect(a.key & SJ__SCOPE_CONFINED, 1))
+        return __builtin_expect(atomic_load_explicit(&sc->word, memory_order_relaxed) == a.key,
+                                1) &&
+               atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj__self.id;
+    if (!sc) return true;
+    return sj__lease_shared(sc, a.key, sj__self.rec, false, slot);
 }
 
 static inline void sj__lease_exit(sj_reader *slot) {

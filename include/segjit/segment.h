@@ -18,11 +18,12 @@ extern "C" {
 
 struct sj_scope;
 
-/* An arena handle is a value: a scope and the generation it was opened at. A stale
- * handle (closed, even if its scope was reused) is recognised and answers CLOSED. */
+/* An arena handle is a value: a scope and the key it was opened with (its generation and
+ * kind; opaque). A stale handle (closed, even if its scope was reused) is recognised and
+ * answers CLOSED. */
 typedef struct sj_arena {
     struct sj_scope *scope; /* NULL: the global arena */
-    uint64_t gen;
+    uint64_t key;
 } sj_arena;
 
 typedef enum sj_arena_kind {

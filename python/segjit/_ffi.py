@@ -64,7 +64,7 @@ void sj_path_free(sj_path *p);
 const sj_layout *sj_path_leaf(const sj_path *p);
 
 struct sj_scope;
-typedef struct sj_arena { struct sj_scope *scope; uint64_t gen; } sj_arena;
+typedef struct sj_arena { struct sj_scope *scope; uint64_t key; } sj_arena;
 typedef enum sj_arena_kind { SJ_ARENA_CONFINED, SJ_ARENA_SHARED } sj_arena_kind;
 typedef void *(*sj_heap_resolve_fn)(void *owner);
 typedef void (*sj_heap_pin_fn)(void *owner);

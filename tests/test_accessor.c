@@ -591,7 +591,18 @@ static void test_threads(void **state) {
     j.seg = stale;
     run_other(&j);
     assert_int_equal(j.sa, SJ_E_CLOSED);
+    /* and a stale confined handle whose scope a shared arena reuses: CLOSED, inline too */
+    sj_segment stale_c;
+    assert_status(sj_arena_allocate(again, 16, 16, &stale_c, &err), SJ_OK, &err);
     assert_status(sj_arena_close(again, &err), SJ_OK, &err);
+    assert_status(sj_arena_open(SJ_ARENA_SHARED, &s, &err), SJ_OK, &err);
+    assert_int_equal(sj_accessor_get_i32(acc, &stale_c, 0, (int64_t[]){1}, 1, &x, &err),
+                     SJ_E_CLOSED);
+    assert_string_equal(err.message, "get: segment: its arena is closed");
+    j.seg = stale_c;
+    run_other(&j);
+    assert_int_equal(j.sa, SJ_E_CLOSED);
+    assert_status(sj_arena_close(s, &err), SJ_OK, &err);
     sj_accessor_free(acc);
     sj_path_free(p);
     sj_layout_unref(root);

@@ -212,7 +212,8 @@ static void test_overlap_random(void **state) {
     enum { SIZE = 1 << 20, ROUNDS = 100 };
     /* conversions of records (s2 <-> j8: the gap where the order splits need not be a
      * multiple of the strides' difference, so the part that runs first matters); then a
-     * gather and a scatter between i4 and a field of 16-byte records */
+     * gather and a scatter between i4 and a field of 16-byte records; then byte-aligned
+     * conversions */
     static const char *const pairs[][2] = {
         {"[i4(a)]", "[j8(a)]"},
         {"[j8(a)]", "[i4(a)]"},
@@ -222,6 +223,9 @@ static void test_overlap_random(void **state) {
         {"[i4(a)s2(b)x2]", "[j8(b)]"},
         {"[j8(a)j8(b)]", "i4"},
         {"i4", "[j8(a)j8(b)]"},
+        /* byte-aligned records at any offset */
+        {"[1%s2(a)]", "[1%j8(a)]"},
+        {"[1%i4(a)1%s2(b)]", "[1%J8(b)1%I4(a)]"},
     };
     tbuf b, ref;
     tbuf_init(&b, SIZE, 0, -1);
@@ -230,7 +234,7 @@ static void test_overlap_random(void **state) {
     for (size_t c = 0; c < sizeof pairs / sizeof pairs[0]; c++) {
         sj_layout *sl = test_layout(pairs[c][0]), *dl = test_layout(pairs[c][1]);
         sj_kernel *k = NULL;
-        if (c < 6) {
+        if (c < 6 || c >= 8) {
             k = kernel_convert(pairs[c][0], pairs[c][1]);
         } else { /* over `[*].a` of open records */
             bool gather = c == 6;
@@ -335,10 +339,12 @@ static void test_walk_random(void **state) {
     /* source element, destination element, path (on [M:elem] of the reversed side) */
     static const struct {
         const char *src, *dst;
-        int kind; /* 0 gather (path on the source), 1 scatter, 2 gather_many of a and b */
+        int kind;   /* 0 gather (path on the source), 1 scatter, 2 gather_many of a and b */
+        int64_t al; /* the offsets' step: byte-aligned layouts (1%) take any offset */
     } cases[] = {
-        {"i4", "i4", 0}, {"i4", "J8", 0}, {"j8", "s2", 0},
-        {"i4", "I4", 1}, {"s2", "j8", 1}, {"[i4(a)s2(b)x2]", "j8", 2},
+        {"i4", "i4", 0, 8},     {"i4", "J8", 0, 8},     {"j8", "s2", 0, 8},
+        {"i4", "I4", 1, 8},     {"s2", "j8", 1, 8},     {"[i4(a)s2(b)x2]", "j8", 2, 8},
+        {"1%i4", "1%J8", 0, 1}, {"1%s2", "1%j8", 1, 1}, {"[1%i4(a)1%s2(b)]", "1%I4", 2, 1},
     };
     tbuf b, ref;
     tbuf_init(&b, SIZE, 0, -1);
@@ -367,7 +373,7 @@ static void test_walk_random(void **state) {
         }
         int64_t rs = (int64_t)sj_layout_size(root), es = (int64_t)sj_layout_size(dl);
         int64_t ss = (int64_t)sj_layout_size(sl);
-        int64_t al = 8;
+        int64_t al = cases[c].al;
         for (int round = 0; round < ROUNDS; round++) {
             r = r * 6364136223846793005u + 1442695040888963407u;
             int64_t n = (int64_t)((r >> 33) % (uint64_t)(many ? M / 3 : M)) + 1;

@@ -23,8 +23,8 @@
 
 /* ---- Scopes ----
  * A scope's state word packs the generation, the kind and the state (scope.h). A handle
- * {scope, gen} is live exactly when the word, confined bit aside, equals gen << 3 |
- * SCOPE_OPEN. Closing moves OPEN -> CLOSING (one CAS, so only one closer wins), waits for
+ * {scope, key} is live exactly when the word equals its key (the word it was opened
+ * with). Closing moves OPEN -> CLOSING (one CAS, so only one closer wins), waits for
  * leases (shared arenas) and pins, frees, then stores (gen + 1) << 3 | SCOPE_FREE and
  * returns the scope to the pool. */
 
@@ -78,8 +78,9 @@ static uint64_t arena_gen(sj_arena a) {
     return a.key >> 3;
 }
 
-static bool scope_live(uint64_t word, uint64_t gen) {
-    return (word & ~SCOPE_CONFINED) == sj_scope_word(gen, SCOPE_OPEN);
+/* A handle is live exactly when its scope's word is its key. */
+static bool arena_live(sj_arena a, uint64_t word) {
+    return word == a.key;
 }
 
 /* Lifetime failure of a handle, decided again from the scope's current state: CLOSED
@@ -89,8 +90,7 @@ static bool scope_live(uint64_t word, uint64_t gen) {
 static sj_status lifetime_status(sj_arena a, const char *what, sj_error *err) {
     struct sj_scope *sc = a.scope;
     uint64_t w = atomic_load(&sc->word);
-    if (!scope_live(w, arena_gen(a)))
-        return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
+    if (!arena_live(a, w)) return sj_fail(err, SJ_E_CLOSED, "%s: its arena is closed", what);
     uint64_t owner = atomic_load(&sc->owner);
     uint64_t self = sj_thread_id();
     if (!(w & SCOPE_CONFINED) || owner == self) return SJ_OK;
@@ -110,9 +110,8 @@ static sj_status arena_acquire(sj_arena a, const char *what, sj_error *err) {
     if (!sc) return SJ_OK;
     atomic_fetch_add(&sc->inflight, 1);
     uint64_t w = atomic_load(&sc->word);
-    if (SJ_LIKELY(w == sj_scope_word(arena_gen(a), SCOPE_OPEN))) return SJ_OK;
-    if (w == (sj_scope_word(arena_gen(a), SCOPE_OPEN) | SCOPE_CONFINED) &&
-        atomic_load(&sc->owner) == sj_thread_id())
+    if (SJ_LIKELY(arena_live(a, w)) &&
+        (!(w & SCOPE_CONFINED) || atomic_load(&sc->owner) == sj_thread_id()))
         return SJ_OK;
     atomic_fetch_sub(&sc->inflight, 1);
     sj_status st = lifetime_status(a, what, err);
@@ -144,9 +143,8 @@ sj_status sj_scope_view_enter(sj_arena a, sj_error *err) {
         uint64_t old = atomic_fetch_add(&sc->views, 1);
         if (!(old & SCOPE_VIEWS_CLOSING)) {
             uint64_t w = atomic_load(&sc->word);
-            if (w == sj_scope_word(arena_gen(a), SCOPE_OPEN) ||
-                (w == (sj_scope_word(arena_gen(a), SCOPE_OPEN) | SCOPE_CONFINED) &&
-                 atomic_load(&sc->owner) == sj_thread_id()))
+            if (arena_live(a, w) &&
+                (!(w & SCOPE_CONFINED) || atomic_load(&sc->owner) == sj_thread_id()))
                 return SJ_OK;
             atomic_fetch_sub(&sc->views, 1);
             sj_status st = lifetime_status(a, "view", err);
@@ -154,9 +152,9 @@ sj_status sj_scope_view_enter(sj_arena a, sj_error *err) {
         }
         atomic_fetch_sub(&sc->views, 1);
         while ((atomic_load(&sc->views) & SCOPE_VIEWS_CLOSING) &&
-               scope_live(atomic_load(&sc->word), arena_gen(a)))
+               arena_live(a, atomic_load(&sc->word)))
             sched_yield();
-        if (!scope_live(atomic_load(&sc->word), arena_gen(a)))
+        if (!arena_live(a, atomic_load(&sc->word)))
             return sj_fail(err, SJ_E_CLOSED, "view: its arena is closed");
     }
 }
@@ -337,7 +335,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     struct sj_scope *sc = a.scope;
     if (!sc) return sj_fail(err, SJ_E_UNSUPPORTED, "the global arena cannot be closed");
     uint64_t open = atomic_load(&sc->word);
-    if (!scope_live(open, arena_gen(a)))
+    if (!arena_live(a, open))
         return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
     uint64_t owner = atomic_load(&sc->owner);
     uint64_t self = sj_thread_id();
@@ -355,15 +353,15 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     while ((views = atomic_fetch_or(&sc->views, SCOPE_VIEWS_CLOSING)) & SCOPE_VIEWS_CLOSING) {
         /* another close is deciding */
         while ((atomic_load(&sc->views) & SCOPE_VIEWS_CLOSING) &&
-               scope_live(atomic_load(&sc->word), arena_gen(a)))
+               arena_live(a, atomic_load(&sc->word)))
             sched_yield();
-        if (!scope_live(atomic_load(&sc->word), arena_gen(a)))
+        if (!arena_live(a, atomic_load(&sc->word)))
             return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
     }
     if (views != 0) {
         atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING);
         /* a stale handle sees the views of the scope's next arena: closed, not busy */
-        if (!scope_live(atomic_load(&sc->word), arena_gen(a)))
+        if (!arena_live(a, atomic_load(&sc->word)))
             return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
         return sj_fail(err, SJ_E_BUSY, "arena close: %" PRIu64 " view%s of the arena %s open",
                        views, views == 1 ? "" : "s", views == 1 ? "is" : "are");
@@ -390,7 +388,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
 }
 
 bool sj_arena_is_alive(sj_arena a) {
-    return !a.scope || scope_live(atomic_load(&a.scope->word), arena_gen(a));
+    return !a.scope || arena_live(a, atomic_load(&a.scope->word));
 }
 
 static void make_native(uint8_t *base, uint64_t size, sj_arena arena, uint32_t flags,

@@ -270,6 +270,30 @@ DEF_COPY(16)
             memcpy(d + i * W, &u, W);                                                              \
         }                                                                                          \
     }                                                                                              \
+    /* Both sides dense and descending (a backward run: element 0 highest): groups of 16           \
+     * units from the top, each group loaded whole before it is stored, so a destination           \
+     * at or above its source never overwrites a unit not yet read. */                             \
+    SJ_HOT static void swap_r##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {        \
+        const int64_t total = n * (int64_t)st->len, low = (n - 1) * (int64_t)st->len * W;          \
+        s += st->src_off - low; /* the lowest unit */                                              \
+        d += st->dst_off - low;                                                                    \
+        int64_t i = total;                                                                         \
+        for (; i >= 16; i -= 16) {                                                                 \
+            U u[16];                                                                               \
+            for (int k = 0; k < 16; k++) {                                                         \
+                memcpy(&u[k], s + (i - 16 + k) * W, W);                                            \
+                u[k] = BSW##W(u[k]);                                                               \
+            }                                                                                      \
+            for (int k = 0; k < 16; k++)                                                           \
+                memcpy(d + (i - 16 + k) * W, &u[k], W);                                            \
+        }                                                                                          \
+        for (; i > 0; i--) {                                                                       \
+            U u;                                                                                   \
+            memcpy(&u, s + (i - 1) * W, W);                                                        \
+            u = BSW##W(u);                                                                         \
+            memcpy(d + (i - 1) * W, &u, W);                                                        \
+        }                                                                                          \
+    }                                                                                              \
     /* Several units per element, strided. */                                                      \
     static void swap_u##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {               \
         s += st->src_off;                                                                          \
@@ -605,16 +629,17 @@ static bool add_copy(builder *b, const step *proto, const sj_move *m) {
 static bool add_swap(builder *b, const step *proto, const sj_move *m) {
     uint32_t units = m->len / m->width;
     bool dense = proto->ss == (int64_t)m->len && proto->ds == (int64_t)m->len;
+    bool down = proto->ss == -(int64_t)m->len && proto->ds == -(int64_t)m->len;
     step_fn fn = NULL;
     switch (m->width) {
         case 2:
-            fn = dense ? swap_c2 : units == 1 ? swap_s2 : swap_u2;
+            fn = dense ? swap_c2 : down ? swap_r2 : units == 1 ? swap_s2 : swap_u2;
             break;
         case 4:
-            fn = dense ? swap_c4 : units == 1 ? swap_s4 : swap_u4;
+            fn = dense ? swap_c4 : down ? swap_r4 : units == 1 ? swap_s4 : swap_u4;
             break;
         case 8:
-            fn = dense ? swap_c8 : units == 1 ? swap_s8 : swap_u8;
+            fn = dense ? swap_c8 : down ? swap_r8 : units == 1 ? swap_s8 : swap_u8;
             break;
         default:
             return false;

@@ -350,10 +350,10 @@ static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
     return SJ_OK;
 }
 
-/* The kernel of k's compiled loop for overlapping calls of one kind (sj_plan_variant),
- * made on first need; NULL without memory. It has no interpreter: in place and forward, a
- * NULL loop means k's interpreter, which runs the same order; a backward part that would
- * run on the interpreter goes through the chunk buffer instead (call_run). */
+/* The kernel of k's loops for overlapping calls of one kind (sj_plan_variant), made on
+ * first need; NULL without memory. In place and forward, a NULL loop means k's
+ * interpreter, which runs the same order; a backward variant has an interpreter of its
+ * own (its strides negated: last element first). */
 static sj_kernel *variant_kernel(sj_kernel *k, sj_plan_variant_kind kind) {
     sj_kernel *vk = atomic_load_explicit(&k->variants[kind], memory_order_acquire);
     if (vk) return vk;
@@ -361,8 +361,9 @@ static sj_kernel *variant_kernel(sj_kernel *k, sj_plan_variant_kind kind) {
      * published unless another thread published one first */
     sj_plan *p = sj_plan_variant(k->plan, kind);
     sj_kernel *mine = p ? calloc(1, sizeof *mine) : NULL;
-    if (!mine) {
+    if (!mine || (kind == SJ_VARIANT_BACKWARD && sj_interp_prepare(p, &mine->interp, NULL))) {
         sj_plan_free(p);
+        free(mine);
         return NULL;
     }
     kernel_init(mine, p);
@@ -702,9 +703,9 @@ static uint8_t *call_data(const sj_segment *s, bool *pinned) {
     return p;
 }
 
-/* Runs the loop (fn, or k's interpreter) and counts the tier. */
-static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d, int64_t count,
-                       void *aux) {
+/* Runs the loop (fn, or the interpreter ip) and counts the tier on k. */
+static int64_t execute_on(sj_kernel *k, const sj_interp *ip, sj_loop_fn fn, const uint8_t *s,
+                          uint8_t *d, int64_t count, void *aux) {
     if (fn) {
         atomic_fetch_add(&c_runs_jit, 1);
         atomic_fetch_add_explicit(&k->runs_jit, 1, memory_order_relaxed);
@@ -714,7 +715,12 @@ static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d
     atomic_fetch_add(&c_runs_interp, 1);
     atomic_fetch_add_explicit(&k->runs_interp, 1, memory_order_relaxed);
     atomic_store(&k->last_tier, SJ_TIER_INTERP);
-    return sj_interp_run(k->interp, s, d, count, aux);
+    return sj_interp_run(ip, s, d, count, aux);
+}
+
+static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d, int64_t count,
+                       void *aux) {
+    return execute_on(k, k->interp, fn, s, d, count, aux);
 }
 
 /* The order of a chunked overlapping run: elements [back[0], back[1]) last to first,
@@ -1153,9 +1159,10 @@ static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error 
 }
 
 /* Runs a held call in overlap mode ov on the loop fns[0] (k's, or its in-place variant's),
- * or for a direct run fns[0] and fns[1] (its backward and forward parts), counting on k. */
-static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, call *c, int ov, sj_result *result,
-                          sj_error *err) {
+ * or for a direct run fns[0] and fns[1] (its backward and forward parts; a NULL backward
+ * loop runs on the interpreter of back, k's backward variant), counting on k. */
+static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, const sj_kernel *back, call *c,
+                          int ov, sj_result *result, sj_error *err) {
     const sj_plan *p = k->plan;
     sj_loop_fn fn = fns[0];
     const uint8_t *sp = c->src && c->count > 0 ? c->sdata + c->src_offset + p->src.origin : NULL;
@@ -1166,7 +1173,9 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, call *c, int ov, 
         for (int i = 0; i < 2; i++) {
             int64_t a = i ? o->fwd[0] : o->back[0], b = i ? o->fwd[1] : o->back[1];
             int64_t e0 = i ? a : b - 1; /* the part's element 0 */
-            if (b > a) execute(k, fns[i], sp + e0 * S, c->dps[0] + e0 * D, b - a, NULL);
+            if (b > a)
+                execute_on(k, i ? k->interp : back->interp, fns[i], sp + e0 * S, c->dps[0] + e0 * D,
+                           b - a, NULL);
         }
         atomic_fetch_add_explicit(&c_overlap_direct, 1, memory_order_relaxed);
         return SJ_OK;
@@ -1232,7 +1241,7 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
         }
         bool back = c.order.back[1] > c.order.back[0], fwd = c.order.fwd[1] > c.order.fwd[0];
         bool apart = k->direct == DIRECT_APART; /* straight on compiled loops only */
-        if (ov == OV_DIRECT && (back || apart) && kernel_tier(k) == SJ_TIER_INTERP) ov = OV_CHUNKED;
+        if (ov == OV_DIRECT && apart && kernel_tier(k) == SJ_TIER_INTERP) ov = OV_CHUNKED;
         if (ov == OV_DIRECT) {
             tk[0] = back ? variant_kernel(k, SJ_VARIANT_BACKWARD) : NULL;
             tk[1] = fwd ? variant_kernel(k, SJ_VARIANT_FORWARD) : NULL;
@@ -1250,14 +1259,14 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, &added, &compile);
             if (compile && !compile_k) compile_k = tk[i];
         }
-        if (!compile_k && ov == OV_DIRECT &&
-            ((back && !fns[0]) || (apart && fwd && !fns[1]))) { /* not compiled: chunked */
+        if (!compile_k && ov == OV_DIRECT && apart &&
+            ((back && !fns[0]) || (fwd && !fns[1]))) { /* not compiled: chunked */
             ov = OV_CHUNKED;
             tk[0] = k, tk[1] = NULL;
             fns[0] = fns[1] = NULL;
         }
         if (!compile_k) {
-            st = call_run(k, fns, &c, ov, result, err);
+            st = call_run(k, fns, tk[0], &c, ov, result, err);
             break;
         }
         call_release(&c);

@@ -929,7 +929,7 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     if (t) {
         add_fn_string_attr(e, "target-cpu", t->cpu);
         add_fn_string_attr(e, "target-features", t->features);
-        add_fn_string_attr(e, "prefer-vector-width", sj_emit_dense(p) ? "512" : "256");
+        add_fn_string_attr(e, "prefer-vector-width", sj_emit_dense(p) || p->ndst ? "512" : "256");
     }
 
     e->b = LLVMCreateBuilderInContext(e->ctx);

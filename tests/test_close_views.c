@@ -29,8 +29,9 @@ typedef struct round {
 static round_t rounds[NROUNDS];
 static _Atomic int current = -1;
 static atomic_bool stop;
-static sj_accessor *acc; /* [*] over i32 records: open */
-static sj_kernel *sum;   /* reduce SUM over [*:i4] */
+static sj_accessor *acc;      /* [*] over i32 records: open */
+static sj_kernel *sum;        /* reduce SUM over [*:i4] */
+static atomic_long succeeded; /* calls that succeeded, all threads */
 
 typedef struct worker {
     int id;
@@ -43,6 +44,11 @@ static void failed(worker *w, const char *what, sj_status st, const sj_error *er
     if (!w->failure[0])
         snprintf(w->failure, sizeof w->failure, "%.40s: %s: %.300s", what, sj_status_name(st),
                  err ? err->message : "");
+}
+
+static void count_ok(worker *w) {
+    w->ok++;
+    atomic_fetch_add(&succeeded, 1);
 }
 
 static void *work(void *p) {
@@ -65,7 +71,7 @@ static void *work(void *p) {
                 sj_status st = sj_accessor_get_i32(acc, &rd->seg, 0, &i, 1, &v, &err);
                 if (st == SJ_OK && v != r) failed(w, "accessor read a foreign value", st, &err);
                 if (st == SJ_OK)
-                    w->ok++;
+                    count_ok(w);
                 else if (st == SJ_E_CLOSED)
                     w->closed++;
                 else
@@ -75,7 +81,7 @@ static void *work(void *p) {
             case 3: { /* an inline accessor write of the value already there */
                 sj_status st = sj_accessor_set_i32(acc, &rd->seg, 0, &mine, 1, r, &err);
                 if (st == SJ_OK)
-                    w->ok++;
+                    count_ok(w);
                 else if (st == SJ_E_CLOSED)
                     w->closed++;
                 else
@@ -105,7 +111,7 @@ static void *work(void *p) {
                 if (n != NVALUES || bad) failed(w, "view read a foreign value", SJ_OK, NULL);
                 if ((st = sj_field_status(&f, &err)) != SJ_OK) failed(w, "field", st, &err);
                 if ((st = sj_view_close(&v, &err)) != SJ_OK) failed(w, "view close", st, &err);
-                w->ok++;
+                count_ok(w);
                 break;
             }
             default: { /* a kernel over the whole segment */
@@ -115,7 +121,7 @@ static void *work(void *p) {
                 if (st == SJ_OK && res.i64 != (int64_t)r * SHARED)
                     failed(w, "kernel read a foreign value", st, &err);
                 if (st == SJ_OK)
-                    w->ok++;
+                    count_ok(w);
                 else if (st == SJ_E_CLOSED)
                     w->closed++;
                 else
@@ -152,6 +158,12 @@ static void test_close_under_views(void **state) {
             ((int32_t *)(void *)rd->seg.base)[j] = r;
         atomic_store(&current, r);
         for (int spin = 0; spin < r % 3; spin++) /* let calls pile up, sometimes */
+            sched_yield();
+        /* the first round waits (up to 30 s: a library that never succeeds fails below,
+         * it does not hang) for a call to succeed: on a loaded machine the workers may
+         * otherwise not run at all before the last close */
+        for (time_t t0 = time(NULL);
+             r == 0 && atomic_load(&succeeded) == 0 && time(NULL) - t0 < 30;)
             sched_yield();
         sj_status st;
         while ((st = sj_arena_close(rd->arena, &err)) == SJ_E_BUSY) {

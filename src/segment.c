@@ -83,6 +83,12 @@ static bool arena_live(sj_arena a, uint64_t word) {
     return word == a.key;
 }
 
+/* Live, and usable from this thread: shared, or confined to it. */
+static bool arena_usable(sj_arena a, uint64_t word) {
+    return arena_live(a, word) &&
+           (!(word & SCOPE_CONFINED) || atomic_load(&a.scope->owner) == sj_thread_id());
+}
+
 /* Lifetime failure of a handle, decided again from the scope's current state: CLOSED
  * when the handle is not live (whatever the owner), THREAD when it is live and confined to
  * another thread; SJ_OK when it is live and usable from this thread. `what` names the
@@ -110,9 +116,7 @@ static sj_status arena_acquire(sj_arena a, const char *what, sj_error *err) {
     if (!sc) return SJ_OK;
     atomic_fetch_add(&sc->inflight, 1);
     uint64_t w = atomic_load(&sc->word);
-    if (SJ_LIKELY(arena_live(a, w)) &&
-        (!(w & SCOPE_CONFINED) || atomic_load(&sc->owner) == sj_thread_id()))
-        return SJ_OK;
+    if (SJ_LIKELY(arena_usable(a, w))) return SJ_OK;
     atomic_fetch_sub(&sc->inflight, 1);
     sj_status st = lifetime_status(a, what, err);
     /* Live and ours after all: the word changed between the two reads only if the arena
@@ -143,9 +147,7 @@ sj_status sj_scope_view_enter(sj_arena a, sj_error *err) {
         uint64_t old = atomic_fetch_add(&sc->views, 1);
         if (!(old & SCOPE_VIEWS_CLOSING)) {
             uint64_t w = atomic_load(&sc->word);
-            if (arena_live(a, w) &&
-                (!(w & SCOPE_CONFINED) || atomic_load(&sc->owner) == sj_thread_id()))
-                return SJ_OK;
+            if (arena_usable(a, w)) return SJ_OK;
             atomic_fetch_sub(&sc->views, 1);
             sj_status st = lifetime_status(a, "view", err);
             return st != SJ_OK ? st : sj_fail(err, SJ_E_CLOSED, "view: its arena is closed");

@@ -472,13 +472,15 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
     double s = 0;
     sj_status st = SJ_OK;
     switch (impl) {
-        case IMPL_C_CALL:
+        case IMPL_C_CALL: {
+            const sj_accessor *acc = w->acc; /* held in a local, as a user's loop would */
             for (int64_t i = 0; i < n && st == SJ_OK; i++) {
                 double y;
-                st = hand_w7_get_y(w->acc, w->src.base, 0, &i, 1, &y, err) ? SJ_E_ARG : SJ_OK;
+                st = hand_w7_get_y(acc, w->src.base, 0, &i, 1, &y, err) ? SJ_E_ARG : SJ_OK;
                 s += y;
             }
             break;
+        }
         case IMPL_GET_PATH:
             for (int64_t i = 0; i < n && st == SJ_OK; i++) {
                 sj_value v;
@@ -496,9 +498,10 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
         case IMPL_ACCESSOR:
         case IMPL_ACCESSOR_SHARED: {
             const sj_segment *seg = impl == IMPL_ACCESSOR ? &w->src : &w->shared_src;
+            const sj_accessor *acc = w->acc;
             for (int64_t i = 0; i < n && st == SJ_OK; i++) {
                 double y = 0;
-                st = sj_accessor_get_f64(w->acc, seg, 0, &i, 1, &y, err);
+                st = sj_accessor_get_f64(acc, seg, 0, &i, 1, &y, err);
                 s += y;
             }
             break;

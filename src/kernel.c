@@ -62,7 +62,8 @@ static bool plan_cells(const sj_plan *p, const ov_feet *f) {
  * element's own bytes never overwrite what it has still to read, and both tiers keep the
  * order (the interpreter's one-move loops, the JIT's direct variants). DIRECT_APART:
  * several moves, straight only when each element's destination bytes miss its own source
- * bytes (own_apart), and on the JIT only (the interpreter runs a block move by move). */
+ * bytes (own_apart); the interpreter, which runs a block move by move, in pieces
+ * (apart_piece). */
 enum { DIRECT_NONE, DIRECT_ALWAYS, DIRECT_APART };
 
 static int direct_ok(const sj_plan *p, bool cells) {
@@ -980,7 +981,8 @@ typedef struct call {
     uint64_t src_ext, dst_ext[SJ_MAX_STREAMS];
     uint8_t *sdata, *dps[SJ_MAX_STREAMS];
     bool src_pinned, dst_pinned[SJ_MAX_STREAMS];
-    ov_order order; /* OV_CHUNKED */
+    ov_order order; /* OV_CHUNKED, OV_DIRECT */
+    int64_t piece;  /* OV_DIRECT on the interpreter of a DIRECT_APART kernel: elements per run */
 } call;
 
 /* Lifetime and thread (SEMANTICS 4.2's last checks), holding each arena open, then the
@@ -1061,6 +1063,36 @@ static bool own_apart(const sj_kernel *k, const uint8_t *sp, const call *c) {
     int64_t above = (int64_t)f->shi - (int64_t)f->dlo[0], /* dst starts at src's end */
         below = (int64_t)f->slo - (int64_t)f->dhi[0];     /* dst ends at src's start */
     return (g0 >= above && gn >= above) || (g0 <= below && gn <= below);
+}
+
+/* The interpreter runs a block of elements move by move, so a DIRECT_APART kernel runs
+ * straight on it in pieces whose destination bytes all miss their source bytes: the most
+ * elements a piece may hold at every element of the call (on own_apart's side for all of
+ * them; linear in the piece's first element, so its ends say it). Below APART_PIECE_MIN
+ * the bounded buffer is faster (docs/JIT.md, overlap on the interpreter): 0. */
+enum { APART_PIECE_MIN = 64 };
+static int64_t apart_piece(const sj_kernel *k, const uint8_t *sp, const call *c) {
+    const ov_feet *f = &k->feet;
+    const sj_plan *p = k->plan;
+    int64_t S = p->src.stride, D = p->dst.stride, piece = c->count;
+    int64_t g0 = (int64_t)((uintptr_t)c->dps[0] - (uintptr_t)sp);
+    bool above = g0 >= (int64_t)f->shi - (int64_t)f->dlo[0];
+    for (int e = 0; e < 2; e++) {
+        int64_t g = g0 + (D - S) * (e ? c->count - 1 : 0), n;
+        if (above) /* the piece's writes start after its last source ends */
+            n = 1 + (g + (int64_t)f->dlo[0] - (int64_t)f->shi) / S;
+        else /* its writes end before its first source starts */
+            n = 1 + ((int64_t)f->slo - (int64_t)f->dhi[0] - g) / D;
+        if (n < piece) piece = n;
+    }
+    return piece >= APART_PIECE_MIN ? piece : 0;
+}
+
+/* How a DIRECT_APART call runs on the interpreter: straight in pieces (c->piece), or
+ * through the bounded buffer when pieces would be short. */
+static int interp_pieces(const sj_kernel *k, call *c) {
+    c->piece = apart_piece(k, c->sdata + c->src_offset + k->plan->src.origin, c);
+    return c->piece ? OV_DIRECT : OV_CHUNKED;
 }
 
 /* Overlap of the bytes themselves (a heap segment and a native one may share them). */
@@ -1167,6 +1199,21 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, const sj_kernel *
     sj_loop_fn fn = fns[0];
     const uint8_t *sp = c->src && c->count > 0 ? c->sdata + c->src_offset + p->src.origin : NULL;
     const uint8_t *s0 = c->src && c->count > 0 ? c->sdata + c->src_offset : NULL;
+    if (ov == OV_DIRECT && c->piece) { /* the interpreter, a piece at a time in each part's order */
+        int64_t S = p->src.stride, D = p->dst.stride;
+        const ov_order *o = &c->order;
+        for (int64_t e = o->back[1]; e > o->back[0];) {
+            int64_t n = e - o->back[0] < c->piece ? e - o->back[0] : c->piece;
+            e -= n;
+            execute_on(k, k->interp, NULL, sp + e * S, c->dps[0] + e * D, n, NULL);
+        }
+        for (int64_t e = o->fwd[0]; e < o->fwd[1]; e += c->piece) {
+            int64_t n = o->fwd[1] - e < c->piece ? o->fwd[1] - e : c->piece;
+            execute_on(k, k->interp, NULL, sp + e * S, c->dps[0] + e * D, n, NULL);
+        }
+        atomic_fetch_add_explicit(&c_overlap_direct, 1, memory_order_relaxed);
+        return SJ_OK;
+    }
     if (ov == OV_DIRECT) { /* the backward part from its last element, then the forward part */
         int64_t S = p->src.stride, D = p->dst.stride;
         const ov_order *o = &c->order;
@@ -1240,9 +1287,11 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             fb = fb == FB_NONE ? FB_OVERLAP : fb;
         }
         bool back = c.order.back[1] > c.order.back[0], fwd = c.order.fwd[1] > c.order.fwd[0];
-        bool apart = k->direct == DIRECT_APART; /* straight on compiled loops only */
-        if (ov == OV_DIRECT && apart && kernel_tier(k) == SJ_TIER_INTERP) ov = OV_CHUNKED;
-        if (ov == OV_DIRECT) {
+        /* several moves an element: compiled loops run straight, the interpreter in pieces */
+        bool apart = k->direct == DIRECT_APART;
+        c.piece = 0;
+        if (ov == OV_DIRECT && apart && kernel_tier(k) == SJ_TIER_INTERP) ov = interp_pieces(k, &c);
+        if (ov == OV_DIRECT && !c.piece) {
             tk[0] = back ? variant_kernel(k, SJ_VARIANT_BACKWARD) : NULL;
             tk[1] = fwd ? variant_kernel(k, SJ_VARIANT_FORWARD) : NULL;
             if ((back && !tk[0]) || (fwd && !tk[1])) { /* no memory for them: chunked */
@@ -1259,9 +1308,9 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             if (tk[i]) fns[i] = tier_for(tk[i], count, fb, first, &added, &compile);
             if (compile && !compile_k) compile_k = tk[i];
         }
-        if (!compile_k && ov == OV_DIRECT && apart &&
-            ((back && !fns[0]) || (fwd && !fns[1]))) { /* not compiled: chunked */
-            ov = OV_CHUNKED;
+        if (!compile_k && ov == OV_DIRECT && apart && !c.piece &&
+            ((back && !fns[0]) || (fwd && !fns[1]))) { /* not compiled: the interpreter's */
+            ov = interp_pieces(k, &c);
             tk[0] = k, tk[1] = NULL;
             fns[0] = fns[1] = NULL;
         }

@@ -119,19 +119,23 @@ static void test_in_place(void **state) {
 }
 
 /* Fields swapped in place (the second move reads what the first wrote) and records shifted
- * by half a record or a whole one either way. Where an element's writes meet its own
+ * by half a record, a whole one or many either way. Where an element's writes meet its own
  * source (in place, half a record) it runs a chunk at a time (several chunks here) through
  * a bounded buffer, forward or backward, nothing copied whole; a whole record apart it
- * runs straight on compiled loops (the interpreter runs a block move by move, so it takes
- * the buffer). */
+ * runs straight on compiled loops (the interpreter runs a block move by move: pieces of
+ * one record would be slower than the buffer), and APART_PIECE_MIN records apart (64) or
+ * more straight on either tier, the interpreter in pieces whose writes miss their sources. */
 static void test_chunked(void **state) {
     (void)state;
-    enum { N = 20000 };
+    enum { N = 20000, FAR = 8 * 64, FARTHER = 8 * 1000 };
     sj_kernel *k = kernel_convert("[i4(a)i4(b)]", "[i4(b)i4(a)]");
     tbuf b;
-    tbuf_init(&b, N * 8 + 8, 0, -1);
+    tbuf_init(&b, N * 8 + FARTHER, 0, -1);
     tbuf_pattern(&b, 3);
-    for (int shift = -8; shift <= 8; shift += 4) {
+    const int shifts[] = {-FARTHER, -FAR, -FAR + 8, -8, -4, 0, 4, 8, FAR - 8, FAR, FARTHER};
+    for (size_t si = 0; si < sizeof shifts / sizeof *shifts; si++) {
+        int shift = shifts[si];
+        bool far = shift <= -FAR || shift >= FAR;
         uint8_t *orig = snapshot(&b);
         sj_counters c0, c1;
         sj_counters_get(&c0);
@@ -141,8 +145,9 @@ static void test_chunked(void **state) {
         assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err);
         test_check_tier(k, false);
         sj_counters_get(&c1);
-        bool straight = (shift == 8 || shift == -8) && sj_kernel_last_tier(k) == SJ_TIER_JIT;
-        if (test_tier() == SJ_TIER_JIT && (shift == 8 || shift == -8) && !straight) {
+        bool apart = shift <= -8 || shift >= 8;
+        bool straight = far || (apart && sj_kernel_last_tier(k) == SJ_TIER_JIT);
+        if (test_tier() == SJ_TIER_JIT && apart && sj_kernel_last_tier(k) != SJ_TIER_JIT) {
             sj_kernel_info in; /* not compiled: the variants must have declined */
             assert_status(sj_kernel_stats(k, &in, &err), SJ_OK, &err);
             assert_true(in.variants_declined > 0 || in.fallbacks_overlap > 0);

@@ -138,7 +138,7 @@ tsan_check() {
         -DSEGJIT_LLVM_SHARED=ON -DSEGJIT_EXAMPLES=OFF || return 1
     say "build $dir (ThreadSanitizer)"
     cmake --build "$dir" --parallel "$JOBS" --target segjit-jit "${tests[@]}" \
-        jit_oom_threads_check || return 1
+        jit_oom_threads_check jit_stuck_check || return 1
     local tsan="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan/suppressions.txt"
     for t in "${tests[@]}"; do
         say "tsan $t"
@@ -150,6 +150,10 @@ tsan_check() {
     say "tsan jit_oom_threads_check"
     TSAN_OPTIONS="$tsan" SEGJIT_JIT_LIBRARY="$dir/libsegjit-jit.so" SEGJIT_JIT_TEST_OOM=1:6 \
         "$dir/tests/jit_oom_threads_check" >/dev/null || failed=1
+    # ... and a compile left waiting inside LLVM for ever beside it
+    say "tsan jit_stuck_check"
+    TSAN_OPTIONS="$tsan" SEGJIT_JIT_LIBRARY="$dir/libsegjit-jit.so" SEGJIT_JIT_TEST_STUCK=3 \
+        SEGJIT_JIT_TEST_OOM=1:3 "$dir/tests/jit_stuck_check" >/dev/null || failed=1
     return $failed
 }
 

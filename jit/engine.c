@@ -14,6 +14,7 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
@@ -187,6 +189,11 @@ static _Atomic int g_compiles;
 static int g_test_nomem;
 static _Atomic int g_nomem_given;
 
+/* SEGJIT_JIT_TEST_STUCK (tests only): the Nth compile never ends, as one waiting for a
+ * one-time initialiser whose guard a jump on another thread left taken. */
+static int g_test_stuck;
+static _Atomic int g_stuck_compiles;
+
 static bool test_nomem(void) {
     return g_test_nomem > 0 && atomic_load(&g_nomem_given) < g_test_nomem &&
            atomic_fetch_add(&g_nomem_given, 1) < g_test_nomem;
@@ -302,6 +309,8 @@ static void init_once(void) {
     g_test_fatal = fatal && *fatal ? atoi(fatal) : 0;
     const char *nomem = secure_getenv("SEGJIT_JIT_TEST_NOMEM");
     g_test_nomem = nomem && *nomem ? atoi(nomem) : 0;
+    const char *stuck = secure_getenv("SEGJIT_JIT_TEST_STUCK");
+    g_test_stuck = stuck && *stuck ? atoi(stuck) : 0;
     const char *oom = secure_getenv("SEGJIT_JIT_TEST_OOM");
     if (oom && *oom) {
         char *end = NULL;
@@ -443,6 +452,35 @@ static void cache_remove(struct sj_jit_code *c) {
         }
 }
 
+/* CLOCK_REALTIME ms from now (the clock of timed locks and of g_cache_cond). */
+static struct timespec deadline_ms(long ms) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += ms * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
+}
+
+/* Locks that a thread stuck inside LLVM may hold for ever once the JIT is off (a guard a
+ * jump left taken): waited for in slices, given up (false) once the JIT is off. */
+static bool lock_unless_broken(int (*timed)(void *, const struct timespec *), void *lock) {
+    for (;;) {
+        if (atomic_load(&g_broken)) return false;
+        struct timespec t = deadline_ms(20);
+        if (timed(lock, &t) == 0) return true;
+    }
+}
+static int rd_timed(void *l, const struct timespec *t) {
+    return pthread_rwlock_timedrdlock(l, t);
+}
+static int wr_timed(void *l, const struct timespec *t) {
+    return pthread_rwlock_timedwrlock(l, t);
+}
+static int mutex_timed(void *l, const struct timespec *t) {
+    return pthread_mutex_timedlock(l, t);
+}
+
 /* ---- One compile: IR, passes, machine code ---- */
 
 static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
@@ -553,11 +591,11 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
 
     /* link: add the object under a fresh resource tracker and look the symbol up */
     LLVMOrcExecutorAddress addr = 0;
-    pthread_mutex_lock(&g_jit_lock);
-    t_holds_jit_lock = true;
-    if (atomic_load(&g_broken)) { /* another compile jumped out of LLVM meanwhile */
+    bool locked = lock_unless_broken(mutex_timed, &g_jit_lock);
+    t_holds_jit_lock = locked;
+    if (!locked || atomic_load(&g_broken)) { /* another compile jumped out of LLVM meanwhile */
         t_holds_jit_lock = false;
-        pthread_mutex_unlock(&g_jit_lock);
+        if (locked) pthread_mutex_unlock(&g_jit_lock);
         LLVMDisposeMemoryBuffer(obj);
         return broken_decline(why, why_len);
     }
@@ -594,10 +632,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
 
 /* Takes g_llvm_rw (exclusive or shared) to enter LLVM: false (not held) once the JIT is off. */
 static bool llvm_hold(bool exclusive) {
-    if (exclusive)
-        pthread_rwlock_wrlock(&g_llvm_rw);
-    else
-        pthread_rwlock_rdlock(&g_llvm_rw);
+    if (!lock_unless_broken(exclusive ? wr_timed : rd_timed, &g_llvm_rw)) return false;
     if (atomic_load(&g_broken)) {
         pthread_rwlock_unlock(&g_llvm_rw);
         return false;
@@ -647,7 +682,10 @@ static void pipeline_add(const sj_plan *p) {
 /* build() inside LLVM (shared, or exclusive for a pipeline's first compile) under the jump
  * buffer of on_llvm_fatal. */
 static int build_guarded(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
+    bool stuck = g_test_stuck && atomic_fetch_add(&g_stuck_compiles, 1) + 1 == g_test_stuck;
     if (!llvm_hold(false)) return broken_decline(why, why_len);
+    while (stuck) /* the test's guard left taken: waits inside LLVM for ever */
+        pause();
     bool warm = pipeline_warm(p);
     if (!warm) {
         llvm_unhold();
@@ -670,6 +708,166 @@ static int build_guarded(struct sj_jit_code *c, const sj_plan *p, char *why, siz
     return rc;
 }
 
+/* ---- Compiles on threads of their own ----
+ * A jump out of LLVM can leave a one-time initialiser's guard taken; a compile beside it
+ * that reaches the guard waits for ever. So compiles run on worker threads, and a caller
+ * waits until its compile ends, or until the JIT is off and the compile has not ended
+ * within JOB_GRACE_MS: then the caller declines and leaves the worker (docs/JIT.md, "When
+ * LLVM fails"). A job owns a copy of the plan and a reference to the entry, so the caller
+ * may go. Workers are made on demand, up to JOB_WORKERS, and kept (a new thread per
+ * compile measured 1.5 ms slower per compile: it starts cold on another core). */
+enum { JOB_GRACE_MS = 1000, JOB_STACK = 8 << 20, JOB_WORKERS = 16 };
+
+typedef struct compile_job {
+    struct compile_job *next; /* the queue */
+    struct sj_jit_code *c;
+    sj_plan plan; /* the caller's, with moves of its own and no layouts */
+    char why[sizeof((struct sj_jit_code *)0)->why];
+    int rc, refs; /* refs: the caller's and the worker's; all under g_cache_lock */
+    bool done;
+} compile_job;
+
+static compile_job *g_jobs, **g_jobs_tail = &g_jobs; /* under g_cache_lock */
+static pthread_cond_t g_jobs_cond = PTHREAD_COND_INITIALIZER;
+static int g_njobs, g_workers, g_workers_idle;
+
+static void job_unref_locked(compile_job *j) {
+    if (--j->refs) return;
+    free(j->plan.moves);
+    free(j);
+}
+
+static void unref_locked(struct sj_jit_code *c, struct sj_jit_code **dead);
+static void destroy_list(struct sj_jit_code *dead);
+
+static void *worker_main(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&g_cache_lock);
+    for (;;) {
+        while (!g_jobs) {
+            g_workers_idle++;
+            pthread_cond_wait(&g_jobs_cond, &g_cache_lock);
+            g_workers_idle--;
+        }
+        compile_job *j = g_jobs;
+        if (!(g_jobs = j->next)) g_jobs_tail = &g_jobs;
+        g_njobs--;
+        pthread_mutex_unlock(&g_cache_lock);
+        int rc = build_guarded(j->c, &j->plan, j->why, sizeof j->why);
+        struct sj_jit_code *dead = NULL;
+        pthread_mutex_lock(&g_cache_lock);
+        j->rc = rc;
+        j->done = true;
+        unref_locked(j->c, &dead); /* the last one if the caller went: the entry failed then */
+        job_unref_locked(j);
+        pthread_cond_broadcast(&g_cache_cond);
+        if (dead) {
+            pthread_mutex_unlock(&g_cache_lock);
+            destroy_list(dead);
+            pthread_mutex_lock(&g_cache_lock);
+        }
+    }
+    return NULL;
+}
+
+/* fork: only the forking thread lives on in the child, so it has no workers, and jobs
+ * queued in the parent (other threads') are left. */
+static void jobs_before_fork(void) {
+    pthread_mutex_lock(&g_cache_lock);
+}
+static void jobs_after_fork_parent(void) {
+    pthread_mutex_unlock(&g_cache_lock);
+}
+static void jobs_after_fork_child(void) {
+    g_jobs = NULL;
+    g_jobs_tail = &g_jobs;
+    g_njobs = g_workers = g_workers_idle = 0;
+    pthread_mutex_unlock(&g_cache_lock);
+}
+
+/* Under g_cache_lock: a worker for a job just queued (false: none can be had); a new one
+ * when the queued jobs outnumber the idle workers, so that compiles run in parallel. */
+static bool worker_ensure_locked(void) {
+    pthread_cond_signal(&g_jobs_cond);
+    if (g_njobs <= g_workers_idle) return true;
+    if (g_workers >= JOB_WORKERS) return g_workers > 0; /* queued for the next one free */
+    static bool fork_handled;
+    if (!fork_handled)
+        fork_handled =
+            pthread_atfork(jobs_before_fork, jobs_after_fork_parent, jobs_after_fork_child) == 0;
+    if (!fork_handled) return false;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) return g_workers > 0;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, JOB_STACK);
+    pthread_t t;
+    sigset_t all, was; /* a worker takes none of the program's signals */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &was);
+    bool made = pthread_create(&t, &attr, worker_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
+    pthread_attr_destroy(&attr);
+    if (made) g_workers++;
+    return made || g_workers > 0;
+}
+
+static compile_job *job_new(struct sj_jit_code *c, const sj_plan *p) {
+    compile_job *j = calloc(1, sizeof *j);
+    sj_move *moves = j && p->nmoves ? malloc(p->nmoves * sizeof *moves) : NULL;
+    if (!j || (p->nmoves && !moves)) {
+        free(j);
+        return NULL;
+    }
+    j->c = c;
+    j->plan = *p;
+    if (moves) memcpy(moves, p->moves, p->nmoves * sizeof *moves);
+    j->plan.moves = moves;
+    j->plan.layouts[0] = j->plan.layouts[1] = NULL; /* messages only */
+    j->plan.src.check_layout = j->plan.dst.check_layout = NULL;
+    for (size_t i = 0; i < SJ_MAX_STREAMS; i++)
+        j->plan.dsts[i].check_layout = NULL;
+    j->refs = 2;
+    return j;
+}
+
+/* build_guarded() on a worker; on this thread when no worker can be had. */
+static int build_on_worker(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
+    compile_job *j = job_new(c, p);
+    if (!j) return build_guarded(c, p, why, why_len);
+    pthread_mutex_lock(&g_cache_lock);
+    *g_jobs_tail = j;
+    g_jobs_tail = &j->next;
+    g_njobs++;
+    if (!worker_ensure_locked()) { /* no thread: take it back (it is the last queued) */
+        compile_job **q = &g_jobs;
+        while (*q != j)
+            q = &(*q)->next;
+        *q = NULL;
+        g_jobs_tail = q;
+        g_njobs--;
+        pthread_mutex_unlock(&g_cache_lock);
+        free(j->plan.moves);
+        free(j);
+        return build_guarded(c, p, why, why_len);
+    }
+    c->refs++; /* the worker's */
+    uint64_t off_since = 0;
+    while (!j->done) {
+        if (atomic_load(&g_broken) == 2) {
+            uint64_t now = now_ns();
+            if (!off_since) off_since = now;
+            if (now - off_since > (uint64_t)JOB_GRACE_MS * 1000000u) break;
+        }
+        struct timespec until = deadline_ms(50);
+        pthread_cond_timedwait(&g_cache_cond, &g_cache_lock, &until);
+    }
+    int rc = j->done ? j->rc : broken_decline(why, why_len);
+    if (j->done) snprintf(why, why_len, "%s", j->why);
+    job_unref_locked(j);
+    pthread_mutex_unlock(&g_cache_lock);
+    return rc;
+}
+
 /* Once the JIT is off, code is leaked instead of removed (LLVM is not entered again). */
 static void code_destroy(struct sj_jit_code *c) {
     if (c->rt && llvm_hold(false)) {
@@ -678,10 +876,10 @@ static void code_destroy(struct sj_jit_code *c) {
             llvm_jumped();
         } else {
             t_fatal_jmp = &jb;
-            pthread_mutex_lock(&g_jit_lock);
-            t_holds_jit_lock = true;
+            bool locked = lock_unless_broken(mutex_timed, &g_jit_lock);
+            t_holds_jit_lock = locked;
             /* a link that jumped out meanwhile may have left ORC's lock held: leak */
-            if (!atomic_load(&g_broken)) {
+            if (locked && !atomic_load(&g_broken)) {
                 arm_new_handler();
                 LLVMErrorRef err = LLVMOrcResourceTrackerRemove(c->rt);
                 if (err) LLVMConsumeError(err); /* nothing to tell anyone: the code is gone */
@@ -691,7 +889,7 @@ static void code_destroy(struct sj_jit_code *c) {
                 disarm_new_handler();
             }
             t_holds_jit_lock = false;
-            pthread_mutex_unlock(&g_jit_lock);
+            if (locked) pthread_mutex_unlock(&g_jit_lock);
             t_fatal_jmp = NULL;
             llvm_unhold();
         }
@@ -842,7 +1040,7 @@ static int jit_compile_report(const sj_plan *plan, sj_loop_fn *fn, sj_jit_code *
     count(&st_misses, 1);
 
     char reason[sizeof c->why] = "";
-    int rc = build_guarded(c, plan, reason, sizeof reason);
+    int rc = build_on_worker(c, plan, reason, sizeof reason);
     pthread_mutex_lock(&g_cache_lock);
     if (rc == 0) {
         c->state = ENTRY_READY;

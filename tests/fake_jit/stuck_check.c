@@ -1,0 +1,98 @@
+/* tests/fake_jit/stuck_check.c: run with SEGJIT_JIT_TEST_STUCK=3 and SEGJIT_JIT_TEST_OOM=1:3.
+ * The third compile never ends inside LLVM, as one waiting for a one-time initialiser's
+ * guard that a jump out of LLVM left taken; the next compile, on another thread, runs out
+ * of memory and turns the JIT off. The stuck compile's caller must not wait for ever: it
+ * declines and its call runs on the interpreter (right bytes), as does the failing one;
+ * code compiled before still runs. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <segjit/segjit.h>
+
+enum { N = 256 };
+
+/* Runs i4 -> I4 (variant 0) or [i4(v)] -> [I4(v)xV] on the JIT tier; 0 when the bytes are
+ * right. */
+static int run_one(int variant, sj_kernel **keep) {
+    char to[64];
+    if (variant == 0)
+        snprintf(to, sizeof to, "I4");
+    else
+        snprintf(to, sizeof to, "[I4(v)x%d]", variant); /* a plan of its own per variant */
+    sj_error err = {0};
+    sj_layout *a = NULL, *b = NULL;
+    sj_kernel *k = NULL;
+    int32_t src[N];
+    uint8_t dst[N * 64];
+    for (int i = 0; i < N; i++)
+        src[i] = i * 91 + variant;
+    sj_segment s, d;
+    if (sj_layout_parse(variant ? "[i4(v)]" : "i4", &a, &err) || sj_layout_parse(to, &b, &err) ||
+        (variant ? sj_kernel_convert(a, b, 0, &k, &err) : sj_kernel_copy(a, b, &k, &err)) ||
+        sj_segment_native(src, sizeof src, &s, &err) ||
+        sj_segment_native(dst, sizeof dst, &d, &err)) {
+        fprintf(stderr, "set-up %s: %s\n", to, err.message);
+        return 1;
+    }
+    sj_kernel_set_tier(k, SJ_TIER_JIT);
+    int bad = sj_kernel_run(k, &(sj_args){&s, 0, &d, 0, N}, NULL, &err) != SJ_OK;
+    size_t stride = variant ? 4 + (size_t)variant : 4;
+    for (int i = 0; i < N && !bad; i++) {
+        uint32_t v;
+        memcpy(&v, dst + i * stride, 4);
+        bad = v != __builtin_bswap32((uint32_t)src[i]);
+    }
+    if (bad) fprintf(stderr, "%s: wrong bytes or status (%s)\n", to, err.message);
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+    if (keep)
+        *keep = k;
+    else
+        sj_kernel_free(k);
+    return bad;
+}
+
+static void *stuck_caller(void *arg) {
+    (void)arg;
+    return (void *)(intptr_t)run_one(2, NULL); /* the third compile */
+}
+
+int main(void) {
+    sj_kernel *first = NULL;
+    /* both pipelines compiled once, so the later compiles hold LLVM shared, in parallel */
+    if (run_one(0, &first) || sj_kernel_last_tier(first) != SJ_TIER_JIT || run_one(1, NULL)) {
+        fprintf(stderr, "the first kernels did not compile\n");
+        return 1;
+    }
+    pthread_t th;
+    pthread_create(&th, NULL, stuck_caller, NULL);
+    sj_counters c;
+    for (int i = 0; i < 3000; i++) { /* the stuck compile has begun */
+        sj_counters_get(&c);
+        if (c.cache_misses >= 3) break;
+        usleep(10000);
+    }
+    usleep(100000);
+    int bad = run_one(3, NULL); /* out of memory: the JIT goes off */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    void *r = NULL;
+    if (pthread_timedjoin_np(th, &r, &until) != 0) {
+        fprintf(stderr, "the stuck compile's caller still waits after 60 s\n");
+        return 1;
+    }
+    bad |= (int)(intptr_t)r;
+    sj_counters_get(&c);
+    printf("compiled %llu, declined %llu; last decline: %s\n",
+           (unsigned long long)c.kernels_compiled, (unsigned long long)c.declines, c.last_decline);
+    if (c.declines < 2 || !strstr(c.last_decline, "out of memory")) bad = 1;
+    bad |= run_one(0, NULL);
+    sj_kernel_free(first);
+    if (!bad) puts("no hang: the stuck compile's caller declined, every run right");
+    return bad;
+}

@@ -105,6 +105,7 @@ static struct {
     bool fast;
 } g_warm[SJ_WARM_MAX];
 static size_t g_nwarm;
+static bool g_full_codegen_warm; /* full code generation ran (exclusive): written so */
 static LLVMOrcLLJITRef g_jit;
 static char g_jit_why[256];
 static char *g_data_layout;
@@ -515,6 +516,26 @@ static const char *passes_for(const sj_plan *p) {
 }
 
 /* Under g_jit_lock. */
+/* Whether a module planned for fast code generation (many moves) should get full code
+ * generation after all: the passes left at most SJ_FULL_CODEGEN_MAX_MEMOPS loads and
+ * stores (the SLP vectorizer merged the moves; full code generation's time grows with
+ * them). Fast code generation spills the loop's variables on every iteration: 1.3-1.4x C
+ * for the W9 64-field record (docs/JIT.md). */
+static bool llvm_hold(bool exclusive);
+static void llvm_unhold(void);
+#define SJ_FULL_CODEGEN_MAX_MEMOPS 32u
+static bool full_codegen_pays(LLVMModuleRef mod) {
+    unsigned memops = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b))
+            for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i)) {
+                LLVMOpcode op = LLVMGetInstructionOpcode(i);
+                if ((op == LLVMLoad || op == LLVMStore) && ++memops > SJ_FULL_CODEGEN_MAX_MEMOPS)
+                    return false;
+            }
+    return true;
+}
+
 static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
     if (!g_jit_tried) { /* the first compile holds g_llvm_rw exclusively */
         g_jit_tried = true;
@@ -566,6 +587,19 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
     uint64_t t2 = now_ns();
     count(&st_ns_opt, t2 - t1);
     if (rc == 0 && g_dump_dir) dump_module(mod, p, c->hash);
+    if (rc == 0 && fast && full_codegen_pays(mod)) { /* the vectorizer left few memory ops */
+        /* full code generation's first run in the process runs alone, as a pipeline's first */
+        if (!g_full_codegen_warm && t_llvm_hold == 1) {
+            llvm_unhold();
+            if (!llvm_hold(true)) rc = broken_decline(why, why_len);
+        }
+        LLVMTargetMachineRef full = rc ? NULL : tm_take(false);
+        if (full) {
+            tm_give(tm, fast);
+            tm = full;
+            fast = false;
+        }
+    }
     if (rc == 0) {
         char *msg = NULL;
         if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg, &obj))
@@ -574,6 +608,7 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
         LLVMDisposeMessage(msg);
     }
     if (tm) tm_give(tm, fast);
+    if (rc == 0 && !fast && t_llvm_hold == 2) g_full_codegen_warm = true;
     LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
     if (rc) {
@@ -676,6 +711,7 @@ static void pipeline_add(const sj_plan *p) {
     if (g_nwarm == SJ_WARM_MAX || pipeline_warm(p)) return;
     g_warm[g_nwarm].passes = passes_for(p);
     g_warm[g_nwarm].fast = sj_emit_fast_codegen(p);
+    if (!g_warm[g_nwarm].fast) g_full_codegen_warm = true;
     g_nwarm++;
 }
 

@@ -676,7 +676,10 @@ static bool llvm_hold(bool exclusive) {
     return true;
 }
 
+/* Lets go of g_llvm_rw if this thread holds it (a compile that went exclusive midway and
+ * found the JIT off holds nothing). */
 static void llvm_unhold(void) {
+    if (!t_llvm_hold) return;
     t_llvm_hold = 0;
     pthread_rwlock_unlock(&g_llvm_rw);
 }

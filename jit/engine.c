@@ -97,6 +97,7 @@ static LLVMTargetRef g_target;
  * removing code also hold g_jit_lock. Once g_broken is set no thread enters LLVM again. */
 static pthread_rwlock_t g_llvm_rw = PTHREAD_RWLOCK_INITIALIZER;
 static _Thread_local int t_llvm_hold; /* g_llvm_rw: 0 not held, 1 shared, 2 exclusive */
+static _Thread_local bool t_fast_ran; /* the last build() generated code the fast way */
 static bool g_jit_tried;              /* the LLJIT's creation ran (exclusive) */
 /* pipelines (passes, fast codegen) compiled once already: written exclusively */
 #define SJ_WARM_MAX 16
@@ -515,7 +516,6 @@ static const char *passes_for(const sj_plan *p) {
     }
 }
 
-/* Under g_jit_lock. */
 /* Whether a module planned for fast code generation (many moves) should get full code
  * generation after all: the passes left at most SJ_FULL_CODEGEN_MAX_MEMOPS loads and
  * stores (the SLP vectorizer merged the moves; full code generation's time grows with
@@ -536,6 +536,7 @@ static bool full_codegen_pays(LLVMModuleRef mod) {
     return true;
 }
 
+/* Under g_llvm_rw (build_guarded); links under g_jit_lock. */
 static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_len) {
     if (!g_jit_tried) { /* the first compile holds g_llvm_rw exclusively */
         g_jit_tried = true;
@@ -606,6 +607,11 @@ static int build(struct sj_jit_code *c, const sj_plan *p, char *why, size_t why_
             rc = sj_jit_fail(why, why_len, SJ_DECLINE_LLVM, "LLVM code generation failed: %.120s",
                              msg ? msg : "?");
         LLVMDisposeMessage(msg);
+    }
+    t_fast_ran = fast;
+    if (!t_llvm_hold) { /* turned exclusive midway and found the JIT off: leak, as elsewhere */
+        if (obj) LLVMDisposeMemoryBuffer(obj);
+        return rc;
     }
     if (tm) tm_give(tm, fast);
     if (rc == 0 && !fast && t_llvm_hold == 2) g_full_codegen_warm = true;
@@ -742,7 +748,8 @@ static int build_guarded(struct sj_jit_code *c, const sj_plan *p, char *why, siz
     int rc = build(c, p, why, why_len);
     disarm_new_handler();
     t_fatal_jmp = NULL;
-    if (!warm && rc == 0) pipeline_add(p);
+    /* warm only once its own code generation ran (not switched to full, full_codegen_pays) */
+    if (!warm && rc == 0 && t_fast_ran == sj_emit_fast_codegen(p)) pipeline_add(p);
     llvm_unhold();
     return rc;
 }
@@ -818,6 +825,9 @@ static void jobs_after_fork_parent(void) {
     pthread_mutex_unlock(&g_cache_lock);
 }
 static void jobs_after_fork_child(void) {
+    /* the parent's workers waited on these: their state names threads the child lacks */
+    pthread_cond_init(&g_jobs_cond, NULL);
+    pthread_cond_init(&g_cache_cond, NULL);
     g_jobs = NULL;
     g_jobs_tail = &g_jobs;
     g_njobs = g_workers = g_workers_idle = 0;

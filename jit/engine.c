@@ -454,10 +454,27 @@ static void cache_remove(struct sj_jit_code *c) {
         }
 }
 
-/* CLOCK_REALTIME ms from now (the clock of timed locks and of g_cache_cond). */
+/* The clock of the timed waits below: monotonic where the C library takes a clock (a
+ * wall clock stepped back would stretch a slice); ThreadSanitizer sees only the old calls. */
+#if defined(SEGJIT_HAVE_CLOCKLOCK) && !defined(SEGJIT_TSAN_BUILD)
+#define SJ_WAIT_CLOCK              CLOCK_MONOTONIC
+#define SJ_CLOCK_ARG               SJ_WAIT_CLOCK,
+#define sj_mutex_waitlock(l, t)    pthread_mutex_clocklock(l, SJ_CLOCK_ARG t)
+#define sj_rwlock_waitrd(l, t)     pthread_rwlock_clockrdlock(l, SJ_CLOCK_ARG t)
+#define sj_rwlock_waitwr(l, t)     pthread_rwlock_clockwrlock(l, SJ_CLOCK_ARG t)
+#define sj_cond_waituntil(c, m, t) pthread_cond_clockwait(c, m, SJ_CLOCK_ARG t)
+#else
+#define SJ_WAIT_CLOCK              CLOCK_REALTIME
+#define sj_mutex_waitlock(l, t)    pthread_mutex_timedlock(l, t)
+#define sj_rwlock_waitrd(l, t)     pthread_rwlock_timedrdlock(l, t)
+#define sj_rwlock_waitwr(l, t)     pthread_rwlock_timedwrlock(l, t)
+#define sj_cond_waituntil(c, m, t) pthread_cond_timedwait(c, m, t)
+#endif
+
+/* SJ_WAIT_CLOCK ms from now. */
 static struct timespec deadline_ms(long ms) {
     struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
+    clock_gettime(SJ_WAIT_CLOCK, &t);
     t.tv_nsec += ms * 1000000L;
     t.tv_sec += t.tv_nsec / 1000000000L;
     t.tv_nsec %= 1000000000L;
@@ -474,13 +491,13 @@ static bool lock_unless_broken(int (*timed)(void *, const struct timespec *), vo
     }
 }
 static int rd_timed(void *l, const struct timespec *t) {
-    return pthread_rwlock_timedrdlock(l, t);
+    return sj_rwlock_waitrd(l, t);
 }
 static int wr_timed(void *l, const struct timespec *t) {
-    return pthread_rwlock_timedwrlock(l, t);
+    return sj_rwlock_waitwr(l, t);
 }
 static int mutex_timed(void *l, const struct timespec *t) {
-    return pthread_mutex_timedlock(l, t);
+    return sj_mutex_waitlock(l, t);
 }
 
 /* ---- One compile: IR, passes, machine code ---- */
@@ -908,7 +925,7 @@ static int build_on_worker(struct sj_jit_code *c, const sj_plan *p, char *why, s
             if (now - off_since > (uint64_t)JOB_GRACE_MS * 1000000u) break;
         }
         struct timespec until = deadline_ms(50);
-        pthread_cond_timedwait(&g_cache_cond, &g_cache_lock, &until);
+        sj_cond_waituntil(&g_cache_cond, &g_cache_lock, &until);
     }
     int rc = j->done ? j->rc : broken_decline(why, why_len);
     if (j->done) snprintf(why, why_len, "%s", j->why);

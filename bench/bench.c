@@ -82,6 +82,8 @@ const char *const bench_impl_names[IMPL_COUNT] = {
     "auto",
     "view",
     "heap_pinned_jit",
+    "c_1_thread",
+    "c_2_threads",
 };
 
 #define BIT(i) (1u << (i))

@@ -33,6 +33,8 @@ typedef enum bench_impl {
     IMPL_AUTO,            /* segjit tier AUTO (the default a user gets), checked */
     IMPL_VIEW,            /* W7: a user loop over an open view, sj_field_get_f64 per element */
     IMPL_HEAP_PINNED_JIT, /* segjit JIT tier on pinned heap segments over the same memory */
+    IMPL_LOOP_THREADS_1,  /* W8: W7's hand-written unchecked loop, one thread (memory's part) */
+    IMPL_LOOP_THREADS_2,  /* W8: the same in two threads at once */
     IMPL_COUNT
 } bench_impl;
 

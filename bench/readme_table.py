@@ -40,7 +40,8 @@ print("| W8 (ns per access per thread) | 1 thread | 2 threads | 2 / 1 |")
 print("|---|---|---|---|")
 for n in sizes:
     for a, b, d in (("accessor_1_thread", "accessor_2_threads", "accessor"),
-                    ("c_call_1_thread", "c_call_2_threads", "unchecked call loop")):
+                    ("c_call_1_thread", "c_call_2_threads", "unchecked call loop"),
+                    ("c_1_thread", "c_2_threads", "hand-written loop")):
         if ("W8", n, a) in by and ("W8", n, b) in by:
             x, y = by[("W8", n, a)], by[("W8", n, b)]
             print("| %s, %s records | %.2f | %.2f | %.2f |" % (d, name.get(n, n), x, y, y / x))

@@ -1,6 +1,8 @@
 /* bench/threads.c: W8 (shared/BENCH.md): W7's accessor loop over one shared arena from one
- * and from two threads at once, time per access per thread; and the median time of
- * sj_arena_close for a shared and a confined arena. Rows go to the common table.
+ * and from two threads at once, time per access per thread; beside it the same for an
+ * unchecked out-of-line getter and for the hand-written loop (what the machine gives two
+ * threads); and the median time of sj_arena_close for a shared and a confined arena.
+ * Rows go to the common table.
  *
  * A thread's time is its CPU time (CLOCK_THREAD_CPUTIME_ID): on a machine whose cores are
  * shared with other work, two threads are often not running at once, and wall time would
@@ -25,7 +27,12 @@ typedef struct w8 {
     int64_t n;
     sj_segment seg; /* the records, in a shared arena */
     sj_accessor *acc;
-    bool floor;    /* run hand_w7_get_y (the unchecked call) instead of the accessor */
+    enum {
+        W8_ACCESSOR,
+        W8_CALL,
+        W8_LOOP
+    } mode;        /* the accessor loop, hand_w7_get_y calls,
+                    * or the hand-written loop (hand_w7_sum_y) */
     atomic_int go; /* the threads start together */
 } w8;
 
@@ -57,7 +64,9 @@ static void *w8_main(void *arg) {
     const sj_accessor *acc = w->acc;
     const sj_segment *seg = &w->seg;
     const int64_t n = w->n;
-    if (w->floor) {
+    if (w->mode == W8_LOOP) {
+        s = hand_w7_sum_y((const hand_rec *)(const void *)seg->base, n);
+    } else if (w->mode == W8_CALL) {
         for (int64_t i = 0; i < n && st == SJ_OK; i++) {
             double y;
             st = hand_w7_get_y(acc, seg->base, 0, &i, 1, &y, &t->err) ? SJ_E_ARG : SJ_OK;
@@ -168,10 +177,10 @@ static int w8_close(bench_results *res, sj_arena_kind kind, int reps) {
 }
 
 /* One pair of rows: the loop in 1 thread and in 2 threads, rounds alternating. */
-static int w8_pair(w8 *w, bool floor, bench_impl impl1, bench_impl impl2, int reps, double want,
+static int w8_pair(w8 *w, int mode, bench_impl impl1, bench_impl impl2, int reps, double want,
                    bench_results *res) {
     const int64_t n = w->n;
-    w->floor = floor;
+    w->mode = mode;
     bench_row *r1 = w8_row(res, n, impl1);
     bench_row *r2 = w8_row(res, n, impl2);
     double *s1 = calloc((size_t)reps, sizeof *s1), *s2 = calloc((size_t)reps, sizeof *s2);
@@ -230,8 +239,11 @@ int bench_threads(int64_t n, int reps, bench_results *res) {
         r[i].y = (double)(i % 1024);
     double want = hand_w7_sum_y(r, n);
 
-    int rc = w8_pair(&w, false, IMPL_THREADS_1, IMPL_THREADS_2, reps, want, res);
-    if (rc == 0) rc = w8_pair(&w, true, IMPL_CALL_THREADS_1, IMPL_CALL_THREADS_2, reps, want, res);
+    int rc = w8_pair(&w, W8_ACCESSOR, IMPL_THREADS_1, IMPL_THREADS_2, reps, want, res);
+    if (rc == 0)
+        rc = w8_pair(&w, W8_CALL, IMPL_CALL_THREADS_1, IMPL_CALL_THREADS_2, reps, want, res);
+    if (rc == 0)
+        rc = w8_pair(&w, W8_LOOP, IMPL_LOOP_THREADS_1, IMPL_LOOP_THREADS_2, reps, want, res);
     sj_accessor_free(w.acc);
     sj_arena_close(arena, NULL);
     if (rc == 0) rc = w8_close(res, SJ_ARENA_SHARED, 101);

@@ -455,7 +455,7 @@ static void cache_remove(struct sj_jit_code *c) {
 }
 
 /* The clock of the timed waits below: monotonic where the C library takes a clock (a
- * wall clock stepped back would stretch a slice); ThreadSanitizer sees only the old calls. */
+ * wall clock stepped back would stretch a slice); TSan builds keep the calls it intercepts. */
 #if defined(SEGJIT_HAVE_CLOCKLOCK) && !defined(SEGJIT_TSAN_BUILD)
 #define SJ_WAIT_CLOCK              CLOCK_MONOTONIC
 #define SJ_CLOCK_ARG               SJ_WAIT_CLOCK,

@@ -326,9 +326,7 @@ void bench_print_targets(const bench_results *r) {
                "%.3f\n",
                hw.ratio);
     worst hl = max_ratio(r, IMPL_LOOP_THREADS_2, IMPL_LOOP_THREADS_1, "W8", 0);
-    if (hl.row)
-        printf("  (no target) W8 the same for the hand-written loop (memory's part): max %.3f\n",
-               hl.ratio);
+    if (hl.row) printf("  (no target) W8 the same for the hand-written loop: max %.3f\n", hl.ratio);
     worst hp = max_ratio(r, IMPL_HEAP_PINNED_JIT, IMPL_C, NULL, 0);
     if (hp.row)
         printf("  (no target) pinned heap JIT / C: max %.3f (%s %s)\n", hp.ratio, hp.row->workload,

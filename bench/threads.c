@@ -1,7 +1,7 @@
 /* bench/threads.c: W8 (shared/BENCH.md): W7's accessor loop over one shared arena from one
  * and from two threads at once, time per access per thread; beside it the same for an
- * unchecked out-of-line getter and for the hand-written loop (what the machine gives two
- * threads); and the median time of sj_arena_close for a shared and a confined arena.
+ * unchecked out-of-line getter and for the hand-written loop (that loop's own two-thread
+ * ratio); and the median time of sj_arena_close for a shared and a confined arena.
  * Rows go to the common table.
  *
  * A thread's time is its CPU time (CLOCK_THREAD_CPUTIME_ID): on a machine whose cores are
@@ -23,16 +23,14 @@
 #include "bench.h"
 #include "hand.h"
 
+/* The accessor loop, hand_w7_get_y calls, or the hand-written loop (hand_w7_sum_y). */
+typedef enum w8_mode { W8_ACCESSOR, W8_CALL, W8_LOOP } w8_mode;
+
 typedef struct w8 {
     int64_t n;
     sj_segment seg; /* the records, in a shared arena */
     sj_accessor *acc;
-    enum {
-        W8_ACCESSOR,
-        W8_CALL,
-        W8_LOOP
-    } mode;        /* the accessor loop, hand_w7_get_y calls,
-                    * or the hand-written loop (hand_w7_sum_y) */
+    w8_mode mode;  /* which loop the threads run */
     atomic_int go; /* the threads start together */
 } w8;
 
@@ -177,7 +175,7 @@ static int w8_close(bench_results *res, sj_arena_kind kind, int reps) {
 }
 
 /* One pair of rows: the loop in 1 thread and in 2 threads, rounds alternating. */
-static int w8_pair(w8 *w, int mode, bench_impl impl1, bench_impl impl2, int reps, double want,
+static int w8_pair(w8 *w, w8_mode mode, bench_impl impl1, bench_impl impl2, int reps, double want,
                    bench_results *res) {
     const int64_t n = w->n;
     w->mode = mode;

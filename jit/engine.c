@@ -457,18 +457,11 @@ static void cache_remove(struct sj_jit_code *c) {
 /* The clock of the timed waits below: monotonic where the C library takes a clock (a
  * wall clock stepped back would stretch a slice); TSan builds keep the calls it intercepts. */
 #if defined(SEGJIT_HAVE_CLOCKLOCK) && !defined(SEGJIT_TSAN_BUILD)
-#define SJ_WAIT_CLOCK              CLOCK_MONOTONIC
-#define SJ_CLOCK_ARG               SJ_WAIT_CLOCK,
-#define sj_mutex_waitlock(l, t)    pthread_mutex_clocklock(l, SJ_CLOCK_ARG t)
-#define sj_rwlock_waitrd(l, t)     pthread_rwlock_clockrdlock(l, SJ_CLOCK_ARG t)
-#define sj_rwlock_waitwr(l, t)     pthread_rwlock_clockwrlock(l, SJ_CLOCK_ARG t)
-#define sj_cond_waituntil(c, m, t) pthread_cond_clockwait(c, m, SJ_CLOCK_ARG t)
+#define SJ_CLOCKED    1
+#define SJ_WAIT_CLOCK CLOCK_MONOTONIC
 #else
-#define SJ_WAIT_CLOCK              CLOCK_REALTIME
-#define sj_mutex_waitlock(l, t)    pthread_mutex_timedlock(l, t)
-#define sj_rwlock_waitrd(l, t)     pthread_rwlock_timedrdlock(l, t)
-#define sj_rwlock_waitwr(l, t)     pthread_rwlock_timedwrlock(l, t)
-#define sj_cond_waituntil(c, m, t) pthread_cond_timedwait(c, m, t)
+#define SJ_CLOCKED    0
+#define SJ_WAIT_CLOCK CLOCK_REALTIME
 #endif
 
 /* SJ_WAIT_CLOCK ms from now. */
@@ -490,15 +483,33 @@ static bool lock_unless_broken(int (*timed)(void *, const struct timespec *), vo
         if (timed(lock, &t) == 0) return true;
     }
 }
+#if SJ_CLOCKED
 static int rd_timed(void *l, const struct timespec *t) {
-    return sj_rwlock_waitrd(l, t);
+    return pthread_rwlock_clockrdlock(l, SJ_WAIT_CLOCK, t);
 }
 static int wr_timed(void *l, const struct timespec *t) {
-    return sj_rwlock_waitwr(l, t);
+    return pthread_rwlock_clockwrlock(l, SJ_WAIT_CLOCK, t);
 }
 static int mutex_timed(void *l, const struct timespec *t) {
-    return sj_mutex_waitlock(l, t);
+    return pthread_mutex_clocklock(l, SJ_WAIT_CLOCK, t);
 }
+static int cond_timed(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t) {
+    return pthread_cond_clockwait(c, m, SJ_WAIT_CLOCK, t);
+}
+#else
+static int rd_timed(void *l, const struct timespec *t) {
+    return pthread_rwlock_timedrdlock(l, t);
+}
+static int wr_timed(void *l, const struct timespec *t) {
+    return pthread_rwlock_timedwrlock(l, t);
+}
+static int mutex_timed(void *l, const struct timespec *t) {
+    return pthread_mutex_timedlock(l, t);
+}
+static int cond_timed(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t) {
+    return pthread_cond_timedwait(c, m, t);
+}
+#endif
 
 /* ---- One compile: IR, passes, machine code ---- */
 
@@ -925,7 +936,7 @@ static int build_on_worker(struct sj_jit_code *c, const sj_plan *p, char *why, s
             if (now - off_since > (uint64_t)JOB_GRACE_MS * 1000000u) break;
         }
         struct timespec until = deadline_ms(50);
-        sj_cond_waituntil(&g_cache_cond, &g_cache_lock, &until);
+        cond_timed(&g_cache_cond, &g_cache_lock, &until);
     }
     int rc = j->done ? j->rc : broken_decline(why, why_len);
     if (j->done) snprintf(why, why_len, "%s", j->why);

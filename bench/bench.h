@@ -62,6 +62,7 @@ typedef struct bench_row {
     double min_ns, max_ns;
     double bytes; /* bytes touched by one call (read + written) */
     int samples;
+    double pair_ratio; /* W8 2-thread rows, pinned: worst CPU's 2-thread / 1-thread median; 0 */
     char note[160];
 } bench_row;
 

@@ -36,7 +36,7 @@ for k, d in w7:
     print("| %s | %s |" % (d, " | ".join("%.2f" % by[("W7", n, k)] if ("W7", n, k) in by else ""
                                           for n in sizes)))
 print()
-print("| W8 (ns per access per thread) | 1 thread | 2 threads | 2 / 1 |")
+print("| W8 (ns per access per thread) | 1 thread | 2 threads | 2 / 1 (worse CPU against itself) |")
 print("|---|---|---|---|")
 for n in sizes:
     for a, b, d in (("accessor_1_thread", "accessor_2_threads", "accessor"),
@@ -44,7 +44,10 @@ for n in sizes:
                     ("c_1_thread", "c_2_threads", "hand-written loop")):
         if ("W8", n, a) in by and ("W8", n, b) in by:
             x, y = by[("W8", n, a)], by[("W8", n, b)]
-            print("| %s, %s records | %.2f | %.2f | %.2f |" % (d, name.get(n, n), x, y, y / x))
+            q = by.get(("W8", n, b + "_per_cpu_ratio"))  # pinned runs; else the medians
+            print("| %s, %s records | %.2f | %.2f | %.2f%s |" % (d, name.get(n, n), x, y,
+                                                            q if q else y / x,
+                                                            "" if q else " (medians)"))
 for k in ("close_shared", "close_confined"):
     if ("W8", 1, k) in by:
         print("\n%s: %.2f us (median)" % (k, by[("W8", 1, k)] / 1000), end="")

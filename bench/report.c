@@ -236,6 +236,20 @@ static worst max_ratio(const bench_results *r, bench_impl impl, bench_impl other
     return w;
 }
 
+/* W8's 2 / 1 thread ratio at the worst size: pinned, each CPU against itself alone (the
+ * worse CPU); not pinned, the rows' medians. */
+static worst max_pair_ratio(const bench_results *r, bench_impl two, bench_impl one) {
+    worst w = {-1, NULL};
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        if (row->impl == two && row->present && row->pair_ratio > w.ratio) {
+            w.ratio = row->pair_ratio;
+            w.row = row;
+        }
+    }
+    return w.row ? w : max_ratio(r, two, one, "W8", 0);
+}
+
 static void target_ratio(const char *what, double limit, worst w, const char *missing) {
     char where[64] = "", nb[32];
     if (w.row)
@@ -318,14 +332,14 @@ void bench_print_targets(const bench_results *r) {
     target_ratio("W7 view loop / hand-written C loop, both sizes", 1.20,
                  max_ratio(r, IMPL_VIEW, IMPL_C, "W7", 0), "W7 view not measured");
     target_ratio("W8 per access per thread, 2 threads / 1 thread", 1.10,
-                 max_ratio(r, IMPL_THREADS_2, IMPL_THREADS_1, "W8", 0), "W8 not measured");
+                 max_pair_ratio(r, IMPL_THREADS_2, IMPL_THREADS_1), "W8 not measured");
     char nb0[32];
-    worst hw = max_ratio(r, IMPL_CALL_THREADS_2, IMPL_CALL_THREADS_1, "W8", 0);
+    worst hw = max_pair_ratio(r, IMPL_CALL_THREADS_2, IMPL_CALL_THREADS_1);
     if (hw.row)
         printf("  (no target) W8 the same for the unchecked call loop (this machine's part): max "
                "%.3f\n",
                hw.ratio);
-    worst hl = max_ratio(r, IMPL_LOOP_THREADS_2, IMPL_LOOP_THREADS_1, "W8", 0);
+    worst hl = max_pair_ratio(r, IMPL_LOOP_THREADS_2, IMPL_LOOP_THREADS_1);
     if (hl.row) printf("  (no target) W8 the same for the hand-written loop: max %.3f\n", hl.ratio);
     worst hp = max_ratio(r, IMPL_HEAP_PINNED_JIT, IMPL_C, NULL, 0);
     if (hp.row)
@@ -358,6 +372,9 @@ int bench_write_csv(const bench_results *r, const char *path) {
         fprintf(f, "%s,%" PRId64 ",%s,%.6f,%.4f,%.4f\n", row->workload, row->n,
                 bench_impl_names[row->impl], row->med_ns / n, row->bytes / row->med_ns,
                 ratio_to(r, row, IMPL_C));
+        if (row->pair_ratio > 0) /* W8, pinned: a ratio, not a time, in the same column */
+            fprintf(f, "%s,%" PRId64 ",%s_per_cpu_ratio,%.4f,,\n", row->workload, row->n,
+                    bench_impl_names[row->impl], row->pair_ratio);
     }
     /* Compile cost: workload "compile", n = samples, ns in ns_per_elem, the rest empty. */
     const bench_compile *c = &r->compile;

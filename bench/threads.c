@@ -7,8 +7,12 @@
  * A thread's time is its CPU time (CLOCK_THREAD_CPUTIME_ID): on a machine whose cores are
  * shared with other work, two threads are often not running at once, and wall time would
  * measure that, not the loop; contention on shared cache lines stalls the thread and counts
- * in its CPU time. The wall time of the two-thread rounds is in the row's note. */
-#define _POSIX_C_SOURCE 200809L
+ * in its CPU time. The wall time of the two-thread rounds is in the row's note.
+ * Where the process may run on two CPUs, every thread is pinned: each round times one
+ * thread on the first CPU, one on the second, then one on each at once, so both rows hold
+ * each CPU's samples equally and a CPU slowed by other work weighs on both alike
+ * (docs/ACCESS.md, session 14). */
+#define _GNU_SOURCE
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -37,6 +41,7 @@ typedef struct w8 {
 typedef struct w8_thread {
     w8 *w;
     pthread_t th;
+    int cpu;          /* pinned to this CPU, or -1 */
     uint64_t ns;      /* CPU time of the loop */
     uint64_t wall_ns; /* wall time of the loop */
     double sum;
@@ -54,6 +59,12 @@ static uint64_t cpu_now_ns(void) {
 static void *w8_main(void *arg) {
     w8_thread *t = arg;
     const w8 *w = t->w;
+    if (t->cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(t->cpu, &set);
+        if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) t->cpu = -1;
+    }
     while (!atomic_load(&t->w->go))
         sched_yield();
     uint64_t t0 = bench_now_ns(), c0 = cpu_now_ns();
@@ -84,15 +95,17 @@ static void *w8_main(void *arg) {
     return NULL;
 }
 
-/* Runs the loop in `k` threads at once; the slower thread's CPU time (its wall time in
- * *wall), or 0 on failure. */
-static double w8_round(w8 *w, int k, double want, bool *ok, double *wall, char *note, size_t len) {
+/* Runs the loop in `k` threads at once, thread i pinned to cpus[i] (cpus NULL: not pinned);
+ * thread i's CPU time goes to ns[i], its wall time to wall[i]. */
+static void w8_round(w8 *w, int k, const int *cpus, double want, bool *ok, double *ns, double *wall,
+                     char *note, size_t len) {
     w8_thread t[2];
     memset(t, 0, sizeof t);
     atomic_store(&w->go, 0);
     int started = 0;
     for (; started < k; started++) {
         t[started].w = w;
+        t[started].cpu = cpus ? cpus[started] : -1;
         if (pthread_create(&t[started].th, NULL, w8_main, &t[started]) != 0) break;
     }
     atomic_store(&w->go, 1);
@@ -101,9 +114,8 @@ static double w8_round(w8 *w, int k, double want, bool *ok, double *wall, char *
             pthread_join(t[i].th, NULL);
         bench_text(note, len, "FAILED: cannot start a thread");
         *ok = false;
-        return 0;
+        return;
     }
-    double slowest = 0;
     for (int i = 0; i < k; i++) {
         pthread_join(t[i].th, NULL);
         if (t[i].st != SJ_OK) {
@@ -112,11 +124,23 @@ static double w8_round(w8 *w, int k, double want, bool *ok, double *wall, char *
         } else if (memcmp(&t[i].sum, &want, sizeof want) != 0) {
             bench_text(note, len, "CHECKSUM DIFFERS: %.17g (c: %.17g)", t[i].sum, want);
             *ok = false;
+        } else if (cpus && t[i].cpu < 0) {
+            bench_text(note, len, "FAILED: cannot pin a thread to CPU %d", cpus[i]);
+            *ok = false;
         }
-        if ((double)t[i].ns > slowest) slowest = (double)t[i].ns;
-        if ((double)t[i].wall_ns > *wall) *wall = (double)t[i].wall_ns;
+        ns[i] = (double)t[i].ns;
+        wall[i] = (double)t[i].wall_ns;
     }
-    return slowest;
+}
+
+/* The first two CPUs this process may run on, or false when it may run on fewer. */
+static bool w8_cpus(int cpus[2]) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
+    int found = 0;
+    for (int c = 0; c < CPU_SETSIZE && found < 2; c++)
+        if (CPU_ISSET(c, &set)) cpus[found++] = c;
+    return found == 2;
 }
 
 static bench_row *w8_row(bench_results *res, int64_t n, bench_impl impl) {
@@ -129,15 +153,15 @@ static bench_row *w8_row(bench_results *res, int64_t n, bench_impl impl) {
     return row;
 }
 
-static void w8_fill(bench_row *row, double *samples, int reps, bool ok) {
+static void w8_fill(bench_row *row, double *samples, int count, bool ok) {
     row->verified = true;
     row->checksum_ok = ok;
     if (!ok) return;
     row->present = true;
-    row->samples = reps;
-    row->med_ns = bench_median(samples, reps);
+    row->samples = count;
+    row->med_ns = bench_median(samples, count);
     row->min_ns = samples[0];
-    row->max_ns = samples[reps - 1];
+    row->max_ns = samples[count - 1];
 }
 
 /* Median time of sj_arena_close for an arena of `kind` holding one 4 KiB allocation. */
@@ -174,41 +198,71 @@ static int w8_close(bench_results *res, sj_arena_kind kind, int reps) {
     return 0;
 }
 
-/* One pair of rows: the loop in 1 thread and in 2 threads, rounds alternating. */
+/* One pair of rows: the loop in 1 thread and in 2 threads, rounds alternating. Pinned, a
+ * round is one thread on each CPU in turn, then both at once; every thread is a sample. */
 static int w8_pair(w8 *w, w8_mode mode, bench_impl impl1, bench_impl impl2, int reps, double want,
                    bench_results *res) {
     const int64_t n = w->n;
+    int cpus[2];
+    const bool pinned = w8_cpus(cpus);
+    const int per1 = pinned ? 2 : 1; /* 1-thread samples per round */
     w->mode = mode;
     bench_row *r1 = w8_row(res, n, impl1);
     bench_row *r2 = w8_row(res, n, impl2);
-    double *s1 = calloc((size_t)reps, sizeof *s1), *s2 = calloc((size_t)reps, sizeof *s2);
-    double *w1 = calloc((size_t)reps, sizeof *w1), *w2 = calloc((size_t)reps, sizeof *w2);
+    size_t cells = (size_t)reps * 2;
+    double *s1 = calloc(cells, sizeof *s1), *s2 = calloc(cells, sizeof *s2);
+    double *c1[2] = {calloc(cells, sizeof(double)), calloc(cells, sizeof(double))};
+    double *c2[2] = {calloc(cells, sizeof(double)), calloc(cells, sizeof(double))};
+    double *w1 = calloc(cells, sizeof *w1), *w2 = calloc(cells, sizeof *w2);
     int rc = -1;
-    if (r1 && r2 && s1 && s2 && w1 && w2) {
+    if (r1 && r2 && s1 && s2 && c1[0] && c1[1] && c2[0] && c2[1] && w1 && w2) {
         r1 = &res->rows[res->count - 2]; /* after the last realloc */
         r2 = &res->rows[res->count - 1];
         bool ok1 = true, ok2 = true;
         for (int k = -1; k < reps; k++) { /* one warm-up round, then alternating */
-            double wall1 = 0, wall2 = 0;
-            double a = w8_round(w, 1, want, &ok1, &wall1, r1->note, sizeof r1->note);
-            double b = w8_round(w, 2, want, &ok2, &wall2, r2->note, sizeof r2->note);
-            if (k >= 0) {
-                s1[k] = a;
-                s2[k] = b;
-                w1[k] = wall1;
-                w2[k] = wall2;
+            double a[2] = {0, 0}, b[2] = {0, 0}, wa[2] = {0, 0}, wb[2] = {0, 0};
+            for (int c = 0; c < per1; c++)
+                w8_round(w, 1, pinned ? &cpus[c] : NULL, want, &ok1, &a[c], &wa[c], r1->note,
+                         sizeof r1->note);
+            w8_round(w, 2, pinned ? cpus : NULL, want, &ok2, b, wb, r2->note, sizeof r2->note);
+            if (k < 0) continue;
+            for (int c = 0; c < per1; c++) {
+                s1[per1 * k + c] = a[c];
+                c1[c][k] = a[c];
+                w1[per1 * k + c] = wa[c];
+            }
+            for (int c = 0; c < 2; c++) {
+                s2[2 * k + c] = b[c];
+                c2[c][k] = b[c];
+                w2[2 * k + c] = wb[c];
             }
         }
-        w8_fill(r1, s1, reps, ok1);
-        w8_fill(r2, s2, reps, ok2);
-        if (ok1 && ok2)
+        w8_fill(r1, s1, per1 * reps, ok1);
+        w8_fill(r2, s2, 2 * reps, ok2);
+        double nd = (double)n;
+        if (ok1 && ok2 && pinned) {
+            double q0 = bench_median(c2[0], reps) / bench_median(c1[0], reps);
+            double q1 = bench_median(c2[1], reps) / bench_median(c1[1], reps);
+            r2->pair_ratio = q0 > q1 ? q0 : q1;
             bench_text(r2->note, sizeof r2->note,
-                       "CPU time per thread; wall time per access %.2f ns (1 thread %.2f)",
-                       bench_median(w2, reps) / (double)n, bench_median(w1, reps) / (double)n);
+                       "CPU time per thread, pinned; per CPU 2/1: %d %.2f, %d %.2f; wall time per "
+                       "access %.2f ns (1 thread %.2f)",
+                       cpus[0], q0, cpus[1], q1, bench_median(w2, 2 * reps) / nd,
+                       bench_median(w1, per1 * reps) / nd);
+        }
+        if (ok1 && ok2 && !pinned)
+            bench_text(r2->note, sizeof r2->note,
+                       "CPU time per thread, not pinned; wall time per access %.2f ns (1 thread "
+                       "%.2f)",
+                       bench_median(w2, 2 * reps) / nd, bench_median(w1, per1 * reps) / nd);
         rc = 0;
     }
     free(s1);
     free(s2);
+    for (int c = 0; c < 2; c++) {
+        free(c1[c]);
+        free(c2[c]);
+    }
     free(w1);
     free(w2);
     return rc;

@@ -202,7 +202,7 @@ static void round_trip(sj_kind kind, bool big, int heap_kind) {
     for (int64_t i = 0; i < 3; i++)
         for (unsigned x = 0; x < size; x++) {
             size_t at = 8 + (size_t)i * 2 * size + x;
-            assert_int_equal(b.data[at], (uint8_t)(at * 131u + 3 * 7u + 1u));
+            assert_int_equal(b.data[at], tbuf_pattern_byte(at, 3));
         }
     tbuf_check_guards(&b);
     tbuf_free(&b);

@@ -131,9 +131,19 @@ static inline void tbuf_init(tbuf *b, size_t size, size_t misalign, int heap_kin
 }
 
 /* Fills the segment's bytes with a pattern derived from seed. */
+/* Byte i of pattern `seed`: a mix of both, so no run of bytes repeats at a short period (an
+ * element read from the wrong index differs). */
+static inline uint8_t tbuf_pattern_byte(size_t i, unsigned seed) {
+    uint64_t x = (uint64_t)i * UINT64_C(0x9E3779B97F4A7C15) + seed * UINT64_C(0xD1B54A32D192ED03);
+    x ^= x >> 31;
+    x *= UINT64_C(0xBF58476D1CE4E5B9);
+    x ^= x >> 29;
+    return (uint8_t)(x >> 56);
+}
+
 static inline void tbuf_pattern(tbuf *b, unsigned seed) {
     for (size_t i = 0; i < b->size; i++)
-        b->data[i] = (uint8_t)(i * 131u + seed * 7u + 1u);
+        b->data[i] = tbuf_pattern_byte(i, seed);
 }
 
 /* Are the bytes around the segment still the guard byte? */

@@ -42,7 +42,10 @@ static struct sj_scope *pool_free; /* closed scopes ready for reuse; never freed
 static _Atomic(sj_alloc *) global_allocs;
 
 static atomic_uint_fast64_t next_thread_id = 1;
-_Thread_local sj_thread_state sj_self SJ_TLS_FAST;
+_Thread_local sj_thread_state sj_self SJ_TLS_FAST = {.mine = SJ__NO_KEY};
+/* Generations are unique over all arenas, so a key names one opening of one arena (the
+ * global arena's key, 0, is none of them). */
+static atomic_uint_fast64_t next_gen = 1;
 
 /* The calling thread's OS id (what ps -L and gdb show), for messages. */
 static int64_t os_tid(void) {
@@ -316,7 +319,7 @@ sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err) {
         atomic_init(&sc->allocs, NULL);
         sc->next_free = NULL;
     }
-    uint64_t gen = atomic_load(&sc->word) >> 3;
+    uint64_t gen = atomic_fetch_add(&next_gen, 1);
     bool confined = kind == SJ_ARENA_CONFINED;
     atomic_store(&sc->owner, confined ? sj_thread_id() : 0);
     atomic_store(&sc->owner_tid, confined ? os_tid() : 0);
@@ -374,7 +377,9 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
         atomic_fetch_and(&sc->views, ~SCOPE_VIEWS_CLOSING);
         return sj_fail(err, SJ_E_CLOSED, "arena close: the arena is already closed");
     }
-    /* Leases: only the owner touches a confined arena's memory, and it is here. */
+    /* Leases: only the owner touches a confined arena's memory, and it is here; it
+     * forgets the arena as its own before the memory goes. */
+    if (sj_self.mine == a.key) sj_self.mine = SJ__NO_KEY;
     if (!(open & SCOPE_CONFINED)) wait_for_leases(sc);
     /* Pins: Dekker handshake with arena_acquire. */
     while (atomic_load(&sc->inflight) != 0)

@@ -608,6 +608,79 @@ static void test_threads(void **state) {
     sj_layout_unref(root);
 }
 
+/* A thread remembers the confined arena it last found open and its own, and skips the
+ * scope for it (fast.h): that needs keys unique over all arenas ever opened, and a close that
+ * forgets the arena. Pooled scopes are reused here, so equal per-scope generations would
+ * collide. */
+static void test_remembered_arena(void **state) {
+    (void)state;
+    enum { N = 48 };
+    sj_error err = {0};
+    uint64_t keys[2 * N];
+    sj_arena live[N];
+    for (int i = 0; i < N; i++) { /* open, close, open: every scope reused at least once */
+        sj_arena a;
+        assert_status(sj_arena_open(i % 3 ? SJ_ARENA_CONFINED : SJ_ARENA_SHARED, &a, &err), SJ_OK,
+                      &err);
+        keys[2 * i] = a.key;
+        assert_status(sj_arena_close(a, &err), SJ_OK, &err);
+        assert_status(sj_arena_open(i % 2 ? SJ_ARENA_CONFINED : SJ_ARENA_SHARED, &live[i], &err),
+                      SJ_OK, &err);
+        keys[2 * i + 1] = live[i].key;
+    }
+    for (int i = 0; i < 2 * N; i++)
+        for (int k = 0; k < i; k++)
+            assert_true(keys[i] != keys[k]);
+    for (int i = 0; i < N; i++)
+        assert_status(sj_arena_close(live[i], &err), SJ_OK, &err);
+
+    /* two confined arenas in turn; each close makes its segment CLOSED, inline too, while
+     * the other goes on */
+    sj_layout *root = test_layout("[4:i4]");
+    sj_accessor *acc = NULL;
+    assert_status(sj_accessor_new(root, "[*]", &acc, &err), SJ_OK, &err);
+    sj_arena a, b;
+    sj_segment sa, sb;
+    assert_status(sj_arena_open(SJ_ARENA_CONFINED, &a, &err), SJ_OK, &err);
+    assert_status(sj_arena_open(SJ_ARENA_CONFINED, &b, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(a, 16, 16, &sa, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(b, 16, 16, &sb, &err), SJ_OK, &err);
+    int32_t x = 0;
+    for (int64_t i = 0; i < 4; i++) {
+        assert_status(sj_accessor_set_i32(acc, &sa, 0, &i, 1, (int32_t)i, &err), SJ_OK, &err);
+        assert_status(sj_accessor_set_i32(acc, &sb, 0, &i, 1, (int32_t)(10 + i), &err), SJ_OK,
+                      &err);
+    }
+    assert_status(sj_accessor_get_i32(acc, &sb, 0, (int64_t[]){3}, 1, &x, &err), SJ_OK, &err);
+    assert_int_equal(x, 13);
+    assert_status(sj_arena_close(b, &err), SJ_OK, &err); /* b was the last one used */
+    assert_int_equal(sj_accessor_get_i32(acc, &sb, 0, (int64_t[]){3}, 1, &x, &err), SJ_E_CLOSED);
+    assert_string_equal(err.message, "get: segment: its arena is closed");
+    assert_status(sj_accessor_get_i32(acc, &sa, 0, (int64_t[]){2}, 1, &x, &err), SJ_OK, &err);
+    assert_int_equal(x, 2);
+    sj_arena c; /* likely b's scope again */
+    assert_status(sj_arena_open(SJ_ARENA_CONFINED, &c, &err), SJ_OK, &err);
+    sj_segment sc;
+    assert_status(sj_arena_allocate(c, 16, 16, &sc, &err), SJ_OK, &err);
+    assert_status(sj_accessor_set_i32(acc, &sc, 0, (int64_t[]){0}, 1, 7, &err), SJ_OK, &err);
+    assert_int_equal(sj_accessor_get_i32(acc, &sb, 0, (int64_t[]){0}, 1, &x, &err), SJ_E_CLOSED);
+    assert_status(sj_arena_close(a, &err), SJ_OK, &err); /* a was not the last one used */
+    assert_int_equal(sj_accessor_get_i32(acc, &sa, 0, (int64_t[]){0}, 1, &x, &err), SJ_E_CLOSED);
+    assert_status(sj_accessor_get_i32(acc, &sc, 0, (int64_t[]){0}, 1, &x, &err), SJ_OK, &err);
+    assert_int_equal(x, 7);
+    /* another thread: still THREAD, however often the owner used it */
+    sj_path *p = test_path(root, "[*]");
+    thread_job j = {.acc = acc, .p = p, .seg = sc};
+    run_other(&j);
+    assert_int_equal(j.sa, SJ_E_THREAD);
+    assert_int_equal(j.sa_set, SJ_E_THREAD);
+    assert_status(sj_arena_close(c, &err), SJ_OK, &err);
+    assert_int_equal(sj_accessor_get_i32(acc, &sc, 0, (int64_t[]){0}, 1, &x, &err), SJ_E_CLOSED);
+    sj_path_free(p);
+    sj_accessor_free(acc);
+    sj_layout_unref(root);
+}
+
 /* ---- 6. open records: a leading [*] whose bound comes from the segment (SEMANTICS 4.5) ---- */
 
 static void test_open_records(void **state) {
@@ -783,6 +856,7 @@ int main(void) {
         cmocka_unit_test(test_value_accessor_messages),
         cmocka_unit_test(test_arguments_and_creation),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_remembered_arena),
         cmocka_unit_test(test_open_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

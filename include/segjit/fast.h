@@ -48,13 +48,15 @@ typedef struct sj_reader {
 typedef struct sj_thread_state {
     uint64_t id;    /* the thread's id (never 0 once assigned) */
     sj_reader *rec; /* NULL until the first lease, and without membarrier */
+    uint64_t mine;  /* key of the confined arena this thread last found open and its own */
 } sj_thread_state;
+#define SJ__NO_KEY UINT64_MAX /* `mine` when none: no arena's key */
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
 /* Bumped whenever these structures change (the library checks their sizes against it). */
-#define SJ__FAST_REVISION 3
-#define sj__self          sj__self_r3
-extern SJ_API _Thread_local sj_thread_state sj__self_r3 __attribute__((tls_model("initial-exec")));
+#define SJ__FAST_REVISION 4
+#define sj__self          sj__self_r4
+extern SJ_API _Thread_local sj_thread_state sj__self_r4 __attribute__((tls_model("initial-exec")));
 
 /* A lease (single access): true when the arena is open and usable from this thread, with
  * *slot set to what sj__lease_exit clears. A confined arena's owner only loads; a shared
@@ -86,14 +88,20 @@ static inline __attribute__((always_inline)) bool sj__lease_shared(struct sj_sco
 
 static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
     *slot = NULL;
+    /* Keys are unique over all arenas ever opened, and only the owner closes a confined
+     * arena (forgetting `mine` first): while the key is `mine`, the arena is open and ours. */
+    if (__builtin_expect(a.key == sj__self.mine, 1)) return true;
     struct sj_scope *sc = a.scope;
     /* Only the owner opens or closes a confined arena: relaxed loads, nothing to
      * synchronise with, and no close can overlap the owner's access. A confined key
      * always has a scope (the global arena's key is 0). */
-    if (__builtin_expect(a.key & SJ__SCOPE_CONFINED, 1))
-        return __builtin_expect(atomic_load_explicit(&sc->word, memory_order_relaxed) == a.key,
-                                1) &&
-               atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj__self.id;
+    if (a.key & SJ__SCOPE_CONFINED) {
+        if (atomic_load_explicit(&sc->word, memory_order_relaxed) != a.key ||
+            atomic_load_explicit(&sc->owner, memory_order_relaxed) != sj__self.id)
+            return false;
+        sj__self.mine = a.key;
+        return true;
+    }
     if (!sc) return true;
     return sj__lease_shared(sc, a.key, sj__self.rec, false, slot);
 }

@@ -314,14 +314,14 @@ sj_status sj_arena_open(sj_arena_kind kind, sj_arena *out, sj_error *err) {
         atomic_init(&sc->word, sj_scope_word(0, SCOPE_FREE));
         atomic_init(&sc->inflight, 0);
         atomic_init(&sc->views, 0);
-        atomic_init(&sc->owner, 0);
+        atomic_init(&sc->owner, SJ__NO_OWNER);
         atomic_init(&sc->owner_tid, 0);
         atomic_init(&sc->allocs, NULL);
         sc->next_free = NULL;
     }
     uint64_t gen = atomic_fetch_add(&next_gen, 1);
     bool confined = kind == SJ_ARENA_CONFINED;
-    atomic_store(&sc->owner, confined ? sj_thread_id() : 0);
+    atomic_store(&sc->owner, confined ? sj_thread_id() : SJ__NO_OWNER);
     atomic_store(&sc->owner_tid, confined ? os_tid() : 0);
     atomic_store(&sc->allocs, NULL);
     uint64_t key = sj_scope_word(gen, SCOPE_OPEN) | (confined ? SCOPE_CONFINED : 0);

@@ -631,6 +631,12 @@ static void test_remembered_arena(void **state) {
     for (int i = 0; i < 2 * N; i++)
         for (int k = 0; k < i; k++)
             assert_true(keys[i] != keys[k]);
+    /* A scope open as shared (here mostly reused ones) has an owner no thread's id equals,
+     * not even the 0 of a thread that has none yet: a thread whose stale confined handle
+     * loads the word before a reuse and the owner after cannot take the arena as its own. */
+    for (int i = 0; i < N; i++)
+        if (!(live[i].key & SJ__SCOPE_CONFINED))
+            assert_true(atomic_load(&live[i].scope->owner) == SJ__NO_OWNER);
     for (int i = 0; i < N; i++)
         assert_status(sj_arena_close(live[i], &err), SJ_OK, &err);
 

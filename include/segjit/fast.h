@@ -29,7 +29,7 @@ struct sj_alloc;
 struct sj_scope {
     /* Read by every access; written only by open and close. */
     _Alignas(64) _Atomic uint64_t word; /* gen << 3 | confined << 2 | state */
-    _Atomic uint64_t owner;             /* owner thread id (confined), 0 for shared */
+    _Atomic uint64_t owner;             /* owner thread id (confined), else SJ__NO_OWNER */
     /* Written by pins, allocation and the pool: kept off the readers' cache line. */
     _Alignas(64) atomic_long inflight; /* pins between acquire and release */
     _Atomic(struct sj_alloc *) allocs; /* memory to free on close */
@@ -51,6 +51,9 @@ typedef struct sj_thread_state {
     uint64_t mine;  /* key of the confined arena this thread last found open and its own */
 } sj_thread_state;
 #define SJ__NO_KEY UINT64_MAX /* `mine` when none: no arena's key */
+#define SJ__NO_OWNER                                                                               \
+    UINT64_MAX /* owner of a scope not open as confined: no thread's id, not                       \
+                  even a thread's unassigned 0 */
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
 /* Bumped whenever these structures change (the library checks their sizes against it). */
@@ -92,11 +95,13 @@ static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
      * arena (forgetting `mine` first): while the key is `mine`, the arena is open and ours. */
     if (__builtin_expect(a.key == sj__self.mine, 1)) return true;
     struct sj_scope *sc = a.scope;
-    /* Only the owner opens or closes a confined arena: relaxed loads, nothing to
-     * synchronise with, and no close can overlap the owner's access. A confined key
-     * always has a scope (the global arena's key is 0). */
+    /* Only the owner opens or closes a confined arena, so no close can overlap the owner's
+     * access. The word is loaded first (acquire, a plain load on x86): the owner then read
+     * is this opening's or a later one's, never this thread (busy here) or, for a shared
+     * or free scope, SJ__NO_OWNER. A confined key always has a scope (the global arena's
+     * key is 0). */
     if (a.key & SJ__SCOPE_CONFINED) {
-        if (atomic_load_explicit(&sc->word, memory_order_relaxed) != a.key ||
+        if (atomic_load_explicit(&sc->word, memory_order_acquire) != a.key ||
             atomic_load_explicit(&sc->owner, memory_order_relaxed) != sj__self.id)
             return false;
         sj__self.mine = a.key;

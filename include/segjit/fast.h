@@ -51,9 +51,8 @@ typedef struct sj_thread_state {
     uint64_t mine;  /* key of the confined arena this thread last found open and its own */
 } sj_thread_state;
 #define SJ__NO_KEY UINT64_MAX /* `mine` when none: no arena's key */
-#define SJ__NO_OWNER                                                                               \
-    UINT64_MAX /* owner of a scope not open as confined: no thread's id, not                       \
-                  even a thread's unassigned 0 */
+/* The owner of a scope not open as confined: no thread's id, not even an unassigned 0. */
+#define SJ__NO_OWNER UINT64_MAX
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
 /* Bumped whenever these structures change (the library checks their sizes against it). */

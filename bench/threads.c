@@ -199,7 +199,9 @@ static int w8_close(bench_results *res, sj_arena_kind kind, int reps) {
 }
 
 /* One pair of rows: the loop in 1 thread and in 2 threads, rounds alternating. Pinned, a
- * round is one thread on each CPU in turn, then both at once; every thread is a sample. */
+ * round is one thread on each CPU in turn, then both at once; every thread is a sample.
+ * Samples are stored by CPU (thread c of a round at [c * reps + round]), so a CPU's own
+ * median and the pooled one come from the same arrays. */
 static int w8_pair(w8 *w, w8_mode mode, bench_impl impl1, bench_impl impl2, int reps, double want,
                    bench_results *res) {
     const int64_t n = w->n;
@@ -211,58 +213,48 @@ static int w8_pair(w8 *w, w8_mode mode, bench_impl impl1, bench_impl impl2, int 
     bench_row *r2 = w8_row(res, n, impl2);
     size_t cells = (size_t)reps * 2;
     double *s1 = calloc(cells, sizeof *s1), *s2 = calloc(cells, sizeof *s2);
-    double *c1[2] = {calloc(cells, sizeof(double)), calloc(cells, sizeof(double))};
-    double *c2[2] = {calloc(cells, sizeof(double)), calloc(cells, sizeof(double))};
     double *w1 = calloc(cells, sizeof *w1), *w2 = calloc(cells, sizeof *w2);
     int rc = -1;
-    if (r1 && r2 && s1 && s2 && c1[0] && c1[1] && c2[0] && c2[1] && w1 && w2) {
+    if (r1 && r2 && s1 && s2 && w1 && w2) {
         r1 = &res->rows[res->count - 2]; /* after the last realloc */
         r2 = &res->rows[res->count - 1];
         bool ok1 = true, ok2 = true;
         for (int k = -1; k < reps; k++) { /* one warm-up round, then alternating */
-            double a[2] = {0, 0}, b[2] = {0, 0}, wa[2] = {0, 0}, wb[2] = {0, 0};
+            double a[2], b[2], wa[2], wb[2];
             for (int c = 0; c < per1; c++)
                 w8_round(w, 1, pinned ? &cpus[c] : NULL, want, &ok1, &a[c], &wa[c], r1->note,
                          sizeof r1->note);
             w8_round(w, 2, pinned ? cpus : NULL, want, &ok2, b, wb, r2->note, sizeof r2->note);
-            if (k < 0) continue;
-            for (int c = 0; c < per1; c++) {
-                s1[per1 * k + c] = a[c];
-                c1[c][k] = a[c];
-                w1[per1 * k + c] = wa[c];
+            for (int c = 0; k >= 0 && c < 2; c++) {
+                if (c < per1) {
+                    s1[c * reps + k] = a[c];
+                    w1[c * reps + k] = wa[c];
+                }
+                s2[c * reps + k] = b[c];
+                w2[c * reps + k] = wb[c];
             }
-            for (int c = 0; c < 2; c++) {
-                s2[2 * k + c] = b[c];
-                c2[c][k] = b[c];
-                w2[2 * k + c] = wb[c];
+        }
+        if (ok1 && ok2) {
+            char per_cpu[64] = "not pinned";
+            if (pinned) { /* before the pooled medians sort the whole arrays */
+                double q[2];
+                for (int c = 0; c < 2; c++)
+                    q[c] = bench_median(s2 + c * reps, reps) / bench_median(s1 + c * reps, reps);
+                r2->pair_ratio = q[0] > q[1] ? q[0] : q[1];
+                snprintf(per_cpu, sizeof per_cpu, "pinned; per CPU 2/1: %d %.2f, %d %.2f", cpus[0],
+                         q[0], cpus[1], q[1]);
             }
+            bench_text(r2->note, sizeof r2->note,
+                       "CPU time per thread, %s; wall time per access %.2f ns (1 thread %.2f)",
+                       per_cpu, bench_median(w2, 2 * reps) / (double)n,
+                       bench_median(w1, per1 * reps) / (double)n);
         }
         w8_fill(r1, s1, per1 * reps, ok1);
         w8_fill(r2, s2, 2 * reps, ok2);
-        double nd = (double)n;
-        if (ok1 && ok2 && pinned) {
-            double q0 = bench_median(c2[0], reps) / bench_median(c1[0], reps);
-            double q1 = bench_median(c2[1], reps) / bench_median(c1[1], reps);
-            r2->pair_ratio = q0 > q1 ? q0 : q1;
-            bench_text(r2->note, sizeof r2->note,
-                       "CPU time per thread, pinned; per CPU 2/1: %d %.2f, %d %.2f; wall time per "
-                       "access %.2f ns (1 thread %.2f)",
-                       cpus[0], q0, cpus[1], q1, bench_median(w2, 2 * reps) / nd,
-                       bench_median(w1, per1 * reps) / nd);
-        }
-        if (ok1 && ok2 && !pinned)
-            bench_text(r2->note, sizeof r2->note,
-                       "CPU time per thread, not pinned; wall time per access %.2f ns (1 thread "
-                       "%.2f)",
-                       bench_median(w2, 2 * reps) / nd, bench_median(w1, per1 * reps) / nd);
         rc = 0;
     }
     free(s1);
     free(s2);
-    for (int c = 0; c < 2; c++) {
-        free(c1[c]);
-        free(c2[c]);
-    }
     free(w1);
     free(w2);
     return rc;

@@ -20,17 +20,18 @@
 /* How lifetimes are enforced (the correctness argument: docs/CONCURRENCY.md section 7).
  *
  * Every arena handle names a scope and a key. Scopes are pooled and never freed, so
- * dereferencing a scope pointer is always safe; closing an arena bumps the scope's
- * generation, so a stale handle (even one whose scope has been reused by a new arena)
- * is recognised and answers SJ_E_CLOSED. The scope's word packs gen << 3 | confined << 2
- * | state; a handle's key is that word while its arena is open, and the handle is live
- * exactly when the word equals its key.
+ * dereferencing a scope pointer is always safe; every opening takes a new generation
+ * from one process-wide counter, so a stale handle (even one whose scope has been reused
+ * by a new arena) is recognised and answers SJ_E_CLOSED. The scope's word packs gen << 3 | confined
+ * << 2 | state; a handle's key is that word while its arena is open, and the handle is live exactly
+ * when the word equals its key.
  *
  * Two ways to hold an arena while touching its memory:
  *
  * - A *lease* (single access: sj_get, sj_set, path access, accessors): plain loads and
  *   stores, no read-modify-write, nothing written that another thread writes. A confined
- *   arena's owner only loads the word and the owner (only it can close). For a shared
+ *   arena's owner only loads the word and the owner (only it can close), and not even that
+ *   for the one confined arena whose key it keeps in sj_self.mine. For a shared
  *   arena the thread announces the scope in its own reader slot (a cache line no other
  *   thread writes), then loads the word again; close marks the scope CLOSING, runs a
  *   process-wide memory barrier (membarrier) and waits until no reader slot names it.

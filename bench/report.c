@@ -242,7 +242,7 @@ static worst max_pair_ratio(const bench_results *r, bench_impl two, bench_impl o
     worst w = {-1, NULL};
     for (size_t i = 0; i < r->count; i++) {
         const bench_row *row = &r->rows[i];
-        if (row->impl == two && row->present && row->pair_ratio > w.ratio) {
+        if (row->impl == two && row->present && row->pair_ratio > 0 && row->pair_ratio > w.ratio) {
             w.ratio = row->pair_ratio;
             w.row = row;
         }

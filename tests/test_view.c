@@ -464,6 +464,69 @@ static void test_field_failures(void **state) {
     sj_accessor_free(a);
 }
 
+/* A user's loop with bounds of its own: in-range elements are read or written, the first
+ * index outside the field is reported, and nothing outside is touched. gcc splits such a
+ * loop at the count, so this runs the split loop's both parts on that compiler. */
+static __attribute__((noinline)) int64_t sum_between(const sj_view *v, const sj_accessor *a,
+                                                     int64_t lo, int64_t hi, sj_status *st,
+                                                     sj_error *err) {
+    sj_field f;
+    if ((*st = sj_view_field(v, a, NULL, 0, &f, err)) != SJ_OK) return -1;
+    int64_t s = 0;
+    for (int64_t i = lo; i < hi; i++)
+        s += sj_field_get_i32(&f, i);
+    *st = sj_field_status(&f, err);
+    return s;
+}
+
+static __attribute__((noinline)) void fill_between(const sj_view *v, const sj_accessor *a,
+                                                   int64_t lo, int64_t hi, sj_status *st,
+                                                   sj_error *err) {
+    sj_field f;
+    if ((*st = sj_view_field(v, a, NULL, 0, &f, err)) != SJ_OK) return;
+    for (int64_t i = lo; i < hi; i++)
+        sj_field_set_i32(&f, i, (int32_t)(1000 + i));
+    *st = sj_field_status(&f, err);
+}
+
+static void test_field_loops(void **state) {
+    (void)state;
+    _Alignas(8) int32_t mem[16]; /* the view: elements 2 to 11 */
+    for (int i = 0; i < 16; i++)
+        mem[i] = i;
+    sj_segment seg;
+    sj_error err = {0};
+    sj_status st;
+    expect(sj_segment_native(mem + 2, 40, &seg, &err), SJ_OK, &err, NULL);
+    sj_accessor *a = accessor("i4", "[*]");
+    sj_view v;
+    expect(sj_view_open(&seg, 0, -1, SJ_VIEW_WRITE, &v, &err), SJ_OK, &err, NULL);
+    const struct {
+        int64_t lo, hi, sum;
+        const char *msg; /* NULL: no failure */
+    } cases[] = {
+        {0, 10, 65, NULL},
+        {5, 5, 0, NULL},
+        {0, 13, 65, "field get: element 10 is outside [0, 10)"},
+        {-2, 10, 65, "field get: element -2 is outside [0, 10)"},
+        {-3, 15, 65, "field get: element -3 is outside [0, 10)"},
+        {3, 4, 5, NULL},
+        {12, 20, 0, "field get: element 12 is outside [0, 10)"},
+        {INT64_MIN, INT64_MIN + 2, 0, "field get: element -9223372036854775808 is outside [0, 10)"},
+        {INT64_MAX - 1, INT64_MAX, 0, "field get: element 9223372036854775806 is outside [0, 10)"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        assert_int_equal(sum_between(&v, a, cases[k].lo, cases[k].hi, &st, &err), cases[k].sum);
+        expect(st, cases[k].msg ? SJ_E_BOUNDS : SJ_OK, &err, cases[k].msg);
+    }
+    fill_between(&v, a, -4, 14, &st, &err);
+    expect(st, SJ_E_BOUNDS, &err, "field set: element -4 is outside [0, 10)");
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(mem[i], i >= 2 && i < 12 ? 1000 + (i - 2) : i);
+    expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
+    sj_accessor_free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_order_and_messages),
@@ -474,6 +537,7 @@ int main(void) {
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_field_failures),
+        cmocka_unit_test(test_field_loops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,8 +89,10 @@ SJ_API sj_status sj_field_status(const sj_field *f, sj_error *err);
 
 enum { SJ__FIELD_WRITE = 0x80u };
 
+/* The index test is two signed compares (not one unsigned): gcc then splits a loop whose
+ * bound is not the count into the unchecked loop and a failing tail. */
 static inline bool sj__field_ok(sj_field *f, int64_t i, unsigned kind, bool write) {
-    bool ok = (uint64_t)i < (uint64_t)f->count && f->kind == kind && (!write || f->writable);
+    bool ok = i >= 0 && i < f->count && f->kind == kind && (!write || f->writable);
 #ifndef NDEBUG
     ok = ok && f->view->state == 1u;
 #endif

@@ -24,6 +24,10 @@
  * destination arrays), as its c row is the one-pass loop a C programmer writes. W2's floating-point
  * sum uses the 8-lane order of src/plan.h in hand.c too, so the bits match.
  *
+ * W7's view (user.c): a user's loop to n over a view's field, built by the bench's
+ * compiler; view_clang: the same file built by clang (clang keeps the index check there;
+ * gcc splits the loop at the field's count, docs/ACCESS.md section 5).
+ *
  * Bytes (GB/s = bytes / median time): read + written by one call: W1, W3 4 per element;
  * W2 24 (every record's cache lines are loaded for its y); W4 24 + 14; W5 24 + 24;
  * W6 4 + 4; memcpy rows twice what they copy.
@@ -49,6 +53,7 @@
 
 #include "bench.h"
 #include "hand.h"
+#include "user.h"
 
 /* Internal hook requested from src/kernel.c (not a public API): runs the executor that
  * sj_kernel_run would use for native memory (the compiled loop for a JIT-tier kernel)
@@ -85,6 +90,7 @@ const char *const bench_impl_names[IMPL_COUNT] = {
     "heap_pinned_jit",
     "c_1_thread",
     "c_2_threads",
+    "view_clang",
 };
 
 #define BIT(i) (1u << (i))
@@ -104,6 +110,12 @@ typedef struct wl_def {
 #define SEGJIT_IMPLS                                                                               \
     (BIT(IMPL_C) | BIT(IMPL_C_CLANG) | BIT(IMPL_JIT) | BIT(IMPL_AUTO) | BIT(IMPL_JIT_UNCHECKED) |  \
      BIT(IMPL_INTERP) | BIT(IMPL_HEAP_INTERP) | BIT(IMPL_HEAP_PINNED_JIT))
+
+#ifdef SEGJIT_BENCH_CLANG
+#define VIEW_CLANG BIT(IMPL_VIEW_CLANG)
+#else
+#define VIEW_CLANG 0u
+#endif
 
 static const wl_def defs[W_COUNT] = {
     [W1] = {"W1", "dense sum of int32 (int64 accumulator), [*:i4] reduce SUM [*]", SEGJIT_IMPLS, 4,
@@ -125,7 +137,7 @@ static const wl_def defs[W_COUNT] = {
     /* W7 and W8 count the 24-byte records, as W2; their ns/elem is the time per access. */
     [W7] = {"W7", "element at a time: W2's y summed by a user loop, one checked access each",
             BIT(IMPL_C) | BIT(IMPL_C_CALL) | BIT(IMPL_GET_PATH) | BIT(IMPL_GET) |
-                BIT(IMPL_ACCESSOR) | BIT(IMPL_ACCESSOR_SHARED) | BIT(IMPL_VIEW),
+                BIT(IMPL_ACCESSOR) | BIT(IMPL_ACCESSOR_SHARED) | BIT(IMPL_VIEW) | VIEW_CLANG,
             24, 0, true},
     [W8] = {"W8", "W7's accessor loop on one shared arena, 1 and 2 threads; close time", 0, 24, 0,
             true},
@@ -509,16 +521,16 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
             }
             break;
         }
-        case IMPL_VIEW: {
+        case IMPL_VIEW:
+        case IMPL_VIEW_CLANG: {
             sj_view v;
-            sj_field f;
             if ((st = sj_view_open(&w->src, 0, -1, SJ_VIEW_READ, &v, err)) != SJ_OK) break;
-            st = sj_view_field(&v, w->acc, NULL, 0, &f, err);
-            if (st == SJ_OK) {
-                for (int64_t i = 0; i < n; i++)
-                    s += sj_field_get_f64(&f, i);
-                st = sj_field_status(&f, err);
-            }
+#ifdef SEGJIT_BENCH_CLANG
+            if (impl == IMPL_VIEW_CLANG)
+                st = user_clang_w7_view_sum(&v, w->acc, n, &s, err);
+            else
+#endif
+                st = user_w7_view_sum(&v, w->acc, n, &s, err);
             sj_status cs = sj_view_close(&v, st == SJ_OK ? err : NULL);
             if (st == SJ_OK) st = cs;
             break;
@@ -611,7 +623,8 @@ static sj_status run_once(wl *w, bench_impl impl, uint64_t *value, sj_error *err
         case IMPL_GET:
         case IMPL_ACCESSOR:
         case IMPL_ACCESSOR_SHARED:
-        case IMPL_VIEW: {
+        case IMPL_VIEW:
+        case IMPL_VIEW_CLANG: {
             sj_status st = w7_loop(w, impl, &res.f64, err);
             if (st != SJ_OK) return st;
             break;

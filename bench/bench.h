@@ -35,6 +35,7 @@ typedef enum bench_impl {
     IMPL_HEAP_PINNED_JIT, /* segjit JIT tier on pinned heap segments over the same memory */
     IMPL_LOOP_THREADS_1,  /* W8: W7's hand-written unchecked loop, one thread (memory's part) */
     IMPL_LOOP_THREADS_2,  /* W8: the same in two threads at once */
+    IMPL_VIEW_CLANG,      /* W7: IMPL_VIEW's loop built by clang (user.c) */
     IMPL_COUNT
 } bench_impl;
 

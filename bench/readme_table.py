@@ -27,7 +27,7 @@ for n in sizes:
                                                 " | ".join(cells)))
 print()
 w7 = [("c", "hand-written C, unchecked"), ("c_call_per_element", "an unchecked out-of-line getter"),
-      ("view", "a view's inline field read"), ("accessor", "inline accessor, confined arena"),
+      ("view", "a view's inline field read"), ("view_clang", "the same loop built by clang"), ("accessor", "inline accessor, confined arena"),
       ("accessor_shared", "inline accessor, shared arena"), ("get", "`sj_get`"),
       ("get_path", "`sj_get_path`")]
 print("| W7 loop | " + " | ".join(name.get(n, str(n)) for n in sizes) + " |")

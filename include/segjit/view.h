@@ -7,7 +7,7 @@
  * for writes, that the view was opened for writing: in a loop to the field's count the
  * caller's compiler removes or hoists them, and the loop compiles as the unchecked one
  * (gcc also splits a loop with a bound of its own at the count; clang keeps the test).
- * Rules: SEMANTICS.md 3.7 and 4.1; docs/ACCESS.md section 4. */
+ * Rules: SEMANTICS.md 3.7 and 4.1; docs/ACCESS.md section 5. */
 #ifndef SEGJIT_VIEW_H
 #define SEGJIT_VIEW_H
 

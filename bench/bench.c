@@ -525,13 +525,15 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
         case IMPL_VIEW:
         case IMPL_VIEW_CLANG: {
             sj_view v;
+            double vs = 0; /* not &s: the accessor loops' sum must not escape (kept in memory) */
             if ((st = sj_view_open(&w->src, 0, -1, SJ_VIEW_READ, &v, err)) != SJ_OK) break;
 #ifdef SEGJIT_BENCH_CLANG
             if (impl == IMPL_VIEW_CLANG)
-                st = user_clang_w7_view_sum(&v, w->acc, n, &s, err);
+                st = user_clang_w7_view_sum(&v, w->acc, n, &vs, err);
             else
 #endif
-                st = user_w7_view_sum(&v, w->acc, n, &s, err);
+                st = user_w7_view_sum(&v, w->acc, n, &vs, err);
+            s = vs;
             sj_status cs = sj_view_close(&v, st == SJ_OK ? err : NULL);
             if (st == SJ_OK) st = cs;
             break;

@@ -549,15 +549,18 @@ static sj_status w7_loop(const wl *w, bench_impl impl, double *out, sj_error *er
  * records does not take the cache back from the copy (1M records nearly fill the last-level
  * cache). So every W7 row first reads its own records four times, untimed, when they could
  * stay in that cache (at most four times its size); larger ones stream from memory anyway. */
-static volatile double w7_sink;
-static void w7_warm(const wl *w, bench_impl impl) {
+static int w7_warm_passes(const wl *w) {
     long llc = 0;
 #ifdef _SC_LEVEL3_CACHE_SIZE
     llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
 #endif
-    if (24.0 * (double)w->n > 4.0 * (double)(llc > 0 ? llc : 32L << 20)) return;
+    return 24.0 * (double)w->n > 4.0 * (double)(llc > 0 ? llc : 32L << 20) ? 0 : 4;
+}
+
+static volatile double w7_sink;
+static void w7_warm(const wl *w, bench_impl impl, int passes) {
     const sj_segment *s = impl == IMPL_ACCESSOR_SHARED ? &w->shared_src : &w->src;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < passes; k++)
         w7_sink = hand_w7_sum_y((const hand_rec *)(const void *)s->base, w->n);
 }
 
@@ -870,6 +873,7 @@ static int measure(wl *w, int warmups, int reps, bench_results *res) {
     }
 
     /* Warm-up, then interleaved rounds. */
+    const int warm_passes = w->id == W7 ? w7_warm_passes(w) : 0;
     for (int r = -warmups; r < reps; r++) {
         int start = (r + warmups) % IMPL_COUNT;
         for (int j = 0; j < IMPL_COUNT; j++) {
@@ -877,7 +881,7 @@ static int measure(wl *w, int warmups, int reps, bench_results *res) {
             if (!active[i]) continue;
             sj_error err = {0};
             uint64_t value = 0;
-            if (w->id == W7) w7_warm(w, (bench_impl)i);
+            w7_warm(w, (bench_impl)i, warm_passes);
             uint64_t t0 = bench_now_ns();
             sj_status st = run_once(w, (bench_impl)i, &value, &err);
             uint64_t t1 = bench_now_ns();

@@ -228,12 +228,13 @@ static int w8_pair(w8 *w, w8_mode mode, bench_impl impl1, bench_impl impl2, int 
         r2 = &res->rows[res->count - 1];
         bool ok1 = true, ok2 = true;
         for (int k = -1; k < reps; k++) { /* one warm-up round, then alternating */
-            double a[2], b[2], wa[2], wb[2];
+            double a[2] = {0, 0}, b[2] = {0, 0}, wa[2] = {0, 0}, wb[2] = {0, 0};
             for (int c = 0; c < per1; c++)
                 w8_round(w, 1, pinned ? &cpus[c] : NULL, want, &ok1, &a[c], &wa[c], r1->note,
                          sizeof r1->note);
             w8_round(w, 2, pinned ? cpus : NULL, want, &ok2, b, wb, r2->note, sizeof r2->note);
-            for (int c = 0; k >= 0 && c < 2; c++) {
+            if (k < 0) continue;
+            for (int c = 0; c < 2; c++) {
                 if (c < per1) {
                     s1[c * reps + k] = a[c];
                     w1[c * reps + k] = wa[c];

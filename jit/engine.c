@@ -95,7 +95,13 @@ static LLVMTargetRef g_target;
  * hold g_llvm_rw shared and run in parallel; the first compile of each pipeline (LLVM's
  * first-time initialisations, and the LLJIT's creation) holds it exclusively; linking and
  * removing code also hold g_jit_lock. Once g_broken is set no thread enters LLVM again. */
+#ifdef PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+/* glibc prefers readers by default: a steady stream of compiles could keep a pipeline's
+ * first compile waiting for ever. No thread takes it twice, so writers may go first. */
+static pthread_rwlock_t g_llvm_rw = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+#else
 static pthread_rwlock_t g_llvm_rw = PTHREAD_RWLOCK_INITIALIZER;
+#endif
 static _Thread_local int t_llvm_hold; /* g_llvm_rw: 0 not held, 1 shared, 2 exclusive */
 static _Thread_local bool t_fast_ran; /* the last build() generated code the fast way */
 static bool g_jit_tried;              /* the LLJIT's creation ran (exclusive) */

@@ -1071,10 +1071,15 @@ static sj_status parse_text(cparser *p, sj_layout **out) {
         /* The final type. */
         int64_t dims[CDECL_MAX_DIMS];
         size_t ndims = 0;
+        bool pointer = false; /* `void *`, `char *const`: an address */
         if (d.align) st = fail_at(p, d.align_pos, SJ_E_PARSE, "alignas applies to fields");
+        while (st == SJ_OK && (is_punct(p, '*') || is_qualifier(p))) {
+            if (is_punct(p, '*')) pointer = true;
+            st = next(p);
+        }
         if (st == SJ_OK) st = parse_dims(p, dims, &ndims);
         if (st == SJ_OK)
-            st = build_declarator(p, &d, false, dims, ndims, NULL, d.type_pos, &result);
+            st = build_declarator(p, &d, pointer, dims, ndims, NULL, d.type_pos, &result);
         sj_layout_unref(d.layout);
         if (st == SJ_OK && is_punct(p, ';')) st = next(p);
         if (st == SJ_OK && p->tok.kind != TK_END) {

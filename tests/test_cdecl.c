@@ -290,6 +290,15 @@ static void test_c_type_names(void **state) {
     }
     /* As a final type too. */
     check_c("unsigned long long", sj_native_order() == SJ_ORDER_BIG ? "uJ8" : "uj8");
+    const char *addr = sj_native_order() == SJ_ORDER_BIG ? "A8" : "a8";
+    check_c("void *", addr);
+    check_c("void*", addr);
+    check_c("const char *const", addr);
+    check_c("double **", addr);
+    check_c("be void *", "A8");
+    char two[16];
+    snprintf(two, sizeof two, "[2:%s]", addr);
+    check_c("void *[2]", two);
     check_c("be u32", "uI4");
     check_c("le i16[2]", "[2:s2]");
 }
@@ -597,6 +606,8 @@ static void test_errors(void **state) {
                 "1:12: invalid type 'long long long'");
     check_error("struct a { short char x; }", SJ_E_PARSE, "1:12: invalid type 'short char'");
     check_error("struct a { void x; }", SJ_E_PARSE, "1:12: 'void' is only allowed as 'void *'");
+    check_error("void", SJ_E_PARSE, "1:1: 'void' is only allowed as 'void *'");
+    check_error("void [2]", SJ_E_PARSE, "1:1: 'void' is only allowed as 'void *'");
     check_error("struct a { u8 x; u16 x; }", SJ_E_PARSE, "1:22: duplicate field 'x'");
     check_error("struct a { u8 x; } a a", SJ_E_PARSE,
                 "1:22: expected end of text after the final type 'a', found 'a'");

@@ -68,6 +68,12 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
         uint64_t avail = fsize - skip, whole = avail >= size ? (avail - size) / stride + 1 : 0;
         if (place.count >= 0 && (uint64_t)place.count > whole) {
             uint64_t at = skip + whole * stride;
+            if (at < fsize) /* some of its bytes are there */
+                return cli_fail(err, SJ_E_BOUNDS,
+                                "%s: record %" PRIu64 " at byte offset %" PRIu64
+                                " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64
+                                " bytes: --count %" PRId64 " asks for more records than it holds",
+                                what, whole, at, path, fsize - at, size, place.count);
             return cli_fail(err, SJ_E_BOUNDS,
                             "%s: record %" PRIu64 " at byte offset %" PRIu64
                             " is past the end of '%s' (%" PRIu64 " bytes): --count %" PRId64
@@ -185,6 +191,7 @@ static sj_status short_record(rec_reader *r, uint64_t idx, uint64_t got, sj_erro
 sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *err) {
     *recs = r->buf;
     *n = 0;
+    if (r->cut) return short_record(r, r->next, r->cut_got, err);
     if (r->next >= r->total) return SJ_OK;
     uint64_t want = r->total - r->next < r->batch ? r->total - r->next : r->batch;
     bool dense = r->place.stride == r->size;
@@ -202,7 +209,9 @@ sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *e
                                     "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64
                                     " bytes)",
                                     r->what, r->place.skip, r->path, r->pos);
-                return short_record(r, idx, 0, err);
+                if (m == 0) return short_record(r, idx, 0, err);
+                r->cut = true; /* reported by the next call, after these records */
+                r->cut_got = 0;
             }
             break;
         }
@@ -211,12 +220,15 @@ sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *e
         m += got / r->size;
         if (got < k * r->size) {
             uint64_t part = got % r->size;
-            if (part || r->place.count >= 0 || r->regular)
-                return short_record(r, r->next + m, part, err);
+            if (part || r->place.count >= 0 || r->regular) {
+                if (m == 0 || r->regular) return short_record(r, r->next + m, part, err);
+                r->cut = true; /* reported by the next call, after these records */
+                r->cut_got = part;
+            }
             break;
         }
     }
-    if (m < want) r->total = r->next + m; /* the end of a stream */
+    if (m < want && !r->cut) r->total = r->next + m; /* the end of a stream */
     r->next += m;
     *n = m;
     return SJ_OK;

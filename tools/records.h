@@ -29,11 +29,13 @@ typedef struct rec_reader {
     bool regular;  /* size known: whole records counted before the first read */
     uint64_t size; /* record size */
     rec_place place;
-    uint64_t total; /* records to read; UINT64_MAX: until the end of a stream */
-    uint64_t next;  /* index of the next record */
-    uint64_t pos;   /* file offset of the next unread byte */
-    uint64_t batch; /* records per batch */
-    uint8_t *buf;   /* batch records at buf + i * size, aligned to the record alignment */
+    uint64_t total;   /* records to read; UINT64_MAX: until the end of a stream */
+    uint64_t next;    /* index of the next record */
+    uint64_t pos;     /* file offset of the next unread byte */
+    uint64_t batch;   /* records per batch */
+    uint8_t *buf;     /* batch records at buf + i * size, aligned to the record alignment */
+    bool cut;         /* a stream ended inside record `next`, after `cut_got` of its bytes: */
+    uint64_t cut_got; /* the records before it are returned first, then the error */
     size_t buf_size;
 } rec_reader;
 
@@ -44,7 +46,8 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
                    rec_place place, uint64_t window, sj_error *err);
 
 /* The next batch: *n records at *recs (n == 0 at the end). Errors name the record number
- * and the file offset. */
+ * and the file offset; a stream's partial record fails the call after the batch holding
+ * the records before it, whatever the window. */
 sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *err);
 
 void rec_close(rec_reader *r);

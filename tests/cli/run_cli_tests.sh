@@ -338,6 +338,23 @@ check "dump: trailing partial record" \
 sj dump "$P" - < <(cat p-trunc.bin)
 check "dump: trailing partial record from a pipe names record and offset" \
     '[[ $RC -eq 1 && $ERR == *"record 1 at byte offset 40 is partial"* ]]'
+# From a stream the records before a partial one are written first, whatever the window.
+printf '\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00' >w3.bin
+sj dump '[i4(a)]' - < <(cat w3.bin)
+check "dump: a stream's whole records come before its partial record's error" \
+    '[[ $RC -eq 1 && $OUT == "a
+1
+2" && $ERR == "SJ_E_BOUNDS: FILE: record 2 at byte offset 8 is partial: '"'"'-'"'"' ends after 2 of its 4 bytes" ]]'
+sj dump '[i4(a)]' - --limit 1 < <(cat w3.bin)
+check "dump --limit: a stream's partial record after the limit is not reached" \
+    '[[ $RC -eq 0 && $OUT == "a
+1" ]]'
+sj dump '[i4(a)]' w3.bin --count 3
+check "dump --count: a regular file's record cut short is called partial" \
+    'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: FILE: record 2 at byte offset 8 is partial: '"'"'w3.bin'"'"' ends after 2 of its 4 bytes: --count 3 asks for more records than it holds" ]]'
+sj convert --from '[i4(a)]' --to '[I4(a)]' - - < <(cat w3.bin)
+check "convert: a stream to standard output gets the whole records before the partial one" \
+    '[[ $RC -eq 1 && $(hex "$WORK/.out") == "00 00 00 01 00 00 00 02" && $ERR == *"record 2 at byte offset 8 is partial"* ]]'
 sj dump "$P" nonexistent.bin
 check "dump: missing FILE" 'op_err SJ_E_ARG && [[ $ERR == *"nonexistent.bin"* ]]'
 sj dump '[i4(x)' p.bin

@@ -67,12 +67,18 @@ void show_caret(const char *text, const char *message) {
     size_t at = col - 1 < len ? col - 1 : len;
     size_t from = at > CARET_WINDOW ? at - CARET_WINDOW : 0;
     size_t to = len - at > CARET_WINDOW ? at + CARET_WINDOW : len;
+    /* the window's ends on character boundaries: never half of a UTF-8 sequence */
+    while (from > 0 && ((unsigned char)p[from] & 0xC0) == 0x80)
+        from--;
+    while (to < len && ((unsigned char)p[to] & 0xC0) == 0x80)
+        to++;
     const char *pre = from > 0 ? "..." : "", *post = to < len ? "..." : "";
     fprintf(stderr, "  %s%.*s%s\n  %s", pre, (int)(to - from), p + from, post,
             from > 0 ? "   " : "");
-    /* Columns count bytes; keep tabs so that the caret lines up under the same byte. */
+    /* Columns count bytes: one space per character before the column (a UTF-8 sequence
+     * shows as one), tabs kept, so that the caret lines up under the byte. */
     for (size_t i = from; i < at; i++)
-        fputc(p[i] == '\t' ? '\t' : ' ', stderr);
+        if (((unsigned char)p[i] & 0xC0) != 0x80) fputc(p[i] == '\t' ? '\t' : ' ', stderr);
     for (unsigned long i = len; i + 1 < col; i++)
         fputc(' ', stderr);
     fputs("^\n", stderr);

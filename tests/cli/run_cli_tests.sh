@@ -172,6 +172,14 @@ printf 'struct p {\n    u32 id;\n    f64 pos[3;\n}\n' >bad.h
 sj layout @bad.h
 check "bad layout on line 3" \
     '[[ $RC -eq 1 && -z $OUT && $ERR == "SJ_E_PARSE: 3:"* && $(sed -n 2p .err) == "      f64 pos[3;" && $(sed -n 3p .err) == "               ^" ]]'
+sj layout 'struct s { /* ééééé */ u32 x y; }'
+check "bad layout: the caret counts a UTF-8 character once" \
+    '[[ $RC -eq 1 && $ERR == "SJ_E_PARSE: 1:35: "* && $(sed -n 3p .err) == "                               ^" ]]'
+sj layout "struct s { /* $(printf 'é%.0s' $(seq 40)) */ u32 xx y; }"
+check "bad layout: a long line's window does not cut a UTF-8 character" \
+    '[[ $RC -eq 1 && $(sed -n 2p .err) == "  ..."*"é"* && $(sed -n 2p .err | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; echo $?) == 0 ]]'
+sj layout 'void *'
+check "bare type 'void *' is a layout" '[[ $RC -eq 0 && $OUT == *"a8"* ]]'
 sj layout '[s2i4]'
 check "misaligned member: exit 1, one status line, caret" \
     '[[ $RC -eq 1 && -z $OUT && $ERR == SJ_E_* && $(sed -n 3p .err) == *"^" ]]'

@@ -95,6 +95,9 @@ void sj_scope_release(const sj_segment *s);
 #define SCOPE_VIEWS_CLOSING (UINT64_C(1) << 63)
 sj_status sj_scope_view_enter(sj_arena a, sj_error *err) SJ_HIDDEN;
 void sj_scope_view_exit(sj_arena a) SJ_HIDDEN;
+/* SJ_OK when this thread may close a view of the arena: shared, or confined to this thread
+ * (a view holds the arena open, so the arena is live). */
+sj_status sj_scope_view_owner(sj_arena a, sj_error *err) SJ_HIDDEN;
 
 /* Heap segments whose storage can be held still (SJ_SEG_PINNABLE): pin (if the segment
  * has callbacks) and resolve once; the pointer stays valid until sj_segment_unpin. NULL,

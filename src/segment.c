@@ -168,6 +168,10 @@ void sj_scope_view_exit(sj_arena a) {
     if (a.scope) atomic_fetch_sub(&a.scope->views, 1);
 }
 
+sj_status sj_scope_view_owner(sj_arena a, sj_error *err) {
+    return a.scope ? lifetime_status(a, "view close", err) : SJ_OK;
+}
+
 /* ---- Leases: reader slots and the asymmetric fence (scope.h, CONCURRENCY.md 7) ---- */
 
 /* True when closers run membarrier: readers then need only a compiler barrier, and the

@@ -66,6 +66,8 @@ sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsign
 sj_status sj_view_close(sj_view *v, sj_error *err) {
     if (!v) return sj_fail(err, SJ_E_ARG, "view close: view is NULL");
     if (v->state != VIEW_OPEN) return sj_fail(err, SJ_E_CLOSED, "view close: the view is not open");
+    sj_status st = sj_scope_view_owner(v->seg.arena, err); /* a confined arena's owner only */
+    if (st != SJ_OK) return st;
     if (v->pinned) sj_segment_unpin(&v->seg);
     sj_scope_view_exit(v->seg.arena);
     v->state = VIEW_CLOSED;

@@ -166,6 +166,18 @@ static void *open_elsewhere(void *p) {
     return NULL;
 }
 
+typedef struct close_other {
+    sj_view *view;
+    sj_status st;
+    sj_error err;
+} close_other;
+
+static void *close_elsewhere(void *p) {
+    close_other *c = p;
+    c->st = sj_view_close(c->view, &c->err);
+    return NULL;
+}
+
 static void test_threads(void **state) {
     (void)state;
     for (int kind = 0; kind < 2; kind++) {
@@ -184,6 +196,21 @@ static void test_threads(void **state) {
         } else {
             expect(o.st, SJ_E_THREAD, &o.err, NULL);
             assert_non_null(strstr(o.err.message, "view: its arena is confined to thread "));
+        }
+        /* a view is closed by its arena's owner: another thread is THREAD (shared: anyone) */
+        sj_view v;
+        expect(sj_view_open(&seg, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
+        close_other c = {&v, SJ_OK, {0}};
+        assert_int_equal(pthread_create(&t, NULL, close_elsewhere, &c), 0);
+        pthread_join(t, NULL);
+        if (kind) {
+            expect(c.st, SJ_OK, &c.err, NULL);
+        } else {
+            expect(c.st, SJ_E_THREAD, &c.err, NULL);
+            assert_non_null(strstr(c.err.message, "view close: its arena is confined to thread "));
+            /* still open: the arena is busy until its owner closes the view */
+            expect(sj_arena_close(arena, &err), SJ_E_BUSY, &err, NULL);
+            expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
         }
         /* nothing was left counted: the arena closes */
         expect(sj_arena_close(arena, &err), SJ_OK, &err, NULL);

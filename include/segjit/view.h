@@ -48,7 +48,8 @@ typedef struct sj_view {
 SJ_API sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsigned flags,
                               sj_view *out, sj_error *err);
 /* Closes the view: unpins, and lets the arena close. Closing twice, or a view never
- * opened, is SJ_E_CLOSED. Every field of the view is then dead (do not use it; builds
+ * opened, is SJ_E_CLOSED; closing a view of a confined arena from another thread is
+ * SJ_E_THREAD (the view stays open). Every field of the view is then dead (do not use it; builds
  * without NDEBUG make their accesses fail with SJ_E_CLOSED). */
 SJ_API sj_status sj_view_close(sj_view *v, sj_error *err);
 

@@ -51,7 +51,7 @@ static void print_layout(sj_buf *b, const sj_layout *l) {
             break;
         case SJ_SEQUENCE: {
             uint64_t es = sj_layout_size(sj_layout_elem(l)), n = sj_layout_elem_count(l);
-            if (n > 1 && n == (uint64_t)INT64_MAX / (es ? es : 1))
+            if (n == (uint64_t)INT64_MAX / (es ? es : 1))
                 sj_buf_puts(b, "[*:"); /* the JDK's notation for the largest count */
             else
                 sj_buf_printf(b, "[%" PRIu64 ":", n);

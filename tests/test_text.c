@@ -252,6 +252,12 @@ static void test_jdk_notation(void **state) {
     check_reprint("[i4(a)4%i4(b)]", "[i4(a)i4(b)]");
     check_reprint("[*:j8]", "[*:j8]");
     check_reprint("[*:[i4(a)i4(b)]]", "[*:[i4(a)i4(b)]]");
+    /* the JDK prints `*` whenever the count is the largest that fits, 1 included */
+    check_reprint("[1:x9223372036854775807]", "[*:x9223372036854775807]");
+    check_reprint("[1:x4611686018427387904]", "[*:x4611686018427387904]");
+    check_reprint("[1:x2305843009213693952]", "[1:x2305843009213693952]");
+    check_reprint("[2:x2305843009213693952]", "[2:x2305843009213693952]");
+    check_reprint("[9223372036854775807:[0:i4]]", "[*:[0:i4]]");
     sj_layout *l = parse_ok("[*:j8]");
     assert_int_equal(sj_layout_elem_count(l), INT64_MAX / 8);
     sj_layout_unref(l);

@@ -82,7 +82,8 @@ SJ_API const sj_layout *sj_layout_member(const sj_layout *l, size_t i);
 SJ_API uint64_t sj_layout_member_offset(const sj_layout *l, size_t i); /* 0 in a union */
 SJ_API uint64_t sj_layout_elem_count(const sj_layout *l);              /* sequence */
 SJ_API const sj_layout *sj_layout_elem(const sj_layout *l);            /* sequence */
-/* True when align <= size for values, or the natural alignment for others. */
+/* True when the alignment is the natural one: a value's size, padding 1, a group's largest
+ * member alignment, a sequence's element alignment. */
 SJ_API bool sj_layout_has_natural_align(const sj_layout *l);
 
 /* Structural equality (names, orders and alignments included) and a stable hash

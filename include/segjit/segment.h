@@ -106,7 +106,7 @@ SJ_API uint64_t sj_segment_size(const sj_segment *s);
 /* Real address for native segments, virtual address for heap segments. */
 SJ_API uint64_t sj_segment_address(const sj_segment *s);
 /* Element size for heap segments; for native, the largest power of two dividing the
- * address (1 << 63 for address 0). */
+ * address (1 << 62 for address 0, as the JDK answers for MemorySegment.NULL). */
 SJ_API uint64_t sj_segment_max_align(const sj_segment *s);
 /* The overlapping part of a and b as a slice of a; false when they do not overlap. */
 SJ_API bool sj_segment_overlap(const sj_segment *a, const sj_segment *b, sj_segment *out);

@@ -532,6 +532,9 @@ static void test_overlap(void **state) {
     assert_true(sj_segment_overlap(&s, &s, &o));
     assert_int_equal(sj_segment_size(&o), 32);
     assert_true(sj_segment_overlap(&s, &y, NULL));
+    assert_true(sj_segment_overlap(&s, &y, &o)); /* y inside s: y's bytes, not to s's end */
+    assert_ptr_equal(o.base, s.base + 4);
+    assert_int_equal(sj_segment_size(&o), 8);
     CHECK(SJ_OK, sj_segment_slice(&s, 8, 8, &y, &E)); /* adjacent, not overlapping */
     assert_false(sj_segment_overlap(&x, &y, &o));
     assert_false(sj_segment_overlap(&s, &t, &o));     /* different allocations */

@@ -108,7 +108,9 @@ SJ_API uint64_t sj_segment_address(const sj_segment *s);
 /* Element size for heap segments; for native, the largest power of two dividing the
  * address (1 << 62 for address 0, as the JDK answers for MemorySegment.NULL). */
 SJ_API uint64_t sj_segment_max_align(const sj_segment *s);
-/* The overlapping part of a and b as a slice of a; false when they do not overlap. */
+/* The overlapping part of a and b as a slice of a; false when they do not overlap (an
+ * empty segment overlaps nothing; the JDK's asOverlappingSlice answers an empty slice for
+ * one strictly inside the other, and a too long slice when b lies inside a: not followed). */
 SJ_API bool sj_segment_overlap(const sj_segment *a, const sj_segment *b, sj_segment *out);
 /* Rule 3.3: is an access of alignment `align` at `offset` aligned? */
 SJ_API bool sj_segment_is_aligned(const sj_segment *s, int64_t offset, uint64_t align);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -488,6 +489,38 @@ sj_status sj_arena_map_file(sj_arena a, const char *path, int64_t offset, int64_
         goto out_close;
     }
     int64_t fsize = (int64_t)sb.st_size;
+    if (writable && size > 0 && (offset > fsize || size > fsize - offset)) {
+        /* grown first, as the JDK's FileChannel.map does for READ_WRITE; blocks allocated,
+         * so that a full disk answers here and not as a fault on a later store */
+        if (size > INT64_MAX - offset) {
+            st = sj_fail(err, SJ_E_OVERFLOW,
+                         "map file '%s': offset %" PRId64 " + size %" PRId64 " overflows", path,
+                         offset, size);
+            goto out_close;
+        }
+        /* never more than the free space (a huge size must not fill the disk on its way to
+         * failing), and a failed allocation is cut back off */
+        struct statfs fs;
+        uint64_t grow = (uint64_t)(offset + size - fsize);
+        if (fstatfs(fd, &fs) == 0 && grow / (uint64_t)fs.f_bsize >= (uint64_t)fs.f_bavail) {
+            st = sj_fail(err, SJ_E_NOMEM,
+                         "map file: cannot grow '%s' from %" PRId64 " to %" PRId64
+                         " bytes: %" PRIu64 " bytes are free",
+                         path, fsize, offset + size, (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize);
+            goto out_close;
+        }
+        int e = posix_fallocate(fd, (off_t)fsize, (off_t)grow);
+        if (e != 0) {
+            int cut = ftruncate(fd, (off_t)fsize); /* what was allocated is cut back off */
+            (void)cut;
+            errno_text(e, why, sizeof why);
+            st = sj_fail(err, e == ENOSPC || e == EFBIG ? SJ_E_NOMEM : SJ_E_ARG,
+                         "map file: cannot grow '%s' from %" PRId64 " to %" PRId64 " bytes: %s",
+                         path, fsize, offset + size, why);
+            goto out_close;
+        }
+        fsize = offset + size;
+    }
     if (offset > fsize) {
         st = sj_fail(err, SJ_E_BOUNDS,
                      "map file '%s': offset %" PRId64

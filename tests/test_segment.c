@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -325,11 +326,33 @@ static void test_map_file(void **state) {
     assert_false(sj_segment_is_readonly(&s));
     memcpy(s.base, "segjit!!", 8);
 
+    /* read-write past the end: the file grows first (zero bytes between), as in the JDK */
+    CHECK(SJ_OK, sj_arena_map_file(a, tmp_path, FSIZE + 100, 50, true, &s, &E));
+    assert_int_equal(sj_segment_size(&s), 50);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(s.base[i], 0);
+    memcpy(s.base + 42, "grown!!!", 8);
+    sj_segment tail;
+    CHECK(SJ_OK, sj_arena_map_file(a, tmp_path, FSIZE - 10, -1, false, &tail, &E));
+    assert_int_equal(sj_segment_size(&tail), 160);
+    assert_int_equal(tail.base[9], (FSIZE - 1) * 7 % 251);
+    for (int i = 10; i < 152; i++)
+        assert_int_equal(tail.base[i], 0);
+    assert_memory_equal(tail.base + 152, "grown!!!", 8);
+
     /* errors */
-    CHECK(SJ_E_BOUNDS, sj_arena_map_file(a, tmp_path, FSIZE + 1, -1, false, &s, &E));
+    CHECK(SJ_E_BOUNDS, sj_arena_map_file(a, tmp_path, FSIZE + 151, -1, false, &s, &E));
     CHECK_MSG("beyond the end");
-    CHECK(SJ_E_BOUNDS, sj_arena_map_file(a, tmp_path, 9999, 2, false, &s, &E));
-    CHECK(SJ_E_BOUNDS, sj_arena_map_file(a, tmp_path, 0, FSIZE + 1, true, &s, &E));
+    CHECK(SJ_E_BOUNDS, sj_arena_map_file(a, tmp_path, FSIZE + 149, 2, false, &s, &E));
+    CHECK(SJ_E_BOUNDS, sj_arena_map_file(a, tmp_path, 0, FSIZE + 151, false, &s, &E));
+    CHECK(SJ_E_OVERFLOW, sj_arena_map_file(a, tmp_path, INT64_MAX - 2, 8, true, &s, &E));
+    CHECK_MSG("overflows");
+    /* more than the disk holds: refused before anything is allocated */
+    CHECK(SJ_E_NOMEM, sj_arena_map_file(a, tmp_path, 0, INT64_MAX / 2, true, &s, &E));
+    CHECK_MSG("bytes are free");
+    struct stat sb;
+    assert_int_equal(stat(tmp_path, &sb), 0);
+    assert_int_equal(sb.st_size, FSIZE + 150); /* the failed calls left the file alone */
     CHECK(SJ_E_ARG, sj_arena_map_file(a, tmp_path, -1, 8, false, &s, &E));
     CHECK(SJ_E_ARG, sj_arena_map_file(a, tmp_path, 0, -2, false, &s, &E));
     CHECK(SJ_E_ARG, sj_arena_map_file(a, "/nonexistent/segjit/file", 0, -1, false, &s, &E));

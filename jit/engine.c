@@ -98,11 +98,13 @@ static LLVMTargetRef g_target;
 #ifdef PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
 /* glibc prefers readers by default: a steady stream of compiles could keep a pipeline's
  * first compile waiting for ever. No thread takes it twice, so writers may go first. */
-static pthread_rwlock_t g_llvm_rw = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+#define SJ_LLVM_RW_INIT PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
 #else
-static pthread_rwlock_t g_llvm_rw = PTHREAD_RWLOCK_INITIALIZER;
+#define SJ_LLVM_RW_INIT PTHREAD_RWLOCK_INITIALIZER
 #endif
+static pthread_rwlock_t g_llvm_rw = SJ_LLVM_RW_INIT;
 static _Thread_local int t_llvm_hold; /* g_llvm_rw: 0 not held, 1 shared, 2 exclusive */
+static atomic_int g_llvm_inside;      /* threads holding g_llvm_rw (read by a child of fork) */
 static _Thread_local bool t_fast_ran; /* the last build() generated code the fast way */
 static bool g_jit_tried;              /* the LLJIT's creation ran (exclusive) */
 /* pipelines (passes, fast codegen) compiled once already: written exclusively */
@@ -529,8 +531,11 @@ static void dump_module(LLVMModuleRef mod, const sj_plan *p, uint64_t h) {
     LLVMDisposeMessage(err);
 }
 
+static bool g_broken_by_fork; /* this child of fork was made while LLVM was in use */
+
 static int broken_decline(char *why, size_t why_len) {
     int broken = atomic_load(&g_broken);
+    if (g_broken_by_fork) return sj_jit_fail(why, why_len, SJ_DECLINE_LLVM, "%s", g_broken_why);
     return sj_jit_fail(why, why_len, SJ_DECLINE_LLVM,
                        "the JIT is off in this process after an LLVM fatal error: %s",
                        broken == 2 ? g_broken_why : "(being recorded)");
@@ -713,6 +718,7 @@ static bool llvm_hold(bool exclusive) {
         return false;
     }
     t_llvm_hold = exclusive ? 2 : 1;
+    atomic_fetch_add(&g_llvm_inside, 1);
     return true;
 }
 
@@ -721,6 +727,7 @@ static bool llvm_hold(bool exclusive) {
 static void llvm_unhold(void) {
     if (!t_llvm_hold) return;
     t_llvm_hold = 0;
+    atomic_fetch_sub(&g_llvm_inside, 1);
     pthread_rwlock_unlock(&g_llvm_rw);
 }
 
@@ -852,16 +859,44 @@ static void *worker_main(void *arg) {
 
 /* fork: only the forking thread lives on in the child, so it has no workers, and jobs
  * queued in the parent (other threads') are left. */
+enum { FORK_WAIT_MS = 200 };
+static bool g_fork_held; /* the forking thread holds g_llvm_rw exclusively */
+
+/* fork waits up to FORK_WAIT_MS for compiles inside LLVM to end (the LLVM lock first: no
+ * thread takes it under g_cache_lock), so that the child finds LLVM and the locks at rest. */
 static void jobs_before_fork(void) {
+    g_fork_held = false;
+    if (!atomic_load(&g_broken)) {
+        struct timespec until = deadline_ms(FORK_WAIT_MS);
+        g_fork_held = wr_timed(&g_llvm_rw, &until) == 0;
+    }
     pthread_mutex_lock(&g_cache_lock);
 }
 static void jobs_after_fork_parent(void) {
     pthread_mutex_unlock(&g_cache_lock);
+    if (g_fork_held) pthread_rwlock_unlock(&g_llvm_rw);
 }
 static void jobs_after_fork_child(void) {
     /* the parent's workers waited on these: their state names threads the child lacks */
     pthread_cond_init(&g_jobs_cond, NULL);
     pthread_cond_init(&g_cache_cond, NULL);
+    /* A compile still inside LLVM may have left its state (and LLVM's own locks) mid-update:
+     * no compile in this child then. The JIT's locks are made afresh either way (none is
+     * held by this thread; a rwlock's owner is a thread id, which is new here). */
+    int inside = atomic_load(&g_llvm_inside);
+    if (!g_fork_held && atomic_load(&g_broken) == 0) {
+        snprintf(g_broken_why, sizeof g_broken_why,
+                 "the JIT is off in this child: the process forked while %d compile%s ran in "
+                 "LLVM for over %d ms",
+                 inside, inside == 1 ? "" : "s", FORK_WAIT_MS);
+        g_broken_by_fork = true;
+        atomic_store(&g_broken, 2);
+    }
+    g_fork_held = false;
+    g_llvm_rw = (pthread_rwlock_t)SJ_LLVM_RW_INIT;
+    g_jit_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    g_tm_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    atomic_store(&g_llvm_inside, 0);
     g_jobs = NULL;
     g_jobs_tail = &g_jobs;
     g_njobs = g_workers = g_workers_idle = 0;

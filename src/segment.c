@@ -460,6 +460,33 @@ static void errno_text(int e, char *buf, size_t n) {
     if (strerror_r(e, buf, n) != 0) snprintf(buf, n, "error %d", e);
 }
 
+/* Grows the file open as fd from `from` to `to` bytes, as the JDK's FileChannel.map does for
+ * READ_WRITE: blocks allocated, so that a full disk answers here and not as a fault on a
+ * later store; never more than the free space (a huge size must not fill the disk on its
+ * way to failing); a failed allocation is cut back off. */
+static sj_status grow_file(int fd, const char *path, int64_t from, int64_t to, sj_error *err) {
+    struct statfs fs;
+    uint64_t grow = (uint64_t)(to - from);
+    /* f_blocks 0: a file system without a limit (ramfs, tmpfs size=0) */
+    if (fstatfs(fd, &fs) == 0 && fs.f_blocks > 0 && fs.f_bsize > 0) {
+        uint64_t bs = (uint64_t)fs.f_bsize, blocks = grow / bs + (grow % bs != 0);
+        if (blocks > (uint64_t)fs.f_bavail)
+            return sj_fail(err, SJ_E_NOMEM,
+                           "map file: cannot grow '%s' from %" PRId64 " to %" PRId64
+                           " bytes: %" PRIu64 " bytes are free",
+                           path, from, to, (uint64_t)fs.f_bavail * bs);
+    }
+    int e = posix_fallocate(fd, (off_t)from, (off_t)grow);
+    if (e == 0) return SJ_OK;
+    int cut = ftruncate(fd, (off_t)from);
+    (void)cut;
+    char why[128];
+    errno_text(e, why, sizeof why);
+    return sj_fail(err, e == ENOSPC || e == EDQUOT ? SJ_E_NOMEM : SJ_E_ARG,
+                   "map file: cannot grow '%s' from %" PRId64 " to %" PRId64 " bytes: %s", path,
+                   from, to, why);
+}
+
 sj_status sj_arena_map_file(sj_arena a, const char *path, int64_t offset, int64_t size,
                             bool writable, sj_segment *out, sj_error *err) {
     if (!path || !out) return sj_fail(err, SJ_E_ARG, "map file: path or output is NULL");
@@ -472,6 +499,7 @@ sj_status sj_arena_map_file(sj_arena a, const char *path, int64_t offset, int64_
     if (st != SJ_OK) return st;
 
     char why[128];
+    int64_t grown_from = -1; /* the file's size before this call grew it (-1: not grown) */
     int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) {
         errno_text(errno, why, sizeof why);
@@ -489,36 +517,15 @@ sj_status sj_arena_map_file(sj_arena a, const char *path, int64_t offset, int64_
         goto out_close;
     }
     int64_t fsize = (int64_t)sb.st_size;
-    if (writable && size > 0 && (offset > fsize || size > fsize - offset)) {
-        /* grown first, as the JDK's FileChannel.map does for READ_WRITE; blocks allocated,
-         * so that a full disk answers here and not as a fault on a later store */
+    if (writable && size >= 0 && (offset > fsize || size > fsize - offset)) {
         if (size > INT64_MAX - offset) {
             st = sj_fail(err, SJ_E_OVERFLOW,
                          "map file '%s': offset %" PRId64 " + size %" PRId64 " overflows", path,
                          offset, size);
             goto out_close;
         }
-        /* never more than the free space (a huge size must not fill the disk on its way to
-         * failing), and a failed allocation is cut back off */
-        struct statfs fs;
-        uint64_t grow = (uint64_t)(offset + size - fsize);
-        if (fstatfs(fd, &fs) == 0 && grow / (uint64_t)fs.f_bsize >= (uint64_t)fs.f_bavail) {
-            st = sj_fail(err, SJ_E_NOMEM,
-                         "map file: cannot grow '%s' from %" PRId64 " to %" PRId64
-                         " bytes: %" PRIu64 " bytes are free",
-                         path, fsize, offset + size, (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize);
-            goto out_close;
-        }
-        int e = posix_fallocate(fd, (off_t)fsize, (off_t)grow);
-        if (e != 0) {
-            int cut = ftruncate(fd, (off_t)fsize); /* what was allocated is cut back off */
-            (void)cut;
-            errno_text(e, why, sizeof why);
-            st = sj_fail(err, e == ENOSPC || e == EFBIG ? SJ_E_NOMEM : SJ_E_ARG,
-                         "map file: cannot grow '%s' from %" PRId64 " to %" PRId64 " bytes: %s",
-                         path, fsize, offset + size, why);
-            goto out_close;
-        }
+        if ((st = grow_file(fd, path, fsize, offset + size, err)) != SJ_OK) goto out_close;
+        grown_from = fsize;
         fsize = offset + size;
     }
     if (offset > fsize) {
@@ -564,6 +571,10 @@ sj_status sj_arena_map_file(sj_arena a, const char *path, int64_t offset, int64_
                 SJ_SEG_MAPPED | (writable ? 0u : (uint32_t)SJ_SEG_READONLY), out);
     st = SJ_OK;
 out_close:
+    if (st != SJ_OK && grown_from >= 0) { /* a failed call leaves the file as it was */
+        int cut = ftruncate(fd, (off_t)grown_from);
+        (void)cut;
+    }
     close(fd);
 out_release:
     arena_release(a);

@@ -353,6 +353,11 @@ static void test_map_file(void **state) {
     struct stat sb;
     assert_int_equal(stat(tmp_path, &sb), 0);
     assert_int_equal(sb.st_size, FSIZE + 150); /* the failed calls left the file alone */
+    /* size 0 past the end: the file grows to the offset, as in the JDK */
+    CHECK(SJ_OK, sj_arena_map_file(a, tmp_path, FSIZE + 170, 0, true, &s, &E));
+    assert_int_equal(sj_segment_size(&s), 0);
+    assert_int_equal(stat(tmp_path, &sb), 0);
+    assert_int_equal(sb.st_size, FSIZE + 170);
     CHECK(SJ_E_ARG, sj_arena_map_file(a, tmp_path, -1, 8, false, &s, &E));
     CHECK(SJ_E_ARG, sj_arena_map_file(a, tmp_path, 0, -2, false, &s, &E));
     CHECK(SJ_E_ARG, sj_arena_map_file(a, "/nonexistent/segjit/file", 0, -1, false, &s, &E));

@@ -77,9 +77,10 @@ SJ_API sj_status sj_arena_allocate_layout(sj_arena arena, const sj_layout *layou
                                           sj_error *err);
 /* Maps [offset, offset + size) of a file; size -1 maps to the end of the file.
  * Unmapped when the arena closes. Read-only unless writable. A writable mapping that
- * reaches past the end of the file grows the file first (zero bytes, disk blocks
- * allocated: a full disk is SJ_E_NOMEM here), as the JDK's FileChannel.map does in
- * READ_WRITE mode; a read-only one is SJ_E_BOUNDS. */
+ * reaches past the end of the file (or starts past it) grows the file first (zero bytes,
+ * disk blocks allocated: a full disk is SJ_E_NOMEM here), as the JDK's FileChannel.map
+ * does in READ_WRITE mode; a call that fails after that cuts the file back. A read-only
+ * one is SJ_E_BOUNDS. */
 SJ_API sj_status sj_arena_map_file(sj_arena arena, const char *path, int64_t offset, int64_t size,
                                    bool writable, sj_segment *out, sj_error *err);
 

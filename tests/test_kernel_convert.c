@@ -273,7 +273,8 @@ static void test_convert_unions(void **state) {
 /* Converts one value given as sj_value of the source kind; returns the destination's. */
 static sj_value conv1(const char *src, sj_value v, const char *dst, unsigned flags) {
     sj_layout *sl = test_layout(src), *dl = test_layout(dst);
-    uint8_t sb[8] = {0}, db[8];
+    _Alignas(8) uint8_t sb[8] = {0};
+    _Alignas(8) uint8_t db[8]; /* aligned for every value: not left to the stack's layout */
     memset(db, 0xEE, sizeof db);
     sj_segment ss, ds;
     sj_error err = {0};

@@ -182,6 +182,12 @@ static sj_status short_record(rec_reader *r, uint64_t idx, uint64_t got, sj_erro
                         " is past the end of '%s': --count %" PRId64
                         " asks for more records than it holds",
                         r->what, idx, at, r->path, r->place.count);
+    if (r->place.count >= 0) /* as rec_open says it of a regular file */
+        return cli_fail(err, SJ_E_BOUNDS,
+                        "%s: record %" PRIu64 " at byte offset %" PRIu64
+                        " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64
+                        " bytes: --count %" PRId64 " asks for more records than it holds",
+                        r->what, idx, at, r->path, got, r->size, r->place.count);
     return cli_fail(err, SJ_E_BOUNDS,
                     "%s: record %" PRIu64 " at byte offset %" PRIu64
                     " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",

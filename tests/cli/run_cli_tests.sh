@@ -360,6 +360,9 @@ check "dump --limit: a stream's partial record after the limit is not reached" \
 sj dump '[i4(a)]' w3.bin --count 3
 check "dump --count: a regular file's record cut short is called partial" \
     'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: FILE: record 2 at byte offset 8 is partial: '"'"'w3.bin'"'"' ends after 2 of its 4 bytes: --count 3 asks for more records than it holds" ]]'
+sj dump '[i4(a)]' - --count 3 < <(cat w3.bin)
+check "dump --count: a stream's record cut short says the same" \
+    '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: FILE: record 2 at byte offset 8 is partial: '"'"'-'"'"' ends after 2 of its 4 bytes: --count 3 asks for more records than it holds" ]]'
 sj convert --from '[i4(a)]' --to '[I4(a)]' - - < <(cat w3.bin)
 check "convert: a stream to standard output gets the whole records before the partial one" \
     '[[ $RC -eq 1 && $(hex "$WORK/.out") == "00 00 00 01 00 00 00 02" && $ERR == *"record 2 at byte offset 8 is partial"* ]]'

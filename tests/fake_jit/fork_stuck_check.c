@@ -13,7 +13,7 @@
 
 #include <segjit/segjit.h>
 
-#include "jit_variant.h"
+#include "stuck.h"
 
 static void *stuck_caller(void *arg) {
     (void)arg;
@@ -57,14 +57,7 @@ int main(void) {
         return 1;
     }
     pthread_t th;
-    pthread_create(&th, NULL, stuck_caller, NULL);
-    sj_counters c;
-    for (int i = 0; i < 3000; i++) { /* the stuck compile has begun */
-        sj_counters_get(&c);
-        if (c.cache_misses >= 3) break;
-        usleep(10000);
-    }
-    usleep(100000);
+    start_third_compile(&th, stuck_caller);
     int bad = in_child(5, false) || in_child(6, false);
     if (bad)
         fprintf(stderr, "a child forked during a compile did not decline cleanly\n");

@@ -152,30 +152,30 @@ static void test_busy(void **state) {
     }
 }
 
+/* On another thread: open a view of `seg` (closed again at once), or close `view`. */
 typedef struct other {
     const sj_segment *seg;
+    sj_view *view;
     sj_status st;
     sj_error err;
 } other;
 
-static void *open_elsewhere(void *p) {
+static void *elsewhere(void *p) {
     other *o = p;
+    if (o->view) {
+        o->st = sj_view_close(o->view, &o->err);
+        return NULL;
+    }
     sj_view v;
     o->st = sj_view_open(o->seg, 0, -1, SJ_VIEW_READ, &v, &o->err);
     if (o->st == SJ_OK) sj_view_close(&v, NULL);
     return NULL;
 }
 
-typedef struct close_other {
-    sj_view *view;
-    sj_status st;
-    sj_error err;
-} close_other;
-
-static void *close_elsewhere(void *p) {
-    close_other *c = p;
-    c->st = sj_view_close(c->view, &c->err);
-    return NULL;
+static void run_elsewhere(other *o) {
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, elsewhere, o), 0);
+    pthread_join(t, NULL);
 }
 
 static void test_threads(void **state) {
@@ -187,10 +187,8 @@ static void test_threads(void **state) {
         expect(sj_arena_open(kind ? SJ_ARENA_SHARED : SJ_ARENA_CONFINED, &arena, &err), SJ_OK, &err,
                NULL);
         expect(sj_arena_allocate(arena, 32, 8, &seg, &err), SJ_OK, &err, NULL);
-        other o = {&seg, SJ_OK, {0}};
-        pthread_t t;
-        assert_int_equal(pthread_create(&t, NULL, open_elsewhere, &o), 0);
-        pthread_join(t, NULL);
+        other o = {&seg, NULL, SJ_OK, {0}};
+        run_elsewhere(&o);
         if (kind) {
             expect(o.st, SJ_OK, &o.err, NULL);
         } else {
@@ -200,9 +198,8 @@ static void test_threads(void **state) {
         /* a view is closed by its arena's owner: another thread is THREAD (shared: anyone) */
         sj_view v;
         expect(sj_view_open(&seg, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
-        close_other c = {&v, SJ_OK, {0}};
-        assert_int_equal(pthread_create(&t, NULL, close_elsewhere, &c), 0);
-        pthread_join(t, NULL);
+        other c = {NULL, &v, SJ_OK, {0}};
+        run_elsewhere(&c);
         if (kind) {
             expect(c.st, SJ_OK, &c.err, NULL);
         } else {
@@ -215,8 +212,7 @@ static void test_threads(void **state) {
         /* nothing was left counted: the arena closes */
         expect(sj_arena_close(arena, &err), SJ_OK, &err, NULL);
         /* closed: CLOSED from any thread */
-        assert_int_equal(pthread_create(&t, NULL, open_elsewhere, &o), 0);
-        pthread_join(t, NULL);
+        run_elsewhere(&o);
         expect(o.st, SJ_E_CLOSED, &o.err, NULL);
     }
 }

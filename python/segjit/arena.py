@@ -1,11 +1,13 @@
 """segjit.arena: arenas and the segments they own, for users who want memory with an
 explicit lifetime. A closed arena's segments answer ClosedError on every use, never a
 stale read: they are reached only through library calls, which check the lifetime."""
+import operator
+
 import numpy as np
 
 from ._core import check, new_error
 from ._ffi import ffi, lib
-from .errors import ArgumentError
+from .errors import ArgumentError, BoundsError
 
 
 class Arena:
@@ -88,9 +90,14 @@ class Segment:
         """A copy of bytes [offset, offset + size) as a bytearray."""
         from .ops import _Held
 
-        size = self.size - offset if size is None else size
+        offset = operator.index(offset)
+        size = self.size - offset if size is None else operator.index(size)
         if size < 0:
             raise ArgumentError("read: negative size %d" % size, "SJ_E_ARG")
+        if offset < 0 or offset > self.size or size > self.size - offset:
+            # before the buffer is made: a huge size is this error, not a MemoryError
+            raise BoundsError("read: %d bytes at offset %d are out of bounds for a segment "
+                              "of %d bytes" % (size, offset, self.size), "SJ_E_BOUNDS")
         buf = bytearray(size)
         with _Held(buf, True, "read: destination") as d:
             err = new_error()

@@ -280,7 +280,8 @@ def as_layout(x):
         key = x
     elif isinstance(x, np.dtype):
         hit = _BY_ID.get(id(x))
-        if hit is not None and hit[0] is x:  # the very dtype object seen before
+        # the very dtype object seen before, its names unchanged (dt.names may be assigned)
+        if hit is not None and hit[0] is x and hit[2] == x.names:
             return hit[1]
         key = _dtype_key(x)
     else:
@@ -295,19 +296,23 @@ def as_layout(x):
     if isinstance(x, np.dtype):
         if len(_BY_ID) >= _MEMO_MAX:  # equal dtypes made afresh for every call
             _BY_ID.clear()
-        _BY_ID[id(x)] = (x, lay)  # holds x, so its id stays its own
+        _BY_ID[id(x)] = (x, lay, x.names)  # holds x, so its id stays its own
     return lay
 
 
 def _as_layout(x):
     """A Layout from a Layout, a numpy dtype, or a str: C-like text when it holds
     struct/union/;/{, else canonical segjit text, else (when that does not parse) a numpy
-    dtype string such as "<i2" or "f8". Where both read a string ("i4", "d8") they agree."""
+    dtype string such as "<i2" or "f8". Segjit text wins where both read a string: "i4" and
+    "d8" agree, "b1", "S2" and "a8" do not (segjit int8, big-endian int16, address)."""
     if isinstance(x, Layout):
         return x
     if isinstance(x, str):
         if any(t in x for t in ("struct", "union", ";", "{")):
-            return Layout.c(x)
+            try:  # canonical text may hold such words in its names: [i4(instruction)]
+                return Layout(x)
+            except ParseError:
+                return Layout.c(x)
         try:
             return Layout(x)
         except ParseError as pe:

@@ -247,10 +247,50 @@ def convert(src, src_layout=None, dst_layout=None, *, lossy=False, zero_unmatche
     with _Held(src, False, "convert: source") as s:
         n = _count(s.nbytes, srec.size, "convert: source")
         if out is None:
-            out = _new_array(drec, n)
-        with _Held(out, True, "convert: out") as d:
+            result = _new_array(drec, n)
+            with _Held(result, True, "convert: out") as d:
+                _run(k, s, d, n)
+            if isinstance(dst_layout, np.dtype) and dst_layout.itemsize == result.itemsize:
+                result = result.view(dst_layout)  # the dtype asked for, names and all
+            return result
+        _check_len(out, n, drec.size, "convert: out")
+        if not _has_holes(getattr(out, "dtype", None)):
+            with _Held(out, True, "convert: out") as d:
+                _run(k, s, d, n)
+            return out
+        # bytes of `out` outside its fields (a multi-field view's other fields, padding)
+        # are not the kernel's to zero: converted apart, then assigned field by field
+        tmp = _new_array(drec, n)
+        with _Held(tmp, True, "convert: out") as d:
             _run(k, s, d, n)
+    tmp = tmp.view(out.dtype)
+    for name in out.dtype.names:
+        out[name] = tmp[name]
     return out
+
+
+def _has_holes(dt):
+    """True when some byte of a structured dtype belongs to no field (padding, or another
+    field of the array a multi-field view selects from)."""
+    if dt is None:
+        return False
+    if dt.names is None:
+        return dt.subdtype is not None and _has_holes(dt.subdtype[0])
+    pos = 0
+    for off, fdt in sorted((dt.fields[n][1], dt.fields[n][0]) for n in dt.names):
+        if off > pos or _has_holes(fdt):
+            return True
+        pos = max(pos, off + fdt.itemsize)
+    return pos < dt.itemsize
+
+
+def _check_len(out, n, size, what):
+    """`out` must not hold more than n elements of `size` bytes (numpy's assignment asks as
+    much; a longer one would keep a tail the call never wrote)."""
+    nbytes = memoryview(out).nbytes if not hasattr(out, "nbytes") else out.nbytes
+    if nbytes > n * size:  # a shorter one is the library's SJ_E_BOUNDS
+        raise ArgumentError("%s: %d bytes for %d elements of %d bytes" % (what, nbytes, n, size),
+                            "SJ_E_ARG")
 
 
 def gather(src, layout=None, path=None, dtype=None, *, lossy=False, out=None):
@@ -282,23 +322,36 @@ def gather(src, layout=None, path=None, dtype=None, *, lossy=False, out=None):
 def scatter(values, dst, layout=None, path=None, *, lossy=False):
     """The reverse of gather: the dense array `values` into the value at `path` of every
     record of `dst` (records of `layout`, default dst.dtype), in place. The count is the
-    number of records in dst; values must hold that many elements."""
+    number of records in dst; values must hold exactly that many elements."""
     rec = _layout_of(dst, layout, "scatter: destination")
+    values, k = _scatter_kernel(values, rec, path, lossy)
+    with _Held(dst, True, "scatter: destination") as d:
+        n = _count(d.nbytes, rec.size, "scatter: destination")
+        _scatter_run(k, values, d, n)
+
+
+def _scatter_kernel(values, rec, path, lossy):
+    """(values as an array, the kernel scattering them to `path` of records `rec`)."""
     values = np.asarray(values) if not isinstance(values, (bytes, bytearray, memoryview)) \
         else values
     elem = _layout_of(values, None, "scatter: values") if hasattr(values, "dtype") else None
     if elem is None:
         raise TypeError("scatter: values must be a numpy array")
-    with _Held(dst, True, "scatter: destination") as d:
-        n = _count(d.nbytes, rec.size, "scatter: destination")
+    if values.ndim != 1:
+        raise ArgumentError("scatter: values must be 1-D, not of shape %s" % (values.shape,),
+                            "SJ_E_ARG")
 
-        def build(p):
-            return _build(lib.sj_kernel_scatter, elem._ptr, p.ptr, _flags(lossy),
-                          keep=(p, elem))
+    def build(p):
+        return _build(lib.sj_kernel_scatter, elem._ptr, p.ptr, _flags(lossy), keep=(p, elem))
 
-        k = _path_kernel("scatter", rec, n, path, build, (str(elem), lossy))
-        with _Held(values, False, "scatter: values") as s:
-            _run(k, s, d, n)
+    return values, _path_kernel("scatter", rec, 0, path, build, (str(elem), lossy))
+
+
+def _scatter_run(k, values, d, n):
+    if len(values) > n:  # fewer are the library's SJ_E_BOUNDS
+        raise ArgumentError("scatter: %d values for %d records" % (len(values), n), "SJ_E_ARG")
+    with _Held(values, False, "scatter: values") as s:
+        _run(k, s, d, n)
 
 
 _REDUCE = {"sum": lib.SJ_REDUCE_SUM, "min": lib.SJ_REDUCE_MIN, "max": lib.SJ_REDUCE_MAX}
@@ -330,8 +383,9 @@ def reduce(src, layout=None, path=None, op="sum"):
 def copy(src, src_elem=None, dst_elem=None, *, out=None):
     """Element copy (MemorySegment.copy): every element of src (src_elem, default
     src.dtype) into a new array of dst_elem (default: src_elem byte-swapped when wider
-    than a byte) or into `out`. Sizes must be equal; elements are byte-reversed where the
-    byte orders differ."""
+    than a byte) or into `out`. Sizes must be equal; value elements are byte-reversed where
+    the byte orders differ; records (structs, subarrays) are moved as they are, so records
+    that differ only in byte order are an ArgumentError (use convert)."""
     se = _layout_of(src, src_elem, "copy: source")
     if dst_elem is None and out is None:
         if se.kind is None:
@@ -339,6 +393,11 @@ def copy(src, src_elem=None, dst_elem=None, *, out=None):
         de = se.with_order("little" if se.byte_order == "big" else "big")
     else:
         de = _layout_of(out, dst_elem, "copy: destination")
+    if (se.kind is None or de.kind is None) and se != de and _native(se) == _native(de):
+        # the library swaps value elements only: records would come out with the wrong order
+        raise ArgumentError("copy: %s and %s differ in byte order inside a record: copy moves "
+                            "records as they are; convert swaps them field by field"
+                            % (se, de), "SJ_E_ARG")
     k = _cached(("copy", str(se), str(de)),
                 lambda: _build(lib.sj_kernel_copy, se._ptr, de._ptr, keep=(se, de)))
     with _Held(src, False, "copy: source") as s:
@@ -378,7 +437,7 @@ def fill(dst, elem=None, value=0):
                                "right on x86-64 and AArch64, not %s" % platform.machine(),
                                "SJ_E_UNSUPPORTED")
     v = _value_bits(e.kind, value)
-    k = _cached(("fill", str(e), repr(value)),
+    k = _cached(("fill", str(e), v),  # the bits: 0.1 and float32(0.1), nan and -nan differ
                 lambda: _build(lib.sj_kernel_fill, e._ptr, v, keep=(e,)))
     with _Held(dst, True, "fill: destination") as d:
         _run(k, None, d, _count(d.nbytes, e.size, "fill: destination"))
@@ -503,19 +562,43 @@ def from_columns(columns, layout, *, out=None, lossy=False):
             raise KeyError("from_columns: no field %r in %s" % (f, rec))
     if out is None:
         out = np.zeros(n, dtype=rec.dtype)
+    # every column's kernels first (a lossy or unmatched one fails here): a call that
+    # fails writes nothing
+    leaves = []
     for f, c in cols.items():
-        _scatter_column(c, out, rec, f, lossy)
+        _column_leaves(c, rec, f, lossy, leaves)
+    with _Held(out, True, "from_columns: out") as d:
+        m = _count(d.nbytes, rec.size, "from_columns: out")
+        if m != n:
+            raise ArgumentError("from_columns: out holds %d records for columns of %d" % (m, n),
+                                "SJ_E_ARG")
+        for values, k in leaves:
+            _scatter_run(k, values, d, n)
     return out
 
 
-def _scatter_column(col, out, rec, path, lossy):
-    """A column into the records, leaf by leaf: a structured column by its field names,
-    a subarray column element by element, each leaf one scatter kernel."""
+def _column_leaves(col, rec, path, lossy, leaves):
+    """A column as (values, scatter kernel) per leaf: a structured column by its field
+    names, a subarray column element by element (its shape must be the field's)."""
     if col.ndim > 1:  # subarray dimensions first: path[j] then .name
+        field = _path_kernel_leaf(rec, path)
+        want = field.count if field is not None and field.tag == "sequence" else None
+        if want != col.shape[1]:
+            raise ArgumentError("from_columns: column %r has %d values per record, the field "
+                                "holds %s" % (path, col.shape[1],
+                                              want if want is not None else "one"), "SJ_E_ARG")
         for j in range(col.shape[1]):
-            _scatter_column(col[:, j], out, rec, "%s[%d]" % (path, j), lossy)
+            _column_leaves(col[:, j], rec, "%s[%d]" % (path, j), lossy, leaves)
     elif col.dtype.names is not None:
         for name in col.dtype.names:
-            _scatter_column(col[name], out, rec, "%s.%s" % (path, name), lossy)
+            _column_leaves(col[name], rec, "%s.%s" % (path, name), lossy, leaves)
     else:
-        scatter(col, out, rec, path, lossy=lossy)
+        leaves.append(_scatter_kernel(col, rec, path, lossy))
+
+
+def _path_kernel_leaf(rec, path):
+    """The layout at `path` of records `rec` (None when the path does not parse)."""
+    try:
+        return _Path(Layout("[*:%s]" % rec), _record_path(path)).leaf
+    except Exception:
+        return None

@@ -178,3 +178,86 @@ def test_stdlib_mmap_and_pickle(tmp_path):
         m.close()
     lay = segjit.Layout.from_dtype(dt)
     assert pickle.loads(pickle.dumps(lay)) == lay
+
+
+# ---- found by a user's audit (session 16) ----
+
+
+def test_copy_refuses_records_that_differ_in_byte_order_only():
+    a = np.array([(1, 2.0)], [("x", "<i4"), ("y", "<f8")])
+    with pytest.raises(segjit.ArgumentError, match="convert"):
+        segjit.copy(a, a.dtype, a.dtype.newbyteorder(">"))
+    with pytest.raises(segjit.ArgumentError, match="convert"):
+        segjit.copy(np.arange(4, dtype="<i4").tobytes(), "[2:i4]", "[2:I4]")
+    assert list(segjit.copy(np.arange(4, dtype="<i4"), "i4", "I4")) == [0, 1, 2, 3]
+    assert segjit.copy(a, a.dtype, a.dtype)[0]["y"] == 2.0  # the same records: moved
+
+
+def test_fill_values_of_equal_repr_but_other_bits():
+    b = np.zeros(2)
+    segjit.fill(b, None, np.float32(0.1))
+    segjit.fill(b, None, 0.1)
+    assert b[0] == 0.1
+    segjit.fill(b, None, float("nan"))
+    segjit.fill(b, None, -float("nan"))
+    assert np.signbit(b).all()
+
+
+def test_canonical_text_whose_names_hold_c_words():
+    recs = np.arange(3, dtype="<i4").tobytes()
+    assert list(segjit.gather(recs, "[i4(instruction)]", "instruction")) == [0, 1, 2]
+    assert segjit.as_layout("[i4(reunion)]").size == 4
+
+
+def test_convert_into_a_multi_field_view_keeps_the_other_fields():
+    arr = np.zeros(3, [("a", "<i4"), ("b", "<f8"), ("c", "<i2")])
+    arr["b"] = 7
+    segjit.convert(np.ones(3, [("a", "<i4"), ("c", "<i2")]), None, None, out=arr[["a", "c"]])
+    assert list(arr["a"]) == [1, 1, 1] and list(arr["c"]) == [1, 1, 1]
+    assert list(arr["b"]) == [7, 7, 7]
+    with pytest.raises(segjit.ArgumentError, match="bytes for 3 elements"):
+        segjit.convert(np.ones(3, [("a", "<i4")]), None, None, out=np.zeros(4, [("a", "<i4")]))
+
+
+def test_convert_returns_the_dtype_asked_for():
+    dt = np.dtype([("s", "S4")])
+    assert segjit.convert(np.zeros(1, dt), None, dt).dtype == dt
+    odd = np.dtype({"names": ["b", "a"], "formats": ["<i4", "<i4"], "offsets": [4, 0]})
+    r = segjit.convert(np.array([(1, 2)], [("a", "<i4"), ("b", "<i4")]), None, odd)
+    assert r.dtype == odd and (r["a"][0], r["b"][0]) == (1, 2)
+
+
+def test_from_columns_that_fails_writes_nothing():
+    o = np.zeros(2, [("a", "<i4"), ("b", "<f8")])
+    cols = {"a": np.array([7, 7], "i4"), "b": np.array([1, 2])}  # int64 -> f8 is lossy
+    with pytest.raises(segjit.ArgumentError, match="lossy"):
+        segjit.from_columns(cols, o.dtype, out=o)
+    assert not o.view("u1").any()
+    with pytest.raises(segjit.ArgumentError, match="2 values per record"):
+        segjit.from_columns({"v": np.ones((3, 2), "i2")}, np.dtype([("v", "<i2", (3,))]))
+
+
+def test_scatter_refuses_more_values_than_records():
+    d = np.zeros(3, [("a", "<i4")])
+    with pytest.raises(segjit.ArgumentError, match="10 values for 3 records"):
+        segjit.scatter(np.arange(10, dtype="<i4"), d, None, "a")
+    with pytest.raises(segjit.ArgumentError, match="1-D"):
+        segjit.scatter(np.zeros((3, 1), "<i4"), d, None, "a")
+    assert not d.view("u1").any()
+
+
+def test_read_checks_bounds_before_it_allocates():
+    s = segjit.Arena().allocate(16)
+    with pytest.raises(segjit.BoundsError, match="out of bounds"):
+        s.read(0, 2**50)
+    with pytest.raises(segjit.BoundsError):
+        s.read(8, 9)
+    assert s.read(8, 8) == bytearray(8)
+
+
+def test_a_dtype_renamed_in_place_is_read_again():
+    dt = np.dtype([("a", "<i4"), ("b", "<i4")])
+    src = np.array([(1, 2)], dt)
+    assert segjit.convert(src, dt, np.dtype([("a", "<i8")]))["a"][0] == 1
+    dt.names = ("b", "a")
+    assert segjit.convert(src, dt, np.dtype([("a", "<i8")]))["a"][0] == 2

@@ -48,6 +48,7 @@ def main(argv=None):
     p.add_argument("--to", dest="dst", required=True)
     p.add_argument("--lossy", action="store_true")
     p.add_argument("--zero-unmatched", action="store_true")
+    p.add_argument("--force", action="store_true", help="replace a read-only output")
     p.add_argument("input")
     p.add_argument("output")
     for name in ("offset", "dump", "stats"):
@@ -67,6 +68,13 @@ def main(argv=None):
                 raise Error("%s: %d bytes is not a whole number of %d-byte records"
                             % (args.input, size, src.size), "SJ_E_ARG")
             n = size // src.size if src.size else 0
+            mode = None
+            if os.path.exists(args.output):  # as the C tool: a read-only one needs --force
+                mode = os.stat(args.output).st_mode & 0o7777
+                ro = not os.access(args.output, os.W_OK) or not mode & 0o222
+                if ro and not args.force:
+                    raise Error("OUT: '%s' is read-only (mode %o); pass --force to replace it"
+                                % (args.output, mode), "SJ_E_READONLY")
             tmp = args.output + ".part"
             try:
                 if n == 0:
@@ -78,6 +86,8 @@ def main(argv=None):
                             zero_unmatched=args.zero_unmatched, out=out)
                     out.flush()
                     del out
+                if mode is not None:
+                    os.chmod(tmp, mode)  # the replaced file's mode is kept
                 os.replace(tmp, args.output)  # into place only on success
             finally:
                 if os.path.exists(tmp):

@@ -36,3 +36,13 @@ def test_convert_files(tmp_path):
                  str(tmp_path / "bad.bin")]) == 1
     assert not (tmp_path / "bad.bin").exists()
     assert not (tmp_path / "bad.bin.part").exists()
+    # a read-only output is replaced only with --force, as the C tool does; its mode kept
+    ro = tmp_path / "ro.bin"
+    ro.write_bytes(b"old")
+    ro.chmod(0o444)
+    args = ["convert", "--from", "struct r { u32 id; be f64 x; }", "--to", to,
+            str(tmp_path / "in.bin"), str(ro)]
+    assert main(args) == 1 and ro.read_bytes() == b"old"
+    assert main(args[:1] + ["--force"] + args[1:]) == 0
+    assert ro.read_bytes() == (tmp_path / "out.bin").read_bytes()
+    assert ro.stat().st_mode & 0o777 == 0o444

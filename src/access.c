@@ -65,9 +65,9 @@ SJ_COLD static sj_status check_access_fail(const sj_segment *s, int64_t off, uin
         if (s->flags & SJ_SEG_HEAP)
             return sj_fail(err, SJ_E_ALIGN,
                            "%soffset %" PRId64 " is not aligned to %" PRIu64
-                           " for heap segment of max alignment %" PRIu32
+                           " for heap segment of max alignment %" PRIu64
                            " (virtual address %" PRIu64 ")",
-                           what, off, align, s->elem_size, s->vaddr + (uint64_t)off);
+                           what, off, align, sj_segment_max_align(s), s->vaddr + (uint64_t)off);
         return sj_fail(err, SJ_E_ALIGN,
                        "%soffset %" PRId64 " is not aligned to %" PRIu64
                        " for native segment (address 0x%" PRIx64 ")",
@@ -540,12 +540,15 @@ sj_status sj_view_field(const sj_view *v, const sj_accessor *a, const int64_t *f
                        " bytes does not fit a view of %" PRIu64 " bytes",
                        text, a->root_size, v->size);
     }
-    if (!sj_segment_is_aligned(&v->seg, 0, a->root_align))
+    if (!sj_segment_is_aligned(&v->seg, 0, a->root_align)) {
+        bool heap = (v->seg.flags & SJ_SEG_HEAP) != 0; /* as the access messages write them */
         return sj_fail(err, SJ_E_ALIGN,
-                       "view field '%.60s': the view's base (%s %" PRIu64
-                       ") is not aligned to %" PRIu64 " for the root layout",
-                       text, (v->seg.flags & SJ_SEG_HEAP) ? "virtual address" : "address",
-                       sj_segment_address(&v->seg), a->root_align);
+                       heap ? "view field '%.60s': the view's base (virtual address %" PRIu64
+                              ") is not aligned to %" PRIu64 " for the root layout"
+                            : "view field '%.60s': the view's base (address 0x%" PRIx64
+                              ") is not aligned to %" PRIu64 " for the root layout",
+                       text, sj_segment_address(&v->seg), a->root_align);
+    }
     out->base = v->data ? v->data + base : NULL; /* an empty view may have no address */
     out->count = count;
     out->stride = a->open ? (int64_t)a->root_size : a->nfree ? a->stride[0] : 0;

@@ -59,6 +59,7 @@ sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsign
     v.size = len;
     v.flags = flags;
     v.state = VIEW_OPEN;
+    v.reserved = (uint64_t)(uintptr_t)out; /* where it lives: a copy cannot close it */
     *out = v;
     return SJ_OK;
 }
@@ -66,6 +67,10 @@ sj_status sj_view_open(const sj_segment *s, int64_t offset, int64_t size, unsign
 sj_status sj_view_close(sj_view *v, sj_error *err) {
     if (!v) return sj_fail(err, SJ_E_ARG, "view close: view is NULL");
     if (v->state != VIEW_OPEN) return sj_fail(err, SJ_E_CLOSED, "view close: the view is not open");
+    if (v->reserved != (uint64_t)(uintptr_t)v) /* its copy would count the close twice */
+        return sj_fail(err, SJ_E_ARG,
+                       "view close: this is a copy of a view; close it through the object it "
+                       "was opened in");
     sj_status st = sj_scope_view_owner(v->seg.arena, err); /* a confined arena's owner only */
     if (st != SJ_OK) return st;
     if (v->pinned) sj_segment_unpin(&v->seg);

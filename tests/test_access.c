@@ -330,8 +330,8 @@ static void test_alignment_messages_and_slices(void **state) {
     CHECK(SJ_OK, sj_get(&hs, i2, 0, &v, &E));
     CHECK(SJ_E_ALIGN, sj_get(&hs, i4, 0, &v, &E));
     assert_string_equal(E.message,
-                        "offset 0 is not aligned to 4 for heap segment of max alignment 4 "
-                        "(virtual address 2)");
+                        "offset 0 is not aligned to 4 for heap segment of max alignment 2 "
+                        "(virtual address 2)"); /* the slice's, as sj_segment_max_align says */
     CHECK(SJ_OK, sj_get(&hs, i4, 2, &v, &E));
     CHECK(SJ_E_BOUNDS, sj_get(&hs, i4, 18, &v, &E)); /* bounds relative to the slice */
 

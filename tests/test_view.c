@@ -115,6 +115,21 @@ static void test_close_twice_and_never_opened(void **state) {
     expect(sj_view_open(&empty, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
     expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
     expect(sj_view_close(NULL, &err), SJ_E_ARG, &err, "view close: view is NULL");
+    /* a copy cannot close it (a close counted twice would let the arena close under
+     * another open view): SJ_E_ARG, nothing changes, the original still closes */
+    sj_arena a;
+    expect(sj_arena_open(SJ_ARENA_CONFINED, &a, &err), SJ_OK, &err, NULL);
+    expect(sj_arena_allocate(a, 16, 8, &seg, &err), SJ_OK, &err, NULL);
+    sj_view v2;
+    expect(sj_view_open(&seg, 0, -1, SJ_VIEW_READ, &v, &err), SJ_OK, &err, NULL);
+    expect(sj_view_open(&seg, 0, -1, SJ_VIEW_READ, &v2, &err), SJ_OK, &err, NULL);
+    sj_view copy = v;
+    expect(sj_view_close(&copy, &err), SJ_E_ARG, &err,
+           "view close: this is a copy of a view; close it through the object it was opened in");
+    expect(sj_view_close(&v, &err), SJ_OK, &err, NULL);
+    expect(sj_arena_close(a, &err), SJ_E_BUSY, &err, NULL); /* v2 is still open */
+    expect(sj_view_close(&v2, &err), SJ_OK, &err, NULL);
+    expect(sj_arena_close(a, &err), SJ_OK, &err, NULL);
 }
 
 /* While a view is open its arena refuses to close (and stays usable); after, it closes. */

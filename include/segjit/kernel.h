@@ -20,9 +20,11 @@ extern "C" {
 typedef struct sj_kernel sj_kernel;
 
 /* Which executor runs a kernel. AUTO: the interpreter answers small calls and a kernel
- * is compiled once its work crosses a measured threshold. Heap segments always run on
- * the interpreter. The environment variable SEGJIT_TIER=interp|jit|auto sets the
- * default for kernels whose tier was not set through the API. */
+ * is compiled once its work crosses a measured threshold. Heap segments run on the
+ * interpreter unless they can be pinned (sj_segment_heap_pinned, sj_segment_of_array:
+ * pinned for the call, then compiled code may run). The environment variable
+ * SEGJIT_TIER=interp|jit|auto sets the default for kernels whose tier was not set through the API.
+ */
 typedef enum sj_tier { SJ_TIER_DEFAULT, SJ_TIER_AUTO, SJ_TIER_INTERP, SJ_TIER_JIT } sj_tier;
 
 typedef enum sj_reduce_op { SJ_REDUCE_SUM, SJ_REDUCE_MIN, SJ_REDUCE_MAX } sj_reduce_op;
@@ -68,9 +70,14 @@ SJ_API sj_status sj_kernel_gather_many(const sj_path *const *src_paths,
 /* Scatter: a dense array of src_elem into the value at dst_path (one free index). */
 SJ_API sj_status sj_kernel_scatter(const sj_layout *src_elem, const sj_path *dst_path,
                                    unsigned flags, sj_kernel **out, sj_error *err);
-/* Fill: `count` elements of the value layout `elem` set to v, from dst_offset. */
+/* Fill: `count` elements of the value layout `elem` set to v, from dst_offset. v is read
+ * through the member of elem's kind, as sj_set reads it (v.f32 for an f4 layout). */
 SJ_API sj_status sj_kernel_fill(const sj_layout *elem, sj_value v, sj_kernel **out, sj_error *err);
-/* Reduction over the numeric value at path (one free index), indices 0..count-1. */
+/* Reduction over the numeric value at path (one free index), indices 0..count-1. Over
+ * count 0 the identities: SUM 0, MIN the kind's largest value (+inf for floats), MAX its
+ * smallest (-inf). A path
+ * over a count known only at the call is built on an open root: the layout made by
+ * sj_layout_sequence(INT64_MAX / size, rec) and the path "[*]..." (SEMANTICS 4.5). */
 SJ_API sj_status sj_kernel_reduce(const sj_path *path, sj_reduce_op op, sj_kernel **out,
                                   sj_error *err);
 /* Mismatch: first differing byte of src[src_offset, +count) and dst[dst_offset, +count). */

@@ -109,8 +109,9 @@ SJ_API bool sj_segment_is_native(const sj_segment *s);
 SJ_API uint64_t sj_segment_size(const sj_segment *s);
 /* Real address for native segments, virtual address for heap segments. */
 SJ_API uint64_t sj_segment_address(const sj_segment *s);
-/* Element size for heap segments; for native, the largest power of two dividing the
- * address (1 << 62 for address 0, as the JDK answers for MemorySegment.NULL). */
+/* The largest power of two dividing the address (1 << 62 for address 0, as the JDK answers
+ * for MemorySegment.NULL); for heap segments the virtual address, capped at the element
+ * size (an i64 array sliced at byte 12: 4). */
 SJ_API uint64_t sj_segment_max_align(const sj_segment *s);
 /* The overlapping part of a and b as a slice of a; false when they do not overlap (an
  * empty segment overlaps nothing; the JDK's asOverlappingSlice answers an empty slice for

@@ -28,8 +28,8 @@ extern "C" {
 enum { SJ_VIEW_READ = 0u, SJ_VIEW_WRITE = 1u };
 
 /* An open view. Fields are the library's; a view is not copied (it is closed through the
- * same object it was opened in) and is used from the thread that opened it when its arena
- * is confined. */
+ * same object it was opened in: closing a copy is SJ_E_ARG and changes nothing) and is
+ * used from the thread that opened it when its arena is confined. */
 typedef struct sj_view {
     uint8_t *data;     /* first byte of the range (a heap segment's pinned storage) */
     uint64_t size;     /* bytes */
@@ -99,7 +99,7 @@ static inline bool sj__field_ok(sj_field *f, int64_t i, unsigned kind, bool writ
     ok = ok && f->view->state == 1u;
 #endif
     if (__builtin_expect(!ok, 0) && f->bad_op == 0) {
-        f->bad_op = (uint8_t)((kind + 1u) | (write ? SJ__FIELD_WRITE : 0u));
+        f->bad_op = (uint8_t)((kind + 1u) | (write ? (unsigned)SJ__FIELD_WRITE : 0u));
         f->bad_index = i;
     }
     return ok;

@@ -204,10 +204,14 @@ def _flags(lossy, zero_unmatched=False):
 
 
 def _record_path(path):
-    """Path text over the records: "x" and ".x" become "[*].x"; "[...]..." is kept."""
+    """Path text over the records: "x" and ".x" become "[*].x"; "[*]..." is kept."""
     if not isinstance(path, str):
         raise TypeError("path must be a str, not %s" % type(path).__name__)
     if path.startswith("["):
+        if not path.startswith("[*]"):  # the count comes from the buffer: records are [*]
+            raise ArgumentError("path %r: a path over the records starts with their free "
+                                "index, [*] (to take some records, slice the array: "
+                                "a[1:2], a[::2])" % path, "SJ_E_ARG")
         return path
     return "[*]" + (path if path.startswith(".") else "." + path)
 

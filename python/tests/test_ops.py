@@ -261,3 +261,12 @@ def test_a_dtype_renamed_in_place_is_read_again():
     assert segjit.convert(src, dt, np.dtype([("a", "<i8")]))["a"][0] == 1
     dt.names = ("b", "a")
     assert segjit.convert(src, dt, np.dtype([("a", "<i8")]))["a"][0] == 2
+
+
+
+def test_a_path_that_fixes_the_record_says_so():
+    a = np.arange(12, dtype="<i4").view([("v", "<i4", (3,))])
+    for p in ("[1].v[*]", "[0::2].v[0]"):
+        with pytest.raises(segjit.ArgumentError, match=r"starts with their free index"):
+            segjit.gather(a, None, p)
+    assert list(segjit.gather(a, None, "[*].v[1]")) == [1, 4, 7, 10]

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._core import check, new_error
 from ._ffi import ffi, lib
-from .errors import ArgumentError, BoundsError
+from .errors import ArgumentError, BoundsError, SizeOverflowError
 
 
 class Arena:
@@ -38,7 +38,8 @@ class Arena:
             lay = as_layout(size) if not isinstance(size, Layout) else size
             size, align = lay.size, max(align, lay.alignment)
         seg, err = ffi.new("sj_segment *"), new_error()
-        check(lib.sj_arena_allocate(self._arena[0], int(size), int(align), seg, err), err)
+        size, align = _int64(size, "allocate: size"), _int64(align, "allocate: alignment")
+        check(lib.sj_arena_allocate(self._arena[0], size, align, seg, err), err)
         return Segment(seg, self)
 
     def close(self):
@@ -62,10 +63,19 @@ class Arena:
             pass
 
 
+def _int64(x, what):
+    """x as a C int64_t: an integer (no float truncated), else SizeOverflowError."""
+    x = operator.index(x)
+    if not -(1 << 63) <= x < 1 << 63:
+        raise SizeOverflowError("%s %d does not fit 64 bits" % (what, x), "SJ_E_OVERFLOW")
+    return x
+
+
 class Segment:
     """A segment of arena memory. Pass it to any operation in place of a buffer; read and
-    write its bytes with read(), write() and to_numpy(). Every use checks the arena's
-    lifetime (ClosedError), thread (ThreadError) and bounds (BoundsError)."""
+    write its bytes with read(), write() and to_numpy(). Every access to its bytes checks
+    the arena's lifetime (ClosedError), thread (ThreadError) and bounds (BoundsError);
+    size, slice() and readonly() only describe it (as the JDK's asSlice does after close)."""
 
     def __init__(self, seg, arena):
         self._seg = seg  # sj_segment * owned by this object
@@ -76,9 +86,10 @@ class Segment:
         return int(lib.sj_segment_size(self._seg))
 
     def slice(self, offset, size=None):
-        size = self.size - offset if size is None else size
+        offset = _int64(offset, "slice: offset")
+        size = self.size - offset if size is None else _int64(size, "slice: size")
         out, err = ffi.new("sj_segment *"), new_error()
-        check(lib.sj_segment_slice(self._seg, int(offset), int(size), out, err), err)
+        check(lib.sj_segment_slice(self._seg, offset, size, out, err), err)
         return Segment(out, self.arena)
 
     def readonly(self):

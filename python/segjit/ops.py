@@ -108,7 +108,11 @@ def _layout_of(buf, lay, what):
     dt = getattr(buf, "dtype", None)
     if dt is None:
         raise TypeError("%s: give a layout (or dtype) for a %s" % (what, type(buf).__name__))
-    return as_layout(np.dtype(dt))
+    lay = as_layout(np.dtype(dt))
+    flags = getattr(buf, "flags", None)
+    if flags is not None and not flags.aligned and lay.alignment > 1:
+        return lay.with_align(1)  # numpy reads such an array unaligned: so does segjit
+    return lay
 
 
 def _new_array(lay, n):
@@ -421,6 +425,8 @@ _VALUE_MEMBER = {"bool": "z", "i8": "i8", "u8": "u8", "char": "c16", "i16": "i16
 def _value_bits(kind, v):
     """The bits of an sj_value holding v as `kind` (see _ffi: passed as a uint64_t)."""
     val = ffi.new("sj_value *")
+    if kind == "char" and isinstance(v, str) and len(v) == 1:
+        v = ord(v)  # a 16-bit unsigned character, as Java's char: above U+FFFF overflows
     try:
         setattr(val, _VALUE_MEMBER[kind], v)
     except OverflowError:

@@ -270,3 +270,24 @@ def test_a_path_that_fixes_the_record_says_so():
         with pytest.raises(segjit.ArgumentError, match=r"starts with their free index"):
             segjit.gather(a, None, p)
     assert list(segjit.gather(a, None, "[*].v[1]")) == [1, 4, 7, 10]
+
+
+
+def test_unaligned_arrays_chars_and_sizes():
+    a = np.ndarray(5, "<f8", buffer=bytearray(41), offset=1)  # numpy reads it unaligned
+    a[:] = np.arange(5)
+    assert not a.flags.aligned
+    assert list(segjit.copy(a, None, ">f8")) == [0, 1, 2, 3, 4]
+    assert segjit.reduce(a.view([("v", "<f8")]), None, "v") == 10
+    c = np.zeros(2, "<u2")
+    segjit.fill(c, "c2", "Z")
+    assert list(c) == [90, 90]
+    with pytest.raises(OverflowError):
+        segjit.fill(c, "c2", "\U0001F600")  # beyond 16 bits, as Java's char
+    s = segjit.Arena().allocate(16)
+    with pytest.raises(segjit.SizeOverflowError):
+        segjit.Arena().allocate(2**63)
+    with pytest.raises(segjit.SizeOverflowError):
+        s.slice(0, 2**63)
+    with pytest.raises(TypeError):
+        s.read(0.5, 1)

@@ -262,12 +262,12 @@ def convert(src, src_layout=None, dst_layout=None, *, lossy=False, zero_unmatche
                 result = result.view(dst_layout)  # the dtype asked for, names and all
             return result
         _check_len(out, n, drec.size, "convert: out")
-        if not _has_holes(getattr(out, "dtype", None)):
+        if dst_layout is not None or not _has_holes(getattr(out, "dtype", None)):
             with _Held(out, True, "convert: out") as d:
                 _run(k, s, d, n)
             return out
-        # bytes of `out` outside its fields (a multi-field view's other fields, padding)
-        # are not the kernel's to zero: converted apart, then assigned field by field
+        # bytes of `out` outside its dtype's fields (a multi-field view's other fields,
+        # padding) are not the kernel's to zero: converted apart, assigned field by field
         tmp = _new_array(drec, n)
         with _Held(tmp, True, "convert: out") as d:
             _run(k, s, d, n)

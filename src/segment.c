@@ -463,7 +463,7 @@ static void errno_text(int e, char *buf, size_t n) {
 /* Grows the file open as fd from `from` to `to` bytes, as the JDK's FileChannel.map does for
  * READ_WRITE: blocks allocated, so that a full disk answers here and not as a fault on a
  * later store; never more than the free space (a huge size must not fill the disk on its
- * way to failing); a failed allocation is cut back off. */
+ * way to failing). The caller cuts the file back on failure. */
 static sj_status grow_file(int fd, const char *path, int64_t from, int64_t to, sj_error *err) {
     struct statfs fs;
     uint64_t grow = (uint64_t)(to - from);
@@ -478,8 +478,6 @@ static sj_status grow_file(int fd, const char *path, int64_t from, int64_t to, s
     }
     int e = posix_fallocate(fd, (off_t)from, (off_t)grow);
     if (e == 0) return SJ_OK;
-    int cut = ftruncate(fd, (off_t)from);
-    (void)cut;
     char why[128];
     errno_text(e, why, sizeof why);
     return sj_fail(err, e == ENOSPC || e == EDQUOT ? SJ_E_NOMEM : SJ_E_ARG,
@@ -524,8 +522,8 @@ sj_status sj_arena_map_file(sj_arena a, const char *path, int64_t offset, int64_
                          offset, size);
             goto out_close;
         }
+        grown_from = fsize; /* also what a failed allocation is cut back to */
         if ((st = grow_file(fd, path, fsize, offset + size, err)) != SJ_OK) goto out_close;
-        grown_from = fsize;
         fsize = offset + size;
     }
     if (offset > fsize) {

@@ -37,6 +37,22 @@ sj_status rec_check_layout(const sj_layout *l, const char *what, sj_error *err) 
 
 static sj_status advance(rec_reader *r, uint64_t to, bool *ok, sj_error *err);
 
+/* Record idx at byte offset `at` holds only `got` of its `size` bytes; count >= 0: the
+ * --count asked for, said as well. */
+static sj_status partial_fail(const char *what, const char *path, uint64_t idx, uint64_t at,
+                              uint64_t got, uint64_t size, int64_t count, sj_error *err) {
+    if (count >= 0)
+        return cli_fail(err, SJ_E_BOUNDS,
+                        "%s: record %" PRIu64 " at byte offset %" PRIu64
+                        " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64
+                        " bytes: --count %" PRId64 " asks for more records than it holds",
+                        what, idx, at, path, got, size, count);
+    return cli_fail(err, SJ_E_BOUNDS,
+                    "%s: record %" PRIu64 " at byte offset %" PRIu64
+                    " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",
+                    what, idx, at, path, got, size);
+}
+
 sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_layout *l,
                    rec_place place, uint64_t window, sj_error *err) {
     *r = (rec_reader){.what = what, .path = path, .fd = -1};
@@ -69,11 +85,7 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
         if (place.count >= 0 && (uint64_t)place.count > whole) {
             uint64_t at = skip + whole * stride;
             if (at < fsize) /* some of its bytes are there */
-                return cli_fail(err, SJ_E_BOUNDS,
-                                "%s: record %" PRIu64 " at byte offset %" PRIu64
-                                " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64
-                                " bytes: --count %" PRId64 " asks for more records than it holds",
-                                what, whole, at, path, fsize - at, size, place.count);
+                return partial_fail(what, path, whole, at, fsize - at, size, place.count, err);
             return cli_fail(err, SJ_E_BOUNDS,
                             "%s: record %" PRIu64 " at byte offset %" PRIu64
                             " is past the end of '%s' (%" PRIu64 " bytes): --count %" PRId64
@@ -85,10 +97,7 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
             uint64_t left = avail - used, gap = whole ? stride - size : 0;
             if (left > gap) {
                 uint64_t at = skip + (whole ? whole * stride : 0);
-                return cli_fail(err, SJ_E_BOUNDS,
-                                "%s: record %" PRIu64 " at byte offset %" PRIu64
-                                " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",
-                                what, whole, at, path, fsize - at, size);
+                return partial_fail(what, path, whole, at, fsize - at, size, -1, err);
             }
         }
         r->total = place.count >= 0 ? (uint64_t)place.count : whole;
@@ -182,16 +191,7 @@ static sj_status short_record(rec_reader *r, uint64_t idx, uint64_t got, sj_erro
                         " is past the end of '%s': --count %" PRId64
                         " asks for more records than it holds",
                         r->what, idx, at, r->path, r->place.count);
-    if (r->place.count >= 0) /* as rec_open says it of a regular file */
-        return cli_fail(err, SJ_E_BOUNDS,
-                        "%s: record %" PRIu64 " at byte offset %" PRIu64
-                        " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64
-                        " bytes: --count %" PRId64 " asks for more records than it holds",
-                        r->what, idx, at, r->path, got, r->size, r->place.count);
-    return cli_fail(err, SJ_E_BOUNDS,
-                    "%s: record %" PRIu64 " at byte offset %" PRIu64
-                    " is partial: '%s' ends after %" PRIu64 " of its %" PRIu64 " bytes",
-                    r->what, idx, at, r->path, got, r->size);
+    return partial_fail(r->what, r->path, idx, at, got, r->size, r->place.count, err);
 }
 
 sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *err) {

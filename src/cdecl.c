@@ -408,12 +408,33 @@ typedef struct field {
 typedef struct fields {
     field *v;
     size_t n, cap;
+    sj_name_index names; /* once more than SJ_NAME_INDEX_MIN fields (duplicate checks) */
+    bool no_index;       /* out of memory once: scan */
 } fields;
 
 static void fields_free(fields *f) {
     for (size_t i = 0; i < f->n; i++)
         sj_layout_unref(f->v[i].l);
     free(f->v);
+    sj_name_index_free(&f->names);
+}
+
+static const char *field_name_at(const void *list, size_t i) {
+    return sj_layout_name(((const fields *)list)->v[i].l);
+}
+
+/* Whether a field of f is named `name`: through the index once the list is long. */
+static bool fields_have(fields *f, const char *name) {
+    if (!f->no_index && !sj_name_index_ready(&f->names) && f->n > SJ_NAME_INDEX_MIN)
+        for (size_t i = 0; i < f->n && !f->no_index; i++)
+            f->no_index = sj_name_index_add(&f->names, field_name_at, f, i) == SIZE_MAX - 1;
+    if (sj_name_index_ready(&f->names))
+        return sj_name_index_find(&f->names, field_name_at, f, name) != SIZE_MAX;
+    for (size_t i = 0; i < f->n; i++) {
+        const char *other = field_name_at(f, i);
+        if (other && strcmp(other, name) == 0) return true;
+    }
+    return false;
 }
 
 static sj_status parse_dspec(cparser *p, dspec *d);
@@ -545,6 +566,8 @@ static sj_status push_field(cparser *p, fields *f, field x) {
         f->cap = cap;
     }
     f->v[f->n++] = x;
+    if (sj_name_index_ready(&f->names))
+        f->no_index = sj_name_index_add(&f->names, field_name_at, f, f->n - 1) == SIZE_MAX - 1;
     return SJ_OK;
 }
 
@@ -616,12 +639,9 @@ static sj_status parse_field(cparser *p, fields *f) {
                          name);
             goto done;
         }
-        for (size_t i = 0; i < f->n; i++) {
-            const char *other = sj_layout_name(f->v[i].l);
-            if (other && strcmp(other, name) == 0) {
-                st = fail_at(p, name_tok.pos, SJ_E_PARSE, "duplicate field '%s'", name);
-                goto done;
-            }
+        if (fields_have(f, name)) {
+            st = fail_at(p, name_tok.pos, SJ_E_PARSE, "duplicate field '%s'", name);
+            goto done;
         }
         st = build_declarator(p, &d, pointer, dims, ndims, name, name_tok.pos, &x.l);
         if (st != SJ_OK) goto done;

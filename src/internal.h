@@ -41,6 +41,28 @@
 sj_status sj_fail(sj_error *err, sj_status status, const char *fmt, ...) SJ_PRINTF(3, 4);
 sj_status sj_failv(sj_error *err, sj_status status, const char *fmt, va_list ap);
 
+/* An index from names to the first of a list's positions holding each (open addressing):
+ * wide structs and unions look members up by name through it instead of scanning. A
+ * position's name comes from the caller's `at`. An index with no slots (small lists, or
+ * no memory) is not ready: callers scan, which answers the same. */
+typedef const char *(*sj_name_at)(const void *list, size_t i);
+typedef struct sj_name_index {
+    uint64_t *slot; /* position + 1 in the low 32 bits, the name's hash above; 0: empty */
+    size_t mask, count;
+} sj_name_index;
+#define SJ_NAME_INDEX_MIN 16 /* lists longer than this get an index */
+/* Adds position i under its name (unnamed positions are skipped). Returns the earlier
+ * position of that name (i is not added), SIZE_MAX when added, SIZE_MAX - 1 when out of
+ * memory (the index is then freed: not ready). */
+size_t sj_name_index_add(sj_name_index *ix, sj_name_at at, const void *list, size_t i);
+/* The first position named `name`, or SIZE_MAX. Only on a ready index. */
+size_t sj_name_index_find(const sj_name_index *ix, sj_name_at at, const void *list,
+                          const char *name);
+void sj_name_index_free(sj_name_index *ix);
+static inline bool sj_name_index_ready(const sj_name_index *ix) {
+    return ix->slot != NULL;
+}
+
 struct sj_layout {
     atomic_size_t refs;
     sj_tag tag;
@@ -55,6 +77,7 @@ struct sj_layout {
     uint64_t count;      /* sequence */
     sj_layout *elem;     /* sequence */
     uint64_t hash;
+    sj_name_index names; /* struct, union of more than SJ_NAME_INDEX_MIN members */
 };
 
 /* "value", "struct", "union", "sequence", "padding" ("?" otherwise). */

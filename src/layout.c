@@ -83,6 +83,7 @@ void sj_layout_unref(const sj_layout *cl) {
         sj_layout_unref(l->members[i]);
     free(l->members);
     free(l->offsets);
+    sj_name_index_free(&l->names);
     sj_layout_unref(l->elem);
     free(l->name);
     free(l);
@@ -138,8 +139,25 @@ static uint64_t compute_hash(const sj_layout *l) {
     return h;
 }
 
+static const char *member_name_at(const void *list, size_t i) {
+    return ((const sj_layout *)list)->members[i]->name;
+}
+
+size_t sj_layout_member_index(const sj_layout *l, const char *name) {
+    if (!l || !name || (l->tag != SJ_STRUCT && l->tag != SJ_UNION)) return SIZE_MAX;
+    if (sj_name_index_ready(&l->names))
+        return sj_name_index_find(&l->names, member_name_at, l, name);
+    for (size_t i = 0; i < l->nmembers; i++)
+        if (l->members[i]->name && strcmp(l->members[i]->name, name) == 0) return i;
+    return SIZE_MAX;
+}
+
 static sj_status finish(sj_layout *l, sj_layout **out) {
     l->hash = compute_hash(l);
+    /* wide groups: members by name (out of memory: no index, lookups scan) */
+    if ((l->tag == SJ_STRUCT || l->tag == SJ_UNION) && l->nmembers > SJ_NAME_INDEX_MIN)
+        for (size_t i = 0; i < l->nmembers; i++)
+            if (sj_name_index_add(&l->names, member_name_at, l, i) == SIZE_MAX - 1) break;
     *out = l;
     return SJ_OK;
 }

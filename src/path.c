@@ -169,11 +169,7 @@ static sj_status resolve(const sj_layout *root, const step *steps, size_t n, con
                 }
                 size_t m = sj_layout_member_count(cur), k = m;
                 if (s->kind == SJ_STEP_NAME) {
-                    for (k = 0; k < m; k++) {
-                        const char *nm = sj_layout_name(sj_layout_member(cur, k));
-                        if (nm && strcmp(nm, s->name) == 0) break;
-                    }
-                    if (k == m) {
+                    if ((k = sj_layout_member_index(cur, s->name)) == SIZE_MAX) {
                         char nm[48];
                         sj_snip(nm, sizeof nm, s->name);
                         st = step_fail(&r, SJ_E_PATH, s, cur, "no member named '%s' in", nm);

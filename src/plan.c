@@ -379,14 +379,14 @@ static const sj_layout *find_source(const sj_layout *s, const sj_layout *d, size
                                     uint64_t *off) {
     const sj_layout *m = d->members[i];
     if (m->name) {
-        for (size_t j = 0; j < s->nmembers; j++) {
-            const sj_layout *sm = s->members[j];
-            if (sm->tag != SJ_PADDING && sm->name && strcmp(sm->name, m->name) == 0) {
-                *off = s->offsets[j];
-                return sm;
-            }
-        }
-        return NULL;
+        size_t j = sj_layout_member_index(s, m->name);
+        /* the first of the name may be padding: then a later member of the name */
+        while (j < s->nmembers && s->members[j]->tag == SJ_PADDING)
+            for (j++; j < s->nmembers; j++)
+                if (s->members[j]->name && strcmp(s->members[j]->name, m->name) == 0) break;
+        if (j >= s->nmembers) return NULL;
+        *off = s->offsets[j];
+        return s->members[j];
     }
     if (i < s->nmembers && !s->members[i]->name && s->members[i]->tag != SJ_PADDING) {
         *off = s->offsets[i];

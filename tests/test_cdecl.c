@@ -543,6 +543,39 @@ static void test_table(void **state) {
 
 /* ---- errors ---- */
 
+/* Structs and unions of many fields (checked for duplicates through an index): every
+ * field kept in order, an anonymous member among them no duplicate, a repeated name
+ * found where it is written. */
+static void test_wide_fields(void **state) {
+    (void)state;
+    enum { N = 60 };
+    char text[N * 16 + 128], want[64];
+    for (int is_union = 0; is_union < 2; is_union++) {
+        size_t n = (size_t)sprintf(text, "%s w {", is_union ? "union" : "struct");
+        for (int i = 0; i < N; i++) {
+            if (i == 30) n += (size_t)sprintf(text + n, " struct { u8 a; u8 b; };");
+            n += (size_t)sprintf(text + n, " u32 f%d;", i);
+        }
+        sprintf(text + n, " }");
+        sj_layout *l = parse_c(text);
+        size_t last = 0;
+        for (int i = 0; i < N; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "f%d", i);
+            size_t k = member(l, name);
+            if (i) assert_true(k > last); /* in order, the anonymous member (and padding) between */
+            if (i == 30) assert_true(k >= last + 2);
+            last = k;
+        }
+        sj_layout_unref(l);
+        /* the same text with f17 written again at the end */
+        sprintf(text + n, " u16 f17; }");
+        const char *dup = strstr(text + n, "f17");
+        snprintf(want, sizeof want, "1:%zu: duplicate field 'f17'", (size_t)(dup - text) + 1);
+        check_error(text, SJ_E_PARSE, want);
+    }
+}
+
 static void test_errors(void **state) {
     (void)state;
     check_error("", SJ_E_PARSE, "1:1: expected a declaration or a type, found end of text");
@@ -665,8 +698,8 @@ int main(void) {
         cmocka_unit_test(test_mixed_struct),    cmocka_unit_test(test_packed_nested),
         cmocka_unit_test(test_alignment_rules), cmocka_unit_test(test_declarations),
         cmocka_unit_test(test_parse_auto_c),    cmocka_unit_test(test_table),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_overflow),
-        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_wide_fields),
+        cmocka_unit_test(test_overflow),        cmocka_unit_test(test_depth_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

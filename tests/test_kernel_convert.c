@@ -232,6 +232,61 @@ static void test_convert_errors(void **state) {
     expect_build("[i4(a)i4(b)j8(c)]", "[i4(b)]", 0, SJ_OK, NULL);
 }
 
+/* A wide record (matched through a name index, not a scan per field): reversed and
+ * widened, the first of a repeated name taken, a padding member of a field's name skipped,
+ * an unnamed member matched by index; a missing name still named in the error. */
+static void test_convert_wide(void **state) {
+    (void)state;
+    enum { N = 300 };
+    char *src = malloc(N * 16 + 64), *dst = malloc(N * 16 + 64);
+    size_t ls = (size_t)sprintf(src, "[i4x4(f7)"), ld = (size_t)sprintf(dst, "[j8");
+    for (int i = 1; i < N; i++)
+        ls += (size_t)sprintf(src + ls, "i4(f%d)", i);
+    ls += (size_t)sprintf(src + ls, "i4(f5)]"); /* member N+1, a second f5 */
+    for (int i = N - 1; i >= 1; i--)
+        ld += (size_t)sprintf(dst + ld, "j8(f%d)", i);
+    sprintf(dst + ld, "]");
+    sj_layout *sl = test_layout(src), *dl = test_layout(dst);
+    size_t ssz = (size_t)sj_layout_size(sl), dsz = (size_t)sj_layout_size(dl);
+    const int64_t count = 3;
+    int32_t *in = calloc(ssz * count / 4, 4);
+    int64_t *out = calloc(dsz * count / 8, 8);
+    for (size_t r = 0; r < (size_t)count; r++)
+        for (size_t m = 0; m < ssz / 4; m++)
+            in[r * (ssz / 4) + m] = (int32_t)(r * 1000 + m) - 500;
+    sj_segment s, d;
+    sj_error err = {0};
+    assert_int_equal(sj_segment_native(in, (int64_t)ssz * count, &s, &err), SJ_OK);
+    assert_int_equal(sj_segment_native(out, (int64_t)dsz * count, &d, &err), SJ_OK);
+    sj_kernel *k = NULL;
+    k = test_kernel(sj_kernel_convert(sl, dl, 0, &k, &err), &k, &err);
+    sj_args a = {&s, 0, &d, 0, count};
+    assert_int_equal(sj_kernel_run(k, &a, NULL, &err), SJ_OK);
+    test_check_tier(k, false);
+    for (size_t r = 0; r < (size_t)count; r++) {
+        const int32_t *ir = in + r * (ssz / 4);
+        const int64_t *orec = out + r * (dsz / 8);
+        assert_int_equal(orec[0], ir[0]); /* unnamed, by index; f7 at member 1 is padding */
+        for (int i = N - 1; i >= 1; i--) {
+            /* f_i is member i + 1 of the source (member 1 is the padding) */
+            int64_t got = orec[N - i], want = ir[i + 1];
+            if (got != want)
+                fail_msg("record %zu field f%d: %lld, expected %lld", r, i, (long long)got,
+                         (long long)want);
+        }
+    }
+    sj_kernel_free(k);
+    sj_layout_unref(dl);
+    /* a name the wide source lacks */
+    ld = (size_t)sprintf(dst, "[j8(f1)j8(f%d)j8(nope)]", N - 1);
+    expect_build(src, dst, 0, SJ_E_ARG, "'nope'");
+    free(in);
+    free(out);
+    sj_layout_unref(sl);
+    free(src);
+    free(dst);
+}
+
 /* Equal unions at matched names convert as their bytes, reordered with the other fields,
  * inside a loop too. */
 static void test_convert_unions(void **state) {
@@ -539,7 +594,7 @@ int main(void) {
         cmocka_unit_test(test_convert_unions),      cmocka_unit_test(test_convert_float_to_int),
         cmocka_unit_test(test_convert_ints),        cmocka_unit_test(test_convert_bool),
         cmocka_unit_test(test_convert_lossy_table), cmocka_unit_test(test_convert_every_pair),
-        cmocka_unit_test(test_convert_describe),
+        cmocka_unit_test(test_convert_describe),    cmocka_unit_test(test_convert_wide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

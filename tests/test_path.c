@@ -806,6 +806,52 @@ static void test_path_ends_anywhere(void **state) {
     sj_layout_unref(root);
 }
 
+/* Wide structs and unions (looked up through their name index): every name finds the
+ * first member of that name, in the group and in copies made by with_name and
+ * with_align; an absent name is an error naming it. */
+static void test_wide_groups(void **state) {
+    (void)state;
+    enum { N = 200 };
+    for (int is_union = 0; is_union < 2; is_union++) {
+        sj_layout *m[N];
+        char name[32];
+        for (int i = 0; i < N; i++) {
+            /* names repeat from member 150 on: m0, m1, ... again */
+            snprintf(name, sizeof name, "m%d", i < 150 ? i : i - 150);
+            m[i] = vn(i % 3 ? SJ_I32 : SJ_I64, name);
+        }
+        sj_layout *g = NULL;
+        if (is_union)
+            assert_int_equal(sj_layout_union((const sj_layout *const *)m, N, &g, NULL), SJ_OK);
+        else
+            assert_int_equal(sj_layout_struct((const sj_layout *const *)m, N, &g, NULL), SJ_OK);
+        sj_layout *copies[3] = {g, NULL, NULL};
+        assert_int_equal(sj_layout_with_name(g, "w", &copies[1], NULL), SJ_OK);
+        assert_int_equal(sj_layout_with_align(g, 64, &copies[2], NULL), SJ_OK);
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < 150; i++) {
+                snprintf(name, sizeof name, "m%d", i);
+                sj_path *p = NULL;
+                sj_error err = {0};
+                if (sj_path_parse(copies[c], name, &p, &err) != SJ_OK)
+                    fail_msg("%s: %s", name, err.message);
+                assert_int_equal(sj_path_base_offset(p),
+                                 sj_layout_member_offset(copies[c], (size_t)i));
+                assert_ptr_equal(sj_path_leaf(p), sj_layout_member(copies[c], (size_t)i));
+                sj_path_free(p);
+            }
+            sj_path *p = NULL;
+            sj_error err = {0};
+            assert_int_equal(sj_path_parse(copies[c], "m150", &p, &err), SJ_E_PATH);
+            assert_non_null(strstr(err.message, "no member named 'm150'"));
+        }
+        for (int c = 0; c < 3; c++)
+            sj_layout_unref(copies[c]);
+        for (int i = 0; i < N; i++)
+            sj_layout_unref(m[i]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_semantics_example),
@@ -828,6 +874,7 @@ int main(void) {
         cmocka_unit_test(test_empty_path),
         cmocka_unit_test(test_path_keeps_layouts_alive),
         cmocka_unit_test(test_path_ends_anywhere),
+        cmocka_unit_test(test_wide_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

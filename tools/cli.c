@@ -199,15 +199,8 @@ bool cli_is_text(const sj_layout *l) {
            strcmp(name, "char") == 0;
 }
 
-/* Whether member i's name was taken by an earlier member of l (groups of more than 65536
- * members are not searched). */
-static bool name_taken(const sj_layout *l, size_t i, const char *name) {
-    if (i > 65536) return false;
-    for (size_t j = 0; j < i; j++) {
-        const char *o = sj_layout_name(sj_layout_member(l, j));
-        if (o && strcmp(o, name) == 0) return true;
-    }
-    return false;
+bool cli_name_taken(const sj_layout *l, size_t i, const char *name) {
+    return sj_layout_member_index(l, name) < i;
 }
 
 static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_leaves *out,
@@ -228,7 +221,7 @@ static sj_status collect(const sj_layout *l, uint64_t offset, path_buf *pb, cli_
                 if (sj_layout_tag(m) == SJ_PADDING) continue;
                 const char *name = sj_layout_name(m);
                 const char *dot = mark ? "." : "";
-                if (name && name_taken(l, i, name)) name = NULL;
+                if (name && cli_name_taken(l, i, name)) name = NULL;
                 bool ok;
                 if (name && plain_name(name))
                     ok = path_append(pb, "%s%s", dot, name);

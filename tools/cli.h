@@ -64,6 +64,8 @@ sj_status cli_leaves_add(const sj_layout *l, uint64_t offset, const char *prefix
 /* A text field: a sequence of one-byte integers whose element is named "char", as the
  * C-like language writes `char name[N]` (canonical `[N:b1(char)]`). */
 bool cli_is_text(const sj_layout *l);
+/* Whether member i's name was taken by an earlier member of l (it is then listed as #i). */
+bool cli_name_taken(const sj_layout *l, size_t i, const char *name);
 void cli_leaves_free(cli_leaves *l);
 
 /* Parses a count with an optional K, M or G suffix (powers of 1024); false when the text

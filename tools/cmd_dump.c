@@ -421,13 +421,8 @@ static int plan_json(plan *pl, const sj_layout *l, uint64_t off, const out_opts 
                 if (!first) fputc(',', pl->m);
                 first = false;
                 const char *name = sj_layout_name(m);
-                bool taken = false;
-                for (size_t j = 0; name && j < i && j <= 65536 && !taken; j++) {
-                    const char *other = sj_layout_name(sj_layout_member(l, j));
-                    taken = other && strcmp(other, name) == 0;
-                }
                 char key[32];
-                if (!name || taken) {
+                if (!name || cli_name_taken(l, i, name)) {
                     snprintf(key, sizeof key, "#%zu", i);
                     name = key;
                 }

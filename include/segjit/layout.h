@@ -80,8 +80,12 @@ SJ_API sj_order sj_layout_order(const sj_layout *l);      /* value layouts: LITT
 SJ_API size_t sj_layout_member_count(const sj_layout *l); /* struct, union */
 SJ_API const sj_layout *sj_layout_member(const sj_layout *l, size_t i);
 SJ_API uint64_t sj_layout_member_offset(const sj_layout *l, size_t i); /* 0 in a union */
-SJ_API uint64_t sj_layout_elem_count(const sj_layout *l);              /* sequence */
-SJ_API const sj_layout *sj_layout_elem(const sj_layout *l);            /* sequence */
+/* The first member of l (a struct or union) named `name`, as a path's name step finds it:
+ * its index, or SIZE_MAX when there is none (or l is not a struct or union). Groups of
+ * more than 16 members keep an index of their names, so this takes constant time. */
+SJ_API size_t sj_layout_member_index(const sj_layout *l, const char *name);
+SJ_API uint64_t sj_layout_elem_count(const sj_layout *l);   /* sequence */
+SJ_API const sj_layout *sj_layout_elem(const sj_layout *l); /* sequence */
 /* True when the alignment is the natural one: a value's size, padding 1, a group's largest
  * member alignment, a sequence's element alignment. */
 SJ_API bool sj_layout_has_natural_align(const sj_layout *l);

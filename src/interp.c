@@ -724,15 +724,30 @@ static void run_loop(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {
 static bool add_moves(builder *b, const step *proto, const sj_plan *p, const sj_move *moves,
                       size_t n);
 
+/* How deeply loops nest in moves[0..n) (0: no loop). */
+static unsigned loop_height(const sj_move *moves, size_t n) {
+    unsigned h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (moves[i].kind != SJ_MOVE_LOOP) continue;
+        unsigned k = 1 + loop_height(&moves[i + 1], moves[i].body);
+        if (k > h) h = k;
+        i += moves[i].body;
+    }
+    return h;
+}
+
 static bool add_loop(builder *b, const step *proto, const sj_plan *p, const sj_move *hdr) {
     if (hdr->len == 0 || hdr->body == 0) return true;
     builder sub = {0}, across = {0};
     step inner = *proto;
     inner.ss = proto->ss ? (int64_t)hdr->src_stride : 0; /* a fill's source stays put */
     inner.ds = (int64_t)hdr->dst_stride;
-    /* the column form only where it runs: loops of at most ACROSS_MAX iterations */
+    /* The column form only where it runs: loops of at most ACROSS_MAX iterations. It builds
+     * the body a second time, so only for bodies of at most one level of loops: built at
+     * every level, deep nests of short loops would cost 2^depth. */
+    bool across_form = hdr->len <= ACROSS_MAX && loop_height(hdr + 1, hdr->body) <= 1;
     bool ok = add_moves(&sub, &inner, p, hdr + 1, hdr->body) && sub.n > 0 &&
-              (hdr->len > ACROSS_MAX || add_moves(&across, proto, p, hdr + 1, hdr->body)) &&
+              (!across_form || add_moves(&across, proto, p, hdr + 1, hdr->body)) &&
               add_step(b, run_loop, proto, hdr->src_off, hdr->dst_off, 0);
     if (!ok) {
         free_steps(sub.v, sub.n);

@@ -167,6 +167,46 @@ static void test_nested(void **state) {
     sj_kernel_free(k);
 }
 
+/* Sequences nested 60 deep, short loops at every level (the interpreter's column form is
+ * built only near the innermost loops: at every level it cost 2^depth, minutes here). */
+static void test_deep_nest(void **state) {
+    (void)state;
+    enum { DEPTH = 60 };
+    char from[DEPTH * 8 + 64] = "", to[DEPTH * 8 + 64] = "";
+    size_t per = 1; /* innermost records per record */
+    for (int i = 0; i < DEPTH; i++) {
+        const char *open = i % 7 == 3 ? "[2:" : "[1:"; /* 8 levels of 2: 256 elements */
+        if (i % 7 == 3) per *= 2;
+        strcat(from, open);
+        strcat(to, open);
+    }
+    strcat(from, "[i4(a)i4(b)i4(c)]");
+    strcat(to, "[j8(c)i4(b)i4(a)]");
+    for (int i = 0; i < DEPTH; i++) {
+        strcat(from, "]");
+        strcat(to, "]");
+    }
+    sj_kernel *k = convert_kernel(from, to, 0);
+    const size_t recs = 3, se = 12, de = 16;
+    tbuf s, t;
+    tbuf_init(&s, se * per * recs, 0, -1);
+    tbuf_init(&t, de * per * recs, 0, -1);
+    tbuf_pattern(&s, 7);
+    memset(t.data, 0xEE, t.size);
+    run_ok(k, &s, &t, (int64_t)recs);
+    for (size_t i = 0; i < per * recs; i++) {
+        const uint8_t *sr = s.data + i * se, *dr = t.data + i * de;
+        int64_t c;
+        memcpy(&c, dr, 8);
+        assert_int_equal(c, (int32_t)ld_u32(sr + 8));
+        assert_int_equal(ld_u32(dr + 8), ld_u32(sr + 4));
+        assert_int_equal(ld_u32(dr + 12), ld_u32(sr));
+    }
+    tbuf_free(&s);
+    tbuf_free(&t);
+    sj_kernel_free(k);
+}
+
 /* Short sequences: swapped whole when back to back, unrolled up to SJ_PLAN_UNROLL_MAX
  * moves, a loop beyond. */
 static void test_short(void **state) {
@@ -226,7 +266,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wide_array), cmocka_unit_test(test_reorder_records),
         cmocka_unit_test(test_nested),     cmocka_unit_test(test_short),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),     cmocka_unit_test(test_deep_nest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

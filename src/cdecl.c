@@ -40,6 +40,7 @@ typedef struct cparser {
     sj_error *err;
     type_entry *types;
     size_t ntypes, cap;
+    sj_name_index type_names; /* types by name (not ready after running out of memory: scan) */
     unsigned depth;
 } cparser;
 
@@ -235,7 +236,15 @@ static int builtin_index(const cparser *p) {
     return -1;
 }
 
+static const char *type_name_at(const void *list, size_t i) {
+    return ((const cparser *)list)->types[i].name;
+}
+
 static type_entry *lookup(cparser *p, const token *t) {
+    if (sj_name_index_ready(&p->type_names)) {
+        size_t i = sj_name_index_find_n(&p->type_names, type_name_at, p, p->text + t->pos, t->len);
+        return i == SIZE_MAX ? NULL : &p->types[i];
+    }
     for (size_t i = 0; i < p->ntypes; i++)
         if (tok_eq(t, p->text, p->types[i].name)) return &p->types[i];
     return NULL;
@@ -247,6 +256,7 @@ static void types_free(cparser *p) {
         sj_layout_unref(p->types[i].layout);
     }
     free(p->types);
+    sj_name_index_free(&p->type_names);
 }
 
 static const char *entry_word(entry_kind k) {
@@ -286,6 +296,9 @@ static sj_status add_type(cparser *p, const token *t, sj_layout *l, entry_kind k
     memcpy(name, s, t->len);
     name[t->len] = 0;
     p->types[p->ntypes++] = (type_entry){name, sj_layout_ref(l), kind};
+    /* indexed from the first type on; once out of memory the index is gone and lookups scan */
+    if (p->ntypes == 1 || sj_name_index_ready(&p->type_names))
+        sj_name_index_add(&p->type_names, type_name_at, p, p->ntypes - 1);
     return SJ_OK;
 }
 
@@ -317,19 +330,85 @@ static sj_status realign_layout(sj_layout **l, uint64_t a, sj_error *err) {
     return st;
 }
 
+/* Groups and sequences already packed by one pack1 call, by address: a layout that shares
+ * a part many times (struct { s a; s b; } nested) is rebuilt once per distinct part, not
+ * once per path to it. */
+typedef struct pack_memo {
+    const sj_layout **key;
+    sj_layout **val; /* owned references */
+    size_t mask, n;
+} pack_memo;
+
+static size_t ptr_slot(const pack_memo *pm, const void *p) {
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    size_t k = (size_t)x & pm->mask;
+    while (pm->key[k] && pm->key[k] != p)
+        k = (k + 1) & pm->mask;
+    return k;
+}
+
+static sj_layout *memo_get(const pack_memo *pm, const sj_layout *l) {
+    return pm->key ? pm->val[ptr_slot(pm, l)] : NULL;
+}
+
+/* Remembers l -> r (takes a new reference to r); out of memory only forgets. */
+static void memo_put(pack_memo *pm, const sj_layout *l, sj_layout *r) {
+    if (!pm->key || 2 * (pm->n + 1) > pm->mask + 1) {
+        pack_memo g = {0};
+        size_t cap = pm->key ? 2 * (pm->mask + 1) : 64;
+        g.key = calloc(cap, sizeof *g.key);
+        g.val = calloc(cap, sizeof *g.val);
+        if (!g.key || !g.val) {
+            free(g.key);
+            free(g.val);
+            return;
+        }
+        g.mask = cap - 1;
+        for (size_t k = 0; pm->key && k <= pm->mask; k++)
+            if (pm->key[k]) {
+                size_t j = ptr_slot(&g, pm->key[k]);
+                g.key[j] = pm->key[k];
+                g.val[j] = pm->val[k];
+                g.n++;
+            }
+        free(pm->key);
+        free(pm->val);
+        *pm = g;
+    }
+    size_t k = ptr_slot(pm, l);
+    if (pm->key[k]) return;
+    pm->key[k] = l;
+    pm->val[k] = sj_layout_ref(r);
+    pm->n++;
+}
+
+static void memo_free(pack_memo *pm) {
+    for (size_t k = 0; pm->key && k <= pm->mask; k++)
+        if (pm->key[k]) sj_layout_unref(pm->val[k]);
+    free(pm->key);
+    free(pm->val);
+}
+
 /* The layout rebuilt with alignment 1 at every level (a member of a packed struct): values
  * and padding get alignment 1, groups and sequences are rebuilt from rebuilt parts, so that
  * their natural alignment is 1 too. Offsets and padding inside stay as they are. */
-static sj_status pack1(const sj_layout *l, sj_layout **out, sj_error *err) {
+static sj_status pack1_memo(const sj_layout *l, pack_memo *pm, sj_layout **out, sj_error *err) {
     sj_status st;
-    sj_layout *r = NULL;
+    sj_layout *r = memo_get(pm, l);
+    if (r) {
+        *out = sj_layout_ref(r);
+        return SJ_OK;
+    }
     switch (sj_layout_tag(l)) {
         case SJ_VALUE:
         case SJ_PADDING:
             return sj_layout_with_align(l, 1, out, err);
         case SJ_SEQUENCE: {
             sj_layout *elem;
-            if ((st = pack1(sj_layout_elem(l), &elem, err)) != SJ_OK) return st;
+            if ((st = pack1_memo(sj_layout_elem(l), pm, &elem, err)) != SJ_OK) return st;
             st = sj_layout_sequence((int64_t)sj_layout_elem_count(l), elem, &r, err);
             sj_layout_unref(elem);
             break;
@@ -341,7 +420,7 @@ static sj_status pack1(const sj_layout *l, sj_layout **out, sj_error *err) {
             if (!m) return sj_fail(err, SJ_E_NOMEM, "out of memory packing a struct");
             st = SJ_OK;
             for (size_t i = 0; i < n && st == SJ_OK; i++)
-                st = pack1(sj_layout_member(l, i), &m[i], err);
+                st = pack1_memo(sj_layout_member(l, i), pm, &m[i], err);
             if (st == SJ_OK) {
                 const sj_layout *const *cm = (const sj_layout *const *)m;
                 st = sj_layout_tag(l) == SJ_STRUCT ? sj_layout_struct(cm, n, &r, err)
@@ -357,8 +436,16 @@ static sj_status pack1(const sj_layout *l, sj_layout **out, sj_error *err) {
     }
     if (st != SJ_OK) return st;
     if ((st = rename_layout(&r, sj_layout_name(l), err)) != SJ_OK) return st;
+    memo_put(pm, l, r);
     *out = r;
     return SJ_OK;
+}
+
+static sj_status pack1(const sj_layout *l, sj_layout **out, sj_error *err) {
+    pack_memo pm = {0};
+    sj_status st = pack1_memo(l, &pm, out, err);
+    memo_free(&pm);
+    return st;
 }
 
 /* The layout with byte order `order` on its value, or on the values of a (nested) sequence;

@@ -58,6 +58,9 @@ size_t sj_name_index_add(sj_name_index *ix, sj_name_at at, const void *list, siz
 /* The first position named `name`, or SIZE_MAX. Only on a ready index. */
 size_t sj_name_index_find(const sj_name_index *ix, sj_name_at at, const void *list,
                           const char *name);
+/* The same for the name[0..len) (a token of a text). */
+size_t sj_name_index_find_n(const sj_name_index *ix, sj_name_at at, const void *list,
+                            const char *name, size_t len);
 void sj_name_index_free(sj_name_index *ix);
 static inline bool sj_name_index_ready(const sj_name_index *ix) {
     return ix->slot != NULL;

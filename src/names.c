@@ -4,18 +4,18 @@
 
 #include "internal.h"
 
-static uint32_t name_hash(const char *name) {
-    return (uint32_t)(sj_hash_bytes(SJ_HASH_SEED, name, strlen(name)) >> 32);
+static uint32_t name_hash(const char *name, size_t len) {
+    return (uint32_t)(sj_hash_bytes(SJ_HASH_SEED, name, len) >> 32);
 }
 
-/* The slot where `name` (of hash h) is, or the empty slot where it would go. */
+/* The slot where name[0..len) (of hash h) is, or the empty slot where it would go. */
 static size_t probe(const sj_name_index *ix, sj_name_at at, const void *list, const char *name,
-                    uint32_t h) {
+                    size_t len, uint32_t h) {
     size_t k = h & ix->mask;
-    for (; ix->slot[k]; k = (k + 1) & ix->mask)
-        if ((uint32_t)(ix->slot[k] >> 32) == h &&
-            strcmp(at(list, (uint32_t)ix->slot[k] - 1), name) == 0)
-            break;
+    for (; ix->slot[k]; k = (k + 1) & ix->mask) {
+        const char *o = at(list, (uint32_t)ix->slot[k] - 1);
+        if ((uint32_t)(ix->slot[k] >> 32) == h && strncmp(o, name, len) == 0 && o[len] == 0) break;
+    }
     return k;
 }
 
@@ -43,18 +43,24 @@ size_t sj_name_index_add(sj_name_index *ix, sj_name_at at, const void *list, siz
         sj_name_index_free(ix);
         return SIZE_MAX - 1;
     }
-    uint32_t h = name_hash(name);
-    size_t k = probe(ix, at, list, name, h);
+    size_t len = strlen(name);
+    uint32_t h = name_hash(name, len);
+    size_t k = probe(ix, at, list, name, len, h);
     if (ix->slot[k]) return (uint32_t)ix->slot[k] - 1;
     ix->slot[k] = (uint64_t)h << 32 | (uint64_t)(i + 1);
     ix->count++;
     return SIZE_MAX;
 }
 
+size_t sj_name_index_find_n(const sj_name_index *ix, sj_name_at at, const void *list,
+                            const char *name, size_t len) {
+    size_t k = probe(ix, at, list, name, len, name_hash(name, len));
+    return ix->slot[k] ? (uint32_t)ix->slot[k] - 1 : SIZE_MAX;
+}
+
 size_t sj_name_index_find(const sj_name_index *ix, sj_name_at at, const void *list,
                           const char *name) {
-    size_t k = probe(ix, at, list, name, name_hash(name));
-    return ix->slot[k] ? (uint32_t)ix->slot[k] - 1 : SIZE_MAX;
+    return sj_name_index_find_n(ix, at, list, name, strlen(name));
 }
 
 void sj_name_index_free(sj_name_index *ix) {

@@ -576,6 +576,57 @@ static void test_wide_fields(void **state) {
     }
 }
 
+/* A packed struct over a type that shares its parts (each level two of the level below,
+ * 40 deep: 2^40 paths to the innermost int) is packed once per distinct part. */
+static void test_packed_shared(void **state) {
+    (void)state;
+    char text[4096];
+    size_t n = (size_t)sprintf(text, "struct s0 { int v; };");
+    for (int i = 1; i <= 40; i++)
+        n += (size_t)sprintf(text + n, " struct s%d { struct s%d a; struct s%d b; };", i, i - 1,
+                             i - 1);
+    sprintf(text + n, " packed struct top { char c; struct s40 x; };");
+    sj_layout *l = parse_c(text);
+    assert_int_equal(sj_layout_size(l), 1 + (UINT64_C(4) << 40));
+    assert_int_equal(sj_layout_align(l), 1);
+    const sj_layout *x = sj_layout_member(l, member(l, "x"));
+    assert_int_equal(sj_layout_member_offset(l, member(l, "x")), 1);
+    for (int i = 0; i < 40; i++) { /* every level packed, its name kept */
+        assert_int_equal(sj_layout_align(x), 1);
+        assert_true(sj_layout_has_natural_align(x));
+        x = sj_layout_member(x, 1);
+        assert_string_equal(sj_layout_name(x), "b");
+    }
+    assert_int_equal(sj_layout_align(sj_layout_member(x, 0)), 1);
+    sj_layout_unref(l);
+}
+
+/* Many declared types (looked up through an index): each found by its name, a chain of
+ * typedefs resolved, a name declared again refused where it is written. */
+static void test_many_types(void **state) {
+    (void)state;
+    enum { T = 300 };
+    char *text = malloc(T * 64 + 256);
+    size_t n = (size_t)sprintf(text, "struct s0 { i32 v; }; typedef struct s0 t0;");
+    for (int i = 1; i < T; i++)
+        n += (size_t)sprintf(text + n, " struct s%d { t%d p; u8 x; }; typedef struct s%d t%d;", i,
+                             i - 1, i, i);
+    sprintf(text + n, " struct top { t%d last; struct s0 first; t150 mid; }", T - 1);
+    sj_layout *l = parse_c(text);
+    assert_int_equal(sj_layout_member_count(l), 3);
+    const sj_layout *mid = sj_layout_member(l, 2);
+    for (int i = 150; i > 0; i--)
+        mid = sj_layout_member(mid, 0); /* down the p chain to s0 */
+    assert_string_equal(sj_layout_name(sj_layout_member(mid, 0)), "v");
+    sj_layout_unref(l);
+    sprintf(text + n, " union t7 { i32 a; }; struct top { t1 a; }");
+    char want[64];
+    snprintf(want, sizeof want, "1:%zu: type 't7' is already declared",
+             (size_t)(strstr(text + n, "t7") - text) + 1);
+    check_error(text, SJ_E_PARSE, want);
+    free(text);
+}
+
 static void test_errors(void **state) {
     (void)state;
     check_error("", SJ_E_PARSE, "1:1: expected a declaration or a type, found end of text");
@@ -699,6 +750,7 @@ int main(void) {
         cmocka_unit_test(test_alignment_rules), cmocka_unit_test(test_declarations),
         cmocka_unit_test(test_parse_auto_c),    cmocka_unit_test(test_table),
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_wide_fields),
+        cmocka_unit_test(test_packed_shared),   cmocka_unit_test(test_many_types),
         cmocka_unit_test(test_overflow),        cmocka_unit_test(test_depth_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,6 +280,35 @@ static void test_names_and_equality(void **state) {
     sj_layout_unref(d);
 }
 
+/* Layouts that share their parts, built twice: each level a struct of two of the level
+ * below (2^60 paths at 60 levels, a handful of distinct parts). Equality answers at once,
+ * true for the two builds, false when one part deep inside differs. */
+static sj_layout *shared_tree(int depth, sj_kind leaf, const char *second) {
+    sj_layout *l = named(val(leaf), "v");
+    for (int i = 0; i < depth; i++) {
+        sj_layout *m[2] = {named(sj_layout_ref(l), "a"),
+                           named(sj_layout_ref(l), i == depth / 2 ? second : "b")};
+        sj_layout_unref(l);
+        l = strct(2, m);
+    }
+    return l;
+}
+
+static void test_equality_shared_parts(void **state) {
+    (void)state;
+    sj_layout *a = shared_tree(60, SJ_I8, "b"), *b = shared_tree(60, SJ_I8, "b");
+    sj_layout *c = shared_tree(60, SJ_I8, "c"), *d = shared_tree(60, SJ_U8, "b");
+    assert_true(a != b);
+    assert_true(sj_layout_equal(a, b));
+    assert_true(sj_layout_equal(b, a));
+    assert_false(sj_layout_equal(a, c));
+    assert_false(sj_layout_equal(a, d));
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+    sj_layout_unref(c);
+    sj_layout_unref(d);
+}
+
 static void test_hash_is_stable(void **state) {
     (void)state;
     /* The hash is a function of the layout alone: the same value in every process. The
@@ -323,7 +352,7 @@ int main(void) {
         cmocka_unit_test(test_group_with_align),   cmocka_unit_test(test_union_rules),
         cmocka_unit_test(test_sequence_rules),     cmocka_unit_test(test_padding_rules),
         cmocka_unit_test(test_names_and_equality), cmocka_unit_test(test_hash_is_stable),
-        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_status_names),       cmocka_unit_test(test_equality_shared_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -759,6 +759,71 @@ static span write_span(const sj_move *m) {
     return w;
 }
 
+/* Whether any of moves[0..i) writes bytes that moves[i] reads, for every i: a scan of the
+ * earlier moves for short plans; for long ones a sweep in move order that keeps, over the
+ * write spans sorted by start, the largest end written so far (a Fenwick tree of maxima),
+ * so that each read asks "does a span starting before my end reach past my start" in
+ * O(log n). Out of memory: true (not in place, which is always correct). */
+#define IN_PLACE_SCAN_MAX 64
+
+typedef struct write_start {
+    uint64_t lo;
+    size_t move;
+} write_start;
+
+static int by_write_start(const void *a, const void *b) {
+    const write_start *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static bool reads_earlier_writes(const sj_move *moves, size_t n) {
+    if (n <= IN_PLACE_SCAN_MAX) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (spans_meet(write_span(&moves[j]), read_span(&moves[i]))) return true;
+        return false;
+    }
+    write_start *order = malloc(n * sizeof *order);
+    size_t *rank = malloc(n * sizeof *rank);
+    uint64_t *start = malloc(n * sizeof *start), *tree = calloc(n + 1, sizeof *tree);
+    bool meet = true;
+    if (!order || !rank || !start || !tree) goto done;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (write_start){write_span(&moves[i]).lo, i};
+    qsort(order, n, sizeof *order, by_write_start);
+    for (size_t k = 0; k < n; k++) {
+        rank[order[k].move] = k;
+        start[k] = order[k].lo;
+    }
+    meet = false;
+    for (size_t i = 0; i < n && !meet; i++) {
+        span r = read_span(&moves[i]), w = write_span(&moves[i]);
+        if (r.len) {
+            size_t lo = 0, hi = n; /* writes starting before r's end: start[0..lo) */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (start[mid] < r.lo + r.len)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            uint64_t reach = 0;
+            for (size_t k = lo; k > 0; k &= k - 1)
+                if (tree[k] > reach) reach = tree[k];
+            meet = reach > r.lo;
+        }
+        if (w.len)
+            for (size_t k = rank[i] + 1; k <= n; k += k & (~k + 1))
+                if (tree[k] < w.lo + w.len) tree[k] = w.lo + w.len;
+    }
+done:
+    free(order);
+    free(rank);
+    free(start);
+    free(tree);
+    return meet;
+}
+
 bool sj_plan_in_place(const sj_plan *p) {
     if (p->op != SJ_PLAN_MOVE || p->ndst || !p->src.used || p->src.stride != p->dst.stride)
         return false;
@@ -769,10 +834,8 @@ bool sj_plan_in_place(const sj_plan *p) {
         bool same = r.lo == w.lo && r.len == w.len &&
                     (m->kind == SJ_MOVE_SWAP || m->kind == SJ_MOVE_CONVERT);
         if (spans_meet(r, w) && !same) return false;
-        for (size_t j = 0; j < i; j++) /* an earlier move wrote what this one reads */
-            if (spans_meet(write_span(&p->moves[j]), r)) return false;
     }
-    return true;
+    return !reads_earlier_writes(p->moves, p->nmoves);
 }
 
 sj_plan *sj_plan_variant(const sj_plan *p, sj_plan_variant_kind kind) {

@@ -14,11 +14,12 @@ static bool is_heap(const sj_segment *s) {
     return (s->flags & SJ_SEG_HEAP) != 0;
 }
 
-/* ", layout X" for messages (X cut to fit: sj_layout_cut), or "". */
-static const char *layout_note(const sj_side *sd, char *buf, size_t cap) {
+/* ", layout X" for messages (X cut to fit: sj_layout_cut), or "" (also when no message is
+ * asked for: err NULL). */
+static const char *layout_note(const sj_side *sd, const sj_error *err, char *buf, size_t cap) {
     char text[190];
     buf[0] = '\0';
-    if (sd->check_layout && *sj_layout_cut(sd->check_layout, text, sizeof text))
+    if (err && sd->check_layout && *sj_layout_cut(sd->check_layout, text, sizeof text))
         snprintf(buf, cap, ", layout %s", text);
     return buf;
 }
@@ -33,12 +34,12 @@ static sj_status check_align(const sj_plan *p, const char *side, const sj_side *
                        " in a heap segment of maximum alignment %" PRIu32
                        " (virtual address %" PRIu64 ")%s",
                        p->what, side, off, sd->align, s->elem_size, s->vaddr + (uint64_t)off,
-                       layout_note(sd, note, sizeof note));
+                       layout_note(sd, err, note, sizeof note));
     return sj_fail(err, SJ_E_ALIGN,
                    "%s: %s offset %" PRId64 " is not aligned to %" PRIu64 " (address 0x%" PRIx64
                    ")%s",
                    p->what, side, off, sd->align, (uint64_t)(uintptr_t)s->base + (uint64_t)off,
-                   layout_note(sd, note, sizeof note));
+                   layout_note(sd, err, note, sizeof note));
 }
 
 /* Bytes the side touches from its offset: extent_fixed + count * extent_per. */
@@ -64,7 +65,8 @@ static sj_status check_bounds(const sj_plan *p, const char *side, const sj_side 
     return sj_fail(err, SJ_E_BOUNDS,
                    "%s: %s range of %" PRIu64 " bytes at offset %" PRId64
                    " is out of bounds for a segment of size %" PRIu64 " (count %" PRId64 ")%s",
-                   p->what, side, *extent, off, s->size, count, layout_note(sd, note, sizeof note));
+                   p->what, side, *extent, off, s->size, count,
+                   layout_note(sd, err, note, sizeof note));
 }
 
 static sj_status check_count_bound(const sj_plan *p, const char *side, const sj_side *sd,
@@ -73,7 +75,7 @@ static sj_status check_count_bound(const sj_plan *p, const char *side, const sj_
     char note[200];
     return sj_fail(err, SJ_E_BOUNDS,
                    "%s: count %" PRId64 " exceeds the %s path's bound %" PRId64 "%s", p->what,
-                   count, side, sd->bound, layout_note(sd, note, sizeof note));
+                   count, side, sd->bound, layout_note(sd, err, note, sizeof note));
 }
 
 /* Do the bytes [aoff, +alen) of a and [boff, +blen) of b share memory? */

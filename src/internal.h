@@ -80,6 +80,7 @@ struct sj_layout {
     uint64_t count;      /* sequence */
     sj_layout *elem;     /* sequence */
     uint64_t hash;
+    uint64_t natural;    /* sj_layout_natural_align */
     sj_name_index names; /* struct, union of more than SJ_NAME_INDEX_MIN members */
 };
 
@@ -95,6 +96,10 @@ void sj_snip(char *dst, size_t cap, const char *s);
 /* The canonical text of l for a message, cut with "..." to fit buf (sj_snip); "" when it
  * cannot be printed (out of memory). Returns buf. */
 const char *sj_layout_cut(const sj_layout *l, char *buf, size_t cap);
+/* The canonical text of l (without its own name unless own_name), printed only until it
+ * passes `limit` bytes: a prefix of the whole text, longer than limit when cut short.
+ * malloc'd; NULL when out of memory. */
+char *sj_layout_text_prefix(const sj_layout *l, bool own_name, size_t limit);
 
 /* sj_fail with "line:col: " of byte position pos in text in front (the parsers' errors). */
 sj_status sj_fail_at(sj_error *err, const char *text, size_t pos, sj_status status, const char *fmt,
@@ -140,7 +145,11 @@ typedef struct sj_buf {
     char *data;
     size_t len, cap;
     bool failed;
+    size_t limit; /* printers may stop once len passes it (0: no limit) */
 } sj_buf;
+static inline bool sj_buf_full(const sj_buf *b) {
+    return b->failed || (b->limit && b->len > b->limit);
+}
 void sj_buf_putc(sj_buf *b, char c);
 void sj_buf_puts(sj_buf *b, const char *s);
 void sj_buf_printf(sj_buf *b, const char *fmt, ...) SJ_PRINTF(2, 3);

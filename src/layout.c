@@ -90,6 +90,10 @@ void sj_layout_unref(const sj_layout *cl) {
 }
 
 uint64_t sj_layout_natural_align(const sj_layout *l) {
+    return l->natural;
+}
+
+static uint64_t natural_align(const sj_layout *l) {
     switch (l->tag) {
         case SJ_VALUE:
             return kinds[l->kind].size;
@@ -154,6 +158,7 @@ size_t sj_layout_member_index(const sj_layout *l, const char *name) {
 
 static sj_status finish(sj_layout *l, sj_layout **out) {
     l->hash = compute_hash(l);
+    l->natural = natural_align(l);
     /* wide groups: members by name (out of memory: no index, lookups scan) */
     if ((l->tag == SJ_STRUCT || l->tag == SJ_UNION) && l->nmembers > SJ_NAME_INDEX_MIN)
         for (size_t i = 0; i < l->nmembers; i++)

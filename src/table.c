@@ -73,12 +73,9 @@ static char *finish_str(sj_buf *b) {
 /* Canonical text of l without its own name (the name has its column), control characters
  * escaped, cut to TABLE_TYPE_MAX bytes on a UTF-8 boundary. */
 static char *type_text(const sj_layout *l) {
-    sj_layout *anon = NULL;
-    char *raw = NULL;
-    if (sj_layout_with_name(l, NULL, &anon, NULL) != SJ_OK) return NULL;
-    sj_status st = sj_layout_print(anon, &raw, NULL);
-    sj_layout_unref(anon);
-    if (st != SJ_OK) return NULL;
+    /* escaping only lengthens: a prefix past TABLE_TYPE_MAX decides the cut */
+    char *raw = sj_layout_text_prefix(l, false, TABLE_TYPE_MAX);
+    if (!raw) return NULL;
     sj_buf b = {0};
     put_name(&b, raw);
     free(raw);

@@ -34,7 +34,8 @@ static void print_name(sj_buf *b, const char *name) {
     sj_buf_putc(b, ')');
 }
 
-static void print_layout(sj_buf *b, const sj_layout *l) {
+static void print_layout(sj_buf *b, const sj_layout *l, bool own_name) {
+    if (sj_buf_full(b)) return; /* a cut text (sj_layout_cut) needs no more */
     if (sj_layout_align(l) != sj_layout_natural_align(l))
         sj_buf_printf(b, "%" PRIu64 "%%", sj_layout_align(l));
     switch (sj_layout_tag(l)) {
@@ -55,7 +56,7 @@ static void print_layout(sj_buf *b, const sj_layout *l) {
                 sj_buf_puts(b, "[*:"); /* the JDK's notation for the largest count */
             else
                 sj_buf_printf(b, "[%" PRIu64 ":", n);
-            print_layout(b, sj_layout_elem(l));
+            print_layout(b, sj_layout_elem(l), true);
             sj_buf_putc(b, ']');
             break;
         }
@@ -64,14 +65,14 @@ static void print_layout(sj_buf *b, const sj_layout *l) {
             bool is_union = sj_layout_tag(l) == SJ_UNION;
             size_t n = sj_layout_member_count(l);
             sj_buf_putc(b, '[');
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < n && !sj_buf_full(b); i++) {
                 const sj_layout *m = sj_layout_member(l, i);
                 if (is_union && i > 0) sj_buf_putc(b, '|');
                 /* `x14 16%f4`, not `x1416%f4`: a space keeps the two numbers apart. */
                 if (!is_union && i > 0 && !b->failed && b->len > 0 && b->data[b->len - 1] >= '0' &&
                     b->data[b->len - 1] <= '9' && sj_layout_align(m) != sj_layout_natural_align(m))
                     sj_buf_putc(b, ' ');
-                print_layout(b, m);
+                print_layout(b, m, true);
             }
             /* `[|]` is the empty union, `[i4|]` a union of one member. */
             if (is_union && n <= 1) sj_buf_putc(b, '|');
@@ -79,20 +80,27 @@ static void print_layout(sj_buf *b, const sj_layout *l) {
             break;
         }
     }
-    if (sj_layout_name(l)) print_name(b, sj_layout_name(l));
+    if (own_name && sj_layout_name(l)) print_name(b, sj_layout_name(l));
 }
 
 sj_status sj_layout_print(const sj_layout *l, char **out, sj_error *err) {
     if (!l || !out) return sj_fail(err, SJ_E_ARG, "print: NULL argument");
     sj_buf b = {0};
-    print_layout(&b, l);
+    print_layout(&b, l, true);
     return sj_buf_finish(&b, out, err);
 }
 
-const char *sj_layout_cut(const sj_layout *l, char *buf, size_t cap) {
+char *sj_layout_text_prefix(const sj_layout *l, bool own_name, size_t limit) {
     char *text = NULL;
+    sj_buf b = {.limit = limit};
+    print_layout(&b, l, own_name);
+    return sj_buf_finish(&b, &text, NULL) == SJ_OK ? text : NULL;
+}
+
+const char *sj_layout_cut(const sj_layout *l, char *buf, size_t cap) {
     buf[0] = '\0';
-    if (sj_layout_print(l, &text, NULL) == SJ_OK) sj_snip(buf, cap, text);
+    char *text = l ? sj_layout_text_prefix(l, true, cap) : NULL; /* as far as the cut needs */
+    if (text) sj_snip(buf, cap, text);
     free(text);
     return buf;
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -639,6 +640,34 @@ static void test_table_values(void **state) {
                 "element size: 8, align: 8, members: 3, holes: 0, sum holes: 0\n");
 }
 
+/* Type columns longer than 40 bytes end in "..." after 37 (cut on a UTF-8 boundary), also
+ * for a member whose text runs to 50 KB (printed only as far as the cut needs). */
+static void test_table_cut(void **state) {
+    (void)state;
+    check_table("[[2:[i4(aa)i4(bb)i4(cc)i4(dd)i4(ee)i4(ff)i4(gg)]](m)"
+                "[2:[i4(\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9)]](u)]",
+                "struct: size 64, align 4\n"
+                "offset  size  align  name  type\n"
+                "     0    56      4  m     [2:[i4(aa)i4(bb)i4(cc)i4(dd)i4(ee)i4(...\n"
+                "    56     8      4  u     [2:[i4(\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                "\xc3\xa9...\n"
+                "size: 64, align: 4, members: 2, holes: 0, sum holes: 0\n");
+    char *text = malloc(5000 * 12 + 16), *s = NULL;
+    size_t n = (size_t)sprintf(text, "[[2:[");
+    for (int i = 0; i < 5000; i++)
+        n += (size_t)sprintf(text + n, "i4(f%d)", i);
+    sprintf(text + n, "]](w)]");
+    sj_layout *l = NULL;
+    assert_int_equal(sj_layout_parse(text, &l, NULL), SJ_OK);
+    assert_int_equal(sj_layout_table(l, &s, NULL), SJ_OK);
+    assert_non_null(strstr(s, "  w     [2:[i4(f0)i4(f1)i4(f2)i4(f3)i4(f4)i4(...\n"));
+    free(s);
+    free(text);
+    sj_layout_unref(l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values_both_orders),
@@ -653,6 +682,7 @@ int main(void) {
         cmocka_unit_test(test_semantics_examples),
         cmocka_unit_test(test_whitespace),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_table_cut),
         cmocka_unit_test(test_trailing_garbage),
         cmocka_unit_test(test_multiline_positions),
         cmocka_unit_test(test_constructor_errors),

@@ -573,8 +573,9 @@ sj_status sj_layout_parse(const char *text, sj_layout **out, sj_error *err) {
  * or `{` outside the `(name)` parts of a canonical form. A `(` without a closing `)` is not
  * a name, so comments with a stray parenthesis do not hide the rest of a C text. */
 static bool looks_like_c(const char *text) {
+    bool unclosed = false; /* a '(' found no ')' after it: neither will a later one */
     for (const char *s = text; *s; s++) {
-        if (*s == '(') {
+        if (*s == '(' && !unclosed) {
             const char *e = s + 1;
             while (*e && *e != ')')
                 e += (e[0] == '\\' && e[1]) ? 2 : 1;
@@ -582,6 +583,7 @@ static bool looks_like_c(const char *text) {
                 s = e;
                 continue;
             }
+            unclosed = true;
         }
         if (*s == ';' || *s == '{' || strncmp(s, "struct", 6) == 0 || strncmp(s, "union", 5) == 0)
             return true;

@@ -598,6 +598,15 @@ static void test_parse_auto(void **state) {
     assert_int_equal(sj_layout_parse_auto("struct { u32 x }", &l, &err), SJ_E_PARSE);
     assert_string_equal(err.message, "1:16: expected ';' after field 'x', found '}'");
     assert_null(l);
+    /* A million unclosed '(' (each once made a scan to the end): the C word after them is
+     * still found, and in a comment the text parses as C. */
+    enum { N = 1000000 };
+    char *many = malloc(N + 64);
+    strcpy(many, "/* ");
+    memset(many + 3, '(', N);
+    strcpy(many + 3 + N, " */ struct s { u8 a; }");
+    auto_is(many, "[ub1(a)](s)");
+    free(many);
 }
 
 /* ---- table ---- */

@@ -134,6 +134,9 @@ uint64_t sj_hash_bytes(uint64_t h, const void *p, size_t n);
 static inline uint64_t sj_hash_u64(uint64_t h, uint64_t v) {
     return sj_hash_bytes(h, &v, sizeof v);
 }
+/* Layout pairs whose sj_copy kernels are kept (oneshot.c; kernel.h says so). */
+#define SJ_ONESHOT_SLOTS 64
+
 /* Monotonic clock in nanoseconds (kernel.c), for the counters' timings. */
 uint64_t sj_now_ns(void);
 

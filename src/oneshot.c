@@ -16,7 +16,6 @@
  * that repeated calls build no plan and share one kernel's tier state (AUTO work, JIT
  * code). A few slots, the least recently used one replaced; a replaced kernel still
  * running a call is freed by the last call to finish with it. */
-#define ONESHOT_SLOTS 16
 
 typedef struct oneshot {
     sj_layout *a, *b; /* references, the key */
@@ -28,7 +27,7 @@ typedef struct oneshot {
 } oneshot;
 
 static pthread_mutex_t oneshot_lock = PTHREAD_MUTEX_INITIALIZER;
-static oneshot *oneshot_slots[ONESHOT_SLOTS];
+static oneshot *oneshot_slots[SJ_ONESHOT_SLOTS];
 static uint64_t oneshot_clock;
 
 static void oneshot_free(oneshot *o) {
@@ -45,7 +44,7 @@ static uint64_t oneshot_hash(const sj_layout *a, const sj_layout *b) {
 
 /* The kept entry for (a, b), one more user; NULL when there is none. */
 static oneshot *oneshot_find_locked(const sj_layout *a, const sj_layout *b, uint64_t h) {
-    for (int i = 0; i < ONESHOT_SLOTS; i++) {
+    for (int i = 0; i < SJ_ONESHOT_SLOTS; i++) {
         oneshot *o = oneshot_slots[i];
         if (o && o->hash == h && sj_layout_equal(o->a, a) && sj_layout_equal(o->b, b)) {
             o->users++;
@@ -83,7 +82,7 @@ static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **
     o = oneshot_find_locked(a, b, h); /* another thread may have kept one meanwhile */
     if (!o) {
         int victim = 0;
-        for (int i = 0; i < ONESHOT_SLOTS; i++) {
+        for (int i = 0; i < SJ_ONESHOT_SLOTS; i++) {
             if (!oneshot_slots[i]) {
                 victim = i;
                 break;

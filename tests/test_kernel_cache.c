@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "internal.h"
 #include "jit_api.h"
 #include "jit_loader.h"
 #include "tier.h"
@@ -265,7 +266,7 @@ static void test_oneshot_copy(void **state) {
     /* more distinct pairs than the kept slots: the first is built again, bounded */
     sj_counters_reset();
     for (int round = 0; round < 2; round++)
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < SJ_ONESHOT_SLOTS + 4; i++) {
             char t[32];
             snprintf(t, sizeof t, "[%d:ub1]", i + 1);
             sj_layout *a = test_layout(t);
@@ -273,8 +274,8 @@ static void test_oneshot_copy(void **state) {
             sj_layout_unref(a);
         }
     sj_counters_get(&c);
-    assert_int_equal(c.oneshot_misses, 40);
-    assert_int_equal(c.plans_built, 40);
+    assert_int_equal(c.oneshot_misses, 2 * (SJ_ONESHOT_SLOTS + 4));
+    assert_int_equal(c.plans_built, 2 * (SJ_ONESHOT_SLOTS + 4));
     /* bad input still answers as before */
     sj_layout *a = test_layout("ui4");
     assert_status(sj_copy(&s, a, 0, &d, NULL, 0, 1, &err), SJ_E_ARG, &err);
@@ -287,11 +288,11 @@ static void test_oneshot_copy(void **state) {
 
 /* Threads making one-shot copies over more layout pairs than there are kept slots: kernels
  * are replaced while other threads run them; every copy is right, every call counted. */
-enum { OS_THREADS = 4, OS_CALLS = 300, OS_PAIRS = 24 };
+enum { OS_THREADS = 4, OS_CALLS = 600, OS_PAIRS = SJ_ONESHOT_SLOTS + 8 };
 
 static void *oneshot_worker(void *arg) {
     unsigned seed = (unsigned)(uintptr_t)arg;
-    uint8_t src[64 * 4], dst[64 * 4];
+    uint8_t src[OS_PAIRS * 4], dst[OS_PAIRS * 4];
     sj_segment s, d;
     sj_error err = {0};
     if (sj_segment_native(src, sizeof src, &s, &err) != SJ_OK ||

@@ -117,7 +117,7 @@ SJ_API sj_status sj_kernel_run_many(const sj_kernel *k, const sj_args_many *args
 SJ_API sj_status sj_kernel_describe(const sj_kernel *k, char **out, sj_error *err);
 
 /* Convenience one-shot forms (MemorySegment.copy, fill, mismatch). They keep their
- * kernels: sj_copy those of its 16 most recently used layout pairs (found again by
+ * kernels: sj_copy those of its 64 most recently used layout pairs (found again by
  * sj_layout_equal; it holds a reference to each kept layout), so that repeated calls build
  * no plan and compile at most once; sj_fill_bytes one per byte value. */
 SJ_API sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,

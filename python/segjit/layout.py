@@ -47,12 +47,12 @@ class Layout:
     orders and alignments included) and hash accordingly.
     """
 
-    __slots__ = ("_ptr", "_text", "_dtype", "_size", "__weakref__")
+    __slots__ = ("_ptr", "_text", "_dtype", "_size", "_members", "_fields", "__weakref__")
 
     def __init__(self, text):
         if isinstance(text, Layout):
             self._ptr, self._text, self._dtype = text._ptr, text._text, text._dtype
-            self._size = text._size
+            self._size, self._members, self._fields = text._size, text._members, text._fields
             return
         err, out = new_error(), _out_layout()
         check(lib.sj_layout_parse(cbytes(text, "layout text"), out, err), err)
@@ -62,6 +62,8 @@ class Layout:
         self._ptr = ffi.gc(ptr, lib.sj_layout_unref)
         self._text = None
         self._dtype = None
+        self._members = None  # members and fields, made on first use (a layout is immutable)
+        self._fields = None
         # kept: each library call releases and retakes the GIL, which costs threads
         self._size = int(lib.sj_layout_size(ptr))
 
@@ -186,21 +188,40 @@ class Layout:
     @property
     def members(self):
         """[(offset, Layout)] of a struct or union (padding included); [] otherwise."""
-        if self.tag not in ("struct", "union"):
-            return []
-        n = lib.sj_layout_member_count(self._ptr)
-        return [(int(lib.sj_layout_member_offset(self._ptr, i)),
-                 Layout._borrow(lib.sj_layout_member(self._ptr, i))) for i in range(n)]
+        return list(self._member_list())
 
     @property
     def fields(self):
         """{name: (offset, Layout)} of the named members of a struct or union (the first
         of duplicate names, as lookups take)."""
-        out = {}
-        for off, m in self.members:
-            if m.name is not None and m.name not in out:
-                out[m.name] = (off, m)
-        return out
+        return dict(self._field_map())
+
+    # Members and fields are read once per layout, then kept (reading them costs a struct
+    # of W members W wrappers and 3W library calls). The properties hand out copies; the
+    # binding's own code reads these, and never modifies them.
+    def _member_list(self):
+        m = self._members
+        if m is None:
+            if self.tag not in ("struct", "union"):
+                m = ()
+            else:
+                p = self._ptr
+                m = tuple((int(lib.sj_layout_member_offset(p, i)),
+                           Layout._borrow(lib.sj_layout_member(p, i)))
+                          for i in range(lib.sj_layout_member_count(p)))
+            self._members = m
+        return m
+
+    def _field_map(self):
+        f = self._fields
+        if f is None:
+            f = {}
+            for off, m in self._member_list():
+                name = m.name
+                if name is not None and name not in f:
+                    f[name] = (off, m)
+            self._fields = f
+        return f
 
     @property
     def count(self):
@@ -392,7 +413,7 @@ def _to_dtype(lay, where):
         return np.dtype((_to_dtype(e, where + "[]"), tuple(shape)))
     if tag == "struct":
         names, formats, offsets, seen = [], [], [], set()
-        for i, (off, m) in enumerate(lay.members):
+        for i, (off, m) in enumerate(lay._member_list()):
             if m.tag == "padding":
                 continue
             name = m.name if m.name is not None else "f%d" % i

@@ -9,12 +9,13 @@ parallel in several Python threads.
 import collections
 import platform
 import threading
+import weakref
 
 import numpy as np
 
 from ._core import cbytes, check, new_error
 from ._ffi import CONVERT_LOSSY, CONVERT_ZERO_UNMATCHED, ffi, lib
-from .errors import ArgumentError, UnsupportedError
+from .errors import ArgumentError, Error, UnsupportedError
 from .layout import Layout, as_layout
 
 # ---- buffers ----
@@ -156,6 +157,31 @@ class _Path:
         return Layout._borrow(lib.sj_path_leaf(self.ptr))
 
 
+_INT64_MAX = (1 << 63) - 1
+# str(record) -> its open root, while a kernel or a plan built on it lives
+_roots = weakref.WeakValueDictionary()
+
+
+def _open_root(rec):
+    """The open records [*:rec] (the largest count that fits 63 bits), built once per record
+    layout and shared by every path kernel over it: a sequence over rec's own nodes, as the
+    C API builds one (sj_layout_sequence(INT64_MAX / size, rec)), not a parse of its text,
+    which would copy the whole record into each kernel."""
+    key = str(rec)
+    with _cache_lock:
+        root = _roots.get(key)
+    if root is None:
+        try:
+            root = Layout.sequence(_INT64_MAX // (rec.size or 1), rec)
+        except Error:
+            # refused (an element size that is not a multiple of its alignment): the text
+            # gives the error the binding has always given, with its position
+            root = Layout("[*:%s]" % rec)
+        with _cache_lock:
+            root = _roots.setdefault(key, root)
+    return root
+
+
 CACHE_SIZE = 256
 _cache = collections.OrderedDict()
 _cache_lock = threading.Lock()
@@ -182,9 +208,11 @@ def _cached(key, build):
 
 
 def clear_cache():
-    """Drops every kept kernel."""
+    """Drops every kept kernel (and the record plans of to_columns and from_columns)."""
     with _cache_lock:
         _cache.clear()
+        _plans.clear()
+        _swapped.clear()
 
 
 def _build(fn, *args, keep=()):
@@ -226,9 +254,7 @@ def _path_kernel(op, rec, n, path, build, extra=()):
     text = _record_path(path)
 
     def make():
-        root = Layout("[*:%s]" % rec)
-        p = _Path(root, text)
-        return build(p)
+        return build(_Path(_open_root(rec), text))
 
     return _cached((op, str(rec), text) + tuple(extra), make)
 
@@ -338,8 +364,9 @@ def scatter(values, dst, layout=None, path=None, *, lossy=False):
         _scatter_run(k, values, d, n)
 
 
-def _scatter_kernel(values, rec, path, lossy):
-    """(values as an array, the kernel scattering them to `path` of records `rec`)."""
+def _scatter_kernel(values, rec, path, lossy, plan=None):
+    """(values as an array, the kernel scattering them to `path` of records `rec`), kept
+    by `plan` (rec's _RecordPlan) when given, else by the kernel cache."""
     values = np.asarray(values) if not isinstance(values, (bytes, bytearray, memoryview)) \
         else values
     elem = _layout_of(values, None, "scatter: values") if hasattr(values, "dtype") else None
@@ -352,7 +379,11 @@ def _scatter_kernel(values, rec, path, lossy):
     def build(p):
         return _build(lib.sj_kernel_scatter, elem._ptr, p.ptr, _flags(lossy), keep=(p, elem))
 
-    return values, _path_kernel("scatter", rec, 0, path, build, (str(elem), lossy))
+    if plan is None:
+        return values, _path_kernel("scatter", rec, 0, path, build, (str(elem), lossy))
+    text = _record_path(path)
+    return values, plan.kernel(("scatter", text, str(elem), lossy),
+                               lambda: build(_Path(plan.root, text)))
 
 
 def _scatter_run(k, values, d, n):
@@ -388,6 +419,9 @@ def reduce(src, layout=None, path=None, op="sum"):
     return int(r.u64)
 
 
+_swapped = {}  # str(value layout) -> it in the other byte order (its text, dtype kept)
+
+
 def copy(src, src_elem=None, dst_elem=None, *, out=None):
     """Element copy (MemorySegment.copy): every element of src (src_elem, default
     src.dtype) into a new array of dst_elem (default: src_elem byte-swapped when wider
@@ -398,7 +432,13 @@ def copy(src, src_elem=None, dst_elem=None, *, out=None):
     if dst_elem is None and out is None:
         if se.kind is None:
             raise TypeError("copy: give dst_elem or out")
-        de = se.with_order("little" if se.byte_order == "big" else "big")
+        de = _swapped.get(str(se))
+        if de is None:
+            de = se.with_order("little" if se.byte_order == "big" else "big")
+            with _cache_lock:
+                if len(_swapped) >= CACHE_SIZE:
+                    _swapped.clear()
+                _swapped[str(se)] = de
     else:
         de = _layout_of(out, dst_elem, "copy: destination")
     if (se.kind is None or de.kind is None) and se != de and _native(se) == _native(de):
@@ -472,7 +512,7 @@ def _native(lay):
         s = Layout.sequence(lay.count, _native(lay.element))
         return s.with_name(lay.name) if lay.name is not None else s
     if t == "struct":
-        s = Layout.struct([_native(m) for _, m in lay.members])
+        s = Layout.struct([_native(m) for _, m in lay._member_list()])
         return s.with_name(lay.name) if lay.name is not None else s
     return lay
 
@@ -483,13 +523,13 @@ def to_columns(src, layout=None, fields=None):
     byte order, gathered up to 8 at a time in one pass (gather_many); a nested struct or
     subarray field comes out as converted by name (an (n,) structured or (n, k) array)."""
     rec = _layout_of(src, layout, "to_columns: source")
-    names, values, others, members = _columns_plan(rec, fields)
+    plan = _record_plan(rec)
+    names, groups, others, members = plan.selection(fields)
     cols = {}
     with _Held(src, False, "to_columns: source") as s:
         n = _count(s.nbytes, rec.size, "to_columns: source")
-        for i in range(0, len(values), 8):
-            group = values[i:i + 8]
-            _gather_many(s, rec, n, group, cols)
+        for group in groups:
+            _gather_many(s, plan, n, group, cols)
     for f in others:
         one = Layout.struct([_native(members[f][1])])
         one.dtype  # UnsupportedError here (a union has no dtype), not an odd numpy error
@@ -497,42 +537,163 @@ def to_columns(src, layout=None, fields=None):
     return {f: cols[f] for f in names}
 
 
-_PLANS = {}
+# ---- record plans: what to_columns and from_columns keep per record layout ----
+
+PLAN_CACHE_SIZE = 64  # record plans kept, least recently used dropped first
+PLAN_KERNELS = 8192  # kernels kept in all plans together (the plan in use always stays)
+_plans = collections.OrderedDict()  # str(record) -> _RecordPlan
 
 
-def _columns_plan(rec, fields):
-    """Which fields a to_columns call takes, and how (kept per record layout)."""
-    key = (str(rec), None if fields is None else tuple(fields))
-    plan = _PLANS.get(key)
-    if plan is not None:
-        return plan
-    if rec.tag != "struct":
-        raise ArgumentError("to_columns: records must be a struct layout, not %s" % rec,
-                            "SJ_E_ARG")
-    members = rec.fields
-    names = list(members) if fields is None else list(fields)
-    for f in names:
-        if f not in members:
-            raise KeyError("to_columns: no field %r in %s" % (f, rec))
-    values = [f for f in names if members[f][1].tag == "value"]
-    others = [f for f in names if members[f][1].tag != "value"]
-    plan = (names, values, others, members)
-    if len(_PLANS) >= 256:
-        _PLANS.clear()
-    _PLANS[key] = plan
+class _RecordPlan:
+    """One record layout's to_columns selections, subarray leaves and kernels (gather_many
+    per group of 8 fields, scatter per leaf and element type), all built on first use over
+    one shared open root, and kept as one entry of the plan cache: a record of W fields
+    needs W kernels (from_columns), which in the kernel cache would push each other out.
+
+    A plan keeps at most `cap` kernels, 256 + 2 L for a record of L value leaves (a (k,)
+    subarray counts k): more than one call can use (a call uses at most one per leaf),
+    room for a second set of element types; past it, the plan starts afresh."""
+
+    __slots__ = ("rec", "_root", "_cap", "selections", "kernels", "leaves")
+
+    def __init__(self, rec):
+        self.rec = rec
+        self._root = None  # built on the first kernel (it may fail: that call's error)
+        self._cap = None
+        self.selections = {}  # fields (tuple or None) -> (names, groups, others, members)
+        self.kernels = {}
+        self.leaves = {}  # path -> its Layout, or None
+
+    @property
+    def root(self):
+        if self._root is None:
+            self._root = _open_root(self.rec)
+        return self._root
+
+    @property
+    def cap(self):
+        if self._cap is None:
+            self._cap = CACHE_SIZE + 2 * _value_leaves(self.rec)
+        return self._cap
+
+    def selection(self, fields):
+        """Which fields a to_columns call takes, and how: (names, groups of up to 8 value
+        fields, the other fields, the record's fields)."""
+        key = None if fields is None else tuple(fields)
+        sel = self.selections.get(key)
+        if sel is not None:
+            return sel
+        rec = self.rec
+        if rec.tag != "struct":
+            raise ArgumentError("to_columns: records must be a struct layout, not %s" % rec,
+                                "SJ_E_ARG")
+        members = rec._field_map()
+        names = list(members) if fields is None else list(fields)
+        for f in names:
+            if f not in members:
+                raise KeyError("to_columns: no field %r in %s" % (f, rec))
+        values = [f for f in names if members[f][1].tag == "value"]
+        others = [f for f in names if members[f][1].tag != "value"]
+        groups = [tuple(values[i:i + 8]) for i in range(0, len(values), 8)]
+        sel = (names, groups, others, members)
+        with _cache_lock:
+            if len(self.selections) >= CACHE_SIZE:
+                self.selections.clear()
+            self.selections[key] = sel
+        return sel
+
+    def kernel(self, key, build):
+        """The plan's kernel for key, built by build() on a miss."""
+        with _cache_lock:
+            k = self.kernels.get(key)
+            if k is not None:
+                stats["hits"] += 1
+                return k
+        k = build()  # outside the lock, as in _cached
+        with _cache_lock:
+            stats["misses"] += 1
+            if len(self.kernels) >= self.cap:
+                self.kernels.clear()  # this call's kernels are held by the call
+            self.kernels[key] = k
+            _trim_plans(self)
+        return k
+
+    def leaf(self, path):
+        """The layout at `path` of the records (None when the path does not parse)."""
+        try:
+            return self.leaves[path]
+        except KeyError:
+            pass
+        try:
+            leaf = _Path(self.root, _record_path(path)).leaf
+        except Exception:
+            leaf = None
+        with _cache_lock:
+            if len(self.leaves) >= self.cap:
+                self.leaves.clear()
+            self.leaves[path] = leaf
+        return leaf
+
+
+def _value_leaves(lay):
+    """The number of value leaves of a layout (a (k,) sequence counts its element's k
+    times; union members add up)."""
+    total, todo = 0, [(lay, 1)]
+    while todo:
+        lay, times = todo.pop()
+        t = lay.tag
+        if t == "value":
+            total += times
+        elif t == "sequence":
+            if lay.count:
+                todo.append((lay.element, times * lay.count))
+        elif t in ("struct", "union"):
+            todo.extend((m, times) for _, m in lay._member_list())
+    return total
+
+
+def _record_plan(rec):
+    """The plan of records `rec` (one per canonical text), made on first use."""
+    key = str(rec)
+    with _cache_lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            return plan
+        plan = _plans[key] = _RecordPlan(rec)
+        _trim_plans(plan)
     return plan
 
 
-def _gather_many(s, rec, n, group, cols):
+def _trim_plans(keep):
+    """Drops the least recently used plans but `keep` while there are more than
+    PLAN_CACHE_SIZE or they hold more than PLAN_KERNELS kernels. Under _cache_lock."""
+    total = sum(len(p.kernels) for p in _plans.values())
+    for key in list(_plans):
+        if len(_plans) <= PLAN_CACHE_SIZE and total <= PLAN_KERNELS:
+            break
+        p = _plans[key]
+        if p is not keep:
+            total -= len(p.kernels)
+            del _plans[key]
+
+
+def _path_kernel_leaf(rec, path):
+    """The layout at `path` of records `rec` (None when the path does not parse), kept by
+    the record's plan."""
+    return _record_plan(rec).leaf(path)
+
+
+def _gather_many(s, plan, n, group, cols):
     def make():
-        root = Layout("[*:%s]" % rec)  # open records: one kernel for every count
+        root = plan.root  # open records: one kernel for every count
         paths = [_Path(root, _record_path(f)) for f in group]
         elems = [_native(p.leaf).with_name(None) for p in paths]
         pa = ffi.new("const sj_path *[]", [p.ptr for p in paths])
         ea = ffi.new("const sj_layout *[]", [e._ptr for e in elems])
         return _build(lib.sj_kernel_gather_many, pa, ea, len(group), 0, keep=(paths, elems))
 
-    k = _cached(("gather_many", str(rec)) + tuple(group), make)
+    k = plan.kernel(("gather_many",) + group, make)
     elems = k.keep[1]
     arrays = [_new_array(e, n) for e in elems]
     helds = []
@@ -560,7 +721,7 @@ def from_columns(columns, layout, *, out=None, lossy=False):
     column element by element. Fields absent from `columns` keep their bytes (zero in a
     new array)."""
     rec = as_layout(layout)
-    members = rec.fields
+    members = rec._field_map()
     cols = {f: np.asarray(c) for f, c in columns.items()}
     lens = {len(c) for c in cols.values()}
     if len(lens) > 1:
@@ -574,9 +735,10 @@ def from_columns(columns, layout, *, out=None, lossy=False):
         out = np.zeros(n, dtype=rec.dtype)
     # every column's kernels first (a lossy or unmatched one fails here): a call that
     # fails writes nothing
+    plan = _record_plan(rec)
     leaves = []
     for f, c in cols.items():
-        _column_leaves(c, rec, f, lossy, leaves)
+        _column_leaves(c, plan, f, lossy, leaves)
     with _Held(out, True, "from_columns: out") as d:
         m = _count(d.nbytes, rec.size, "from_columns: out")
         if m != n:
@@ -587,28 +749,20 @@ def from_columns(columns, layout, *, out=None, lossy=False):
     return out
 
 
-def _column_leaves(col, rec, path, lossy, leaves):
+def _column_leaves(col, plan, path, lossy, leaves):
     """A column as (values, scatter kernel) per leaf: a structured column by its field
     names, a subarray column element by element (its shape must be the field's)."""
     if col.ndim > 1:  # subarray dimensions first: path[j] then .name
-        field = _path_kernel_leaf(rec, path)
+        field = plan.leaf(path)
         want = field.count if field is not None and field.tag == "sequence" else None
         if want != col.shape[1]:
             raise ArgumentError("from_columns: column %r has %d values per record, the field "
                                 "holds %s" % (path, col.shape[1],
                                               want if want is not None else "one"), "SJ_E_ARG")
         for j in range(col.shape[1]):
-            _column_leaves(col[:, j], rec, "%s[%d]" % (path, j), lossy, leaves)
+            _column_leaves(col[:, j], plan, "%s[%d]" % (path, j), lossy, leaves)
     elif col.dtype.names is not None:
         for name in col.dtype.names:
-            _column_leaves(col[name], rec, "%s.%s" % (path, name), lossy, leaves)
+            _column_leaves(col[name], plan, "%s.%s" % (path, name), lossy, leaves)
     else:
-        leaves.append(_scatter_kernel(col, rec, path, lossy))
-
-
-def _path_kernel_leaf(rec, path):
-    """The layout at `path` of records `rec` (None when the path does not parse)."""
-    try:
-        return _Path(Layout("[*:%s]" % rec), _record_path(path)).leaf
-    except Exception:
-        return None
+        leaves.append(_scatter_kernel(col, plan.rec, path, lossy, plan))

@@ -303,10 +303,9 @@ static void test_equality_shared_parts(void **state) {
     assert_true(sj_layout_equal(b, a));
     assert_false(sj_layout_equal(a, c));
     assert_false(sj_layout_equal(a, d));
-    sj_layout_unref(a);
-    sj_layout_unref(b);
-    sj_layout_unref(c);
-    sj_layout_unref(d);
+    const sj_layout *all[] = {a, b, c, d};
+    for (size_t i = 0; i < 4; i++)
+        sj_layout_unref(all[i]);
 }
 
 static void test_hash_is_stable(void **state) {

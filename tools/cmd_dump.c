@@ -209,9 +209,11 @@ static void json_bytes(FILE *o, const uint8_t *s, size_t n, bool lossless) {
  * UTF-8 both read as U+FFFD without --lossless). */
 
 /* A set of strings, kept one after another (each with its NUL) in one buffer; each slot
- * has a string's hash and its offset + 1 (0: empty). Open addressing, at most half full. */
+ * has a string's hash, its offset + 1 (0: empty) and the suffix to try first when the
+ * string repeats (0: ~2). Open addressing, at most half full. */
 typedef struct key_slot {
     size_t hash, at;
+    unsigned next;
 } key_slot;
 
 typedef struct keyset {
@@ -261,7 +263,9 @@ static char *keyset_room(keyset *ks, size_t n) {
 }
 
 /* Adds the key written at keyset_room's pointer, made unique: as it is when new, else with
- * the first free suffix ~k, k >= 2, appended there. *suffix gets k (0: none). */
+ * the first free suffix ~k, k >= 2, appended there. *suffix gets k (0: none). Keys are
+ * never removed, so the suffixes a key has been given or found taken stay taken: the
+ * search starts after them, and n repeats of one key cost O(n), not O(n^2). */
 static int keyset_claim(keyset *ks, unsigned *suffix) {
     *suffix = 0;
     if (2 * (ks->n + 1) > ks->cap) {
@@ -282,13 +286,19 @@ static int keyset_claim(keyset *ks, unsigned *suffix) {
     char *key = ks->text + ks->len;
     size_t len = strlen(key), h = key_hash(key);
     key_slot *at = keyset_find(ks, key, h);
-    for (unsigned k = 2; at->at; k++) {
-        snprintf(key + len, 16, "~%u", k);
-        h = key_hash(key);
-        at = keyset_find(ks, key, h);
+    if (at->at) {
+        key_slot *base = at; /* stays put: the table does not grow before the claim */
+        unsigned k = base->next ? base->next : 2;
+        for (;; k++) {
+            snprintf(key + len, 16, "~%u", k);
+            h = key_hash(key);
+            at = keyset_find(ks, key, h);
+            if (!at->at) break;
+        }
+        base->next = k + 1;
         *suffix = k;
     }
-    *at = (key_slot){h, ks->len + 1};
+    *at = (key_slot){h, ks->len + 1, 0};
     ks->len += strlen(key) + 1;
     ks->n++;
     return EXIT_OK;

@@ -440,11 +440,17 @@ check "dump --fields as JSON: a flat object keyed by path" \
 sj dump "$P" p.bin --fields id,id --limit 1
 check "dump --fields with a repeated path: unique CSV header" '[[ $RC -eq 0 && $OUT == "id,id~2
 1,1" ]]'
+# A path given many times: each repeat gets the next free suffix (remembered per key, so
+# the cost stays linear in the number of repeats).
+sj dump "$P" p.bin --fields "$(printf 'id,%.0s' {1..2999})id" --limit 1
+check "dump --fields with a path given 3000 times: id, id~2 ... id~3000" \
+    '[[ $RC -eq 0 && $OUT == "id,$(seq -s , -f "id~%g" 2 3000)"$'"'"'\n'"'"'"$(printf '"'"'1,%.0s'"'"' {1..2999})1" ]]'
 sj dump "$P" p.bin --fields id,nope
 check "dump --fields with an unknown path" 'op_err SJ_E_PATH && [[ $ERR == *"--fields: "*"nope"* ]]'
 sj dump "$P" p.bin --fields 'pos[*]'
 check "dump --fields with an open index" 'op_err SJ_E_PATH && [[ $ERR == *"open index"* ]]'
 printf '\x01\x00\x00\x00\x02\x00\x00\x00' >dup.bin
+printf '\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\x04\x00\x00\x00\x05\x00\x00\x00\x06\x00\x00\x00\x07\x00\x00\x00\x08\x00\x00\x00' >seq8.bin
 sj dump '[i4(a)i4(a)]' dup.bin
 check "dump: repeated member names are written by index (CSV)" '[[ $RC -eq 0 && $OUT == "a,#1
 1,2" ]]'
@@ -462,6 +468,10 @@ check "dump CSV: a member named #1 beside a repeated name is quoted" '[[ $RC -eq
 sj dump $'[i4(\xff)i4(\xfe)]' dup.bin --json
 check "dump --json: non-UTF-8 names that both read as U+FFFD get ~2" \
     '[[ $RC -eq 0 && $OUT == "{\"\\ufffd\":1,\"\\ufffd~2\":2}" ]]'
+# The first free suffix, also when literal names hold some of them, before and after.
+sj dump $'[i4(\xef\xbf\xbd~3)i4(\xff)i4(\xfe)i4(\xfd)i4(\xef\xbf\xbd~5)i4(\xfc)i4(\xfb)i4(\xef\xbf\xbd~2)]' seq8.bin --json
+check "dump --json: repeated keys skip the suffixes literal names hold" \
+    '[[ $RC -eq 0 && $OUT == $'"'"'{"\xef\xbf\xbd~3":1,"\\ufffd":2,"\\ufffd~2":3,"\\ufffd~4":4,"\xef\xbf\xbd~5":5,"\\ufffd~6":6,"\\ufffd~7":7,"\xef\xbf\xbd~2~2":8}'"'"' ]]'
 sj dump $'[i4(\xff)i4(\xfe)]' dup.bin --json --lossless
 check "dump --json --lossless: non-UTF-8 names are distinct keys as they are" \
     '[[ $RC -eq 0 && $OUT == "{\"\\udcff\":1,\"\\udcfe\":2}" ]]'

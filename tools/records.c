@@ -20,6 +20,12 @@
 
 #include "cli.h"
 
+/* Records spaced wider than their size (--stride) are read this many bytes at a time, the
+ * gaps between them with them, and moved together in memory: a read per span, not a seek
+ * and a read per record. A gap of a regular file wider than SEEK_GAP is seeked over. */
+#define SPAN_BYTES ((uint64_t)256 << 10)
+#define SEEK_GAP   ((uint64_t)16 << 10)
+
 sj_status rec_check_layout(const sj_layout *l, const char *what, sj_error *err) {
     uint64_t size = sj_layout_size(l), align = sj_layout_align(l);
     if (size == 0)
@@ -35,7 +41,8 @@ sj_status rec_check_layout(const sj_layout *l, const char *what, sj_error *err) 
     return SJ_OK;
 }
 
-static sj_status advance(rec_reader *r, uint64_t to, bool *ok, sj_error *err);
+static sj_status advance(rec_reader *r, uint64_t to, uint8_t *scratch, size_t scratch_size,
+                         bool *ok, sj_error *err);
 
 /* Record idx at byte offset `at` holds only `got` of its `size` bytes; count >= 0: the
  * --count asked for, said as well. */
@@ -107,27 +114,37 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
         r->pos = skip;
     } else {
         r->total = place.count >= 0 ? (uint64_t)place.count : UINT64_MAX;
-        /* The header of a stream is passed now, so that a short one fails before output. */
-        bool ok;
-        if ((st = advance(r, place.skip, &ok, err)) != SJ_OK) return st;
-        if (!ok)
-            return cli_fail(err, SJ_E_BOUNDS,
-                            "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64 " bytes)",
-                            what, place.skip, path, r->pos);
     }
     r->batch = window / size;
     if (r->batch == 0) r->batch = 1;
     if (r->total && r->batch > r->total) r->batch = r->total;
-    uint64_t bytes;
+    uint64_t bytes, span;
     if (__builtin_mul_overflow(r->batch, size, &bytes) || bytes > SIZE_MAX / 2)
         return cli_fail(err, SJ_E_NOMEM, "%s: out of memory for %" PRIu64 " records", what,
                         r->batch);
+    /* Records spaced wider than their size are read a span at a time, the gaps with them,
+     * into the room after the records already read, then moved down over the gaps: up to
+     * SPAN_BYTES more than the batch (the batch's stride bytes, when they are fewer). */
+    if (place.stride > size) {
+        if (__builtin_mul_overflow(r->batch, place.stride, &span) || span > SPAN_BYTES)
+            span = SPAN_BYTES;
+        bytes += span;
+    }
     size_t ralign = align > 4096 ? (size_t)align : 4096;
     r->buf_size = (size_t)bytes;
     if (posix_memalign((void **)&r->buf, ralign, r->buf_size ? r->buf_size : 1) != 0) {
         r->buf = NULL;
         return cli_fail(err, SJ_E_NOMEM, "%s: out of memory for a %zu-byte window", what,
                         r->buf_size);
+    }
+    if (!r->regular) {
+        /* The header of a stream is passed now, so that a short one fails before output. */
+        bool ok;
+        if ((st = advance(r, place.skip, r->buf, r->buf_size, &ok, err)) != SJ_OK) return st;
+        if (!ok)
+            return cli_fail(err, SJ_E_BOUNDS,
+                            "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64 " bytes)",
+                            what, place.skip, path, r->pos);
     }
     return SJ_OK;
 }
@@ -151,9 +168,11 @@ static sj_status read_full(rec_reader *r, uint8_t *p, uint64_t n, uint64_t *got,
     return SJ_OK;
 }
 
-/* Moves to file offset `to` (>= r->pos): a seek in a regular file, reads elsewhere. At the
- * end of the file *ok is false. */
-static sj_status advance(rec_reader *r, uint64_t to, bool *ok, sj_error *err) {
+/* Moves to file offset `to` (>= r->pos): a seek in a regular file, elsewhere reads into
+ * `scratch` (scratch_size bytes, at least one) whose bytes are dropped. At the end of the
+ * file *ok is false. */
+static sj_status advance(rec_reader *r, uint64_t to, uint8_t *scratch, size_t scratch_size,
+                         bool *ok, sj_error *err) {
     *ok = true;
     if (to == r->pos) return SJ_OK;
     if (r->regular) {
@@ -163,10 +182,9 @@ static sj_status advance(rec_reader *r, uint64_t to, bool *ok, sj_error *err) {
         r->pos = to;
         return SJ_OK;
     }
-    uint8_t scratch[4096];
     while (r->pos < to) {
         uint64_t want = to - r->pos, got;
-        if (want > sizeof scratch) want = sizeof scratch;
+        if (want > scratch_size) want = scratch_size;
         sj_status st = read_full(r, scratch, want, &got, err);
         if (st != SJ_OK) return st;
         if (got < want) {
@@ -194,47 +212,63 @@ static sj_status short_record(rec_reader *r, uint64_t idx, uint64_t got, sj_erro
     return partial_fail(r->what, r->path, idx, at, got, r->size, r->place.count, err);
 }
 
+/* The end of the input after record r->next + m - 1 (the m records before it are read),
+ * with `part` bytes of the next record there. */
+static sj_status end_of_input(rec_reader *r, uint64_t m, uint64_t part, sj_error *err) {
+    if (part || r->place.count >= 0 || r->regular) {
+        if (m == 0 || r->regular) return short_record(r, r->next + m, part, err);
+        r->cut = true; /* reported by the next call, after these records */
+        r->cut_got = part;
+        return SJ_OK;
+    }
+    r->total = r->next + m; /* the end of a stream */
+    return SJ_OK;
+}
+
 sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *err) {
     *recs = r->buf;
     *n = 0;
     if (r->cut) return short_record(r, r->next, r->cut_got, err);
     if (r->next >= r->total) return SJ_OK;
     uint64_t want = r->total - r->next < r->batch ? r->total - r->next : r->batch;
-    bool dense = r->place.stride == r->size;
-    uint64_t m = 0;
+    uint64_t size = r->size, stride = r->place.stride, m = 0;
+    /* Bytes read at once past the records already read: dense records all at once; spaced
+     * ones a span at a time, one record each when their gaps are seeked over. */
+    bool far = r->regular && stride - size > SEEK_GAP;
+    uint64_t span = stride == size ? UINT64_MAX : SPAN_BYTES > size ? SPAN_BYTES : size;
     sj_status st;
     while (m < want) {
-        uint64_t idx = r->next + m, at = r->place.skip + idx * r->place.stride, got;
-        bool ok;
-        if ((st = advance(r, at, &ok, err)) != SJ_OK) return st;
-        if (!ok) {
-            /* The end of a stream inside --skip or a gap. */
-            if (r->place.count >= 0 || (idx == 0 && r->pos < r->place.skip)) {
-                if (idx == 0 && r->pos < r->place.skip)
-                    return cli_fail(err, SJ_E_BOUNDS,
-                                    "%s: --skip %" PRIu64 " is past the end of '%s' (%" PRIu64
-                                    " bytes)",
-                                    r->what, r->place.skip, r->path, r->pos);
-                if (m == 0) return short_record(r, idx, 0, err);
-                r->cut = true; /* reported by the next call, after these records */
-                r->cut_got = 0;
+        /* A span of the file is read at buf + m * size, its records moved down over the gaps
+         * between them. */
+        uint8_t *dst = r->buf + m * size;
+        uint64_t room = r->buf_size - m * size, idx = r->next + m;
+        if (room > span) room = span;
+        uint64_t at = r->place.skip + idx * r->place.stride, gap = at - r->pos;
+        if (gap && (gap > room - size || (r->regular && gap > SEEK_GAP))) {
+            bool ok;
+            if ((st = advance(r, at, dst, (size_t)room, &ok, err)) != SJ_OK) return st;
+            if (!ok) { /* the end of a stream inside a gap */
+                if ((st = end_of_input(r, m, 0, err)) != SJ_OK) return st;
+                break;
             }
-            break;
+            gap = 0;
         }
-        uint64_t k = dense ? want - m : 1;
-        if ((st = read_full(r, r->buf + m * r->size, k * r->size, &got, err)) != SJ_OK) return st;
-        m += got / r->size;
-        if (got < k * r->size) {
-            uint64_t part = got % r->size;
-            if (part || r->place.count >= 0 || r->regular) {
-                if (m == 0 || r->regular) return short_record(r, r->next + m, part, err);
-                r->cut = true; /* reported by the next call, after these records */
-                r->cut_got = part;
-            }
+        uint64_t k = far ? 1 : (room - gap - size) / stride + 1;
+        if (k > want - m) k = want - m;
+        uint64_t end = gap + (k - 1) * stride + size, have;
+        if ((st = read_full(r, dst, end, &have, err)) != SJ_OK) return st;
+        uint64_t whole = have >= gap + size ? (have - gap - size) / stride + 1 : 0;
+        if (whole > k) whole = k;
+        for (uint64_t j = 0; j < whole; j++)
+            if (gap + j * stride != j * size)
+                memmove(dst + j * size, dst + gap + j * stride, (size_t)size);
+        m += whole;
+        if (whole < k) { /* the end of the input */
+            uint64_t from = gap + whole * stride, part = have > from ? have - from : 0;
+            if ((st = end_of_input(r, m, part, err)) != SJ_OK) return st;
             break;
         }
     }
-    if (m < want && !r->cut) r->total = r->next + m; /* the end of a stream */
     r->next += m;
     *n = m;
     return SJ_OK;

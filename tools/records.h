@@ -32,8 +32,10 @@ typedef struct rec_reader {
     uint64_t total;   /* records to read; UINT64_MAX: until the end of a stream */
     uint64_t next;    /* index of the next record */
     uint64_t pos;     /* file offset of the next unread byte */
-    uint64_t batch;   /* records per batch */
-    uint8_t *buf;     /* batch records at buf + i * size, aligned to the record alignment */
+    uint64_t batch;   /* records per batch, at most */
+    uint8_t *buf;     /* a batch's records at buf + i * size, aligned to the record alignment;
+                       * at least batch * size bytes, more (within the window) for a span of
+                       * records spaced wider than their size, read at once */
     bool cut;         /* a stream ended inside record `next`, after `cut_got` of its bytes: */
     uint64_t cut_got; /* the records before it are returned first, then the error */
     size_t buf_size;

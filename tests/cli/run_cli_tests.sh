@@ -603,6 +603,74 @@ check "dump --skip x is bad usage" 'usage_err'
 sj dump @- - <st.bin
 check "dump @- -: both from standard input is bad usage" 'usage_err && [[ $ERR == *"standard input"* ]]'
 
+# Spaced records are read a span (256 KiB) at a time, gaps and all, and moved together;
+# gaps wider than 16 KiB in a regular file are seeked over. Records that cross spans,
+# windows and batches, from a file and from a pipe, end to end and with a partial last
+# record: the same records and messages either way.
+if command -v python3 >/dev/null 2>&1; then
+    python3 - <<'PY'
+import struct
+def make(name, n, skip, stride, tail):
+    # n records [ui4(id)ui4(a)ui4(b)] at skip + i * stride, gaps of 0xEE, then `tail`
+    # bytes of one more record; the expected CSV and big-endian conversion of the n.
+    out = bytearray(b'\xee' * (skip + (n - 1) * stride + 12))
+    csv, be = ['id,a,b'], bytearray()
+    for i in range(n):
+        v = (i, (i * 2654435761) & 0xffffffff, 0xffffffff - i)
+        struct.pack_into('<3I', out, skip + i * stride, *v)
+        csv.append('%d,%d,%d' % v)
+        be += struct.pack('>3I', *v)
+    if tail:
+        out += b'\xee' * (stride - 12) + struct.pack('<3I', n, 1, 2)[:tail]
+    open(name + '.bin', 'wb').write(out)
+    open(name + '.csv', 'w').write('\n'.join(csv) + '\n')
+    open(name + '.be', 'wb').write(be)
+make('sp', 20011, 7, 28, 0)       # 560 KB: spans of 256 KiB, gaps of 16 bytes
+make('sp-cut', 20011, 7, 28, 5)   # the same, and 5 bytes of record 20011
+make('sp-far', 9, 3, 300001, 0)   # 2.4 MB: gaps wider than a span (seeked in a file)
+make('sp-far-cut', 9, 3, 300001, 11)
+PY
+    R='[ui4(id)ui4(a)ui4(b)]'
+    RB='[uI4(id)uI4(a)uI4(b)]'
+    for f in sp sp-far; do
+        [[ $f == sp ]] && place=(--skip 7 --stride 28) || place=(--skip 3 --stride 300001)
+        for src in file pipe; do
+            if [[ $src == file ]]; then sj dump "$R" $f.bin "${place[@]}"; else sj dump "$R" - "${place[@]}" < <(cat $f.bin); fi
+            check "dump ${place[*]}: records across spans ($f, $src)" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out $f.csv'
+            if [[ $src == file ]]; then sj dump "$R" $f-cut.bin "${place[@]}"; else sj dump "$R" - "${place[@]}" < <(cat $f-cut.bin); fi
+            n=$(($(wc -l <$f.csv) - 1))
+            at=$((${place[1]} + n * ${place[3]}))
+            if [[ $src == file ]]; then
+                check "dump ${place[*]}: a partial last record, before any output ($f, file)" \
+                    'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: FILE: record $n at byte offset $at is partial: '"'"'$f-cut.bin'"'"' ends after "*" of its 12 bytes" ]]'
+            else
+                check "dump ${place[*]}: a partial last record after the whole ones ($f, pipe)" \
+                    '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: FILE: record $n at byte offset $at is partial: '"'"'-'"'"' ends after "*" of its 12 bytes" ]] && cmp -s .out $f.csv'
+            fi
+            for w in 1 100 4096 default; do
+                wopt=()
+                [[ $w == default ]] || wopt=(--window "$w")
+                if [[ $src == file ]]; then sj convert "${wopt[@]}" "${place[@]}" --from "$R" --to "$RB" $f.bin -; else sj convert "${wopt[@]}" "${place[@]}" --from "$R" --to "$RB" - - < <(cat $f.bin); fi
+                check "convert ${place[*]} --window $w: records across spans ($f, $src)" '[[ $RC -eq 0 && -z $ERR ]] && cmp -s .out $f.be'
+                if [[ $src == file ]]; then sj convert "${wopt[@]}" "${place[@]}" --from "$R" --to "$RB" $f-cut.bin -; else sj convert "${wopt[@]}" "${place[@]}" --from "$R" --to "$RB" - - < <(cat $f-cut.bin); fi
+                if [[ $src == file ]]; then
+                    check "convert ${place[*]} --window $w: a partial last record ($f, file)" \
+                        'op_err SJ_E_BOUNDS && [[ $ERR == "SJ_E_BOUNDS: IN: record $n at byte offset $at is partial: "* ]]'
+                else
+                    check "convert ${place[*]} --window $w: a partial last record after the whole ones ($f, pipe)" \
+                        '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: IN: record $n at byte offset $at is partial: "* ]] && cmp -s .out $f.be'
+                fi
+            done
+            # --count: exactly these records, the bytes after them not read
+            if [[ $src == file ]]; then sj dump "$R" $f-cut.bin "${place[@]}" --count 5; else sj dump "$R" - "${place[@]}" --count 5 < <(cat $f-cut.bin); fi
+            check "dump ${place[*]} --count 5 ($f, $src)" '[[ $RC -eq 0 && $OUT == "$(head -n 6 $f.csv)" ]]'
+            if [[ $src == file ]]; then sj dump "$R" $f.bin "${place[@]}" --count $((n + 1)); else sj dump "$R" - "${place[@]}" --count $((n + 1)) < <(cat $f.bin); fi
+            check "dump ${place[*]} --count past the end ($f, $src)" \
+                '[[ $RC -eq 1 && $ERR == "SJ_E_BOUNDS: FILE: record $n at byte offset $at is past the end of "* ]]'
+        done
+    done
+fi
+
 # ---------------------------------------------------------------------------------------
 # convert
 

@@ -448,7 +448,9 @@ int cmd_convert(ctx *c) {
         rc = fail(SJ_E_NOMEM, "out of memory for a %zu-byte output window", buf_size);
         goto out;
     }
-    memset(buf, 0, buf_size ? buf_size : 1);
+    /* Zeroed as batches first reach it, so that a small input (a pipe's few records) does
+     * not touch a window's worth of memory. */
+    size_t zeroed = 0;
 
     install_cleanup(old);
     handlers = true;
@@ -469,6 +471,10 @@ int cmd_convert(ctx *c) {
             goto out;
         }
         if (n == 0) break;
+        if (n * out_rec > zeroed) {
+            memset(buf + zeroed, 0, (size_t)(n * out_rec) - zeroed);
+            zeroed = (size_t)(n * out_rec);
+        }
         sj_segment src, dst;
         sj_status st =
             sj_segment_native((void *)(uintptr_t)recs, (int64_t)(n * in_rec), &src, &err);

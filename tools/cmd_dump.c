@@ -654,6 +654,8 @@ int cmd_dump(ctx *c) {
         }
         putchar('\n');
     }
+    /* From a pipe, what is printed goes out before the next read, which may wait. */
+    if (!rd.regular) fflush(stdout);
     for (int64_t done = 0; limit < 0 || done < limit;) {
         const uint8_t *recs;
         uint64_t n;
@@ -678,6 +680,7 @@ int cmd_dump(ctx *c) {
             fwrite(pl.lits[pl.cols.n], 1, pl.lens[pl.cols.n], stdout);
             putchar('\n');
         }
+        if (!rd.regular) fflush(stdout);
     }
 out:
     rec_close(&rd);

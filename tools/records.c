@@ -149,22 +149,29 @@ sj_status rec_open(rec_reader *r, const char *what, const char *path, const sj_l
     return SJ_OK;
 }
 
+/* One read of up to n bytes (fewer from a pipe, 0 at the end of the file). */
+static sj_status read_some(rec_reader *r, uint8_t *p, uint64_t n, uint64_t *got, sj_error *err) {
+    if (n > ((uint64_t)1 << 30)) n = (uint64_t)1 << 30;
+    ssize_t k;
+    while ((k = read(r->fd, p, (size_t)n)) < 0)
+        if (errno != EINTR)
+            return cli_fail(err, SJ_E_ARG, "%s: cannot read '%s' at byte offset %" PRIu64 ": %s",
+                            r->what, r->path, r->pos, strerror(errno));
+    *got = (uint64_t)k;
+    r->pos += *got;
+    return SJ_OK;
+}
+
 /* Reads up to n bytes; fewer only at the end of the file. */
 static sj_status read_full(rec_reader *r, uint8_t *p, uint64_t n, uint64_t *got, sj_error *err) {
     *got = 0;
     while (*got < n) {
-        uint64_t want = n - *got;
-        if (want > ((uint64_t)1 << 30)) want = (uint64_t)1 << 30;
-        ssize_t k = read(r->fd, p + *got, (size_t)want);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return cli_fail(err, SJ_E_ARG, "%s: cannot read '%s' at byte offset %" PRIu64 ": %s",
-                            r->what, r->path, r->pos + *got, strerror(errno));
-        }
+        uint64_t k = 0;
+        sj_status st = read_some(r, p + *got, n - *got, &k, err);
+        if (st != SJ_OK) return st;
         if (k == 0) break;
-        *got += (uint64_t)k;
+        *got += k;
     }
-    r->pos += *got;
     return SJ_OK;
 }
 
@@ -212,15 +219,11 @@ static sj_status short_record(rec_reader *r, uint64_t idx, uint64_t got, sj_erro
     return partial_fail(r->what, r->path, idx, at, got, r->size, r->place.count, err);
 }
 
-/* The end of the input after record r->next + m - 1 (the m records before it are read),
- * with `part` bytes of the next record there. */
+/* The end of the input before record r->next + m, with `part` of its bytes there. A
+ * stream's batch ends at each read that completes a record, so there m is 0: the records
+ * before a partial one went out with earlier batches. */
 static sj_status end_of_input(rec_reader *r, uint64_t m, uint64_t part, sj_error *err) {
-    if (part || r->place.count >= 0 || r->regular) {
-        if (m == 0 || r->regular) return short_record(r, r->next + m, part, err);
-        r->cut = true; /* reported by the next call, after these records */
-        r->cut_got = part;
-        return SJ_OK;
-    }
+    if (part || r->place.count >= 0 || r->regular) return short_record(r, r->next + m, part, err);
     r->total = r->next + m; /* the end of a stream */
     return SJ_OK;
 }
@@ -228,7 +231,6 @@ static sj_status end_of_input(rec_reader *r, uint64_t m, uint64_t part, sj_error
 sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *err) {
     *recs = r->buf;
     *n = 0;
-    if (r->cut) return short_record(r, r->next, r->cut_got, err);
     if (r->next >= r->total) return SJ_OK;
     uint64_t want = r->total - r->next < r->batch ? r->total - r->next : r->batch;
     uint64_t size = r->size, stride = r->place.stride, m = 0;
@@ -236,6 +238,10 @@ sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *e
      * ones a span at a time, one record each when their gaps are seeked over. */
     bool far = r->regular && stride - size > SEEK_GAP;
     uint64_t span = stride == size ? UINT64_MAX : SPAN_BYTES > size ? SPAN_BYTES : size;
+    /* The first bytes of record `next`, left by the last call's short read, go first. */
+    uint64_t have = r->held;
+    if (have && r->held_at) memmove(r->buf, r->buf + r->held_at, (size_t)have);
+    r->held = 0;
     sj_status st;
     while (m < want) {
         /* A span of the file is read at buf + m * size, its records moved down over the gaps
@@ -243,7 +249,7 @@ sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *e
         uint8_t *dst = r->buf + m * size;
         uint64_t room = r->buf_size - m * size, idx = r->next + m;
         if (room > span) room = span;
-        uint64_t at = r->place.skip + idx * r->place.stride, gap = at - r->pos;
+        uint64_t at = r->place.skip + idx * r->place.stride, gap = have ? 0 : at - r->pos;
         if (gap && (gap > room - size || (r->regular && gap > SEEK_GAP))) {
             bool ok;
             if ((st = advance(r, at, dst, (size_t)room, &ok, err)) != SJ_OK) return st;
@@ -255,19 +261,31 @@ sj_status rec_next(rec_reader *r, const uint8_t **recs, uint64_t *n, sj_error *e
         }
         uint64_t k = far ? 1 : (room - gap - size) / stride + 1;
         if (k > want - m) k = want - m;
-        uint64_t end = gap + (k - 1) * stride + size, have;
-        if ((st = read_full(r, dst, end, &have, err)) != SJ_OK) return st;
+        uint64_t end = gap + (k - 1) * stride + size, got = 1;
+        while (have < end) {
+            if ((st = read_some(r, dst + have, end - have, &got, err)) != SJ_OK) return st;
+            if (got == 0) break;
+            have += got;
+            /* A pipe's read that completes a record ends the batch (another might wait). */
+            if (!r->regular && have >= gap + size) break;
+        }
         uint64_t whole = have >= gap + size ? (have - gap - size) / stride + 1 : 0;
         if (whole > k) whole = k;
         for (uint64_t j = 0; j < whole; j++)
             if (gap + j * stride != j * size)
                 memmove(dst + j * size, dst + gap + j * stride, (size_t)size);
         m += whole;
-        if (whole < k) { /* the end of the input */
-            uint64_t from = gap + whole * stride, part = have > from ? have - from : 0;
+        uint64_t from = gap + whole * stride, part = have > from ? have - from : 0;
+        if (got == 0) { /* the end of the input */
             if ((st = end_of_input(r, m, part, err)) != SJ_OK) return st;
             break;
         }
+        if (!r->regular) { /* the records now, the rest of the next one kept */
+            r->held = part;
+            r->held_at = (size_t)(dst + from - r->buf);
+            break;
+        }
+        have = 0;
     }
     r->next += m;
     *n = m;

@@ -366,6 +366,58 @@ check "dump --count: a stream's record cut short says the same" \
 sj convert --from '[i4(a)]' --to '[I4(a)]' - - < <(cat w3.bin)
 check "convert: a stream to standard output gets the whole records before the partial one" \
     '[[ $RC -eq 1 && $(hex "$WORK/.out") == "00 00 00 01 00 00 00 02" && $ERR == *"record 2 at byte offset 8 is partial"* ]]'
+# From a pipe, records are written as they arrive: a read returning fewer bytes than asked
+# is normal there, and its whole records (the CSV header first) go out before the next
+# read waits. Each case writes its input in two parts through a FIFO, the first ending
+# inside a record (or a gap); the second part is written only once the output of the first
+# has appeared (waiting up to 60 s, so that a tool that holds records back fails, never
+# hangs), then the whole output is checked.
+if command -v mkfifo >/dev/null 2>&1; then
+    # two_writes NAME FIRST REST WANT_FIRST WANT_ALL ARGS...: FIRST and REST are printf
+    # formats; the output is compared as hexadecimal bytes (hex) when WANT_* start "hex:".
+    two_writes() {
+        local name=$1 first=$2 rest=$3 want_first=$4 want_all=$5 i got
+        shift 5
+        rm -f fifo.in tw.out tw.err
+        mkfifo fifo.in || return
+        "$SEGJIT" "$@" <fifo.in >tw.out 2>tw.err &
+        local pid=$!
+        exec 7>fifo.in
+        printf "$first" >&7
+        for ((i = 0; i < 600; i++)); do
+            if [[ $want_first == hex:* ]]; then got=hex:$(hex tw.out); else got=$(cat tw.out); fi
+            [[ $got == "$want_first" ]] && break
+            sleep 0.1
+        done
+        local early=$got
+        printf "$rest" >&7
+        exec 7>&-
+        wait $pid
+        RC=$?
+        if [[ $want_all == hex:* ]]; then OUT=hex:$(hex tw.out); else OUT=$(cat tw.out); fi
+        ERR="$(cat tw.err) (before the second write: $early)"
+        check "$name" '[[ $RC -eq 0 && $early == "$want_first" && $OUT == "$want_all" ]]'
+    }
+    two_writes "dump from a pipe: the header and whole records before the next write" \
+        '\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00' '\x00\x00\x04\x00\x00\x00' \
+        $'a\n1\n2' $'a\n1\n2\n3\n4' dump '[i4(a)]' -
+    two_writes "dump --json from a pipe: whole records before the next write" \
+        '\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00' '\x00\x00\x04\x00\x00\x00' \
+        $'{"a":1}\n{"a":2}' $'{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}' dump '[i4(a)]' - --json
+    two_writes "dump from a pipe: the CSV header before any record arrives" \
+        '\x01\x00' '\x00\x00\x02\x00\x00\x00' 'a' $'a\n1\n2' dump '[i4(a)]' -
+    two_writes "dump --skip --stride from a pipe: a write ending inside a gap" \
+        'HH\x01\x00\x00\x00\xee\xee\xee\xee\x02\x00\x00\x00\xee\xee' '\xee\xee\x03\x00\x00\x00' \
+        $'a\n1\n2' $'a\n1\n2\n3' dump '[i4(a)]' - --skip 2 --stride 8
+    two_writes "dump --stride from a pipe: a write ending inside a record after a gap" \
+        '\x01\x00\x00\x00\xee\xee\xee\xee\x02\x00' '\x00\x00\xee\xee\xee\xee\x03\x00\x00\x00\xee' \
+        $'a\n1' $'a\n1\n2\n3' dump '[i4(a)]' - --stride 8
+    two_writes "convert from a pipe: whole records before the next write" \
+        '\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00' '\x00\x00\x04\x00\x00\x00' \
+        'hex:00 00 00 01 00 00 00 02' 'hex:00 00 00 01 00 00 00 02 00 00 00 03 00 00 00 04' \
+        convert --from '[i4(a)]' --to '[I4(a)]' - -
+    rm -f fifo.in
+fi
 sj dump "$P" nonexistent.bin
 check "dump: missing FILE" 'op_err SJ_E_ARG && [[ $ERR == *"nonexistent.bin"* ]]'
 sj dump '[i4(x)' p.bin

@@ -724,14 +724,16 @@ static void run_loop(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {
 static bool add_moves(builder *b, const step *proto, const sj_plan *p, const sj_move *moves,
                       size_t n);
 
-/* How deeply loops nest in moves[0..n) (0: no loop). */
+/* How deeply loops nest in moves[0..n) (0: no loop). A body said to run past n is cut
+ * there (add_moves refuses such a plan). */
 static unsigned loop_height(const sj_move *moves, size_t n) {
     unsigned h = 0;
     for (size_t i = 0; i < n; i++) {
         if (moves[i].kind != SJ_MOVE_LOOP) continue;
-        unsigned k = 1 + loop_height(&moves[i + 1], moves[i].body);
+        size_t body = moves[i].body < n - i - 1 ? moves[i].body : n - i - 1;
+        unsigned k = 1 + loop_height(&moves[i + 1], body);
         if (k > h) h = k;
-        i += moves[i].body;
+        i += body;
     }
     return h;
 }

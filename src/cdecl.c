@@ -330,74 +330,20 @@ static sj_status realign_layout(sj_layout **l, uint64_t a, sj_error *err) {
     return st;
 }
 
-/* Groups and sequences already packed by one pack1 call, by address: a layout that shares
- * a part many times (struct { s a; s b; } nested) is rebuilt once per distinct part, not
- * once per path to it. */
-typedef struct pack_memo {
-    const sj_layout **key;
-    sj_layout **val; /* owned references */
-    size_t mask, n;
-} pack_memo;
-
-static size_t ptr_slot(const pack_memo *pm, const void *p) {
-    uint64_t x = (uint64_t)(uintptr_t)p;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    size_t k = (size_t)x & pm->mask;
-    while (pm->key[k] && pm->key[k] != p)
-        k = (k + 1) & pm->mask;
-    return k;
-}
-
-static sj_layout *memo_get(const pack_memo *pm, const sj_layout *l) {
-    return pm->key ? pm->val[ptr_slot(pm, l)] : NULL;
-}
-
-/* Remembers l -> r (takes a new reference to r); out of memory only forgets. */
-static void memo_put(pack_memo *pm, const sj_layout *l, sj_layout *r) {
-    if (!pm->key || 2 * (pm->n + 1) > pm->mask + 1) {
-        pack_memo g = {0};
-        size_t cap = pm->key ? 2 * (pm->mask + 1) : 64;
-        g.key = calloc(cap, sizeof *g.key);
-        g.val = calloc(cap, sizeof *g.val);
-        if (!g.key || !g.val) {
-            free(g.key);
-            free(g.val);
-            return;
-        }
-        g.mask = cap - 1;
-        for (size_t k = 0; pm->key && k <= pm->mask; k++)
-            if (pm->key[k]) {
-                size_t j = ptr_slot(&g, pm->key[k]);
-                g.key[j] = pm->key[k];
-                g.val[j] = pm->val[k];
-                g.n++;
-            }
-        free(pm->key);
-        free(pm->val);
-        *pm = g;
-    }
-    size_t k = ptr_slot(pm, l);
-    if (pm->key[k]) return;
-    pm->key[k] = l;
-    pm->val[k] = sj_layout_ref(r);
-    pm->n++;
-}
-
-static void memo_free(pack_memo *pm) {
-    for (size_t k = 0; pm->key && k <= pm->mask; k++)
-        if (pm->key[k]) sj_layout_unref(pm->val[k]);
-    free(pm->key);
-    free(pm->val);
+/* Groups and sequences already packed by one pack1 call are kept by address (owned
+ * references) in a pointer map: a layout that shares a part many times (struct { s a; s b; }
+ * nested) is rebuilt once per distinct part, not once per path to it. Out of memory, a part
+ * is only not kept. */
+static void drop_layout(void *l) {
+    sj_layout_unref(l);
 }
 
 /* The layout rebuilt with alignment 1 at every level (a member of a packed struct): values
  * and padding get alignment 1, groups and sequences are rebuilt from rebuilt parts, so that
  * their natural alignment is 1 too. Offsets and padding inside stay as they are. */
-static sj_status pack1_memo(const sj_layout *l, pack_memo *pm, sj_layout **out, sj_error *err) {
+static sj_status pack1_memo(const sj_layout *l, sj_ptr_map *pm, sj_layout **out, sj_error *err) {
     sj_status st;
-    sj_layout *r = memo_get(pm, l);
+    sj_layout *r = sj_ptr_map_get(pm, l, NULL);
     if (r) {
         *out = sj_layout_ref(r);
         return SJ_OK;
@@ -436,15 +382,15 @@ static sj_status pack1_memo(const sj_layout *l, pack_memo *pm, sj_layout **out, 
     }
     if (st != SJ_OK) return st;
     if ((st = rename_layout(&r, sj_layout_name(l), err)) != SJ_OK) return st;
-    memo_put(pm, l, r);
+    if (sj_ptr_map_put(pm, l, NULL, r)) sj_layout_ref(r);
     *out = r;
     return SJ_OK;
 }
 
 static sj_status pack1(const sj_layout *l, sj_layout **out, sj_error *err) {
-    pack_memo pm = {0};
+    sj_ptr_map pm = {0};
     sj_status st = pack1_memo(l, &pm, out, err);
-    memo_free(&pm);
+    sj_ptr_map_free(&pm, drop_layout);
     return st;
 }
 

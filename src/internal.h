@@ -66,6 +66,24 @@ static inline bool sj_name_index_ready(const sj_name_index *ix) {
     return ix->slot != NULL;
 }
 
+/* A map from pairs of pointers to pointers (open addressing): the memos of walks over
+ * layouts that share parts (one visit per distinct part or pair of parts, not per path). */
+typedef struct sj_ptr_entry {
+    const void *a, *b;
+    void *v;
+} sj_ptr_entry;
+typedef struct sj_ptr_map {
+    sj_ptr_entry *slot; /* a NULL: empty */
+    size_t mask, count;
+} sj_ptr_map;
+/* The value kept for (a, b) (a not NULL), or NULL. */
+void *sj_ptr_map_get(const sj_ptr_map *m, const void *a, const void *b);
+/* Keeps (a, b) -> v (v not NULL). False when (a, b) is there already or out of memory
+ * (nothing kept; the map stays as it was). */
+bool sj_ptr_map_put(sj_ptr_map *m, const void *a, const void *b, void *v);
+/* Frees the map, first passing each value to drop (when not NULL). */
+void sj_ptr_map_free(sj_ptr_map *m, void (*drop)(void *v));
+
 struct sj_layout {
     atomic_size_t refs;
     sj_tag tag;

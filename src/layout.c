@@ -392,54 +392,12 @@ bool sj_layout_has_natural_align(const sj_layout *l) {
 
 /* Pairs of groups and sequences found equal during one sj_layout_equal: layouts that
  * share parts (built as struct { s a; s b; } nested) are compared once per distinct pair
- * of parts, not once per path to them. Made after EQ_MEMO_AFTER comparisons only. */
+ * of parts, not once per path to them. Kept after EQ_MEMO_AFTER comparisons only. */
 #define EQ_MEMO_AFTER 256
 typedef struct eq_memo {
-    const sj_layout **pair; /* 2 per slot; NULL: empty */
-    size_t mask, n, visits;
-    bool failed; /* no memory: compare without */
+    sj_ptr_map pairs; /* (a, b) -> a */
+    size_t visits;
 } eq_memo;
-
-static size_t pair_slot(const eq_memo *m, const sj_layout *a, const sj_layout *b) {
-    uint64_t x = (uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)b;
-    x ^= x >> 31;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 29;
-    size_t k = (size_t)x & m->mask;
-    while (m->pair[2 * k] && (m->pair[2 * k] != a || m->pair[2 * k + 1] != b))
-        k = (k + 1) & m->mask;
-    return k;
-}
-
-static bool memo_has(const eq_memo *m, const sj_layout *a, const sj_layout *b) {
-    return m->pair && m->pair[2 * pair_slot(m, a, b)];
-}
-
-static void memo_add(eq_memo *m, const sj_layout *a, const sj_layout *b) {
-    if (m->failed || m->visits < EQ_MEMO_AFTER) return;
-    if (!m->pair || 2 * (m->n + 1) > m->mask + 1) {
-        size_t cap = m->pair ? 2 * (m->mask + 1) : 256;
-        eq_memo g = {calloc(2 * cap, sizeof *g.pair), cap - 1, 0, m->visits, false};
-        if (!g.pair) {
-            m->failed = true;
-            return;
-        }
-        for (size_t k = 0; m->pair && k <= m->mask; k++)
-            if (m->pair[2 * k]) {
-                size_t j = pair_slot(&g, m->pair[2 * k], m->pair[2 * k + 1]);
-                g.pair[2 * j] = m->pair[2 * k];
-                g.pair[2 * j + 1] = m->pair[2 * k + 1];
-                g.n++;
-            }
-        free(m->pair);
-        *m = g;
-    }
-    size_t k = pair_slot(m, a, b);
-    if (m->pair[2 * k]) return;
-    m->pair[2 * k] = a;
-    m->pair[2 * k + 1] = b;
-    m->n++;
-}
 
 static bool equal(const sj_layout *a, const sj_layout *b, eq_memo *m) {
     if (a == b) return true;
@@ -459,7 +417,7 @@ static bool equal(const sj_layout *a, const sj_layout *b, eq_memo *m) {
             break;
     }
     if (a->tag != SJ_SEQUENCE && a->tag != SJ_STRUCT && a->tag != SJ_UNION) return false;
-    if (memo_has(m, a, b)) return true;
+    if (sj_ptr_map_get(&m->pairs, a, b)) return true;
     m->visits++;
     if (a->tag == SJ_SEQUENCE) {
         if (a->count != b->count || !equal(a->elem, b->elem, m)) return false;
@@ -468,14 +426,14 @@ static bool equal(const sj_layout *a, const sj_layout *b, eq_memo *m) {
         for (size_t i = 0; i < a->nmembers; i++)
             if (!equal(a->members[i], b->members[i], m)) return false;
     }
-    memo_add(m, a, b);
+    if (m->visits >= EQ_MEMO_AFTER) sj_ptr_map_put(&m->pairs, a, b, (void *)a);
     return true;
 }
 
 bool sj_layout_equal(const sj_layout *a, const sj_layout *b) {
     eq_memo m = {0};
     bool eq = equal(a, b, &m);
-    free(m.pair);
+    sj_ptr_map_free(&m.pairs, NULL);
     return eq;
 }
 

@@ -1,4 +1,5 @@
-/* src/names.c: the name index of wide structs, unions and C field lists (internal.h). */
+/* src/names.c: the name index of wide structs, unions and C field lists, and the pointer
+ * map of memos over shared parts (internal.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,4 +67,44 @@ size_t sj_name_index_find(const sj_name_index *ix, sj_name_at at, const void *li
 void sj_name_index_free(sj_name_index *ix) {
     free(ix->slot);
     *ix = (sj_name_index){0};
+}
+
+static size_t pair_slot(const sj_ptr_map *m, const void *a, const void *b) {
+    uint64_t x = (uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)b;
+    x ^= x >> 31;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 29;
+    size_t k = (size_t)x & m->mask;
+    while (m->slot[k].a && (m->slot[k].a != a || m->slot[k].b != b))
+        k = (k + 1) & m->mask;
+    return k;
+}
+
+void *sj_ptr_map_get(const sj_ptr_map *m, const void *a, const void *b) {
+    return m->slot ? m->slot[pair_slot(m, a, b)].v : NULL;
+}
+
+bool sj_ptr_map_put(sj_ptr_map *m, const void *a, const void *b, void *v) {
+    if (!m->slot || 2 * (m->count + 1) > m->mask + 1) {
+        size_t cap = m->slot ? 2 * (m->mask + 1) : 64;
+        sj_ptr_map g = {calloc(cap, sizeof *g.slot), cap - 1, 0};
+        if (!g.slot) return false;
+        for (size_t k = 0; m->slot && k <= m->mask; k++)
+            if (m->slot[k].a) g.slot[pair_slot(&g, m->slot[k].a, m->slot[k].b)] = m->slot[k];
+        g.count = m->count;
+        free(m->slot);
+        *m = g;
+    }
+    size_t k = pair_slot(m, a, b);
+    if (m->slot[k].a) return false;
+    m->slot[k] = (sj_ptr_entry){a, b, v};
+    m->count++;
+    return true;
+}
+
+void sj_ptr_map_free(sj_ptr_map *m, void (*drop)(void *v)) {
+    for (size_t k = 0; drop && m->slot && k <= m->mask; k++)
+        if (m->slot[k].a) drop(m->slot[k].v);
+    free(m->slot);
+    *m = (sj_ptr_map){0};
 }

@@ -22,7 +22,4 @@ const char *sj_dst_name(const sj_plan *p, size_t i, char *buf, size_t cap) SJ_HI
 /* A lifetime or thread failure named for the call and the side. */
 sj_status sj_name_side(sj_error *err, sj_status st, const char *what, const char *side) SJ_HIDDEN;
 
-/* Process counters of the one-shot calls (kernel.c reports them). */
-extern _Atomic uint64_t sj_c_oneshot_hits SJ_HIDDEN, sj_c_oneshot_misses SJ_HIDDEN;
-
 #endif

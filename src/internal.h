@@ -66,6 +66,23 @@ static inline bool sj_name_index_ready(const sj_name_index *ix) {
     return ix->slot != NULL;
 }
 
+/* Per-call counts (sj_counters), kept per thread so that calls write no cache line that
+ * another thread's calls write; summed when read (kernel.c). */
+enum {
+    SJ_TC_RUNS_INTERP,
+    SJ_TC_RUNS_JIT,
+    SJ_TC_FB_HEAP,
+    SJ_TC_FB_OVERLAP,
+    SJ_TC_ONESHOT_HITS,
+    SJ_TC_ONESHOT_MISSES,
+    SJ_TC_IN_PLACE,
+    SJ_TC_OV_COPIES,
+    SJ_TC_OV_CHUNKED,
+    SJ_TC_OV_DIRECT,
+    SJ_TC_COUNT
+};
+void sj_tc_add(int which) SJ_HIDDEN;
+
 /* A map from pairs of pointers to pointers (open addressing): the memos of walks over
  * layouts that share parts (one visit per distinct part or pair of parts, not per path). */
 typedef struct sj_ptr_entry {

@@ -75,6 +75,14 @@ static int direct_ok(const sj_plan *p, bool cells) {
                : DIRECT_APART;
 }
 
+/* A kernel's run counts, in shards a cache line apart: threads running one kernel count
+ * in different shards (their per-thread block's index), so small calls do not serialize. */
+#define KSHARDS 8
+typedef struct kshard {
+    _Atomic uint64_t runs_interp, runs_jit, fallbacks_heap, fallbacks_overlap;
+    char pad[64 - 4 * sizeof(uint64_t)];
+} kshard;
+
 struct sj_kernel {
     sj_plan *plan;
     sj_interp *interp;
@@ -89,7 +97,6 @@ struct sj_kernel {
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
     _Atomic uint64_t work; /* elements run so far (AUTO) */
-    _Atomic uint64_t runs_interp, runs_jit, fallbacks_heap, fallbacks_overlap;
     pthread_mutex_t jit_lock;
     /* JIT_*: fn, code and the fields below are written before READY or DECLINED is
      * published, and never again */
@@ -104,15 +111,102 @@ struct sj_kernel {
     uint64_t ns_jit;
     sj_decline decline;
     char decline_why[160];
+    /* runs and fallbacks, summed by sj_kernel_stats; last, after a line of padding, so that
+     * no shard shares a cache line with the fields every call reads */
+    char pad[64];
+    kshard shard[KSHARDS];
 };
 
 /* ---- counters ---- */
 
-static _Atomic uint64_t c_plans, c_ns_plan, c_runs_interp, c_runs_jit, c_declines;
-static _Atomic uint64_t c_declines_by[SJ_DECLINE_COUNT], c_fb_heap, c_fb_overlap;
-_Atomic uint64_t sj_c_oneshot_hits, sj_c_oneshot_misses; /* oneshot.c counts */
-static _Atomic uint64_t c_in_place, c_overlap_copies, c_overlap_chunked, c_overlap_direct;
+static _Atomic uint64_t c_plans, c_ns_plan, c_declines, c_declines_by[SJ_DECLINE_COUNT];
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Per-call counts: a block per thread (only its thread writes it), reused by a later
+ * thread once its thread exits, never freed. tc_spill takes the counts of a thread that
+ * could get no block (out of memory), with atomic adds. */
+typedef struct tcount {
+    _Atomic uint64_t n[SJ_TC_COUNT];
+    unsigned index; /* position in the registry: the thread's shard of a kernel's counts */
+    atomic_bool in_use;
+    struct tcount *next;
+} tcount;
+#define TC_BYTES (((sizeof(tcount) + 63) / 64) * 64) /* blocks a cache line apart */
+static _Atomic(tcount *) tc_all;
+static atomic_uint tc_made;
+static tcount tc_spill;
+static uint64_t tc_base[SJ_TC_COUNT]; /* the sums at the last reset, under counters_lock */
+static _Thread_local tcount *tc_mine __attribute__((tls_model("initial-exec")));
+static pthread_key_t tc_key;
+static pthread_once_t tc_once = PTHREAD_ONCE_INIT;
+static bool tc_key_ok;
+
+static void tc_thread_exit(void *p) {
+    tc_mine = NULL;
+    atomic_store_explicit(&((tcount *)p)->in_use, false, memory_order_release);
+}
+
+static void tc_init(void) {
+    tc_key_ok = pthread_key_create(&tc_key, tc_thread_exit) == 0;
+}
+
+static tcount *tc_register(void) {
+    pthread_once(&tc_once, tc_init);
+    if (!tc_key_ok) return &tc_spill;
+    tcount *t = atomic_load_explicit(&tc_all, memory_order_acquire);
+    for (; t; t = t->next) {
+        bool no = false;
+        if (!atomic_load_explicit(&t->in_use, memory_order_relaxed) &&
+            atomic_compare_exchange_strong_explicit(&t->in_use, &no, true, memory_order_acquire,
+                                                    memory_order_relaxed))
+            break;
+    }
+    if (!t) {
+        t = aligned_alloc(64, TC_BYTES);
+        if (!t) return &tc_spill;
+        memset(t, 0, TC_BYTES);
+        t->index = atomic_fetch_add(&tc_made, 1);
+        atomic_init(&t->in_use, true);
+        tcount *head = atomic_load_explicit(&tc_all, memory_order_relaxed);
+        do
+            t->next = head;
+        while (!atomic_compare_exchange_weak_explicit(&tc_all, &head, t, memory_order_release,
+                                                      memory_order_relaxed));
+    }
+    if (pthread_setspecific(tc_key, t) != 0) {
+        atomic_store_explicit(&t->in_use, false, memory_order_release);
+        return &tc_spill;
+    }
+    return tc_mine = t;
+}
+
+static tcount *tc_self(void) {
+    return tc_mine ? tc_mine : tc_register();
+}
+
+void sj_tc_add(int which) {
+    tcount *t = tc_self();
+    if (t == &tc_spill)
+        atomic_fetch_add_explicit(&t->n[which], 1, memory_order_relaxed);
+    else /* only this thread writes its block: no read-modify-write */
+        atomic_store_explicit(&t->n[which],
+                              atomic_load_explicit(&t->n[which], memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+}
+
+static void tc_sums(uint64_t sum[SJ_TC_COUNT]) {
+    for (int i = 0; i < SJ_TC_COUNT; i++)
+        sum[i] = atomic_load_explicit(&tc_spill.n[i], memory_order_relaxed);
+    for (tcount *t = atomic_load_explicit(&tc_all, memory_order_acquire); t; t = t->next)
+        for (int i = 0; i < SJ_TC_COUNT; i++)
+            sum[i] += atomic_load_explicit(&t->n[i], memory_order_relaxed);
+}
+
+/* The calling thread's shard of a kernel's counts. */
+static kshard *my_shard(sj_kernel *k) {
+    tcount *t = tc_self();
+    return &k->shard[t == &tc_spill ? 0 : t->index % KSHARDS];
+}
 static char c_last_decline[160];               /* under counters_lock */
 static sj_jit_stats c_jit_base;                /* JIT stats at the last reset */
 static _Atomic(const sj_jit_provider *) c_jit; /* the provider once loaded */
@@ -196,19 +290,9 @@ void sj_counters_get(sj_counters *out) {
     memset(out, 0, sizeof *out);
     out->plans_built = atomic_load(&c_plans);
     out->ns_plan = atomic_load(&c_ns_plan);
-    out->runs_interp = atomic_load(&c_runs_interp);
-    out->runs_jit = atomic_load(&c_runs_jit);
     out->declines = atomic_load(&c_declines);
     for (int i = 0; i < SJ_DECLINE_COUNT; i++)
         out->declines_by[i] = atomic_load(&c_declines_by[i]);
-    out->fallbacks_heap = atomic_load(&c_fb_heap);
-    out->fallbacks_overlap = atomic_load(&c_fb_overlap);
-    out->oneshot_hits = atomic_load(&sj_c_oneshot_hits);
-    out->oneshot_misses = atomic_load(&sj_c_oneshot_misses);
-    out->overlap_in_place = atomic_load(&c_in_place);
-    out->overlap_copies = atomic_load(&c_overlap_copies);
-    out->overlap_chunked = atomic_load(&c_overlap_chunked);
-    out->overlap_direct = atomic_load(&c_overlap_direct);
     out->cache_limit = sj_jit_cache_limit();
     sj_kcache_stats ks;
     sj_kcache_stats_get(&ks);
@@ -220,6 +304,20 @@ void sj_counters_get(sj_counters *out) {
     out->ns_pcache_load = ks.ns_load;
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
+    uint64_t n[SJ_TC_COUNT];
+    tc_sums(n);
+    for (int i = 0; i < SJ_TC_COUNT; i++)
+        n[i] = n[i] > tc_base[i] ? n[i] - tc_base[i] : 0;
+    out->runs_interp = n[SJ_TC_RUNS_INTERP];
+    out->runs_jit = n[SJ_TC_RUNS_JIT];
+    out->fallbacks_heap = n[SJ_TC_FB_HEAP];
+    out->fallbacks_overlap = n[SJ_TC_FB_OVERLAP];
+    out->oneshot_hits = n[SJ_TC_ONESHOT_HITS];
+    out->oneshot_misses = n[SJ_TC_ONESHOT_MISSES];
+    out->overlap_in_place = n[SJ_TC_IN_PLACE];
+    out->overlap_copies = n[SJ_TC_OV_COPIES];
+    out->overlap_chunked = n[SJ_TC_OV_CHUNKED];
+    out->overlap_direct = n[SJ_TC_OV_DIRECT];
     memcpy(out->last_decline, c_last_decline, sizeof out->last_decline);
     if (jp && jp->stats) {
         sj_jit_stats s;
@@ -244,22 +342,13 @@ void sj_counters_get(sj_counters *out) {
 void sj_counters_reset(void) {
     atomic_store(&c_plans, 0);
     atomic_store(&c_ns_plan, 0);
-    atomic_store(&c_runs_interp, 0);
-    atomic_store(&c_runs_jit, 0);
     atomic_store(&c_declines, 0);
     for (int i = 0; i < SJ_DECLINE_COUNT; i++)
         atomic_store(&c_declines_by[i], 0);
-    atomic_store(&c_fb_heap, 0);
-    atomic_store(&c_fb_overlap, 0);
-    atomic_store(&sj_c_oneshot_hits, 0);
-    atomic_store(&sj_c_oneshot_misses, 0);
-    atomic_store(&c_in_place, 0);
-    atomic_store(&c_overlap_copies, 0);
-    atomic_store(&c_overlap_chunked, 0);
-    atomic_store(&c_overlap_direct, 0);
     sj_kcache_stats_reset();
     const sj_jit_provider *jp = atomic_load(&c_jit);
     pthread_mutex_lock(&counters_lock);
+    tc_sums(tc_base);
     c_last_decline[0] = '\0';
     memset(&c_jit_base, 0, sizeof c_jit_base);
     if (jp && jp->stats) jp->stats(&c_jit_base);
@@ -324,10 +413,12 @@ static void kernel_init(sj_kernel *k, sj_plan *p) {
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
     atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
     atomic_init(&k->work, 0);
-    atomic_init(&k->runs_interp, 0);
-    atomic_init(&k->runs_jit, 0);
-    atomic_init(&k->fallbacks_heap, 0);
-    atomic_init(&k->fallbacks_overlap, 0);
+    for (int i = 0; i < KSHARDS; i++) {
+        atomic_init(&k->shard[i].runs_interp, 0);
+        atomic_init(&k->shard[i].runs_jit, 0);
+        atomic_init(&k->shard[i].fallbacks_heap, 0);
+        atomic_init(&k->shard[i].fallbacks_overlap, 0);
+    }
     atomic_init(&k->jit_state, JIT_NONE);
     atomic_init(&k->jit_retry_ns, 0);
     k->jit_backoff_ms = 0;
@@ -457,10 +548,14 @@ sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *er
     memset(out, 0, sizeof *out);
     out->tier = (sj_tier)atomic_load(&k->tier);
     out->last_tier = (sj_tier)atomic_load(&k->last_tier);
-    out->runs_interp = atomic_load_explicit(&k->runs_interp, memory_order_relaxed);
-    out->runs_jit = atomic_load_explicit(&k->runs_jit, memory_order_relaxed);
-    out->fallbacks_heap = atomic_load_explicit(&k->fallbacks_heap, memory_order_relaxed);
-    out->fallbacks_overlap = atomic_load_explicit(&k->fallbacks_overlap, memory_order_relaxed);
+    for (int i = 0; i < KSHARDS; i++) {
+        const kshard *sh = &k->shard[i];
+        out->runs_interp += atomic_load_explicit(&sh->runs_interp, memory_order_relaxed);
+        out->runs_jit += atomic_load_explicit(&sh->runs_jit, memory_order_relaxed);
+        out->fallbacks_heap += atomic_load_explicit(&sh->fallbacks_heap, memory_order_relaxed);
+        out->fallbacks_overlap +=
+            atomic_load_explicit(&sh->fallbacks_overlap, memory_order_relaxed);
+    }
     for (int v = 0; v < SJ_VARIANT_COUNT; v++) {
         const sj_kernel *vk = atomic_load_explicit(&k->variants[v], memory_order_acquire);
         int vs = vk ? atomic_load_explicit(&((sj_kernel *)vk)->jit_state, memory_order_acquire)
@@ -631,9 +726,10 @@ enum { FB_NONE, FB_MOVING, FB_HEAP, FB_OVERLAP };
 
 static void count_fallback(sj_kernel *k, int fb) {
     bool heap = fb != FB_OVERLAP;
-    atomic_fetch_add_explicit(heap ? &k->fallbacks_heap : &k->fallbacks_overlap, 1,
+    kshard *sh = my_shard(k);
+    atomic_fetch_add_explicit(heap ? &sh->fallbacks_heap : &sh->fallbacks_overlap, 1,
                               memory_order_relaxed);
-    atomic_fetch_add_explicit(heap ? &c_fb_heap : &c_fb_overlap, 1, memory_order_relaxed);
+    sj_tc_add(heap ? SJ_TC_FB_HEAP : SJ_TC_FB_OVERLAP);
 }
 
 /* The tier k's calls take: as set, else SEGJIT_TIER's. */
@@ -663,15 +759,17 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
         return NULL;
     }
     if (!first) return NULL; /* compiled for this call already: declined */
+    /* declined (or backing off) first: such a kernel's calls add no work (a shared write) */
+    uint64_t retry = atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed);
+    if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
+        (retry && retry > sj_now_ns()))
+        return NULL;
     if (kernel_tier(owner) == SJ_TIER_AUTO) {
         uint64_t w = !*added ? atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count
                              : atomic_load(&k->work);
         *added = true;
         if (w < SJ_AUTO_THRESHOLD) return NULL;
     }
-    if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
-        atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed) > sj_now_ns())
-        return NULL;
     if (fb != FB_NONE) { /* a call compiled code could not run does not compile it */
         count_fallback(owner, fb);
         return NULL;
@@ -707,16 +805,14 @@ static uint8_t *call_data(const sj_segment *s, bool *pinned) {
 /* Runs the loop (fn, or the interpreter ip) and counts the tier on k. */
 static int64_t execute_on(sj_kernel *k, const sj_interp *ip, sj_loop_fn fn, const uint8_t *s,
                           uint8_t *d, int64_t count, void *aux) {
-    if (fn) {
-        atomic_fetch_add(&c_runs_jit, 1);
-        atomic_fetch_add_explicit(&k->runs_jit, 1, memory_order_relaxed);
-        atomic_store(&k->last_tier, SJ_TIER_JIT);
-        return fn(s, d, count, aux);
-    }
-    atomic_fetch_add(&c_runs_interp, 1);
-    atomic_fetch_add_explicit(&k->runs_interp, 1, memory_order_relaxed);
-    atomic_store(&k->last_tier, SJ_TIER_INTERP);
-    return sj_interp_run(ip, s, d, count, aux);
+    sj_tier t = fn ? SJ_TIER_JIT : SJ_TIER_INTERP;
+    kshard *sh = my_shard(k);
+    atomic_fetch_add_explicit(fn ? &sh->runs_jit : &sh->runs_interp, 1, memory_order_relaxed);
+    sj_tc_add(fn ? SJ_TC_RUNS_JIT : SJ_TC_RUNS_INTERP);
+    /* written only when it changes: threads running k in one tier only read the line */
+    if (atomic_load_explicit(&k->last_tier, memory_order_relaxed) != (int)t)
+        atomic_store_explicit(&k->last_tier, (int)t, memory_order_relaxed);
+    return fn ? fn(s, d, count, aux) : sj_interp_run(ip, s, d, count, aux);
 }
 
 static int64_t execute(sj_kernel *k, sj_loop_fn fn, const uint8_t *s, uint8_t *d, int64_t count,
@@ -1185,8 +1281,7 @@ static sj_status call_walk(sj_kernel *k, sj_loop_fn fn, const call *c, sj_error 
         walk_exec(&w, walk_stage(&w, tmp, left.l[0], left.r[0]), left.l[0], left.r[0] - left.l[0]);
         free(tmp);
     }
-    atomic_fetch_add_explicit(whole ? &c_overlap_copies : &c_overlap_chunked, 1,
-                              memory_order_relaxed);
+    sj_tc_add(whole ? SJ_TC_OV_COPIES : SJ_TC_OV_CHUNKED);
     return SJ_OK;
 }
 
@@ -1211,7 +1306,7 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, const sj_kernel *
             int64_t n = o->fwd[1] - e < c->piece ? o->fwd[1] - e : c->piece;
             execute_on(k, k->interp, NULL, sp + e * S, c->dps[0] + e * D, n, NULL);
         }
-        atomic_fetch_add_explicit(&c_overlap_direct, 1, memory_order_relaxed);
+        sj_tc_add(SJ_TC_OV_DIRECT);
         return SJ_OK;
     }
     if (ov == OV_DIRECT) { /* the backward part from its last element, then the forward part */
@@ -1224,7 +1319,7 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, const sj_kernel *
                 execute_on(k, i ? k->interp : back->interp, fns[i], sp + e0 * S, c->dps[0] + e0 * D,
                            b - a, NULL);
         }
-        atomic_fetch_add_explicit(&c_overlap_direct, 1, memory_order_relaxed);
+        sj_tc_add(SJ_TC_OV_DIRECT);
         return SJ_OK;
     }
     if (ov == OV_WALK) return call_walk(k, fn, c, err);
@@ -1237,15 +1332,15 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, const sj_kernel *
     if (ov == OV_CHUNKED) {
         run_chunked(k, fn, tmp, sp, c->dps[0], c->order.back[0], c->order.back[1], -1);
         run_chunked(k, fn, tmp, sp, c->dps[0], c->order.fwd[0], c->order.fwd[1], 1);
-        atomic_fetch_add_explicit(&c_overlap_chunked, 1, memory_order_relaxed);
+        sj_tc_add(SJ_TC_OV_CHUNKED);
         free(tmp);
         return SJ_OK;
     }
     if (ov == OV_STAGED) {
         sp = stage(tmp, s0, 0, c->src_ext) + p->src.origin;
-        atomic_fetch_add_explicit(&c_overlap_copies, 1, memory_order_relaxed);
+        sj_tc_add(SJ_TC_OV_COPIES);
     }
-    if (ov == OV_INPLACE) atomic_fetch_add_explicit(&c_in_place, 1, memory_order_relaxed);
+    if (ov == OV_INPLACE) sj_tc_add(SJ_TC_IN_PLACE);
     if (p->op == SJ_PLAN_MOVE && !p->src.used) sp = (const uint8_t *)p->fill_bits;
     sj_result res;
     memset(&res, 0, sizeof res);

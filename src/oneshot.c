@@ -63,14 +63,14 @@ static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **
     oneshot *o = oneshot_find_locked(a, b, h);
     pthread_mutex_unlock(&oneshot_lock);
     if (o) {
-        atomic_fetch_add_explicit(&sj_c_oneshot_hits, 1, memory_order_relaxed);
+        sj_tc_add(SJ_TC_ONESHOT_HITS);
         *out = o;
         return SJ_OK;
     }
     sj_kernel *k = NULL;
     sj_status st = sj_kernel_copy(a, b, &k, err);
     if (st != SJ_OK) return st;
-    atomic_fetch_add_explicit(&sj_c_oneshot_misses, 1, memory_order_relaxed);
+    sj_tc_add(SJ_TC_ONESHOT_MISSES);
     oneshot *fresh = calloc(1, sizeof *fresh);
     if (!fresh) {
         sj_kernel_free(k);

@@ -180,8 +180,10 @@ static sj_status parse_element(parser *p, bool have_align, int64_t align, size_t
 static bool alignment_at(const parser *p, size_t pos) {
     uint64_t v = 0;
     size_t i = pos;
-    while (is_digit(p->text[i]) && v <= UINT32_MAX)
-        v = v * 10 + (uint64_t)(p->text[i++] - '0');
+    for (; is_digit(p->text[i]); i++) { /* every digit (2^40 has 13), none past 2^62 */
+        v = v * 10 + (uint64_t)(p->text[i] - '0');
+        if (v > (UINT64_C(1) << 62)) return false;
+    }
     return i > pos && p->text[i] == '%' && v && (v & (v - 1)) == 0;
 }
 
@@ -251,7 +253,7 @@ static sj_status parse_digits(parser *p, size_t digits, int64_t *out) {
     return SJ_OK;
 }
 
-/* `(name)` at pos; `\)` and `\\` stand for `)` and `\`. */
+/* `(name)` at pos; `\)` and `\\` stand for `)` and `\`, any other `\` for itself. */
 static sj_status parse_name(parser *p, char **out) {
     size_t open = p->pos++;
     sj_buf b = {0};
@@ -266,17 +268,9 @@ static sj_status parse_name(parser *p, char **out) {
                            "expected ')' to close the name opened at %u:%u, found end of text",
                            line, col);
         }
-        if (c == '\\') {
+        if (c == '\\') { /* else a backslash itself, as the JDK prints `i4(a\\b)` */
             char e = p->text[p->pos + 1];
-            if (e != ')' && e != '\\') {
-                free(b.data);
-                char buf[16];
-                return fail_at(p, p->pos + 1, SJ_E_PARSE,
-                               "expected ')' or '\\' after '\\' in a name, found %s",
-                               found(p, p->pos + 1, buf));
-            }
-            p->pos++;
-            c = e;
+            if (e == ')' || e == '\\') c = p->text[++p->pos];
         }
         sj_buf_putc(&b, c);
         p->pos++;

@@ -8,17 +8,6 @@
  *
  * Texts are the JDK's toString output on a little-endian host, so layouts built here
  * carry an explicit byte order.
- *
- * DIVERGENCES (the JDK's behaviour, written as tests that skip() until segjit is fixed;
- * remove the skip() line to enable one):
- *   test_div_text_large_alignment_unseparated
- *       SEMANTICS 2.7 (the parser reads the JDK's own text): the JDK writes
- *       `[x10995116277761099511627776%i4]` for padding 2^40 then 2^40%i4; segjit's
- *       sj_layout_parse refuses alignments of 12 digits or more that follow a size
- *       (text.c: alignment_at stops reading digits past UINT32_MAX).
- *   test_div_text_backslash_in_name
- *       SEMANTICS 2.7: the JDK writes `i4(a\b)` for the name `a\b`; segjit's parser
- *       refuses a backslash that is not followed by `)` or `\` (text.c: parse_name).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1190,9 +1179,8 @@ static void test_indexed_sequence_path(void **state) {
  * prints `[x10995116277761099511627776%i4]` (size 1099511627780); the same with
  * x(2^40 - 4), i4, then 2^40%b1 prints `[x1099511627772i41099511627776%b1]`. SEMANTICS
  * 2.7: the parser must read the JDK's unseparated text. */
-static void test_div_text_large_alignment_unseparated(void **state) {
+static void test_text_large_alignment_unseparated(void **state) {
     (void)state;
-    skip(); /* segjit: SJ_E_PARSE "number ... is too large" / "expected size 4 after 'i'" */
     const int64_t big = (int64_t)1 << 40;
     sj_layout *a = parse_ok("[x10995116277761099511627776%i4]");
     sj_layout *want_a = S(2, PAD(big), ALIGN(V(SJ_I32), big));
@@ -1211,9 +1199,8 @@ static void test_div_text_large_alignment_unseparated(void **state) {
 
 /* JDK: JAVA_INT.withName("a\\b") prints `i4(a\b)`. SEMANTICS 2.7: the parser must read
  * the JDK's text; a backslash before anything but `)` or `\` can only be the name's own. */
-static void test_div_text_backslash_in_name(void **state) {
+static void test_text_backslash_in_name(void **state) {
     (void)state;
-    skip(); /* segjit: SJ_E_PARSE "expected ')' or '\' after '\' in a name" */
     sj_layout *l = parse_ok("i4(a\\b)");
     assert_string_equal(sj_layout_name(l), "a\\b");
     sj_layout *want = NAME(V(SJ_I32), "a\\b");
@@ -1260,8 +1247,8 @@ int main(void) {
         cmocka_unit_test(test_wrong_type_messages),
         cmocka_unit_test(test_bad_alignment_of_root),
         cmocka_unit_test(test_indexed_sequence_path),
-        cmocka_unit_test(test_div_text_large_alignment_unseparated),
-        cmocka_unit_test(test_div_text_backslash_in_name),
+        cmocka_unit_test(test_text_large_alignment_unseparated),
+        cmocka_unit_test(test_text_backslash_in_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

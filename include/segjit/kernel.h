@@ -21,9 +21,10 @@ typedef struct sj_kernel sj_kernel;
 
 /* Which executor runs a kernel. AUTO: the interpreter answers small calls and a kernel
  * is compiled once its work crosses a measured threshold. Heap segments run on the
- * interpreter unless they can be pinned (sj_segment_heap_pinned, sj_segment_of_array:
- * pinned for the call, then compiled code may run). The environment variable
- * SEGJIT_TIER=interp|jit|auto sets the default for kernels whose tier was not set through the API.
+ * interpreter unless they can be pinned (sj_segment_heap_pinned: pinned for the call, then
+ * compiled code may run; sj_segment_of_array has no pin and runs on the interpreter). The
+ * environment variable SEGJIT_TIER=interp|jit|auto sets the default for kernels whose tier was not
+ * set through the API.
  */
 typedef enum sj_tier { SJ_TIER_DEFAULT, SJ_TIER_AUTO, SJ_TIER_INTERP, SJ_TIER_JIT } sj_tier;
 

@@ -80,7 +80,8 @@ static int direct_ok(const sj_plan *p, bool cells) {
 #define KSHARDS 8
 typedef struct kshard {
     _Atomic uint64_t runs_interp, runs_jit, fallbacks_heap, fallbacks_overlap;
-    char pad[64 - 4 * sizeof(uint64_t)];
+    _Atomic uint64_t work; /* elements run (AUTO) */
+    char pad[64 - 5 * sizeof(uint64_t)];
 } kshard;
 
 struct sj_kernel {
@@ -96,7 +97,7 @@ struct sj_kernel {
     bool cells;            /* ... which have an order of elements (plan_cells) */
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
-    _Atomic uint64_t work; /* elements run so far (AUTO) */
+    atomic_bool auto_due;  /* AUTO: the work of its shards reached SJ_AUTO_THRESHOLD */
     pthread_mutex_t jit_lock;
     /* JIT_*: fn, code and the fields below are written before READY or DECLINED is
      * published, and never again */
@@ -412,12 +413,13 @@ static void kernel_init(sj_kernel *k, sj_plan *p) {
         atomic_init(&k->variants[v], NULL);
     atomic_init(&k->tier, SJ_TIER_DEFAULT);
     atomic_init(&k->last_tier, SJ_TIER_DEFAULT);
-    atomic_init(&k->work, 0);
+    atomic_init(&k->auto_due, false);
     for (int i = 0; i < KSHARDS; i++) {
         atomic_init(&k->shard[i].runs_interp, 0);
         atomic_init(&k->shard[i].runs_jit, 0);
         atomic_init(&k->shard[i].fallbacks_heap, 0);
         atomic_init(&k->shard[i].fallbacks_overlap, 0);
+        atomic_init(&k->shard[i].work, 0);
     }
     atomic_init(&k->jit_state, JIT_NONE);
     atomic_init(&k->jit_retry_ns, 0);
@@ -738,6 +740,28 @@ static sj_tier kernel_tier(const sj_kernel *k) {
     return t == SJ_TIER_DEFAULT ? env_tier() : t;
 }
 
+/* AUTO: adds a call's count to the calling thread's shard of k's work (once: *added);
+ * true once the shards' total reaches SJ_AUTO_THRESHOLD. The total is summed only when a
+ * shard crosses a multiple of AUTO_STEP (or when asked again), so that calls read no line
+ * that other threads' calls write: one thread compiles where one counter would have, several
+ * within a step each. */
+#define AUTO_STEP (SJ_AUTO_THRESHOLD / 64)
+static bool auto_due(sj_kernel *k, int64_t count, bool *added) {
+    if (atomic_load_explicit(&k->auto_due, memory_order_relaxed)) return true;
+    if (!*added) {
+        *added = true;
+        uint64_t was =
+            atomic_fetch_add_explicit(&my_shard(k)->work, (uint64_t)count, memory_order_relaxed);
+        if (was / AUTO_STEP == (was + (uint64_t)count) / AUTO_STEP) return false;
+    }
+    uint64_t w = 0;
+    for (int i = 0; i < KSHARDS; i++)
+        w += atomic_load_explicit(&k->shard[i].work, memory_order_relaxed);
+    if (w < SJ_AUTO_THRESHOLD) return false;
+    atomic_store_explicit(&k->auto_due, true, memory_order_relaxed);
+    return true;
+}
+
 /* The tier policy, in one place: the loop a call runs on (NULL: the interpreter). A call
  * the policy would give compiled code runs on the interpreter when `fb` says it must
  * (counted, whether or not the code exists yet); when the code is wanted but
@@ -764,12 +788,7 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
     if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
         (retry && retry > sj_now_ns()))
         return NULL;
-    if (kernel_tier(owner) == SJ_TIER_AUTO) {
-        uint64_t w = !*added ? atomic_fetch_add(&k->work, (uint64_t)count) + (uint64_t)count
-                             : atomic_load(&k->work);
-        *added = true;
-        if (w < SJ_AUTO_THRESHOLD) return NULL;
-    }
+    if (kernel_tier(owner) == SJ_TIER_AUTO && !auto_due(k, count, added)) return NULL;
     if (fb != FB_NONE) { /* a call compiled code could not run does not compile it */
         count_fallback(owner, fb);
         return NULL;
@@ -1072,6 +1091,7 @@ typedef struct call {
     const sj_segment *src;
     int64_t src_offset, count;
     size_t nd, held; /* destinations; arenas held, the source's first */
+    sj_hold holds[1 + SJ_MAX_STREAMS];
     const sj_segment *const *dsts;
     const int64_t *doffs;
     uint64_t src_ext, dst_ext[SJ_MAX_STREAMS];
@@ -1091,7 +1111,7 @@ static sj_status call_hold(const sj_kernel *k, call *c, sj_error *err) {
     for (c->held = 0; c->held < n; c->held++) {
         bool is_src = c->src && c->held == 0;
         size_t i = c->held - (c->src ? 1 : 0);
-        if ((st = sj_scope_acquire(is_src ? c->src : c->dsts[i], err)) != SJ_OK)
+        if ((st = sj_scope_hold(is_src ? c->src : c->dsts[i], &c->holds[c->held], err)) != SJ_OK)
             return sj_name_side(err, st, p->what,
                                 is_src ? "source" : sj_dst_name(p, i, nm, sizeof nm));
     }
@@ -1130,10 +1150,8 @@ static void call_release(call *c) {
     if (c->src_pinned) sj_segment_unpin(c->src);
     c->src_pinned = false;
     memset(c->dst_pinned, 0, sizeof c->dst_pinned);
-    while (c->held > 0) {
-        c->held--;
-        sj_scope_release(c->src && c->held == 0 ? c->src : c->dsts[c->held - (c->src ? 1 : 0)]);
-    }
+    while (c->held > 0)
+        sj_scope_unhold(&c->holds[--c->held]);
     c->sdata = NULL;
     memset(c->dps, 0, sizeof c->dps);
 }

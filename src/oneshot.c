@@ -211,6 +211,11 @@ sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const s
         return sj_fail(err, SJ_E_NOMEM, "mismatch: out of memory building the kernel");
     int64_t la = a_to - a_from, lb = b_to - b_from;
     int64_t n = la < lb ? la : lb;
+    /* an empty range reads nothing: answered as the JDK does, with no lifetime check */
+    if (n == 0) {
+        *out = la != lb ? 0 : -1;
+        return SJ_OK;
+    }
     sj_args args = {a, a_from, b, b_from, n};
     sj_result r;
     st = sj_kernel_run(bytes_mismatch, &args, &r, err);

@@ -42,16 +42,22 @@
  *       ... touch seg memory (a few instructions, never a callback) ...
  *       sj_lease_exit(slot);
  *
- * - A *pin* (kernel runs, allocation, mapping: calls that may take long or hold several
- *   arenas): sj_scope_acquire increments the scope's in-flight counter, then checks the
- *   word (seq_cst on both sides: either the caller sees CLOSING or close sees the count);
+ * - A *hold* (kernel runs: calls that may take long, hold several arenas and call a heap
+ *   segment's callbacks): the thread names the scope in its own hold stack (again a cache
+ *   line no other thread writes), then loads the word; close waits as for leases. A close
+ *   of an arena that a call on the same thread holds (from one of its callbacks) is
+ *   SJ_E_BUSY, never a wait for itself.
+ *
+ * - A *pin* (allocation, mapping, and holds that found no room in the stack):
+ *   sj_scope_acquire increments the scope's in-flight counter, then checks the word
+ *   (seq_cst on both sides: either the caller sees CLOSING or close sees the count);
  *   close waits until the counter drops to zero.
  *
  *       if ((st = sj_scope_acquire(seg, err)) != SJ_OK) return st;
  *       ... touch seg memory ...
  *       sj_scope_release(seg);
  *
- * Never close an arena while holding it on the same thread: close would wait for itself.
+ * Never close an arena while pinning it on the same thread: close would wait for itself.
  * CLOSED is decided before THREAD: a closed arena answers CLOSED on every thread (the
  * JDK says WrongThread for a closed confined arena used from another thread, but a stale
  * handle no longer knows its owner once the scope is reused).
@@ -86,9 +92,24 @@ sj_reader *sj_reader_register(void) SJ_HIDDEN;
 sj_status sj_lease_fail(sj_arena a, const char *what, sj_reader **slot,
                         sj_error *err) SJ_COLD SJ_HIDDEN;
 
-/* Pins (see above). */
+/* Pins (see above; allocation and mapping). */
 sj_status sj_scope_acquire(const sj_segment *s, sj_error *err);
 void sj_scope_release(const sj_segment *s);
+
+/* A *hold* (kernel runs): a pin that writes nothing another thread writes. The thread
+ * names the scope in its own hold stack, beside its reader slot, then loads the word, as a
+ * lease does; a shared arena's closer waits until no hold stack names the scope, and a
+ * close on a thread that holds the arena itself (from a callback of the call) is
+ * SJ_E_BUSY instead of waiting for itself. Falls back to the in-flight counter where the
+ * thread has no slot (out of memory) or already holds SJ_HOLD_MAX arenas. Status and
+ * messages as sj_scope_acquire. */
+#define SJ_HOLD_MAX 16
+typedef struct sj_hold {
+    struct sj_scope *sc;
+    int slot; /* in the hold stack, or HOLD_NONE / HOLD_INFLIGHT (segment.c) */
+} sj_hold;
+sj_status sj_scope_hold(const sj_segment *s, sj_hold *h, sj_error *err) SJ_HIDDEN;
+void sj_scope_unhold(sj_hold *h) SJ_HIDDEN;
 
 /* Views (segjit/view.h): while any is open, closing the arena fails with SJ_E_BUSY. Enter
  * checks closed and thread as a pin does; a close deciding at the same time is waited for. */

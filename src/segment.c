@@ -180,6 +180,23 @@ sj_status sj_scope_view_owner(sj_arena a, sj_error *err) {
 static atomic_bool asym_fence;
 static _Thread_local sj_reader *fenced_rec __attribute__((tls_model("initial-exec")));
 static _Atomic(sj_reader *) readers; /* registry: every slot ever made, never freed */
+
+/* A thread's reader slot and its hold stack (scope.h), made together: every sj_reader in
+ * the registry is the first member of one. hold_depth: entries in use, the top last. */
+typedef struct reader_ext {
+    sj_reader r;
+    _Alignas(64) _Atomic(struct sj_scope *) held[SJ_HOLD_MAX];
+} reader_ext;
+static _Thread_local unsigned hold_depth;
+
+static reader_ext *ext_of(sj_reader *r) {
+    return (reader_ext *)(void *)r;
+}
+
+static void clear_holds(sj_reader *r) {
+    for (int i = 0; i < SJ_HOLD_MAX; i++)
+        atomic_store_explicit(&ext_of(r)->held[i], NULL, memory_order_release);
+}
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
@@ -203,7 +220,9 @@ static void reader_thread_exit(void *p) {
      * of announcing in a slot another thread may have taken */
     sj_self.rec = NULL;
     fenced_rec = NULL;
+    hold_depth = 0;
     atomic_store(&r->scope, NULL);
+    clear_holds(r);
     atomic_store_explicit(&r->in_use, false, memory_order_release);
 }
 
@@ -213,6 +232,7 @@ static void readers_after_fork(void) {
     for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
         if (r == sj_self.rec || r == fenced_rec) continue;
         atomic_store(&r->scope, NULL);
+        clear_holds(r);
         atomic_store(&r->in_use, false);
     }
 }
@@ -234,8 +254,11 @@ sj_reader *sj_reader_register(void) {
         if (atomic_compare_exchange_strong(&q->in_use, &idle, true)) r = q;
     }
     if (!r) {
-        r = aligned_alloc(_Alignof(sj_reader), sizeof *r);
-        if (!r) return NULL;
+        reader_ext *x = aligned_alloc(_Alignof(reader_ext), sizeof *x);
+        if (!x) return NULL;
+        r = &x->r;
+        for (int i = 0; i < SJ_HOLD_MAX; i++)
+            atomic_init(&x->held[i], NULL);
         atomic_init(&r->scope, NULL);
         atomic_init(&r->in_use, true);
         r->next = atomic_load(&readers);
@@ -299,7 +322,80 @@ static void wait_for_leases(struct sj_scope *sc) {
         unsigned spins = 0;
         while (atomic_load_explicit(&r->scope, memory_order_acquire) == sc)
             if (++spins > 64) sched_yield();
+        for (int i = 0; i < SJ_HOLD_MAX; i++) /* kernel runs: may take long */
+            while (atomic_load_explicit(&ext_of(r)->held[i], memory_order_acquire) == sc)
+                if (++spins > 64) sched_yield();
     }
+}
+
+/* ---- Holds (scope.h): kernel runs ---- */
+
+enum { HOLD_NONE = -1, HOLD_INFLIGHT = -2 };
+
+/* The calling thread's slot, registered on first need; NULL when out of memory. */
+static sj_reader *my_reader(void) {
+    sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;
+    return r ? r : sj_reader_register();
+}
+
+/* Whether a call on this thread holds sc (a close from one of its callbacks). */
+static bool held_here(struct sj_scope *sc) {
+    sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;
+    for (unsigned i = 0; r && i < hold_depth; i++)
+        if (atomic_load_explicit(&ext_of(r)->held[i], memory_order_relaxed) == sc) return true;
+    return false;
+}
+
+sj_status sj_scope_hold(const sj_segment *s, sj_hold *h, sj_error *err) {
+    sj_arena a = s->arena;
+    struct sj_scope *sc = a.scope;
+    *h = (sj_hold){sc, HOLD_NONE};
+    if (!sc) return SJ_OK;
+    sj_reader *r = hold_depth < SJ_HOLD_MAX ? my_reader() : NULL;
+    if (!r) {
+        sj_status st = arena_acquire(a, "segment", err);
+        if (st == SJ_OK) h->slot = HOLD_INFLIGHT;
+        return st;
+    }
+    unsigned d = hold_depth;
+    _Atomic(struct sj_scope *) *e = &ext_of(r)->held[d];
+    atomic_store_explicit(e, sc, memory_order_relaxed);
+    bool ok;
+    if (a.key & SCOPE_CONFINED) { /* only the owner closes it, and only between calls */
+        ok = atomic_load_explicit(&sc->word, memory_order_acquire) == a.key &&
+             atomic_load_explicit(&sc->owner, memory_order_relaxed) == sj_thread_id();
+    } else {
+        /* as a shared lease: membarrier on close makes this barrier a fence, or a fence */
+        if (r == fenced_rec)
+            atomic_thread_fence(memory_order_seq_cst);
+        else
+            atomic_signal_fence(memory_order_seq_cst);
+        ok = atomic_load_explicit(&sc->word, memory_order_acquire) == a.key;
+    }
+    if (ok) {
+        hold_depth = d + 1;
+        h->slot = (int)d;
+        return SJ_OK;
+    }
+    atomic_store_explicit(e, NULL, memory_order_release);
+    sj_status st = lifetime_status(a, "segment", err);
+    if (st == SJ_OK) st = sj_fail(err, SJ_E_CLOSED, "segment: its arena is closed");
+    return st;
+}
+
+void sj_scope_unhold(sj_hold *h) {
+    if (h->slot == HOLD_INFLIGHT) {
+        atomic_fetch_sub(&h->sc->inflight, 1);
+    } else if (h->slot >= 0) {
+        sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;
+        reader_ext *x = ext_of(r);
+        atomic_store_explicit(&x->held[h->slot], NULL, memory_order_release);
+        /* released out of order, a hole waits until the entries above it go */
+        while (hold_depth > 0 &&
+               !atomic_load_explicit(&x->held[hold_depth - 1], memory_order_relaxed))
+            hold_depth--;
+    }
+    h->slot = HOLD_NONE;
 }
 
 /* ---- Arenas ---- */
@@ -358,6 +454,10 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
                        ", closed from thread %" PRId64 " (OS thread ids)",
                        tid, os_tid());
     }
+    if (held_here(sc))
+        return sj_fail(err, SJ_E_BUSY,
+                       "arena close: a call on this thread is using the arena (closed from "
+                       "one of its callbacks)");
     /* Open views: refuse (SJ_E_BUSY) before anything changes for readers. */
     uint64_t views;
     while ((views = atomic_fetch_or(&sc->views, SCOPE_VIEWS_CLOSING)) & SCOPE_VIEWS_CLOSING) {

@@ -15,11 +15,9 @@
  * Where the JDK and SEMANTICS.md differ and SEMANTICS decides, the test follows SEMANTICS
  * and says so (search "SEMANTICS" below).
  *
- * DIVERGENCES (written as the JDK behaves, skipped until decided/fixed):
- *  - test_jdk_mismatch_empty_range_lifetime (open): JDK 25's static
- *    MemorySegment.mismatch returns without any lifetime or thread check when either range
- *    is empty (-1 for two empty ranges, 0 for one), on a closed segment or from another
- *    thread; segjit's sj_mismatch answers SJ_E_CLOSED / SJ_E_THREAD.
+ * Mismatch over an empty range answers as JDK 25's static MemorySegment.mismatch does, with
+ * no lifetime or thread check (-1 for two empty ranges, 0 for one), since it reads nothing
+ * (test_jdk_mismatch_empty_range_lifetime).
  */
 #define _GNU_SOURCE 1 /* setenv */
 #include <setjmp.h>
@@ -1429,7 +1427,7 @@ static void test_mismatch_misc(void **state) {
     assert_status(sj_kernel_run(g_mismatch, &args, &res, &err), SJ_E_CLOSED, &err);
 }
 
-/* Open (see DIVERGENCES): JDK 25 answers the static mismatch with an empty range without a
+/* JDK 25 answers the static mismatch with an empty range without a
  * lifetime or thread check. MemorySegment.mismatch(closed, 0, 0, h, 0, 0) = -1,
  * mismatch(closed, 0, 0, h, 0, 5) = 0, mismatch(closed, 0, 5, h, 0, 0) = 0,
  * mismatch(closed, 3, 3, closed, 3, 3) = -1, closed.asSlice(0, 0).mismatch(h.asSlice(0, 0))
@@ -1437,7 +1435,6 @@ static void test_mismatch_misc(void **state) {
  * mismatch(confined, 0, 0, h, 0, 5) = 0. (Both ranges non-empty: ISE / WrongThread.) */
 static void test_jdk_mismatch_empty_range_lifetime(void **state) {
     (void)state;
-    skip(); /* open: SEMANTICS 4.4 does not say whether an empty mismatch checks lifetime */
     sj_error err = {0};
     int8_t arr[100] = {0};
     sj_segment h, n, live;

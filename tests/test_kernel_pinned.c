@@ -245,11 +245,75 @@ static void test_overlap_with_native(void **state) {
     sj_layout_unref(b);
 }
 
+/* A pin callback that closes the arena of the call's other segment: the call holds that
+ * arena, so the close answers SJ_E_BUSY (it used to wait for itself, forever) and the call
+ * completes; after the call the arena closes. Confined and shared arenas. */
+typedef struct closing_array {
+    runtime_array ra;
+    sj_arena arena;
+    sj_status st;
+    char msg[sizeof(((sj_error *)0)->message)];
+} closing_array;
+
+static void ca_pin(void *p) {
+    closing_array *c = p;
+    c->ra.pins++;
+    sj_error err = {0};
+    c->st = sj_arena_close(c->arena, &err);
+    snprintf(c->msg, sizeof c->msg, "%s", err.message);
+}
+
+static void test_close_from_callback(void **state) {
+    (void)state;
+    sj_layout *j8 = test_layout("j8"), *J8 = test_layout("J8");
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    k = test_kernel(sj_kernel_copy(j8, J8, &k, &err), &k, &err);
+    { /* compiled first (the JIT tier): a call that compiles pins twice */
+        uint64_t x[8] = {0}, y[8];
+        sj_segment xs, ys;
+        assert_status(sj_segment_native(x, sizeof x, &xs, &err), SJ_OK, &err);
+        assert_status(sj_segment_native(y, sizeof y, &ys, &err), SJ_OK, &err);
+        assert_status(sj_kernel_run(k, &(sj_args){&xs, 0, &ys, 0, 8}, NULL, &err), SJ_OK, &err);
+    }
+    for (int kind = 0; kind < 2; kind++) {
+        sj_arena a;
+        sj_segment nat;
+        assert_status(sj_arena_open(kind ? SJ_ARENA_SHARED : SJ_ARENA_CONFINED, &a, &err), SJ_OK,
+                      &err);
+        assert_status(sj_arena_allocate(a, 64, 8, &nat, &err), SJ_OK, &err);
+        for (int i = 0; i < 8; i++)
+            ((uint64_t *)(void *)nat.base)[i] = (uint64_t)i + 1;
+        uint64_t arr[8] = {0};
+        closing_array c = {{(uint8_t *)arr, 0, 0, 0, false}, a, SJ_OK, ""};
+        sj_segment h;
+        assert_int_equal(
+            sj_segment_heap_pinned(SJ_HEAP_I64, 8, &c, ra_resolve, ca_pin, ra_unpin, &h, &err),
+            SJ_OK);
+        assert_status(sj_kernel_run(k, &(sj_args){&nat, 0, &h, 0, 8}, NULL, &err), SJ_OK, &err);
+        assert_int_equal(c.st, SJ_E_BUSY);
+        assert_string_equal(c.msg, "arena close: a call on this thread is using the arena "
+                                   "(closed from one of its callbacks)");
+        for (int i = 0; i < 8; i++)
+            assert_int_equal(arr[i], __builtin_bswap64((uint64_t)i + 1));
+        balanced(&c.ra, 1);
+        assert_true(sj_arena_is_alive(a));
+        assert_status(sj_arena_close(a, &err), SJ_OK, &err);
+        /* the other way round: the heap side is the source, the arena's segment the
+         * destination; the arena is now closed, so the call fails and pins nothing */
+        c.ra.pins = c.ra.unpins = 0;
+        assert_int_equal(sj_kernel_run(k, &(sj_args){&h, 0, &nat, 0, 8}, NULL, &err), SJ_E_CLOSED);
+        balanced(&c.ra, 0);
+    }
+    sj_kernel_free(k);
+    sj_layout_unref(j8);
+    sj_layout_unref(J8);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_bytes),
-        cmocka_unit_test(test_failures_balanced),
-        cmocka_unit_test(test_misplaced_and_moving),
+        cmocka_unit_test(test_close_from_callback), cmocka_unit_test(test_same_bytes),
+        cmocka_unit_test(test_failures_balanced),   cmocka_unit_test(test_misplaced_and_moving),
         cmocka_unit_test(test_overlap_with_native),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

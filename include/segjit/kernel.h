@@ -129,7 +129,9 @@ SJ_API sj_status sj_copy_bytes(const sj_segment *src, int64_t src_offset, const 
 SJ_API sj_status sj_fill_bytes(const sj_segment *dst, int64_t offset, int64_t bytes, uint8_t byte,
                                sj_error *err);
 /* JDK MemorySegment.mismatch: relative offset of the first difference of the two ranges,
- * the shorter length when one is a prefix of the other, -1 when equal. */
+ * the shorter length when one is a prefix of the other, -1 when equal. When either range
+ * is empty nothing is read, and the answer (0, or -1 for two) comes after the range checks
+ * only, with no lifetime or thread check, as the JDK's. */
 SJ_API sj_status sj_mismatch(const sj_segment *a, int64_t a_from, int64_t a_to, const sj_segment *b,
                              int64_t b_from, int64_t b_to, int64_t *out, sj_error *err);
 

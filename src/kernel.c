@@ -137,7 +137,7 @@ static _Atomic(tcount *) tc_all;
 static atomic_uint tc_made;
 static tcount tc_spill;
 static uint64_t tc_base[SJ_TC_COUNT]; /* the sums at the last reset, under counters_lock */
-static _Thread_local tcount *tc_mine __attribute__((tls_model("initial-exec")));
+static _Thread_local tcount *tc_mine SJ_TLS_FAST;
 static pthread_key_t tc_key;
 static pthread_once_t tc_once = PTHREAD_ONCE_INIT;
 static bool tc_key_ok;
@@ -1091,7 +1091,7 @@ typedef struct call {
     const sj_segment *src;
     int64_t src_offset, count;
     size_t nd, held; /* destinations; arenas held, the source's first */
-    sj_hold holds[1 + SJ_MAX_STREAMS];
+    sj_hold *holds;  /* [1 + SJ_MAX_STREAMS], set as each is taken (not zeroed per call) */
     const sj_segment *const *dsts;
     const int64_t *doffs;
     uint64_t src_ext, dst_ext[SJ_MAX_STREAMS];
@@ -1376,12 +1376,14 @@ static sj_status call_run(sj_kernel *k, const sj_loop_fn *fns, const sj_kernel *
 static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offset, size_t nd,
                           const sj_segment *const *dsts, const int64_t *doffs, int64_t count,
                           sj_result *result, sj_error *err) {
+    sj_hold holds[1 + SJ_MAX_STREAMS];
     call c = {.src = src,
               .src_offset = src_offset,
               .count = count,
               .nd = nd,
               .dsts = dsts,
-              .doffs = doffs};
+              .doffs = doffs,
+              .holds = holds};
     sj_status st =
         sj_check_call(k->plan, src, src_offset, nd, dsts, doffs, count, &c.src_ext, c.dst_ext, err);
     if (st != SJ_OK) return st;

@@ -187,7 +187,7 @@ typedef struct reader_ext {
     sj_reader r;
     _Alignas(64) _Atomic(struct sj_scope *) held[SJ_HOLD_MAX];
 } reader_ext;
-static _Thread_local unsigned hold_depth;
+static _Thread_local unsigned hold_depth SJ_TLS_FAST;
 
 static reader_ext *ext_of(sj_reader *r) {
     return (reader_ext *)(void *)r;

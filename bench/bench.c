@@ -92,6 +92,8 @@ const char *const bench_impl_names[IMPL_COUNT] = {
     "c_1_thread",
     "c_2_threads",
     "view_clang",
+    "kernel_1_thread",
+    "kernel_2_threads",
 };
 
 #define BIT(i) (1u << (i))

@@ -10,32 +10,34 @@
 
 /* Implementations, in table order. The names are the CSV's impl column. */
 typedef enum bench_impl {
-    IMPL_C,               /* hand-written C, unchecked, -O3 -march=native (the reference) */
-    IMPL_JIT,             /* segjit JIT tier, checked: sj_kernel_run on native segments */
-    IMPL_JIT_UNCHECKED,   /* the same compiled loop called without the checks */
-    IMPL_INTERP,          /* segjit interpreter tier on native segments */
-    IMPL_HEAP_INTERP,     /* segjit interpreter on heap segments over the same memory */
-    IMPL_MEMCPY,          /* memcpy of the bytes the workload moves */
-    IMPL_C_CHECKED,       /* W3: hand-written loop with a bounds and alignment test per element */
-    IMPL_C_CALL,          /* W7: a user loop calling an unchecked out-of-line getter */
-    IMPL_GET_PATH,        /* W7: a user loop, sj_get_path per element */
-    IMPL_GET,             /* W7: a user loop, sj_get of the value layout per element */
-    IMPL_ACCESSOR,        /* W7: a user loop, sj_accessor_get_f64 per element (confined arena) */
-    IMPL_ACCESSOR_SHARED, /* W7: the same on a shared arena */
-    IMPL_THREADS_1,       /* W8: the accessor loop on a shared arena, one thread */
-    IMPL_THREADS_2,       /* W8: the same loop in two threads at once (time per thread) */
-    IMPL_CALL_THREADS_1,  /* W8: W7's c_call_per_element loop, one thread (the hardware's part) */
-    IMPL_CALL_THREADS_2,  /* W8: the same in two threads at once */
-    IMPL_CLOSE_SHARED,    /* W8: sj_arena_close of a shared arena (n = 1: ns per close) */
-    IMPL_CLOSE_CONFINED,  /* W8: the same for a confined arena */
-    IMPL_ONESHOT,         /* W10: sj_copy, the one-shot call (its kernel kept by the library) */
-    IMPL_C_CLANG,         /* the hand-written C built by clang (IMPL_C: the bench's compiler) */
-    IMPL_AUTO,            /* segjit tier AUTO (the default a user gets), checked */
-    IMPL_VIEW,            /* W7: a user loop over an open view, sj_field_get_f64 per element */
-    IMPL_HEAP_PINNED_JIT, /* segjit JIT tier on pinned heap segments over the same memory */
-    IMPL_LOOP_THREADS_1,  /* W8: W7's hand-written unchecked loop, one thread (memory's part) */
-    IMPL_LOOP_THREADS_2,  /* W8: the same in two threads at once */
-    IMPL_VIEW_CLANG,      /* W7: IMPL_VIEW's loop built by clang (user.c) */
+    IMPL_C,                /* hand-written C, unchecked, -O3 -march=native (the reference) */
+    IMPL_JIT,              /* segjit JIT tier, checked: sj_kernel_run on native segments */
+    IMPL_JIT_UNCHECKED,    /* the same compiled loop called without the checks */
+    IMPL_INTERP,           /* segjit interpreter tier on native segments */
+    IMPL_HEAP_INTERP,      /* segjit interpreter on heap segments over the same memory */
+    IMPL_MEMCPY,           /* memcpy of the bytes the workload moves */
+    IMPL_C_CHECKED,        /* W3: hand-written loop with a bounds and alignment test per element */
+    IMPL_C_CALL,           /* W7: a user loop calling an unchecked out-of-line getter */
+    IMPL_GET_PATH,         /* W7: a user loop, sj_get_path per element */
+    IMPL_GET,              /* W7: a user loop, sj_get of the value layout per element */
+    IMPL_ACCESSOR,         /* W7: a user loop, sj_accessor_get_f64 per element (confined arena) */
+    IMPL_ACCESSOR_SHARED,  /* W7: the same on a shared arena */
+    IMPL_THREADS_1,        /* W8: the accessor loop on a shared arena, one thread */
+    IMPL_THREADS_2,        /* W8: the same loop in two threads at once (time per thread) */
+    IMPL_CALL_THREADS_1,   /* W8: W7's c_call_per_element loop, one thread (the hardware's part) */
+    IMPL_CALL_THREADS_2,   /* W8: the same in two threads at once */
+    IMPL_CLOSE_SHARED,     /* W8: sj_arena_close of a shared arena (n = 1: ns per close) */
+    IMPL_CLOSE_CONFINED,   /* W8: the same for a confined arena */
+    IMPL_ONESHOT,          /* W10: sj_copy, the one-shot call (its kernel kept by the library) */
+    IMPL_C_CLANG,          /* the hand-written C built by clang (IMPL_C: the bench's compiler) */
+    IMPL_AUTO,             /* segjit tier AUTO (the default a user gets), checked */
+    IMPL_VIEW,             /* W7: a user loop over an open view, sj_field_get_f64 per element */
+    IMPL_HEAP_PINNED_JIT,  /* segjit JIT tier on pinned heap segments over the same memory */
+    IMPL_LOOP_THREADS_1,   /* W8: W7's hand-written unchecked loop, one thread (memory's part) */
+    IMPL_LOOP_THREADS_2,   /* W8: the same in two threads at once */
+    IMPL_VIEW_CLANG,       /* W7: IMPL_VIEW's loop built by clang (user.c) */
+    IMPL_KERNEL_THREADS_1, /* W8: one kept reduce kernel run per record (count 1), one thread */
+    IMPL_KERNEL_THREADS_2, /* W8: the same in two threads at once */
     IMPL_COUNT
 } bench_impl;
 

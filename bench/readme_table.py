@@ -41,7 +41,8 @@ print("|---|---|---|---|")
 for n in sizes:
     for a, b, d in (("accessor_1_thread", "accessor_2_threads", "accessor"),
                     ("c_call_1_thread", "c_call_2_threads", "unchecked call loop"),
-                    ("c_1_thread", "c_2_threads", "hand-written loop")):
+                    ("c_1_thread", "c_2_threads", "hand-written loop"),
+                    ("kernel_1_thread", "kernel_2_threads", "kept kernel, count 1 per call")):
         if ("W8", n, a) in by and ("W8", n, b) in by:
             x, y = by[("W8", n, a)], by[("W8", n, b)]
             q = by.get(("W8", n, b + "_per_cpu_ratio"))  # pinned runs; else the medians

@@ -341,6 +341,9 @@ void bench_print_targets(const bench_results *r) {
         printf("  (no target) W8 the same for the unchecked call loop (this machine's part): max "
                "%.3f\n",
                hw.ratio);
+    worst hk = max_pair_ratio(r, IMPL_KERNEL_THREADS_2, IMPL_KERNEL_THREADS_1);
+    if (hk.row)
+        printf("  (no target) W8 the same for small kernel calls (count 1): max %.3f\n", hk.ratio);
     worst hl = max_pair_ratio(r, IMPL_LOOP_THREADS_2, IMPL_LOOP_THREADS_1);
     if (hl.row) printf("  (no target) W8 the same for the hand-written loop: max %.3f\n", hl.ratio);
     worst hp = max_ratio(r, IMPL_HEAP_PINNED_JIT, IMPL_C, NULL, 0);

@@ -1,7 +1,9 @@
 /* bench/threads.c: W8 (shared/BENCH.md): W7's accessor loop over one shared arena from one
  * and from two threads at once, time per access per thread; beside it the same for an
- * unchecked out-of-line getter and for the hand-written loop (that loop's own two-thread
- * ratio); and the median time of sj_arena_close for a shared and a confined arena.
+ * unchecked out-of-line getter, for the hand-written loop (that loop's own two-thread
+ * ratio) and for small kernel calls (one kept kernel run once per record, count 1, over the
+ * first W8_KERNEL_CALLS records); and the median time of sj_arena_close for a shared and a
+ * confined arena.
  * Rows go to the common table.
  *
  * A thread's time is its CPU time (CLOCK_THREAD_CPUTIME_ID): on a machine whose cores are
@@ -27,14 +29,18 @@
 #include "bench.h"
 #include "hand.h"
 
-/* The accessor loop, hand_w7_get_y calls, or the hand-written loop (hand_w7_sum_y). */
-typedef enum w8_mode { W8_ACCESSOR, W8_CALL, W8_LOOP } w8_mode;
+/* The accessor loop, hand_w7_get_y calls, the hand-written loop (hand_w7_sum_y), or a kept
+ * reduce kernel run on each record with count 1. */
+typedef enum w8_mode { W8_ACCESSOR, W8_CALL, W8_LOOP, W8_KERNEL } w8_mode;
+#define W8_KERNEL_CALLS 200000 /* records the kernel rows call for (at most n) */
 
 typedef struct w8 {
     int64_t n;
     sj_segment seg; /* the records, in a shared arena */
     sj_accessor *acc;
+    sj_kernel *sum;   /* SUM of `[*].y` over an open root: one record per call */
     w8_mode mode;     /* which loop the threads run */
+    int64_t calls;    /* elements the loop covers (n, or fewer for W8_KERNEL) */
     atomic_int ready; /* threads that have read the records once (untimed) */
     atomic_int go;    /* the threads start together */
 } w8;
@@ -77,8 +83,14 @@ static void *w8_main(void *arg) {
     sj_status st = SJ_OK;
     const sj_accessor *acc = w->acc;
     const sj_segment *seg = &w->seg;
-    const int64_t n = w->n;
-    if (w->mode == W8_LOOP) {
+    const int64_t n = w->calls;
+    if (w->mode == W8_KERNEL) {
+        for (int64_t i = 0; i < n && st == SJ_OK; i++) {
+            sj_result r;
+            st = sj_kernel_run(w->sum, &(sj_args){seg, 24 * i, NULL, 0, 1}, &r, &t->err);
+            s += r.f64;
+        }
+    } else if (w->mode == W8_LOOP) {
         s = hand_w7_sum_y((const hand_rec *)(const void *)seg->base, n);
     } else if (w->mode == W8_CALL) {
         for (int64_t i = 0; i < n && st == SJ_OK; i++) {
@@ -212,7 +224,7 @@ static int w8_close(bench_results *res, sj_arena_kind kind, int reps) {
  * median and the pooled one come from the same arrays. */
 static int w8_pair(w8 *w, w8_mode mode, bench_impl impl1, bench_impl impl2, int reps, double want,
                    bench_results *res) {
-    const int64_t n = w->n;
+    const int64_t n = w->calls;
     int cpus[2];
     const bool pinned = w8_cpus(cpus);
     const int per1 = pinned ? 2 : 1; /* 1-thread samples per round */
@@ -292,11 +304,30 @@ int bench_threads(int64_t n, int reps, bench_results *res) {
         r[i].y = (double)(i % 1024);
     double want = hand_w7_sum_y(r, n);
 
+    w.calls = n;
     int rc = w8_pair(&w, W8_ACCESSOR, IMPL_THREADS_1, IMPL_THREADS_2, reps, want, res);
     if (rc == 0)
         rc = w8_pair(&w, W8_CALL, IMPL_CALL_THREADS_1, IMPL_CALL_THREADS_2, reps, want, res);
     if (rc == 0)
         rc = w8_pair(&w, W8_LOOP, IMPL_LOOP_THREADS_1, IMPL_LOOP_THREADS_2, reps, want, res);
+    if (rc == 0) { /* a kept kernel over an open root, as a user would keep it */
+        sj_layout *open = NULL;
+        sj_path *path = NULL;
+        w.calls = n < W8_KERNEL_CALLS ? n : W8_KERNEL_CALLS;
+        if (sj_layout_parse("[*:[i4(id)i4(x)d8(y)j8(z)]]", &open, &err) != SJ_OK ||
+            sj_path_parse(open, "[*].y", &path, &err) != SJ_OK ||
+            sj_kernel_reduce(path, SJ_REDUCE_SUM, &w.sum, &err) != SJ_OK) {
+            fprintf(stderr, "segjit-bench: W8 set-up: %s\n", err.message);
+            rc = -1;
+        } else {
+            sj_kernel_set_tier(w.sum, SJ_TIER_JIT);
+            rc = w8_pair(&w, W8_KERNEL, IMPL_KERNEL_THREADS_1, IMPL_KERNEL_THREADS_2, reps,
+                         hand_w7_sum_y(r, w.calls), res);
+        }
+        sj_kernel_free(w.sum);
+        sj_path_free(path);
+        sj_layout_unref(open);
+    }
     sj_accessor_free(w.acc);
     sj_arena_close(arena, NULL);
     if (rc == 0) rc = w8_close(res, SJ_ARENA_SHARED, 101);

@@ -21,14 +21,24 @@ typedef struct oneshot {
     sj_layout *a, *b; /* references, the key */
     uint64_t hash;
     sj_kernel *k;
-    unsigned users; /* calls running k (under oneshot_lock) */
-    bool replaced;  /* out of its slot: the last user frees it */
-    uint64_t used;  /* oneshot_clock at the last use */
+    unsigned users;        /* calls running k, and threads keeping it (under oneshot_lock) */
+    atomic_bool replaced;  /* out of its slot (set under oneshot_lock): the last user frees it */
+    _Atomic uint64_t used; /* oneshot_clock at the last use */
 } oneshot;
 
 static pthread_mutex_t oneshot_lock = PTHREAD_MUTEX_INITIALIZER;
 static oneshot *oneshot_slots[SJ_ONESHOT_SLOTS];
-static uint64_t oneshot_clock;
+static _Atomic uint64_t oneshot_clock; /* advanced under oneshot_lock */
+
+/* Each thread keeps the entry of its last call, with a use of its own, so that repeated
+ * calls with the same layouts take no lock and write nothing shared (threads calling
+ * sj_copy on small counts would otherwise meet at oneshot_lock). Not from a call nested in
+ * one of a call's callbacks: the outer call may be using the kept entry. */
+static _Thread_local oneshot *oneshot_mine SJ_TLS_FAST;
+static _Thread_local unsigned oneshot_depth SJ_TLS_FAST;
+static pthread_key_t oneshot_key;
+static pthread_once_t oneshot_once = PTHREAD_ONCE_INIT;
+static bool oneshot_key_ok;
 
 static void oneshot_free(oneshot *o) {
     if (!o) return;
@@ -48,7 +58,8 @@ static oneshot *oneshot_find_locked(const sj_layout *a, const sj_layout *b, uint
         oneshot *o = oneshot_slots[i];
         if (o && o->hash == h && sj_layout_equal(o->a, a) && sj_layout_equal(o->b, b)) {
             o->users++;
-            o->used = ++oneshot_clock;
+            atomic_store_explicit(&o->used, atomic_fetch_add(&oneshot_clock, 1) + 1,
+                                  memory_order_relaxed);
             return o;
         }
     }
@@ -76,7 +87,13 @@ static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **
         sj_kernel_free(k);
         return sj_fail(err, SJ_E_NOMEM, "copy: out of memory keeping the kernel");
     }
-    *fresh = (oneshot){sj_layout_ref(a), sj_layout_ref(b), h, k, 1, false, 0};
+    fresh->a = sj_layout_ref(a);
+    fresh->b = sj_layout_ref(b);
+    fresh->hash = h;
+    fresh->k = k;
+    fresh->users = 1;
+    atomic_init(&fresh->replaced, false);
+    atomic_init(&fresh->used, 0);
     oneshot *gone = NULL;
     pthread_mutex_lock(&oneshot_lock);
     o = oneshot_find_locked(a, b, h); /* another thread may have kept one meanwhile */
@@ -87,14 +104,17 @@ static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **
                 victim = i;
                 break;
             }
-            if (oneshot_slots[i]->used < oneshot_slots[victim]->used) victim = i;
+            if (atomic_load_explicit(&oneshot_slots[i]->used, memory_order_relaxed) <
+                atomic_load_explicit(&oneshot_slots[victim]->used, memory_order_relaxed))
+                victim = i;
         }
         gone = oneshot_slots[victim];
         if (gone) {
-            gone->replaced = true;
+            atomic_store_explicit(&gone->replaced, true, memory_order_relaxed);
             if (gone->users) gone = NULL; /* its last user frees it */
         }
-        fresh->used = ++oneshot_clock;
+        atomic_store_explicit(&fresh->used, atomic_fetch_add(&oneshot_clock, 1) + 1,
+                              memory_order_relaxed);
         oneshot_slots[victim] = o = fresh;
         fresh = NULL;
     }
@@ -112,6 +132,44 @@ static void oneshot_release(oneshot *o) {
     if (last) oneshot_free(o);
 }
 
+static void oneshot_thread_exit(void *o) {
+    oneshot_mine = NULL;
+    oneshot_release(o);
+}
+
+static void oneshot_key_make(void) {
+    oneshot_key_ok = pthread_key_create(&oneshot_key, oneshot_thread_exit) == 0;
+}
+
+/* The thread's kept entry when it is for (a, b) and still in its slot (a use is refreshed
+ * in the LRU clock only once other calls have moved it on). */
+static oneshot *oneshot_kept(const sj_layout *a, const sj_layout *b, uint64_t h) {
+    oneshot *m = oneshot_mine;
+    if (!m || oneshot_depth > 0 || atomic_load_explicit(&m->replaced, memory_order_relaxed))
+        return NULL;
+    if (!((m->a == a && m->b == b) ||
+          (m->hash == h && sj_layout_equal(m->a, a) && sj_layout_equal(m->b, b))))
+        return NULL;
+    uint64_t now = atomic_load_explicit(&oneshot_clock, memory_order_relaxed);
+    if (now - atomic_load_explicit(&m->used, memory_order_relaxed) > SJ_ONESHOT_SLOTS / 2)
+        atomic_store_explicit(&m->used, now, memory_order_relaxed);
+    return m;
+}
+
+/* Makes o (held by the caller) the thread's kept entry, with a use of its own. */
+static void oneshot_keep(oneshot *o) {
+    if (oneshot_depth > 0 || oneshot_mine == o) return;
+    pthread_once(&oneshot_once, oneshot_key_make);
+    if (!oneshot_key_ok) return;
+    oneshot *old = oneshot_mine;
+    if (pthread_setspecific(oneshot_key, o) != 0) return;
+    pthread_mutex_lock(&oneshot_lock);
+    o->users++;
+    pthread_mutex_unlock(&oneshot_lock);
+    oneshot_mine = o;
+    if (old) oneshot_release(old);
+}
+
 sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_offset,
                   const sj_segment *dst, const sj_layout *dst_elem, int64_t dst_offset,
                   int64_t count, sj_error *err) {
@@ -125,10 +183,20 @@ sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_
         sj_kernel_free(k);
         return st;
     }
-    oneshot *o = NULL;
+    oneshot *o = oneshot_kept(src_elem, dst_elem, oneshot_hash(src_elem, dst_elem));
+    if (o) { /* the thread's own use keeps it; no call nested in this one drops it */
+        sj_tc_add(SJ_TC_ONESHOT_HITS);
+        oneshot_depth++;
+        sj_status st = sj_kernel_run(o->k, &a, NULL, err);
+        oneshot_depth--;
+        return st;
+    }
     sj_status st = oneshot_copy(src_elem, dst_elem, &o, err);
     if (st != SJ_OK) return st;
+    oneshot_keep(o);
+    oneshot_depth++;
     st = sj_kernel_run(o->k, &a, NULL, err);
+    oneshot_depth--;
     oneshot_release(o);
     return st;
 }

@@ -332,6 +332,121 @@ static void test_oneshot_threads(void **state) {
     assert_int_equal(c.plans_built, c.oneshot_misses);
 }
 
+/* Each thread keeps its last call's kernel (no lock when the next call has the same
+ * layouts): threads repeating one pair while others evict it from the kept slots, and a call
+ * nested in a pin callback of a call running the kept kernel, copy right and count every
+ * call once. */
+enum { KEPT_CALLS = 3000 };
+static sj_layout *kept_a, *kept_b;
+
+static void *kept_worker(void *arg) {
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    uint32_t src[8], dst[8];
+    sj_segment s, d;
+    sj_error err = {0};
+    if (sj_segment_native(src, sizeof src, &s, &err) != SJ_OK ||
+        sj_segment_native(dst, sizeof dst, &d, &err) != SJ_OK)
+        return (void *)1;
+    for (int call = 0; call < KEPT_CALLS; call++) {
+        bool other = (call + (int)seed) % 10 == 0; /* now and then another pair */
+        sj_layout *l = NULL;
+        if (other) {
+            char t[32];
+            snprintf(t, sizeof t, "[%d:z1]", 1 + (call / 10) % 3); /* pairs no other test uses */
+            if (sj_layout_parse(t, &l, &err) != SJ_OK) return (void *)1;
+        }
+        for (int i = 0; i < 8; i++)
+            src[i] = (uint32_t)(i + call) * 2654435761u + seed;
+        memset(dst, 0, sizeof dst);
+        sj_status st = other ? sj_copy(&s, l, 0, &d, l, 0, 4, &err)
+                             : sj_copy(&s, kept_a, 0, &d, kept_b, 0, 8, &err);
+        sj_layout_unref(l);
+        if (st != SJ_OK) return (void *)1;
+        for (int i = 0; i < 8 && !other; i++)
+            if (dst[i] != __builtin_bswap32(src[i])) return (void *)1;
+        if (other && memcmp(src, dst, 4 * (size_t)(1 + (call / 10) % 3)) != 0) return (void *)1;
+    }
+    return NULL;
+}
+
+typedef struct nest_array {
+    uint32_t data[8];
+    uint32_t inner_src[8], inner_dst[8];
+    sj_status inner;
+} nest_array;
+
+static void *nest_resolve(void *p) {
+    return ((nest_array *)p)->data;
+}
+static void nest_pin(void *p) { /* a copy with the same layouts, from inside the outer call */
+    nest_array *n = p;
+    sj_segment s, d;
+    sj_error err = {0};
+    sj_segment_native(n->inner_src, sizeof n->inner_src, &s, &err);
+    sj_segment_native(n->inner_dst, sizeof n->inner_dst, &d, &err);
+    n->inner = sj_copy(&s, kept_a, 0, &d, kept_b, 0, 8, &err);
+}
+static void nest_unpin(void *p) {
+    (void)p;
+}
+
+static void test_oneshot_kept(void **state) {
+    (void)state;
+    kept_a = test_layout("ui4");
+    kept_b = test_layout("uI4");
+    sj_counters_reset();
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, kept_worker, (void *)(uintptr_t)i), 0);
+    /* meanwhile: more pairs than slots, so the kept pair leaves its slot again and again */
+    uint8_t buf[256];
+    sj_segment s;
+    sj_error err = {0};
+    assert_int_equal(sj_segment_native(buf, sizeof buf, &s, &err), SJ_OK);
+    int evicting = 0;
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < SJ_ONESHOT_SLOTS + 8; i++, evicting++) {
+            char txt[32];
+            snprintf(txt, sizeof txt, "[%d:z1]", i + 10);
+            sj_layout *l = test_layout(txt);
+            assert_status(sj_copy(&s, l, 0, &s, l, 128, 1, &err), SJ_OK, &err);
+            sj_layout_unref(l);
+        }
+    for (int i = 0; i < 2; i++) {
+        void *rc = NULL;
+        pthread_join(t[i], &rc);
+        assert_null(rc);
+    }
+    sj_counters c;
+    sj_counters_get(&c);
+    assert_int_equal(c.oneshot_hits + c.oneshot_misses, 2 * KEPT_CALLS + evicting);
+    assert_int_equal(c.plans_built, c.oneshot_misses);
+
+    /* nested: the outer call runs the kept kernel; its pin callback copies with it too */
+    nest_array n;
+    memset(&n, 0, sizeof n);
+    uint32_t src[8];
+    for (int i = 0; i < 8; i++)
+        src[i] = n.inner_src[i] = 0x01020304u * (uint32_t)(i + 1);
+    sj_segment ns, hs;
+    assert_int_equal(sj_segment_native(src, sizeof src, &ns, &err), SJ_OK);
+    assert_int_equal(
+        sj_segment_heap_pinned(SJ_HEAP_I32, 8, &n, nest_resolve, nest_pin, nest_unpin, &hs, &err),
+        SJ_OK);
+    for (int rep = 0; rep < 3; rep++) { /* the second and third find the kept entry */
+        memset(n.data, 0, sizeof n.data);
+        memset(n.inner_dst, 0, sizeof n.inner_dst);
+        assert_status(sj_copy(&ns, kept_a, 0, &hs, kept_b, 0, 8, &err), SJ_OK, &err);
+        assert_int_equal(n.inner, SJ_OK);
+        for (int i = 0; i < 8; i++) {
+            assert_int_equal(n.data[i], __builtin_bswap32(src[i]));
+            assert_int_equal(n.inner_dst[i], __builtin_bswap32(src[i]));
+        }
+    }
+    sj_layout_unref(kept_a);
+    sj_layout_unref(kept_b);
+}
+
 /* sj_fill_bytes keeps a kernel per byte value; the values share one compiled loop. */
 static void test_oneshot_fill(void **state) {
     (void)state;
@@ -530,11 +645,11 @@ static void test_decline_reasons(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cache_limit_env), cmocka_unit_test(test_create_free_create),
-        cmocka_unit_test(test_lru_eviction),    cmocka_unit_test(test_oneshot_fill),
-        cmocka_unit_test(test_oneshot_threads), cmocka_unit_test(test_evict_while_running),
-        cmocka_unit_test(test_oneshot_copy),    cmocka_unit_test(test_kernel_stats),
-        cmocka_unit_test(test_decline_reasons),
+        cmocka_unit_test(test_cache_limit_env),     cmocka_unit_test(test_create_free_create),
+        cmocka_unit_test(test_lru_eviction),        cmocka_unit_test(test_oneshot_fill),
+        cmocka_unit_test(test_oneshot_threads),     cmocka_unit_test(test_oneshot_kept),
+        cmocka_unit_test(test_evict_while_running), cmocka_unit_test(test_oneshot_copy),
+        cmocka_unit_test(test_kernel_stats),        cmocka_unit_test(test_decline_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

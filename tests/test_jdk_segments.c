@@ -34,6 +34,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,23 +58,6 @@ const char *__tsan_default_options(void);
 const char *__tsan_default_options(void) {
     return "allocator_may_return_null=1";
 }
-
-static sj_error E;
-
-#define CHECK(want, expr)                                                                          \
-    do {                                                                                           \
-        memset(&E, 0, sizeof E);                                                                   \
-        sj_status got_ = (expr);                                                                   \
-        if (got_ != (want))                                                                        \
-            fail_msg("%s:%d: %s gave %s, expected %s (%s)", __FILE__, __LINE__, #expr,             \
-                     sj_status_name(got_), sj_status_name(want), E.message);                       \
-    } while (0)
-
-#define CHECK_MSG(text)                                                                            \
-    do {                                                                                           \
-        if (!strstr(E.message, (text)))                                                            \
-            fail_msg("%s:%d: message \"%s\" lacks \"%s\"", __FILE__, __LINE__, E.message, (text)); \
-    } while (0)
 
 /* ---- helpers ---- */
 

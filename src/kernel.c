@@ -79,9 +79,8 @@ static int direct_ok(const sj_plan *p, bool cells) {
  * in different shards (their per-thread block's index), so small calls do not serialize. */
 #define KSHARDS 8
 typedef struct kshard {
-    _Atomic uint64_t runs_interp, runs_jit, fallbacks_heap, fallbacks_overlap;
+    _Alignas(64) _Atomic uint64_t runs_interp, runs_jit, fallbacks_heap, fallbacks_overlap;
     _Atomic uint64_t work; /* elements run (AUTO) */
-    char pad[64 - 5 * sizeof(uint64_t)];
 } kshard;
 
 struct sj_kernel {
@@ -112,9 +111,8 @@ struct sj_kernel {
     uint64_t ns_jit;
     sj_decline decline;
     char decline_why[160];
-    /* runs and fallbacks, summed by sj_kernel_stats; last, after a line of padding, so that
-     * no shard shares a cache line with the fields every call reads */
-    char pad[64];
+    /* runs and fallbacks, summed by sj_kernel_stats; each shard on a cache line of its own
+     * (kernels are allocated aligned: kernel_alloc) */
     kshard shard[KSHARDS];
 };
 
@@ -147,8 +145,15 @@ static void tc_thread_exit(void *p) {
     atomic_store_explicit(&((tcount *)p)->in_use, false, memory_order_release);
 }
 
+/* In a child of fork only the forking thread exists: the other blocks are free again. */
+static void tc_after_fork(void) {
+    for (tcount *t = atomic_load(&tc_all); t; t = t->next)
+        if (t != tc_mine) atomic_store(&t->in_use, false);
+}
+
 static void tc_init(void) {
     tc_key_ok = pthread_key_create(&tc_key, tc_thread_exit) == 0;
+    pthread_atfork(NULL, NULL, tc_after_fork);
 }
 
 static tcount *tc_register(void) {
@@ -403,6 +408,13 @@ sj_status sj_counters_print(char **out, sj_error *err) {
 
 /* ---- kernels ---- */
 
+/* A zeroed kernel, aligned for its counter shards. */
+static sj_kernel *kernel_alloc(void) {
+    sj_kernel *k = aligned_alloc(_Alignof(sj_kernel), sizeof *k);
+    if (k) memset(k, 0, sizeof *k);
+    return k;
+}
+
 static void kernel_init(sj_kernel *k, sj_plan *p) {
     k->plan = p;
     k->in_place = sj_plan_in_place(p);
@@ -428,7 +440,7 @@ static void kernel_init(sj_kernel *k, sj_plan *p) {
 }
 
 static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
-    sj_kernel *k = calloc(1, sizeof *k);
+    sj_kernel *k = kernel_alloc();
     if (!k) {
         sj_plan_free(p);
         return sj_fail(err, SJ_E_NOMEM, "%s: out of memory building the kernel", p->what);
@@ -454,7 +466,7 @@ static sj_kernel *variant_kernel(sj_kernel *k, sj_plan_variant_kind kind) {
     /* no lock (the call holds arenas; k's jit_lock may be held by a compile): made, then
      * published unless another thread published one first */
     sj_plan *p = sj_plan_variant(k->plan, kind);
-    sj_kernel *mine = p ? calloc(1, sizeof *mine) : NULL;
+    sj_kernel *mine = p ? kernel_alloc() : NULL;
     if (!mine || (kind == SJ_VARIANT_BACKWARD && sj_interp_prepare(p, &mine->interp, NULL))) {
         sj_plan_free(p);
         free(mine);
@@ -745,14 +757,17 @@ static sj_tier kernel_tier(const sj_kernel *k) {
  * shard crosses a multiple of AUTO_STEP (or when asked again), so that calls read no line
  * that other threads' calls write: one thread compiles where one counter would have, several
  * within a step each. */
-#define AUTO_STEP (SJ_AUTO_THRESHOLD / 64)
+#define AUTO_STEP (SJ_AUTO_THRESHOLD / 64 ? SJ_AUTO_THRESHOLD / 64 : 1)
 static bool auto_due(sj_kernel *k, int64_t count, bool *added) {
     if (atomic_load_explicit(&k->auto_due, memory_order_relaxed)) return true;
     if (!*added) {
         *added = true;
         uint64_t was =
             atomic_fetch_add_explicit(&my_shard(k)->work, (uint64_t)count, memory_order_relaxed);
-        if (was / AUTO_STEP == (was + (uint64_t)count) / AUTO_STEP) return false;
+        uint64_t now = was + (uint64_t)count;
+        if (was / AUTO_STEP == now / AUTO_STEP &&
+            !(was < SJ_AUTO_THRESHOLD && now >= SJ_AUTO_THRESHOLD))
+            return false;
     }
     uint64_t w = 0;
     for (int i = 0; i < KSHARDS; i++)

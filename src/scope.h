@@ -101,12 +101,14 @@ void sj_scope_release(const sj_segment *s);
  * lease does; a shared arena's closer waits until no hold stack names the scope, and a
  * close on a thread that holds the arena itself (from a callback of the call) is
  * SJ_E_BUSY instead of waiting for itself. Falls back to the in-flight counter where the
- * thread has no slot (out of memory) or already holds SJ_HOLD_MAX arenas. Status and
- * messages as sj_scope_acquire. */
+ * thread has no slot (out of memory) or already holds SJ_HOLD_MAX arenas (such holds are
+ * listed per thread, so that the close from a callback is SJ_E_BUSY too). Status and
+ * messages as sj_scope_acquire. Not async-signal-safe. */
 #define SJ_HOLD_MAX 16
 typedef struct sj_hold {
     struct sj_scope *sc;
-    int slot; /* in the hold stack, or HOLD_NONE / HOLD_INFLIGHT (segment.c) */
+    int slot;             /* in the hold stack, or HOLD_NONE / HOLD_INFLIGHT (segment.c) */
+    struct sj_hold *prev; /* HOLD_INFLIGHT: the thread's pinned holds, newest first */
 } sj_hold;
 sj_status sj_scope_hold(const sj_segment *s, sj_hold *h, sj_error *err) SJ_HIDDEN;
 void sj_scope_unhold(sj_hold *h) SJ_HIDDEN;

@@ -188,6 +188,7 @@ typedef struct reader_ext {
     _Alignas(64) _Atomic(struct sj_scope *) held[SJ_HOLD_MAX];
 } reader_ext;
 static _Thread_local unsigned hold_depth SJ_TLS_FAST;
+static _Thread_local sj_hold *pinned_holds SJ_TLS_FAST; /* holds that fell back to pins */
 
 static reader_ext *ext_of(sj_reader *r) {
     return (reader_ext *)(void *)r;
@@ -343,18 +344,24 @@ static bool held_here(struct sj_scope *sc) {
     sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;
     for (unsigned i = 0; r && i < hold_depth; i++)
         if (atomic_load_explicit(&ext_of(r)->held[i], memory_order_relaxed) == sc) return true;
+    for (const sj_hold *h = pinned_holds; h; h = h->prev)
+        if (h->sc == sc) return true;
     return false;
 }
 
 sj_status sj_scope_hold(const sj_segment *s, sj_hold *h, sj_error *err) {
     sj_arena a = s->arena;
     struct sj_scope *sc = a.scope;
-    *h = (sj_hold){sc, HOLD_NONE};
+    *h = (sj_hold){sc, HOLD_NONE, NULL};
     if (!sc) return SJ_OK;
     sj_reader *r = hold_depth < SJ_HOLD_MAX ? my_reader() : NULL;
     if (!r) {
         sj_status st = arena_acquire(a, "segment", err);
-        if (st == SJ_OK) h->slot = HOLD_INFLIGHT;
+        if (st == SJ_OK) {
+            h->slot = HOLD_INFLIGHT;
+            h->prev = pinned_holds;
+            pinned_holds = h;
+        }
         return st;
     }
     unsigned d = hold_depth;
@@ -385,6 +392,10 @@ sj_status sj_scope_hold(const sj_segment *s, sj_hold *h, sj_error *err) {
 
 void sj_scope_unhold(sj_hold *h) {
     if (h->slot == HOLD_INFLIGHT) {
+        sj_hold **p = &pinned_holds; /* the newest, but for a release out of order */
+        while (*p && *p != h)
+            p = &(*p)->prev;
+        if (*p) *p = h->prev;
         atomic_fetch_sub(&h->sc->inflight, 1);
     } else if (h->slot >= 0) {
         sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;

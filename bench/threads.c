@@ -2,7 +2,7 @@
  * and from two threads at once, time per access per thread; beside it the same for an
  * unchecked out-of-line getter, for the hand-written loop (that loop's own two-thread
  * ratio) and for small kernel calls (one kept kernel run once per record, count 1, over the
- * first W8_KERNEL_CALLS records); and the median time of sj_arena_close for a shared and a
+ * first fifth of the records); and the median time of sj_arena_close for a shared and a
  * confined arena.
  * Rows go to the common table.
  *
@@ -32,7 +32,7 @@
 /* The accessor loop, hand_w7_get_y calls, the hand-written loop (hand_w7_sum_y), or a kept
  * reduce kernel run on each record with count 1. */
 typedef enum w8_mode { W8_ACCESSOR, W8_CALL, W8_LOOP, W8_KERNEL } w8_mode;
-#define W8_KERNEL_CALLS 200000 /* records the kernel rows call for (at most n) */
+#define W8_KERNEL_SHARE 5 /* the kernel rows call for the first n / 5 records */
 
 typedef struct w8 {
     int64_t n;
@@ -313,7 +313,7 @@ int bench_threads(int64_t n, int reps, bench_results *res) {
     if (rc == 0) { /* a kept kernel over an open root, as a user would keep it */
         sj_layout *open = NULL;
         sj_path *path = NULL;
-        w.calls = n < W8_KERNEL_CALLS ? n : W8_KERNEL_CALLS;
+        w.calls = n / W8_KERNEL_SHARE ? n / W8_KERNEL_SHARE : n;
         if (sj_layout_parse("[*:[i4(id)i4(x)d8(y)j8(z)]]", &open, &err) != SJ_OK ||
             sj_path_parse(open, "[*].y", &path, &err) != SJ_OK ||
             sj_kernel_reduce(path, SJ_REDUCE_SUM, &w.sum, &err) != SJ_OK) {

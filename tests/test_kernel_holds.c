@@ -283,8 +283,8 @@ static void *f_runner(void *arg) {
     (void)arg;
     static uint64_t arr[64];
     sj_segment h;
-    assert_int_equal(sj_segment_heap_pinned(SJ_HEAP_I64, 64, arr, f_resolve, f_pin, f_nop, &h, NULL),
-                     SJ_OK);
+    assert_int_equal(
+        sj_segment_heap_pinned(SJ_HEAP_I64, 64, arr, f_resolve, f_pin, f_nop, &h, NULL), SJ_OK);
     sj_kernel_run(K, &(sj_args){&FS, 0, &h, 0, 8}, NULL, NULL);
     return NULL;
 }

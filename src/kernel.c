@@ -190,14 +190,17 @@ static tcount *tc_self(void) {
     return tc_mine ? tc_mine : tc_register();
 }
 
-void sj_tc_add(int which) {
-    tcount *t = tc_self();
+static void tc_add(tcount *t, int which) {
     if (t == &tc_spill)
         atomic_fetch_add_explicit(&t->n[which], 1, memory_order_relaxed);
     else /* only this thread writes its block: no read-modify-write */
         atomic_store_explicit(&t->n[which],
                               atomic_load_explicit(&t->n[which], memory_order_relaxed) + 1,
                               memory_order_relaxed);
+}
+
+void sj_tc_add(int which) {
+    tc_add(tc_self(), which);
 }
 
 static void tc_sums(uint64_t sum[SJ_TC_COUNT]) {
@@ -208,10 +211,13 @@ static void tc_sums(uint64_t sum[SJ_TC_COUNT]) {
             sum[i] += atomic_load_explicit(&t->n[i], memory_order_relaxed);
 }
 
-/* The calling thread's shard of a kernel's counts. */
-static kshard *my_shard(sj_kernel *k) {
-    tcount *t = tc_self();
+/* Thread t's shard of a kernel's counts. */
+static kshard *shard_of(sj_kernel *k, const tcount *t) {
     return &k->shard[t == &tc_spill ? 0 : t->index % KSHARDS];
+}
+
+static kshard *my_shard(sj_kernel *k) {
+    return shard_of(k, tc_self());
 }
 static char c_last_decline[160];               /* under counters_lock */
 static sj_jit_stats c_jit_base;                /* JIT stats at the last reset */
@@ -840,9 +846,10 @@ static uint8_t *call_data(const sj_segment *s, bool *pinned) {
 static int64_t execute_on(sj_kernel *k, const sj_interp *ip, sj_loop_fn fn, const uint8_t *s,
                           uint8_t *d, int64_t count, void *aux) {
     sj_tier t = fn ? SJ_TIER_JIT : SJ_TIER_INTERP;
-    kshard *sh = my_shard(k);
+    tcount *me = tc_self();
+    kshard *sh = shard_of(k, me);
     atomic_fetch_add_explicit(fn ? &sh->runs_jit : &sh->runs_interp, 1, memory_order_relaxed);
-    sj_tc_add(fn ? SJ_TC_RUNS_JIT : SJ_TC_RUNS_INTERP);
+    tc_add(me, fn ? SJ_TC_RUNS_JIT : SJ_TC_RUNS_INTERP);
     /* written only when it changes: threads running k in one tier only read the line */
     if (atomic_load_explicit(&k->last_tier, memory_order_relaxed) != (int)t)
         atomic_store_explicit(&k->last_tier, (int)t, memory_order_relaxed);

@@ -66,12 +66,22 @@ static oneshot *oneshot_find_locked(const sj_layout *a, const sj_layout *b, uint
     return NULL;
 }
 
-/* The copy kernel of (a, b), kept or built now; release it with oneshot_release. */
-static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **out,
+static oneshot *oneshot_kept(const sj_layout *a, const sj_layout *b, uint64_t h);
+
+/* The copy kernel of (a, b): the thread's kept entry (*kept set: nothing to release), else
+ * the entry from the slots or built now, with a use for the caller (oneshot_release). */
+static sj_status oneshot_copy(const sj_layout *a, const sj_layout *b, oneshot **out, bool *kept,
                               sj_error *err) {
     uint64_t h = oneshot_hash(a, b);
+    oneshot *o = oneshot_kept(a, b, h);
+    *kept = o != NULL;
+    if (o) {
+        sj_tc_add(SJ_TC_ONESHOT_HITS);
+        *out = o;
+        return SJ_OK;
+    }
     pthread_mutex_lock(&oneshot_lock);
-    oneshot *o = oneshot_find_locked(a, b, h);
+    o = oneshot_find_locked(a, b, h);
     pthread_mutex_unlock(&oneshot_lock);
     if (o) {
         sj_tc_add(SJ_TC_ONESHOT_HITS);
@@ -183,21 +193,15 @@ sj_status sj_copy(const sj_segment *src, const sj_layout *src_elem, int64_t src_
         sj_kernel_free(k);
         return st;
     }
-    oneshot *o = oneshot_kept(src_elem, dst_elem, oneshot_hash(src_elem, dst_elem));
-    if (o) { /* the thread's own use keeps it; no call nested in this one drops it */
-        sj_tc_add(SJ_TC_ONESHOT_HITS);
-        oneshot_depth++;
-        sj_status st = sj_kernel_run(o->k, &a, NULL, err);
-        oneshot_depth--;
-        return st;
-    }
-    sj_status st = oneshot_copy(src_elem, dst_elem, &o, err);
+    oneshot *o = NULL;
+    bool kept = false;
+    sj_status st = oneshot_copy(src_elem, dst_elem, &o, &kept, err);
     if (st != SJ_OK) return st;
-    oneshot_keep(o);
-    oneshot_depth++;
+    if (!kept) oneshot_keep(o);
+    oneshot_depth++; /* no call nested in this one changes the thread's kept entry */
     st = sj_kernel_run(o->k, &a, NULL, err);
     oneshot_depth--;
-    oneshot_release(o);
+    if (!kept) oneshot_release(o);
     return st;
 }
 

@@ -121,81 +121,24 @@ struct sj_kernel {
 static _Atomic uint64_t c_plans, c_ns_plan, c_declines, c_declines_by[SJ_DECLINE_COUNT];
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Per-call counts: a block per thread (only its thread writes it), reused by a later
- * thread once its thread exits, never freed. tc_spill takes the counts of a thread that
- * could get no block (out of memory), with atomic adds. */
-typedef struct tcount {
-    _Atomic uint64_t n[SJ_TC_COUNT];
-    unsigned index; /* position in the registry: the thread's shard of a kernel's counts */
-    atomic_bool in_use;
-    struct tcount *next;
-} tcount;
-#define TC_BYTES (((sizeof(tcount) + 63) / 64) * 64) /* blocks a cache line apart */
-static _Atomic(tcount *) tc_all;
-static atomic_uint tc_made;
-static tcount tc_spill;
+/* Per-call counts: in the thread's reader slot (scope.h sj_reader_ext), which only the
+ * thread writes; tc_spill takes the counts of a thread that could get no slot (out of
+ * memory), with atomic adds. */
+static _Atomic uint64_t tc_spill[SJ_TC_COUNT];
 static uint64_t tc_base[SJ_TC_COUNT]; /* the sums at the last reset, under counters_lock */
-static _Thread_local tcount *tc_mine SJ_TLS_FAST;
-static pthread_key_t tc_key;
-static pthread_once_t tc_once = PTHREAD_ONCE_INIT;
-static bool tc_key_ok;
 
-static void tc_thread_exit(void *p) {
-    tc_mine = NULL;
-    atomic_store_explicit(&((tcount *)p)->in_use, false, memory_order_release);
+/* The calling thread's slot extension; NULL when out of memory (then tc_spill). */
+static sj_reader_ext *tc_self(void) {
+    sj_reader *r = sj_my_reader();
+    return r ? sj_ext_of(r) : NULL;
 }
 
-/* In a child of fork only the forking thread exists: the other blocks are free again. */
-static void tc_after_fork(void) {
-    for (tcount *t = atomic_load(&tc_all); t; t = t->next)
-        if (t != tc_mine) atomic_store(&t->in_use, false);
-}
-
-static void tc_init(void) {
-    tc_key_ok = pthread_key_create(&tc_key, tc_thread_exit) == 0;
-    pthread_atfork(NULL, NULL, tc_after_fork);
-}
-
-static tcount *tc_register(void) {
-    pthread_once(&tc_once, tc_init);
-    if (!tc_key_ok) return &tc_spill;
-    tcount *t = atomic_load_explicit(&tc_all, memory_order_acquire);
-    for (; t; t = t->next) {
-        bool no = false;
-        if (!atomic_load_explicit(&t->in_use, memory_order_relaxed) &&
-            atomic_compare_exchange_strong_explicit(&t->in_use, &no, true, memory_order_acquire,
-                                                    memory_order_relaxed))
-            break;
-    }
-    if (!t) {
-        t = aligned_alloc(64, TC_BYTES);
-        if (!t) return &tc_spill;
-        memset(t, 0, TC_BYTES);
-        t->index = atomic_fetch_add(&tc_made, 1);
-        atomic_init(&t->in_use, true);
-        tcount *head = atomic_load_explicit(&tc_all, memory_order_relaxed);
-        do
-            t->next = head;
-        while (!atomic_compare_exchange_weak_explicit(&tc_all, &head, t, memory_order_release,
-                                                      memory_order_relaxed));
-    }
-    if (pthread_setspecific(tc_key, t) != 0) {
-        atomic_store_explicit(&t->in_use, false, memory_order_release);
-        return &tc_spill;
-    }
-    return tc_mine = t;
-}
-
-static tcount *tc_self(void) {
-    return tc_mine ? tc_mine : tc_register();
-}
-
-static void tc_add(tcount *t, int which) {
-    if (t == &tc_spill)
-        atomic_fetch_add_explicit(&t->n[which], 1, memory_order_relaxed);
+static void tc_add(sj_reader_ext *t, int which) {
+    if (!t)
+        atomic_fetch_add_explicit(&tc_spill[which], 1, memory_order_relaxed);
     else /* only this thread writes its block: no read-modify-write */
-        atomic_store_explicit(&t->n[which],
-                              atomic_load_explicit(&t->n[which], memory_order_relaxed) + 1,
+        atomic_store_explicit(&t->counts[which],
+                              atomic_load_explicit(&t->counts[which], memory_order_relaxed) + 1,
                               memory_order_relaxed);
 }
 
@@ -205,15 +148,13 @@ void sj_tc_add(int which) {
 
 static void tc_sums(uint64_t sum[SJ_TC_COUNT]) {
     for (int i = 0; i < SJ_TC_COUNT; i++)
-        sum[i] = atomic_load_explicit(&tc_spill.n[i], memory_order_relaxed);
-    for (tcount *t = atomic_load_explicit(&tc_all, memory_order_acquire); t; t = t->next)
-        for (int i = 0; i < SJ_TC_COUNT; i++)
-            sum[i] += atomic_load_explicit(&t->n[i], memory_order_relaxed);
+        sum[i] = atomic_load_explicit(&tc_spill[i], memory_order_relaxed);
+    sj_thread_counts_sum(sum);
 }
 
 /* Thread t's shard of a kernel's counts. */
-static kshard *shard_of(sj_kernel *k, const tcount *t) {
-    return &k->shard[t == &tc_spill ? 0 : t->index % KSHARDS];
+static kshard *shard_of(sj_kernel *k, const sj_reader_ext *t) {
+    return &k->shard[t ? t->index % KSHARDS : 0];
 }
 
 static kshard *my_shard(sj_kernel *k) {
@@ -846,7 +787,7 @@ static uint8_t *call_data(const sj_segment *s, bool *pinned) {
 static int64_t execute_on(sj_kernel *k, const sj_interp *ip, sj_loop_fn fn, const uint8_t *s,
                           uint8_t *d, int64_t count, void *aux) {
     sj_tier t = fn ? SJ_TIER_JIT : SJ_TIER_INTERP;
-    tcount *me = tc_self();
+    sj_reader_ext *me = tc_self();
     kshard *sh = shard_of(k, me);
     atomic_fetch_add_explicit(fn ? &sh->runs_jit : &sh->runs_interp, 1, memory_order_relaxed);
     tc_add(me, fn ? SJ_TC_RUNS_JIT : SJ_TC_RUNS_INTERP);

@@ -113,6 +113,28 @@ typedef struct sj_hold {
 sj_status sj_scope_hold(const sj_segment *s, sj_hold *h, sj_error *err) SJ_HIDDEN;
 void sj_scope_unhold(sj_hold *h) SJ_HIDDEN;
 
+/* A thread's reader slot, its hold stack and its per-call counts (internal.h SJ_TC_*), made
+ * together; every sj_reader in the registry is the first member of one. Only the thread
+ * writes them; a slot is reused by a later thread once its thread exits (counts kept). */
+typedef struct sj_reader_ext {
+    sj_reader r;
+    _Alignas(64) _Atomic(struct sj_scope *) held[SJ_HOLD_MAX];
+    _Alignas(64) _Atomic uint64_t counts[SJ_TC_COUNT];
+    unsigned index; /* order of creation: the thread's shard of a kernel's counts */
+} sj_reader_ext;
+static inline sj_reader_ext *sj_ext_of(sj_reader *r) {
+    return (sj_reader_ext *)(void *)r;
+}
+/* The thread's slot where closers run a full fence themselves (no membarrier). */
+extern _Thread_local sj_reader *sj_fenced_rec SJ_HIDDEN SJ_TLS_FAST;
+/* The calling thread's slot, registered on first need; NULL when out of memory. */
+static inline sj_reader *sj_my_reader(void) {
+    sj_reader *r = sj_self.rec ? sj_self.rec : sj_fenced_rec;
+    return r ? r : sj_reader_register();
+}
+/* Adds every slot's counts (threads that exited included) to sum. */
+void sj_thread_counts_sum(uint64_t sum[SJ_TC_COUNT]) SJ_HIDDEN;
+
 /* Views (segjit/view.h): while any is open, closing the arena fails with SJ_E_BUSY. Enter
  * checks closed and thread as a pin does; a close deciding at the same time is waited for. */
 #define SCOPE_VIEWS_CLOSING (UINT64_C(1) << 63)

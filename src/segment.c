@@ -178,25 +178,18 @@ sj_status sj_scope_view_owner(sj_arena a, sj_error *err) {
 /* True when closers run membarrier: readers then need only a compiler barrier, and the
  * inline lease may use the thread's slot (sj_self.rec); else the slot is fenced_rec. */
 static atomic_bool asym_fence;
-static _Thread_local sj_reader *fenced_rec __attribute__((tls_model("initial-exec")));
+_Thread_local sj_reader *sj_fenced_rec SJ_TLS_FAST;
+#define fenced_rec sj_fenced_rec
 static _Atomic(sj_reader *) readers; /* registry: every slot ever made, never freed */
+static atomic_uint readers_made;
 
-/* A thread's reader slot and its hold stack (scope.h), made together: every sj_reader in
- * the registry is the first member of one. hold_depth: entries in use, the top last. */
-typedef struct reader_ext {
-    sj_reader r;
-    _Alignas(64) _Atomic(struct sj_scope *) held[SJ_HOLD_MAX];
-} reader_ext;
+/* hold_depth: entries of the thread's hold stack in use, the top last. */
 static _Thread_local unsigned hold_depth SJ_TLS_FAST;
 static _Thread_local sj_hold *pinned_holds SJ_TLS_FAST; /* holds that fell back to pins */
 
-static reader_ext *ext_of(sj_reader *r) {
-    return (reader_ext *)(void *)r;
-}
-
 static void clear_holds(sj_reader *r) {
     for (int i = 0; i < SJ_HOLD_MAX; i++)
-        atomic_store_explicit(&ext_of(r)->held[i], NULL, memory_order_release);
+        atomic_store_explicit(&sj_ext_of(r)->held[i], NULL, memory_order_release);
 }
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
@@ -255,11 +248,14 @@ sj_reader *sj_reader_register(void) {
         if (atomic_compare_exchange_strong(&q->in_use, &idle, true)) r = q;
     }
     if (!r) {
-        reader_ext *x = aligned_alloc(_Alignof(reader_ext), sizeof *x);
+        sj_reader_ext *x = aligned_alloc(_Alignof(sj_reader_ext), sizeof *x);
         if (!x) return NULL;
         r = &x->r;
         for (int i = 0; i < SJ_HOLD_MAX; i++)
             atomic_init(&x->held[i], NULL);
+        for (int i = 0; i < SJ_TC_COUNT; i++)
+            atomic_init(&x->counts[i], 0);
+        x->index = atomic_fetch_add(&readers_made, 1);
         atomic_init(&r->scope, NULL);
         atomic_init(&r->in_use, true);
         r->next = atomic_load(&readers);
@@ -282,6 +278,12 @@ static bool lease_enter_fenced(sj_arena a, sj_reader **slot) {
     struct sj_scope *sc = a.scope;
     if (!sc || (a.key & SCOPE_CONFINED)) return sj_lease_enter(a, slot);
     return sj__lease_shared(sc, a.key, fenced_rec, true, slot);
+}
+
+void sj_thread_counts_sum(uint64_t sum[SJ_TC_COUNT]) {
+    for (sj_reader *r = atomic_load_explicit(&readers, memory_order_acquire); r; r = r->next)
+        for (int i = 0; i < SJ_TC_COUNT; i++)
+            sum[i] += atomic_load_explicit(&sj_ext_of(r)->counts[i], memory_order_relaxed);
 }
 
 /* A lease by whichever slot the thread has. */
@@ -324,7 +326,7 @@ static void wait_for_leases(struct sj_scope *sc) {
         while (atomic_load_explicit(&r->scope, memory_order_acquire) == sc)
             if (++spins > 64) sched_yield();
         for (int i = 0; i < SJ_HOLD_MAX; i++) /* kernel runs: may take long */
-            while (atomic_load_explicit(&ext_of(r)->held[i], memory_order_acquire) == sc)
+            while (atomic_load_explicit(&sj_ext_of(r)->held[i], memory_order_acquire) == sc)
                 if (++spins > 64) sched_yield();
     }
 }
@@ -333,17 +335,13 @@ static void wait_for_leases(struct sj_scope *sc) {
 
 enum { HOLD_NONE = -1, HOLD_INFLIGHT = -2 };
 
-/* The calling thread's slot, registered on first need; NULL when out of memory. */
-static sj_reader *my_reader(void) {
-    sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;
-    return r ? r : sj_reader_register();
-}
+#define my_reader sj_my_reader
 
 /* Whether a call on this thread holds sc (a close from one of its callbacks). */
 static bool held_here(struct sj_scope *sc) {
     sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;
     for (unsigned i = 0; r && i < hold_depth; i++)
-        if (atomic_load_explicit(&ext_of(r)->held[i], memory_order_relaxed) == sc) return true;
+        if (atomic_load_explicit(&sj_ext_of(r)->held[i], memory_order_relaxed) == sc) return true;
     for (const sj_hold *h = pinned_holds; h; h = h->prev)
         if (h->sc == sc) return true;
     return false;
@@ -365,7 +363,7 @@ sj_status sj_scope_hold(const sj_segment *s, sj_hold *h, sj_error *err) {
         return st;
     }
     unsigned d = hold_depth;
-    _Atomic(struct sj_scope *) *e = &ext_of(r)->held[d];
+    _Atomic(struct sj_scope *) *e = &sj_ext_of(r)->held[d];
     atomic_store_explicit(e, sc, memory_order_relaxed);
     bool ok;
     if (a.key & SCOPE_CONFINED) { /* only the owner closes it, and only between calls */
@@ -399,7 +397,7 @@ void sj_scope_unhold(sj_hold *h) {
         atomic_fetch_sub(&h->sc->inflight, 1);
     } else if (h->slot >= 0) {
         sj_reader *r = sj_self.rec ? sj_self.rec : fenced_rec;
-        reader_ext *x = ext_of(r);
+        sj_reader_ext *x = sj_ext_of(r);
         atomic_store_explicit(&x->held[h->slot], NULL, memory_order_release);
         /* released out of order, a hole waits until the entries above it go */
         while (hold_depth > 0 &&

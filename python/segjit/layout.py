@@ -413,10 +413,11 @@ def _to_dtype(lay, where):
         return np.dtype((_to_dtype(e, where + "[]"), tuple(shape)))
     if tag == "struct":
         names, formats, offsets, seen = [], [], [], set()
-        for i, (off, m) in enumerate(lay._member_list()):
+        for off, m in lay._member_list():
             if m.tag == "padding":
                 continue
-            name = m.name if m.name is not None else "f%d" % i
+            # unnamed: numpy's own f0, f1, ... by field (padding is no numpy field)
+            name = m.name if m.name is not None else "f%d" % len(names)
             if name in seen:
                 raise UnsupportedError("%s: duplicate member name %r: numpy field names "
                                        "are unique" % (where, name))

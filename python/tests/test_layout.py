@@ -66,6 +66,10 @@ def test_text_and_c():
 
 def test_unnamed_members_get_numpy_names():
     assert segjit.Layout("[i4i4]").dtype == np.dtype([("f0", "<i4"), ("f1", "<i4")])
+    # numpy counts fields, not padding: the field after a hole is f1, as np.dtype names it
+    dt = segjit.Layout("[i4x4d8]").dtype
+    assert dt.names == ("f0", "f1") and dt.fields["f1"][1] == 8
+    assert dt.names == np.dtype([("", "<i4"), ("", "<f8")]).names  # numpy's own naming
 
 
 def test_bytes_fields_become_byte_sequences():

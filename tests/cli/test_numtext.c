@@ -1,7 +1,10 @@
 /* tests/cli/test_numtext.c: the tool's float text (tools/numtext.c) reads back to the same
  * bits and is minimal: no shorter decimal near the value reads back, searched by brute force
- * over shorter precisions (five candidate mantissas around the rendering at each).
- * Usage: test_numtext [STEP]: f32 patterns 0, STEP, 2*STEP, ... (default 4099);
+ * over shorter precisions (five candidate mantissas around the rendering at each). f64 text
+ * is also compared, text and digit count, with ref_numtext_f64 below: the search numtext_f64
+ * used before its exact algorithm, kept as the oracle.
+ * Usage: test_numtext [STEP [big]]: f32 patterns 0, STEP, 2*STEP, ... (default 4099) and
+ * about 1.5 million f64 values against the reference (with "big": about 38 million);
  * test_numtext all [FIRST COUNT]: every f32 bit pattern (or COUNT from FIRST), on every
  * core, through a leaner check. */
 #ifndef _GNU_SOURCE
@@ -155,6 +158,287 @@ static bool big_selected(void) {
             return true;
     }
     return false;
+}
+
+/* ---- the reference for f64: the former search ----
+ * For a precision p, the correctly rounded p-digit rendering (%.*e) and its two p-digit
+ * neighbours are read back with strtod; the first that gives the same bits wins, and the
+ * shortest p is found by bisection. About 2 to 6 us a value. */
+
+/* A decimal: `ndig` digits d[0].d[1]... times 10^exp, with a sign. */
+typedef struct ref_dec {
+    bool neg;
+    int ndig, exp;
+    char d[24];
+} ref_dec;
+
+/* Parses "-d.ddde+XX" (printf's %.*e) into *x. */
+static void ref_dec_parse(const char *s, ref_dec *x) {
+    x->neg = *s == '-';
+    if (x->neg) s++;
+    x->ndig = 0;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9') x->d[x->ndig++] = *s;
+    x->exp = *s == 'e' ? atoi(s + 1) : 0;
+}
+
+/* The p-digit neighbour of *x one unit in the last place up (dir > 0) or down. */
+static void ref_dec_step(ref_dec *x, int dir) {
+    int i = x->ndig - 1;
+    if (dir > 0) {
+        while (i >= 0 && x->d[i] == '9')
+            x->d[i--] = '0';
+        if (i >= 0) {
+            x->d[i]++;
+        } else { /* 99..9 + 1 = 100..0, one decade up */
+            x->d[0] = '1';
+            x->exp++;
+        }
+    } else {
+        while (i >= 0 && x->d[i] == '0')
+            x->d[i--] = '9';
+        x->d[i]--;            /* the first digit of a %e rendering is not 0 */
+        if (x->d[0] == '0') { /* 100..0 - 1 = 099..9: 99..9 one decade down */
+            memmove(x->d, x->d + 1, (size_t)x->ndig - 1);
+            x->d[x->ndig - 1] = '9';
+            x->exp--;
+        }
+    }
+}
+
+/* "-d.ddde<exp>", what strtof/strtod read back. */
+static void ref_dec_sci(const ref_dec *x, char *buf, size_t n) {
+    snprintf(buf, n, "%s%c%s%.*se%d", x->neg ? "-" : "", x->d[0], x->ndig > 1 ? "." : "",
+             x->ndig - 1, x->d + 1, x->exp);
+}
+
+/* The final text, %g style with trailing zeros removed: plain notation for decimal
+ * exponents -4..max(digits, 6) - 1, else d.ddde+XX (two exponent digits at least). */
+static void ref_dec_text(const ref_dec *x, char *buf) {
+    int k = x->ndig;
+    while (k > 1 && x->d[k - 1] == '0')
+        k--;
+    int p = x->ndig > 6 ? x->ndig : 6, e = x->exp;
+    char *o = buf;
+    if (x->neg) *o++ = '-';
+    if (e < -4 || e >= p) {
+        *o++ = x->d[0];
+        if (k > 1) {
+            *o++ = '.';
+            memcpy(o, x->d + 1, (size_t)k - 1);
+            o += k - 1;
+        }
+        *o++ = 'e';
+        *o++ = e < 0 ? '-' : '+';
+        int a = e < 0 ? -e : e;
+        if (a >= 100) *o++ = (char)('0' + a / 100);
+        *o++ = (char)('0' + a / 10 % 10);
+        *o++ = (char)('0' + a % 10);
+    } else if (e < 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -e - 1; i++)
+            *o++ = '0';
+        memcpy(o, x->d, (size_t)k);
+        o += k;
+    } else if (k <= e + 1) {
+        memcpy(o, x->d, (size_t)k);
+        o += k;
+        for (int i = k; i < e + 1; i++)
+            *o++ = '0';
+    } else {
+        memcpy(o, x->d, (size_t)e + 1);
+        o += e + 1;
+        *o++ = '.';
+        memcpy(o, x->d + e + 1, (size_t)(k - e - 1));
+        o += k - e - 1;
+    }
+    *o = '\0';
+}
+
+static bool ref_reads_back(const ref_dec *x, double v) {
+    char s[NUMTEXT_MAX];
+    ref_dec_sci(x, s, sizeof s);
+    double d = strtod(s, NULL);
+    return memcmp(&d, &v, sizeof d) == 0;
+}
+
+static int ref_numtext_f64(double v, char buf[NUMTEXT_MAX]) {
+    if (isnan(v)) {
+        snprintf(buf, NUMTEXT_MAX, "%s", signbit(v) ? "-nan" : "nan");
+        return 0;
+    }
+    if (isinf(v)) {
+        snprintf(buf, NUMTEXT_MAX, "%s", v < 0 ? "-inf" : "inf");
+        return 0;
+    }
+    if (v == 0) {
+        snprintf(buf, NUMTEXT_MAX, "%s", signbit(v) ? "-0" : "0");
+        return 1;
+    }
+    /* Whether p digits suffice is monotone in p (a p-digit decimal that reads back is also
+     * a (p+1)-digit one, and then the nearest (p+1)-digit rendering or its neighbour on the
+     * other side reads back too), so the shortest p is found by bisection. */
+    int lo = 1, hi = 17;
+    ref_dec best;
+    bool found = false;
+    while (lo <= hi) {
+        int p = (lo + hi) / 2;
+        char s[NUMTEXT_MAX];
+        snprintf(s, sizeof s, "%.*e", p - 1, v);
+        ref_dec x, up, down;
+        ref_dec_parse(s, &x);
+        up = down = x;
+        ref_dec_step(&up, 1);
+        ref_dec_step(&down, -1);
+        const ref_dec *pick = ref_reads_back(&x, v)      ? &x
+                              : ref_reads_back(&down, v) ? &down
+                              : ref_reads_back(&up, v)   ? &up
+                                                         : NULL;
+        if (pick) {
+            best = *pick;
+            found = true;
+            hi = p - 1;
+        } else {
+            lo = p + 1;
+        }
+    }
+    if (found) {
+        ref_dec_text(&best, buf);
+        return best.ndig;
+    }
+    snprintf(buf, NUMTEXT_MAX, "%.17g", v); /* not reached: 17 digits always suffice */
+    return 17;
+}
+
+/* ---- f64 against the reference ----
+ * Values from a counter-based generator (repeatable, split across threads by index), each
+ * printed by numtext_f64 and by ref_numtext_f64: text and digit count must be identical. */
+
+enum { K_BITS, K_DECIMAL, K_HUMAN, K_SUBNORMAL, K_INT, K_POW2, K_POW10, K_COUNT };
+static const char *const kind_name[K_COUNT] = {"random bit patterns",
+                                               "random 1-17 digit decimals",
+                                               "1-8 digit decimals, 1e-12 to 1e14",
+                                               "subnormals",
+                                               "integers",
+                                               "powers of two +-4 ulp",
+                                               "d * 10^n +-3 ulp"};
+
+static uint64_t mix64(uint64_t z) { /* splitmix64's finalizer */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double from_bits(uint64_t b) {
+    double d;
+    memcpy(&d, &b, 8);
+    return d;
+}
+
+static uint64_t bits_of(double d) {
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+/* A decimal string of `nd` random digits times 10^e, read by strtod. */
+static double random_decimal(uint64_t r, int nd, int e, bool neg) {
+    char t[48];
+    int o = neg ? 1 : 0;
+    t[0] = '-';
+    for (int i = 0; i < nd; i++, r /= 10)
+        t[o++] = (char)('0' + r % 10);
+    snprintf(t + o, sizeof t - (size_t)o, "e%d", e);
+    return strtod(t, NULL);
+}
+
+static uint64_t kind_total[K_COUNT];
+
+static double f64_sample(int kind, uint64_t i) {
+    uint64_t r = mix64(i * 0x9e3779b97f4a7c15ull + (uint64_t)kind), r2 = mix64(r + 1);
+    bool neg = r2 >> 63;
+    switch (kind) {
+        case K_BITS:
+            return from_bits(r);
+        case K_DECIMAL: /* exponents from below the subnormals to past DBL_MAX */
+            return random_decimal(r, 1 + (int)(r2 % 17), (int)(r2 >> 8 & 1023) % 670 - 345, neg);
+        case K_HUMAN:
+            return random_decimal(r, 1 + (int)(r2 % 8), (int)(r2 >> 8 & 63) % 19 - 12, neg);
+        case K_SUBNORMAL: /* the smallest in order, then random ones */
+            return from_bits((i < 100000 ? i + 1 : r >> 12) | (uint64_t)neg << 63);
+        case K_INT: /* small ones in order, then random widths up to 2^64 and values near 2^53 */
+            if (i < 100000) return (double)i - 50000;
+            if (i % 4) return (neg ? -1 : 1) * (double)(r >> (r2 % 64));
+            return 9007199254740992.0 + (double)(int64_t)(r2 % 2001 - 1000) * (double)(1 + r % 4);
+        case K_POW2: { /* 2^n, n = -1074..1023, with its bit neighbours */
+            uint64_t b = bits_of(ldexp(1.0, (int)(i / 18 % 2098) - 1074));
+            int d = (int)(i % 9) - 4;
+            return from_bits((d < 0 && b < (uint64_t)-d ? b : b + (uint64_t)(int64_t)d) |
+                             (uint64_t)(i / 9 % 2) << 63);
+        }
+        default: { /* K_POW10: m * 10^n, m = 1..9, n = -324..308, with its bit neighbours */
+            char t[16];
+            snprintf(t, sizeof t, "%de%d", (int)(i / 7 % 9) + 1, (int)(i / 63 % 633) - 324);
+            uint64_t b = bits_of(strtod(t, NULL));
+            int d = (int)(i % 7) - 3;
+            return from_bits(d < 0 && b < (uint64_t)-d ? b : b + (uint64_t)(int64_t)d);
+        }
+    }
+}
+
+typedef struct f64job {
+    int t, nt;
+    uint64_t n;
+    long failures;
+} f64job;
+
+static void *f64_run(void *arg) {
+    f64job *w = arg;
+    for (int kind = 0; kind < K_COUNT; kind++)
+        for (uint64_t i = (uint64_t)w->t; i < kind_total[kind]; i += (uint64_t)w->nt, w->n++) {
+            double d = f64_sample(kind, i);
+            char got[NUMTEXT_MAX], want[NUMTEXT_MAX];
+            int pg = numtext_f64(d, got), pw = ref_numtext_f64(d, want);
+            if (pg != pw || strcmp(got, want) != 0) {
+                if (w->failures++ < 5)
+                    fprintf(stderr,
+                            "FAIL f64 vs reference (%s): bits 0x%016" PRIx64
+                            " '%s' (%d digits), reference '%s' (%d)\n",
+                            kind_name[kind], bits_of(d), got, pg, want, pw);
+            }
+        }
+    return NULL;
+}
+
+/* Every kind on every core; `scale` multiplies the random samples (1: about 1.5 million
+ * values, 30: about 38 million). */
+static long f64_against_reference(uint64_t scale) {
+    kind_total[K_BITS] = 300000 * scale;
+    kind_total[K_DECIMAL] = 300000 * scale;
+    kind_total[K_HUMAN] = 300000 * scale;
+    kind_total[K_SUBNORMAL] = 100000 + 150000 * scale;
+    kind_total[K_INT] = 100000 + 200000 * scale;
+    kind_total[K_POW2] = 18 * 2098; /* every one, 9 patterns and 2 signs each */
+    kind_total[K_POW10] = 63 * 633;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
+    f64job w[64];
+    pthread_t th[64];
+    bool started[64];
+    for (int i = 0; i < nt; i++) {
+        w[i] = (f64job){.t = i, .nt = nt};
+        started[i] = pthread_create(&th[i], NULL, f64_run, &w[i]) == 0;
+        if (!started[i]) f64_run(&w[i]);
+    }
+    long bad = 0, n = 0;
+    for (int i = 0; i < nt; i++) {
+        if (started[i]) pthread_join(th[i], NULL);
+        bad += w[i].failures;
+        n += (long)w[i].n;
+    }
+    printf("%ld f64 values against the reference on %d threads: %ld differ\n", n, nt, bad);
+    return bad;
 }
 
 /* ---- every f32 ----
@@ -313,6 +597,18 @@ int main(int argc, char **argv) {
     expect64(1.7976931348623157e308, "1.7976931348623157e+308");
     expect64(9007199254740993.0, "9007199254740992");
     expect64(-NAN, "-nan");
+    expect64(NAN, "nan");
+    expect64(-INFINITY, "-inf");
+    expect64(INFINITY, "inf");
+    expect64(-0.0, "-0");
+    expect64(0.3, "0.3");
+    expect64(2.0 / 3, "0.6666666666666666");
+    expect64(1e23, "1e+23");
+    expect64(1e6, "1e+06");
+    expect64(1234567, "1234567");
+    expect64(ldexp(1, -1022), "2.2250738585072014e-308");
+    expect64(ldexp(1, 63), "9.223372036854776e+18");
+    expect64(-ldexp(1, -1073), "-1e-323");
     long n32 = 0, n64 = 0;
     /* Powers of two, the smallest subnormals and the largest values of each. */
     for (int k = -149; k <= 127; k++, n32++) {
@@ -344,5 +640,7 @@ int main(int argc, char **argv) {
         check64(x);
     }
     printf("%ld f32 and %ld f64 values checked, %ld failures\n", n32, n64, failures);
+    bool big = argc > 2 && strcmp(argv[2], "big") == 0;
+    failures += f64_against_reference(big ? 30 : 1);
     return failures ? 1 : 0;
 }

@@ -16,24 +16,16 @@
 
 #include "segjit/layout.h"
 
-static sj_layout *parse_c(const char *text) {
-    sj_layout *l = NULL;
-    sj_error err = {0};
-    sj_status st = sj_layout_parse_c(text, &l, &err);
-    if (st != SJ_OK) fail_msg("parse_c '%s': %s %s", text, sj_status_name(st), err.message);
-    return l;
-}
+#include "builders.h"
 
-static char *print(const sj_layout *l) {
-    char *s = NULL;
-    assert_int_equal(sj_layout_print(l, &s, NULL), SJ_OK);
-    return s;
+static sj_layout *parse_c(const char *text) {
+    return parsed_by(sj_layout_parse_c, "parse_c", text);
 }
 
 /* parse_c(text) prints as `printed`, and that text parses back to the same layout. */
 static void check_c(const char *text, const char *printed) {
     sj_layout *l = parse_c(text);
-    char *s = print(l);
+    char *s = print_ok(l);
     if (strcmp(s, printed) != 0) fail_msg("parse_c '%s' printed\n%s\nwant\n%s", text, s, printed);
     sj_layout *back = NULL;
     assert_int_equal(sj_layout_parse(s, &back, NULL), SJ_OK);
@@ -44,13 +36,7 @@ static void check_c(const char *text, const char *printed) {
 }
 
 static void check_error(const char *text, sj_status status, const char *message) {
-    sj_layout *sentinel = (sj_layout *)&sentinel, *l = sentinel;
-    sj_error err = {0};
-    sj_status st = sj_layout_parse_c(text, &l, &err);
-    if (st != status || strcmp(err.message, message) != 0)
-        fail_msg("parse_c '%.80s': got %s \"%s\", want %s \"%s\"", text, sj_status_name(st),
-                 err.message, sj_status_name(status), message);
-    assert_ptr_equal(l, sentinel);
+    parse_fails_with(sj_layout_parse_c, "parse_c", text, status, message);
 }
 
 /* Index of the first member called name; fails the test when there is none. */

@@ -368,42 +368,65 @@ static sj_status one_op(worker *w, arena_round *rd, int op, int t) {
     return st;
 }
 
+/* A worker's call into a round: the live round when it began (cur), the round called (r,
+ * rd), and whether that round's close had returned before the call. */
+typedef struct round_call {
+    int cur, r;
+    arena_round *rd;
+    bool closed_before;
+} round_call;
+
+/* Begins a worker's next call: false (after a short sleep) while there is no live round or
+ * the worker saw this one closed. Mostly the live round; sometimes the one before it,
+ * closed (its scope likely reused by the live one: a stale handle). */
+static bool round_call_begin(worker *w, round_call *c) {
+    c->cur = atomic_load(&current_round);
+    if (c->cur < 0 || c->cur == w->done_round) {
+        sleep_us(20);
+        return false;
+    }
+    c->r = (c->cur > 0 && rnd(&w->seed) % 4 == 0) ? c->cur - 1 : c->cur;
+    c->rd = &rounds[c->r];
+    c->closed_before = atomic_load(&c->rd->closed);
+    atomic_fetch_add(&c->rd->calls, 1);
+    return true;
+}
+
+/* Counts the call's status st (`what` names its operation): once its round's close has
+ * returned, a call answers SJ_E_CLOSED and nothing else. */
+static void round_call_end(worker *w, const round_call *c, sj_status st, const char *what) {
+    w->ops++;
+    if (st == SJ_OK) {
+        w->ok++;
+    } else if (st == SJ_E_CLOSED) {
+        w->closed++;
+        if (c->r == c->cur && c->closed_before) w->done_round = c->cur;
+        /* the live round is closing: leave the cores to the calls close waits for */
+        if (c->r == c->cur) sleep_us(10);
+    }
+    if (c->closed_before) {
+        w->after_close++;
+        if (st != SJ_E_CLOSED)
+            worker_fail("worker %d: %s on round %d returned %s after its close returned", w->id,
+                        what, c->r, sj_status_name(st));
+    }
+}
+
 static void *close_worker(void *arg) {
     worker *w = arg;
     while (!atomic_load(&stop_workers) && w->ops < MAX_OPS && now_s() < w->deadline) {
-        int cur = atomic_load(&current_round);
-        if (cur < 0 || cur == w->done_round) {
-            sleep_us(20);
-            continue;
-        }
-        /* mostly the live round; sometimes the one before it, closed (its scope likely
-         * reused by the live one: a stale handle) */
-        int r = (cur > 0 && rnd(&w->seed) % 4 == 0) ? cur - 1 : cur;
-        arena_round *rd = &rounds[r];
-        bool closed_before = atomic_load(&rd->closed);
-        atomic_fetch_add(&rd->calls, 1);
+        round_call c;
+        if (!round_call_begin(w, &c)) continue;
         int op = (int)(rnd(&w->seed) % NOPS);
         int t = (int)(rnd(&w->seed) % TI_COUNT);
-        sj_status st = one_op(w, rd, op, t);
-        w->ops++;
+        sj_status st = one_op(w, c.rd, op, t);
         if (st == SJ_OK) {
-            w->ok++;
             w->per_op_ok[op]++;
             /* still running when the main thread called close: it had passed its lifetime
              * check before close marked the arena, and close had to wait for it */
-            if (atomic_load(&rd->closing)) w->overlapped++;
-        } else if (st == SJ_E_CLOSED) {
-            w->closed++;
-            if (r == cur && closed_before) w->done_round = cur;
-            /* the live round is closing: leave the cores to the calls close waits for */
-            if (r == cur) sleep_us(10);
+            if (atomic_load(&c.rd->closing)) w->overlapped++;
         }
-        if (closed_before) {
-            w->after_close++;
-            if (st != SJ_E_CLOSED)
-                worker_fail("worker %d: %s on round %d returned %s after its close returned", w->id,
-                            op_names[op], r, sj_status_name(st));
-        }
+        round_call_end(w, &c, st, op_names[op]);
     }
     atomic_fetch_sub(&workers_running, 1);
     return NULL;
@@ -425,37 +448,65 @@ static void round_open(arena_round *rd) {
     atomic_init(&rd->no_views, false);
 }
 
-static void test_close_under_running_calls(void **state) {
-    (void)state;
-    watchdog_arm("close_under_running_calls");
+/* The start of a test of rounds closed under workers: its watchdog, no failures yet, the
+ * shared kernels, no live round, NTHREADS workers about to run. Returns its deadline. */
+static double rounds_test_begin(const char *name) {
+    watchdog_arm(name);
     fails_reset();
     kernels_build();
     double deadline = now_s() + TEST_DEADLINE_S - 10;
     atomic_store(&current_round, -1);
     atomic_store(&stop_workers, false);
     atomic_store(&workers_running, NTHREADS);
+    return deadline;
+}
+
+/* A worker's id, seed and deadline; it has seen no round closed. */
+static void worker_init(worker *w, int id, uint64_t seed, double deadline) {
+    w->id = id;
+    w->seed = seed;
+    w->deadline = deadline;
+    w->done_round = -1;
+}
+
+/* Opens round r and makes it the live one, then waits (while workers run, half a second at
+ * most) for the calls it should see before its close: none, one, one per worker or four per
+ * worker by turns, so that close comes at once or once calls have piled up. */
+static arena_round *round_start(int r) {
+    arena_round *rd = &rounds[r];
+    round_open(rd);
+    atomic_store(&current_round, r);
+    long want = (long[]){0, 1, NTHREADS, 4 * NTHREADS}[r % 4];
+    double until = now_s() + 0.5;
+    while (atomic_load(&rd->calls) < want && atomic_load(&workers_running) > 0 && now_s() < until)
+        sched_yield();
+    return rd;
+}
+
+/* The end of such a test: the kernels freed, the workers' failures reported, every round
+ * run and some call answered SJ_OK. */
+static void rounds_test_end(int rounds_done, long ok) {
+    kernels_free();
+    fails_check();
+    if (rounds_done < NROUNDS)
+        fail_msg("deadline passed after %d of %d arenas", rounds_done, NROUNDS);
+    assert_true(ok > 0);
+}
+
+static void test_close_under_running_calls(void **state) {
+    (void)state;
+    double deadline = rounds_test_begin("close_under_running_calls");
     worker ws[NTHREADS];
     pthread_t th[NTHREADS];
     memset(ws, 0, sizeof ws);
     for (int i = 0; i < NTHREADS; i++) {
-        ws[i].id = i;
-        ws[i].seed = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
-        ws[i].deadline = deadline;
-        ws[i].done_round = -1;
+        worker_init(&ws[i], i, 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1), deadline);
         assert_int_equal(pthread_create(&th[i], NULL, close_worker, &ws[i]), 0);
     }
     double close_wait = 0;
     int rounds_done = 0;
     for (int r = 0; r < NROUNDS && now_s() < deadline; r++) {
-        arena_round *rd = &rounds[r];
-        round_open(rd);
-        atomic_store(&current_round, r);
-        /* Close at different moments: at once, or once calls have piled up. */
-        long want = (long[]){0, 1, NTHREADS, 4 * NTHREADS}[r % 4];
-        double until = now_s() + 0.5;
-        while (atomic_load(&rd->calls) < want && atomic_load(&workers_running) > 0 &&
-               now_s() < until)
-            sched_yield();
+        arena_round *rd = round_start(r);
         sj_error err = {0};
         double t0 = now_s();
         atomic_store(&rd->closing, true);
@@ -489,11 +540,7 @@ static void test_close_under_running_calls(void **state) {
     for (int o = 0; o < NOPS; o++)
         printf(" %s %ld", op_names[o], per_op[o]);
     printf("\n");
-    kernels_free();
-    fails_check();
-    if (rounds_done < NROUNDS)
-        fail_msg("deadline passed after %d of %d arenas", rounds_done, NROUNDS);
-    assert_true(ok > 0);
+    rounds_test_end(rounds_done, ok);
     assert_true(closed > 0);
     watchdog_disarm();
 }
@@ -1020,45 +1067,31 @@ static sj_status view_op(vworker *vw, arena_round *rd, bool write) {
     return SJ_OK;
 }
 
+/* A thread's pause point: while *pause is set (and *stop is not) it waits there, counted
+ * in *paused. True when it waited. */
+static bool wait_while_paused(atomic_bool *pause, atomic_int *paused, atomic_bool *stop) {
+    if (!atomic_load(pause)) return false;
+    atomic_fetch_add(paused, 1);
+    while (atomic_load(pause) && !atomic_load(stop))
+        sched_yield();
+    atomic_fetch_sub(paused, 1);
+    return true;
+}
+
 static void *view_worker(void *arg) {
     vworker *vw = arg;
     worker *w = &vw->w;
     while (!atomic_load(&stop_workers) && w->ops < MAX_OPS && now_s() < w->deadline) {
-        if (atomic_load(&vpause)) {
-            atomic_fetch_add(&vpaused, 1);
-            while (atomic_load(&vpause) && !atomic_load(&stop_workers))
-                sched_yield();
-            atomic_fetch_sub(&vpaused, 1);
-            continue;
-        }
-        int cur = atomic_load(&current_round);
-        if (cur < 0 || cur == w->done_round) {
-            sleep_us(20);
-            continue;
-        }
-        int r = (cur > 0 && rnd(&w->seed) % 4 == 0) ? cur - 1 : cur;
-        arena_round *rd = &rounds[r];
-        bool closed_before = atomic_load(&rd->closed);
-        atomic_fetch_add(&rd->calls, 1);
+        if (wait_while_paused(&vpause, &vpaused, &stop_workers)) continue;
+        round_call c;
+        if (!round_call_begin(w, &c)) continue;
         /* half the operations are views, the rest accessors, single access and kernels */
         int op = (int)(rnd(&w->seed) % (2 * NOPS));
         int t = (int)(rnd(&w->seed) % TI_COUNT);
-        sj_status st;
-        if (op >= NOPS && !atomic_load(&rd->no_views))
-            st = view_op(vw, rd, op % 2 == 1);
-        else
-            st = one_op(w, rd, op % NOPS, t);
-        w->ops++;
-        if (st == SJ_OK) {
-            w->ok++;
-        } else if (st == SJ_E_CLOSED) {
-            w->closed++;
-            if (r == cur && closed_before) w->done_round = cur;
-            if (r == cur) sleep_us(10);
-        }
-        if (closed_before && st != SJ_E_CLOSED)
-            worker_fail("worker %d: round %d answered %s after its close returned", w->id, r,
-                        sj_status_name(st));
+        bool view = op >= NOPS && !atomic_load(&c.rd->no_views);
+        sj_status st = view ? view_op(vw, c.rd, op % 2 == 1) : one_op(w, c.rd, op % NOPS, t);
+        round_call_end(w, &c, st,
+                       view ? (op % 2 ? "view write" : "view read") : op_names[op % NOPS]);
     }
     atomic_fetch_sub(&workers_running, 1);
     return NULL;
@@ -1076,36 +1109,20 @@ static void check_busy_message(const char *msg) {
 
 static void test_views_under_close(void **state) {
     (void)state;
-    watchdog_arm("views_under_close");
-    fails_reset();
-    kernels_build();
-    double deadline = now_s() + TEST_DEADLINE_S - 10;
-    atomic_store(&current_round, -1);
-    atomic_store(&stop_workers, false);
+    double deadline = rounds_test_begin("views_under_close");
     atomic_store(&vpause, false);
     atomic_store(&vpaused, 0);
-    atomic_store(&workers_running, NTHREADS);
     vworker ws[NTHREADS];
     pthread_t th[NTHREADS];
     memset(ws, 0, sizeof ws);
     for (int i = 0; i < NTHREADS; i++) {
-        ws[i].w.id = i;
-        ws[i].w.seed = 0x2545f4914f6cdd1dull * (uint64_t)(i + 3);
-        ws[i].w.deadline = deadline;
-        ws[i].w.done_round = -1;
+        worker_init(&ws[i].w, i, 0x2545f4914f6cdd1dull * (uint64_t)(i + 3), deadline);
         assert_int_equal(pthread_create(&th[i], NULL, view_worker, &ws[i]), 0);
     }
     int rounds_done = 0;
     long busy_workers = 0;
     for (int r = 0; r < NROUNDS && now_s() < deadline; r++) {
-        arena_round *rd = &rounds[r];
-        round_open(rd);
-        atomic_store(&current_round, r);
-        long want = (long[]){0, 1, NTHREADS, 4 * NTHREADS}[r % 4];
-        double until = now_s() + 0.5;
-        while (atomic_load(&rd->calls) < want && atomic_load(&workers_running) > 0 &&
-               now_s() < until)
-            sched_yield();
+        arena_round *rd = round_start(r);
         sj_error err = {0};
         atomic_store(&rd->closing, true);
         /* a view of this thread's: close is refused, whatever the workers do */
@@ -1158,11 +1175,7 @@ static void test_views_under_close(void **state) {
     printf("views under close: %d arenas, %d threads, %ld calls (%ld OK, %ld CLOSED); views "
            "%ld opened, %ld refused CLOSED; %ld closes refused BUSY by workers' views\n",
            rounds_done, NTHREADS, ops, ok, closed, vok, vclosed, busy_workers);
-    kernels_free();
-    fails_check();
-    if (rounds_done < NROUNDS)
-        fail_msg("deadline passed after %d of %d arenas", rounds_done, NROUNDS);
-    assert_true(ok > 0);
+    rounds_test_end(rounds_done, ok);
     assert_true(vok > 0);
     watchdog_disarm();
 }
@@ -1181,13 +1194,7 @@ static atomic_long spam_opened;
 static void *view_spammer(void *arg) {
     (void)arg;
     while (!atomic_load(&spam_stop)) {
-        if (atomic_load(&spam_pause)) {
-            atomic_fetch_add(&spam_paused, 1);
-            while (atomic_load(&spam_pause) && !atomic_load(&spam_stop))
-                sched_yield();
-            atomic_fetch_sub(&spam_paused, 1);
-            continue;
-        }
+        if (wait_while_paused(&spam_pause, &spam_paused, &spam_stop)) continue;
         sj_segment *s = atomic_load(&spam_seg);
         if (!s) {
             sched_yield();

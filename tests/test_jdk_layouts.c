@@ -23,87 +23,13 @@
 #include "segjit/layout.h"
 #include "segjit/segment.h"
 
-/* ---- builders; each consumes the references it is given ---- */
+#include "builders.h"
 
-static sj_layout *V(sj_kind k) { /* little-endian value */
-    sj_layout *l = NULL, *o = NULL;
-    assert_int_equal(sj_layout_value(k, &l, NULL), SJ_OK);
-    assert_int_equal(sj_layout_with_order(l, SJ_ORDER_LITTLE, &o, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return o;
-}
+/* ---- builders (tests/builders.h), here with little-endian values ---- */
 
-static sj_layout *ORD(sj_layout *l, sj_order order) {
-    sj_layout *r = NULL;
-    assert_int_equal(sj_layout_with_order(l, order, &r, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return r;
-}
-
-static sj_layout *NAME(sj_layout *l, const char *name) {
-    sj_layout *r = NULL;
-    assert_int_equal(sj_layout_with_name(l, name, &r, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return r;
-}
-
-static sj_layout *ALIGN(sj_layout *l, int64_t a) {
-    sj_layout *r = NULL;
-    assert_int_equal(sj_layout_with_align(l, a, &r, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return r;
-}
-
-static sj_layout *PAD(int64_t n) {
-    sj_layout *l = NULL;
-    assert_int_equal(sj_layout_padding(n, &l, NULL), SJ_OK);
-    return l;
-}
-
-static sj_layout *SEQ(int64_t n, sj_layout *e) {
-    sj_layout *l = NULL;
-    sj_error err = {0};
-    sj_status st = sj_layout_sequence(n, e, &l, &err);
-    if (st != SJ_OK) fail_msg("sequence: %s %s", sj_status_name(st), err.message);
-    sj_layout_unref(e);
-    return l;
-}
-
-/* A struct or union of n members; on failure returns NULL and the status in *st. */
-static sj_layout *group_try(bool is_union, size_t n, sj_layout **m, sj_status *st) {
-    sj_layout *l = NULL;
-    const sj_layout *const *cm = (const sj_layout *const *)m;
-    *st = is_union ? sj_layout_union(cm, n, &l, NULL) : sj_layout_struct(cm, n, &l, NULL);
-    for (size_t i = 0; i < n; i++)
-        sj_layout_unref(m[i]);
-    return *st == SJ_OK ? l : NULL;
-}
-
-static sj_layout *group(bool is_union, size_t n, va_list ap) {
-    sj_layout *m[16];
-    assert_true(n <= 16);
-    for (size_t i = 0; i < n; i++)
-        m[i] = va_arg(ap, sj_layout *);
-    sj_status st;
-    sj_layout *l = group_try(is_union, n, m, &st);
-    assert_int_equal(st, SJ_OK);
-    return l;
-}
-
-static sj_layout *S(size_t n, ...) {
-    va_list ap;
-    va_start(ap, n);
-    sj_layout *l = group(false, n, ap);
-    va_end(ap);
-    return l;
-}
-
-static sj_layout *U(size_t n, ...) {
-    va_list ap;
-    va_start(ap, n);
-    sj_layout *l = group(true, n, ap);
-    va_end(ap);
-    return l;
+/* A value of kind k, little-endian: the texts quoted are those of a little-endian host. */
+static sj_layout *V(sj_kind k) {
+    return ORD(VAL(k), SJ_ORDER_LITTLE);
 }
 
 /* Status of building a struct (or union) of the given members; consumes them. */
@@ -111,8 +37,7 @@ static sj_status group_status(bool is_union, size_t n, ...) {
     sj_layout *m[16];
     va_list ap;
     va_start(ap, n);
-    for (size_t i = 0; i < n; i++)
-        m[i] = va_arg(ap, sj_layout *);
+    group_args(m, n, ap);
     va_end(ap);
     sj_status st;
     sj_layout *l = group_try(is_union, n, m, &st);
@@ -133,20 +58,6 @@ static sj_status align_status(const sj_layout *l, int64_t a) {
     sj_status st = sj_layout_with_align(l, a, &r, NULL);
     sj_layout_unref(r);
     return st;
-}
-
-static sj_layout *parse_ok(const char *text) {
-    sj_layout *l = NULL;
-    sj_error err = {0};
-    sj_status st = sj_layout_parse(text, &l, &err);
-    if (st != SJ_OK) fail_msg("parse '%s': %s %s", text, sj_status_name(st), err.message);
-    return l;
-}
-
-static char *print_ok(const sj_layout *l) {
-    char *s = NULL;
-    assert_int_equal(sj_layout_print(l, &s, NULL), SJ_OK);
-    return s;
 }
 
 /* The printed text with the spaces segjit may put between two numbers taken out. */
@@ -821,14 +732,6 @@ static sj_status path_status(const sj_layout *root, const char *text, sj_error *
     if (st != SJ_OK) assert_null(p);
     sj_path_free(p);
     return st;
-}
-
-static sj_path *path_ok(const sj_layout *root, const char *text) {
-    sj_path *p = NULL;
-    sj_error e = {0};
-    sj_status st = sj_path_parse(root, text, &p, &e);
-    if (st != SJ_OK) fail_msg("path '%s': %s %s", text, sj_status_name(st), e.message);
-    return p;
 }
 
 /* Offset of `text` in root for the given free indices (or the status, when not SJ_OK). */

@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "segments.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -48,16 +49,6 @@
 #include "segjit/layout.h"
 #include "segjit/segment.h"
 #include "segjit/view.h"
-
-/* An impossible allocation must come back as SJ_E_NOMEM under the sanitizers too. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) {
-    return "allocator_may_return_null=1";
-}
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void) {
-    return "allocator_may_return_null=1";
-}
 
 /* ---- helpers ---- */
 
@@ -168,13 +159,6 @@ static void assert_val(sj_kind k, sj_value got, int n) {
         return;
     }
     assert_memory_equal(&got, &want, size);
-}
-
-/* Runs fn(arg) on another thread and waits for it. */
-static void on_other_thread(void *(*fn)(void *), void *arg) {
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
-    assert_int_equal(pthread_join(t, NULL), 0);
 }
 
 /* ==== TestSegments ==== */

@@ -9,21 +9,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "oracle.h"
-#include "tier.h"
-
-static void reference_value(const sj_layout *from, const uint8_t *src, const sj_layout *to,
-                            uint8_t *dst) {
-    size_t n = (size_t)sj_layout_size(to);
-    if (sj_layout_kind(from) == sj_layout_kind(to)) {
-        bool swap = n > 1 && sj_layout_order(from) != sj_layout_order(to);
-        for (size_t j = 0; j < n; j++)
-            dst[j] = src[swap ? n - 1 - j : j];
-        return;
-    }
-    oracle_convert(sj_layout_kind(from), src, sj_layout_order(from) == SJ_ORDER_BIG,
-                   sj_layout_kind(to), dst, sj_layout_order(to) == SJ_ORDER_BIG);
-}
+#include "reference.h"
 
 /* ---- records ---- */
 
@@ -91,10 +77,7 @@ static void rec_run(const rec_case *c, bool heap, size_t mis, int64_t count) {
     int64_t doff = (int64_t)((dsz + dal - 1) / dal * dal);
     size_t stotal = ssz * (size_t)(count + 1), dtotal = (size_t)doff + dsz * (size_t)(count + 1);
     tbuf s, d;
-    tbuf_init(&s, stotal, mis, heap ? SJ_HEAP_I64 : -1);
-    tbuf_init(&d, dtotal, mis, heap ? SJ_HEAP_F64 : -1);
-    tbuf_pattern(&s, 21);
-    tbuf_pattern(&d, 22);
+    tbuf_pair_init(&s, stotal, &d, dtotal, mis, heap, 21);
     uint8_t *before = malloc(dtotal), *exp = malloc(dtotal);
     memcpy(before, d.data, dtotal);
     memcpy(exp, d.data, dtotal);

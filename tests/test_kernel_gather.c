@@ -8,23 +8,7 @@
 
 #include <cmocka.h>
 
-#include "oracle.h"
-#include "tier.h"
-
-/* One value from a layout of kind/order `from` at src into kind/order `to` at dst, as the
- * plan defines it: raw (maybe swapped) when the kinds agree, else a conversion. */
-static void reference_value(const sj_layout *from, const uint8_t *src, const sj_layout *to,
-                            uint8_t *dst) {
-    size_t n = (size_t)sj_layout_size(to);
-    if (sj_layout_kind(from) == sj_layout_kind(to)) {
-        bool swap = n > 1 && sj_layout_order(from) != sj_layout_order(to);
-        for (size_t j = 0; j < n; j++)
-            dst[j] = src[swap ? n - 1 - j : j];
-        return;
-    }
-    oracle_convert(sj_layout_kind(from), src, sj_layout_order(from) == SJ_ORDER_BIG,
-                   sj_layout_kind(to), dst, sj_layout_order(to) == SJ_ORDER_BIG);
-}
+#include "reference.h"
 
 typedef struct gs_case {
     const char *root, *path, *elem;
@@ -71,10 +55,7 @@ static void gs_run(const gs_case *c, bool scatter, bool heap, size_t mis, int64_
     int64_t doff = (int64_t)esize; /* the dense array starts one element in */
     size_t dsize = esize * (size_t)(count + 2);
     tbuf r, d;
-    tbuf_init(&r, rsize, mis, heap ? SJ_HEAP_I64 : -1);
-    tbuf_init(&d, dsize, mis, heap ? SJ_HEAP_F64 : -1);
-    tbuf_pattern(&r, 11);
-    tbuf_pattern(&d, 12);
+    tbuf_pair_init(&r, rsize, &d, dsize, mis, heap, 11);
     uint8_t *rexp = malloc(rsize), *dexp = malloc(dsize);
     memcpy(rexp, r.data, rsize);
     memcpy(dexp, d.data, dsize);

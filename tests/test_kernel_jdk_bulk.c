@@ -115,6 +115,76 @@ static bool jseg_moving(const jseg *s) {
     return s->cls == C_HEAP;
 }
 
+/* The two segments of a copy case, `size` bytes each: a of kind ka (`skip` bytes past its
+ * start), b of kind kb. */
+static void jseg_pair(jseg *a, const jkind *ka, jseg *b, const jkind *kb, size_t size,
+                      size_t skip) {
+    jseg_init(a, ka, size, skip);
+    jseg_init(b, kb, size, 0);
+}
+
+static void jseg_pair_free(jseg *a, jseg *b) {
+    jseg_free(a);
+    jseg_free(b);
+}
+
+/* A case over two fresh 16-byte segments, a of kind ka and b of kind kb; ctx is its own. */
+typedef void pair_case(const jkind *ka, jseg *a, const jkind *kb, jseg *b, void *ctx);
+
+/* Runs c for every ordered pair of the n kinds. */
+static void each_kind_pair(const jkind *const *kinds, size_t n, pair_case *c, void *ctx) {
+    for (size_t k1 = 0; k1 < n; k1++)
+        for (size_t k2 = 0; k2 < n; k2++) {
+            jseg a, b;
+            jseg_pair(&a, kinds[k1], &b, kinds[k2], 16, 0);
+            c(kinds[k1], &a, kinds[k2], &b, ctx);
+            jseg_pair_free(&a, &b);
+        }
+}
+
+/* ---- plain segments and layouts of the single-call cases ---- */
+
+/* A heap segment over the n elements of arr (a Java array of element kind `kind`). */
+static sj_segment heap_seg(sj_heap_kind kind, void *arr, int64_t n) {
+    sj_segment s;
+    sj_error err = {0};
+    assert_status(sj_segment_of_array(kind, arr, n, &s, &err), SJ_OK, &err);
+    return s;
+}
+
+static sj_segment native_seg(void *mem, int64_t size) {
+    sj_segment s;
+    sj_error err = {0};
+    assert_status(sj_segment_native(mem, size, &s, &err), SJ_OK, &err);
+    return s;
+}
+
+/* A segment of `size` bytes of a confined arena, closed before it is returned. */
+static sj_segment closed_seg(int64_t size) {
+    sj_arena arena;
+    sj_segment s;
+    sj_error err = {0};
+    assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &arena, &err), SJ_OK);
+    assert_status(sj_arena_allocate(arena, size, 1, &s, &err), SJ_OK, &err);
+    assert_int_equal(sj_arena_close(arena, &err), SJ_OK);
+    return s;
+}
+
+/* Bytes 0..n-1 at data are 0, 1, 2, ... (mod 256): what the copies of counting bytes wrote. */
+static void assert_counting(const uint8_t *data, int n) {
+    for (int i = 0; i < n; i++)
+        if (data[i] != (uint8_t)i) fail_msg("byte %d is %u, expected %u", i, data[i], (uint8_t)i);
+}
+
+static void unref_all(sj_layout *const *ls, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        sj_layout_unref(ls[i]);
+}
+/* Drops the test's reference to each layout named: UNREF(a, b, c). */
+#define UNREF(...)                                                                                 \
+    unref_all((sj_layout *const[]){__VA_ARGS__},                                                   \
+              sizeof((sj_layout *const[]){__VA_ARGS__}) / sizeof(sj_layout *))
+
 /* ---- element types of TestSegmentCopy (unaligned, both byte orders) ---- */
 
 enum { T_BYTE, T_SHORT, T_CHAR, T_INT, T_FLOAT, T_LONG, T_DOUBLE };
@@ -161,23 +231,12 @@ static sj_value jvalue(int carrier, int i) {
     return v;
 }
 
+/* Are a and b the same value of the carrier? Compared bit for bit over the carrier's bytes
+ * (every member of the union starts at its first byte; the values compared are exact). */
 static bool jvalue_eq(int carrier, sj_value a, sj_value b) {
-    switch (carrier) {
-        case T_BYTE:
-            return a.i8 == b.i8;
-        case T_SHORT:
-            return a.i16 == b.i16;
-        case T_CHAR:
-            return a.c16 == b.c16;
-        case T_INT:
-            return a.i32 == b.i32;
-        case T_FLOAT:
-            return a.f32 == b.f32;
-        case T_LONG:
-            return a.i64 == b.i64;
-        default:
-            return a.f64 == b.f64;
-    }
+    static const size_t size[] = {[T_BYTE] = 1,  [T_SHORT] = 2, [T_CHAR] = 2,  [T_INT] = 4,
+                                  [T_FLOAT] = 4, [T_LONG] = 8,  [T_DOUBLE] = 8};
+    return memcmp(&a, &b, size[carrier]) == 0;
 }
 
 /* ---- shared kernels (built once, on the tier under test) ---- */
@@ -230,33 +289,28 @@ static const jkind *const COPY_KINDS[] = {
 #define N_COPY_KINDS (sizeof COPY_KINDS / sizeof COPY_KINDS[0])
 
 /* TestSegmentCopy.testByteCopy: 16-byte segments, every pair of offsets, JAVA_BYTE. */
+static void byte_offsets_case(const jkind *ka, jseg *a, const jkind *kb, jseg *b, void *ctx) {
+    (void)ctx;
+    for (int o1 = 0; o1 < 16; o1++)
+        for (int o2 = 0; o2 < 16; o2++) {
+            int n = 16 - (o1 > o2 ? o1 : o2);
+            for (int i = 0; i < n; i++)
+                a->data[o1 + i] = (uint8_t)i;
+            sj_error err = {0};
+            bool oneshot = (o1 + o2) % 2 != 0;
+            assert_status(run_copy(g_bytes, oneshot, &a->seg, g_b1, o1, &b->seg, g_b1, o2, n, &err),
+                          SJ_OK, &err);
+            for (int i = 0; i < n; i++)
+                if (b->data[o2 + i] != (uint8_t)i)
+                    fail_msg("%s -> %s at %d -> %d: byte %d is %u", ka->name, kb->name, o1, o2, i,
+                             b->data[o2 + i]);
+            if (!oneshot && n > 0) test_check_tier(g_bytes, jseg_moving(a) || jseg_moving(b));
+        }
+}
+
 static void test_segment_copy_byte_offsets(void **state) {
     (void)state;
-    for (size_t k1 = 0; k1 < N_COPY_KINDS; k1++)
-        for (size_t k2 = 0; k2 < N_COPY_KINDS; k2++) {
-            jseg a, b;
-            jseg_init(&a, COPY_KINDS[k1], 16, 0);
-            jseg_init(&b, COPY_KINDS[k2], 16, 0);
-            for (int o1 = 0; o1 < 16; o1++)
-                for (int o2 = 0; o2 < 16; o2++) {
-                    int n = 16 - (o1 > o2 ? o1 : o2);
-                    for (int i = 0; i < n; i++)
-                        a.data[o1 + i] = (uint8_t)i;
-                    sj_error err = {0};
-                    bool oneshot = (o1 + o2) % 2 != 0;
-                    assert_status(
-                        run_copy(g_bytes, oneshot, &a.seg, g_b1, o1, &b.seg, g_b1, o2, n, &err),
-                        SJ_OK, &err);
-                    for (int i = 0; i < n; i++)
-                        if (b.data[o2 + i] != (uint8_t)i)
-                            fail_msg("%s -> %s at %d -> %d: byte %d is %u", COPY_KINDS[k1]->name,
-                                     COPY_KINDS[k2]->name, o1, o2, i, b.data[o2 + i]);
-                    if (!oneshot && n > 0)
-                        test_check_tier(g_bytes, jseg_moving(&a) || jseg_moving(&b));
-                }
-            jseg_free(&a);
-            jseg_free(&b);
-        }
+    each_kind_pair(COPY_KINDS, N_COPY_KINDS, byte_offsets_case, NULL);
 }
 
 /* TestSegmentCopy.testByteCopySizes: sizes 0..512 at offset 0 (element copy of JAVA_BYTE,
@@ -267,56 +321,47 @@ static void test_segment_copy_byte_sizes(void **state) {
         for (size_t k2 = 0; k2 < N_COPY_KINDS; k2++)
             for (int size = 0; size < 513; size += (k1 + k2 == 0 || size < 70) ? 1 : 13) {
                 jseg a, b;
-                jseg_init(&a, COPY_KINDS[k1], (size_t)size, (size_t)size % 8);
-                jseg_init(&b, COPY_KINDS[k2], (size_t)size, 0);
+                jseg_pair(&a, COPY_KINDS[k1], &b, COPY_KINDS[k2], (size_t)size, (size_t)size % 8);
                 for (int i = 0; i < size; i++)
                     a.data[i] = (uint8_t)i;
                 sj_error err = {0};
                 assert_status(sj_copy(&a.seg, g_b1, 0, &b.seg, g_b1, 0, size, &err), SJ_OK, &err);
-                for (int i = 0; i < size; i++)
-                    assert_int_equal(b.data[i], (uint8_t)i);
+                assert_counting(b.data, size);
                 memset(b.data, 0, (size_t)size);
                 assert_status(sj_copy_bytes(&a.seg, 0, &b.seg, 0, size, &err), SJ_OK, &err);
-                for (int i = 0; i < size; i++)
-                    assert_int_equal(b.data[i], (uint8_t)i);
+                assert_counting(b.data, size);
                 memset(b.data, 0, (size_t)size);
                 sj_args args = {&a.seg, 0, &b.seg, 0, size};
                 assert_status(sj_kernel_run(g_bytes, &args, NULL, &err), SJ_OK, &err);
-                for (int i = 0; i < size; i++)
-                    assert_int_equal(b.data[i], (uint8_t)i);
+                assert_counting(b.data, size);
                 if (size > 0) test_check_tier(g_bytes, jseg_moving(&a) || jseg_moving(&b));
-                jseg_free(&a);
-                jseg_free(&b);
+                jseg_pair_free(&a, &b);
             }
 }
 
 /* TestSegmentCopy.testReadOnlyCopy (a read-only destination, even for 0 elements: IAE) and
  * badCopy6Arg (int[] into a read-only native JAVA_INT segment). */
+static void readonly_case(const jkind *ka, jseg *a, const jkind *kb, jseg *b, void *ctx) {
+    (void)ka, (void)kb, (void)ctx;
+    sj_segment ro = sj_segment_readonly(&b->seg);
+    sj_error err = {0};
+    assert_status(sj_copy(&a->seg, g_b1, 0, &ro, g_b1, 0, 0, &err), SJ_E_READONLY, &err);
+    assert_status(sj_copy_bytes(&a->seg, 0, &ro, 0, 0, &err), SJ_E_READONLY, &err);
+    sj_args args = {&a->seg, 0, &ro, 0, 0};
+    assert_status(sj_kernel_run(g_bytes, &args, NULL, &err), SJ_E_READONLY, &err);
+}
+
 static void test_segment_copy_readonly(void **state) {
     (void)state;
-    for (size_t k1 = 0; k1 < N_COPY_KINDS; k1++)
-        for (size_t k2 = 0; k2 < N_COPY_KINDS; k2++) {
-            jseg a, b;
-            jseg_init(&a, COPY_KINDS[k1], 16, 0);
-            jseg_init(&b, COPY_KINDS[k2], 16, 0);
-            sj_segment ro = sj_segment_readonly(&b.seg);
-            sj_error err = {0};
-            assert_status(sj_copy(&a.seg, g_b1, 0, &ro, g_b1, 0, 0, &err), SJ_E_READONLY, &err);
-            assert_status(sj_copy_bytes(&a.seg, 0, &ro, 0, 0, &err), SJ_E_READONLY, &err);
-            sj_args args = {&a.seg, 0, &ro, 0, 0};
-            assert_status(sj_kernel_run(g_bytes, &args, NULL, &err), SJ_E_READONLY, &err);
-            jseg_free(&a);
-            jseg_free(&b);
-        }
+    each_kind_pair(COPY_KINDS, N_COPY_KINDS, readonly_case, NULL);
     /* badCopy6Arg */
     sj_layout *i4 = test_layout("i4");
     int32_t src[1] = {42};
-    sj_segment hs, dst;
+    sj_segment hs = heap_seg(SJ_HEAP_I32, src, 1), dst;
     sj_error err = {0};
     sj_arena arena;
     assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &arena, &err), SJ_OK);
     assert_int_equal(sj_arena_allocate_layout(arena, i4, &dst, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I32, src, 1, &hs, &err), SJ_OK);
     sj_segment ro = sj_segment_readonly(&dst);
     assert_status(sj_copy(&hs, i4, 0, &ro, i4, 0, 1, &err), SJ_E_READONLY, &err);
     assert_non_null(strstr(err.message, "read-only"));
@@ -332,9 +377,8 @@ static void test_segment_copy_bad_overflow(void **state) {
     (void)state;
     int8_t arr[100];
     memset(arr, 7, sizeof arr);
-    sj_segment h;
+    sj_segment h = heap_seg(SJ_HEAP_I8, arr, 100);
     sj_error err = {0};
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, arr, 100, &h, &err), SJ_OK);
     for (size_t t = 0; t < N_TYPES; t++) {
         sj_layout *l = test_layout(TYPES[t].text);
         if (sj_layout_size(l) > 1) {
@@ -383,52 +427,49 @@ static void test_segment_copy_bad_overflow(void **state) {
 static const jkind *const ELEM_KINDS[] = {&K_ARENA, &K_HEAP_I8, &K_HEAPS[9]};
 #define N_ELEM_KINDS (sizeof ELEM_KINDS / sizeof ELEM_KINDS[0])
 
+/* The two types of an element copy case, their layouts and the kernel copying them. */
+typedef struct elem_types {
+    size_t t1, t2;
+    sj_layout *l1, *l2;
+    sj_kernel *k;
+} elem_types;
+
+static void elements_case(const jkind *ka, jseg *a, const jkind *kb, jseg *b, void *ctx) {
+    const elem_types *e = ctx;
+    int carrier = TYPES[e->t1].carrier;
+    int64_t z = (int64_t)sj_layout_size(e->l1);
+    for (int64_t o1 = 0; o1 < 16; o1++)
+        for (int64_t o2 = 0; o2 < 16; o2++) {
+            int64_t n1 = (16 - o1) / z, n2 = (16 - o2) / z, n = n1 < n2 ? n1 : n2;
+            sj_error err = {0};
+            for (int64_t i = 0; i < n; i++)
+                assert_status(sj_set(&a->seg, e->l1, o1 + i * z, jvalue(carrier, (int)i), &err),
+                              SJ_OK, &err);
+            bool oneshot = (o1 + o2) % 2 != 0;
+            assert_status(run_copy(e->k, oneshot, &a->seg, e->l1, o1, &b->seg, e->l2, o2, n, &err),
+                          SJ_OK, &err);
+            for (int64_t i = 0; i < n; i++) {
+                sj_value v;
+                assert_status(sj_get(&b->seg, e->l2, o2 + i * z, &v, &err), SJ_OK, &err);
+                if (!jvalue_eq(carrier, v, jvalue(carrier, (int)i)))
+                    fail_msg("%s (%s) -> %s (%s), offsets %lld -> %lld: element %lld differs",
+                             TYPES[e->t1].text, ka->name, TYPES[e->t2].text, kb->name,
+                             (long long)o1, (long long)o2, (long long)i);
+            }
+            if (!oneshot && n > 0) test_check_tier(e->k, jseg_moving(a) || jseg_moving(b));
+        }
+}
+
 static void test_segment_copy_elements(void **state) {
     (void)state;
     for (size_t t1 = 0; t1 < N_TYPES; t1++)
         for (size_t t2 = 0; t2 < N_TYPES; t2++) {
             if (TYPES[t1].carrier != TYPES[t2].carrier) continue;
-            sj_layout *l1 = test_layout(TYPES[t1].text), *l2 = test_layout(TYPES[t2].text);
-            int64_t z = (int64_t)sj_layout_size(l1);
-            sj_kernel *k = copy_kernel(l1, l2);
-            for (size_t k1 = 0; k1 < N_ELEM_KINDS; k1++)
-                for (size_t k2 = 0; k2 < N_ELEM_KINDS; k2++) {
-                    jseg a, b;
-                    jseg_init(&a, ELEM_KINDS[k1], 16, 0);
-                    jseg_init(&b, ELEM_KINDS[k2], 16, 0);
-                    for (int64_t o1 = 0; o1 < 16; o1++)
-                        for (int64_t o2 = 0; o2 < 16; o2++) {
-                            int64_t n1 = (16 - o1) / z, n2 = (16 - o2) / z, n = n1 < n2 ? n1 : n2;
-                            sj_error err = {0};
-                            for (int64_t i = 0; i < n; i++)
-                                assert_status(sj_set(&a.seg, l1, o1 + i * z,
-                                                     jvalue(TYPES[t1].carrier, (int)i), &err),
-                                              SJ_OK, &err);
-                            bool oneshot = (o1 + o2) % 2 != 0;
-                            assert_status(
-                                run_copy(k, oneshot, &a.seg, l1, o1, &b.seg, l2, o2, n, &err),
-                                SJ_OK, &err);
-                            for (int64_t i = 0; i < n; i++) {
-                                sj_value v;
-                                assert_status(sj_get(&b.seg, l2, o2 + i * z, &v, &err), SJ_OK,
-                                              &err);
-                                if (!jvalue_eq(TYPES[t1].carrier, v,
-                                               jvalue(TYPES[t1].carrier, (int)i)))
-                                    fail_msg("%s (%s) -> %s (%s), offsets %lld -> %lld: element "
-                                             "%lld differs",
-                                             TYPES[t1].text, ELEM_KINDS[k1]->name, TYPES[t2].text,
-                                             ELEM_KINDS[k2]->name, (long long)o1, (long long)o2,
-                                             (long long)i);
-                            }
-                            if (!oneshot && n > 0)
-                                test_check_tier(k, jseg_moving(&a) || jseg_moving(&b));
-                        }
-                    jseg_free(&a);
-                    jseg_free(&b);
-                }
-            sj_kernel_free(k);
-            sj_layout_unref(l1);
-            sj_layout_unref(l2);
+            elem_types e = {t1, t2, test_layout(TYPES[t1].text), test_layout(TYPES[t2].text), NULL};
+            e.k = copy_kernel(e.l1, e.l2);
+            each_kind_pair(ELEM_KINDS, N_ELEM_KINDS, elements_case, &e);
+            sj_kernel_free(e.k);
+            UNREF(e.l1, e.l2);
         }
 }
 
@@ -437,10 +478,8 @@ static void test_segment_copy_elements(void **state) {
 static void test_segment_copy_hyper_aligned(void **state) {
     (void)state;
     int8_t arr[4] = {1, 2, 3, 4}, other[4] = {1, 2, 3, 4};
-    sj_segment h, o;
+    sj_segment h = heap_seg(SJ_HEAP_I8, arr, 4), o = heap_seg(SJ_HEAP_I8, other, 4);
     sj_error err = {0};
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, arr, 4, &h, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, other, 4, &o, &err), SJ_OK);
     sj_layout *b2 = test_layout("2%b1");
     assert_status(sj_copy(&o, g_b1, 0, &h, b2, 0, 4, &err), SJ_E_ARG, &err);
     assert_status(sj_copy(&h, b2, 0, &o, g_b1, 0, 4, &err), SJ_E_ARG, &err);
@@ -450,15 +489,12 @@ static void test_segment_copy_hyper_aligned(void **state) {
     /* JAVA_LONG.withByteAlignment(16) over a long[]: IAE, "alignment greater than its size" */
     sj_layout *j16 = test_layout("16%j8"), *j8 = test_layout("j8");
     int64_t longs[4] = {0};
-    sj_segment lh;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, longs, 4, &lh, &err), SJ_OK);
+    sj_segment lh = heap_seg(SJ_HEAP_I64, longs, 4);
     assert_status(sj_copy(&lh, j16, 0, &lh, j8, 8, 1, &err), SJ_E_ARG, &err);
     assert_non_null(strstr(err.message, "alignment"));
     for (int i = 0; i < 4; i++)
         assert_int_equal(arr[i], i + 1);
-    sj_layout_unref(b2);
-    sj_layout_unref(j16);
-    sj_layout_unref(j8);
+    UNREF(b2, j16, j8);
 }
 
 /* TestSegmentCopy testCopy5ArgWithNegativeValues, testCopy7ArgWithNegativeValues,
@@ -467,10 +503,8 @@ static void test_segment_copy_hyper_aligned(void **state) {
 static void test_segment_copy_negative_values(void **state) {
     (void)state;
     int8_t sa[4] = {1, 2, 3, 4}, da[4] = {1, 2, 3, 4};
-    sj_segment s, d;
+    sj_segment s = heap_seg(SJ_HEAP_I8, sa, 4), d = heap_seg(SJ_HEAP_I8, da, 4);
     sj_error err = {0};
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, sa, 4, &s, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, da, 4, &d, &err), SJ_OK);
     /* 5 arguments */
     assert_status(sj_copy_bytes(&s, -1, &d, 0, 4, &err), SJ_E_BOUNDS, &err);
     assert_status(sj_copy_bytes(&s, 0, &d, -1, 4, &err), SJ_E_BOUNDS, &err);
@@ -486,12 +520,9 @@ static void test_segment_copy_negative_values(void **state) {
     }
     /* a char[] at offset -2 is out of bounds, at -1 first misaligned (JDK: IOOBE, IAE) */
     uint16_t chars[4] = {0};
-    sj_segment ch;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_U16, chars, 4, &ch, &err), SJ_OK);
-    sj_layout *c2 = test_layout("c2");
     uint8_t nat[16] = {0};
-    sj_segment ns;
-    assert_int_equal(sj_segment_native(nat, 16, &ns, &err), SJ_OK);
+    sj_segment ch = heap_seg(SJ_HEAP_U16, chars, 4), ns = native_seg(nat, 16);
+    sj_layout *c2 = test_layout("c2");
     assert_status(sj_copy(&ch, c2, -2, &ns, c2, 0, 1, &err), SJ_E_BOUNDS, &err);
     assert_status(sj_copy(&ch, c2, -1, &ns, c2, 0, 1, &err), SJ_E_ALIGN, &err);
     sj_layout_unref(c2);
@@ -545,16 +576,13 @@ static void ja_unpin(void *owner) {
 
 /* The segment of variant v over the array: the array's own side (arr true) or the view. */
 static sj_segment ja_seg(jarray *a, sj_heap_kind kind, int v, bool arr) {
+    int64_t n = SEG_LENGTH / (int64_t)test_heap_elem(kind);
+    if (v == V_NATIVE || (v == V_ALIAS && !arr)) return native_seg(a->mem, SEG_LENGTH);
+    if (v != V_PINNED) return heap_seg(kind, a->mem, n);
     sj_segment s;
     sj_error err = {0};
-    int64_t n = SEG_LENGTH / (int64_t)test_heap_elem(kind);
-    if (v == V_NATIVE || (v == V_ALIAS && !arr))
-        assert_int_equal(sj_segment_native(a->mem, SEG_LENGTH, &s, &err), SJ_OK);
-    else if (v == V_PINNED)
-        assert_int_equal(sj_segment_heap_pinned(kind, n, a, ja_resolve, ja_pin, ja_unpin, &s, &err),
-                         SJ_OK);
-    else
-        assert_int_equal(sj_segment_of_array(kind, a->mem, n, &s, &err), SJ_OK);
+    assert_int_equal(sj_segment_heap_pinned(kind, n, a, ja_resolve, ja_pin, ja_unpin, &s, &err),
+                     SJ_OK);
     return s;
 }
 
@@ -714,10 +742,8 @@ static void test_array_copy_carrier_mismatch(void **state) {
     (void)state;
     int32_t ints[4] = {1, 2, 3, 4};
     int8_t bytes[4] = {1, 2, 3, 4};
-    sj_segment is, bs;
+    sj_segment is = heap_seg(SJ_HEAP_I32, ints, 4), bs = heap_seg(SJ_HEAP_I8, bytes, 4);
     sj_error err = {0};
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I32, ints, 4, &is, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, bytes, 4, &bs, &err), SJ_OK);
     sj_layout *i4 = test_layout("i4");
     assert_status(sj_copy(&is, i4, 0, &bs, g_b1, 0, 4, &err), SJ_E_ARG, &err);
     assert_status(sj_copy(&bs, g_b1, 0, &is, i4, 0, 4, &err), SJ_E_ARG, &err);
@@ -786,9 +812,8 @@ static void test_memory_copy_slices(void **state) {
 static void test_copy_check_order(void **state) {
     (void)state;
     int8_t arr[100] = {0};
-    sj_segment h;
+    sj_segment h = heap_seg(SJ_HEAP_I8, arr, 100);
     sj_error err = {0};
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, arr, 100, &h, &err), SJ_OK);
     sj_segment ro = sj_segment_readonly(&h);
     sj_layout *b2 = test_layout("2%b1"), *s2u = test_layout("1%s2"), *i4 = test_layout("i4"),
               *i4u = test_layout("1%i4");
@@ -813,12 +838,9 @@ static void test_copy_check_order(void **state) {
     assert_status(sj_copy_bytes(&h, 0, &ro, 0, 101, &err), SJ_E_BOUNDS, &err);
     /* native JAVA_INT into int[].asReadOnly() at offset 2: IAE alignment (before read-only) */
     int32_t ints[4] = {0};
-    sj_segment is;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I32, ints, 4, &is, &err), SJ_OK);
-    sj_segment iro = sj_segment_readonly(&is);
     uint8_t nat[64] __attribute__((aligned(16))) = {0};
-    sj_segment ns;
-    assert_int_equal(sj_segment_native(nat, 64, &ns, &err), SJ_OK);
+    sj_segment is = heap_seg(SJ_HEAP_I32, ints, 4), ns = native_seg(nat, 64);
+    sj_segment iro = sj_segment_readonly(&is);
     assert_status(sj_copy(&ns, i4, 0, &iro, i4, 2, 1, &err), SJ_E_ALIGN, &err);
     assert_non_null(strstr(err.message, "destination"));
     /* copy(byte[], JAVA_INT_UNALIGNED, 0, int[], JAVA_INT, 2, 1000): IAE (destination
@@ -830,11 +852,7 @@ static void test_copy_check_order(void **state) {
      * read-only; copy(closed, .., h, JAVA_BYTE, 100, 1) and copy(h, JAVA_BYTE, 100, closed,
      * .., 1): IOOBE; closed.asReadOnly().fill(1): IAE; mismatch(closed, 0, 4, h, 0, 101):
      * IOOBE (lifetime last) */
-    sj_arena arena;
-    sj_segment n;
-    assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &arena, &err), SJ_OK);
-    assert_int_equal(sj_arena_allocate(arena, 16, 1, &n, &err), SJ_OK);
-    assert_int_equal(sj_arena_close(arena, &err), SJ_OK);
+    sj_segment n = closed_seg(16);
     assert_status(sj_copy(&n, g_b1, 0, &ro, g_b1, 0, 1, &err), SJ_E_READONLY, &err);
     assert_status(sj_copy(&n, g_b1, 0, &h, g_b1, 100, 1, &err), SJ_E_BOUNDS, &err);
     assert_status(sj_copy(&h, g_b1, 100, &n, g_b1, 0, 1, &err), SJ_E_BOUNDS, &err);
@@ -845,10 +863,7 @@ static void test_copy_check_order(void **state) {
     sj_layout_unref(i4n);
     for (int i = 0; i < 100; i++)
         assert_int_equal(arr[i], 0);
-    sj_layout_unref(b2);
-    sj_layout_unref(s2u);
-    sj_layout_unref(i4);
-    sj_layout_unref(i4u);
+    UNREF(b2, s2u, i4, i4u);
 }
 
 /* Copies between layouts of one size but other carriers (MemorySegment.copy takes any
@@ -860,9 +875,7 @@ static void test_copy_other_carriers(void **state) {
     /* int[]{0x01020304} -> byte[4] as JAVA_FLOAT_UNALIGNED big endian: [1, 2, 3, 4] */
     int32_t one[1] = {0x01020304};
     uint8_t out4[4] = {0};
-    sj_segment is, os;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I32, one, 1, &is, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, out4, 4, &os, &err), SJ_OK);
+    sj_segment is = heap_seg(SJ_HEAP_I32, one, 1), os = heap_seg(SJ_HEAP_I8, out4, 4);
     sj_layout *i4 = test_layout(sj_native_order() == SJ_ORDER_BIG ? "I4" : "i4");
     sj_layout *f4be = test_layout("1%F4");
     sj_kernel *k = copy_kernel(i4, f4be);
@@ -873,9 +886,7 @@ static void test_copy_other_carriers(void **state) {
     sj_kernel_free(k);
     /* byte[]{2, 0, 1, -1} as JAVA_BOOLEAN -> JAVA_BYTE: [2, 0, 1, -1] */
     int8_t bools[4] = {2, 0, 1, -1}, bout[4] = {0};
-    sj_segment bs, bo;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, bools, 4, &bs, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, bout, 4, &bo, &err), SJ_OK);
+    sj_segment bs = heap_seg(SJ_HEAP_I8, bools, 4), bo = heap_seg(SJ_HEAP_I8, bout, 4);
     sj_layout *z1 = test_layout("z1");
     assert_status(sj_copy(&bs, z1, 0, &bo, g_b1, 0, 4, &err), SJ_OK, &err);
     assert_memory_equal(bout, bools, 4);
@@ -883,10 +894,8 @@ static void test_copy_other_carriers(void **state) {
      * [0, 1, 2, 3, 4, 5, 6, 7, 8]; and as JAVA_LONG_UNALIGNED big endian */
     int64_t addr[2] = {INT64_C(0x0102030405060708), 0};
     uint8_t out9[9] = {0};
-    sj_segment as, o9, n9;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, addr, 2, &as, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, out9, 9, &o9, &err), SJ_OK);
-    assert_int_equal(sj_segment_native(out9, 9, &n9, &err), SJ_OK);
+    sj_segment as = heap_seg(SJ_HEAP_I64, addr, 2), o9 = heap_seg(SJ_HEAP_I8, out9, 9),
+               n9 = native_seg(out9, 9);
     sj_layout *a8 = test_layout(sj_native_order() == SJ_ORDER_BIG ? "A8" : "a8");
     sj_layout *a8be = test_layout("1%A8"), *j8be = test_layout("1%J8");
     static const uint8_t be9[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
@@ -900,12 +909,7 @@ static void test_copy_other_carriers(void **state) {
             test_check_tier(k, true);
             sj_kernel_free(k);
         }
-    sj_layout_unref(i4);
-    sj_layout_unref(f4be);
-    sj_layout_unref(z1);
-    sj_layout_unref(a8);
-    sj_layout_unref(a8be);
-    sj_layout_unref(j8be);
+    UNREF(i4, f4be, z1, a8, a8be, j8be);
 }
 
 /* Rule 3.3 on sliced heap segments, as the JDK answers (copy to a native segment): */
@@ -933,15 +937,13 @@ static void test_copy_heap_slice_alignment(void **state) {
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int dir = 0; dir < 2; dir++) {
             uint64_t arr[8] = {0};
-            sj_segment whole, h, ns;
+            sj_segment whole = heap_seg(cases[c].kind, arr, cases[c].count), h;
+            sj_segment ns = native_seg(nat, 64);
             sj_error err = {0};
-            assert_int_equal(sj_segment_of_array(cases[c].kind, arr, cases[c].count, &whole, &err),
-                             SJ_OK);
             assert_int_equal(sj_segment_slice(&whole, cases[c].slice,
                                               (int64_t)sj_segment_size(&whole) - cases[c].slice, &h,
                                               &err),
                              SJ_OK);
-            assert_int_equal(sj_segment_native(nat, 64, &ns, &err), SJ_OK);
             sj_layout *l = test_layout(cases[c].layout);
             sj_status st = dir ? sj_copy(&ns, l, 0, &h, l, cases[c].off, 1, &err)
                                : sj_copy(&h, l, cases[c].off, &ns, l, 0, 1, &err);
@@ -991,38 +993,53 @@ static thr_call on_thread(int op, const sj_segment *a, const sj_segment *b, int6
     return c;
 }
 
+/* The segments of the lifetime cases: h over a byte[100] of zeros, n of 16 bytes of an
+ * arena already closed, live of 16 bytes of a confined arena open until lifetimes_end. */
+typedef struct lifetimes {
+    int8_t arr[100];
+    sj_segment h, n, live;
+    sj_arena arena;
+} lifetimes;
+
+static void lifetimes_begin(lifetimes *t) {
+    sj_error err = {0};
+    memset(t->arr, 0, sizeof t->arr);
+    t->h = heap_seg(SJ_HEAP_I8, t->arr, 100);
+    t->n = closed_seg(16);
+    assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &t->arena, &err), SJ_OK);
+    assert_status(sj_arena_allocate(t->arena, 16, 1, &t->live, &err), SJ_OK, &err);
+}
+
+static void lifetimes_end(lifetimes *t) {
+    sj_error err = {0};
+    assert_int_equal(sj_arena_close(t->arena, &err), SJ_OK);
+}
+
 /* Element copies and byte copies over a closed arena or from another thread. */
 static void test_copy_lifetime(void **state) {
     (void)state;
     sj_error err = {0};
-    int8_t arr[100] = {0};
-    sj_segment h, n, live;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, arr, 100, &h, &err), SJ_OK);
-    sj_arena closed, conf;
-    assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &closed, &err), SJ_OK);
-    assert_int_equal(sj_arena_allocate(closed, 16, 1, &n, &err), SJ_OK);
-    assert_int_equal(sj_arena_close(closed, &err), SJ_OK);
+    lifetimes t;
+    lifetimes_begin(&t);
     /* copy(closed, JAVA_BYTE, 0, h, JAVA_BYTE, 0, 0): ISE, either side */
-    assert_status(sj_copy(&n, g_b1, 0, &h, g_b1, 0, 0, &err), SJ_E_CLOSED, &err);
-    assert_status(sj_copy(&h, g_b1, 0, &n, g_b1, 0, 0, &err), SJ_E_CLOSED, &err);
+    assert_status(sj_copy(&t.n, g_b1, 0, &t.h, g_b1, 0, 0, &err), SJ_E_CLOSED, &err);
+    assert_status(sj_copy(&t.h, g_b1, 0, &t.n, g_b1, 0, 0, &err), SJ_E_CLOSED, &err);
     /* copy(closed, 0, h, 0, 1): ISE; copy(closed, JAVA_BYTE, 0, h, JAVA_BYTE, 0, 17): IOOBE
      * (bounds before lifetime) */
-    assert_status(sj_copy_bytes(&n, 0, &h, 0, 1, &err), SJ_E_CLOSED, &err);
-    assert_status(sj_copy(&n, g_b1, 0, &h, g_b1, 0, 17, &err), SJ_E_BOUNDS, &err);
-    assert_status(sj_copy_bytes(&n, 17, &h, 0, 0, &err), SJ_E_BOUNDS, &err);
+    assert_status(sj_copy_bytes(&t.n, 0, &t.h, 0, 1, &err), SJ_E_CLOSED, &err);
+    assert_status(sj_copy(&t.n, g_b1, 0, &t.h, g_b1, 0, 17, &err), SJ_E_BOUNDS, &err);
+    assert_status(sj_copy_bytes(&t.n, 17, &t.h, 0, 0, &err), SJ_E_BOUNDS, &err);
     /* SEMANTICS 4.2 (closed/thread is a check of every copy, as in the JDK's element copy
      * above): JDK 25's five-argument copy(closed, 0, h, 0, 0) returns normally. */
-    assert_status(sj_copy_bytes(&n, 0, &h, 0, 0, &err), SJ_E_CLOSED, &err);
+    assert_status(sj_copy_bytes(&t.n, 0, &t.h, 0, 0, &err), SJ_E_CLOSED, &err);
     /* a confined arena's segment from another thread: WrongThreadException for the element
      * copy (even of 0 elements) and the byte copy of 1 byte */
-    assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &conf, &err), SJ_OK);
-    assert_int_equal(sj_arena_allocate(conf, 16, 1, &live, &err), SJ_OK);
-    assert_int_equal(on_thread(1, &live, &h, 0, 0).st, SJ_E_THREAD);
-    assert_int_equal(on_thread(1, &h, &live, 0, 0).st, SJ_E_THREAD);
-    assert_int_equal(on_thread(0, &live, &h, 1, 0).st, SJ_E_THREAD);
+    assert_int_equal(on_thread(1, &t.live, &t.h, 0, 0).st, SJ_E_THREAD);
+    assert_int_equal(on_thread(1, &t.h, &t.live, 0, 0).st, SJ_E_THREAD);
+    assert_int_equal(on_thread(0, &t.live, &t.h, 1, 0).st, SJ_E_THREAD);
     /* SEMANTICS 4.2 again: JDK 25's copy(live, 0, h, 0, 0) from another thread returns */
-    assert_int_equal(on_thread(0, &live, &h, 0, 0).st, SJ_E_THREAD);
-    assert_int_equal(sj_arena_close(conf, &err), SJ_OK);
+    assert_int_equal(on_thread(0, &t.live, &t.h, 0, 0).st, SJ_E_THREAD);
+    lifetimes_end(&t);
 }
 
 /* Offsets at the ends of the long range on a long[] (whole, and sliced at 8): alignment is
@@ -1030,9 +1047,8 @@ static void test_copy_lifetime(void **state) {
 static void test_copy_extreme_offsets(void **state) {
     (void)state;
     int64_t longs[8] = {0};
-    sj_segment lh, lh8;
+    sj_segment lh = heap_seg(SJ_HEAP_I64, longs, 8), lh8;
     sj_error err = {0};
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, longs, 8, &lh, &err), SJ_OK);
     assert_int_equal(sj_segment_slice(&lh, 8, 56, &lh8, &err), SJ_OK);
     sj_layout *j8 = test_layout("j8");
     sj_kernel *k = copy_kernel(j8, j8);
@@ -1056,15 +1072,12 @@ static void test_copy_extreme_offsets(void **state) {
     }
     /* copy(byte[], JAVA_INT, 1, byte[], JAVA_INT_UNALIGNED, 0, 0): IAE */
     int8_t arr[8] = {0};
-    sj_segment h;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, arr, 8, &h, &err), SJ_OK);
+    sj_segment h = heap_seg(SJ_HEAP_I8, arr, 8);
     sj_layout *i4 = test_layout("i4"), *i4u = test_layout("1%i4");
     assert_status(sj_copy(&h, i4, 1, &h, i4u, 0, 0, &err), SJ_E_ALIGN, &err);
     /* empty arrays: copy(new byte[0] segment, 0, h, 0, 0), new byte[0] segment.fill(1),
      * copy(new long[0] segment, JAVA_LONG, 0, h, JAVA_LONG_UNALIGNED, 8, 0): OK */
-    sj_segment e8, e64;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, NULL, 0, &e8, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I64, NULL, 0, &e64, &err), SJ_OK);
+    sj_segment e8 = heap_seg(SJ_HEAP_I8, NULL, 0), e64 = heap_seg(SJ_HEAP_I64, NULL, 0);
     sj_layout *j8u = test_layout("1%j8");
     assert_status(sj_copy_bytes(&e8, 0, &h, 0, 0, &err), SJ_OK, &err);
     assert_status(sj_fill_bytes(&e8, 0, 0, 1, &err), SJ_OK, &err);
@@ -1074,10 +1087,7 @@ static void test_copy_extreme_offsets(void **state) {
         assert_int_equal(arr[i], 0);
     }
     sj_kernel_free(k);
-    sj_layout_unref(j8);
-    sj_layout_unref(j8u);
-    sj_layout_unref(i4);
-    sj_layout_unref(i4u);
+    UNREF(j8, j8u, i4, i4u);
 }
 
 /* Small overlapping copies within one array, against the JDK's bytes (memmove). */
@@ -1086,11 +1096,7 @@ static void test_copy_overlap_small(void **state) {
     sj_error err = {0};
     for (int kind = 0; kind < 2; kind++) { /* a byte[] heap segment, a native one */
         int8_t b[10];
-        sj_segment whole, up, low;
-        if (kind)
-            assert_int_equal(sj_segment_native(b, 10, &whole, &err), SJ_OK);
-        else
-            assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, b, 10, &whole, &err), SJ_OK);
+        sj_segment whole = kind ? native_seg(b, 10) : heap_seg(SJ_HEAP_I8, b, 10), up, low;
         /* s = {0..7}: s.asSlice(1).copyFrom(s.asSlice(0, 7)) = [0, 0, 1, 2, 3, 4, 5, 6] */
         for (int i = 0; i < 10; i++)
             b[i] = (int8_t)i;
@@ -1117,8 +1123,7 @@ static void test_copy_overlap_small(void **state) {
         assert_memory_equal(b, r3, 10);
         test_check_tier(k, kind == 0);
         sj_kernel_free(k);
-        sj_layout_unref(le);
-        sj_layout_unref(be);
+        UNREF(le, be);
     }
 }
 
@@ -1194,128 +1199,113 @@ static void mslice_init(const mslice *x) {
         x->owner->data[x->off + i] = (uint8_t)i;
 }
 
+/* Runs check on every pair of slicesStatic(): x from the first list, y from the second. */
+static void each_slice_pair(void (*check)(const mslice *x, const mslice *y)) {
+    mlists m;
+    mlists_init(&m);
+    for (int i = 0; i < m.na; i++)
+        for (int j = 0; j < m.nb; j++)
+            check(&m.a[i], &m.b[j]);
+    mlists_free(&m);
+}
+
+/* A test case running check on every pair of slicesStatic(). */
+#define SLICE_PAIRS_TEST(name, check)                                                              \
+    static void name(void **state) {                                                               \
+        (void)state;                                                                               \
+        each_slice_pair(check);                                                                    \
+    }
+
 /* testNegativeSrcFromOffset, testNegativeDstFromOffset, testNegativeSrcToOffset,
  * testNegativeDstToOffset, testNegativeSrcLength, testNegativeDstLength: IOOBE for every
  * pair of slices; with the range ends of the long range (JDK: IOOBE). */
-static void test_mismatch_negative(void **state) {
-    (void)state;
-    mlists m;
-    mlists_init(&m);
-    for (int i = 0; i < m.na; i++)
-        for (int j = 0; j < m.nb; j++) {
-            sj_segment s1 = mslice_seg(&m.a[i]), s2 = mslice_seg(&m.b[j]);
-            static const int64_t r[][4] = {
-                {-1, 0, 0, 0},         {0, 0, -1, 0},
-                {0, -1, 0, 0},         {0, 0, 0, -1},
-                {3, 2, 0, 0},          {0, 0, 3, 2},
-                {5, INT64_MIN, 0, 0},  {INT64_MAX, INT64_MIN, 0, 0},
-                {-1, INT64_MAX, 0, 0}, {0, 0, 0, 17},
-            };
-            for (size_t c = 0; c < sizeof r / sizeof r[0]; c++) {
-                sj_error err = {0};
-                int64_t out = 99;
-                assert_status(sj_mismatch(&s1, r[c][0], r[c][1], &s2, r[c][2], r[c][3], &out, &err),
-                              SJ_E_BOUNDS, &err);
-                assert_int_equal(out, 99);
-            }
-        }
-    mlists_free(&m);
+static void negative_pair(const mslice *x, const mslice *y) {
+    sj_segment s1 = mslice_seg(x), s2 = mslice_seg(y);
+    static const int64_t r[][4] = {
+        {-1, 0, 0, 0},         {0, 0, -1, 0}, {0, -1, 0, 0},        {0, 0, 0, -1},
+        {3, 2, 0, 0},          {0, 0, 3, 2},  {5, INT64_MIN, 0, 0}, {INT64_MAX, INT64_MIN, 0, 0},
+        {-1, INT64_MAX, 0, 0}, {0, 0, 0, 17},
+    };
+    for (size_t c = 0; c < sizeof r / sizeof r[0]; c++) {
+        sj_error err = {0};
+        int64_t out = 99;
+        assert_status(sj_mismatch(&s1, r[c][0], r[c][1], &s2, r[c][2], r[c][3], &out, &err),
+                      SJ_E_BOUNDS, &err);
+        assert_int_equal(out, 99);
+    }
 }
+
+SLICE_PAIRS_TEST(test_mismatch_negative, negative_pair)
 
 /* testSameValues: identical contents; -1, or the shorter size for a proper prefix. */
-static void test_mismatch_same_values(void **state) {
-    (void)state;
-    mlists m;
-    mlists_init(&m);
-    for (int i = 0; i < m.na; i++)
-        for (int j = 0; j < m.nb; j++) {
-            mslice_init(&m.a[i]);
-            mslice_init(&m.b[j]);
-            sj_segment s1 = mslice_seg(&m.a[i]), s2 = mslice_seg(&m.b[j]);
-            int64_t z1 = m.a[i].size, z2 = m.b[j].size;
-            int64_t expect = z1 == z2 ? -1 : z1 < z2 ? z1 : z2;
-            assert_int_equal(jmismatch_all(&s1, &s2), expect);
-            assert_int_equal(jmismatch_all(&s2, &s1), expect);
-        }
-    mlists_free(&m);
+static void same_values_pair(const mslice *x, const mslice *y) {
+    mslice_init(x);
+    mslice_init(y);
+    sj_segment s1 = mslice_seg(x), s2 = mslice_seg(y);
+    int64_t expect = x->size == y->size ? -1 : x->size < y->size ? x->size : y->size;
+    assert_int_equal(jmismatch_all(&s1, &s2), expect);
+    assert_int_equal(jmismatch_all(&s2, &s1), expect);
 }
 
-/* testSameValuesStatic: the static form over each end offset of the second range. */
-static void test_mismatch_same_values_static(void **state) {
-    (void)state;
-    mlists m;
-    mlists_init(&m);
-    for (int i = 0; i < m.na; i++)
-        for (int j = 0; j < m.nb; j++) {
-            const mslice *x = &m.a[i], *y = &m.b[j];
-            mslice_init(x);
-            mslice_init(y);
-            for (int64_t e = y->off; e < y->size; e++) {
-                int64_t bytes = e - y->off, expect = bytes == x->size  ? -1
-                                                     : x->size < bytes ? x->size
-                                                                       : bytes;
-                assert_int_equal(
-                    jmismatch(&x->owner->seg, x->off, x->off + x->size, &y->owner->seg, y->off, e),
-                    expect);
-            }
-            for (int64_t e = x->off; e < x->size; e++) {
-                int64_t bytes = e - x->off, expect = bytes == y->size  ? -1
-                                                     : y->size < bytes ? y->size
-                                                                       : bytes;
-                assert_int_equal(
-                    jmismatch(&y->owner->seg, y->off, y->off + y->size, &x->owner->seg, x->off, e),
-                    expect);
-            }
-        }
-    mlists_free(&m);
+SLICE_PAIRS_TEST(test_mismatch_same_values, same_values_pair)
+
+/* testSameValuesStatic: the static form, x's whole range against y's range up to each end
+ * offset from y->off below y->size; called both ways. */
+static void same_values_static_way(const mslice *x, const mslice *y) {
+    for (int64_t e = y->off; e < y->size; e++) {
+        int64_t bytes = e - y->off, expect = bytes == x->size  ? -1
+                                             : x->size < bytes ? x->size
+                                                               : bytes;
+        assert_int_equal(
+            jmismatch(&x->owner->seg, x->off, x->off + x->size, &y->owner->seg, y->off, e), expect);
+    }
 }
+
+static void same_values_static_pair(const mslice *x, const mslice *y) {
+    mslice_init(x);
+    mslice_init(y);
+    same_values_static_way(x, y);
+    same_values_static_way(y, x);
+}
+
+SLICE_PAIRS_TEST(test_mismatch_same_values_static, same_values_static_pair)
 
 /* testDifferentValues: the second slice's bytes set to 0xFF from its end down. */
-static void test_mismatch_different_values(void **state) {
-    (void)state;
-    mlists m;
-    mlists_init(&m);
-    for (int i = 0; i < m.na; i++)
-        for (int j = 0; j < m.nb; j++) {
-            const mslice *x = &m.a[i], *y = &m.b[j];
-            mslice_init(x);
-            mslice_init(y);
-            sj_segment s1 = mslice_seg(x), s2 = mslice_seg(y);
-            for (int64_t k = y->size - 1; k >= 0; k--) {
-                y->owner->data[y->off + k] = 0xFF;
-                int64_t expect = x->size >= y->size ? k : (x->size < k ? x->size : k);
-                assert_int_equal(jmismatch_all(&s1, &s2), expect);
-                assert_int_equal(jmismatch_all(&s2, &s1), expect);
-            }
-        }
-    mlists_free(&m);
+static void different_values_pair(const mslice *x, const mslice *y) {
+    mslice_init(x);
+    mslice_init(y);
+    sj_segment s1 = mslice_seg(x), s2 = mslice_seg(y);
+    for (int64_t k = y->size - 1; k >= 0; k--) {
+        y->owner->data[y->off + k] = 0xFF;
+        int64_t expect = x->size >= y->size ? k : (x->size < k ? x->size : k);
+        assert_int_equal(jmismatch_all(&s1, &s2), expect);
+        assert_int_equal(jmismatch_all(&s2, &s1), expect);
+    }
 }
 
-/* testDifferentValuesStatic */
-static void test_mismatch_different_values_static(void **state) {
-    (void)state;
-    mlists m;
-    mlists_init(&m);
-    for (int i = 0; i < m.na; i++)
-        for (int j = 0; j < m.nb; j++) {
-            const mslice *x = &m.a[i], *y = &m.b[j];
-            for (int64_t k = y->size - 1; k >= 0; k--) {
-                if (k >= x->size) continue;
-                mslice_init(x);
-                mslice_init(y);
-                y->owner->data[y->off + k] = 0xFF;
-                for (int64_t e = k + 1; e < y->size; e++)
-                    assert_int_equal(jmismatch(&x->owner->seg, x->off, x->off + x->size,
-                                               &y->owner->seg, y->off, e + y->off),
-                                     k);
-                for (int64_t e = k + 1; e < x->size; e++)
-                    assert_int_equal(jmismatch(&y->owner->seg, y->off, y->off + y->size,
-                                               &x->owner->seg, x->off, e + x->off),
-                                     k);
-            }
-        }
-    mlists_free(&m);
+SLICE_PAIRS_TEST(test_mismatch_different_values, different_values_pair)
+
+/* testDifferentValuesStatic: x's whole range against y's first e bytes, for each e from
+ * k + 1 below y->size, where byte k differs: k; called both ways. */
+static void different_static_way(const mslice *x, const mslice *y, int64_t k) {
+    for (int64_t e = k + 1; e < y->size; e++)
+        assert_int_equal(
+            jmismatch(&x->owner->seg, x->off, x->off + x->size, &y->owner->seg, y->off, e + y->off),
+            k);
 }
+
+static void different_values_static_pair(const mslice *x, const mslice *y) {
+    for (int64_t k = y->size - 1; k >= 0; k--) {
+        if (k >= x->size) continue;
+        mslice_init(x);
+        mslice_init(y);
+        y->owner->data[y->off + k] = 0xFF;
+        different_static_way(x, y, k);
+        different_static_way(y, x, k);
+    }
+}
+
+SLICE_PAIRS_TEST(test_mismatch_different_values_static, different_values_static_pair)
 
 static uint64_t rnd_state;
 static uint64_t rnd_next(void) {
@@ -1373,8 +1363,7 @@ static void test_mismatch_misc(void **state) {
     (void)state;
     sj_error err = {0};
     /* testEmpty: byte[0] against itself and against an empty slice of a native segment */
-    sj_segment e0, nat, nat0;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, NULL, 0, &e0, &err), SJ_OK);
+    sj_segment e0 = heap_seg(SJ_HEAP_I8, NULL, 0), nat, nat0;
     assert_int_equal(jmismatch_all(&e0, &e0), -1);
     sj_arena arena;
     assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &arena, &err), SJ_OK);
@@ -1384,8 +1373,7 @@ static void test_mismatch_misc(void **state) {
     assert_int_equal(jmismatch_all(&nat0, &e0), -1);
     /* testSameSegment */
     int8_t same[10] = {1, 2, 3, 4, 1, 2, 3, 4, 1, 4};
-    sj_segment ss;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, same, 10, &ss, &err), SJ_OK);
+    sj_segment ss = heap_seg(SJ_HEAP_I8, same, 10);
     assert_int_equal(jmismatch(&ss, 0, 4, &ss, 4, 8), -1);
     assert_int_equal(jmismatch(&ss, 0, 4, &ss, 1, 5), 0);
     assert_int_equal(jmismatch(&ss, 0, 2, &ss, 8, 10), 1);
@@ -1395,15 +1383,12 @@ static void test_mismatch_misc(void **state) {
     uint8_t bytes[9];
     memcpy(bytes, ints, 8);
     bytes[8] = 9;
-    sj_segment is, bs;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I32, ints, 2, &is, &err), SJ_OK);
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, bytes, 9, &bs, &err), SJ_OK);
+    sj_segment is = heap_seg(SJ_HEAP_I32, ints, 2), bs = heap_seg(SJ_HEAP_I8, bytes, 9);
     assert_int_equal(jmismatch_all(&is, &bs), 8);
     /* testThreadAccess: a confined segment against byte[4] from another thread, either way:
      * WrongThreadException */
     int8_t four[4] = {0};
-    sj_segment fs;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, four, 4, &fs, &err), SJ_OK);
+    sj_segment fs = heap_seg(SJ_HEAP_I8, four, 4);
     thr_call c = on_thread(2, &fs, &nat, 4, 4);
     assert_int_equal(c.st, SJ_E_THREAD);
     assert_int_equal(c.r, -7);
@@ -1436,49 +1421,47 @@ static void test_mismatch_misc(void **state) {
 static void test_jdk_mismatch_empty_range_lifetime(void **state) {
     (void)state;
     sj_error err = {0};
-    int8_t arr[100] = {0};
-    sj_segment h, n, live;
-    assert_int_equal(sj_segment_of_array(SJ_HEAP_I8, arr, 100, &h, &err), SJ_OK);
-    sj_arena a;
-    assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &a, &err), SJ_OK);
-    assert_int_equal(sj_arena_allocate(a, 16, 1, &n, &err), SJ_OK);
-    assert_int_equal(sj_arena_close(a, &err), SJ_OK);
+    lifetimes t;
+    lifetimes_begin(&t);
     int64_t r = 99;
-    assert_status(sj_mismatch(&n, 0, 0, &h, 0, 0, &r, &err), SJ_OK, &err);
+    assert_status(sj_mismatch(&t.n, 0, 0, &t.h, 0, 0, &r, &err), SJ_OK, &err);
     assert_int_equal(r, -1);
-    assert_status(sj_mismatch(&n, 0, 0, &h, 0, 5, &r, &err), SJ_OK, &err);
+    assert_status(sj_mismatch(&t.n, 0, 0, &t.h, 0, 5, &r, &err), SJ_OK, &err);
     assert_int_equal(r, 0);
-    assert_status(sj_mismatch(&n, 0, 5, &h, 0, 0, &r, &err), SJ_OK, &err);
+    assert_status(sj_mismatch(&t.n, 0, 5, &t.h, 0, 0, &r, &err), SJ_OK, &err);
     assert_int_equal(r, 0);
-    assert_status(sj_mismatch(&n, 3, 3, &n, 3, 3, &r, &err), SJ_OK, &err);
+    assert_status(sj_mismatch(&t.n, 3, 3, &t.n, 3, 3, &r, &err), SJ_OK, &err);
     assert_int_equal(r, -1);
-    assert_int_equal(sj_arena_open(SJ_ARENA_CONFINED, &a, &err), SJ_OK);
-    assert_int_equal(sj_arena_allocate(a, 16, 1, &live, &err), SJ_OK);
-    thr_call c = on_thread(2, &live, &h, 0, 0);
+    thr_call c = on_thread(2, &t.live, &t.h, 0, 0);
     assert_int_equal(c.st, SJ_OK);
     assert_int_equal(c.r, -1);
-    c = on_thread(2, &live, &h, 0, 5);
+    c = on_thread(2, &t.live, &t.h, 0, 5);
     assert_int_equal(c.st, SJ_OK);
     assert_int_equal(c.r, 0);
-    assert_int_equal(sj_arena_close(a, &err), SJ_OK);
+    lifetimes_end(&t);
 }
 
 /* ---- TestFill ---- */
 
 #define FILL_VALUE ((uint8_t)-71) /* negative values are treated as expected */
 
-/* testFill: slices 0..9 of a 10-byte arena segment filled (the one-shot, and the fill
- * kernel of JAVA_BYTE on the tier under test); with it heap segments of every kind, sliced
- * at odd virtual addresses. */
-static void test_fill_sizes(void **state) {
-    (void)state;
-    sj_layout *b1 = g_b1;
+/* The fill kernel of JAVA_BYTE with FILL_VALUE, on the tier under test. */
+static sj_kernel *fill_kernel(void) {
     sj_value v;
     memset(&v, 0, sizeof v);
     v.i8 = (int8_t)FILL_VALUE;
     sj_error err = {0};
     sj_kernel *k = NULL;
-    k = test_kernel(sj_kernel_fill(b1, v, &k, &err), &k, &err);
+    return test_kernel(sj_kernel_fill(g_b1, v, &k, &err), &k, &err);
+}
+
+/* testFill: slices 0..9 of a 10-byte arena segment filled (the one-shot, and the fill
+ * kernel of JAVA_BYTE on the tier under test); with it heap segments of every kind, sliced
+ * at odd virtual addresses. */
+static void test_fill_sizes(void **state) {
+    (void)state;
+    sj_error err = {0};
+    sj_kernel *k = fill_kernel();
     const jkind *kinds[1 + N_HEAPS + 1];
     size_t nk = 0;
     kinds[nk++] = &K_ARENA;
@@ -1514,12 +1497,8 @@ static void test_fill_sizes(void **state) {
  * empty segment). */
 static void test_fill_errors(void **state) {
     (void)state;
-    sj_value v;
-    memset(&v, 0, sizeof v);
-    v.i8 = (int8_t)FILL_VALUE;
     sj_error err = {0};
-    sj_kernel *k = NULL;
-    k = test_kernel(sj_kernel_fill(g_b1, v, &k, &err), &k, &err);
+    sj_kernel *k = fill_kernel();
     for (int len = 0; len < 10; len++) {
         sj_arena a;
         sj_segment s;

@@ -9,25 +9,8 @@
 
 #include <cmocka.h>
 
+#include "pinned.h"
 #include "tier.h"
-
-typedef struct runtime_array {
-    uint8_t *data;
-    int pins, unpins, resolves;
-    bool gone;
-} runtime_array;
-
-static void *ra_resolve(void *p) {
-    runtime_array *r = p;
-    r->resolves++;
-    return r->gone ? NULL : r->data;
-}
-static void ra_pin(void *p) {
-    ((runtime_array *)p)->pins++;
-}
-static void ra_unpin(void *p) {
-    ((runtime_array *)p)->unpins++;
-}
 
 static sj_segment pinned(runtime_array *r, sj_heap_kind kind, int64_t count) {
     sj_segment s;

@@ -13,33 +13,7 @@
 
 #include "segjit/segjit.h"
 
-static sj_layout *val(sj_kind k) {
-    sj_layout *l = NULL;
-    assert_int_equal(sj_layout_value(k, &l, NULL), SJ_OK);
-    return l;
-}
-
-static sj_layout *named(sj_layout *l, const char *name) {
-    sj_layout *n = NULL;
-    assert_int_equal(sj_layout_with_name(l, name, &n, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return n;
-}
-
-static sj_layout *aligned(sj_layout *l, int64_t a) {
-    sj_layout *n = NULL;
-    assert_int_equal(sj_layout_with_align(l, a, &n, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return n;
-}
-
-static sj_layout *strct(size_t n, sj_layout **m) {
-    sj_layout *l = NULL;
-    assert_int_equal(sj_layout_struct((const sj_layout *const *)m, n, &l, NULL), SJ_OK);
-    for (size_t i = 0; i < n; i++)
-        sj_layout_unref(m[i]);
-    return l;
-}
+#include "builders.h"
 
 static void test_value_kinds(void **state) {
     (void)state;
@@ -50,7 +24,7 @@ static void test_value_kinds(void **state) {
                  {SJ_U16, 2},  {SJ_I32, 4}, {SJ_U32, 4}, {SJ_F32, 4},  {SJ_I64, 8},
                  {SJ_U64, 8},  {SJ_F64, 8}, {SJ_ADDR, 8}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        sj_layout *l = val(kinds[i].k);
+        sj_layout *l = VAL(kinds[i].k);
         assert_int_equal(sj_layout_tag(l), SJ_VALUE);
         assert_int_equal(sj_layout_size(l), kinds[i].size);
         assert_int_equal(sj_layout_align(l), kinds[i].size); /* natural = size */
@@ -68,7 +42,7 @@ static void test_value_kinds(void **state) {
 
 static void test_with_align_values(void **state) {
     (void)state;
-    sj_layout *i4 = val(SJ_I32);
+    sj_layout *i4 = VAL(SJ_I32);
     for (int64_t a = 1; a <= 1024; a *= 2) { /* smaller or larger than the size */
         sj_layout *l = NULL;
         assert_int_equal(sj_layout_with_align(i4, a, &l, NULL), SJ_OK);
@@ -90,7 +64,7 @@ static void test_with_align_values(void **state) {
 
 static void test_byte_order(void **state) {
     (void)state;
-    sj_layout *i4 = val(SJ_I32), *be = NULL, *le = NULL, *nat = NULL;
+    sj_layout *i4 = VAL(SJ_I32), *be = NULL, *le = NULL, *nat = NULL;
     assert_int_equal(sj_layout_with_order(i4, SJ_ORDER_BIG, &be, NULL), SJ_OK);
     assert_int_equal(sj_layout_with_order(i4, SJ_ORDER_LITTLE, &le, NULL), SJ_OK);
     assert_int_equal(sj_layout_with_order(be, SJ_ORDER_NATIVE, &nat, NULL), SJ_OK);
@@ -99,7 +73,7 @@ static void test_byte_order(void **state) {
     assert_true(sj_layout_equal(nat, i4)); /* native resolves at construction */
     assert_false(sj_layout_equal(be, le));
     assert_int_equal(sj_layout_equal(le, i4), sj_native_order() == SJ_ORDER_LITTLE);
-    sj_layout *s = strct(0, NULL), *bad = NULL;
+    sj_layout *s = group_ok(false, 0, NULL), *bad = NULL;
     sj_error err;
     assert_int_equal(sj_layout_with_order(s, SJ_ORDER_BIG, &bad, &err), SJ_E_ARG);
     sj_layout_unref(s);
@@ -112,21 +86,21 @@ static void test_byte_order(void **state) {
 static void test_struct_rules(void **state) {
     (void)state;
     /* [i4b1] is size 5, align 4: no tail padding */
-    sj_layout *m[4] = {val(SJ_I32), val(SJ_I8)};
-    sj_layout *s = strct(2, m);
+    sj_layout *m[4] = {VAL(SJ_I32), VAL(SJ_I8)};
+    sj_layout *s = group_ok(false, 2, m);
     assert_int_equal(sj_layout_size(s), 5);
     assert_int_equal(sj_layout_align(s), 4);
     assert_int_equal(sj_layout_member_offset(s, 1), 4);
     sj_layout_unref(s);
 
     /* empty struct: size 0, align 1 */
-    s = strct(0, NULL);
+    s = group_ok(false, 0, NULL);
     assert_int_equal(sj_layout_size(s), 0);
     assert_int_equal(sj_layout_align(s), 1);
     sj_layout_unref(s);
 
     /* [s2i4]: misaligned member is an error, no padding inserted */
-    sj_layout *s2 = val(SJ_I16), *i4 = val(SJ_I32), *out = NULL;
+    sj_layout *s2 = VAL(SJ_I16), *i4 = VAL(SJ_I32), *out = NULL;
     const sj_layout *bad[] = {s2, i4};
     sj_error err = {0};
     assert_int_equal(sj_layout_struct(bad, 2, &out, &err), SJ_E_ARG);
@@ -157,8 +131,8 @@ static void test_struct_rules(void **state) {
 
 static void test_group_with_align(void **state) {
     (void)state;
-    sj_layout *m[1] = {val(SJ_I32)};
-    sj_layout *s = strct(1, m), *out = NULL;
+    sj_layout *m[1] = {VAL(SJ_I32)};
+    sj_layout *s = group_ok(false, 1, m), *out = NULL;
     sj_error err;
     assert_int_equal(sj_layout_with_align(s, 2, &out, &err), SJ_E_ARG);
     assert_int_equal(sj_layout_with_align(s, 16, &out, NULL), SJ_OK);
@@ -167,7 +141,7 @@ static void test_group_with_align(void **state) {
     assert_false(sj_layout_has_natural_align(out));
     sj_layout_unref(out);
     sj_layout *seq = NULL;
-    assert_int_equal(sj_layout_sequence(3, m[0] = val(SJ_I64), &seq, NULL), SJ_OK);
+    assert_int_equal(sj_layout_sequence(3, m[0] = VAL(SJ_I64), &seq, NULL), SJ_OK);
     assert_int_equal(sj_layout_with_align(seq, 4, &out, &err), SJ_E_ARG);
     assert_int_equal(sj_layout_with_align(seq, 8, &out, NULL), SJ_OK);
     sj_layout_unref(out);
@@ -179,7 +153,7 @@ static void test_group_with_align(void **state) {
 static void test_union_rules(void **state) {
     (void)state;
     /* [[5:b1]|i4] is size 5 align 4 */
-    sj_layout *b1 = val(SJ_I8), *arr = NULL, *i4 = val(SJ_I32), *u = NULL;
+    sj_layout *b1 = VAL(SJ_I8), *arr = NULL, *i4 = VAL(SJ_I32), *u = NULL;
     assert_int_equal(sj_layout_sequence(5, b1, &arr, NULL), SJ_OK);
     const sj_layout *m[] = {arr, i4};
     assert_int_equal(sj_layout_union(m, 2, &u, NULL), SJ_OK);
@@ -201,8 +175,8 @@ static void test_sequence_rules(void **state) {
     /* [2:[j8i4x4]] is size 32 align 8 */
     sj_layout *x4 = NULL;
     assert_int_equal(sj_layout_padding(4, &x4, NULL), SJ_OK);
-    sj_layout *m[3] = {val(SJ_I64), val(SJ_I32), x4};
-    sj_layout *rec = strct(3, m), *seq = NULL;
+    sj_layout *m[3] = {VAL(SJ_I64), VAL(SJ_I32), x4};
+    sj_layout *rec = group_ok(false, 3, m), *seq = NULL;
     assert_int_equal(sj_layout_sequence(2, rec, &seq, NULL), SJ_OK);
     assert_int_equal(sj_layout_size(seq), 32);
     assert_int_equal(sj_layout_align(seq), 8);
@@ -218,13 +192,13 @@ static void test_sequence_rules(void **state) {
     assert_non_null(strstr(err.message, "-1"));
     sj_layout_unref(rec);
     /* element size must be a multiple of its alignment: [j8i4] (size 12, align 8) */
-    sj_layout *m2[2] = {val(SJ_I64), val(SJ_I32)};
-    rec = strct(2, m2);
+    sj_layout *m2[2] = {VAL(SJ_I64), VAL(SJ_I32)};
+    rec = group_ok(false, 2, m2);
     assert_int_equal(sj_layout_sequence(4, rec, &seq, &err), SJ_E_ARG);
     assert_non_null(strstr(err.message, "multiple"));
     sj_layout_unref(rec);
     /* overflow: N x size beyond 64 bits (or beyond INT64_MAX) */
-    sj_layout *j8 = val(SJ_I64);
+    sj_layout *j8 = VAL(SJ_I64);
     assert_int_equal(sj_layout_sequence(INT64_MAX / 4, j8, &seq, &err), SJ_E_OVERFLOW);
     assert_int_equal(sj_layout_sequence(INT64_MAX / 8, j8, &seq, NULL), SJ_OK);
     sj_layout *big = seq, *big2 = NULL;
@@ -245,7 +219,7 @@ static void test_padding_rules(void **state) {
     assert_int_equal(sj_layout_size(p), 7);
     assert_int_equal(sj_layout_align(p), 1);
     assert_int_equal(sj_layout_tag(p), SJ_PADDING);
-    sj_layout *p8 = aligned(sj_layout_ref(p), 8);
+    sj_layout *p8 = ALIGN(sj_layout_ref(p), 8);
     assert_int_equal(sj_layout_align(p8), 8);
     assert_false(sj_layout_equal(p, p8));
     sj_layout_unref(p8);
@@ -254,8 +228,8 @@ static void test_padding_rules(void **state) {
 
 static void test_names_and_equality(void **state) {
     (void)state;
-    sj_layout *a = named(val(SJ_I32), "x"), *b = named(val(SJ_I32), "x");
-    sj_layout *c = named(val(SJ_I32), "y"), *d = val(SJ_I32);
+    sj_layout *a = NAME(VAL(SJ_I32), "x"), *b = NAME(VAL(SJ_I32), "x");
+    sj_layout *c = NAME(VAL(SJ_I32), "y"), *d = VAL(SJ_I32);
     assert_true(sj_layout_equal(a, b));
     assert_int_equal(sj_layout_hash(a), sj_layout_hash(b));
     assert_false(sj_layout_equal(a, c)); /* names take part in equality */
@@ -267,10 +241,10 @@ static void test_names_and_equality(void **state) {
     sj_layout_unref(e);
     /* duplicate member names are allowed */
     sj_layout *m[2] = {sj_layout_ref(a), sj_layout_ref(b)};
-    sj_layout *s = strct(2, m);
+    sj_layout *s = group_ok(false, 2, m);
     assert_int_equal(sj_layout_member_count(s), 2);
     /* alignment takes part in equality */
-    sj_layout *s16 = aligned(sj_layout_ref(s), 16);
+    sj_layout *s16 = ALIGN(sj_layout_ref(s), 16);
     assert_false(sj_layout_equal(s, s16));
     sj_layout_unref(s16);
     sj_layout_unref(s);
@@ -284,12 +258,12 @@ static void test_names_and_equality(void **state) {
  * below (2^60 paths at 60 levels, a handful of distinct parts). Equality answers at once,
  * true for the two builds, false when one part deep inside differs. */
 static sj_layout *shared_tree(int depth, sj_kind leaf, const char *second) {
-    sj_layout *l = named(val(leaf), "v");
+    sj_layout *l = NAME(VAL(leaf), "v");
     for (int i = 0; i < depth; i++) {
-        sj_layout *m[2] = {named(sj_layout_ref(l), "a"),
-                           named(sj_layout_ref(l), i == depth / 2 ? second : "b")};
+        sj_layout *m[2] = {NAME(sj_layout_ref(l), "a"),
+                           NAME(sj_layout_ref(l), i == depth / 2 ? second : "b")};
         sj_layout_unref(l);
-        l = strct(2, m);
+        l = group_ok(false, 2, m);
     }
     return l;
 }
@@ -312,14 +286,14 @@ static void test_hash_is_stable(void **state) {
     (void)state;
     /* The hash is a function of the layout alone: the same value in every process. The
      * constant was computed once; if the hash function changes, update it knowingly. */
-    sj_layout *m[2] = {named(val(SJ_I32), "x"), named(val(SJ_F64), "y")};
-    sj_layout *s = strct(1, m);
+    sj_layout *m[2] = {NAME(VAL(SJ_I32), "x"), NAME(VAL(SJ_F64), "y")};
+    sj_layout *s = group_ok(false, 1, m);
     sj_layout *s2 = NULL;
     const sj_layout *mm[] = {s, m[1]};
     assert_int_equal(sj_layout_with_name(s, "p", &s2, NULL), SJ_OK);
     uint64_t h1 = sj_layout_hash(s2);
-    sj_layout *again[1] = {named(val(SJ_I32), "x")};
-    sj_layout *t = strct(1, again), *t2 = NULL;
+    sj_layout *again[1] = {NAME(VAL(SJ_I32), "x")};
+    sj_layout *t = group_ok(false, 1, again), *t2 = NULL;
     assert_int_equal(sj_layout_with_name(t, "p", &t2, NULL), SJ_OK);
     assert_int_equal(h1, sj_layout_hash(t2));
     printf("hash of [i4(x)](p): 0x%016llx\n", (unsigned long long)h1);

@@ -13,69 +13,19 @@
 
 #include "segjit/layout.h"
 
-/* ---- layout builders; each consumes the references it is given ---- */
+#include "builders.h"
 
-static sj_layout *val(sj_kind k) {
-    sj_layout *l = NULL;
-    assert_int_equal(sj_layout_value(k, &l, NULL), SJ_OK);
-    return l;
-}
+/* ---- layout builders (tests/builders.h) ---- */
 
-static sj_layout *named(sj_layout *l, const char *name) {
-    sj_layout *n = NULL;
-    assert_int_equal(sj_layout_with_name(l, name, &n, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return n;
-}
-
+/* A named value of kind k. */
 static sj_layout *vn(sj_kind k, const char *name) {
-    return named(val(k), name);
-}
-
-static sj_layout *group(bool is_union, size_t n, ...) {
-    sj_layout *m[16];
-    va_list ap;
-    va_start(ap, n);
-    for (size_t i = 0; i < n; i++)
-        m[i] = va_arg(ap, sj_layout *);
-    va_end(ap);
-    sj_layout *l = NULL;
-    sj_status st = is_union ? sj_layout_union((const sj_layout *const *)m, n, &l, NULL)
-                            : sj_layout_struct((const sj_layout *const *)m, n, &l, NULL);
-    assert_int_equal(st, SJ_OK);
-    for (size_t i = 0; i < n; i++)
-        sj_layout_unref(m[i]);
-    return l;
-}
-#define STRUCT(...) group(false, __VA_ARGS__)
-#define UNION(...)  group(true, __VA_ARGS__)
-
-static sj_layout *seq(int64_t n, sj_layout *elem) {
-    sj_layout *l = NULL;
-    assert_int_equal(sj_layout_sequence(n, elem, &l, NULL), SJ_OK);
-    sj_layout_unref(elem);
-    return l;
-}
-
-static sj_layout *pad(int64_t n) {
-    sj_layout *l = NULL;
-    assert_int_equal(sj_layout_padding(n, &l, NULL), SJ_OK);
-    return l;
+    return NAME(VAL(k), name);
 }
 
 /* [[10:[10:[i4(x)i4(y)]]](data)] */
 static sj_layout *example_root(void) {
-    sj_layout *xy = STRUCT(2, vn(SJ_I32, "x"), vn(SJ_I32, "y"));
-    return STRUCT(1, named(seq(10, seq(10, xy)), "data"));
-}
-
-static sj_path *parse_ok(const sj_layout *root, const char *text) {
-    sj_path *p = NULL;
-    sj_error e = {0};
-    sj_status st = sj_path_parse(root, text, &p, &e);
-    if (st != SJ_OK) fail_msg("parse '%s': %s %s", text, sj_status_name(st), e.message);
-    assert_non_null(p);
-    return p;
+    sj_layout *xy = S(2, vn(SJ_I32, "x"), vn(SJ_I32, "y"));
+    return S(1, NAME(SEQ(10, SEQ(10, xy)), "data"));
 }
 
 static int64_t offset_ok(const sj_path *p, const int64_t *idx, size_t n) {
@@ -182,7 +132,7 @@ static void check_against_brute(const sj_layout *root, const sj_path *p, const t
 static void test_semantics_example(void **state) {
     (void)state;
     sj_layout *root = example_root();
-    sj_path *p = parse_ok(root, "data[*][*].x");
+    sj_path *p = path_ok(root, "data[*][*].x");
     assert_string_equal(sj_path_text(p), "data[*][*].x");
     assert_ptr_equal(sj_path_root(p), root);
     assert_int_equal(sj_layout_tag(sj_path_leaf(p)), SJ_VALUE);
@@ -199,7 +149,7 @@ static void test_semantics_example(void **state) {
     check_against_brute(root, p, s, 4);
     sj_path_free(p);
 
-    p = parse_ok(root, "data[*][*].y");
+    p = path_ok(root, "data[*][*].y");
     assert_int_equal(offset_ok(p, (int64_t[]){1, 0}, 2), 84);
     sj_path_free(p);
     sj_layout_unref(root);
@@ -208,8 +158,8 @@ static void test_semantics_example(void **state) {
 static void test_member_steps(void **state) {
     (void)state;
     /* [j8(a)i4(b)i4(c)[2:s2](d)] : a 0, b 8, c 12, d 16 */
-    sj_layout *root = STRUCT(4, vn(SJ_I64, "a"), vn(SJ_I32, "b"), vn(SJ_I32, "c"),
-                             named(seq(2, val(SJ_I16)), "d"));
+    sj_layout *root =
+        S(4, vn(SJ_I64, "a"), vn(SJ_I32, "b"), vn(SJ_I32, "c"), NAME(SEQ(2, VAL(SJ_I16)), "d"));
     static const struct {
         const char *text, *norm;
         int64_t off;
@@ -222,7 +172,7 @@ static void test_member_steps(void **state) {
         {"#3[0]", "#3[0]", 16, SJ_VALUE}, {" . d [ 1 ] ", "d[1]", 18, SJ_VALUE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sj_path *p = parse_ok(root, cases[i].text);
+        sj_path *p = path_ok(root, cases[i].text);
         assert_string_equal(sj_path_text(p), cases[i].norm);
         assert_int_equal(sj_path_base_offset(p), cases[i].off);
         assert_int_equal(sj_path_free_count(p), 0);
@@ -236,23 +186,23 @@ static void test_member_steps(void **state) {
 static void test_union_members(void **state) {
     (void)state;
     /* [i4(i)|j8(l)|[4:s2](h)|[i4(lo)i4(hi)](w)] */
-    sj_layout *root = UNION(4, vn(SJ_I32, "i"), vn(SJ_I64, "l"), named(seq(4, val(SJ_I16)), "h"),
-                            named(STRUCT(2, vn(SJ_I32, "lo"), vn(SJ_I32, "hi")), "w"));
-    sj_path *p = parse_ok(root, "l");
+    sj_layout *root = U(4, vn(SJ_I32, "i"), vn(SJ_I64, "l"), NAME(SEQ(4, VAL(SJ_I16)), "h"),
+                        NAME(S(2, vn(SJ_I32, "lo"), vn(SJ_I32, "hi")), "w"));
+    sj_path *p = path_ok(root, "l");
     assert_int_equal(sj_path_base_offset(p), 0);
     assert_int_equal(sj_layout_kind(sj_path_leaf(p)), SJ_I64);
     sj_path_free(p);
-    p = parse_ok(root, "h[3]");
+    p = path_ok(root, "h[3]");
     assert_int_equal(sj_path_base_offset(p), 6);
     sj_path_free(p);
-    p = parse_ok(root, "w.hi");
+    p = path_ok(root, "w.hi");
     assert_int_equal(sj_path_base_offset(p), 4);
     sj_path_free(p);
-    p = parse_ok(root, "#3#1");
+    p = path_ok(root, "#3#1");
     assert_int_equal(sj_path_base_offset(p), 4);
     assert_string_equal(sj_path_text(p), "#3#1");
     sj_path_free(p);
-    p = parse_ok(root, "h[*]");
+    p = path_ok(root, "h[*]");
     assert_int_equal(sj_path_stride(p, 0), 2);
     assert_int_equal(sj_path_bound(p, 0), 4);
     sj_path_free(p);
@@ -262,23 +212,22 @@ static void test_union_members(void **state) {
 static void test_duplicate_names_first_wins(void **state) {
     (void)state;
     /* [i4(x)i4(x)[i4(x)](x)] */
-    sj_layout *root =
-        STRUCT(3, vn(SJ_I32, "x"), vn(SJ_I32, "x"), named(STRUCT(1, vn(SJ_I32, "x")), "x"));
-    sj_path *p = parse_ok(root, "x");
+    sj_layout *root = S(3, vn(SJ_I32, "x"), vn(SJ_I32, "x"), NAME(S(1, vn(SJ_I32, "x")), "x"));
+    sj_path *p = path_ok(root, "x");
     assert_int_equal(sj_path_base_offset(p), 0);
     assert_int_equal(sj_layout_tag(sj_path_leaf(p)), SJ_VALUE);
     sj_path_free(p);
-    p = parse_ok(root, "#1");
+    p = path_ok(root, "#1");
     assert_int_equal(sj_path_base_offset(p), 4);
     sj_path_free(p);
     /* the first `x` is a value, so `x.x` fails even though the third member would do */
     parse_fails(root, "x.x", SJ_E_PATH, "step 'x' at column 3", "member selection on a value");
-    p = parse_ok(root, "#2.x");
+    p = path_ok(root, "#2.x");
     assert_int_equal(sj_path_base_offset(p), 8);
     sj_path_free(p);
     /* unnamed members are skipped by name lookup */
-    sj_layout *r2 = STRUCT(2, val(SJ_I32), vn(SJ_I32, "n"));
-    p = parse_ok(r2, "n");
+    sj_layout *r2 = S(2, VAL(SJ_I32), vn(SJ_I32, "n"));
+    p = path_ok(r2, "n");
     assert_int_equal(sj_path_base_offset(p), 4);
     sj_path_free(p);
     sj_layout_unref(r2);
@@ -287,8 +236,8 @@ static void test_duplicate_names_first_wins(void **state) {
 
 static void test_quoted_names(void **state) {
     (void)state;
-    sj_layout *root = STRUCT(5, vn(SJ_I32, "a b"), vn(SJ_I32, "it's"), vn(SJ_I32, "x.y"),
-                             vn(SJ_I32, "back\\slash"), vn(SJ_I32, ""));
+    sj_layout *root = S(5, vn(SJ_I32, "a b"), vn(SJ_I32, "it's"), vn(SJ_I32, "x.y"),
+                        vn(SJ_I32, "back\\slash"), vn(SJ_I32, ""));
     static const struct {
         const char *text, *norm;
         int64_t off;
@@ -298,14 +247,14 @@ static void test_quoted_names(void **state) {
         {"''", "''", 16},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sj_path *p = parse_ok(root, cases[i].text);
+        sj_path *p = path_ok(root, cases[i].text);
         assert_string_equal(sj_path_text(p), cases[i].norm);
         assert_int_equal(sj_path_base_offset(p), cases[i].off);
         sj_path_free(p);
     }
     /* an identifier in quotes is the same name, printed bare */
-    sj_layout *r2 = STRUCT(2, vn(SJ_I32, "a"), named(seq(3, vn(SJ_I32, "v")), "b$1"));
-    sj_path *p = parse_ok(r2, "'b$1'[2]");
+    sj_layout *r2 = S(2, vn(SJ_I32, "a"), NAME(SEQ(3, vn(SJ_I32, "v")), "b$1"));
+    sj_path *p = path_ok(r2, "'b$1'[2]");
     assert_string_equal(sj_path_text(p), "b$1[2]");
     assert_int_equal(sj_path_base_offset(p), 12);
     sj_path_free(p);
@@ -322,17 +271,17 @@ static void test_quoted_names(void **state) {
 
 static void test_sequence_index_and_open(void **state) {
     (void)state;
-    sj_layout *root = seq(10, val(SJ_I32));
-    sj_path *p = parse_ok(root, "[3]");
+    sj_layout *root = SEQ(10, VAL(SJ_I32));
+    sj_path *p = path_ok(root, "[3]");
     assert_int_equal(sj_path_base_offset(p), 12);
     assert_int_equal(sj_path_free_count(p), 0);
     sj_path_free(p);
-    p = parse_ok(root, "[9]");
+    p = path_ok(root, "[9]");
     assert_int_equal(sj_path_base_offset(p), 36);
     sj_path_free(p);
     const char *opens[] = {"[]", "[*]", " [ ] ", "[ * ]"};
     for (size_t i = 0; i < 4; i++) {
-        p = parse_ok(root, opens[i]);
+        p = path_ok(root, opens[i]);
         assert_string_equal(sj_path_text(p), "[*]");
         assert_int_equal(sj_path_free_count(p), 1);
         assert_int_equal(sj_path_stride(p, 0), 4);
@@ -347,8 +296,8 @@ static void test_open_on_empty_sequence(void **state) {
     (void)state;
     /* As the JDK: `[]` on a count 0 sequence resolves with bound 0 (every index then
      * fails), while `[s::k]` and `[i]` need an element to start from. */
-    sj_layout *root = seq(0, val(SJ_I32));
-    sj_path *p = parse_ok(root, "[*]");
+    sj_layout *root = SEQ(0, VAL(SJ_I32));
+    sj_path *p = path_ok(root, "[*]");
     assert_int_equal(sj_path_bound(p, 0), 0);
     int64_t off = 5;
     sj_error e = {0};
@@ -374,13 +323,13 @@ static void test_range_bounds(void **state) {
     const int64_t ks[] = {1, 2, 3, 4, 7, 10, 11, 16, -1, -2, -3, -4, -7, -10, -11, -16};
     for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++) {
         int64_t n = ns[a];
-        sj_layout *root = seq(n, val(SJ_I64));
+        sj_layout *root = SEQ(n, VAL(SJ_I64));
         for (int64_t s = 0; s < n; s++) {
             for (size_t b = 0; b < sizeof ks / sizeof ks[0]; b++) {
                 int64_t k = ks[b];
                 char text[64];
                 snprintf(text, sizeof text, "[%lld::%lld]", (long long)s, (long long)k);
-                sj_path *p = parse_ok(root, text);
+                sj_path *p = path_ok(root, text);
                 assert_string_equal(sj_path_text(p), text);
                 /* brute force: how many s + i*k stay inside [0, n) */
                 int64_t count = 0;
@@ -401,21 +350,21 @@ static void test_range_bounds(void **state) {
 
 static void test_range_extreme_steps(void **state) {
     (void)state;
-    sj_layout *root = seq(10, val(SJ_I32));
+    sj_layout *root = SEQ(10, VAL(SJ_I32));
     /* |k| x 4 overflows, but the index can only be 0: accepted (as the JDK), stride 0 */
-    sj_path *p = parse_ok(root, "[3::9223372036854775807]");
+    sj_path *p = path_ok(root, "[3::9223372036854775807]");
     assert_int_equal(sj_path_bound(p, 0), 1);
     assert_int_equal(sj_path_stride(p, 0), 0);
     assert_int_equal(sj_path_base_offset(p), 12);
     assert_int_equal(offset_ok(p, (int64_t[]){0}, 1), 12);
     sj_path_free(p);
-    p = parse_ok(root, "[9::-9223372036854775808]");
+    p = path_ok(root, "[9::-9223372036854775808]");
     assert_string_equal(sj_path_text(p), "[9::-9223372036854775808]");
     assert_int_equal(sj_path_bound(p, 0), 1);
     assert_int_equal(offset_ok(p, (int64_t[]){0}, 1), 36);
     sj_path_free(p);
     /* a step that fits 64 bits once multiplied keeps its stride */
-    p = parse_ok(root, "[0::1000000000000]");
+    p = path_ok(root, "[0::1000000000000]");
     assert_int_equal(sj_path_bound(p, 0), 1);
     assert_int_equal(sj_path_stride(p, 0), 4000000000000);
     sj_path_free(p);
@@ -425,10 +374,10 @@ static void test_range_extreme_steps(void **state) {
 static void test_nested_free_indices(void **state) {
     (void)state;
     /* [4:[3:[2:[j8(a)i4(b)i4(c)]]]]: element sizes 96, 32, 16 */
-    sj_layout *abc = STRUCT(3, vn(SJ_I64, "a"), vn(SJ_I32, "b"), vn(SJ_I32, "c"));
-    sj_layout *root = seq(4, seq(3, seq(2, abc)));
+    sj_layout *abc = S(3, vn(SJ_I64, "a"), vn(SJ_I32, "b"), vn(SJ_I32, "c"));
+    sj_layout *root = SEQ(4, SEQ(3, SEQ(2, abc)));
 
-    sj_path *p = parse_ok(root, "[*][1::1][*].c");
+    sj_path *p = path_ok(root, "[*][1::1][*].c");
     assert_int_equal(sj_path_free_count(p), 3);
     assert_int_equal(sj_path_stride(p, 0), 96);
     assert_int_equal(sj_path_bound(p, 0), 4);
@@ -441,7 +390,7 @@ static void test_nested_free_indices(void **state) {
     check_against_brute(root, p, s1, 4);
     sj_path_free(p);
 
-    p = parse_ok(root, "[3::-2][2::-2][*]#1");
+    p = path_ok(root, "[3::-2][2::-2][*]#1");
     assert_int_equal(sj_path_free_count(p), 3);
     assert_int_equal(sj_path_stride(p, 0), -192);
     assert_int_equal(sj_path_bound(p, 0), 2);
@@ -452,7 +401,7 @@ static void test_nested_free_indices(void **state) {
     check_against_brute(root, p, s2, 4);
     sj_path_free(p);
 
-    p = parse_ok(root, "[2][*][1].a");
+    p = path_ok(root, "[2][*][1].a");
     assert_int_equal(sj_path_free_count(p), 1);
     assert_int_equal(sj_path_stride(p, 0), 32);
     assert_int_equal(sj_path_bound(p, 0), 3);
@@ -466,9 +415,9 @@ static void test_nested_free_indices(void **state) {
 static void test_nested_struct_sequence(void **state) {
     (void)state;
     /* [6:[i4(n)[6:s2](v)]]: element size 16 */
-    sj_layout *rec = STRUCT(2, vn(SJ_I32, "n"), named(seq(6, val(SJ_I16)), "v"));
-    sj_layout *root = seq(6, rec);
-    sj_path *p = parse_ok(root, "[1::2].v[5::-3]");
+    sj_layout *rec = S(2, vn(SJ_I32, "n"), NAME(SEQ(6, VAL(SJ_I16)), "v"));
+    sj_layout *root = SEQ(6, rec);
+    sj_path *p = path_ok(root, "[1::2].v[5::-3]");
     assert_int_equal(sj_path_free_count(p), 2);
     assert_int_equal(sj_path_bound(p, 0), 3);
     assert_int_equal(sj_path_stride(p, 0), 32);
@@ -483,10 +432,10 @@ static void test_nested_struct_sequence(void **state) {
 
 static void test_free_index_limit(void **state) {
     (void)state;
-    sj_layout *l = val(SJ_I8);
+    sj_layout *l = VAL(SJ_I8);
     for (int i = 0; i < 9; i++)
-        l = seq(2, l);
-    sj_path *p = parse_ok(l, "[*][*][*][*][*][*][*][*][1]");
+        l = SEQ(2, l);
+    sj_path *p = path_ok(l, "[*][*][*][*][*][*][*][*][1]");
     assert_int_equal(sj_path_free_count(p), 8);
     assert_int_equal(sj_path_stride(p, 0), 256);
     assert_int_equal(sj_path_stride(p, 7), 2);
@@ -501,8 +450,8 @@ static void test_free_index_limit(void **state) {
 static void test_step_errors(void **state) {
     (void)state;
     /* [i4(v)x4(p)[3:[i4(x)](e)](s)] */
-    sj_layout *e = named(STRUCT(1, vn(SJ_I32, "x")), "e");
-    sj_layout *root = STRUCT(3, vn(SJ_I32, "v"), named(pad(4), "p"), named(seq(3, e), "s"));
+    sj_layout *e = NAME(S(1, vn(SJ_I32, "x")), "e");
+    sj_layout *root = S(3, vn(SJ_I32, "v"), NAME(PAD(4), "p"), NAME(SEQ(3, e), "s"));
     /* member selection on a sequence */
     parse_fails(root, "s.x", SJ_E_PATH, "step 'x' at column 3",
                 "member selection on a sequence layout");
@@ -545,7 +494,7 @@ static void test_step_errors(void **state) {
 
 static void test_parse_errors(void **state) {
     (void)state;
-    sj_layout *root = STRUCT(1, named(seq(4, val(SJ_I32)), "a"));
+    sj_layout *root = S(1, NAME(SEQ(4, VAL(SJ_I32)), "a"));
     static const struct {
         const char *text, *prefix;
     } cases[] = {
@@ -597,7 +546,7 @@ static void test_parse_errors(void **state) {
 static void test_api_equals_parsed(void **state) {
     (void)state;
     sj_layout *root = example_root();
-    sj_layout *r2 = STRUCT(2, vn(SJ_I64, "h"), named(seq(6, seq(5, val(SJ_I16))), "m"));
+    sj_layout *r2 = S(2, vn(SJ_I64, "h"), NAME(SEQ(6, SEQ(5, VAL(SJ_I16))), "m"));
     static const struct {
         int which;
         const char *text, *rendered;
@@ -673,7 +622,7 @@ static void test_api_equals_parsed(void **state) {
             assert_int_equal(sj_path_bound(a, f), sj_path_bound(b, f));
         }
         /* the rendered text parses back to the same path */
-        sj_path *c = parse_ok(r, cases[i].rendered);
+        sj_path *c = path_ok(r, cases[i].rendered);
         assert_string_equal(sj_path_text(c), cases[i].rendered);
         assert_int_equal(sj_path_base_offset(c), sj_path_base_offset(a));
         sj_path_free(c);
@@ -722,7 +671,7 @@ static void test_api_errors(void **state) {
 static void test_offset_errors(void **state) {
     (void)state;
     sj_layout *root = example_root();
-    sj_path *p = parse_ok(root, "data[*][2::3].y");
+    sj_path *p = path_ok(root, "data[*][2::3].y");
     assert_int_equal(sj_path_bound(p, 1), 3);
     int64_t off = -1;
     sj_error e = {0};
@@ -752,7 +701,7 @@ static void test_empty_path(void **state) {
     sj_layout *root = example_root();
     const char *texts[] = {"", "   ", "\n\t"};
     for (size_t i = 0; i < 3; i++) {
-        sj_path *p = parse_ok(root, texts[i]);
+        sj_path *p = path_ok(root, texts[i]);
         assert_ptr_equal(sj_path_root(p), root);
         assert_ptr_equal(sj_path_leaf(p), root);
         assert_int_equal(sj_path_base_offset(p), 0);
@@ -767,8 +716,8 @@ static void test_empty_path(void **state) {
     assert_string_equal(sj_path_text(p), "");
     sj_path_free(p);
     /* on a value layout too */
-    sj_layout *v = val(SJ_F64);
-    p = parse_ok(v, "");
+    sj_layout *v = VAL(SJ_F64);
+    p = path_ok(v, "");
     assert_ptr_equal(sj_path_leaf(p), v);
     sj_path_free(p);
     sj_layout_unref(v);
@@ -778,7 +727,7 @@ static void test_empty_path(void **state) {
 static void test_path_keeps_layouts_alive(void **state) {
     (void)state;
     sj_layout *root = example_root();
-    sj_path *p = parse_ok(root, "data[*][5].y");
+    sj_path *p = path_ok(root, "data[*][5].y");
     sj_layout_unref(root); /* the path holds its own references */
     assert_int_equal(sj_layout_size(sj_path_root(p)), 800);
     assert_string_equal(sj_layout_name(sj_path_leaf(p)), "y");
@@ -793,13 +742,13 @@ static void test_path_ends_anywhere(void **state) {
     (void)state;
     /* As the JDK's byteOffset: a path may end on a group, sequence or padding; whether
      * the leaf must be a value is for the operation using the path to decide. */
-    sj_layout *root = STRUCT(3, vn(SJ_I32, "a"), named(pad(4), "p"),
-                             named(seq(2, STRUCT(1, vn(SJ_I64, "q"))), "s"));
-    sj_path *p = parse_ok(root, "p");
+    sj_layout *root =
+        S(3, vn(SJ_I32, "a"), NAME(PAD(4), "p"), NAME(SEQ(2, S(1, vn(SJ_I64, "q"))), "s"));
+    sj_path *p = path_ok(root, "p");
     assert_int_equal(sj_layout_tag(sj_path_leaf(p)), SJ_PADDING);
     assert_int_equal(sj_path_base_offset(p), 4);
     sj_path_free(p);
-    p = parse_ok(root, "s[*]");
+    p = path_ok(root, "s[*]");
     assert_int_equal(sj_layout_tag(sj_path_leaf(p)), SJ_STRUCT);
     assert_int_equal(sj_path_stride(p, 0), 8);
     sj_path_free(p);

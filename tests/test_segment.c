@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "segments.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -25,16 +26,6 @@
 #include "scope.h"
 #include "segjit/layout.h"
 #include "segjit/segment.h"
-
-/* An impossible allocation must come back as SJ_E_NOMEM under the sanitizers too. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) {
-    return "allocator_may_return_null=1";
-}
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void) {
-    return "allocator_may_return_null=1";
-}
 
 static sj_layout *value(sj_kind k) {
     sj_layout *l = NULL;
@@ -175,19 +166,13 @@ static void *other_thread(void *arg) {
     return NULL;
 }
 
-static void run_other(thread_job *j) {
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, other_thread, j), 0);
-    assert_int_equal(pthread_join(t, NULL), 0);
-}
-
 static void test_confined_other_thread(void **state) {
     (void)state;
     thread_job j;
     memset(&j, 0, sizeof j);
     CHECK(SJ_OK, sj_arena_open(SJ_ARENA_CONFINED, &j.arena, &E));
     CHECK(SJ_OK, sj_arena_allocate(j.arena, 16, 8, &j.seg, &E));
-    run_other(&j);
+    on_other_thread(other_thread, &j);
     assert_int_equal(j.alive, SJ_E_THREAD);
     assert_int_equal(j.alloc, SJ_E_THREAD);
     assert_int_equal(j.close, SJ_E_THREAD);
@@ -205,7 +190,7 @@ static void test_shared_other_thread(void **state) {
     memset(&j, 0, sizeof j);
     CHECK(SJ_OK, sj_arena_open(SJ_ARENA_SHARED, &j.arena, &E));
     CHECK(SJ_OK, sj_arena_allocate(j.arena, 16, 8, &j.seg, &E));
-    run_other(&j);
+    on_other_thread(other_thread, &j);
     assert_int_equal(j.alive, SJ_OK);
     assert_int_equal(j.alloc, SJ_OK);
     assert_int_equal(j.close, SJ_OK); /* any thread may close a shared arena */

@@ -13,90 +13,13 @@
 
 #include "segjit/layout.h"
 
-/* ---- helpers: each takes ownership of the layouts passed in ---- */
+#include "builders.h"
 
-static sj_layout *V(sj_kind k) {
-    sj_layout *l;
-    assert_int_equal(sj_layout_value(k, &l, NULL), SJ_OK);
-    return l;
-}
-
-static sj_layout *ORD(sj_layout *l, sj_order o) {
-    sj_layout *r;
-    assert_int_equal(sj_layout_with_order(l, o, &r, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return r;
-}
-
-static sj_layout *NAME(sj_layout *l, const char *name) {
-    sj_layout *r;
-    assert_int_equal(sj_layout_with_name(l, name, &r, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return r;
-}
-
-static sj_layout *ALIGN(sj_layout *l, int64_t a) {
-    sj_layout *r;
-    assert_int_equal(sj_layout_with_align(l, a, &r, NULL), SJ_OK);
-    sj_layout_unref(l);
-    return r;
-}
-
-static sj_layout *PAD(int64_t n) {
-    sj_layout *l;
-    assert_int_equal(sj_layout_padding(n, &l, NULL), SJ_OK);
-    return l;
-}
-
-static sj_layout *SEQ(int64_t n, sj_layout *e) {
-    sj_layout *l;
-    assert_int_equal(sj_layout_sequence(n, e, &l, NULL), SJ_OK);
-    sj_layout_unref(e);
-    return l;
-}
-
-static sj_layout *group(bool is_union, size_t n, va_list ap) {
-    sj_layout *m[16];
-    assert_true(n <= 16);
-    for (size_t i = 0; i < n; i++)
-        m[i] = va_arg(ap, sj_layout *);
-    sj_layout *l;
-    const sj_layout *const *cm = (const sj_layout *const *)m;
-    assert_int_equal(
-        is_union ? sj_layout_union(cm, n, &l, NULL) : sj_layout_struct(cm, n, &l, NULL), SJ_OK);
-    for (size_t i = 0; i < n; i++)
-        sj_layout_unref(m[i]);
-    return l;
-}
-
-static sj_layout *S(size_t n, ...) {
-    va_list ap;
-    va_start(ap, n);
-    sj_layout *l = group(false, n, ap);
-    va_end(ap);
-    return l;
-}
-
-static sj_layout *U(size_t n, ...) {
-    va_list ap;
-    va_start(ap, n);
-    sj_layout *l = group(true, n, ap);
-    va_end(ap);
-    return l;
-}
-
-static sj_layout *parse_ok(const char *text) {
-    sj_layout *l = NULL;
-    sj_error err = {0};
-    sj_status st = sj_layout_parse(text, &l, &err);
-    if (st != SJ_OK) fail_msg("parse '%s': %s %s", text, sj_status_name(st), err.message);
-    return l;
-}
+/* ---- helpers (the builders are tests/builders.h's) ---- */
 
 /* print(l) == text, parse(text) equals l with the same hash; consumes l. */
 static void check_text(sj_layout *l, const char *text) {
-    char *s = NULL;
-    assert_int_equal(sj_layout_print(l, &s, NULL), SJ_OK);
+    char *s = print_ok(l);
     assert_string_equal(s, text);
     free(s);
     sj_layout *back = parse_ok(text);
@@ -109,22 +32,14 @@ static void check_text(sj_layout *l, const char *text) {
 /* parse(text) prints as `printed` (whitespace dropped, canonical spelling). */
 static void check_reprint(const char *text, const char *printed) {
     sj_layout *l = parse_ok(text);
-    char *s = NULL;
-    assert_int_equal(sj_layout_print(l, &s, NULL), SJ_OK);
+    char *s = print_ok(l);
     assert_string_equal(s, printed);
     free(s);
     sj_layout_unref(l);
 }
 
 static void check_error(const char *text, sj_status status, const char *message) {
-    sj_layout *sentinel = (sj_layout *)&sentinel, *l = sentinel;
-    sj_error err = {0};
-    sj_status st = sj_layout_parse(text, &l, &err);
-    if (st != status || strcmp(err.message, message) != 0)
-        fail_msg("parse '%.80s': got %s \"%s\", want %s \"%s\"", text, sj_status_name(st),
-                 err.message, sj_status_name(status), message);
-    assert_ptr_equal(l, sentinel); /* a failed call writes nothing */
-    assert_int_equal(err.status, status);
+    parse_fails_with(sj_layout_parse, "parse", text, status, message);
 }
 
 /* ---- printing ---- */
@@ -143,8 +58,8 @@ static void test_values_both_orders(void **state) {
     };
     assert_int_equal(sizeof cases / sizeof cases[0], SJ_KIND_COUNT);
     for (size_t i = 0; i < SJ_KIND_COUNT; i++) {
-        check_text(ORD(V(cases[i].kind), SJ_ORDER_LITTLE), cases[i].le);
-        check_text(ORD(V(cases[i].kind), SJ_ORDER_BIG), cases[i].be);
+        check_text(ORD(VAL(cases[i].kind), SJ_ORDER_LITTLE), cases[i].le);
+        check_text(ORD(VAL(cases[i].kind), SJ_ORDER_BIG), cases[i].be);
         sj_layout *l = parse_ok(cases[i].be);
         assert_int_equal(sj_layout_tag(l), SJ_VALUE);
         assert_int_equal(sj_layout_kind(l), cases[i].kind);
@@ -156,7 +71,7 @@ static void test_values_both_orders(void **state) {
         sj_layout_unref(l);
     }
     /* Native order resolves to a concrete spelling. */
-    check_text(V(SJ_I32), sj_native_order() == SJ_ORDER_BIG ? "I4" : "i4");
+    check_text(VAL(SJ_I32), sj_native_order() == SJ_ORDER_BIG ? "I4" : "i4");
 }
 
 static void test_padding(void **state) {
@@ -173,15 +88,15 @@ static void test_padding(void **state) {
 
 static void test_names(void **state) {
     (void)state;
-    check_text(NAME(V(SJ_I64), "x"), sj_native_order() == SJ_ORDER_BIG ? "J8(x)" : "j8(x)");
+    check_text(NAME(VAL(SJ_I64), "x"), sj_native_order() == SJ_ORDER_BIG ? "J8(x)" : "j8(x)");
     check_text(NAME(PAD(4), "gap"), "x4(gap)");
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "a)b\\c"), "i4(a\\)b\\\\c)");
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), ")"), "i4(\\))");
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "\\"), "i4(\\\\)");
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "(("), "i4((()");
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), " a b |%:[]\t\n"), "i4( a b |%:[]\t\n)");
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "struct union ; {"), "i4(struct union ; {)");
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "caf\xc3\xa9"), "i4(caf\xc3\xa9)");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), "a)b\\c"), "i4(a\\)b\\\\c)");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), ")"), "i4(\\))");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), "\\"), "i4(\\\\)");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), "(("), "i4((()");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), " a b |%:[]\t\n"), "i4( a b |%:[]\t\n)");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), "struct union ; {"), "i4(struct union ; {)");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), "caf\xc3\xa9"), "i4(caf\xc3\xa9)");
     /* The empty name is a name, distinct from none. */
     sj_layout *empty = parse_ok("i4()"), *none = parse_ok("i4");
     assert_non_null(sj_layout_name(empty));
@@ -190,51 +105,55 @@ static void test_names(void **state) {
     assert_false(sj_layout_equal(empty, none));
     sj_layout_unref(empty);
     sj_layout_unref(none);
-    check_text(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), ""), "i4()");
+    check_text(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), ""), "i4()");
     /* Names on groups and sequences. */
-    check_text(NAME(S(2, NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "a"),
-                      NAME(ORD(V(SJ_I32), SJ_ORDER_BIG), "b")),
+    check_text(NAME(S(2, NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), "a"),
+                      NAME(ORD(VAL(SJ_I32), SJ_ORDER_BIG), "b")),
                     "pair"),
                "[i4(a)I4(b)](pair)");
-    check_text(NAME(SEQ(3, NAME(ORD(V(SJ_F64), SJ_ORDER_LITTLE), "e")), "v"), "[3:d8(e)](v)");
-    check_text(NAME(U(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE), ORD(V(SJ_F32), SJ_ORDER_LITTLE)), "u"),
-               "[i4|f4](u)");
+    check_text(NAME(SEQ(3, NAME(ORD(VAL(SJ_F64), SJ_ORDER_LITTLE), "e")), "v"), "[3:d8(e)](v)");
+    check_text(
+        NAME(U(2, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), ORD(VAL(SJ_F32), SJ_ORDER_LITTLE)), "u"),
+        "[i4|f4](u)");
 }
 
 static void test_alignment_prefix(void **state) {
     (void)state;
-    check_text(ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 16), "16%i4");
-    check_text(ALIGN(ORD(V(SJ_I64), SJ_ORDER_LITTLE), 1), "1%j8");
-    check_text(ALIGN(ORD(V(SJ_U16), SJ_ORDER_BIG), 1), "1%uS2");
-    check_text(ALIGN(NAME(ORD(V(SJ_I32), SJ_ORDER_LITTLE), "x"), 8), "8%i4(x)");
-    check_text(ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 4), "i4"); /* natural: no prefix */
+    check_text(ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), 16), "16%i4");
+    check_text(ALIGN(ORD(VAL(SJ_I64), SJ_ORDER_LITTLE), 1), "1%j8");
+    check_text(ALIGN(ORD(VAL(SJ_U16), SJ_ORDER_BIG), 1), "1%uS2");
+    check_text(ALIGN(NAME(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), "x"), 8), "8%i4(x)");
+    check_text(ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), 4), "i4"); /* natural: no prefix */
     check_text(ALIGN(PAD(3), 2), "2%x3");
     check_text(ALIGN(PAD(1), 1), "x1");
-    check_text(ALIGN(NAME(S(1, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "s"), 16), "16%[i4](s)");
+    check_text(ALIGN(NAME(S(1, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE)), "s"), 16), "16%[i4](s)");
     check_text(ALIGN(S(0), 8), "8%[]");
     check_text(ALIGN(U(0), 2), "2%[|]");
-    check_text(ALIGN(SEQ(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), 8), "8%[2:i4]");
-    check_text(ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), (int64_t)1 << 62), "4611686018427387904%i4");
+    check_text(ALIGN(SEQ(2, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE)), 8), "8%[2:i4]");
+    check_text(ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), (int64_t)1 << 62),
+               "4611686018427387904%i4");
     /* Prefixes inside groups, and on a sequence element. */
-    check_text(
-        S(2, ALIGN(ORD(V(SJ_I64), SJ_ORDER_LITTLE), 1), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)),
-        "[1%j8 1%i4]");
-    check_text(SEQ(2, ALIGN(ORD(V(SJ_I64), SJ_ORDER_LITTLE), 4)), "[2:4%j8]");
-    check_text(U(2, ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 16), ALIGN(PAD(2), 8)), "[16%i4|8%x2]");
+    check_text(S(2, ALIGN(ORD(VAL(SJ_I64), SJ_ORDER_LITTLE), 1),
+                 ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), 1)),
+               "[1%j8 1%i4]");
+    check_text(SEQ(2, ALIGN(ORD(VAL(SJ_I64), SJ_ORDER_LITTLE), 4)), "[2:4%j8]");
+    check_text(U(2, ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), 16), ALIGN(PAD(2), 8)),
+               "[16%i4|8%x2]");
     /* A group's alignment is natural when it equals the largest member alignment. */
-    check_text(S(2, ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 16), ORD(V(SJ_I32), SJ_ORDER_LITTLE)),
-               "[16%i4i4]");
+    check_text(
+        S(2, ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), 16), ORD(VAL(SJ_I32), SJ_ORDER_LITTLE)),
+        "[16%i4i4]");
 }
 
 static void test_member_separation(void **state) {
     (void)state;
     /* A member ending in a digit followed by one with an alignment prefix: a space keeps the
      * numbers apart; without the space `x1416%f4` would read as x1416 and then '%'. */
-    check_text(S(3, PAD(14), ALIGN(ORD(V(SJ_F32), SJ_ORDER_LITTLE), 2), PAD(2)), "[x14 2%f4x2]");
-    check_text(S(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE), ALIGN(ORD(V(SJ_I16), SJ_ORDER_LITTLE), 4)),
+    check_text(S(3, PAD(14), ALIGN(ORD(VAL(SJ_F32), SJ_ORDER_LITTLE), 2), PAD(2)), "[x14 2%f4x2]");
+    check_text(S(2, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), ALIGN(ORD(VAL(SJ_I16), SJ_ORDER_LITTLE), 4)),
                "[i4 4%s2]");
-    check_text(S(2, NAME(PAD(4), "p"), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[x4(p)1%i4]");
-    check_text(S(2, S(0), ALIGN(ORD(V(SJ_I32), SJ_ORDER_LITTLE), 1)), "[[]1%i4]");
+    check_text(S(2, NAME(PAD(4), "p"), ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), 1)), "[x4(p)1%i4]");
+    check_text(S(2, S(0), ALIGN(ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), 1)), "[[]1%i4]");
     /* Without the space (the JDK's toString): the padding that reaches the alignment, and
      * when no split aligns the member, the struct's error (test_jdk_padding_split). */
     check_reprint("[x1616%f4]", "[x16 16%f4]");
@@ -342,11 +261,11 @@ static void test_groups(void **state) {
     (void)state;
     check_text(S(0), "[]");
     check_text(U(0), "[|]");
-    check_text(U(1, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "[i4|]");
-    check_text(S(1, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "[i4]");
-    check_text(U(3, ORD(V(SJ_I32), SJ_ORDER_LITTLE), ORD(V(SJ_I64), SJ_ORDER_LITTLE), PAD(3)),
+    check_text(U(1, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE)), "[i4|]");
+    check_text(S(1, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE)), "[i4]");
+    check_text(U(3, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), ORD(VAL(SJ_I64), SJ_ORDER_LITTLE), PAD(3)),
                "[i4|j8|x3]");
-    check_text(S(3, ORD(V(SJ_I16), SJ_ORDER_LITTLE), PAD(2), ORD(V(SJ_I32), SJ_ORDER_LITTLE)),
+    check_text(S(3, ORD(VAL(SJ_I16), SJ_ORDER_LITTLE), PAD(2), ORD(VAL(SJ_I32), SJ_ORDER_LITTLE)),
                "[s2x2i4]");
     check_text(S(2, U(0), S(0)), "[[|][]]");
     check_text(U(2, S(0), U(1, S(0))), "[[]|[[]|]]");
@@ -367,15 +286,15 @@ static void test_groups(void **state) {
 
 static void test_sequences(void **state) {
     (void)state;
-    check_text(SEQ(2, SEQ(3, SEQ(4, ORD(V(SJ_I16), SJ_ORDER_BIG)))), "[2:[3:[4:S2]]]");
+    check_text(SEQ(2, SEQ(3, SEQ(4, ORD(VAL(SJ_I16), SJ_ORDER_BIG)))), "[2:[3:[4:S2]]]");
     sj_layout *l = parse_ok("[2:[3:[4:S2]]]");
     assert_int_equal(sj_layout_size(l), 48);
     assert_int_equal(sj_layout_align(l), 2);
     assert_int_equal(sj_layout_elem_count(l), 2);
     assert_int_equal(sj_layout_elem_count(sj_layout_elem(l)), 3);
     sj_layout_unref(l);
-    check_text(SEQ(0, ORD(V(SJ_I32), SJ_ORDER_LITTLE)), "[0:i4]");
-    check_text(SEQ(5, S(2, ORD(V(SJ_I32), SJ_ORDER_LITTLE), PAD(4))), "[5:[i4x4]]");
+    check_text(SEQ(0, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE)), "[0:i4]");
+    check_text(SEQ(5, S(2, ORD(VAL(SJ_I32), SJ_ORDER_LITTLE), PAD(4))), "[5:[i4x4]]");
     check_text(SEQ(1, U(0)), "[1:[|]]");
 }
 

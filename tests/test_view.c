@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 
+#include "pinned.h"
 #include "segjit/accessor.h"
 #include "segjit/view.h"
 #include "tier.h"
@@ -233,24 +234,6 @@ static void test_threads(void **state) {
 }
 
 /* ---- heap segments ---- */
-
-typedef struct runtime_array {
-    int64_t *data;
-    int pins, unpins, resolves;
-    bool gone; /* resolve answers NULL */
-} runtime_array;
-
-static void *ra_resolve(void *p) {
-    runtime_array *r = p;
-    r->resolves++;
-    return r->gone ? NULL : r->data;
-}
-static void ra_pin(void *p) {
-    ((runtime_array *)p)->pins++;
-}
-static void ra_unpin(void *p) {
-    ((runtime_array *)p)->unpins++;
-}
 
 static void test_heap_views(void **state) {
     (void)state;

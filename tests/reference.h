@@ -1,5 +1,5 @@
-/* tests/reference.h: what the conversion kernel tests (test_kernel_convert.c,
- * test_kernel_gather.c) share: the value the plan defines for one element, and the guarded
+/* tests/reference.h: what the conversion kernel tests (test_kernel_convert.c, gather.c,
+ * gather_many.c) share: the value the plan defines for one element, and the guarded
  * buffers a run reads and writes. Include after cmocka.h. */
 #ifndef SEGJIT_TESTS_REFERENCE_H
 #define SEGJIT_TESTS_REFERENCE_H

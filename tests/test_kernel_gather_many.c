@@ -8,22 +8,7 @@
 
 #include <cmocka.h>
 
-#include "oracle.h"
-#include "tier.h"
-
-/* One value from layout `from` at src into layout `to` at dst, as the plan defines it. */
-static void reference_value(const sj_layout *from, const uint8_t *src, const sj_layout *to,
-                            uint8_t *dst) {
-    size_t n = (size_t)sj_layout_size(to);
-    if (sj_layout_kind(from) == sj_layout_kind(to)) {
-        bool swap = n > 1 && sj_layout_order(from) != sj_layout_order(to);
-        for (size_t j = 0; j < n; j++)
-            dst[j] = src[swap ? n - 1 - j : j];
-        return;
-    }
-    oracle_convert(sj_layout_kind(from), src, sj_layout_order(from) == SJ_ORDER_BIG,
-                   sj_layout_kind(to), dst, sj_layout_order(to) == SJ_ORDER_BIG);
-}
+#include "reference.h"
 
 #define MAXK 8
 

@@ -103,8 +103,9 @@ typedef struct bench_compile {
 
 /* W9 (wide.c): one shape's compile time and loop times (c, jit, interp). */
 typedef struct bench_w9 {
-    int n;       /* values per record */
-    bool fields; /* the 64-field record (else [[n:f4](v)] -> [[n:d8](v)]) */
+    int n;         /* values per record */
+    bool fields;   /* the 64-field record (else [[n:f4](v)] -> [[n:d8](v)]) */
+    bool distinct; /* n distinct fields of mixed kinds (no target in BENCH.md) */
     bool ok, all_jit;
     double compile_ns; /* median over distinct plans */
     double ns[3];      /* median per call: c, jit, interp */
@@ -137,7 +138,7 @@ typedef struct bench_results {
     bench_row *rows;
     size_t count, cap;
     bench_compile compile;
-    bench_w9 w9[4];
+    bench_w9 w9[8];
     int nw9;
     bench_oneshot oneshot;
     bool any_checksum_failure;

@@ -275,7 +275,14 @@ void bench_print_targets(const bench_results *r) {
     printf("\nTargets (BENCH.md; informational, the exit status depends on checksums only)\n");
     if (r->nw9) {
         double worst_c = 0, worst_r = 0;
+        double wide_c = 0, wide_r = 0;
         for (int i = 0; i < r->nw9; i++) {
+            if (r->w9[i].distinct) { /* beyond BENCH.md's shapes: shown, no target */
+                if (r->w9[i].compile_ns > wide_c) wide_c = r->w9[i].compile_ns;
+                if (r->w9[i].ok && r->w9[i].ns[1] / r->w9[i].ns[0] > wide_r)
+                    wide_r = r->w9[i].ns[1] / r->w9[i].ns[0];
+                continue;
+            }
             if (r->w9[i].compile_ns > worst_c) worst_c = r->w9[i].compile_ns;
             if (r->w9[i].ok && r->w9[i].ns[1] / r->w9[i].ns[0] > worst_r)
                 worst_r = r->w9[i].ns[1] / r->w9[i].ns[0];
@@ -284,6 +291,10 @@ void bench_print_targets(const bench_results *r) {
                worst_c / 1e6, worst_c <= 10e6 ? "met" : "MISSED");
         printf("  %-52s %-8s max %.3f  %s\n", "W9 JIT loop / hand-written C", "<= 1.10", worst_r,
                worst_r <= 1.10 ? "met" : "MISSED");
+        if (wide_c > 0)
+            printf("  (no target) W9 records of distinct fields: JIT / C max %.3f, compile max "
+                   "%.1f ms\n",
+                   wide_r, wide_c / 1e6);
     }
     target_ratio("JIT checked / JIT unchecked, every workload", 1.05,
                  max_ratio(r, IMPL_JIT, IMPL_JIT_UNCHECKED, NULL, 0), "jit_unchecked missing");
@@ -419,11 +430,12 @@ int bench_write_csv(const bench_results *r, const char *path) {
         fprintf(f, "W10,1,call1_oneshot,%.1f,,\n", o->call1_oneshot_ns);
         fprintf(f, "W10,1,call1_build_run_free,%.1f,,\n", o->call1_rebuild_ns);
     }
-    /* W9: n = values per record (W9fields: the 64-field record); compile time in ns */
+    /* W9: n = values per record (W9fields: the 64-field record; W9distinct: records of n
+     * distinct fields); compile time in ns */
     static const char *const w9_impl[3] = {"c", "jit", "interp"};
     for (int i = 0; i < r->nw9; i++) {
         const bench_w9 *w = &r->w9[i];
-        const char *wl = w->fields ? "W9fields" : "W9";
+        const char *wl = w->distinct ? "W9distinct" : w->fields ? "W9fields" : "W9";
         fprintf(f, "%s,%d,compile,%.0f,,\n", wl, w->n, w->compile_ns);
         for (int j = 0; w->ok && j < 3; j++)
             fprintf(f, "%s,%d,%s,%.6f,%.4f,%.4f\n", wl, w->n, w9_impl[j], w->ns[j] / (16 << 20),

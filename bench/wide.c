@@ -1,11 +1,12 @@
 /* bench/wide.c: W9 (shared/BENCH.md), wide records: records of n floats converted to
  * records of n doubles ([[n:f4](v)] -> [[n:d8](v)], n = 16, 256, 4096) and a record of 64
- * int32 fields reordered, 16M values per call. Per shape: the compile time a user sees
- * (kernel built, first JIT run of one record; median over five distinct plans of the
- * same shape, which differ only in the destination's tail padding, so that no compile is
- * a cache hit), and the loop against hand.c's loop for that exact struct, interleaved
- * rounds into one destination buffer (where memory lands changes a streaming loop's time
- * on some hosts), outputs compared byte for byte with the C loop's first. */
+ * int32 fields reordered, 16M values per call; beyond BENCH.md, records of 256, 1024 and
+ * 4096 distinct fields of mixed kinds reversed and made big-endian (hand_wide.c). Per shape: the
+ * compile time a user sees (kernel built, first JIT run of one record; median over five distinct
+ * plans of the same shape, which differ only in the destination's tail padding, so that no compile
+ * is a cache hit), and the loop against hand.c's loop for that exact struct, interleaved rounds
+ * into one destination buffer (where memory lands changes a streaming loop's time on some hosts),
+ * outputs compared byte for byte with the C loop's first. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,19 +21,44 @@
 #define W9_VARIANTS 5
 
 typedef struct w9_shape {
-    int n; /* floats per record; 0: the 64-field record */
+    int n; /* floats per record; 0: the 64-field record or a distinct-field one */
     void (*c_f4)(const float *, double *, int64_t);
+    const hand_wide_shape *wide; /* a record of distinct fields */
 } w9_shape;
 
 static const w9_shape shapes[] = {
-    {16, hand_w9_f4_d8_16},
-    {256, hand_w9_f4_d8_256},
-    {4096, hand_w9_f4_d8_4096},
-    {0, NULL},
+    {16, hand_w9_f4_d8_16, NULL},     {256, hand_w9_f4_d8_256, NULL},
+    {4096, hand_w9_f4_d8_4096, NULL}, {0, NULL, NULL},
+    {0, NULL, &hand_wide_256},        {0, NULL, &hand_wide_1024},
+    {0, NULL, &hand_wide_4096},
 };
+
+/* Values (fields) per record, and bytes per source and destination record. */
+static int shape_per(const w9_shape *s) {
+    return s->wide ? s->wide->fields : s->n ? s->n : 64;
+}
+static size_t shape_bytes(const w9_shape *s, bool dst) {
+    if (s->wide) return dst ? s->wide->dst_size : s->wide->src_size;
+    return (size_t)shape_per(s) * (s->n && dst ? 8 : 4);
+}
+
+/* The pieces of a text joined into buf; the length. */
+static size_t join(const char *const *piece, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (; *piece; piece++)
+        len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s", *piece);
+    return len < cap ? len : cap - 1;
+}
 
 /* Layout texts of a shape; variant v pads the destination's tail by 8v bytes. */
 static void shape_text(const w9_shape *s, int v, char *src, char *dst, size_t cap) {
+    if (s->wide) { /* the padding before the final ']' */
+        join(s->wide->src_text, src, cap);
+        size_t len = join(s->wide->dst_text, dst, cap);
+        if (v && len) snprintf(dst + len - 1, cap - len + 1, "x%d]", 8 * v);
+        return;
+    }
     if (s->n) {
         snprintf(src, cap, "[[%d:f4](v)]", s->n);
         if (v)
@@ -56,8 +82,13 @@ static void shape_text(const w9_shape *s, int v, char *src, char *dst, size_t ca
 }
 
 static sj_kernel *shape_kernel(const w9_shape *s, int v, sj_tier tier) {
-    char a[2048], b[2048];
-    shape_text(s, v, a, b, sizeof a);
+    enum { CAP = 65536 };
+    char *a = malloc(CAP), *b = malloc(CAP);
+    if (!a || !b) {
+        free(a), free(b);
+        return NULL;
+    }
+    shape_text(s, v, a, b, CAP);
     sj_layout *la = NULL, *lb = NULL;
     sj_kernel *k = NULL;
     sj_error err = {0};
@@ -65,9 +96,10 @@ static sj_kernel *shape_kernel(const w9_shape *s, int v, sj_tier tier) {
         sj_kernel_convert(la, lb, 0, &k, &err) == SJ_OK)
         sj_kernel_set_tier(k, tier);
     else
-        fprintf(stderr, "segjit-bench: W9 %s -> %s: %s\n", a, b, err.message);
+        fprintf(stderr, "segjit-bench: W9 %.60s... -> %.60s...: %s\n", a, b, err.message);
     sj_layout_unref(la);
     sj_layout_unref(lb);
+    free(a), free(b);
     return k;
 }
 
@@ -75,6 +107,7 @@ static sj_kernel *shape_kernel(const w9_shape *s, int v, sj_tier tier) {
 static double compile_ns(const w9_shape *s, double *lo, double *hi, bool *all_jit) {
     double t[W9_VARIANTS];
     static uint8_t in[64 * 1024], out[64 * 1024]; /* one record of any shape */
+    _Static_assert(sizeof in >= 4096 * 8, "W9's largest record fits");
     *all_jit = true;
     for (int v = 0; v < W9_VARIANTS; v++) {
         uint64_t t0 = bench_now_ns();
@@ -101,7 +134,9 @@ static const char *const rname[R_COUNT] = {"c", "jit", "interp"};
 static void run_one(int impl, const w9_shape *s, sj_kernel *const *k, const sj_args *args,
                     const void *src, void *dst, int64_t recs) {
     if (impl == R_C) {
-        if (s->n)
+        if (s->wide)
+            s->wide->loop(src, dst, recs);
+        else if (s->n)
             s->c_f4(src, dst, recs);
         else
             hand_w9_reverse64(src, dst, recs);
@@ -120,9 +155,9 @@ void bench_wide(const bench_options *opt, bench_results *res) {
            "interp ms", "JIT/C", "int/C", "checksum");
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         const w9_shape *s = &shapes[si];
-        int per = s->n ? s->n : 64;
-        int64_t recs = W9_VALUES / per;
-        size_t ssz = (size_t)recs * per * 4, dsz = (size_t)recs * per * (s->n ? 8 : 4);
+        int64_t recs = W9_VALUES / shape_per(s);
+        size_t ssz = (size_t)recs * shape_bytes(s, false),
+               dsz = (size_t)recs * shape_bytes(s, true);
         uint8_t *src = aligned_alloc(64, ssz), *dst = aligned_alloc(64, dsz);
         uint8_t *ref = aligned_alloc(64, dsz);
         if (!src || !dst || !ref) {
@@ -135,6 +170,8 @@ void bench_wide(const bench_options *opt, bench_results *res) {
             int32_t x = (int32_t)(i * 2654435761u);
             memcpy(src + i * 4, s->n ? (const void *)&f : (const void *)&x, 4);
         }
+        for (size_t i = ssz / 4 * 4; i < ssz; i++)
+            src[i] = (uint8_t)i;
         double clo, chi;
         bool all_jit;
         double cms = compile_ns(s, &clo, &chi, &all_jit);
@@ -165,7 +202,9 @@ void bench_wide(const bench_options *opt, bench_results *res) {
                 t[i][r] = (double)(bench_now_ns() - t0);
             }
         char name[32];
-        if (s->n)
+        if (s->wide)
+            snprintf(name, sizeof name, "%d distinct fields", s->wide->fields);
+        else if (s->n)
             snprintf(name, sizeof name, "[[%d:f4]] -> [[%d:d8]]", s->n, s->n);
         else
             snprintf(name, sizeof name, "64 fields reversed");
@@ -181,8 +220,9 @@ void bench_wide(const bench_options *opt, bench_results *res) {
                all_jit ? "" : " (not all on the JIT tier)");
         if (!ok) res->any_checksum_failure = true;
         bench_w9 *w = &res->w9[res->nw9++];
-        w->n = per;
-        w->fields = s->n == 0;
+        w->n = shape_per(s);
+        w->fields = s->n == 0 && !s->wide;
+        w->distinct = s->wide != NULL;
         w->compile_ns = cms;
         w->all_jit = all_jit;
         w->ok = ok;

@@ -10,16 +10,20 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compat.h"
 #include "emit_helpers.h"
 
-/* Plans weighing more (records of over a thousand fields; an inner loop weighs its header
- * and 2 more) run on the interpreter: a compile would take over 10 ms here even with fast
- * code generation (docs/JIT.md). */
-#define SJ_EMIT_MAX_MOVES   1024u
+/* Plans weighing more (an inner loop weighs its header and 2 more) run on the interpreter:
+ * the compile would take seconds (docs/JIT.md, "Wide records"). */
+#define SJ_EMIT_MAX_MOVES   65536u
 #define SJ_EMIT_LOOP_WEIGHT 2u
+/* Wide plans: every run of moves weighing more is split into functions of at most this
+ * weight, called once per element, so code generation's time stays linear in the moves
+ * (docs/JIT.md, "Wide records"). */
+#define SJ_EMIT_CHUNK_MOVES 64u
 #define SJ_EMIT_MAX_ALIGN   4096u /* larger proofs add nothing to code generation */
 #define SJ_EMIT_MAX_UNROLL  16u   /* swap units emitted one by one; more: an inner loop */
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
@@ -195,6 +199,11 @@ typedef struct emitter {
      * and element alignment. */
     LLVMValueRef streams[SJ_MAX_STREAMS];
     unsigned stream_align[SJ_MAX_STREAMS];
+    /* Wide plans: the main function's name and attributes, copied onto each chunk. */
+    const char *name;
+    const sj_emit_target *t;
+    bool chunked, noalias;
+    unsigned nchunks;
 } emitter;
 
 /* *(kind *)p, byte-reversed first when swap, as the kind's IR value: iN for integers,
@@ -376,10 +385,19 @@ static void end_count_loop(emitter *x, count_loop *l, LLVMValueRef n) {
 static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t ss, LLVMValueRef dp,
                          int64_t ds, const sj_move *moves, size_t n, unsigned sa, unsigned da);
 
-/* moves[0..n) of one element (bases se and de, aligned to sbase and dbase); an inner
- * loop is a counted loop over its body, each iteration's bases stepped by its strides. */
-static void emit_moves(emitter *x, const sj_move *moves, size_t n, LLVMValueRef se, LLVMValueRef de,
-                       unsigned sbase, unsigned dbase) {
+/* The weight of moves[0..n): each move 1, each inner loop SJ_EMIT_LOOP_WEIGHT more. */
+static size_t moves_weight(const sj_move *moves, size_t n) {
+    size_t w = n;
+    for (size_t i = 0; i < n; i++)
+        w += moves[i].kind == SJ_MOVE_LOOP ? SJ_EMIT_LOOP_WEIGHT : 0;
+    return w;
+}
+
+/* moves[0..n) of one element in the function being built (bases se and de, aligned to
+ * sbase and dbase); an inner loop is a counted loop over its body, each iteration's
+ * bases stepped by its strides. */
+static void emit_moves_here(emitter *x, const sj_move *moves, size_t n, LLVMValueRef se,
+                            LLVMValueRef de, unsigned sbase, unsigned dbase) {
     sj_em *e = &x->e;
     for (size_t k = 0; k < n; k++) {
         const sj_move *m = &moves[k];
@@ -397,6 +415,70 @@ static void emit_moves(emitter *x, const sj_move *moves, size_t n, LLVMValueRef 
     }
 }
 
+static void add_param_attrs(sj_em *e, unsigned param, bool readonly);
+static void add_fn_string_attr(sj_em *e, const char *k, const char *v);
+static void add_target_attrs(emitter *x);
+
+/* chunk(se, de): moves[0..n) in a function of their own, called here. */
+static void emit_chunk_call(emitter *x, const sj_move *moves, size_t n, LLVMValueRef se,
+                            LLVMValueRef de, unsigned sbase, unsigned dbase) {
+    sj_em *e = &x->e;
+    char name[112];
+    snprintf(name, sizeof name, "%s.c%u", x->name, x->nchunks++);
+    LLVMTypeRef params[2] = {e->ptr, e->ptr};
+    LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(e->ctx), params, 2, 0);
+    LLVMValueRef fn = LLVMAddFunction(e->mod, name, ft);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    LLVMValueRef caller = e->fn;
+    LLVMBasicBlockRef at = LLVMGetInsertBlock(e->b);
+    e->fn = fn;
+    if (x->noalias) {
+        add_param_attrs(e, 0, true);
+        add_param_attrs(e, 1, false);
+    }
+    add_target_attrs(x);
+    unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(e->ctx, noinline, 0));
+    sj_at(e, sj_block(e, "b_entry"));
+    emit_moves_here(x, moves, n, LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), sbase, dbase);
+    LLVMBuildRetVoid(e->b);
+    e->fn = caller;
+    sj_at(e, at);
+    LLVMValueRef args[2] = {se, de};
+    LLVMBuildCall2(e->b, ft, fn, args, 2, "");
+}
+
+/* moves[0..n) of one element. In a wide plan, runs weighing more than SJ_EMIT_CHUNK_MOVES
+ * become calls of chunk functions, in order; an inner loop heavier than that stays here,
+ * its body chunked in turn. */
+static void emit_moves(emitter *x, const sj_move *moves, size_t n, LLVMValueRef se, LLVMValueRef de,
+                       unsigned sbase, unsigned dbase) {
+    if (!x->chunked || moves_weight(moves, n) <= SJ_EMIT_CHUNK_MOVES) {
+        emit_moves_here(x, moves, n, se, de, sbase, dbase);
+        return;
+    }
+    size_t g0 = 0, gw = 0; /* the group being gathered: moves[g0..k), weight gw */
+    for (size_t k = 0; k <= n;) {
+        size_t len = k < n && moves[k].kind == SJ_MOVE_LOOP ? 1u + moves[k].body : 1u;
+        size_t w = k < n ? moves_weight(&moves[k], len) : 0;
+        if (k == n || gw + w > SJ_EMIT_CHUNK_MOVES) {
+            if (k > g0) emit_chunk_call(x, &moves[g0], k - g0, se, de, sbase, dbase);
+            if (k == n) break;
+            g0 = k;
+            gw = 0;
+            if (w > SJ_EMIT_CHUNK_MOVES) { /* a heavy inner loop: here, its body chunked */
+                emit_moves_here(x, &moves[k], len, se, de, sbase, dbase);
+                k += len;
+                g0 = k;
+                continue;
+            }
+        }
+        gw += w;
+        k += len;
+    }
+}
+
 /* Element i's base: p + i * stride (p itself for stride 0). */
 static LLVMValueRef elem_at(emitter *x, LLVMValueRef p, LLVMValueRef i, int64_t stride,
                             const char *name) {
@@ -410,6 +492,88 @@ static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t 
     emit_moves(x, moves, n, elem_at(x, sp, l.i, ss, "v_src_elem"),
                elem_at(x, dp, l.i, ds, "v_dst_elem"), sa, da);
     end_count_loop(x, &l, cnt);
+}
+
+/* A top-level move of a wide plan with its loop body: moves[at..at+len), the bytes of an
+ * element it writes [lo, hi), and the source byte it reads first (key). */
+typedef struct unit {
+    size_t at, len;
+    uint64_t lo, hi, key;
+} unit;
+
+/* The bytes of an element that moves[0..n) write, [*lo, *hi) (empty: lo >= hi). */
+static void write_extent(const sj_move *moves, size_t n, uint64_t *lo, uint64_t *hi) {
+    *lo = UINT64_MAX;
+    *hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sj_move *m = &moves[i];
+        uint64_t a = m->dst_off, b;
+        if (m->kind == SJ_MOVE_LOOP) {
+            uint64_t blo, bhi;
+            write_extent(m + 1, m->body, &blo, &bhi);
+            i += m->body;
+            if (!m->len || blo >= bhi) continue;
+            a += blo;
+            b = m->dst_off + (uint64_t)(m->len - 1) * m->dst_stride + bhi;
+        } else {
+            b = a + (m->kind == SJ_MOVE_CONVERT ? ksize(m->dst_kind) : m->len);
+        }
+        if (a >= b) continue;
+        if (a < *lo) *lo = a;
+        if (b > *hi) *hi = b;
+    }
+}
+
+static int by_lo(const void *a, const void *b) {
+    const unit *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int by_key(const void *a, const void *b) {
+    const unit *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at; /* stable */
+}
+
+/* A wide plan's top-level moves in the order of the source bytes they read (zeroing last),
+ * where reordering cannot change the result: source and destination never overlap, and no
+ * two moves write the same byte. Records read front to back stream at C's speed; read in
+ * the destination's order, a reordered 1000-field record ran 1.3-1.5x C (docs/JIT.md).
+ * NULL: keep the plan's order (or out of memory). */
+static sj_move *source_order(const sj_plan *p) {
+    size_t n = 0;
+    for (size_t i = 0; i < p->nmoves;
+         i += 1u + (p->moves[i].kind == SJ_MOVE_LOOP ? p->moves[i].body : 0))
+        n++;
+    unit *u = malloc(n * sizeof *u);
+    sj_move *out = malloc(p->nmoves * sizeof *out);
+    bool ok = u && out;
+    for (size_t i = 0, k = 0; ok && i < p->nmoves; k++) {
+        const sj_move *m = &p->moves[i];
+        size_t len = 1u + (m->kind == SJ_MOVE_LOOP ? m->body : 0);
+        u[k] = (unit){i, len, 0, 0, m->kind == SJ_MOVE_ZERO ? UINT64_MAX : m->src_off};
+        write_extent(m, len, &u[k].lo, &u[k].hi);
+        i += len;
+    }
+    if (ok) { /* every unit's bytes after the previous unit's, in destination order */
+        qsort(u, n, sizeof *u, by_lo);
+        for (size_t k = 1; ok && k < n; k++)
+            ok = u[k - 1].lo >= u[k - 1].hi || u[k].lo >= u[k - 1].hi;
+    }
+    if (ok) {
+        qsort(u, n, sizeof *u, by_key);
+        size_t w = 0;
+        for (size_t k = 0; k < n; k++) {
+            memcpy(&out[w], &p->moves[u[k].at], u[k].len * sizeof *out);
+            w += u[k].len;
+        }
+    }
+    free(u);
+    if (!ok) {
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 /* SJ_PLAN_MOVE: for (i = 0; i < count; i++) for each move m: dst elem <- f(src elem). */
@@ -432,8 +596,10 @@ static void emit_move_plan(emitter *x) {
         LLVMBuildRet(e->b, sj_c64(e, 0));
         return;
     }
-    emit_counted(x, x->count, x->src, move_src_stride(p), x->dst, p->dst.stride, p->moves,
-                 p->nmoves, x->src_align, x->dst_align);
+    sj_move *sorted = x->chunked && x->noalias ? source_order(p) : NULL;
+    emit_counted(x, x->count, x->src, move_src_stride(p), x->dst, p->dst.stride,
+                 sorted ? sorted : p->moves, p->nmoves, x->src_align, x->dst_align);
+    free(sorted);
     LLVMBuildRet(e->b, sj_c64(e, 0));
 }
 
@@ -803,6 +969,18 @@ static void add_fn_string_attr(sj_em *e, const char *k, const char *v) {
             LLVMCreateStringAttribute(e->ctx, k, (unsigned)strlen(k), v, (unsigned)strlen(v)));
 }
 
+/* nounwind, and the host's CPU and features, on the function being built. */
+static void add_target_attrs(emitter *x) {
+    sj_em *e = &x->e;
+    unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+    LLVMAddAttributeAtIndex(e->fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(e->ctx, nounwind, 0));
+    if (!x->t) return;
+    add_fn_string_attr(e, "target-cpu", x->t->cpu);
+    add_fn_string_attr(e, "target-features", x->t->features);
+    add_fn_string_attr(e, "prefer-vector-width", sj_emit_dense(x->p) || x->p->ndst ? "512" : "256");
+}
+
 /* Per element of a MOVE plan: bytes read from the source, and per destination stream
  * (0 for a single destination) bytes written and moves writing them. */
 typedef struct move_bytes {
@@ -855,11 +1033,17 @@ bool sj_emit_move_vectorizes(const sj_plan *p) {
 }
 
 bool sj_emit_slp(const sj_plan *p) {
+    if (sj_emit_chunked(p)) return true; /* chunk by chunk */
     return p->op == SJ_PLAN_MOVE && p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES &&
            p->nmoves <= SJ_EMIT_SLP_MAX_MOVES;
 }
 
+bool sj_emit_chunked(const sj_plan *p) {
+    return p->op == SJ_PLAN_MOVE && !p->ndst && p->nmoves > SJ_EMIT_SLP_MAX_MOVES;
+}
+
 bool sj_emit_fast_codegen(const sj_plan *p) {
+    if (sj_emit_chunked(p)) return false; /* full: chunks keep its time linear */
     return p->op == SJ_PLAN_MOVE && p->nmoves > SJ_EMIT_VECTOR_MAX_MOVES;
 }
 
@@ -923,14 +1107,11 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
         add_param_attrs(e, 1, p->op == SJ_PLAN_MISMATCH || p->ndst); /* streams: read */
     }
     add_param_attrs(e, 3, false);
-    unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
-    LLVMAddAttributeAtIndex(e->fn, LLVMAttributeFunctionIndex,
-                            LLVMCreateEnumAttribute(e->ctx, nounwind, 0));
-    if (t) {
-        add_fn_string_attr(e, "target-cpu", t->cpu);
-        add_fn_string_attr(e, "target-features", t->features);
-        add_fn_string_attr(e, "prefer-vector-width", sj_emit_dense(p) || p->ndst ? "512" : "256");
-    }
+    x.name = name;
+    x.t = t;
+    x.noalias = !p->in_place && !p->direct;
+    x.chunked = sj_emit_chunked(p);
+    add_target_attrs(&x);
 
     e->b = LLVMCreateBuilderInContext(e->ctx);
     sj_at(e, sj_block(e, "b_entry"));

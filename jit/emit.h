@@ -37,6 +37,10 @@ bool sj_emit_move_vectorizes(const sj_plan *p);
 /* Whether a plan too large for the loop vectorizer gets the SLP vectorizer instead. */
 bool sj_emit_slp(const sj_plan *p);
 
+/* Whether a MOVE plan is wide: its moves are emitted in chunk functions of a bounded
+ * size, called per element, so that compile time grows linearly with the moves. */
+bool sj_emit_chunked(const sj_plan *p);
+
 /* Whether code generation takes the fast path (no vectorizer ran, and the plan is large
  * enough that the full instruction selector's time would dominate: docs/JIT.md). */
 bool sj_emit_fast_codegen(const sj_plan *p);

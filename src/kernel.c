@@ -97,6 +97,7 @@ struct sj_kernel {
     _Atomic int tier;      /* as set (sj_tier) */
     _Atomic int last_tier; /* INTERP or JIT once run; DEFAULT before */
     atomic_bool auto_due;  /* AUTO: the work of its shards reached SJ_AUTO_THRESHOLD */
+    uint64_t auto_weight;  /* AUTO: the work of one element (plan_auto_weight) */
     pthread_mutex_t jit_lock;
     /* JIT_*: fn, code and the fields below are written before READY or DECLINED is
      * published, and never again */
@@ -362,8 +363,32 @@ static sj_kernel *kernel_alloc(void) {
     return k;
 }
 
+/* Moves one element of moves[0..n) runs, inner loops counted as often as they run,
+ * saturating at cap. */
+static uint64_t moves_run(const sj_move *moves, size_t n, uint64_t cap) {
+    uint64_t r = 0;
+    for (size_t i = 0; i < n && r < cap; i++) {
+        if (moves[i].kind != SJ_MOVE_LOOP) {
+            r++;
+            continue;
+        }
+        uint64_t body = moves_run(&moves[i + 1], moves[i].body, cap);
+        r += moves[i].len && body > cap / moves[i].len ? cap : body * moves[i].len;
+        i += moves[i].body;
+    }
+    return r < cap ? r : cap;
+}
+
+/* An element's weight in the AUTO threshold: 1, and 1 more per SJ_AUTO_MOVES_PER_UNIT moves
+ * it runs, so that wide records compile after as much work as narrow ones (docs/JIT.md). */
+static uint64_t plan_auto_weight(const sj_plan *p) {
+    if (p->op != SJ_PLAN_MOVE) return 1;
+    return 1 + moves_run(p->moves, p->nmoves, SJ_AUTO_THRESHOLD) / SJ_AUTO_MOVES_PER_UNIT;
+}
+
 static void kernel_init(sj_kernel *k, sj_plan *p) {
     k->plan = p;
+    k->auto_weight = plan_auto_weight(p);
     k->in_place = sj_plan_in_place(p);
     k->feet = plan_feet(p);
     k->cells = plan_cells(p, &k->feet);
@@ -699,8 +724,8 @@ static sj_tier kernel_tier(const sj_kernel *k) {
     return t == SJ_TIER_DEFAULT ? env_tier() : t;
 }
 
-/* AUTO: adds a call's count to the calling thread's shard of k's work (once: *added);
- * true once the shards' total reaches SJ_AUTO_THRESHOLD. The total is summed only when a
+/* AUTO: adds a call's work (count x weight) to the calling thread's shard of k's work (once:
+ * *added); true once the shards' total reaches SJ_AUTO_THRESHOLD. The total is summed only when a
  * shard crosses a multiple of AUTO_STEP (or when asked again), so that calls read no line
  * that other threads' calls write: one thread compiles where one counter would have, several
  * within a step each. */
@@ -709,9 +734,11 @@ static bool auto_due(sj_kernel *k, int64_t count, bool *added) {
     if (atomic_load_explicit(&k->auto_due, memory_order_relaxed)) return true;
     if (!*added) {
         *added = true;
-        uint64_t was =
-            atomic_fetch_add_explicit(&my_shard(k)->work, (uint64_t)count, memory_order_relaxed);
-        uint64_t now = was + (uint64_t)count;
+        uint64_t w = (uint64_t)count > SJ_AUTO_THRESHOLD / k->auto_weight
+                         ? SJ_AUTO_THRESHOLD
+                         : (uint64_t)count * k->auto_weight;
+        uint64_t was = atomic_fetch_add_explicit(&my_shard(k)->work, w, memory_order_relaxed);
+        uint64_t now = was + w;
         if (was / AUTO_STEP == now / AUTO_STEP &&
             !(was < SJ_AUTO_THRESHOLD && now >= SJ_AUTO_THRESHOLD))
             return false;

@@ -100,25 +100,44 @@ static const char *kind_text(const field *f) {
     return f->big ? KINDS[f->kind].be : KINDS[f->kind].le;
 }
 
+/* Fields f[0..n) as members from offset *off, C padded (*align: the largest seen) or
+ * packed; appended to buf at len. Returns the new length. */
+static size_t members_text(const field *f, unsigned n, bool packed, char *buf, size_t cap,
+                           size_t len, unsigned *off, unsigned *align) {
+    for (unsigned i = 0; i < n; i++) {
+        unsigned sz = KINDS[f[i].kind].size;
+        if (packed) {
+            len = put(buf, cap, len, "%s%s(f%u)", sz > 1 ? "1%" : "", kind_text(&f[i]), f[i].name);
+        } else {
+            if (*off % sz) len = put(buf, cap, len, "x%u", sz - *off % sz);
+            *off += (sz - *off % sz) % sz;
+            len = put(buf, cap, len, "%s(f%u)", kind_text(&f[i]), f[i].name);
+            if (sz > *align) *align = sz;
+        }
+        *off += sz;
+    }
+    return len;
+}
+
+/* The struct of fields f[0..n) (tail padded to its alignment), or packed, appended at len;
+ * its size and alignment in *size and *align. */
+static size_t struct_text(const field *f, unsigned n, bool packed, char *buf, size_t cap,
+                          size_t len, unsigned *size, unsigned *align) {
+    unsigned off = 0;
+    *align = 1;
+    len = members_text(f, n, packed, buf, cap, put(buf, cap, len, "["), &off, align);
+    if (!packed && off % *align) {
+        len = put(buf, cap, len, "x%u", *align - off % *align);
+        off += *align - off % *align;
+    }
+    *size = off;
+    return put(buf, cap, len, "]");
+}
+
 /* The record as a struct with C padding (tail padded to its alignment), or packed. */
 static void rec_text(const rec *r, char *buf, size_t cap) {
-    size_t len = put(buf, cap, 0, "[");
-    unsigned off = 0, align = 1;
-    for (unsigned i = 0; i < r->n; i++) {
-        unsigned sz = KINDS[r->f[i].kind].size;
-        if (r->packed) {
-            len = put(buf, cap, len, "%s%s(f%u)", sz > 1 ? "1%" : "", kind_text(&r->f[i]),
-                      r->f[i].name);
-        } else {
-            if (off % sz) len = put(buf, cap, len, "x%u", sz - off % sz);
-            off += (sz - off % sz) % sz;
-            len = put(buf, cap, len, "%s(f%u)", kind_text(&r->f[i]), r->f[i].name);
-            if (sz > align) align = sz;
-        }
-        off += sz;
-    }
-    if (!r->packed && off % align) len = put(buf, cap, len, "x%u", align - off % align);
-    put(buf, cap, len, "]");
+    unsigned size, align;
+    struct_text(r->f, r->n, r->packed, buf, cap, 0, &size, &align);
 }
 
 static sj_layout *parse(const char *text) {
@@ -188,6 +207,7 @@ static struct stats {
     unsigned cases, built, ran_jit, failed_checks, heap, pinned, overlap;
     unsigned loops, nested, unions, over, big; /* coverage of the kernels built */
     unsigned negative, open;                   /* paths with a negative step, over [*:rec] */
+    unsigned wide;                             /* records of 100-350 fields */
     unsigned mixed;    /* overlapping calls over heap and native views of the same bytes */
     unsigned in_place; /* overlapping calls whose source and destination start together */
     unsigned by_op[9];
@@ -488,6 +508,76 @@ static void case_convert(void) {
     }
     sj_layout_unref(a);
     sj_layout_unref(b);
+}
+
+/* ---- Wide records (jit/emit.c splits plans of over 128 moves into chunk functions) ---- */
+
+/* n fields f0..f(n-1) of random kinds; as a destination (of src), the names shuffled and
+ * one in ten replaced by a name the source lacks. */
+static void wide_fields(field *f, unsigned n, bool dst) {
+    for (unsigned i = 0; i < n; i++) {
+        random_field(&f[i], i);
+        if (dst && chance(10)) f[i].name = n + i;
+    }
+    for (unsigned i = n - 1; dst && i > 0; i--) {
+        unsigned j = pick(i + 1);
+        field t = f[i];
+        f[i] = f[j];
+        f[j] = t;
+    }
+}
+
+/* A record of 100-250 fields, some ending in an array of a struct of 65-100 fields (a loop
+ * whose body is chunked in turn), converted to the fields reordered, their kinds and byte
+ * orders changed. */
+static void case_convert_wide(void) {
+    enum { CAP = 16384 };
+    unsigned n = 100 + pick(151), m = chance(40) ? 65 + pick(36) : 0, count = 2 + pick(2);
+    bool packed = chance(25);
+    field *f = malloc((n + m) * sizeof *f);
+    char *t[2] = {malloc(CAP), malloc(CAP)};
+    assert_true(f && t[0] && t[1]);
+    for (int side = 0; side < 2; side++) {
+        unsigned off = 0, align = 1, isize = 0, ialign = 1;
+        wide_fields(f, n, side == 1);
+        size_t len =
+            members_text(f, n, packed, t[side], CAP, put(t[side], CAP, 0, "["), &off, &align);
+        if (m) {
+            wide_fields(f + n, m, side == 1);
+            char inner[4096];
+            struct_text(f + n, m, packed, inner, sizeof inner, 0, &isize, &ialign);
+            if (!packed && off % ialign) {
+                len = put(t[side], CAP, len, "x%u", ialign - off % ialign);
+                off += ialign - off % ialign;
+            }
+            len = put(t[side], CAP, len, "[%u:%s](arr)", count, inner);
+            off += count * isize;
+            if (ialign > align) align = ialign;
+        }
+        if (!packed && off % align) len = put(t[side], CAP, len, "x%u", align - off % align);
+        put(t[side], CAP, len, "]");
+    }
+    sj_layout *a = parse(t[0]), *b = parse(t[1]);
+    unsigned flags =
+        (chance(85) ? SJ_CONVERT_LOSSY : 0) | (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    if (sj_kernel_convert(a, b, flags, &k, &err) == SJ_OK) {
+        S.built++;
+        S.wide++;
+        char what[600];
+        snprintf(what, sizeof what,
+                 "wide convert (%u fields, %u in the array) %.200s -> %.200s flags %u", n, m, t[0],
+                 t[1], flags);
+        exercise(k, what, sj_layout_align(a), sj_layout_size(a), 0, sj_layout_align(b),
+                 sj_layout_size(b), 0, true, 8);
+        sj_kernel_free(k);
+    }
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+    free(t[0]);
+    free(t[1]);
+    free(f);
 }
 
 /* ---- Records holding arrays (inner loops, plan.h's SJ_MOVE_LOOP) ---- */
@@ -869,8 +959,10 @@ static void run_seed(uint64_t seed, unsigned iters) {
         unsigned op = pick(100);
         if (op < 18)
             case_copy(), S.by_op[0]++;
-        else if (op < 33)
+        else if (op < 31)
             case_convert(), S.by_op[1]++;
+        else if (op < 33)
+            case_convert_wide(), S.by_op[1]++;
         else if (op < 45)
             case_convert_arrays(), S.by_op[8]++;
         else if (op < 60)
@@ -900,13 +992,13 @@ static void run_seed(uint64_t seed, unsigned iters) {
                   " in chunks, %" PRIu64 " from a whole copy\n",
                   cs.overlap_in_place, cs.overlap_direct, cs.overlap_chunked, cs.overlap_copies);
     print_message("coverage of kernels built: %u with inner loops, %u with nested structs, %u "
-                  "with unions, %u with over-aligned members, %u records over 64 bytes; paths: "
-                  "%u with a negative step, %u over open records\n",
-                  S.loops, S.nested, S.unions, S.over, S.big, S.negative, S.open);
+                  "with unions, %u with over-aligned members, %u records over 64 bytes, %u "
+                  "wide records; paths: %u with a negative step, %u over open records\n",
+                  S.loops, S.nested, S.unions, S.over, S.big, S.wide, S.negative, S.open);
     assert_true(S.ran_jit > S.cases / 2);
     if (S.cases >= 1000) /* every shape the generator makes was reached */
-        assert_true(S.nested && S.unions && S.over && S.big && S.negative && S.open && S.heap &&
-                    S.pinned && S.overlap && S.mixed && S.in_place);
+        assert_true(S.nested && S.unions && S.over && S.big && S.wide && S.negative && S.open &&
+                    S.heap && S.pinned && S.overlap && S.mixed && S.in_place);
     assert_true(S.loops > S.by_op[8] / 4);
 }
 

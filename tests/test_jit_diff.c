@@ -480,6 +480,27 @@ static void case_copy(void) {
     sj_layout_unref(b);
 }
 
+/* A conversion t1 -> t2 under random flags, exercised when it builds; whether it did. */
+static bool convert_texts(const char *t1, const char *t2, const char *label, int64_t max_count) {
+    sj_layout *a = parse(t1), *b = parse(t2);
+    unsigned flags =
+        (chance(85) ? SJ_CONVERT_LOSSY : 0) | (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    bool built = sj_kernel_convert(a, b, flags, &k, &err) == SJ_OK;
+    if (built) {
+        S.built++;
+        char what[600];
+        snprintf(what, sizeof what, "%s %.280s -> %.280s flags %u", label, t1, t2, flags);
+        exercise(k, what, sj_layout_align(a), sj_layout_size(a), 0, sj_layout_align(b),
+                 sj_layout_size(b), 0, true, max_count);
+        sj_kernel_free(k);
+    }
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+    return built;
+}
+
 static void case_convert(void) {
     rec s, d;
     random_rec(&s);
@@ -493,21 +514,7 @@ static void case_convert(void) {
     char t1[256], t2[256];
     rec_text(&s, t1, sizeof t1);
     rec_text(&d, t2, sizeof t2);
-    sj_layout *a = parse(t1), *b = parse(t2);
-    unsigned flags =
-        (chance(85) ? SJ_CONVERT_LOSSY : 0) | (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
-    sj_kernel *k = NULL;
-    sj_error err = {0};
-    if (sj_kernel_convert(a, b, flags, &k, &err) == SJ_OK) {
-        S.built++;
-        char what[600];
-        snprintf(what, sizeof what, "convert %s -> %s flags %u", t1, t2, flags);
-        exercise(k, what, sj_layout_align(a), sj_layout_size(a), 0, sj_layout_align(b),
-                 sj_layout_size(b), 0, true, 200);
-        sj_kernel_free(k);
-    }
-    sj_layout_unref(a);
-    sj_layout_unref(b);
+    convert_texts(t1, t2, "convert", 200);
 }
 
 /* ---- Wide records (jit/emit.c splits plans of over 128 moves into chunk functions) ---- */
@@ -557,24 +564,9 @@ static void case_convert_wide(void) {
         if (!packed && off % align) len = put(t[side], CAP, len, "x%u", align - off % align);
         put(t[side], CAP, len, "]");
     }
-    sj_layout *a = parse(t[0]), *b = parse(t[1]);
-    unsigned flags =
-        (chance(85) ? SJ_CONVERT_LOSSY : 0) | (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
-    sj_kernel *k = NULL;
-    sj_error err = {0};
-    if (sj_kernel_convert(a, b, flags, &k, &err) == SJ_OK) {
-        S.built++;
-        S.wide++;
-        char what[600];
-        snprintf(what, sizeof what,
-                 "wide convert (%u fields, %u in the array) %.200s -> %.200s flags %u", n, m, t[0],
-                 t[1], flags);
-        exercise(k, what, sj_layout_align(a), sj_layout_size(a), 0, sj_layout_align(b),
-                 sj_layout_size(b), 0, true, 8);
-        sj_kernel_free(k);
-    }
-    sj_layout_unref(a);
-    sj_layout_unref(b);
+    char label[64];
+    snprintf(label, sizeof label, "wide convert (%u fields, %u in the array)", n, m);
+    if (convert_texts(t[0], t[1], label, 8)) S.wide++;
     free(t[0]);
     free(t[1]);
     free(f);

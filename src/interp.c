@@ -1,6 +1,7 @@
 /* src/interp.c: the interpreter. A plan is turned once (sj_interp_prepare) into a list of
  * steps, each a precompiled inner loop picked from a menu (width x contiguous/strided x
- * swap, a conversion per kind pair, a reduction per kind), then run block by block.
+ * swap, a conversion per kind pair, a reduction per kind; for records of many fields, lists
+ * of moves of one kind), then run block by block.
  * No checks and no segments here: kernel.c hands over raw pointers that passed them. */
 #include <math.h>
 #include <stdlib.h>
@@ -12,8 +13,10 @@
 
 #if defined(__GNUC__)
 #define SJ_INLINE static inline __attribute__((always_inline))
+#define UNROLL4   _Pragma("GCC unroll 4")
 #else
 #define SJ_INLINE static inline
+#define UNROLL4
 #endif
 
 /* Hot dense loops are also compiled for AVX2 and picked at load time (byte swaps and
@@ -36,12 +39,17 @@
 #endif
 
 /* Bytes of source or destination one block spans at most (so a block's data stays in
- * the first-level cache while every move runs over it), and the block length limits. */
+ * the first-level cache while every move runs over it), and the block length limits: wide
+ * records run a few at a time (a floor of 64 put 310 KB blocks of 4.8 KB records out of
+ * the cache; docs/INTERP_WIDE.md). */
 #define BLOCK_BYTES 16384
-#define BLOCK_MIN   64
+#define BLOCK_MIN   1
 #define BLOCK_MAX   4096
 
 typedef struct step step;
+/* A list's move: its offsets within the source (low half) and destination element (high),
+ * one load (two loads of 32 bits measured 6% slower on 3000 fields). */
+typedef uint64_t pair;
 typedef void (*step_fn)(const step *st, const uint8_t *s, uint8_t *d, int64_t n);
 typedef void (*reduce_fn)(const uint8_t *s, int64_t ss, int64_t n, void *out);
 
@@ -60,6 +68,9 @@ struct step {
     size_t nbody;
     int64_t count, block, oblock; /* oblock: outer elements per block, across */
     int64_t iss, ids;             /* the loop's strides */
+    /* A list (wide records): npairs moves of one kind per element (lists below). */
+    pair *pairs;
+    size_t npairs;
 };
 
 enum { MODE_MEMMOVE, MODE_STEPS, MODE_REDUCE, MODE_MISMATCH };
@@ -186,6 +197,15 @@ DEF_LDST(ADDR, uint64_t, uint64_t, 8)
             for (int64_t i = 0; i < n; i++)                                                        \
                 cv1_##SK##_##DK(s + i * ss, d + i * ds, sw, dw);                                   \
         }                                                                                          \
+    }                                                                                              \
+    static void cvl_##SK##_##DK(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {         \
+        const pair *p = st->pairs;                                                                 \
+        const size_t np = st->npairs;                                                              \
+        const int64_t ss = st->ss, ds = st->ds;                                                    \
+        const int sw = st->sswap, dw = st->dswap;                                                  \
+        for (int64_t i = 0; i < n; i++, s += ss, d += ds)                                          \
+            for (size_t j = 0; j < np; j++)                                                        \
+                cv1_##SK##_##DK(s + (uint32_t)p[j], d + (p[j] >> 32), sw, dw);                     \
     }
 
 #define CONV_ROW(SK, ST, SU) DST_KINDS(DEF_CONV, SK, ST, SU)
@@ -197,6 +217,12 @@ SRC_KINDS(CONV_ROW)
 static const step_fn conv_table[SJ_KIND_COUNT][SJ_KIND_COUNT] = {SRC_KINDS(CONV_TABLE_ROW)};
 #undef CONV_TABLE_ROW
 #undef CONV_ENTRY
+
+#define CONVL_ENTRY(SK, ST, SU, DK, DT, DU) [SJ_##SK][SJ_##DK] = cvl_##SK##_##DK,
+#define CONVL_TABLE_ROW(SK, ST, SU)         DST_KINDS(CONVL_ENTRY, SK, ST, SU)
+static const step_fn convl_table[SJ_KIND_COUNT][SJ_KIND_COUNT] = {SRC_KINDS(CONVL_TABLE_ROW)};
+#undef CONVL_TABLE_ROW
+#undef CONVL_ENTRY
 
 /* ---- copies, swaps, zeros and fills of fixed widths ---- */
 
@@ -375,6 +401,54 @@ static void fill_var(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {
 DEF_FILL(2, uint16_t)
 DEF_FILL(4, uint32_t)
 DEF_FILL(8, uint64_t)
+
+/* ---- lists: many moves of one kind per element, element by element ----
+ * Wide records of distinct fields: one call runs every move of a kind over a block, so the
+ * cost of a step is paid per kind, not per field. Unrolled: the offsets' loads then issue
+ * ahead of the moves (measured 7-15% on 1000-3000 fields, docs/INTERP_WIDE.md). */
+
+#define DEF_LIST(W)                                                                                \
+    static void copyl_##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {               \
+        const pair *p = st->pairs;                                                                 \
+        const size_t np = st->npairs;                                                              \
+        const int64_t ss = st->ss, ds = st->ds;                                                    \
+        for (int64_t i = 0; i < n; i++, s += ss, d += ds)                                          \
+            UNROLL4 for (size_t j = 0; j < np; j++) {                                              \
+                pair x = p[j];                                                                     \
+                memcpy(d + (x >> 32), s + (uint32_t)x, W);                                         \
+            }                                                                                      \
+    }                                                                                              \
+    static void zerol_##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {               \
+        (void)s;                                                                                   \
+        const pair *p = st->pairs;                                                                 \
+        const size_t np = st->npairs;                                                              \
+        const int64_t ds = st->ds;                                                                 \
+        for (int64_t i = 0; i < n; i++, d += ds)                                                   \
+            UNROLL4 for (size_t j = 0; j < np; j++) memset(d + (p[j] >> 32), 0, W);                \
+    }
+DEF_LIST(1)
+DEF_LIST(2)
+DEF_LIST(4)
+DEF_LIST(8)
+DEF_LIST(16)
+
+#define DEF_LIST_SWAP(W, U)                                                                        \
+    static void swapl_##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {               \
+        const pair *p = st->pairs;                                                                 \
+        const size_t np = st->npairs;                                                              \
+        const int64_t ss = st->ss, ds = st->ds;                                                    \
+        for (int64_t i = 0; i < n; i++, s += ss, d += ds)                                          \
+            UNROLL4 for (size_t j = 0; j < np; j++) {                                              \
+                pair x = p[j];                                                                     \
+                U u;                                                                               \
+                memcpy(&u, s + (uint32_t)x, W);                                                    \
+                u = BSW##W(u);                                                                     \
+                memcpy(d + (x >> 32), &u, W);                                                      \
+            }                                                                                      \
+    }
+DEF_LIST_SWAP(2, uint16_t)
+DEF_LIST_SWAP(4, uint32_t)
+DEF_LIST_SWAP(8, uint64_t)
 
 /* ---- reductions: one loop per kind, operation, swap and contiguity ---- */
 
@@ -679,11 +753,12 @@ static int64_t block_for(int64_t ss, int64_t ds) {
     int64_t block = BLOCK_BYTES / (span ? span : 1);
     if (block < BLOCK_MIN) block = BLOCK_MIN;
     if (block > BLOCK_MAX) block = BLOCK_MAX;
-    return block & ~(int64_t)7;
+    return block >= 8 ? block & ~(int64_t)7 : block;
 }
 
 static void free_steps(step *v, size_t n) {
     for (size_t i = 0; v && i < n; i++) {
+        free(v[i].pairs);
         free_steps(v[i].body, v[i].nbody);
         free_steps(v[i].across, v[i].nacross);
     }
@@ -721,8 +796,13 @@ static void run_loop(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {
     }
 }
 
-static bool add_moves(builder *b, const step *proto, const sj_plan *p, const sj_move *moves,
-                      size_t n);
+/* What preparing reads besides the moves: the plan, and whether it may run in place. */
+typedef struct prep {
+    const sj_plan *p;
+    bool in_place;
+} prep;
+
+static bool add_moves(builder *b, const step *proto, const prep *c, const sj_move *moves, size_t n);
 
 /* How deeply loops nest in moves[0..n) (0: no loop). A body said to run past n is cut
  * there (add_moves refuses such a plan). */
@@ -738,7 +818,7 @@ static unsigned loop_height(const sj_move *moves, size_t n) {
     return h;
 }
 
-static bool add_loop(builder *b, const step *proto, const sj_plan *p, const sj_move *hdr) {
+static bool add_loop(builder *b, const step *proto, const prep *c, const sj_move *hdr) {
     if (hdr->len == 0 || hdr->body == 0) return true;
     builder sub = {0}, across = {0};
     step inner = *proto;
@@ -748,8 +828,8 @@ static bool add_loop(builder *b, const step *proto, const sj_plan *p, const sj_m
      * the body a second time, so only for bodies of at most one level of loops: built at
      * every level, deep nests of short loops would cost 2^depth. */
     bool across_form = hdr->len <= ACROSS_MAX && loop_height(hdr + 1, hdr->body) <= 1;
-    bool ok = add_moves(&sub, &inner, p, hdr + 1, hdr->body) && sub.n > 0 &&
-              (!across_form || add_moves(&across, proto, p, hdr + 1, hdr->body)) &&
+    bool ok = add_moves(&sub, &inner, c, hdr + 1, hdr->body) && sub.n > 0 &&
+              (!across_form || add_moves(&across, proto, c, hdr + 1, hdr->body)) &&
               add_step(b, run_loop, proto, hdr->src_off, hdr->dst_off, 0);
     if (!ok) {
         free_steps(sub.v, sub.n);
@@ -769,41 +849,290 @@ static bool add_loop(builder *b, const step *proto, const sj_plan *p, const sj_m
     return true;
 }
 
-/* Steps for moves[0..n), a loop's body included with its header. */
-static bool add_moves(builder *b, const step *proto0, const sj_plan *p, const sj_move *moves,
-                      size_t n) {
+/* The steps of moves[*i] (a loop: with its body, *i then its last move). */
+static bool add_move(builder *b, const step *proto0, const prep *c, const sj_move *moves, size_t n,
+                     size_t *i) {
+    const sj_move *m = &moves[*i];
     step proto = *proto0;
-    for (size_t i = 0; i < n; i++) {
-        const sj_move *m = &moves[i];
-        bool ok;
-        if (p->ndst) { /* each move on its stream's stride */
-            if (m->dst_stream >= p->ndst) return false;
-            proto.stream = m->dst_stream;
-            proto.ds = p->dsts[m->dst_stream].stride;
-        }
-        switch (m->kind) {
-            case SJ_MOVE_COPY:
-                ok = add_copy(b, &proto, m);
-                break;
-            case SJ_MOVE_SWAP:
-                ok = add_swap(b, &proto, m);
-                break;
-            case SJ_MOVE_CONVERT:
-                ok = add_convert(b, &proto, m);
-                break;
-            case SJ_MOVE_ZERO:
-                ok = add_zero(b, &proto, m);
-                break;
-            case SJ_MOVE_LOOP:
-                ok = m->body <= n - i - 1 && add_loop(b, &proto, p, m);
-                i += m->body;
-                break;
-            default:
-                ok = false;
-                break;
-        }
-        if (!ok) return false;
+    if (c->p->ndst) { /* each move on its stream's stride */
+        if (m->dst_stream >= c->p->ndst) return false;
+        proto.stream = m->dst_stream;
+        proto.ds = c->p->dsts[m->dst_stream].stride;
     }
+    switch (m->kind) {
+        case SJ_MOVE_COPY:
+            return add_copy(b, &proto, m);
+        case SJ_MOVE_SWAP:
+            return add_swap(b, &proto, m);
+        case SJ_MOVE_CONVERT:
+            return add_convert(b, &proto, m);
+        case SJ_MOVE_ZERO:
+            return add_zero(b, &proto, m);
+        case SJ_MOVE_LOOP: {
+            bool ok = m->body <= n - *i - 1 && add_loop(b, &proto, c, m);
+            *i += m->body;
+            return ok;
+        }
+    }
+    return false;
+}
+
+/* ---- lists: a level's moves grouped by kind (lists above) ---- */
+
+/* Fewest pieces at one level, and in one group, that make lists worth their inner loop
+ * (measured: groups of 2 run faster as two column steps); the longest swap (units) and
+ * copy or zero (bytes) split into pieces. */
+#define LIST_MIN        8
+#define GROUP_MIN       3
+#define LIST_SWAP_UNITS 8
+#define LIST_BYTES      64
+
+/* A piece's class: copies and zeros of 1-16 bytes, swaps of one 2-8 byte unit, or one
+ * conversion with its two swaps. */
+enum {
+    CLS_COPY = 0,
+    CLS_ZERO = 5,
+    CLS_SWAP = 10,
+    CLS_CONV = 13,
+    CLS_COUNT = CLS_CONV + SJ_KIND_COUNT * SJ_KIND_COUNT * 4
+};
+
+typedef struct piece {
+    uint32_t cls, src_off, dst_off;
+    uint32_t group; /* the list it joins */
+} piece;
+
+static unsigned log2_w(unsigned w) {
+    return w >= 16 ? 4 : w >= 8 ? 3 : w >= 4 ? 2 : w >= 2 ? 1 : 0;
+}
+
+/* Pieces of 16, 8, 4, 2 and 1 bytes of a copy or zero (add_copy's and add_zero's split). */
+static size_t split_bytes(uint32_t cls0, const sj_move *m, piece *out) {
+    size_t k = 0;
+    for (uint32_t done = 0; done < m->len;) {
+        unsigned w = 16;
+        while (w > m->len - done)
+            w /= 2;
+        out[k++] = (piece){cls0 + log2_w(w), m->src_off + done, m->dst_off + done, 0};
+        done += w;
+    }
+    return k;
+}
+
+/* m's pieces into out (room for LIST_BYTES / 16 + 4 >= LIST_SWAP_UNITS); 0: m takes steps
+ * of its own (a loop, a long copy, zero or swap, an unknown kind). */
+static size_t move_pieces(const sj_move *m, piece *out) {
+    switch (m->kind) {
+        case SJ_MOVE_COPY:
+            return m->len && m->len <= LIST_BYTES ? split_bytes(CLS_COPY, m, out) : 0;
+        case SJ_MOVE_ZERO:
+            return m->len && m->len <= LIST_BYTES ? split_bytes(CLS_ZERO, m, out) : 0;
+        case SJ_MOVE_SWAP: {
+            unsigned w = m->width, units = w ? m->len / w : 0;
+            if ((w != 2 && w != 4 && w != 8) || units == 0 || units > LIST_SWAP_UNITS) return 0;
+            for (unsigned j = 0; j < units; j++)
+                out[j] =
+                    (piece){CLS_SWAP + log2_w(w) - 1, m->src_off + j * w, m->dst_off + j * w, 0};
+            return units;
+        }
+        case SJ_MOVE_CONVERT:
+            if (m->src_kind >= SJ_KIND_COUNT || m->dst_kind >= SJ_KIND_COUNT) return 0;
+            out[0] = (piece){CLS_CONV + ((m->src_kind * SJ_KIND_COUNT + m->dst_kind) * 4u +
+                                         (m->src_swap != 0) * 2u + (m->dst_swap != 0)),
+                             m->src_off, m->dst_off, 0};
+            return 1;
+    }
+    return 0;
+}
+
+typedef struct ospan {
+    uint64_t lo, hi;
+} ospan;
+
+static int by_lo(const void *a, const void *b) {
+    uint64_t x = ((const ospan *)a)->lo, y = ((const ospan *)b)->lo;
+    return x < y ? -1 : x > y;
+}
+
+/* The bytes m reads (src) or writes within an element: [lo, hi), empty when hi == lo. */
+static ospan move_span(const sj_move *m, bool src) {
+    uint64_t len = m->len;
+    if (m->kind == SJ_MOVE_CONVERT) len = sj_kind_size((sj_kind)(src ? m->src_kind : m->dst_kind));
+    if (src && m->kind == SJ_MOVE_ZERO) len = 0;
+    uint64_t lo = src ? m->src_off : m->dst_off;
+    return (ospan){lo, lo + len};
+}
+
+/* Whether a level's moves keep their bytes within one element's stride, so that lists may
+ * run element by element (false: not every loop-free move does). *any_order: the moves
+ * may also run in any order: no loop, no two write the same byte, and in a plan that may
+ * run in place (src is dst) none writes what another reads (a stronger test that sorts:
+ * reads of distinct moves apart as well). */
+static bool level_cells(const prep *c, const step *proto, const sj_move *moves, size_t n,
+                        bool *any_order) {
+    ospan *v = malloc(2 * n * sizeof *v);
+    if (!v) return false;
+    uint64_t sspan = (uint64_t)abs_i64(proto->ss), dspan = (uint64_t)abs_i64(proto->ds);
+    size_t k = 0;
+    bool cells = true;
+    *any_order = true;
+    for (size_t i = 0; i < n && cells; i++) {
+        const sj_move *m = &moves[i];
+        if (m->kind == SJ_MOVE_LOOP) {
+            *any_order = false;
+            i += m->body;
+            continue;
+        }
+        ospan w = move_span(m, false), r = move_span(m, true);
+        cells = w.hi <= dspan && (!c->in_place || r.hi <= sspan);
+        if (w.hi > w.lo) v[k++] = w;
+        if (c->in_place && r.hi > r.lo && (r.lo != w.lo || r.hi != w.hi)) v[k++] = r;
+    }
+    if (cells && *any_order && k) {
+        qsort(v, k, sizeof *v, by_lo);
+        uint64_t hi = v[0].hi;
+        for (size_t i = 1; i < k && *any_order; i++) {
+            *any_order = v[i].lo >= hi;
+            if (v[i].hi > hi) hi = v[i].hi;
+        }
+    }
+    free(v);
+    return cells;
+}
+
+static const step_fn copyl_fns[5] = {copyl_1, copyl_2, copyl_4, copyl_8, copyl_16};
+static const step_fn zerol_fns[5] = {zerol_1, zerol_2, zerol_4, zerol_8, zerol_16};
+static const step_fn swapl_fns[3] = {swapl_2, swapl_4, swapl_8};
+static const step_fn swap1_fns[3] = {swap_s2, swap_s4, swap_s8};
+
+/* The loop of class cls into s (fn, len, swaps): a list's, or the column loop add_copy,
+ * add_zero, add_swap or add_convert would pick for one piece. */
+static void class_step(uint32_t cls, bool list, step *s) {
+    if (cls >= CLS_CONV) {
+        uint32_t x = cls - CLS_CONV, sk = x / 4 / SJ_KIND_COUNT, dk = x / 4 % SJ_KIND_COUNT;
+        s->sswap = (x >> 1) & 1;
+        s->dswap = x & 1;
+        s->fn = list ? convl_table[sk][dk] : conv_table[sk][dk];
+        s->len = 0;
+    } else if (cls >= CLS_SWAP) {
+        s->fn = list ? swapl_fns[cls - CLS_SWAP] : swap1_fns[cls - CLS_SWAP];
+        s->len = 1; /* units */
+    } else if (cls >= CLS_ZERO) {
+        s->len = 1u << (cls - CLS_ZERO);
+        s->fn = list ? zerol_fns[cls - CLS_ZERO] : zero_fn(s->len);
+    } else {
+        s->len = 1u << (cls - CLS_COPY);
+        s->fn = list ? copyl_fns[cls - CLS_COPY] : copy_fn(s->len, s->ss, s->ds);
+    }
+}
+
+/* Steps for pieces pc[0..k) of one class: a list, or below GROUP_MIN a column step each. */
+static bool add_group(builder *b, const step *proto, const piece *pc, size_t k) {
+    step s = *proto;
+    class_step(pc[0].cls, k >= GROUP_MIN, &s);
+    if (k < GROUP_MIN) {
+        for (size_t j = 0; j < k; j++)
+            if (!add_step(b, s.fn, &s, pc[j].src_off, pc[j].dst_off, s.len)) return false;
+        return true;
+    }
+    s.pairs = malloc(k * sizeof *s.pairs);
+    if (!s.pairs) return false;
+    s.npairs = k;
+    for (size_t j = 0; j < k; j++)
+        s.pairs[j] = (pair)pc[j].dst_off << 32 | pc[j].src_off;
+    if (add_step(b, s.fn, &s, 0, 0, s.len)) return true;
+    free(s.pairs);
+    return false;
+}
+
+#define PIECES_MAX (LIST_BYTES / 16 + 4)
+
+/* The pieces of a level's moves, each given its group: with any order, one group per class;
+ * else one per run of a class (a move with steps of its own ends the run). */
+static size_t level_pieces(const sj_move *moves, size_t n, bool any_order, piece *out,
+                           uint32_t *gid, uint32_t *ngroups) {
+    piece tmp[PIECES_MAX];
+    size_t k = 0;
+    uint32_t g = 0, last = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t np = moves[i].kind == SJ_MOVE_LOOP ? 0 : move_pieces(&moves[i], out ? out + k : tmp);
+        if (moves[i].kind == SJ_MOVE_LOOP) i += moves[i].body;
+        if (!np) last = UINT32_MAX;
+        for (size_t j = 0; out && j < np; j++) {
+            uint32_t cls = out[k + j].cls;
+            if (any_order) {
+                if (gid[cls] == UINT32_MAX) gid[cls] = g++;
+                out[k + j].group = gid[cls];
+            } else {
+                if (cls != last) g++;
+                out[k + j].group = g - 1;
+                last = cls;
+            }
+        }
+        k += np;
+    }
+    if (ngroups) *ngroups = g;
+    return k;
+}
+/* A level's steps with lists (level_pieces' groups), each at its first piece's place;
+ * the other moves' steps as add_move makes them, in order. -1: no lists here (too few
+ * pieces, or elements not apart). */
+static int add_lists(builder *b, const step *proto, const prep *c, const sj_move *moves, size_t n) {
+    bool any_order;
+    if (n < 2 || c->p->ndst || proto->ss == 0 || !level_cells(c, proto, moves, n, &any_order))
+        return -1;
+    size_t np = level_pieces(moves, n, any_order, NULL, NULL, NULL);
+    if (np < LIST_MIN) return -1;
+    piece *pc = malloc(np * sizeof *pc), *sorted = malloc(np * sizeof *sorted);
+    uint32_t *gid = malloc(CLS_COUNT * sizeof *gid), ng = 0;
+    size_t *at = NULL;
+    bool ok = pc && sorted && gid;
+    if (ok) {
+        memset(gid, 0xff, CLS_COUNT * sizeof *gid);
+        level_pieces(moves, n, any_order, pc, gid, &ng);
+        at = calloc((size_t)ng + 1, sizeof *at);
+        ok = at != NULL;
+    }
+    if (ok) { /* pieces by group, each group in move order: sorted[at[g]..at[g+1]) */
+        for (size_t j = 0; j < np; j++)
+            at[pc[j].group + 1]++;
+        for (uint32_t g = 0; g < ng; g++)
+            at[g + 1] += at[g];
+        for (size_t j = 0; j < np; j++)
+            sorted[at[pc[j].group]++] = pc[j];
+        for (uint32_t g = ng; g > 0; g--) /* at[g] moved to group g's end: back by one */
+            at[g] = at[g - 1];
+        at[0] = 0;
+    }
+    piece tmp[PIECES_MAX];
+    uint32_t next = 0; /* groups are numbered in order of their first piece */
+    size_t j = 0;
+    for (size_t i = 0; i < n && ok; i++) {
+        size_t k = moves[i].kind == SJ_MOVE_LOOP ? 0 : move_pieces(&moves[i], tmp);
+        if (!k) {
+            ok = add_move(b, proto, c, moves, n, &i);
+            continue;
+        }
+        for (; k > 0 && ok; k--, j++) {
+            if (pc[j].group != next) continue;
+            ok = add_group(b, proto, &sorted[at[next]], at[next + 1] - at[next]);
+            next++;
+        }
+    }
+    free(pc);
+    free(sorted);
+    free(gid);
+    free(at);
+    return ok;
+}
+
+/* Steps for moves[0..n), a loop's body included with its header. */
+static bool add_moves(builder *b, const step *proto, const prep *c, const sj_move *moves,
+                      size_t n) {
+    int r = add_lists(b, proto, c, moves, n);
+    if (r >= 0) return r;
+    for (size_t i = 0; i < n; i++)
+        if (!add_move(b, proto, c, moves, n, &i)) return false;
     return true;
 }
 
@@ -845,7 +1174,8 @@ sj_status sj_interp_prepare(const sj_plan *p, sj_interp **out, sj_error *err) {
             int64_t dspan = abs_i64(ip->ds);
             for (unsigned i = 0; i < p->ndst; i++)
                 if (abs_i64(p->dsts[i].stride) > dspan) dspan = abs_i64(p->dsts[i].stride);
-            if (!add_moves(&b, &proto, p, p->moves, p->nmoves)) {
+            prep c = {p, sj_plan_in_place(p)};
+            if (!add_moves(&b, &proto, &c, p->moves, p->nmoves)) {
                 free_steps(b.v, b.n);
                 free(ip);
                 return sj_fail(err, SJ_E_NOMEM, "interpreter: cannot prepare %s plan",

@@ -41,7 +41,7 @@
 /* Bytes of source or destination one block spans at most (so a block's data stays in
  * the first-level cache while every move runs over it), and the block length limits: wide
  * records run a few at a time (a floor of 64 put 310 KB blocks of 4.8 KB records out of
- * the cache; docs/INTERP_WIDE.md). */
+ * the cache; docs/JIT.md, "Wide records on the interpreter"). */
 #define BLOCK_BYTES 16384
 #define BLOCK_MIN   1
 #define BLOCK_MAX   4096
@@ -405,7 +405,7 @@ DEF_FILL(8, uint64_t)
 /* ---- lists: many moves of one kind per element, element by element ----
  * Wide records of distinct fields: one call runs every move of a kind over a block, so the
  * cost of a step is paid per kind, not per field. Unrolled: the offsets' loads then issue
- * ahead of the moves (measured 7-15% on 1000-3000 fields, docs/INTERP_WIDE.md). */
+ * ahead of the moves (7-15% on 1000-3000 fields; docs/JIT.md, wide records). */
 
 #define DEF_LIST(W)                                                                                \
     static void copyl_##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {               \

@@ -33,12 +33,6 @@ static void sleep_past(uint64_t t) {
     assert_true(now_ns() > t);
 }
 
-static sj_kernel_info info_of(const sj_kernel *k) {
-    sj_kernel_info in;
-    assert_int_equal(sj_kernel_stats(k, &in, NULL), SJ_OK);
-    return in;
-}
-
 static uint64_t nomem_declines(void) {
     sj_counters c;
     sj_counters_get(&c);
@@ -90,7 +84,7 @@ static step run_step(sj_kernel *k, size_t n) {
     s.t0 = now_ns();
     test_run_copy(k, 4, n, 4);
     s.t1 = now_ns();
-    s.in = info_of(k);
+    s.in = test_info(k);
     s.nomem = nomem_declines();
     s.compiled = compiled();
     return s;
@@ -101,7 +95,7 @@ static bool skip_without_jit(sj_kernel *k, unsigned size) {
     const char *why = NULL;
     if (sj_jit_available(&why)) return false;
     test_run_copy(k, size, 64, size);
-    sj_kernel_info in = info_of(k);
+    sj_kernel_info in = test_info(k);
     assert_int_equal(in.last_tier, SJ_TIER_INTERP);
     assert_int_equal(in.decline, SJ_DECLINE_UNAVAILABLE);
     assert_int_equal(in.retry_at_ns, 0);
@@ -116,7 +110,7 @@ static void test_interp_tier_never_waits(void **state) {
     sj_counters_reset();
     sj_kernel *k = swap_kernel(8, SJ_TIER_INTERP);
     test_run_copy(k, 8, 64, 8);
-    sj_kernel_info in = info_of(k);
+    sj_kernel_info in = test_info(k);
     assert_int_equal(in.last_tier, SJ_TIER_INTERP);
     assert_false(in.compiled);
     assert_int_equal(in.decline, SJ_DECLINE_NONE);

@@ -46,27 +46,21 @@ static void run_copy(sj_kernel *k, size_t elem, size_t n, size_t unit) {
     test_check_tier(k, false);
 }
 
-static sj_kernel_info info_of(const sj_kernel *k) {
-    sj_kernel_info in;
-    assert_int_equal(sj_kernel_stats(k, &in, NULL), SJ_OK);
-    return in;
-}
-
 /* Create, run, free; create again with the same plan: one compile, one cache hit. */
 static void test_create_free_create(void **state) {
     (void)state;
     sj_counters_reset();
     sj_kernel *k = copy_kernel("[3:s2]", "[3:S2]");
     run_copy(k, 6, 100, 0); /* sequences: copied as they are (copy swaps values only) */
-    sj_kernel_info first = info_of(k);
+    sj_kernel_info first = test_info(k);
     sj_kernel_free(k);
     k = copy_kernel("[3:s2]", "[3:S2]");
-    sj_kernel_info fresh = info_of(k);
+    sj_kernel_info fresh = test_info(k);
     assert_false(fresh.compiled);
     assert_int_equal(fresh.runs_interp + fresh.runs_jit, 0);
     assert_int_equal(fresh.last_tier, SJ_TIER_DEFAULT);
     run_copy(k, 6, 100, 0);
-    sj_kernel_info second = info_of(k);
+    sj_kernel_info second = test_info(k);
     sj_kernel_free(k);
 
     sj_counters c;
@@ -99,7 +93,7 @@ static uint64_t compile_free(const char *from, const char *to, bool *hit) {
     sj_kernel *k = copy_kernel_sized(from, to, &elem);
     sj_kernel_set_tier(k, SJ_TIER_JIT);
     run_copy(k, elem, 33, 0);
-    sj_kernel_info in = info_of(k);
+    sj_kernel_info in = test_info(k);
     assert_true(in.compiled);
     if (hit) *hit = in.cache_hit;
     sj_kernel_free(k);
@@ -170,7 +164,7 @@ static void test_lru_eviction(void **state) {
     assert_true(c0.cache_entries >= 1);
     run_copy(live, elem, 33, 0);
     assert_int_equal(sj_kernel_last_tier(live), SJ_TIER_JIT);
-    assert_true(info_of(live).compiled);
+    assert_true(test_info(live).compiled);
     sj_kernel_free(live); /* now unreferenced: released at once under a bound of 0 */
     sj_counters_get(&c1);
     assert_int_equal(c1.cache_evictions - c0.cache_evictions, 1);
@@ -221,7 +215,7 @@ static void test_evict_while_running(void **state) {
     atomic_store(&c.stop, true);
     pthread_join(t1, NULL);
     pthread_join(t2, NULL);
-    assert_int_equal(info_of(c.live).runs_interp, 0);
+    assert_int_equal(test_info(c.live).runs_interp, 0);
     sj_kernel_free(c.live);
     sj_jit_set_cache_limit(saved);
 }
@@ -495,7 +489,7 @@ static void test_kernel_stats(void **state) {
     assert_int_equal(sj_kernel_stats(NULL, &in, NULL), SJ_E_ARG);
     sj_kernel *k = copy_kernel("[2:j8(q)]", "[2:J8(q)]");
     assert_int_equal(sj_kernel_stats(k, NULL, NULL), SJ_E_ARG);
-    in = info_of(k);
+    in = test_info(k);
     assert_int_equal(in.tier, test_tier());
     assert_int_equal(in.last_tier, SJ_TIER_DEFAULT);
     assert_false(in.compiled);
@@ -518,7 +512,7 @@ static void test_kernel_stats(void **state) {
     assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err); /* heap */
     a = (sj_args){&nat.seg, 0, &nat.seg, 16, N / 2};
     assert_status(sj_kernel_run(k, &a, NULL, &err), SJ_OK, &err); /* overlapping */
-    in = info_of(k);
+    in = test_info(k);
     sj_counters_get(&c1);
     bool jit = test_tier() == SJ_TIER_JIT;
     assert_int_equal(in.fallbacks_heap, jit ? 1 : 0);
@@ -558,7 +552,7 @@ static void test_decline_reasons(void **state) {
     sj_counters_reset();
     sj_kernel *k = copy_kernel("[5:ub1]", "[5:ub1]");
     run_copy(k, 5, 8, 0);
-    sj_kernel_info in = info_of(k);
+    sj_kernel_info in = test_info(k);
     sj_counters c;
     sj_counters_get(&c);
     uint64_t sum = 0;
@@ -618,7 +612,7 @@ static void test_decline_reasons(void **state) {
         sj_args args = {&a.seg, 0, &b.seg, 0, 1};
         sj_counters_reset();
         assert_status(sj_kernel_run(wide, &args, NULL, &e), SJ_OK, &e);
-        sj_kernel_info wi = info_of(wide);
+        sj_kernel_info wi = test_info(wide);
         sj_counters_get(&c);
         if (!wi.compiled) {
             assert_int_equal(wi.decline, SJ_DECLINE_PLAN);

@@ -35,12 +35,6 @@ static void run_elements(sj_kernel *k, const sj_segment *src, const sj_segment *
     }
 }
 
-static sj_kernel_info info_of(const sj_kernel *k) {
-    sj_kernel_info in;
-    assert_int_equal(sj_kernel_stats(k, &in, NULL), SJ_OK);
-    return in;
-}
-
 /* A record of 4096 floats to 4096 doubles runs 4096 moves per element (one inner loop of
  * one conversion): weight 1 + 4096 / 8 = 513, so the call that passes 4M / 513 elements
  * compiles it. A narrow record (one conversion, weight 1) compiles at 4M elements, as before. */
@@ -65,11 +59,11 @@ static void test_auto_weighs_moves(void **state) {
 
     sj_kernel *wide = convert_kernel("[[4096:f4](v)]", "[[4096:d8](v)]");
     run_elements(wide, &src, &dst, PER, (int64_t)due - 1);
-    sj_kernel_info in_w = info_of(wide);
+    sj_kernel_info in_w = test_info(wide);
     assert_false(in_w.compiled);
     assert_int_equal(in_w.last_tier, SJ_TIER_INTERP);
     run_elements(wide, &src, &dst, PER, 1);
-    in_w = info_of(wide);
+    in_w = test_info(wide);
     assert_true(in_w.compiled || in_w.decline != SJ_DECLINE_NONE);
     if (in_w.compiled) assert_int_equal(in_w.last_tier, SJ_TIER_JIT);
     for (size_t i = 0; i < N; i++) /* the last call's record, converted */
@@ -77,11 +71,11 @@ static void test_auto_weighs_moves(void **state) {
 
     sj_kernel *narrow = convert_kernel("[f4(v)]", "[d8(v)]");
     run_elements(narrow, &src, &dst, PER * N, (int64_t)AUTO_THRESHOLD - 1);
-    sj_kernel_info in_n = info_of(narrow);
+    sj_kernel_info in_n = test_info(narrow);
     assert_false(in_n.compiled);
     assert_int_equal(in_n.last_tier, SJ_TIER_INTERP);
     run_elements(narrow, &src, &dst, PER * N, 1);
-    in_n = info_of(narrow);
+    in_n = test_info(narrow);
     assert_true(in_n.compiled || in_n.decline != SJ_DECLINE_NONE);
 
     sj_kernel_free(wide);

@@ -51,6 +51,13 @@ static inline void test_check_tier(const sj_kernel *k, bool heap) {
         fail_msg("the JIT tier ran the interpreter without this kernel declining");
 }
 
+/* k's statistics (asserts that sj_kernel_stats answered). */
+static inline sj_kernel_info test_info(const sj_kernel *k) {
+    sj_kernel_info in;
+    assert_int_equal(sj_kernel_stats(k, &in, NULL), SJ_OK);
+    return in;
+}
+
 static inline sj_layout *test_layout(const char *text) {
     sj_layout *l = NULL;
     sj_error err = {0};

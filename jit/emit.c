@@ -106,6 +106,14 @@ static size_t plan_loops(const sj_plan *p) {
     return n;
 }
 
+/* The weight of moves[0..n): each move 1, each inner loop SJ_EMIT_LOOP_WEIGHT more. */
+static size_t moves_weight(const sj_move *moves, size_t n) {
+    size_t w = n;
+    for (size_t i = 0; i < n; i++)
+        w += moves[i].kind == SJ_MOVE_LOOP ? SJ_EMIT_LOOP_WEIGHT : 0;
+    return w;
+}
+
 int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
     if (p->ndst && (p->op != SJ_PLAN_MOVE || p->ndst > SJ_MAX_STREAMS))
         return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
@@ -116,7 +124,7 @@ int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
             if (p->nmoves && !p->moves)
                 return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
                                    "plan has %zu moves but no move list", p->nmoves);
-            if (p->nmoves + SJ_EMIT_LOOP_WEIGHT * plan_loops(p) > SJ_EMIT_MAX_MOVES)
+            if (moves_weight(p->moves, p->nmoves) > SJ_EMIT_MAX_MOVES)
                 return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
                                    "plan has %zu moves, %zu of them inner loops (the JIT takes at "
                                    "most %u, a loop counting %u more)",
@@ -384,14 +392,6 @@ static void end_count_loop(emitter *x, count_loop *l, LLVMValueRef n) {
 
 static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t ss, LLVMValueRef dp,
                          int64_t ds, const sj_move *moves, size_t n, unsigned sa, unsigned da);
-
-/* The weight of moves[0..n): each move 1, each inner loop SJ_EMIT_LOOP_WEIGHT more. */
-static size_t moves_weight(const sj_move *moves, size_t n) {
-    size_t w = n;
-    for (size_t i = 0; i < n; i++)
-        w += moves[i].kind == SJ_MOVE_LOOP ? SJ_EMIT_LOOP_WEIGHT : 0;
-    return w;
-}
 
 /* moves[0..n) of one element in the function being built (bases se and de, aligned to
  * sbase and dbase); an inner loop is a counted loop over its body, each iteration's
@@ -1100,16 +1100,15 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     /* Out of place, src, dst and aux never overlap within a call (kernel.c stages
      * overlapping sources), and nothing keeps them. In place, each element is read where
      * it is written: the source is dst itself, so every dependence is visible to LLVM. */
-    if (p->in_place) {
-        x.src = x.dst;
-    } else if (!p->direct) { /* direct: may overlap, every dependence kept */
+    x.noalias = !p->in_place && !p->direct; /* direct: may overlap, every dependence kept */
+    if (p->in_place) x.src = x.dst;
+    if (x.noalias) {
         add_param_attrs(e, 0, true);
         add_param_attrs(e, 1, p->op == SJ_PLAN_MISMATCH || p->ndst); /* streams: read */
     }
     add_param_attrs(e, 3, false);
     x.name = name;
     x.t = t;
-    x.noalias = !p->in_place && !p->direct;
     x.chunked = sj_emit_chunked(p);
     add_target_attrs(&x);
 

@@ -956,11 +956,8 @@ static int by_lo(const void *a, const void *b) {
 
 /* The bytes m reads (src) or writes within an element: [lo, hi), empty when hi == lo. */
 static ospan move_span(const sj_move *m, bool src) {
-    uint64_t len = m->len;
-    if (m->kind == SJ_MOVE_CONVERT) len = sj_kind_size((sj_kind)(src ? m->src_kind : m->dst_kind));
-    if (src && m->kind == SJ_MOVE_ZERO) len = 0;
-    uint64_t lo = src ? m->src_off : m->dst_off;
-    return (ospan){lo, lo + len};
+    sj_span r = src ? sj_move_read_span(m) : sj_move_write_span(m);
+    return (ospan){r.lo, r.lo + r.len};
 }
 
 /* Whether a level's moves keep their bytes within one element's stride, so that lists may

@@ -739,22 +739,20 @@ sj_status sj_plan_mismatch(sj_plan **out, sj_error *err) {
 
 /* ---- running in place ---- */
 
-typedef struct span {
-    uint64_t lo, len;
-} span;
+typedef sj_span span;
 
 static bool spans_meet(span a, span b) {
     return a.len && b.len && a.lo < b.lo + b.len && b.lo < a.lo + a.len;
 }
 
-static span read_span(const sj_move *m) {
+sj_span sj_move_read_span(const sj_move *m) {
     span r = {m->src_off, m->kind == SJ_MOVE_ZERO      ? 0
                           : m->kind == SJ_MOVE_CONVERT ? sj_kind_size((sj_kind)m->src_kind)
                                                        : m->len};
     return r;
 }
 
-static span write_span(const sj_move *m) {
+sj_span sj_move_write_span(const sj_move *m) {
     span w = {m->dst_off, m->kind == SJ_MOVE_CONVERT ? sj_kind_size((sj_kind)m->dst_kind) : m->len};
     return w;
 }
@@ -780,7 +778,8 @@ static bool reads_earlier_writes(const sj_move *moves, size_t n) {
     if (n <= IN_PLACE_SCAN_MAX) {
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < i; j++)
-                if (spans_meet(write_span(&moves[j]), read_span(&moves[i]))) return true;
+                if (spans_meet(sj_move_write_span(&moves[j]), sj_move_read_span(&moves[i])))
+                    return true;
         return false;
     }
     write_start *order = malloc(n * sizeof *order);
@@ -789,7 +788,7 @@ static bool reads_earlier_writes(const sj_move *moves, size_t n) {
     bool meet = true;
     if (!order || !rank || !start || !tree) goto done;
     for (size_t i = 0; i < n; i++)
-        order[i] = (write_start){write_span(&moves[i]).lo, i};
+        order[i] = (write_start){sj_move_write_span(&moves[i]).lo, i};
     qsort(order, n, sizeof *order, by_write_start);
     for (size_t k = 0; k < n; k++) {
         rank[order[k].move] = k;
@@ -797,7 +796,7 @@ static bool reads_earlier_writes(const sj_move *moves, size_t n) {
     }
     meet = false;
     for (size_t i = 0; i < n && !meet; i++) {
-        span r = read_span(&moves[i]), w = write_span(&moves[i]);
+        span r = sj_move_read_span(&moves[i]), w = sj_move_write_span(&moves[i]);
         if (r.len) {
             size_t lo = 0, hi = n; /* writes starting before r's end: start[0..lo) */
             while (lo < hi) {
@@ -830,7 +829,7 @@ bool sj_plan_in_place(const sj_plan *p) {
     for (size_t i = 0; i < p->nmoves; i++) {
         const sj_move *m = &p->moves[i];
         if (m->kind == SJ_MOVE_LOOP) return false;
-        span r = read_span(m), w = write_span(m);
+        span r = sj_move_read_span(m), w = sj_move_write_span(m);
         bool same = r.lo == w.lo && r.len == w.len &&
                     (m->kind == SJ_MOVE_SWAP || m->kind == SJ_MOVE_CONVERT);
         if (spans_meet(r, w) && !same) return false;
@@ -878,7 +877,7 @@ static void footprint_add(const sj_move *moves, size_t n, bool dst, int stream, 
             continue;
         }
         if (dst && stream >= 0 && m->dst_stream != stream) continue;
-        span sp = dst ? write_span(m) : read_span(m);
+        span sp = dst ? sj_move_write_span(m) : sj_move_read_span(m);
         if (!sp.len) continue;
         if (at < *lo) *lo = at;
         if (at + sp.len > *hi) *hi = at + sp.len;

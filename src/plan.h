@@ -111,6 +111,13 @@ typedef struct sj_plan {
     uint64_t fill_bits[2]; /* fill: the value's bytes in destination order (the source) */
 } sj_plan;
 
+/* The bytes of an element a move reads (nothing for ZERO) or writes: [lo, lo + len). */
+typedef struct sj_span {
+    uint64_t lo, len;
+} sj_span;
+sj_span sj_move_read_span(const sj_move *m);
+sj_span sj_move_write_span(const sj_move *m);
+
 /* Whether the MOVE plan may run on memory where each destination element is its source
  * element (same base, same stride) without a copy of the source: within an element every
  * move reads what no earlier move wrote, and reads and writes either the same bytes (a

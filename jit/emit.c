@@ -25,7 +25,9 @@
  * (docs/JIT.md, "Wide records"). */
 #define SJ_EMIT_CHUNK_MOVES 64u
 #define SJ_EMIT_MAX_ALIGN   4096u /* larger proofs add nothing to code generation */
-#define SJ_EMIT_MAX_UNROLL  16u   /* swap units emitted one by one; more: an inner loop */
+/* Swap units emitted one by one (one vector in wide plans), and in wide plans inner loops
+ * unrolled up to this weight; more: an inner loop. */
+#define SJ_EMIT_MAX_UNROLL 16u
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
  * moves it weighs (docs/JIT.md, W9: 64 moves 24 ms vectorized). */
 #define SJ_EMIT_VECTOR_MAX_MOVES 16u
@@ -106,11 +108,28 @@ static size_t plan_loops(const sj_plan *p) {
     return n;
 }
 
-/* The weight of moves[0..n): each move 1, each inner loop SJ_EMIT_LOOP_WEIGHT more. */
+/* Whether an inner loop of body weight bw is emitted unrolled (wide plans only). */
+static bool loop_unrolls(const sj_move *m, size_t bw) {
+    return m->len <= SJ_EMIT_MAX_UNROLL && bw * m->len <= SJ_EMIT_MAX_UNROLL;
+}
+
+/* The weight of moves[0..n) as a wide plan emits them, which bounds its code generation:
+ * a move 1, a swap 1 per unit it emits, an inner loop SJ_EMIT_LOOP_WEIGHT plus its body
+ * and 1, a short one unrolled its body as many times as it runs. */
 static size_t moves_weight(const sj_move *moves, size_t n) {
-    size_t w = n;
-    for (size_t i = 0; i < n; i++)
-        w += moves[i].kind == SJ_MOVE_LOOP ? SJ_EMIT_LOOP_WEIGHT : 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sj_move *m = &moves[i];
+        if (m->kind == SJ_MOVE_LOOP) {
+            size_t bw = moves_weight(m + 1, m->body);
+            w += loop_unrolls(m, bw) ? bw * m->len : 1 + SJ_EMIT_LOOP_WEIGHT + bw;
+            i += m->body;
+        } else if (m->kind == SJ_MOVE_SWAP && m->width && m->len / m->width <= SJ_EMIT_MAX_UNROLL) {
+            w += m->len / m->width;
+        } else {
+            w++;
+        }
+    }
     return w;
 }
 
@@ -126,10 +145,11 @@ int sj_emit_check(const sj_plan *p, char *why, size_t why_len) {
                                    "plan has %zu moves but no move list", p->nmoves);
             if (moves_weight(p->moves, p->nmoves) > SJ_EMIT_MAX_MOVES)
                 return sj_jit_fail(why, why_len, SJ_DECLINE_PLAN,
-                                   "plan has %zu moves, %zu of them inner loops (the JIT takes at "
-                                   "most %u, a loop counting %u more)",
-                                   p->nmoves, plan_loops(p), SJ_EMIT_MAX_MOVES,
-                                   SJ_EMIT_LOOP_WEIGHT);
+                                   "plan has %zu moves weighing %zu, %zu of them inner loops (the "
+                                   "JIT takes at most %u: a move weighs 1 per unit it writes "
+                                   "unrolled, a loop %u more than its body)",
+                                   p->nmoves, moves_weight(p->moves, p->nmoves), plan_loops(p),
+                                   SJ_EMIT_MAX_MOVES, SJ_EMIT_LOOP_WEIGHT + 1);
             for (size_t i = 0; i < p->nmoves; i++) {
                 const sj_move *m = &p->moves[i];
                 if (p->ndst ? m->dst_stream >= p->ndst : m->dst_stream != 0)
@@ -214,16 +234,26 @@ typedef struct emitter {
     unsigned nchunks;
 } emitter;
 
+/* t, or a vector of t with as many lanes as v has (a short dense loop emitted whole). */
+static LLVMTypeRef lanes_like(LLVMValueRef v, LLVMTypeRef t) {
+    LLVMTypeRef vt = LLVMTypeOf(v);
+    return LLVMGetTypeKind(vt) == LLVMVectorTypeKind ? LLVMVectorType(t, LLVMGetVectorSize(vt)) : t;
+}
+
 /* *(kind *)p, byte-reversed first when swap, as the kind's IR value: iN for integers,
- * i1 for bool (byte != 0), float or double. */
-static LLVMValueRef load_kind(emitter *x, LLVMValueRef p, unsigned kind, bool swap, unsigned align,
-                              const char *name) {
+ * i1 for bool (byte != 0), float or double; lanes > 1: a vector of lanes of them. */
+static LLVMValueRef load_kind(emitter *x, LLVMValueRef p, unsigned kind, bool swap, unsigned lanes,
+                              unsigned align, const char *name) {
     sj_em *e = &x->e;
     unsigned n = ksize(kind);
-    LLVMValueRef v = sj_load(e, sj_int_type(e, n), p, align, name);
+    LLVMTypeRef it = sj_int_type(e, n);
+    LLVMValueRef v = sj_load(e, lanes > 1 ? LLVMVectorType(it, lanes) : it, p, align, name);
     if (swap && n > 1) v = sj_intrinsic1(e, "llvm.bswap", v, "v_native");
-    if (kind == SJ_BOOL) return LLVMBuildICmp(e->b, LLVMIntNE, v, sj_cint(e->i8, 0), "v_bool");
-    if (kfloat(kind)) return LLVMBuildBitCast(e->b, v, kind == SJ_F32 ? e->f32 : e->f64, "v_float");
+    if (kind == SJ_BOOL)
+        return LLVMBuildICmp(e->b, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "v_bool");
+    if (kfloat(kind))
+        return LLVMBuildBitCast(e->b, v, lanes_like(v, kind == SJ_F32 ? e->f32 : e->f64),
+                                "v_float");
     return v;
 }
 
@@ -232,7 +262,7 @@ static void store_kind(emitter *x, LLVMValueRef v, LLVMValueRef p, unsigned kind
                        unsigned align) {
     sj_em *e = &x->e;
     unsigned n = ksize(kind);
-    LLVMTypeRef it = sj_int_type(e, n);
+    LLVMTypeRef it = lanes_like(v, sj_int_type(e, n));
     if (kind == SJ_BOOL)
         v = LLVMBuildZExt(e->b, v, it, "v_bool_byte");
     else if (kfloat(kind))
@@ -245,13 +275,13 @@ static void store_kind(emitter *x, LLVMValueRef v, LLVMValueRef p, unsigned kind
 static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned to) {
     sj_em *e = &x->e;
     LLVMBuilderRef b = e->b;
-    LLVMTypeRef ft = to == SJ_F32 ? e->f32 : e->f64;
-    LLVMTypeRef it = sj_int_type(e, ksize(to));
+    LLVMTypeRef ft = lanes_like(v, to == SJ_F32 ? e->f32 : e->f64);
+    LLVMTypeRef it = lanes_like(v, sj_int_type(e, ksize(to)));
     if (to == SJ_BOOL) { /* value != 0 (NaN != 0 too) */
         if (from == SJ_BOOL) return v;
         if (kfloat(from))
-            return LLVMBuildFCmp(b, LLVMRealUNE, v, LLVMConstReal(LLVMTypeOf(v), 0.0), "v_nonzero");
-        return LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstInt(LLVMTypeOf(v), 0, 0), "v_nonzero");
+            return LLVMBuildFCmp(b, LLVMRealUNE, v, LLVMConstNull(LLVMTypeOf(v)), "v_nonzero");
+        return LLVMBuildICmp(b, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "v_nonzero");
     }
     if (from == SJ_BOOL) /* 0 or 1 */
         return kfloat(to) ? LLVMBuildUIToFP(b, v, ft, "v_conv") : LLVMBuildZExt(b, v, it, "v_conv");
@@ -279,7 +309,7 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
 /* One move of element i: se and de are the element bases, every source element base
  * aligned to sbase and every destination element base to dbase. */
 static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, LLVMValueRef de,
-                      unsigned sbase, unsigned dbase) {
+                      unsigned sbase, unsigned dbase, unsigned lanes) {
     sj_em *e = &x->e;
     char ns[32], nd[32], nv[32];
     snprintf(ns, sizeof ns, "v_m%zu_src", k);
@@ -310,6 +340,11 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
             LLVMValueRef sp = sj_gep_c(e, se, m->src_off, ns);
             LLVMTypeRef ut = sj_int_type(e, m->width);
             uint32_t units = m->len / m->width;
+            if (x->chunked && units > 1 && units <= SJ_EMIT_MAX_UNROLL) { /* one vector */
+                LLVMValueRef v = sj_load(e, LLVMVectorType(ut, units), sp, sa, nv);
+                sj_store(e, sj_intrinsic1(e, "llvm.bswap", v, "v_swapped"), dp, da);
+                return;
+            }
             if (units <= SJ_EMIT_MAX_UNROLL) { /* each unit: dp[u] = bswap(sp[u]) */
                 for (uint32_t u = 0; u < units; u++) {
                     uint64_t off = (uint64_t)u * m->width;
@@ -344,7 +379,7 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
         }
         case SJ_MOVE_CONVERT: {
             LLVMValueRef sp = sj_gep_c(e, se, m->src_off, ns);
-            LLVMValueRef v = load_kind(x, sp, m->src_kind, m->src_swap, sa, nv);
+            LLVMValueRef v = load_kind(x, sp, m->src_kind, m->src_swap, lanes, sa, nv);
             v = convert(x, v, m->src_kind, m->dst_kind);
             store_kind(x, v, dp, m->dst_kind, m->dst_swap, da);
             return;
@@ -393,6 +428,14 @@ static void end_count_loop(emitter *x, count_loop *l, LLVMValueRef n) {
 static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t ss, LLVMValueRef dp,
                          int64_t ds, const sj_move *moves, size_t n, unsigned sa, unsigned da);
 
+/* Whether loop m converts a short run of values packed back to back on both sides. */
+static bool dense_convert_loop(const sj_move *m) {
+    const sj_move *b = m + 1;
+    return m->body == 1 && b->kind == SJ_MOVE_CONVERT && m->len >= 2 &&
+           m->len <= SJ_EMIT_MAX_UNROLL && m->src_stride == ksize(b->src_kind) &&
+           m->dst_stride == ksize(b->dst_kind);
+}
+
 /* moves[0..n) of one element in the function being built (bases se and de, aligned to
  * sbase and dbase); an inner loop is a counted loop over its body, each iteration's
  * bases stepped by its strides. */
@@ -402,7 +445,25 @@ static void emit_moves_here(emitter *x, const sj_move *moves, size_t n, LLVMValu
     for (size_t k = 0; k < n; k++) {
         const sj_move *m = &moves[k];
         if (m->kind != SJ_MOVE_LOOP) {
-            emit_move(x, m, k, se, de, sbase, dbase);
+            emit_move(x, m, k, se, de, sbase, dbase, 1);
+            continue;
+        }
+        if (x->chunked && dense_convert_loop(m)) { /* one vector conversion */
+            emit_move(x, m + 1, k, sj_gep_c(e, se, m->src_off, "v_loop_src"),
+                      sj_gep_c(e, de, m->dst_off, "v_loop_dst"), align_at(sbase, m->src_off),
+                      align_at(dbase, m->dst_off), m->len);
+            k += m->body;
+            continue;
+        }
+        if (x->chunked && loop_unrolls(m, moves_weight(m + 1, m->body))) {
+            for (uint32_t i = 0; i < m->len; i++) {
+                uint64_t so = m->src_off + (uint64_t)i * m->src_stride;
+                uint64_t dof = m->dst_off + (uint64_t)i * m->dst_stride;
+                emit_moves_here(x, m + 1, m->body, sj_gep_c(e, se, so, "v_iter_src"),
+                                sj_gep_c(e, de, dof, "v_iter_dst"), align_at(sbase, so),
+                                align_at(dbase, dof));
+            }
+            k += m->body;
             continue;
         }
         LLVMValueRef sl = sj_gep_c(e, se, m->src_off, "v_loop_src");
@@ -683,7 +744,7 @@ static void emit_streams_plan(emitter *x) {
     }
     for (size_t k = 0; k < p->nmoves; k++) {
         const sj_move *m = &p->moves[k];
-        emit_move(x, m, k, se, de[m->dst_stream], x->src_align, x->stream_align[m->dst_stream]);
+        emit_move(x, m, k, se, de[m->dst_stream], x->src_align, x->stream_align[m->dst_stream], 1);
     }
     end_count_loop(x, &l, x->count);
     LLVMBuildRet(e->b, sj_c64(e, 0));
@@ -706,7 +767,7 @@ static LLVMValueRef reduce_load_at(emitter *x, LLVMValueRef vp) {
     sj_em *e = &x->e;
     unsigned kind = x->p->red.kind;
     unsigned align = align_at(x->src_align, x->p->red.off);
-    LLVMValueRef v = load_kind(x, vp, kind, x->p->red.swap, align, "v_value");
+    LLVMValueRef v = load_kind(x, vp, kind, x->p->red.swap, 1, align, "v_value");
     if (kind == SJ_F32) return LLVMBuildFPExt(e->b, v, e->f64, "v_value_d");
     if (kind == SJ_F64) return v;
     if (ksize(kind) == 8) return v;

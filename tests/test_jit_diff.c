@@ -208,6 +208,7 @@ static struct stats {
     unsigned loops, nested, unions, over, big; /* coverage of the kernels built */
     unsigned negative, open;                   /* paths with a negative step, over [*:rec] */
     unsigned wide;                             /* records of 100-350 fields */
+    unsigned wide_arrays;                      /* ... of 130-180 fields holding arrays */
     unsigned mixed;    /* overlapping calls over heap and native views of the same bytes */
     unsigned in_place; /* overlapping calls whose source and destination start together */
     unsigned by_op[9];
@@ -584,13 +585,16 @@ typedef struct afield {
     unsigned over; /* shape 0: an alignment above the natural one (0: none) */
 } afield;
 
+#define AREC_MAX 180 /* fields of a wide record holding arrays */
+
 typedef struct arec {
-    afield f[4];
+    afield f[AREC_MAX];
     unsigned n;
     bool packed;
 } arec;
 
 static const unsigned ACOUNTS[] = {2, 3, 5, 17, 40};
+static const unsigned ACOUNTS_WIDE[] = {2, 3, 4, 5, 16, 17}; /* about emit.c's unroll bound */
 
 static const char *akind(unsigned k, bool big) {
     return big ? KINDS[k].be : KINDS[k].le;
@@ -670,12 +674,16 @@ static void arec_text(const arec *r, char *buf, size_t cap, unsigned *size) {
 }
 
 /* Converts records holding arrays (some short enough to unroll, most inner loops, some of
- * structs) to a reordered record of the same shapes, kinds and byte orders changed. */
-static void case_convert_arrays(void) {
-    arec s, d;
+ * structs) to a reordered record of the same shapes, kinds and byte orders changed. Wide:
+ * 130-180 fields, arrays of 2-17 (chunked plans: short loops unrolled or vectors). */
+static void case_convert_arrays(bool wide) {
+    enum { CAP = 32768 };
+    static arec s, d;
     unsigned ssz = 0, dsz = 0;
+    char *t1 = malloc(CAP), *t2 = malloc(CAP);
+    assert_true(t1 && t2);
     do {
-        s.n = 1 + pick(4);
+        s.n = wide ? 130 + pick(51) : 1 + pick(4);
         s.packed = chance(25);
         for (unsigned i = 0; i < s.n; i++) {
             afield *f = &s.f[i];
@@ -683,7 +691,8 @@ static void case_convert_arrays(void) {
             unsigned sh = pick(20);
             f->shape = sh < 4 ? 0 : sh < 11 ? 1 : sh < 15 ? 2 : sh < 18 ? 3 : 4;
             f->over = f->shape == 0 && chance(30) ? 8u << pick(2) : 0;
-            f->count = ACOUNTS[pick(sizeof ACOUNTS / sizeof ACOUNTS[0])];
+            f->count = wide ? ACOUNTS_WIDE[pick(sizeof ACOUNTS_WIDE / sizeof ACOUNTS_WIDE[0])]
+                            : ACOUNTS[pick(sizeof ACOUNTS / sizeof ACOUNTS[0])];
             for (unsigned j = 0; j < 2; j++) {
                 f->k[j] = pick(NKINDS);
                 f->big[j] = chance(40);
@@ -701,22 +710,18 @@ static void case_convert_arrays(void) {
         for (unsigned i = 0; i < d.n; i++) {
             afield *f = &d.f[i];
             /* a union converts only from an equal one: mostly kept as it is */
-            for (unsigned j = 0; j < 2 && (f->shape != 4 || chance(15)); j++) {
+            for (unsigned j = 0; j < 2 && (f->shape != 4 || chance(wide ? 1 : 15)); j++) {
                 if (chance(40)) f->k[j] = pick(NKINDS);
                 if (chance(30)) f->big[j] = !f->big[j];
             }
             if (f->shape != 4) f->q_first = chance(50);
             if (f->shape == 0 && chance(50)) f->over = chance(50) ? 0 : 8u << pick(2);
-            if (chance(3)) f->count++;      /* a count mismatch: refused */
-            if (chance(8)) f->name = 8 + i; /* unmatched: zeroed, or refused */
+            if (!wide && chance(3)) f->count++;               /* a count mismatch: refused */
+            if (chance(wide ? 1 : 8)) f->name = AREC_MAX + i; /* unmatched: zeroed, or refused */
         }
-        char t[1024];
-        arec_text(&s, t, sizeof t, &ssz);
-        arec_text(&d, t, sizeof t, &dsz);
-    } while (ssz > 1800 || dsz > 1800);
-    char t1[1024], t2[1024];
-    arec_text(&s, t1, sizeof t1, &ssz);
-    arec_text(&d, t2, sizeof t2, &dsz);
+        arec_text(&s, t1, CAP, &ssz);
+        arec_text(&d, t2, CAP, &dsz);
+    } while (!wide && (ssz > 1800 || dsz > 1800));
     sj_layout *a = parse(t1), *b = parse(t2);
     unsigned flags =
         (chance(85) ? SJ_CONVERT_LOSSY : 0) | (chance(85) ? SJ_CONVERT_ZERO_UNMATCHED : 0);
@@ -737,14 +742,17 @@ static void case_convert_arrays(void) {
         S.unions += unions;
         S.over += over;
         S.big += sj_layout_size(a) > 64 || sj_layout_size(b) > 64;
+        S.wide_arrays += wide;
         char what[2200];
-        snprintf(what, sizeof what, "convert %s -> %s flags %u", t1, t2, flags);
+        snprintf(what, sizeof what, "convert %.1000s -> %.1000s flags %u", t1, t2, flags);
         exercise(k, what, sj_layout_align(a), sj_layout_size(a), 0, sj_layout_align(b),
-                 sj_layout_size(b), 0, true, 20);
+                 sj_layout_size(b), 0, true, wide ? 4 : 20);
         sj_kernel_free(k);
     }
     sj_layout_unref(a);
     sj_layout_unref(b);
+    free(t1);
+    free(t2);
 }
 
 /* The selection of records of a path over [n:rec]: all, every other from 1, or a negative
@@ -955,8 +963,10 @@ static void run_seed(uint64_t seed, unsigned iters) {
             case_convert(), S.by_op[1]++;
         else if (op < 33)
             case_convert_wide(), S.by_op[1]++;
+        else if (op < 43)
+            case_convert_arrays(false), S.by_op[8]++;
         else if (op < 45)
-            case_convert_arrays(), S.by_op[8]++;
+            case_convert_arrays(true), S.by_op[8]++;
         else if (op < 60)
             case_gather_scatter(false), S.by_op[2]++;
         else if (op < 72)
@@ -985,12 +995,15 @@ static void run_seed(uint64_t seed, unsigned iters) {
                   cs.overlap_in_place, cs.overlap_direct, cs.overlap_chunked, cs.overlap_copies);
     print_message("coverage of kernels built: %u with inner loops, %u with nested structs, %u "
                   "with unions, %u with over-aligned members, %u records over 64 bytes, %u "
-                  "wide records; paths: %u with a negative step, %u over open records\n",
-                  S.loops, S.nested, S.unions, S.over, S.big, S.wide, S.negative, S.open);
+                  "wide records, %u wide holding arrays; paths: %u with a negative step, %u "
+                  "over open records\n",
+                  S.loops, S.nested, S.unions, S.over, S.big, S.wide, S.wide_arrays, S.negative,
+                  S.open);
     assert_true(S.ran_jit > S.cases / 2);
     if (S.cases >= 1000) /* every shape the generator makes was reached */
-        assert_true(S.nested && S.unions && S.over && S.big && S.wide && S.negative && S.open &&
-                    S.heap && S.pinned && S.overlap && S.mixed && S.in_place);
+        assert_true(S.nested && S.unions && S.over && S.big && S.wide && S.wide_arrays &&
+                    S.negative && S.open && S.heap && S.pinned && S.overlap && S.mixed &&
+                    S.in_place);
     assert_true(S.loops > S.by_op[8] / 4);
 }
 

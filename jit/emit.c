@@ -28,6 +28,8 @@
 /* Swap units emitted one by one (one vector in wide plans), and in wide plans inner loops
  * unrolled up to this weight; more: an inner loop. */
 #define SJ_EMIT_MAX_UNROLL 16u
+/* Wide plans: at most this many conversions continuing each other become one vector. */
+#define SJ_EMIT_MAX_LANES 64u
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
  * moves it weighs (docs/JIT.md, W9: 64 moves 24 ms vectorized). */
 #define SJ_EMIT_VECTOR_MAX_MOVES 16u
@@ -431,9 +433,45 @@ static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t 
 /* Whether loop m converts a short run of values packed back to back on both sides. */
 static bool dense_convert_loop(const sj_move *m) {
     const sj_move *b = m + 1;
-    return m->body == 1 && b->kind == SJ_MOVE_CONVERT && m->len >= 2 &&
-           m->len <= SJ_EMIT_MAX_UNROLL && m->src_stride == ksize(b->src_kind) &&
-           m->dst_stride == ksize(b->dst_kind);
+    return m->body == 1 && b->kind == SJ_MOVE_CONVERT && m->len <= SJ_EMIT_MAX_UNROLL &&
+           m->src_stride == ksize(b->src_kind) && m->dst_stride == ksize(b->dst_kind);
+}
+
+/* Moves k.. of moves[0..n) as one vector conversion: conversions (single, or dense short
+ * loops) of one treatment, each continuing the last on both sides, at most
+ * SJ_EMIT_MAX_LANES values. Returns how many moves that covers (0: fewer than 2 values),
+ * with the first value's move in *run and the count in *lanes. */
+static size_t convert_run(const sj_move *moves, size_t n, size_t k, sj_move *run, unsigned *lanes) {
+    size_t at = k;
+    *lanes = 0;
+    while (at < n) {
+        const sj_move *m = &moves[at], *c = m;
+        uint64_t so = m->src_off, dof = m->dst_off, len = 1;
+        size_t span = 1;
+        if (m->kind == SJ_MOVE_LOOP && dense_convert_loop(m)) {
+            c = m + 1;
+            so += c->src_off;
+            dof += c->dst_off;
+            len = m->len;
+            span += m->body;
+        } else if (m->kind != SJ_MOVE_CONVERT) {
+            break;
+        }
+        if (!*lanes) {
+            *run = *c;
+            run->src_off = (uint32_t)so;
+            run->dst_off = (uint32_t)dof;
+        } else if (c->src_kind != run->src_kind || c->dst_kind != run->dst_kind ||
+                   c->src_swap != run->src_swap || c->dst_swap != run->dst_swap ||
+                   so != run->src_off + (uint64_t)*lanes * ksize(run->src_kind) ||
+                   dof != run->dst_off + (uint64_t)*lanes * ksize(run->dst_kind) ||
+                   *lanes + len > SJ_EMIT_MAX_LANES) {
+            break;
+        }
+        *lanes += (unsigned)len;
+        at += span;
+    }
+    return *lanes >= 2 ? at - k : 0;
 }
 
 /* moves[0..n) of one element in the function being built (bases se and de, aligned to
@@ -444,15 +482,16 @@ static void emit_moves_here(emitter *x, const sj_move *moves, size_t n, LLVMValu
     sj_em *e = &x->e;
     for (size_t k = 0; k < n; k++) {
         const sj_move *m = &moves[k];
-        if (m->kind != SJ_MOVE_LOOP) {
-            emit_move(x, m, k, se, de, sbase, dbase, 1);
+        sj_move run;
+        unsigned lanes;
+        size_t span = x->chunked ? convert_run(moves, n, k, &run, &lanes) : 0;
+        if (span) { /* one vector conversion */
+            emit_move(x, &run, k, se, de, sbase, dbase, lanes);
+            k += span - 1;
             continue;
         }
-        if (x->chunked && dense_convert_loop(m)) { /* one vector conversion */
-            emit_move(x, m + 1, k, sj_gep_c(e, se, m->src_off, "v_loop_src"),
-                      sj_gep_c(e, de, m->dst_off, "v_loop_dst"), align_at(sbase, m->src_off),
-                      align_at(dbase, m->dst_off), m->len);
-            k += m->body;
+        if (m->kind != SJ_MOVE_LOOP) {
+            emit_move(x, m, k, se, de, sbase, dbase, 1);
             continue;
         }
         if (x->chunked && loop_unrolls(m, moves_weight(m + 1, m->body))) {

@@ -673,6 +673,15 @@ static void arec_text(const arec *r, char *buf, size_t cap, unsigned *size) {
     *size = off;
 }
 
+/* Another kind of kind k's size (k itself for the one-byte kinds' last). */
+static unsigned same_size_kind(unsigned k) {
+    for (unsigned j = 1; j < NKINDS; j++) {
+        unsigned c = (k + j) % NKINDS;
+        if (KINDS[c].size == KINDS[k].size) return c;
+    }
+    return k;
+}
+
 /* Converts records holding arrays (some short enough to unroll, most inner loops, some of
  * structs) to a reordered record of the same shapes, kinds and byte orders changed. Wide:
  * 130-180 fields, arrays of 2-17 (chunked plans: short loops unrolled or vectors). */
@@ -699,9 +708,20 @@ static void case_convert_arrays(bool wide) {
             }
             f->q_first = false;
         }
+        /* wide, sometimes: runs of one element kind kept in order (one vector per run) */
+        bool runs = wide && chance(40);
+        for (unsigned i = 0; runs && i < s.n; i++) {
+            if (chance(80)) s.f[i].shape = pick(2); /* mostly values and arrays of them */
+            if (i && s.f[i].shape < 2 && s.f[i - 1].shape < 2 && chance(75)) {
+                s.f[i].k[0] = s.f[i - 1].k[0]; /* the kind, in the other order sometimes */
+                s.f[i].big[0] = s.f[i - 1].big[0] != chance(15);
+                if (chance(15)) s.f[i].k[0] = same_size_kind(s.f[i].k[0]);
+                s.f[i].over = s.f[i - 1].over = 0;
+            }
+        }
         d = s;
         d.packed = chance(25);
-        for (unsigned i = d.n - 1; i > 0; i--) { /* shuffled */
+        for (unsigned i = runs ? 0 : d.n - 1; i > 0; i--) { /* shuffled */
             unsigned j = pick(i + 1);
             afield t = d.f[i];
             d.f[i] = d.f[j];
@@ -710,12 +730,20 @@ static void case_convert_arrays(bool wide) {
         for (unsigned i = 0; i < d.n; i++) {
             afield *f = &d.f[i];
             /* a union converts only from an equal one: mostly kept as it is */
+            bool same = runs && i && s.f[i].shape < 2 && s.f[i - 1].shape < 2 &&
+                        KINDS[s.f[i].k[0]].size == KINDS[s.f[i - 1].k[0]].size;
             for (unsigned j = 0; j < 2 && (f->shape != 4 || chance(wide ? 1 : 15)); j++) {
                 if (chance(40)) f->k[j] = pick(NKINDS);
                 if (chance(30)) f->big[j] = !f->big[j];
             }
+            if (same && chance(90)) { /* the run converted alike, or to the other order */
+                f->k[0] = d.f[i - 1].k[0];
+                f->big[0] = d.f[i - 1].big[0] != chance(15);
+                f->over = d.f[i - 1].over = 0;
+                if (chance(15)) f->k[0] = same_size_kind(f->k[0]);
+            }
             if (f->shape != 4) f->q_first = chance(50);
-            if (f->shape == 0 && chance(50)) f->over = chance(50) ? 0 : 8u << pick(2);
+            if (f->shape == 0 && !same && chance(50)) f->over = chance(50) ? 0 : 8u << pick(2);
             if (!wide && chance(3)) f->count++;               /* a count mismatch: refused */
             if (chance(wide ? 1 : 8)) f->name = AREC_MAX + i; /* unmatched: zeroed, or refused */
         }

@@ -106,6 +106,7 @@ typedef struct bench_w9 {
     int n;         /* values per record */
     bool fields;   /* the 64-field record (else [[n:f4](v)] -> [[n:d8](v)]) */
     bool distinct; /* n distinct fields of mixed kinds (no target in BENCH.md) */
+    bool arrays;   /* ... or of short arrays (n: their values) */
     bool ok, all_jit;
     double compile_ns; /* median over distinct plans */
     double ns[3];      /* median per call: c, jit, interp */

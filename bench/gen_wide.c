@@ -2,8 +2,8 @@
  * n = 256, 1024 and 4096, a record of n fields of mixed kinds (C padding) converted to the
  * fields in reverse order, big-endian, padding zeroed; the loop a C programmer would write
  * for that exact struct (each field assigned at its constant offset) and the two layouts
- * as segjit text, generated together so that they agree. Fixed seed: the same file every
- * build. Usage: gen_wide OUT.c */
+ * as segjit text, generated together so that they agree; and a record of 600 short arrays
+ * [3:f4] converted to [3:d8]. Fixed seed: the same file every build. Usage: gen_wide OUT.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +59,33 @@ static void text(FILE *o, const char *name, const unsigned *kinds, const unsigne
     fprintf(o, "]\",\n    NULL,\n};\n");
 }
 
+/* A record of 600 fields [3:f4] converted to [3:d8] in the same order (a mesh's vectors
+ * widened): the C loop converts value by value. */
+static void arrays(FILE *o) {
+    enum { N = 600, K = 3 };
+    for (int side = 0; side < 2; side++) {
+        fprintf(o, "static const char *const %s_arrays[] = {\n    \"[", side ? "dst" : "src");
+        for (unsigned f = 0; f < N; f++) {
+            fprintf(o, "[%u:%s](f%u)", K, side ? "d8" : "f4", f);
+            if (f % 16 == 15) fprintf(o, "\",\n    \"");
+        }
+        fprintf(o, "]\",\n    NULL,\n};\n");
+    }
+    fprintf(o,
+            "const hand_wide_shape hand_wide_arrays = {\"%u [%u:f4] to [%u:d8]\", %u, %u, %u, "
+            "%u, src_arrays, dst_arrays, hand_wide_arrays_loop};\n\n",
+            N, K, K, N, N * K, N * K * 4, N * K * 8);
+    fprintf(o,
+            "void hand_wide_arrays_loop(const uint8_t *restrict s, uint8_t *restrict d, "
+            "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
+            N * K * 4, N * K * 8);
+    for (unsigned v = 0; v < N * K; v++)
+        fprintf(
+            o, "        { float x; memcpy(&x, s + %u, 4); double y = x; memcpy(d + %u, &y, 8); }\n",
+            v * 4, v * 8);
+    fprintf(o, "    }\n}\n");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: gen_wide OUT.c\n");
@@ -90,9 +117,9 @@ int main(int argc, char **argv) {
         text(o, sname, kinds, fwd, n, so, ssize, 0);
         text(o, dname, kinds, rev, n, dof, dsize, 1);
         fprintf(o,
-                "const hand_wide_shape hand_wide_%u = {%u, %u, %u, src_%u, dst_%u, "
-                "hand_wide_%u_loop};\n\n",
-                n, n, ssize, dsize, n, n, n);
+                "const hand_wide_shape hand_wide_%u = {\"%u distinct fields\", %u, %u, %u, %u, "
+                "src_%u, dst_%u, hand_wide_%u_loop};\n\n",
+                n, n, n, n, ssize, dsize, n, n, n);
         fprintf(o,
                 "void hand_wide_%u_loop(const uint8_t *restrict s, uint8_t *restrict d, "
                 "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
@@ -121,5 +148,6 @@ int main(int argc, char **argv) {
         fprintf(o, "    }\n}\n\n");
         free(kinds), free(fwd), free(rev), free(so), free(dof), free(used);
     }
+    arrays(o);
     return fclose(o) == 0 ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 /* bench/wide.c: W9 (shared/BENCH.md), wide records: records of n floats converted to
  * records of n doubles ([[n:f4](v)] -> [[n:d8](v)], n = 16, 256, 4096) and a record of 64
  * int32 fields reordered, 16M values per call; beyond BENCH.md, records of 256, 1024 and
- * 4096 distinct fields of mixed kinds reversed and made big-endian (hand_wide.c). Per shape: the
+ * 4096 distinct fields of mixed kinds reversed and made big-endian, and of 600 [3:f4] arrays
+ * converted to [3:d8] (hand_wide.c). Per shape: the
  * compile time a user sees (kernel built, first JIT run of one record; median over five distinct
  * plans of the same shape, which differ only in the destination's tail padding, so that no compile
  * is a cache hit), and the loop against hand.c's loop for that exact struct, interleaved rounds
@@ -30,12 +31,12 @@ static const w9_shape shapes[] = {
     {16, hand_w9_f4_d8_16, NULL},     {256, hand_w9_f4_d8_256, NULL},
     {4096, hand_w9_f4_d8_4096, NULL}, {0, NULL, NULL},
     {0, NULL, &hand_wide_256},        {0, NULL, &hand_wide_1024},
-    {0, NULL, &hand_wide_4096},
+    {0, NULL, &hand_wide_4096},       {0, NULL, &hand_wide_arrays},
 };
 
 /* Values (fields) per record, and bytes per source and destination record. */
 static int shape_per(const w9_shape *s) {
-    return s->wide ? s->wide->fields : s->n ? s->n : 64;
+    return s->wide ? s->wide->values : s->n ? s->n : 64;
 }
 static size_t shape_bytes(const w9_shape *s, bool dst) {
     if (s->wide) return dst ? s->wide->dst_size : s->wide->src_size;
@@ -203,7 +204,7 @@ void bench_wide(const bench_options *opt, bench_results *res) {
             }
         char name[32];
         if (s->wide)
-            snprintf(name, sizeof name, "%d distinct fields", s->wide->fields);
+            snprintf(name, sizeof name, "%s", s->wide->label);
         else if (s->n)
             snprintf(name, sizeof name, "[[%d:f4]] -> [[%d:d8]]", s->n, s->n);
         else
@@ -223,6 +224,7 @@ void bench_wide(const bench_options *opt, bench_results *res) {
         w->n = shape_per(s);
         w->fields = s->n == 0 && !s->wide;
         w->distinct = s->wide != NULL;
+        w->arrays = s->wide == &hand_wide_arrays;
         w->compile_ns = cms;
         w->all_jit = all_jit;
         w->ok = ok;

@@ -883,6 +883,7 @@ static bool add_move(builder *b, const step *proto0, const prep *c, const sj_mov
  * (measured: groups of 2 run faster as two column steps); the longest swap (units) and
  * copy or zero (bytes) split into pieces. */
 #define LIST_MIN        8
+#define SHORT_LOOP_MAX  16 /* loops of one move written out, at a level of several */
 #define GROUP_MIN       3
 #define LIST_SWAP_UNITS 8
 #define LIST_BYTES      64
@@ -1123,9 +1124,59 @@ static int add_lists(builder *b, const step *proto, const prep *c, const sj_move
     return ok;
 }
 
+/* Whether loop m is short with one move for body: run as that move, once per iteration. */
+static bool short_loop(const sj_move *m, size_t left) {
+    return m->kind == SJ_MOVE_LOOP && m->body == 1 && left > 1 && m[1].kind != SJ_MOVE_LOOP &&
+           m->len <= SHORT_LOOP_MAX;
+}
+
+/* moves[0..n) with every short loop written out as its iterations (they run in order, so
+ * this is the same treatment), for lists to take; NULL when there are fewer than two such
+ * loops (or no memory: the moves then run as they are). */
+static sj_move *unroll_short(const prep *c, const step *proto, const sj_move *moves, size_t n,
+                             size_t *out_n) {
+    size_t loops = 0, len = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool s = short_loop(&moves[i], n - i);
+        loops += s;
+        len += s ? moves[i].len : 1;
+        if (moves[i].kind == SJ_MOVE_LOOP && !s) len += moves[i].body;
+        if (moves[i].kind == SJ_MOVE_LOOP) i += moves[i].body;
+    }
+    sj_move *v = loops >= 2 && !c->p->ndst ? malloc(len * sizeof *v) : NULL;
+    if (!v) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sj_move *m = &moves[i];
+        if (!short_loop(m, n - i)) {
+            size_t take = m->kind == SJ_MOVE_LOOP ? 1 + (size_t)m->body : 1;
+            memcpy(&v[k], m, take * sizeof *v);
+            k += take;
+            i += take - 1;
+            continue;
+        }
+        for (uint32_t it = 0; it < m->len; it++) { /* a fill's source stays put */
+            sj_move e = m[1];
+            e.src_off += m->src_off + (proto->ss ? it * m->src_stride : 0);
+            e.dst_off += m->dst_off + it * m->dst_stride;
+            v[k++] = e;
+        }
+        i++;
+    }
+    *out_n = k;
+    return v;
+}
+
 /* Steps for moves[0..n), a loop's body included with its header. */
 static bool add_moves(builder *b, const step *proto, const prep *c, const sj_move *moves,
                       size_t n) {
+    size_t un;
+    sj_move *u = unroll_short(c, proto, moves, n, &un);
+    if (u) {
+        bool ok = add_moves(b, proto, c, u, un);
+        free(u);
+        return ok;
+    }
     int r = add_lists(b, proto, c, moves, n);
     if (r >= 0) return r;
     for (size_t i = 0; i < n; i++)

@@ -60,7 +60,7 @@ static void text(FILE *o, const char *name, const unsigned *kinds, const unsigne
 }
 
 /* A record of 600 fields [3:f4] converted to [3:d8] in the same order (a mesh's vectors
- * widened): the C loop converts value by value. */
+ * widened): the C loop over the record's values, as one writes it for float a[600][3]. */
 static void arrays(FILE *o) {
     enum { N = 600, K = 3 };
     for (int side = 0; side < 2; side++) {
@@ -79,10 +79,11 @@ static void arrays(FILE *o) {
             "void hand_wide_arrays_loop(const uint8_t *restrict s, uint8_t *restrict d, "
             "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
             N * K * 4, N * K * 8);
-    for (unsigned v = 0; v < N * K; v++)
-        fprintf(
-            o, "        { float x; memcpy(&x, s + %u, 4); double y = x; memcpy(d + %u, &y, 8); }\n",
-            v * 4, v * 8);
+    fprintf(o,
+            "        for (unsigned v = 0; v < %u; v++) {\n"
+            "            float x;\n            memcpy(&x, s + 4 * v, 4);\n"
+            "            double y = x;\n            memcpy(d + 8 * v, &y, 8);\n        }\n",
+            N * K);
     fprintf(o, "    }\n}\n");
 }
 

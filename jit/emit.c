@@ -122,10 +122,11 @@ static size_t moves_weight(const sj_move *moves, size_t n) {
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         const sj_move *m = &moves[i];
-        if (m->kind == SJ_MOVE_LOOP) {
-            size_t bw = moves_weight(m + 1, m->body);
+        if (m->kind == SJ_MOVE_LOOP) { /* a body said to run past n is cut there */
+            size_t body = m->body < n - i - 1 ? m->body : n - i - 1;
+            size_t bw = moves_weight(m + 1, body);
             w += loop_unrolls(m, bw) ? bw * m->len : 1 + SJ_EMIT_LOOP_WEIGHT + bw;
-            i += m->body;
+            i += body;
         } else if (m->kind == SJ_MOVE_SWAP && m->width && m->len / m->width <= SJ_EMIT_MAX_UNROLL) {
             w += m->len / m->width;
         } else {

@@ -1124,6 +1124,11 @@ static int add_lists(builder *b, const step *proto, const prep *c, const sj_move
     return ok;
 }
 
+/* Loop m's body length, cut at the left - 1 moves that follow it. */
+static size_t loop_body(const sj_move *m, size_t left) {
+    return m->body < left - 1 ? m->body : left - 1;
+}
+
 /* Whether loop m is short with one move for body: run as that move, once per iteration. */
 static bool short_loop(const sj_move *m, size_t left) {
     return m->kind == SJ_MOVE_LOOP && m->body == 1 && left > 1 && m[1].kind != SJ_MOVE_LOOP &&
@@ -1132,24 +1137,24 @@ static bool short_loop(const sj_move *m, size_t left) {
 
 /* moves[0..n) with every short loop written out as its iterations (they run in order, so
  * this is the same treatment), for lists to take; NULL when there are fewer than two such
- * loops (or no memory: the moves then run as they are). */
+ * loops (or no memory): the moves then run as they are. */
 static sj_move *unroll_short(const prep *c, const step *proto, const sj_move *moves, size_t n,
                              size_t *out_n) {
     size_t loops = 0, len = 0;
     for (size_t i = 0; i < n; i++) {
         bool s = short_loop(&moves[i], n - i);
+        size_t body = moves[i].kind == SJ_MOVE_LOOP ? loop_body(&moves[i], n - i) : 0;
         loops += s;
-        len += s ? moves[i].len : 1;
-        if (moves[i].kind == SJ_MOVE_LOOP && !s) len += moves[i].body;
-        if (moves[i].kind == SJ_MOVE_LOOP) i += moves[i].body;
+        len += s ? moves[i].len : 1 + body;
+        i += body;
     }
     sj_move *v = loops >= 2 && !c->p->ndst ? malloc(len * sizeof *v) : NULL;
     if (!v) return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const sj_move *m = &moves[i];
-        if (!short_loop(m, n - i)) {
-            size_t take = m->kind == SJ_MOVE_LOOP ? 1 + (size_t)m->body : 1;
+        if (!short_loop(m, n - i)) { /* a loop with its body (cut at n: refused later) */
+            size_t take = 1 + (m->kind == SJ_MOVE_LOOP ? loop_body(m, n - i) : 0);
             memcpy(&v[k], m, take * sizeof *v);
             k += take;
             i += take - 1;

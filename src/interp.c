@@ -804,13 +804,18 @@ typedef struct prep {
 
 static bool add_moves(builder *b, const step *proto, const prep *c, const sj_move *moves, size_t n);
 
+/* Loop m's body length, cut at the left - 1 moves that follow it. */
+static size_t loop_body(const sj_move *m, size_t left) {
+    return m->body < left - 1 ? m->body : left - 1;
+}
+
 /* How deeply loops nest in moves[0..n) (0: no loop). A body said to run past n is cut
  * there (add_moves refuses such a plan). */
 static unsigned loop_height(const sj_move *moves, size_t n) {
     unsigned h = 0;
     for (size_t i = 0; i < n; i++) {
         if (moves[i].kind != SJ_MOVE_LOOP) continue;
-        size_t body = moves[i].body < n - i - 1 ? moves[i].body : n - i - 1;
+        size_t body = loop_body(&moves[i], n - i);
         unsigned k = 1 + loop_height(&moves[i + 1], body);
         if (k > h) h = k;
         i += body;
@@ -1122,11 +1127,6 @@ static int add_lists(builder *b, const step *proto, const prep *c, const sj_move
     free(gid);
     free(at);
     return ok;
-}
-
-/* Loop m's body length, cut at the left - 1 moves that follow it. */
-static size_t loop_body(const sj_move *m, size_t left) {
-    return m->body < left - 1 ? m->body : left - 1;
 }
 
 /* Whether loop m is short with one move for body: run as that move, once per iteration. */

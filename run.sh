@@ -132,7 +132,7 @@ tsan_check() {
     local clang=$1 dir=$ROOT/build-tsan t failed=0
     local tests=(test_jit_stress test_concurrency test_accessor test_soak test_kernel_copy
         test_kernel_gather test_kernel_cache test_close_views test_view test_kernel_pinned
-        test_kernel_holds)
+        test_kernel_holds test_auto_background)
     # The shared libLLVM, so that the suppressions can name it (a static LLVM would sit
     # inside libsegjit-jit, next to segjit's own instrumented code).
     configure_build "$dir" "$clang" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGJIT_TSAN=ON \

@@ -982,6 +982,7 @@ int main(int argc, char **argv) {
         return bench_first_kernel_child(t_main, true);
     if (argc == 2 && strcmp(argv[1], "--first-kernel-cached") == 0)
         return bench_first_kernel_child(t_main, false);
+    if (argc == 2 && strcmp(argv[1], "--auto-calls") == 0) return bench_auto_calls_child();
     /* Compile costs are the JIT's: the persistent cache only where a figure asks for it
      * (compile.c sets it for those children), and never the user's directory. */
     setenv("SEGJIT_CACHE", "off", 1);

@@ -69,7 +69,18 @@ typedef struct bench_row {
     char note[160];
 } bench_row;
 
+/* AUTO's crossing call, fresh processes: AUTO_CALLS calls of 1M elements each, the
+ * compile asked by the 4th; inline (SEGJIT_AUTO_COMPILE=inline) and background. */
+enum { AUTO_CALLS = 16 };
+typedef struct bench_auto {
+    double max_ns, total_ns, first_jit; /* medians over processes: slowest call, all calls,
+                                           1-based index of the first compiled call */
+} bench_auto;
+
 typedef struct bench_compile {
+    bool auto_ok;
+    bench_auto auto_inline, auto_bg;
+    int auto_samples;
     bool first_ok;
     double first_ns;             /* median: main() entry to the first compiled kernel returning */
     double first_exec_ns;        /* median: spawn of the fresh process to its exit */
@@ -164,6 +175,7 @@ void bench_text(char *buf, size_t len, const char *fmt, ...) __attribute__((form
 /* The child of the first-kernel measurement: t0 is main()'s entry time. Prints one
  * line on stdout and returns the process exit status. */
 int bench_first_kernel_child(uint64_t t0, bool split_load);
+int bench_auto_calls_child(void);
 /* The child of the dlopen floor: dlopen(path) alone, timed from main()'s entry t0. */
 int bench_dlopen_child(uint64_t t0, const char *path);
 void bench_compile_cost(const bench_options *opt, bench_compile *out);

@@ -121,6 +121,39 @@ int bench_first_kernel_child(uint64_t t0, bool split_load) {
     return 0;
 }
 
+/* AUTO_CALLS calls of an AUTO conversion of 1M records ([i4 f4] -> [j8 d8]), each timed:
+ * prints "auto-calls" and, per call, its ns and tier (j or i). */
+int bench_auto_calls_child(void) {
+    enum { N = 1 << 20 };
+    sj_error err = {0};
+    sj_layout *s = NULL, *d = NULL;
+    sj_kernel *k = NULL;
+    sj_segment a, b;
+    sj_status st = sj_layout_parse("[i4(a)f4(b)]", &s, &err);
+    if (st == SJ_OK) st = sj_layout_parse("[j8(a)d8(b)]", &d, &err);
+    if (st == SJ_OK) st = sj_kernel_convert(s, d, 0, &k, &err);
+    if (st == SJ_OK) st = sj_arena_allocate(sj_arena_global(), 8 * (int64_t)N, 64, &a, &err);
+    if (st == SJ_OK) st = sj_arena_allocate(sj_arena_global(), 16 * (int64_t)N, 64, &b, &err);
+    if (st != SJ_OK) {
+        printf("error %s: %s\n", sj_status_name(st), err.message);
+        return 1;
+    }
+    sj_kernel_set_tier(k, SJ_TIER_AUTO);
+    memset(a.base, 1, 8 * (size_t)N);
+    memset(b.base, 0, 16 * (size_t)N);
+    printf("auto-calls");
+    for (int i = 0; i < AUTO_CALLS && st == SJ_OK; i++) {
+        sj_args args = {.src = &a, .dst = &b, .count = N};
+        uint64_t t0 = bench_now_ns();
+        st = sj_kernel_run(k, &args, NULL, &err);
+        uint64_t t1 = bench_now_ns();
+        printf(" %" PRIu64 " %c", t1 - t0, sj_kernel_last_tier(k) == SJ_TIER_JIT ? 'j' : 'i');
+    }
+    printf("\n");
+    if (st != SJ_OK) printf("error %s: %s\n", sj_status_name(st), err.message);
+    return st == SJ_OK ? 0 : 1;
+}
+
 /* Runs exe with args (argv[1..], NULL-terminated) in a fresh process; its standard
  * output goes to buf. Returns 0 and the time from spawn to exit, or -1 with why. */
 static int spawn_capture(const char *exe, char *const *argv, char *buf, size_t cap, double *exec_ns,
@@ -300,6 +333,60 @@ static void first_kernel_pcache(const char *exe, int count, bench_compile *out) 
     out->pcache_ok = true;
 }
 
+/* One fresh --auto-calls process with SEGJIT_AUTO_COMPILE=mode: its slowest call, all
+ * its calls and the index of its first compiled call (AUTO_CALLS + 1: none). */
+static int spawn_auto(const char *exe, const char *mode, double *max_ns, double *total_ns,
+                      double *first_jit, char *why, size_t why_len) {
+    char arg0[] = "segjit-bench", arg1[] = "--auto-calls";
+    char *argv[] = {arg0, arg1, NULL};
+    char buf[4096];
+    double exec_ns;
+    setenv("SEGJIT_AUTO_COMPILE", mode, 1);
+    int rc = spawn_capture(exe, argv, buf, sizeof buf, &exec_ns, why, why_len);
+    unsetenv("SEGJIT_AUTO_COMPILE");
+    if (rc != 0) return -1;
+    const char *p = buf;
+    if (strncmp(p, "auto-calls", 10) != 0) goto bad;
+    p += 10;
+    *max_ns = *total_ns = 0;
+    *first_jit = AUTO_CALLS + 1;
+    for (int i = 0; i < AUTO_CALLS; i++) {
+        uint64_t ns;
+        char tier;
+        int used = 0;
+        if (sscanf(p, " %" SCNu64 " %c%n", &ns, &tier, &used) != 2) goto bad;
+        p += used;
+        *total_ns += (double)ns;
+        if ((double)ns > *max_ns) *max_ns = (double)ns;
+        if (tier == 'j' && *first_jit > AUTO_CALLS) *first_jit = i + 1;
+    }
+    return 0;
+bad:
+    buf[strcspn(buf, "\n")] = '\0';
+    bench_text(why, why_len, "auto-calls child said: %s", buf);
+    return -1;
+}
+
+/* AUTO's crossing call inline and in the background, processes alternated. */
+static void auto_crossing(const char *exe, int count, bench_compile *out) {
+    enum { MAX_AUTO = 9 };
+    double m[2][3][MAX_AUTO];
+    const char *modes[2] = {"inline", "background"};
+    for (int i = 0; i < count && i < MAX_AUTO; i++)
+        for (int j = 0; j < 2; j++)
+            if (spawn_auto(exe, modes[j], &m[j][0][i], &m[j][1][i], &m[j][2][i], out->note,
+                           sizeof out->note) != 0)
+                return;
+    bench_auto *dst[2] = {&out->auto_inline, &out->auto_bg};
+    for (int j = 0; j < 2; j++) {
+        dst[j]->max_ns = bench_median(m[j][0], count);
+        dst[j]->total_ns = bench_median(m[j][1], count);
+        dst[j]->first_jit = bench_median(m[j][2], count);
+    }
+    out->auto_samples = count;
+    out->auto_ok = true;
+}
+
 static void first_kernel(const bench_options *opt, bench_compile *out) {
     char exe[4096];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -328,6 +415,7 @@ static void first_kernel(const bench_options *opt, bench_compile *out) {
     }
     if (llvm[0]) out->first_dlopen_llvm_ns = bench_median(d, count);
     first_kernel_pcache(exe, count, out);
+    auto_crossing(exe, count, out);
 }
 
 #define MAX_DISTINCT 50

@@ -188,6 +188,17 @@ void bench_print_compile(const bench_compile *c) {
             "  cache hit, its kernels freed: %8.3f us  the same for a plan whose every kernel was "
             "freed before; %d samples\n",
             c->hit_freed_ns / 1e3, c->hit_freed_samples);
+    if (c->auto_ok) {
+        const bench_auto *a = &c->auto_inline, *b = &c->auto_bg;
+        printf(
+            "  auto, crossing call inline:   %8.2f ms  slowest of %d calls of 1M [i4 f4] -> "
+            "[j8 d8] in a fresh process (all %.2f ms; first compiled call #%.0f); median of %d\n",
+            a->max_ns / 1e6, AUTO_CALLS, a->total_ns / 1e6, a->first_jit, c->auto_samples);
+        printf("  auto, compile in background:  %8.2f ms  the same calls (all %.2f ms; first "
+               "compiled call #%.0f%s)\n",
+               b->max_ns / 1e6, b->total_ns / 1e6, b->first_jit,
+               b->first_jit > AUTO_CALLS ? ": none" : "");
+    }
     if (c->note[0]) printf("  note: %s\n", c->note);
     if (!c->first_ok && !c->distinct_ok && !c->hit_ok && !c->note[0]) printf("  not measured\n");
 }
@@ -411,6 +422,16 @@ int bench_write_csv(const bench_results *r, const char *path) {
     }
     if (c->first_dlopen_jit_ns > 0)
         fprintf(f, "compile,%d,dlopen_jit,%.0f,,\n", c->first_samples, c->first_dlopen_jit_ns);
+    if (c->auto_ok) {
+        fprintf(f, "compile,%d,auto_crossing_inline_max,%.0f,,\n", c->auto_samples,
+                c->auto_inline.max_ns);
+        fprintf(f, "compile,%d,auto_crossing_background_max,%.0f,,\n", c->auto_samples,
+                c->auto_bg.max_ns);
+        fprintf(f, "compile,%d,auto_calls_inline_total,%.0f,,\n", c->auto_samples,
+                c->auto_inline.total_ns);
+        fprintf(f, "compile,%d,auto_calls_background_total,%.0f,,\n", c->auto_samples,
+                c->auto_bg.total_ns);
+    }
     if (c->jit_object_bytes) /* a size, not a time, in the same column */
         fprintf(f, "compile,1,jit_object_bytes,%" PRIu64 ",,\n", c->jit_object_bytes);
     if (c->distinct_ok)

@@ -1280,7 +1280,21 @@ static const sj_jit_provider g_provider = {
     .find = jit_find,
     .build_id = SEGJIT_BUILD_ID,
     .llvm_version = SEGJIT_LLVM_VERSION,
+#ifdef SEGJIT_LLVM_STATIC
+    .exit_safe = true, /* __wrap___cxa_atexit below */
+#endif
 };
+
+#ifdef SEGJIT_LLVM_STATIC
+/* With LLVM and libstdc++ linked into this object (-Wl,--wrap=__cxa_atexit), their static
+ * objects are never destroyed: exit() on one thread then cannot pull a table from under a
+ * compile on another (a background compile, docs/JIT.md). The process's end frees them. */
+int __wrap___cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+int __wrap___cxa_atexit(void (*fn)(void *), void *arg, void *dso) {
+    (void)fn, (void)arg, (void)dso;
+    return 0;
+}
+#endif
 
 SJ_EXPORT const sj_jit_provider *sj_jit_provider_init(char *why, size_t why_len) {
     pthread_once(&g_init_once, init_once);

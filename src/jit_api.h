@@ -11,7 +11,7 @@
 
 #include "plan.h"
 
-#define SJ_JIT_API_VERSION 3
+#define SJ_JIT_API_VERSION 4
 
 typedef struct sj_jit_code sj_jit_code; /* a compiled kernel, owned by the JIT */
 
@@ -63,6 +63,9 @@ typedef struct sj_jit_provider {
      * (SEGJIT_LLVM_VERSION): the core persists code only from the JIT it was built with. */
     const char *build_id;
     const char *llvm_version;
+    /* exit() destroys none of the JIT's static objects (LLVM's), so a compile may still run
+     * while the process exits: the core compiles in the background only then. */
+    bool exit_safe;
 } sj_jit_provider;
 
 /* Exported by libsegjit-jit.so as data, read before anything in it runs: the core loads

@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,10 @@ struct sj_kernel {
     uint64_t ns_jit;
     sj_decline decline;
     char decline_why[160];
+    /* AUTO's background compile (bg_request): the user's reference and the queue's */
+    _Atomic unsigned refs;
+    atomic_bool bg_asked;      /* queued or compiling (cleared when it may be asked again) */
+    struct sj_kernel *bg_next; /* queue link, under bg_lock */
     /* runs and fallbacks, summed by sj_kernel_stats; each shard on a cache line of its own
      * (kernels are allocated aligned: kernel_alloc) */
     kshard shard[KSHARDS];
@@ -409,6 +414,8 @@ static void kernel_init(sj_kernel *k, sj_plan *p) {
     atomic_init(&k->jit_retry_ns, 0);
     k->jit_backoff_ms = 0;
     pthread_mutex_init(&k->jit_lock, NULL);
+    atomic_init(&k->refs, 1);
+    atomic_init(&k->bg_asked, false);
 }
 
 static sj_status kernel_from_plan(sj_plan *p, sj_kernel **out, sj_error *err) {
@@ -504,7 +511,8 @@ sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err) {
 }
 
 void sj_kernel_free(sj_kernel *k) {
-    if (!k) return;
+    /* the last reference frees: a background compile keeps the kernel until it ends */
+    if (!k || atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) != 1) return;
     for (int v = 0; v < SJ_VARIANT_COUNT; v++)
         sj_kernel_free(atomic_load(&k->variants[v]));
     if (atomic_load(&k->jit_state) == JIT_READY && k->jit && k->jit->release)
@@ -553,6 +561,8 @@ sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *er
         out->variants_declined += vs == JIT_DECLINED;
     }
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
+    out->compile_pending =
+        state == JIT_NONE && atomic_load_explicit(&k->bg_asked, memory_order_acquire);
     if (state == JIT_NONE && atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed)) {
         /* after a transient decline: its fields change under jit_lock at each retry */
         pthread_mutex_lock(&k->jit_lock);
@@ -639,8 +649,19 @@ static void code_store(const sj_jit_provider *jp, const sj_kernel *k, const uint
         sj_kcache_count_skip();
 }
 
-/* The compiled loop of k, compiling it on first need; NULL when the JIT declined. */
-static sj_loop_fn kernel_jit(sj_kernel *k) {
+static atomic_bool bg_off; /* the JIT is not exit_safe: AUTO compiles stay inline */
+/* Whether the JIT built with this library keeps its static objects past exit() (a static
+ * LLVM), so that the compile thread may load it (CMakeLists.txt). */
+#ifdef SEGJIT_JIT_EXIT_SAFE
+#define JIT_LOADS_IN_BACKGROUND 1
+#else
+#define JIT_LOADS_IN_BACKGROUND 0
+#endif
+
+/* The compiled loop of k, compiling it on first need; NULL when the JIT declined. From the
+ * background thread (bg), a JIT that is not exit_safe does not compile: k stays as it was,
+ * and calls compile inline from then on. */
+static sj_loop_fn kernel_jit(sj_kernel *k, bool bg) {
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
     if (state == JIT_READY) return k->jit_fn;
     if (state == JIT_DECLINED) return NULL;
@@ -666,11 +687,17 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
         const sj_jit_provider *jp = NULL;
         if (key && code_found(k, key, klen)) {
             reason = 0;
+        } else if (bg && !JIT_LOADS_IN_BACKGROUND && !atomic_load(&c_jit)) {
+            atomic_store(&bg_off, true); /* loading a shared libLLVM here could race exit() */
+            reason = -1;
         } else if (!(jp = load_jit(why, why_len))) {
             if (!why[0]) snprintf(why, why_len, "the JIT is not available");
         } else if (jp->api_version != SJ_JIT_API_VERSION || !jp->compile_report) {
             snprintf(why, why_len, "the JIT speaks API version %d, not %d", jp->api_version,
                      SJ_JIT_API_VERSION);
+        } else if (bg && !jp->exit_safe) {
+            atomic_store(&bg_off, true);
+            reason = -1;
         } else {
             sj_loop_fn fn = NULL;
             sj_jit_code *code = NULL;
@@ -688,6 +715,10 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
             }
         }
         if (key != kbuf) free(key);
+        if (reason < 0) {
+            pthread_mutex_unlock(&k->jit_lock);
+            return NULL;
+        }
         k->ns_jit = sj_now_ns() - t0;
         k->decline = (sj_decline)reason;
         if (reason) count_decline(k->decline, why);
@@ -704,6 +735,146 @@ static sj_loop_fn kernel_jit(sj_kernel *k) {
     pthread_mutex_unlock(&k->jit_lock);
     return atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_READY ? k->jit_fn
                                                                                   : NULL;
+}
+
+/* ---- AUTO: compiles in the background (docs/JIT.md, "Background compiles") ----
+ * A kernel of tier AUTO whose work crosses the threshold through calls each below it is
+ * compiled by one thread of the library's while its calls go on on the interpreter; a call
+ * whose own work reaches the threshold compiles inline and runs compiled (or waits for a
+ * background compile of its kernel in progress). SEGJIT_AUTO_COMPILE=inline: always inline. */
+static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bg_wake = PTHREAD_COND_INITIALIZER; /* a job queued */
+static pthread_cond_t bg_done = PTHREAD_COND_INITIALIZER; /* a job ended */
+static sj_kernel *bg_head, *bg_tail;                      /* queued, each holding a reference */
+static sj_kernel *bg_current;                             /* compiling */
+static atomic_bool bg_running; /* the thread exists (false again in a fork's child) */
+static pthread_once_t bg_fork_once = PTHREAD_ONCE_INIT;
+
+static bool bg_enabled(void) {
+    static _Atomic int cached = -1;
+    int v = atomic_load(&cached);
+    if (v < 0) {
+        const char *e = getenv("SEGJIT_AUTO_COMPILE");
+        v = !(e && strcmp(e, "inline") == 0);
+        atomic_store(&cached, v);
+    }
+    return v && !atomic_load_explicit(&bg_off, memory_order_relaxed);
+}
+
+/* Waits (bg_lock held) until no job is compiling, at most ms; true when none is. */
+static bool bg_wait_idle(int ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    while (bg_current)
+        if (pthread_cond_timedwait(&bg_done, &bg_lock, &until) != 0) break;
+    return bg_current == NULL;
+}
+
+static void *bg_main(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&bg_lock);
+    for (;;) {
+        while (!bg_head)
+            pthread_cond_wait(&bg_wake, &bg_lock);
+        sj_kernel *k = bg_head;
+        bg_head = k->bg_next;
+        if (!bg_head) bg_tail = NULL;
+        bg_current = k;
+        pthread_mutex_unlock(&bg_lock);
+        /* not for a kernel its user has freed (the queue's reference is the last) */
+        if (atomic_load_explicit(&k->refs, memory_order_acquire) > 1) kernel_jit(k, true);
+        /* a transient decline (memory): a later call may ask again once its wait is over */
+        if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_NONE)
+            atomic_store_explicit(&k->bg_asked, false, memory_order_release);
+        pthread_mutex_lock(&bg_lock);
+        bg_current = NULL;
+        pthread_cond_broadcast(&bg_done);
+        pthread_mutex_unlock(&bg_lock);
+        sj_kernel_free(k); /* the queue's reference */
+        pthread_mutex_lock(&bg_lock);
+    }
+    return NULL;
+}
+
+/* fork: the child has no compile thread; a job compiling at the fork (if it did not end
+ * within 200 ms) goes back to the queue head, its kernel's lock made afresh, and the next
+ * request starts a thread for the queue. */
+static void bg_before_fork(void) {
+    pthread_mutex_lock(&bg_lock);
+    bg_wait_idle(200);
+}
+static void bg_after_fork_parent(void) {
+    pthread_mutex_unlock(&bg_lock);
+}
+static void bg_after_fork_child(void) {
+    if (bg_current) {
+        pthread_mutex_init(&bg_current->jit_lock, NULL);
+        bg_current->bg_next = bg_head;
+        bg_head = bg_current;
+        if (!bg_tail) bg_tail = bg_current;
+        bg_current = NULL;
+    }
+    atomic_store(&bg_running, false);
+    pthread_mutex_unlock(&bg_lock); /* taken by this thread before the fork */
+    pthread_cond_init(&bg_wake, NULL);
+    pthread_cond_init(&bg_done, NULL);
+}
+static void bg_fork_setup(void) {
+    pthread_atfork(bg_before_fork, bg_after_fork_parent, bg_after_fork_child);
+}
+
+/* Starts the thread (bg_lock held); false when it cannot be made. */
+static bool bg_start(void) {
+    if (atomic_load(&bg_running)) return true;
+    pthread_once(&bg_fork_once, bg_fork_setup);
+    pthread_attr_t attr;
+    sigset_t all, old;
+    if (pthread_attr_init(&attr) != 0) return false;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signal of the program's */
+    pthread_t t;
+    bool ok = pthread_create(&t, &attr, bg_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (ok) atomic_store(&bg_running, true);
+    return ok;
+}
+
+/* Has k compiled in the background (once until it may be asked again); false when the
+ * caller must compile inline (no thread could be made). */
+static bool bg_request(sj_kernel *k) {
+    bool asked = false;
+    if (atomic_load_explicit(&k->bg_asked, memory_order_relaxed) || /* no write while asked */
+        !atomic_compare_exchange_strong(&k->bg_asked, &asked, true)) {
+        if (atomic_load_explicit(&bg_running, memory_order_relaxed)) return true;
+        /* asked before a fork: this child's queue needs a thread */
+        pthread_mutex_lock(&bg_lock);
+        bool ok = bg_start();
+        pthread_mutex_unlock(&bg_lock);
+        return ok;
+    }
+    atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+    pthread_mutex_lock(&bg_lock);
+    bool ok = bg_start();
+    if (ok) {
+        k->bg_next = NULL;
+        if (bg_tail)
+            bg_tail->bg_next = k;
+        else
+            bg_head = k;
+        bg_tail = k;
+        pthread_cond_signal(&bg_wake);
+    }
+    pthread_mutex_unlock(&bg_lock);
+    if (!ok) {
+        atomic_store(&k->bg_asked, false);
+        atomic_fetch_sub_explicit(&k->refs, 1, memory_order_relaxed); /* the caller holds one */
+    }
+    return ok;
 }
 
 /* Why compiled code may not run a call: its addresses are virtual or misplaced (heap), or
@@ -782,6 +953,10 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
         count_fallback(owner, fb);
         return NULL;
     }
+    /* AUTO: a call of less work than the threshold does not wait for the compile */
+    if (kernel_tier(owner) == SJ_TIER_AUTO && !k->parent && bg_enabled() &&
+        (uint64_t)count < SJ_AUTO_THRESHOLD / k->auto_weight && bg_request(k))
+        return NULL;
     *compile = true;
     return NULL;
 }
@@ -791,7 +966,7 @@ static sj_loop_fn tier_now(sj_kernel *k, int64_t count) {
     bool compile;
     bool added = false;
     sj_loop_fn fn = tier_for(k, count, FB_NONE, true, &added, &compile);
-    return compile ? kernel_jit(k) : fn;
+    return compile ? kernel_jit(k, false) : fn;
 }
 
 /* ---- the checks of a call ---- */
@@ -1424,7 +1599,7 @@ static sj_status run_call(sj_kernel *k, const sj_segment *src, int64_t src_offse
             break;
         }
         call_release(&c);
-        kernel_jit(compile_k);
+        kernel_jit(compile_k, false);
         compiled[compiled[0] ? 1 : 0] = compile_k;
     }
     call_release(&c);

@@ -205,6 +205,9 @@ static void test_retries(void **state) {
 }
 
 int main(void) {
+    /* the call that crosses the AUTO threshold compiles (test_kernel_background.c has the
+     * background compiles) */
+    setenv("SEGJIT_AUTO_COMPILE", "inline", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interp_tier_never_waits),
         cmocka_unit_test(test_retries),

@@ -638,6 +638,9 @@ static void test_decline_reasons(void **state) {
 }
 
 int main(void) {
+    /* the call that crosses the AUTO threshold compiles (test_kernel_background.c has the
+     * background compiles) */
+    setenv("SEGJIT_AUTO_COMPILE", "inline", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_limit_env),     cmocka_unit_test(test_create_free_create),
         cmocka_unit_test(test_lru_eviction),        cmocka_unit_test(test_oneshot_fill),

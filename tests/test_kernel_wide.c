@@ -85,6 +85,9 @@ static void test_auto_weighs_moves(void **state) {
 }
 
 int main(void) {
+    /* the call that crosses the AUTO threshold compiles (test_kernel_background.c has the
+     * background compiles) */
+    setenv("SEGJIT_AUTO_COMPILE", "inline", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_weighs_moves),
     };

@@ -20,7 +20,9 @@ extern "C" {
 typedef struct sj_kernel sj_kernel;
 
 /* Which executor runs a kernel. AUTO: the interpreter answers small calls and a kernel
- * is compiled once its work crosses a measured threshold. Heap segments run on the
+ * is compiled once its work crosses a measured threshold: in the background while its
+ * calls go on on the interpreter, or inline by a call whose own work reaches the threshold
+ * (SEGJIT_AUTO_COMPILE=inline: always inline; README, tiers). Heap segments run on the
  * interpreter unless they can be pinned (sj_segment_heap_pinned: pinned for the call, then
  * compiled code may run; sj_segment_of_array has no pin and runs on the interpreter). The
  * environment variable SEGJIT_TIER=interp|jit|auto sets the default for kernels whose tier was not
@@ -164,7 +166,7 @@ typedef struct sj_kernel_info {
     uint64_t fallbacks_heap, fallbacks_overlap;
     bool compiled;         /* holds compiled code */
     bool cache_hit;        /* that code was already in the process's code cache */
-    uint64_t ns_jit;       /* time the kernel waited for its code (compile or cache hit) */
+    uint64_t ns_jit;       /* time its code took to come (compile or cache hit) */
     uint64_t ns_compile;   /* time that code took to compile (when it was compiled) */
     uint64_t code_bytes;   /* object size of that code (its image's, when persisted_hit) */
     sj_decline decline;    /* why the JIT declined it; NONE when not declined (or not asked) */
@@ -178,6 +180,9 @@ typedef struct sj_kernel_info {
      * fields above are the kernel's own loop. */
     uint32_t variants_compiled, variants_declined;
     uint64_t variants_code_bytes;
+    /* AUTO: the kernel is queued for, or in, a background compile (README, tiers); its
+     * calls run on the interpreter until the code is ready. */
+    bool compile_pending;
 } sj_kernel_info;
 
 /* Fills *out with k's statistics; SJ_E_ARG when k or out is NULL. */

@@ -1,0 +1,315 @@
+/* tests/test_auto_background.c: the AUTO tier compiles in the background (README, tiers;
+ * docs/JIT.md "Background compiles"). The call whose work crosses the threshold runs on
+ * the interpreter and does not wait; later calls take the code once it is ready; a call
+ * whose own work reaches the threshold compiles inline. Kernels freed, threads running
+ * and processes exiting or forking while a compile is pending. Waits below are bounded
+ * only to turn a hang into a failure; no timing is asserted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tier.h"
+
+extern char **environ;
+
+#define AUTO_THRESHOLD (INT64_C(1) << 22) /* src/jit_policy.h */
+enum { PER = 1 << 20 };                   /* a call's elements: the 4th call crosses */
+
+static sj_kernel *auto_kernel(const char *from, const char *to) {
+    sj_layout *a = test_layout(from), *b = test_layout(to);
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    if (sj_kernel_convert(a, b, 0, &k, &err) != SJ_OK)
+        fail_msg("convert %s -> %s: %s", from, to, err.message);
+    sj_kernel_set_tier(k, SJ_TIER_AUTO);
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+    return k;
+}
+
+typedef struct bufs {
+    int32_t *in;
+    int64_t *out;
+    int64_t n;
+    sj_segment src, dst;
+} bufs;
+
+static void bufs_init(bufs *b, int64_t n, int32_t seed) {
+    b->n = n;
+    b->in = malloc((size_t)n * sizeof *b->in);
+    b->out = malloc((size_t)n * sizeof *b->out);
+    assert_true(b->in && b->out);
+    for (int64_t i = 0; i < n; i++)
+        b->in[i] = (int32_t)(i * 2654435761u) ^ seed;
+    sj_error err = {0};
+    assert_int_equal(sj_segment_native(b->in, n * 4, &b->src, &err), SJ_OK);
+    assert_int_equal(sj_segment_native(b->out, n * 8, &b->dst, &err), SJ_OK);
+}
+
+static void bufs_free(bufs *b) {
+    free(b->in);
+    free(b->out);
+}
+
+/* One call of k over b ([i4] -> [j8]), its bytes checked; returns the tier it ran on. */
+static sj_tier run_checked(sj_kernel *k, bufs *b) {
+    memset(b->out, 0xA5, (size_t)b->n * sizeof *b->out);
+    sj_args args = {&b->src, 0, &b->dst, 0, b->n};
+    sj_error err = {0};
+    if (sj_kernel_run(k, &args, NULL, &err) != SJ_OK) fail_msg("run: %s", err.message);
+    for (int64_t i = 0; i < b->n; i++)
+        if (b->out[i] != b->in[i]) fail_msg("element %lld", (long long)i);
+    return sj_kernel_last_tier(k);
+}
+
+static sj_kernel_info stats(const sj_kernel *k) {
+    sj_kernel_info in;
+    sj_error err = {0};
+    assert_int_equal(sj_kernel_stats(k, &in, &err), SJ_OK);
+    return in;
+}
+
+/* Waits until k's compile is no longer pending (fails after a minute: a hang). */
+static sj_kernel_info wait_compiled(const sj_kernel *k) {
+    for (int i = 0; i < 60000; i++) {
+        sj_kernel_info in = stats(k);
+        if (!in.compile_pending) return in;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    fail_msg("the background compile did not end within a minute");
+    return stats(k);
+}
+
+/* Whether AUTO compiles in the background here: a JIT whose LLVM is linked in (the
+ * default); with the shared libLLVM, whose static objects exit() destroys, compiles stay
+ * on the calling thread (the thread hands the first one back). Loads the JIT. */
+static bool background(void) {
+    if (!sj_jit_available(NULL)) return false;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    bool shared = false;
+    while (f && !shared && fgets(line, sizeof line, f))
+        shared = strstr(line, "/libLLVM") != NULL;
+    if (f) fclose(f);
+    return !shared;
+}
+
+/* The code is there (JIT available), or the kernel says why not. */
+static void assert_settled(const sj_kernel_info *in, bool jit) {
+    assert_false(in->compile_pending);
+    if (jit)
+        assert_true(in->compiled);
+    else
+        assert_int_not_equal(in->decline, SJ_DECLINE_NONE);
+}
+
+/* After a wait for k's compile: settled (background), or, where compiles stay on the
+ * calling thread, compiled by the call that crossed or else by the next (after the thread
+ * handed the first back), which runs b. */
+static void settle(sj_kernel *k, bufs *b, bool jit) {
+    sj_kernel_info in = wait_compiled(k);
+    if (!background() && !in.compiled && in.decline == SJ_DECLINE_NONE) {
+        run_checked(k, b);
+        in = stats(k);
+    }
+    assert_settled(&in, jit);
+}
+
+static void test_crossing_call_does_not_wait(void **state) {
+    (void)state;
+    bool jit = sj_jit_available(NULL);
+    sj_kernel *k = auto_kernel("[i4(a)]", "[j8(a)]");
+    bufs b;
+    bufs_init(&b, PER, 1);
+    for (int call = 0; call < 3; call++) {
+        assert_int_equal(run_checked(k, &b), SJ_TIER_INTERP);
+        sj_kernel_info in = stats(k);
+        assert_false(in.compile_pending); /* below the threshold: nothing asked */
+        assert_false(in.compiled);
+    }
+    /* the 4th call reaches 4M elements: asked, run on the interpreter */
+    assert_int_equal(run_checked(k, &b), SJ_TIER_INTERP);
+    sj_kernel_info in = stats(k);
+    if (background())
+        assert_true(in.compile_pending || in.compiled || in.decline != SJ_DECLINE_NONE);
+    in = wait_compiled(k);
+    if (background()) assert_settled(&in, jit);
+    assert_int_equal(run_checked(k, &b), jit ? SJ_TIER_JIT : SJ_TIER_INTERP);
+    in = stats(k);
+    assert_settled(&in, jit);
+    assert_int_equal(in.runs_interp, jit ? 4 : 5);
+    assert_int_equal(in.runs_jit, jit ? 1 : 0);
+    sj_kernel_free(k);
+    bufs_free(&b);
+}
+
+/* A call of the threshold's work by itself compiles inline and runs compiled. */
+static void test_big_call_compiles_inline(void **state) {
+    (void)state;
+    bool jit = sj_jit_available(NULL);
+    sj_kernel *k = auto_kernel("[i4(a)x4]", "[j8(a)]");
+    int64_t n = AUTO_THRESHOLD;
+    int32_t *in = calloc((size_t)n, 8);
+    int64_t *out = calloc((size_t)n, 8);
+    assert_true(in && out);
+    for (int64_t i = 0; i < n; i++)
+        in[2 * i] = (int32_t)(i - 7);
+    sj_segment s, d;
+    sj_error err = {0};
+    assert_int_equal(sj_segment_native(in, n * 8, &s, &err), SJ_OK);
+    assert_int_equal(sj_segment_native(out, n * 8, &d, &err), SJ_OK);
+    sj_args args = {&s, 0, &d, 0, n};
+    assert_int_equal(sj_kernel_run(k, &args, NULL, &err), SJ_OK);
+    for (int64_t i = 0; i < n; i += 997)
+        assert_int_equal(out[i], i - 7);
+    sj_kernel_info info = stats(k);
+    assert_false(info.compile_pending);
+    assert_settled(&info, jit);
+    assert_int_equal(info.last_tier, jit ? SJ_TIER_JIT : SJ_TIER_INTERP);
+    sj_kernel_free(k);
+    free(in);
+    free(out);
+}
+
+/* Kernels freed as soon as their compile is asked: the queue keeps each until its job
+ * ends (ASan and valgrind see no use after free, no leak); a kernel asked after them
+ * settles once they have been taken (one queue, in order). */
+static void test_free_while_pending(void **state) {
+    (void)state;
+    bool jit = sj_jit_available(NULL);
+    bufs b;
+    bufs_init(&b, PER, 2);
+    for (int i = 0; i < 6; i++) {
+        char to[32];
+        snprintf(to, sizeof to, "[j8(a)x%d]", 8 * (i + 1)); /* distinct plans */
+        sj_kernel *k = auto_kernel("[i4(a)]", to);
+        int64_t *wide = malloc((size_t)PER * (size_t)(16 + 8 * i));
+        assert_non_null(wide);
+        sj_segment d;
+        sj_error err = {0};
+        assert_int_equal(sj_segment_native(wide, PER * (16 + 8 * i), &d, &err), SJ_OK);
+        sj_args args = {&b.src, 0, &d, 0, PER};
+        for (int call = 0; call < 4; call++)
+            assert_int_equal(sj_kernel_run(k, &args, NULL, &err), SJ_OK);
+        sj_kernel_free(k); /* its compile may still be queued or running */
+        free(wide);
+    }
+    sj_kernel *last = auto_kernel("[i4(a)]", "[j8(a)]");
+    for (int call = 0; call < 4; call++)
+        run_checked(last, &b);
+    settle(last, &b, jit);
+    sj_kernel_free(last);
+    bufs_free(&b);
+}
+
+/* Threads run one AUTO kernel while it is compiled: every call's bytes are right, on
+ * whichever tier it ran; ThreadSanitizer checks the hand-over. */
+enum { THREADS = 4, CALLS = 24, TPER = PER / 4 };
+static sj_kernel *shared_k;
+static void *worker(void *arg) {
+    bufs b;
+    bufs_init(&b, TPER, (int32_t)(intptr_t)arg);
+    for (int call = 0; call < CALLS; call++)
+        run_checked(shared_k, &b);
+    bufs_free(&b);
+    return NULL;
+}
+static void test_threads_while_compiling(void **state) {
+    (void)state;
+    bool jit = sj_jit_available(NULL);
+    shared_k = auto_kernel("[i4(a)]", "[j8(a)]");
+    pthread_t t[THREADS];
+    for (intptr_t i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, worker, (void *)i), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    sj_kernel_info in = stats(shared_k);
+    assert_int_equal(in.runs_interp + in.runs_jit, THREADS * CALLS);
+    bufs b;
+    bufs_init(&b, TPER, 5);
+    settle(shared_k, &b, jit);
+    bufs_free(&b);
+    sj_kernel_free(shared_k);
+}
+
+/* A process that ends while its compile runs: exit() must not pull LLVM from under it
+ * (jit/engine.c keeps LLVM's static objects). The child asks and returns at once (leak
+ * checkers find the kernel held by the compile's queue, not lost). */
+static int child_exit_at_once(void) {
+    sj_kernel *k = auto_kernel("[i4(a)]", "[j8(a)]");
+    bufs b;
+    bufs_init(&b, PER, 3);
+    for (int call = 0; call < 4; call++)
+        run_checked(k, &b);
+    bufs_free(&b);
+    sj_kernel_free(k); /* the compile keeps it until the end */
+    return 0;
+}
+
+static const char *self_path = "/proc/self/exe"; /* argv[0] when it names a file (valgrind) */
+
+static void test_exit_while_compiling(void **state) {
+    (void)state;
+    char *argv[] = {"test_auto_background", "--exit-at-once", NULL};
+    for (int i = 0; i < 30; i++) {
+        pid_t pid;
+        assert_int_equal(posix_spawn(&pid, self_path, NULL, NULL, argv, environ), 0);
+        int ws = 0;
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+            fail_msg("child %d ended with %s %d", i, WIFSIGNALED(ws) ? "signal" : "status",
+                     WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
+    }
+}
+
+/* fork right after the compile is asked: the child's calls are right and its kernel
+ * settles (compiled by a thread of its own, or declined if the fork caught LLVM mid-way). */
+static void test_fork_while_compiling(void **state) {
+    (void)state;
+    sj_kernel *k = auto_kernel("[i4(a)]", "[j8(a)]");
+    bufs b;
+    bufs_init(&b, PER, 4);
+    for (int call = 0; call < 4; call++)
+        run_checked(k, &b);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        run_checked(k, &b);
+        sj_kernel_info in = wait_compiled(k);
+        bool ok = !in.compile_pending &&
+                  (in.compiled || in.decline != SJ_DECLINE_NONE || !sj_jit_available(NULL));
+        run_checked(k, &b);
+        _exit(ok ? 0 : 3);
+    }
+    int ws = 0;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    settle(k, &b, sj_jit_available(NULL));
+    run_checked(k, &b);
+    sj_kernel_free(k);
+    bufs_free(&b);
+}
+
+int main(int argc, char **argv) {
+    setenv("SEGJIT_AUTO_COMPILE", "background", 1); /* the default, whatever the caller set */
+    if (argc == 2 && strcmp(argv[1], "--exit-at-once") == 0) return child_exit_at_once();
+    if (argc >= 1 && strchr(argv[0], '/')) self_path = argv[0];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crossing_call_does_not_wait),
+        cmocka_unit_test(test_big_call_compiles_inline),
+        cmocka_unit_test(test_free_while_pending),
+        cmocka_unit_test(test_threads_while_compiling),
+        cmocka_unit_test(test_exit_while_compiling),
+        cmocka_unit_test(test_fork_while_compiling),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -322,7 +322,8 @@ static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
     char code[200] = "not compiled", label[32];
     if (in.compiled)
         snprintf(code, sizeof code,
-                 "compiled (%s), waited %.3f ms, compile %.3f ms, %" PRIu64 " bytes of code",
+                 "compiled (%s), code ready after %.3f ms, compile %.3f ms, %" PRIu64
+                 " bytes of code",
                  in.persisted_hit ? "read from the persistent cache"
                  : in.cache_hit   ? "found in the code cache"
                                   : "now",
@@ -330,6 +331,8 @@ static void keep_kernel_stats(ctx *c, const sj_kernel *k) {
     else if (in.decline != SJ_DECLINE_NONE)
         snprintf(code, sizeof code, "declined (%s): %s", sj_decline_name(in.decline),
                  in.decline_why);
+    else if (in.compile_pending)
+        snprintf(code, sizeof code, "not compiled (its background compile had not ended)");
     if (in.variants_compiled || in.variants_declined) { /* loops of overlapping runs */
         size_t used = strlen(code);
         snprintf(code + used, sizeof code - used,

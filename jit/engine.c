@@ -858,7 +858,8 @@ static void *worker_main(void *arg) {
 }
 
 /* fork: only the forking thread lives on in the child, so it has no workers, and jobs
- * queued in the parent (other threads') are left. */
+ * queued in the parent (other threads') are left. The core's one pthread_atfork handler
+ * calls these (provider fork_*), after its own compile thread has left the JIT. */
 enum { FORK_WAIT_MS = 200 };
 static bool g_fork_held; /* the forking thread holds g_llvm_rw exclusively */
 
@@ -900,6 +901,19 @@ static void jobs_after_fork_child(void) {
     g_jobs = NULL;
     g_jobs_tail = &g_jobs;
     g_njobs = g_workers = g_workers_idle = 0;
+    /* Entries the parent's threads were compiling: no thread here finishes them, and a
+     * compile of their plan would wait for ever. Out of the table (left allocated: their
+     * references belong to threads the child lacks), so that such a compile starts anew. */
+    for (size_t i = 0; i < g_nbuckets; i++)
+        for (struct sj_jit_code **p = &g_buckets[i]; *p;) {
+            if ((*p)->state != ENTRY_PENDING) {
+                p = &(*p)->next;
+                continue;
+            }
+            (*p)->state = ENTRY_FAILED;
+            *p = (*p)->next;
+            g_nentries--;
+        }
     pthread_mutex_unlock(&g_cache_lock);
 }
 
@@ -909,11 +923,6 @@ static bool worker_ensure_locked(void) {
     pthread_cond_signal(&g_jobs_cond);
     if (g_njobs <= g_workers_idle) return true;
     if (g_workers >= JOB_WORKERS) return g_workers > 0; /* queued for the next one free */
-    static bool fork_handled;
-    if (!fork_handled)
-        fork_handled =
-            pthread_atfork(jobs_before_fork, jobs_after_fork_parent, jobs_after_fork_child) == 0;
-    if (!fork_handled) return false;
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) return g_workers > 0;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -1283,6 +1292,9 @@ static const sj_jit_provider g_provider = {
 #ifdef SEGJIT_LLVM_STATIC
     .exit_safe = true, /* __wrap___cxa_atexit below */
 #endif
+    .fork_prepare = jobs_before_fork,
+    .fork_parent = jobs_after_fork_parent,
+    .fork_child = jobs_after_fork_child,
 };
 
 #ifdef SEGJIT_LLVM_STATIC

@@ -66,6 +66,11 @@ typedef struct sj_jit_provider {
     /* exit() destroys none of the JIT's static objects (LLVM's), so a compile may still run
      * while the process exits: the core compiles in the background only then. */
     bool exit_safe;
+    /* fork: the core registers one pthread_atfork handler, which calls these in its
+     * (after waiting for its own compile thread to leave the JIT). */
+    void (*fork_prepare)(void);
+    void (*fork_parent)(void);
+    void (*fork_child)(void);
 } sj_jit_provider;
 
 /* Exported by libsegjit-jit.so as data, read before anything in it runs: the core loads

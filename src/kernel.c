@@ -232,6 +232,7 @@ uint64_t sj_jit_cache_limit(void) {
 }
 
 /* The provider, told the limit before its first compile. */
+static void fork_setup_once(void);
 static const sj_jit_provider *load_jit(char *why, size_t why_len) {
     const sj_jit_provider *jp = sj_jit_provider_get(why, why_len);
     if (jp && !atomic_load(&c_jit)) {
@@ -240,6 +241,7 @@ static const sj_jit_provider *load_jit(char *why, size_t why_len) {
         limit_pushed = true;
         atomic_store(&c_jit, jp);
         pthread_mutex_unlock(&limit_lock);
+        fork_setup_once();
     }
     return jp;
 }
@@ -561,8 +563,6 @@ sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *er
         out->variants_declined += vs == JIT_DECLINED;
     }
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
-    out->compile_pending =
-        state == JIT_NONE && atomic_load_explicit(&k->bg_asked, memory_order_acquire);
     if (state == JIT_NONE && atomic_load_explicit(&k->jit_retry_ns, memory_order_relaxed)) {
         /* after a transient decline: its fields change under jit_lock at each retry */
         pthread_mutex_lock(&k->jit_lock);
@@ -575,6 +575,8 @@ sj_status sj_kernel_stats(const sj_kernel *ck, sj_kernel_info *out, sj_error *er
         }
         pthread_mutex_unlock(&k->jit_lock);
     }
+    out->compile_pending =
+        state == JIT_NONE && atomic_load_explicit(&k->bg_asked, memory_order_acquire);
     if (state == JIT_NONE) return SJ_OK;
     out->ns_jit = k->ns_jit;
     out->decline = k->decline;
@@ -744,11 +746,10 @@ static sj_loop_fn kernel_jit(sj_kernel *k, bool bg) {
  * background compile of its kernel in progress). SEGJIT_AUTO_COMPILE=inline: always inline. */
 static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bg_wake = PTHREAD_COND_INITIALIZER; /* a job queued */
-static pthread_cond_t bg_done = PTHREAD_COND_INITIALIZER; /* a job ended */
+static pthread_cond_t bg_idle = PTHREAD_COND_INITIALIZER; /* a job ended (for fork) */
 static sj_kernel *bg_head, *bg_tail;                      /* queued, each holding a reference */
 static sj_kernel *bg_current;                             /* compiling */
 static atomic_bool bg_running; /* the thread exists (false again in a fork's child) */
-static pthread_once_t bg_fork_once = PTHREAD_ONCE_INIT;
 
 static bool bg_enabled(void) {
     static _Atomic int cached = -1;
@@ -758,19 +759,7 @@ static bool bg_enabled(void) {
         v = !(e && strcmp(e, "inline") == 0);
         atomic_store(&cached, v);
     }
-    return v && !atomic_load_explicit(&bg_off, memory_order_relaxed);
-}
-
-/* Waits (bg_lock held) until no job is compiling, at most ms; true when none is. */
-static bool bg_wait_idle(int ms) {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
-    while (bg_current)
-        if (pthread_cond_timedwait(&bg_done, &bg_lock, &until) != 0) break;
-    return bg_current == NULL;
+    return v && JIT_LOADS_IN_BACKGROUND && !atomic_load_explicit(&bg_off, memory_order_relaxed);
 }
 
 static void *bg_main(void *arg) {
@@ -786,12 +775,13 @@ static void *bg_main(void *arg) {
         pthread_mutex_unlock(&bg_lock);
         /* not for a kernel its user has freed (the queue's reference is the last) */
         if (atomic_load_explicit(&k->refs, memory_order_acquire) > 1) kernel_jit(k, true);
-        /* a transient decline (memory): a later call may ask again once its wait is over */
+        pthread_mutex_lock(&bg_lock);
+        /* a transient decline (memory): a later call may ask again once its wait is over
+         * (cleared with bg_current, so that a fork child never finds it queued twice) */
         if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_NONE)
             atomic_store_explicit(&k->bg_asked, false, memory_order_release);
-        pthread_mutex_lock(&bg_lock);
         bg_current = NULL;
-        pthread_cond_broadcast(&bg_done);
+        pthread_cond_broadcast(&bg_idle);
         pthread_mutex_unlock(&bg_lock);
         sj_kernel_free(k); /* the queue's reference */
         pthread_mutex_lock(&bg_lock);
@@ -799,37 +789,57 @@ static void *bg_main(void *arg) {
     return NULL;
 }
 
-/* fork: the child has no compile thread; a job compiling at the fork (if it did not end
- * within 200 ms) goes back to the queue head, its kernel's lock made afresh, and the next
- * request starts a thread for the queue. */
-static void bg_before_fork(void) {
+/* fork: one handler for the compile thread and the JIT, in this order. Before the fork it
+ * waits (up to 2 s) for the compile thread to leave kernel_jit (a JIT load or compile
+ * inherited mid-way would leave the child LLVM's state half made), then runs the JIT's
+ * own preparation (which waits for compiles inside LLVM and holds its locks). In the child
+ * there is no compile thread: a job still compiling goes back to the head of the queue,
+ * its kernel's lock made afresh (the JIT drops entries left compiling), and the next
+ * request, or call of a queued kernel, starts a thread for the queue. */
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static const sj_jit_provider *fork_jp; /* the JIT prepared for this fork */
+enum { FORK_BG_WAIT_MS = 2000 };
+
+static void before_fork(void) {
     pthread_mutex_lock(&bg_lock);
-    bg_wait_idle(200);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += FORK_BG_WAIT_MS / 1000;
+    while (bg_current && pthread_cond_timedwait(&bg_idle, &bg_lock, &until) == 0)
+        ;
+    fork_jp = atomic_load(&c_jit);
+    if (fork_jp && fork_jp->fork_prepare) fork_jp->fork_prepare();
 }
-static void bg_after_fork_parent(void) {
+static void after_fork_parent(void) {
+    if (fork_jp && fork_jp->fork_parent) fork_jp->fork_parent();
     pthread_mutex_unlock(&bg_lock);
 }
-static void bg_after_fork_child(void) {
+static void after_fork_child(void) {
+    if (fork_jp && fork_jp->fork_child) fork_jp->fork_child();
     if (bg_current) {
         pthread_mutex_init(&bg_current->jit_lock, NULL);
+        atomic_store(&bg_current->bg_asked, true); /* a finished compile returns at once */
         bg_current->bg_next = bg_head;
         bg_head = bg_current;
         if (!bg_tail) bg_tail = bg_current;
         bg_current = NULL;
     }
     atomic_store(&bg_running, false);
-    pthread_mutex_unlock(&bg_lock); /* taken by this thread before the fork */
     pthread_cond_init(&bg_wake, NULL);
-    pthread_cond_init(&bg_done, NULL);
+    pthread_cond_init(&bg_idle, NULL);
+    pthread_mutex_unlock(&bg_lock); /* taken by this thread before the fork */
 }
-static void bg_fork_setup(void) {
-    pthread_atfork(bg_before_fork, bg_after_fork_parent, bg_after_fork_child);
+static void fork_setup(void) {
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+static void fork_setup_once(void) {
+    pthread_once(&fork_once, fork_setup);
 }
 
 /* Starts the thread (bg_lock held); false when it cannot be made. */
 static bool bg_start(void) {
     if (atomic_load(&bg_running)) return true;
-    pthread_once(&bg_fork_once, bg_fork_setup);
+    fork_setup_once();
     pthread_attr_t attr;
     sigset_t all, old;
     if (pthread_attr_init(&attr) != 0) return false;
@@ -955,7 +965,7 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
     }
     /* AUTO: a call of less work than the threshold does not wait for the compile */
     if (kernel_tier(owner) == SJ_TIER_AUTO && !k->parent && bg_enabled() &&
-        (uint64_t)count < SJ_AUTO_THRESHOLD / k->auto_weight && bg_request(k))
+        (uint64_t)count <= (SJ_AUTO_THRESHOLD - 1) / k->auto_weight && bg_request(k))
         return NULL;
     *compile = true;
     return NULL;

@@ -59,15 +59,22 @@ static void bufs_free(bufs *b) {
     free(b->out);
 }
 
-/* One call of k over b ([i4] -> [j8]), its bytes checked; returns the tier it ran on. */
-static sj_tier run_checked(sj_kernel *k, bufs *b) {
+/* One call of k over b ([i4] -> [j8], or [J8] when big), its bytes checked; returns the
+ * tier it ran on. */
+static sj_tier run_order(sj_kernel *k, bufs *b, bool big) {
     memset(b->out, 0xA5, (size_t)b->n * sizeof *b->out);
     sj_args args = {&b->src, 0, &b->dst, 0, b->n};
     sj_error err = {0};
     if (sj_kernel_run(k, &args, NULL, &err) != SJ_OK) fail_msg("run: %s", err.message);
-    for (int64_t i = 0; i < b->n; i++)
-        if (b->out[i] != b->in[i]) fail_msg("element %lld", (long long)i);
+    for (int64_t i = 0; i < b->n; i++) {
+        int64_t want = b->in[i];
+        if (big) want = (int64_t)__builtin_bswap64((uint64_t)want);
+        if (b->out[i] != want) fail_msg("element %lld", (long long)i);
+    }
     return sj_kernel_last_tier(k);
+}
+static sj_tier run_checked(sj_kernel *k, bufs *b) {
+    return run_order(k, b, false);
 }
 
 static sj_kernel_info stats(const sj_kernel *k) {
@@ -218,14 +225,14 @@ static void *worker(void *arg) {
     bufs b;
     bufs_init(&b, TPER, (int32_t)(intptr_t)arg);
     for (int call = 0; call < CALLS; call++)
-        run_checked(shared_k, &b);
+        run_order(shared_k, &b, true);
     bufs_free(&b);
     return NULL;
 }
 static void test_threads_while_compiling(void **state) {
     (void)state;
     bool jit = sj_jit_available(NULL);
-    shared_k = auto_kernel("[i4(a)]", "[j8(a)]");
+    shared_k = auto_kernel("[i4(a)]", "[J8(a)]"); /* a plan no test compiled before */
     pthread_t t[THREADS];
     for (intptr_t i = 0; i < THREADS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, worker, (void *)i), 0);
@@ -233,10 +240,15 @@ static void test_threads_while_compiling(void **state) {
         pthread_join(t[i], NULL);
     sj_kernel_info in = stats(shared_k);
     assert_int_equal(in.runs_interp + in.runs_jit, THREADS * CALLS);
-    bufs b;
-    bufs_init(&b, TPER, 5);
-    settle(shared_k, &b, jit);
-    bufs_free(&b);
+    in = wait_compiled(shared_k);
+    if (!background() && !in.compiled && in.decline == SJ_DECLINE_NONE) {
+        bufs b;
+        bufs_init(&b, TPER, 5);
+        run_order(shared_k, &b, true);
+        bufs_free(&b);
+        in = stats(shared_k);
+    }
+    assert_settled(&in, jit);
     sj_kernel_free(shared_k);
 }
 
@@ -270,33 +282,94 @@ static void test_exit_while_compiling(void **state) {
     }
 }
 
-/* fork right after the compile is asked: the child's calls are right and its kernel
- * settles (compiled by a thread of its own, or declined if the fork caught LLVM mid-way). */
+/* fork while a compile runs: a wide record (NF fields reversed and byte-swapped, a plan
+ * no test compiled before, tens of ms to compile), forked right after the crossing call.
+ * The child's calls are right and its kernel settles (compiled by a thread of its own, or
+ * declined when the fork caught LLVM mid-way); alarm turns a hang into a failure. */
+enum { NF = 240, WPER = 8192 };
+typedef struct wide {
+    uint32_t *in, *out;
+    sj_segment src, dst;
+} wide;
+
+static sj_kernel *wide_kernel(void) {
+    static char from[NF * 12 + 8], to[NF * 12 + 8];
+    size_t a = 0, b = 0;
+    a += (size_t)snprintf(from + a, sizeof from - a, "[");
+    b += (size_t)snprintf(to + b, sizeof to - b, "[");
+    for (int f = 0; f < NF; f++) {
+        a += (size_t)snprintf(from + a, sizeof from - a, "i4(f%d)", f);
+        b += (size_t)snprintf(to + b, sizeof to - b, "I4(f%d)", NF - 1 - f);
+    }
+    snprintf(from + a, sizeof from - a, "]");
+    snprintf(to + b, sizeof to - b, "x4]");
+    return auto_kernel(from, to);
+}
+
+static void wide_init(wide *w) {
+    w->in = malloc((size_t)WPER * NF * 4);
+    w->out = malloc((size_t)WPER * (NF + 1) * 4);
+    assert_true(w->in && w->out);
+    for (size_t i = 0; i < (size_t)WPER * NF; i++)
+        w->in[i] = (uint32_t)i * 2654435761u;
+    sj_error err = {0};
+    assert_int_equal(sj_segment_native(w->in, (int64_t)WPER * NF * 4, &w->src, &err), SJ_OK);
+    assert_int_equal(sj_segment_native(w->out, (int64_t)WPER * (NF + 1) * 4, &w->dst, &err), SJ_OK);
+}
+
+/* One call over WPER records; false when a byte is wrong or the call failed. */
+static bool wide_run(sj_kernel *k, wide *w) {
+    sj_args args = {&w->src, 0, &w->dst, 0, WPER};
+    sj_error err = {0};
+    if (sj_kernel_run(k, &args, NULL, &err) != SJ_OK) return false;
+    for (size_t r = 0; r < WPER; r++)
+        for (size_t j = 0; j < NF; j++)
+            if (w->out[r * (NF + 1) + j] != __builtin_bswap32(w->in[r * NF + (NF - 1 - j)]))
+                return false;
+    return true;
+}
+
 static void test_fork_while_compiling(void **state) {
     (void)state;
-    sj_kernel *k = auto_kernel("[i4(a)]", "[j8(a)]");
-    bufs b;
-    bufs_init(&b, PER, 4);
-    for (int call = 0; call < 4; call++)
-        run_checked(k, &b);
+    bool jit = sj_jit_available(NULL);
+    sj_kernel *k = wide_kernel();
+    wide w;
+    wide_init(&w);
+    sj_kernel_info in = stats(k);
+    for (int call = 0; call < 1000 && !in.compile_pending && !in.compiled; call++) {
+        assert_true(wide_run(k, &w));
+        in = stats(k);
+    }
+    if (background()) assert_true(in.compile_pending || in.compiled);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        run_checked(k, &b);
-        sj_kernel_info in = wait_compiled(k);
-        bool ok = !in.compile_pending &&
-                  (in.compiled || in.decline != SJ_DECLINE_NONE || !sj_jit_available(NULL));
-        run_checked(k, &b);
+        alarm(120);
+        bool ok = wide_run(k, &w);
+        for (int i = 0; ok && i < 60000 && stats(k).compile_pending; i++) {
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+            ok = i % 50 != 49 || wide_run(k, &w); /* calls start the child's thread */
+        }
+        ok = ok && wide_run(k, &w);
+        sj_kernel_info c = stats(k);
+        ok = ok && !c.compile_pending && (!jit || c.compiled || c.decline != SJ_DECLINE_NONE);
         _exit(ok ? 0 : 3);
     }
     int ws = 0;
     assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_true(WIFEXITED(ws));
-    assert_int_equal(WEXITSTATUS(ws), 0);
-    settle(k, &b, sj_jit_available(NULL));
-    run_checked(k, &b);
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+        fail_msg("the forked child ended with %s %d", WIFSIGNALED(ws) ? "signal" : "status",
+                 WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
+    in = wait_compiled(k);
+    if (!background() && !in.compiled && in.decline == SJ_DECLINE_NONE) {
+        assert_true(wide_run(k, &w));
+        in = stats(k);
+    }
+    assert_settled(&in, jit);
+    assert_true(wide_run(k, &w));
     sj_kernel_free(k);
-    bufs_free(&b);
+    free(w.in);
+    free(w.out);
 }
 
 int main(int argc, char **argv) {

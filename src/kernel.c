@@ -773,8 +773,11 @@ static void *bg_main(void *arg) {
         if (!bg_head) bg_tail = NULL;
         bg_current = k;
         pthread_mutex_unlock(&bg_lock);
-        /* not for a kernel its user has freed (the queue's reference is the last) */
-        if (atomic_load_explicit(&k->refs, memory_order_acquire) > 1) kernel_jit(k, true);
+        /* not for a kernel its user has freed (the queue's reference is the last) or has
+         * set to the interpreter since */
+        if (atomic_load_explicit(&k->refs, memory_order_acquire) > 1 &&
+            atomic_load(&k->tier) != SJ_TIER_INTERP)
+            kernel_jit(k, true);
         pthread_mutex_lock(&bg_lock);
         /* a transient decline (memory): a later call may ask again once its wait is over
          * (cleared with bg_current, so that a fork child never finds it queued twice) */

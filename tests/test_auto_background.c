@@ -24,15 +24,7 @@ extern char **environ;
 enum { PER = 1 << 20 };                   /* a call's elements: the 4th call crosses */
 
 static sj_kernel *auto_kernel(const char *from, const char *to) {
-    sj_layout *a = test_layout(from), *b = test_layout(to);
-    sj_kernel *k = NULL;
-    sj_error err = {0};
-    if (sj_kernel_convert(a, b, 0, &k, &err) != SJ_OK)
-        fail_msg("convert %s -> %s: %s", from, to, err.message);
-    sj_kernel_set_tier(k, SJ_TIER_AUTO);
-    sj_layout_unref(a);
-    sj_layout_unref(b);
-    return k;
+    return test_convert_kernel(from, to, SJ_TIER_AUTO);
 }
 
 typedef struct bufs {

@@ -66,6 +66,19 @@ static inline sj_layout *test_layout(const char *text) {
     return l;
 }
 
+/* A conversion kernel between two layouts given as text, set to tier. */
+static inline sj_kernel *test_convert_kernel(const char *from, const char *to, sj_tier tier) {
+    sj_layout *a = test_layout(from), *b = test_layout(to);
+    sj_kernel *k = NULL;
+    sj_error err = {0};
+    if (sj_kernel_convert(a, b, 0, &k, &err) != SJ_OK)
+        fail_msg("convert %s -> %s: %s", from, to, err.message);
+    sj_kernel_set_tier(k, tier);
+    sj_layout_unref(a);
+    sj_layout_unref(b);
+    return k;
+}
+
 static inline sj_path *test_path(const sj_layout *root, const char *text) {
     sj_path *p = NULL;
     sj_error err = {0};

@@ -123,7 +123,7 @@ static size_t moves_weight(const sj_move *moves, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const sj_move *m = &moves[i];
         if (m->kind == SJ_MOVE_LOOP) { /* a body said to run past n is cut there */
-            size_t body = m->body < n - i - 1 ? m->body : n - i - 1;
+            size_t body = sj_move_body(m, n - i);
             size_t bw = moves_weight(m + 1, body);
             w += loop_unrolls(m, bw) ? bw * m->len : 1 + SJ_EMIT_LOOP_WEIGHT + bw;
             i += body;

@@ -804,18 +804,13 @@ typedef struct prep {
 
 static bool add_moves(builder *b, const step *proto, const prep *c, const sj_move *moves, size_t n);
 
-/* Loop m's body length, cut at the left - 1 moves that follow it. */
-static size_t loop_body(const sj_move *m, size_t left) {
-    return m->body < left - 1 ? m->body : left - 1;
-}
-
 /* How deeply loops nest in moves[0..n) (0: no loop). A body said to run past n is cut
  * there (add_moves refuses such a plan). */
 static unsigned loop_height(const sj_move *moves, size_t n) {
     unsigned h = 0;
     for (size_t i = 0; i < n; i++) {
         if (moves[i].kind != SJ_MOVE_LOOP) continue;
-        size_t body = loop_body(&moves[i], n - i);
+        size_t body = sj_move_body(&moves[i], n - i);
         unsigned k = 1 + loop_height(&moves[i + 1], body);
         if (k > h) h = k;
         i += body;
@@ -1143,7 +1138,7 @@ static sj_move *unroll_short(const prep *c, const step *proto, const sj_move *mo
     size_t loops = 0, len = 0;
     for (size_t i = 0; i < n; i++) {
         bool s = short_loop(&moves[i], n - i);
-        size_t body = moves[i].kind == SJ_MOVE_LOOP ? loop_body(&moves[i], n - i) : 0;
+        size_t body = moves[i].kind == SJ_MOVE_LOOP ? sj_move_body(&moves[i], n - i) : 0;
         loops += s;
         len += s ? moves[i].len : 1 + body;
         i += body;
@@ -1154,7 +1149,7 @@ static sj_move *unroll_short(const prep *c, const step *proto, const sj_move *mo
     for (size_t i = 0; i < n; i++) {
         const sj_move *m = &moves[i];
         if (!short_loop(m, n - i)) { /* a loop with its body (cut at n: refused later) */
-            size_t take = 1 + (m->kind == SJ_MOVE_LOOP ? loop_body(m, n - i) : 0);
+            size_t take = 1 + (m->kind == SJ_MOVE_LOOP ? sj_move_body(m, n - i) : 0);
             memcpy(&v[k], m, take * sizeof *v);
             k += take;
             i += take - 1;

@@ -661,8 +661,9 @@ static atomic_bool bg_off; /* the JIT is not exit_safe: AUTO compiles stay inlin
 #endif
 
 /* The compiled loop of k, compiling it on first need; NULL when the JIT declined. From the
- * background thread (bg), a JIT that is not exit_safe does not compile: k stays as it was,
- * and calls compile inline from then on. */
+ * compile thread (bg), a JIT that is not exit_safe (an object other than the one built
+ * with this library) does not compile: k stays as it was, and calls compile inline from
+ * then on. */
 static sj_loop_fn kernel_jit(sj_kernel *k, bool bg) {
     int state = atomic_load_explicit(&k->jit_state, memory_order_acquire);
     if (state == JIT_READY) return k->jit_fn;
@@ -689,9 +690,6 @@ static sj_loop_fn kernel_jit(sj_kernel *k, bool bg) {
         const sj_jit_provider *jp = NULL;
         if (key && code_found(k, key, klen)) {
             reason = 0;
-        } else if (bg && !JIT_LOADS_IN_BACKGROUND && !atomic_load(&c_jit)) {
-            atomic_store(&bg_off, true); /* loading a shared libLLVM here could race exit() */
-            reason = -1;
         } else if (!(jp = load_jit(why, why_len))) {
             if (!why[0]) snprintf(why, why_len, "the JIT is not available");
         } else if (jp->api_version != SJ_JIT_API_VERSION || !jp->compile_report) {
@@ -945,7 +943,8 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
                            bool *compile) {
     *compile = false;
     sj_kernel *owner = k->parent ? k->parent : k;
-    if (kernel_tier(owner) == SJ_TIER_INTERP) return NULL;
+    sj_tier tier = kernel_tier(owner);
+    if (tier == SJ_TIER_INTERP) return NULL;
     if (fb == FB_MOVING) {
         count_fallback(owner, fb);
         return NULL;
@@ -961,13 +960,13 @@ static sj_loop_fn tier_for(sj_kernel *k, int64_t count, int fb, bool first, bool
     if (atomic_load_explicit(&k->jit_state, memory_order_acquire) == JIT_DECLINED ||
         (retry && retry > sj_now_ns()))
         return NULL;
-    if (kernel_tier(owner) == SJ_TIER_AUTO && !auto_due(k, count, added)) return NULL;
+    if (tier == SJ_TIER_AUTO && !auto_due(k, count, added)) return NULL;
     if (fb != FB_NONE) { /* a call compiled code could not run does not compile it */
         count_fallback(owner, fb);
         return NULL;
     }
     /* AUTO: a call of less work than the threshold does not wait for the compile */
-    if (kernel_tier(owner) == SJ_TIER_AUTO && !k->parent && bg_enabled() &&
+    if (tier == SJ_TIER_AUTO && !k->parent && bg_enabled() &&
         (uint64_t)count <= (SJ_AUTO_THRESHOLD - 1) / k->auto_weight && bg_request(k))
         return NULL;
     *compile = true;

@@ -60,6 +60,12 @@ typedef struct sj_move {
     uint32_t body;                   /* LOOP: moves in the body (nested bodies included) */
 } sj_move;
 
+/* Loop m's body length, cut at the left - 1 moves that follow it (readers of a plan not
+ * yet validated never walk past its end). */
+static inline size_t sj_move_body(const sj_move *m, size_t left) {
+    return m->body < left - 1 ? m->body : left - 1;
+}
+
 /* One side (source or destination) of a call: what the call must pass and what the
  * loop may assume once it has. */
 typedef struct sj_side {

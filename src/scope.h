@@ -82,6 +82,8 @@ static inline uint64_t sj_scope_word(uint64_t gen, uint64_t state) {
 #define sj_self        sj__self
 #define sj_lease_enter sj__lease_enter
 #define sj_lease_exit  sj__lease_exit
+#define sj_mine        sj__mine
+#define sj_set_mine    sj__set_mine
 
 /* Registers the calling thread's reader slot (and id); NULL when out of memory. */
 sj_reader *sj_reader_register(void) SJ_HIDDEN;
@@ -121,6 +123,9 @@ typedef struct sj_reader_ext {
     _Alignas(64) _Atomic(struct sj_scope *) held[SJ_HOLD_MAX];
     _Alignas(64) _Atomic uint64_t counts[SJ_TC_COUNT];
     unsigned index; /* order of creation: the thread's shard of a kernel's counts */
+    /* &sj_self.mine of the thread using the slot when r.rseq (closers reset shared keys in
+     * it), else NULL; written and read under the library's mine lock */
+    uint64_t *mine_at;
 } sj_reader_ext;
 static inline sj_reader_ext *sj_ext_of(sj_reader *r) {
     return (sj_reader_ext *)(void *)r;

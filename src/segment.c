@@ -21,6 +21,9 @@
 
 #include "internal.h"
 #include "scope.h"
+#if SJ__RSEQ
+#include <sys/rseq.h> /* after fast.h (through scope.h) says whether accesses restart */
+#endif
 
 /* ---- Scopes ----
  * A scope's state word packs the generation, the kind and the state (scope.h). A handle
@@ -193,7 +196,13 @@ static void clear_holds(sj_reader *r) {
 }
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static void reader_key_make(void);
 static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
+/* Restartable accesses (fast.h SJ__CS_LOAD): membarrier can restart them, so a thread whose
+ * rseq area the C library registered may keep a shared key in `mine`. mine_lock orders the
+ * slots' mine_at against threads exiting while a closer resets keys. */
+static atomic_bool rseq_ok;
+static pthread_mutex_t mine_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Asks the kernel for membarrier(PRIVATE_EXPEDITED), once, before the first lease or
  * shared arena. Without it readers fall back to a full fence per access. */
@@ -205,6 +214,56 @@ static void membarrier_setup(void) {
     if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
         syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
         atomic_store(&asym_fence, true);
+#if SJ__RSEQ
+    const char *no_rseq = sj_secure_getenv("SEGJIT_TEST_NO_RSEQ"); /* tests: announce always */
+    if (atomic_load(&asym_fence) && __rseq_size > 0 && !(no_rseq && strcmp(no_rseq, "1") == 0) &&
+        (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, 0, 0) == 0)
+        atomic_store(&rseq_ok, true);
+#endif
+#endif
+}
+
+/* Whether the C library registered this thread's rseq area (it may fail per thread). */
+static bool thread_rseq_registered(void) {
+#if SJ__RSEQ
+    const struct rseq *rs =
+        (const struct rseq *)(const void *)((char *)__builtin_thread_pointer() + __rseq_offset);
+    return atomic_load(&rseq_ok) && (int32_t)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED) >= 0;
+#else
+    return false;
+#endif
+}
+
+/* The slot's thread may keep shared keys in `mine` (or no longer, at exit). */
+static void slot_mine(sj_reader *r, uint64_t *mine_at) {
+    pthread_mutex_lock(&mine_lock);
+    sj_ext_of(r)->mine_at = mine_at;
+    r->rseq = mine_at != NULL;
+    pthread_mutex_unlock(&mine_lock);
+}
+
+/* After a shared arena's close waited for its leases: no thread can newly keep its key, so
+ * reset the key wherever a thread keeps it, then restart any restartable access in flight
+ * (it finds `mine` changed and asks the library, which says CLOSED). */
+static void forget_shared_key(uint64_t key) {
+    bool kept = false;
+    pthread_once(&reader_once, reader_key_make); /* mine_lock's fork handlers */
+    pthread_mutex_lock(&mine_lock);
+    for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
+        uint64_t *m = sj_ext_of(r)->mine_at, k = key;
+        if (m && __atomic_compare_exchange_n(m, &k, SJ__NO_KEY, false, __ATOMIC_SEQ_CST,
+                                             __ATOMIC_RELAXED))
+            kept = true;
+    }
+    pthread_mutex_unlock(&mine_lock);
+#if SJ__RSEQ
+    /* Registered, so it does not fail; were it to, no thread may keep the key going on. */
+    if (kept)
+        while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0, 0) != 0)
+            sched_yield();
+#else
+    (void)kept;
 #endif
 }
 
@@ -212,6 +271,8 @@ static void reader_thread_exit(void *p) {
     sj_reader *r = p;
     /* a later destructor of this thread that accesses an arena registers afresh instead
      * of announcing in a slot another thread may have taken */
+    if (r->rseq) slot_mine(r, NULL);
+    sj_set_mine(SJ__NO_KEY);
     sj_self.rec = NULL;
     fenced_rec = NULL;
     hold_depth = 0;
@@ -225,15 +286,26 @@ static void reader_thread_exit(void *p) {
 static void readers_after_fork(void) {
     for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
         if (r == sj_self.rec || r == fenced_rec) continue;
+        sj_ext_of(r)->mine_at = NULL; /* its thread (and TLS) is gone */
+        r->rseq = false;
         atomic_store(&r->scope, NULL);
         clear_holds(r);
         atomic_store(&r->in_use, false);
     }
+    pthread_mutex_unlock(&mine_lock); /* taken before the fork (mine_lock_fork) */
+}
+
+/* A closer resetting keys must not hold mine_lock across fork (the child would deadlock). */
+static void mine_lock_fork(void) {
+    pthread_mutex_lock(&mine_lock);
+}
+static void mine_unlock_fork(void) {
+    pthread_mutex_unlock(&mine_lock);
 }
 
 static void reader_key_make(void) {
     if (pthread_key_create(&reader_key, reader_thread_exit) != 0) reader_key = (pthread_key_t)-1;
-    pthread_atfork(NULL, NULL, readers_after_fork);
+    pthread_atfork(mine_lock_fork, mine_unlock_fork, readers_after_fork);
 }
 
 sj_reader *sj_reader_register(void) {
@@ -264,10 +336,12 @@ sj_reader *sj_reader_register(void) {
     }
     /* Without the key the slot is never given back: a leak of 128 bytes per thread. */
     if (reader_key != (pthread_key_t)-1) pthread_setspecific(reader_key, r);
-    if (atomic_load(&asym_fence))
+    if (atomic_load(&asym_fence)) {
+        if (thread_rseq_registered()) slot_mine(r, &sj_self.mine);
         sj_self.rec = r;
-    else
+    } else {
         fenced_rec = r;
+    }
     return r;
 }
 
@@ -493,8 +567,11 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     }
     /* Leases: only the owner touches a confined arena's memory, and it is here; it
      * forgets the arena as its own before the memory goes. */
-    if (sj_self.mine == a.key) sj_self.mine = SJ__NO_KEY;
-    if (!(open & SCOPE_CONFINED)) wait_for_leases(sc);
+    if (sj_mine() == a.key) sj_set_mine(SJ__NO_KEY);
+    if (!(open & SCOPE_CONFINED)) {
+        wait_for_leases(sc);
+        forget_shared_key(a.key);
+    }
     /* Pins: Dekker handshake with arena_acquire. */
     while (atomic_load(&sc->inflight) != 0)
         sched_yield();

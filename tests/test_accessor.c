@@ -12,12 +12,16 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "segjit/accessor.h"
 #include "tier.h"
+#if SJ__RSEQ
+#include <sys/rseq.h>
+#endif
 
 /* ---- typed calls by kind ---- */
 
@@ -687,6 +691,141 @@ static void test_remembered_arena(void **state) {
     sj_layout_unref(root);
 }
 
+/* Whether this process runs shared accesses as restartable sequences (fast.h SJ__CS_LOAD):
+ * x86-64 with glibc's rseq registered and membarrier's rseq command, unless a test turns
+ * them off. */
+static bool restartable_expected(void) {
+#if SJ__RSEQ
+    const char *a = getenv("SEGJIT_TEST_NO_RSEQ"), *b = getenv("SEGJIT_TEST_NO_MEMBARRIER");
+    if ((a && strcmp(a, "1") == 0) || (b && strcmp(b, "1") == 0)) return false;
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    return __rseq_size > 0 && cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ);
+#else
+    return false;
+#endif
+}
+
+typedef struct closer_job {
+    sj_arena a;
+    sj_status st;
+} closer_job;
+
+static void *closer_thread(void *p) {
+    closer_job *j = p;
+    sj_error err = {0};
+    j->st = sj_arena_close(j->a, &err);
+    return NULL;
+}
+
+/* A thread keeps the key of the shared arena it last leased (where accesses restart), and
+ * a close from another thread takes it back: the next access answers CLOSED, inline or not,
+ * with sj_get_path's message. */
+static void test_shared_kept_key(void **state) {
+    (void)state;
+    sj_error err = {0};
+    sj_layout *i4 = test_layout("i4");
+    sj_accessor *acc = NULL;
+    assert_status(sj_accessor_new(i4, "[*]", &acc, &err), SJ_OK, &err);
+    sj_arena a;
+    sj_segment s;
+    assert_status(sj_arena_open(SJ_ARENA_SHARED, &a, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(a, 64, 4, &s, &err), SJ_OK, &err);
+    int64_t i = 5;
+    int32_t x = 0;
+    assert_status(sj_accessor_set_i32(acc, &s, 0, &i, 1, 77, &err), SJ_OK, &err);
+    bool kept = __atomic_load_n(&sj__self.mine, __ATOMIC_RELAXED) == a.key;
+    assert_int_equal(kept, restartable_expected());
+    assert_status(sj_accessor_get_i32(acc, &s, 0, &i, 1, &x, &err), SJ_OK, &err);
+    assert_int_equal(x, 77);
+    closer_job j = {.a = a};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, closer_thread, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(j.st, SJ_OK);
+    assert_true(__atomic_load_n(&sj__self.mine, __ATOMIC_RELAXED) != a.key);
+    assert_int_equal(sj_accessor_get_i32(acc, &s, 0, &i, 1, &x, &err), SJ_E_CLOSED);
+    assert_string_equal(err.message, "get: segment: its arena is closed");
+    assert_int_equal(sj_accessor_set_i32(acc, &s, 0, &i, 1, 1, &err), SJ_E_CLOSED);
+    assert_string_equal(err.message, "set: segment: its arena is closed");
+    sj_accessor_free(acc);
+    sj_layout_unref(i4);
+}
+
+/* Readers that keep going while another thread closes the shared arena: each access returns
+ * the value written or CLOSED, never OK after CLOSED. The memory is 1 MiB (mapped, and
+ * unmapped by the close), so an access let through after the close would fault. */
+typedef struct reader_job {
+    const sj_accessor *acc;
+    sj_segment seg;
+    _Atomic bool started;
+    long ok, closed;
+    int bad; /* 1: wrong value, 2: OK after CLOSED, 3: other status */
+} reader_job;
+
+enum { BIG_WORDS = (1 << 20) / 4 };
+
+static void *reader_thread(void *p) {
+    reader_job *r = p;
+    sj_error err = {0};
+    bool seen_closed = false;
+    for (int64_t k = 0;; k++) {
+        int64_t i = (k * 7919) % BIG_WORDS;
+        int32_t x = 0;
+        sj_status st = (k & 7) == 7
+                           ? sj_accessor_set_i32(r->acc, &r->seg, 0, &i, 1, (int32_t)i, &err)
+                           : sj_accessor_get_i32(r->acc, &r->seg, 0, &i, 1, &x, &err);
+        if (k == 64) atomic_store(&r->started, true);
+        if (st == SJ_OK) {
+            if (seen_closed) r->bad = 2;
+            if ((k & 7) != 7 && x != (int32_t)i) r->bad = 1;
+            r->ok++;
+        } else if (st == SJ_E_CLOSED) {
+            seen_closed = true;
+            if (++r->closed == 1000) break;
+        } else {
+            r->bad = 3;
+            break;
+        }
+        if (r->bad) break;
+    }
+    if (!atomic_load(&r->started)) atomic_store(&r->started, true);
+    return NULL;
+}
+
+static void test_shared_close_under_readers(void **state) {
+    (void)state;
+    sj_error err = {0};
+    sj_layout *i4 = test_layout("i4");
+    sj_accessor *acc = NULL;
+    assert_status(sj_accessor_new(i4, "[*]", &acc, &err), SJ_OK, &err);
+    for (int round = 0; round < 100; round++) {
+        sj_arena a;
+        reader_job r[2] = {{.acc = acc}, {.acc = acc}};
+        assert_status(sj_arena_open(SJ_ARENA_SHARED, &a, &err), SJ_OK, &err);
+        assert_status(sj_arena_allocate(a, 4 * BIG_WORDS, 64, &r[0].seg, &err), SJ_OK, &err);
+        int32_t *w = (int32_t *)(void *)r[0].seg.base;
+        for (int32_t k = 0; k < BIG_WORDS; k++)
+            w[k] = k;
+        r[1].seg = r[0].seg;
+        pthread_t t[2];
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(pthread_create(&t[k], NULL, reader_thread, &r[k]), 0);
+        for (int k = 0; k < 2; k++)
+            while (!atomic_load(&r[k].started))
+                sched_yield();
+        for (volatile int spin = 0; spin < (round % 10) * 1000; spin++)
+            ;
+        assert_status(sj_arena_close(a, &err), SJ_OK, &err);
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(pthread_join(t[k], NULL), 0);
+            if (r[k].bad) fail_msg("round %d, reader %d: failure %d", round, k, r[k].bad);
+            assert_int_equal(r[k].closed, 1000);
+        }
+    }
+    sj_accessor_free(acc);
+    sj_layout_unref(i4);
+}
+
 /* ---- 6. open records: a leading [*] whose bound comes from the segment (SEMANTICS 4.5) ---- */
 
 static void test_open_records(void **state) {
@@ -863,6 +1002,8 @@ int main(void) {
         cmocka_unit_test(test_arguments_and_creation),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_remembered_arena),
+        cmocka_unit_test(test_shared_kept_key),
+        cmocka_unit_test(test_shared_close_under_readers),
         cmocka_unit_test(test_open_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

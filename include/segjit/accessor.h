@@ -153,15 +153,19 @@ SJ_API sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int6
         size_t count, type *out, sj_error *err) {                                                  \
         uint8_t *p;                                                                                \
         sj_reader *slot;                                                                           \
-        if (__builtin_expect(                                                                      \
-                sj__access_enter(a, s, offset, indices, count, kind, false, out, &p, &slot), 1)) { \
+        if (__builtin_expect(sj__access_check(a, s, offset, indices, count, kind, false, out, &p), \
+                             1)) {                                                                 \
             uint##bits##_t x;                                                                      \
-            memcpy(&x, p, sizeof x);                                                               \
-            sj__lease_exit(slot);                                                                  \
+            if (__builtin_expect(!SJ__CS_LOAD(x, p, s->arena.key), 0)) {                           \
+                if (!sj__access_lease(s, &slot)) goto sj__slow;                                    \
+                memcpy(&x, p, sizeof x);                                                           \
+                sj__lease_exit(slot);                                                              \
+            }                                                                                      \
             if (bits > 8 && a->swap) x = (uint##bits##_t)sj__acc_bswap##bits(x);                   \
             memcpy(out, &x, sizeof x);                                                             \
             return SJ_OK;                                                                          \
         }                                                                                          \
+    sj__slow:;                                                                                     \
         SJ__ACC_COPY_INDICES(ix, a, indices, count);                                               \
         type got;                                                                                  \
         sj_status st = sj_accessor_get_##name(a, s, offset, indices ? ix : NULL, count,            \
@@ -174,15 +178,18 @@ SJ_API sj_status sj_accessor_set(const sj_accessor *a, const sj_segment *s, int6
         size_t count, type v, sj_error *err) {                                                     \
         uint8_t *p;                                                                                \
         sj_reader *slot;                                                                           \
-        if (__builtin_expect(                                                                      \
-                sj__access_enter(a, s, offset, indices, count, kind, true, &v, &p, &slot), 1)) {   \
+        if (__builtin_expect(sj__access_check(a, s, offset, indices, count, kind, true, &v, &p),   \
+                             1)) {                                                                 \
             uint##bits##_t x;                                                                      \
             memcpy(&x, &v, sizeof x);                                                              \
             if (bits > 8 && a->swap) x = (uint##bits##_t)sj__acc_bswap##bits(x);                   \
+            if (__builtin_expect(SJ__CS_STORE(x, p, s->arena.key), 1)) return SJ_OK;               \
+            if (!sj__access_lease(s, &slot)) goto sj__slow;                                        \
             memcpy(p, &x, sizeof x);                                                               \
             sj__lease_exit(slot);                                                                  \
             return SJ_OK;                                                                          \
         }                                                                                          \
+    sj__slow:;                                                                                     \
         SJ__ACC_COPY_INDICES(ix, a, indices, count);                                               \
         return sj_accessor_set_##name(a, s, offset, indices ? ix : NULL, count, v, err);           \
     }
@@ -220,13 +227,18 @@ sj__accessor_get_bool(const sj_accessor *a, const sj_segment *s, int64_t offset,
                       const int64_t *indices, size_t count, bool *out, sj_error *err) {
     uint8_t *p;
     sj_reader *slot;
-    if (__builtin_expect(
-            sj__access_enter(a, s, offset, indices, count, SJ_BOOL, false, out, &p, &slot), 1)) {
-        bool v = *p != 0;
-        sj__lease_exit(slot);
-        *out = v;
+    if (__builtin_expect(sj__access_check(a, s, offset, indices, count, SJ_BOOL, false, out, &p),
+                         1)) {
+        uint8_t x;
+        if (__builtin_expect(!SJ__CS_LOAD(x, p, s->arena.key), 0)) {
+            if (!sj__access_lease(s, &slot)) goto sj__slow;
+            x = *p;
+            sj__lease_exit(slot);
+        }
+        *out = x != 0;
         return SJ_OK;
     }
+sj__slow:;
     SJ__ACC_COPY_INDICES(ix, a, indices, count);
     bool got;
     sj_status st =
@@ -239,12 +251,16 @@ sj__accessor_set_bool(const sj_accessor *a, const sj_segment *s, int64_t offset,
                       const int64_t *indices, size_t count, bool v, sj_error *err) {
     uint8_t *p;
     sj_reader *slot;
-    if (__builtin_expect(
-            sj__access_enter(a, s, offset, indices, count, SJ_BOOL, true, &v, &p, &slot), 1)) {
-        *p = v ? 1 : 0;
+    if (__builtin_expect(sj__access_check(a, s, offset, indices, count, SJ_BOOL, true, &v, &p),
+                         1)) {
+        uint8_t x = v ? 1 : 0;
+        if (__builtin_expect(SJ__CS_STORE(x, p, s->arena.key), 1)) return SJ_OK;
+        if (!sj__access_lease(s, &slot)) goto sj__slow;
+        *p = x;
         sj__lease_exit(slot);
         return SJ_OK;
     }
+sj__slow:;
     SJ__ACC_COPY_INDICES(ix, a, indices, count);
     return sj_accessor_set_bool(a, s, offset, indices ? ix : NULL, count, v, err);
 }

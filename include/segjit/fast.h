@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -42,13 +43,16 @@ struct sj_scope {
 typedef struct sj_reader {
     _Alignas(128) _Atomic(struct sj_scope *) scope; /* the scope of the access in progress */
     atomic_bool in_use;
+    bool rseq;              /* the thread may keep a shared key in `mine` (restartable accesses) */
     struct sj_reader *next; /* registry link, set once */
 } sj_reader;
 
 typedef struct sj_thread_state {
     uint64_t id;    /* the thread's id (never 0 once assigned) */
     sj_reader *rec; /* NULL until the first lease, and without membarrier */
-    uint64_t mine;  /* key of the confined arena this thread last found open and its own */
+    /* Key of the arena this thread last found open and usable: confined and its own, or
+     * (with restartable accesses) shared, which a closer may reset from another thread. */
+    uint64_t mine;
 } sj_thread_state;
 #define SJ__NO_KEY UINT64_MAX /* `mine` when none: no arena's key */
 /* The owner of a scope not open as confined: no thread's id, not even an unassigned 0. */
@@ -56,9 +60,17 @@ typedef struct sj_thread_state {
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
 /* Bumped whenever these structures change (the library checks their sizes against it). */
-#define SJ__FAST_REVISION 4
-#define sj__self          sj__self_r4
-extern SJ_API _Thread_local sj_thread_state sj__self_r4 __attribute__((tls_model("initial-exec")));
+#define SJ__FAST_REVISION 5
+#define sj__self          sj__self_r5
+extern SJ_API _Thread_local sj_thread_state sj__self_r5 __attribute__((tls_model("initial-exec")));
+/* `mine` is written by its thread and reset by closers of shared arenas: relaxed atomics
+ * (plain moves on x86). */
+static inline uint64_t sj__mine(void) {
+    return __atomic_load_n(&sj__self.mine, __ATOMIC_RELAXED);
+}
+static inline void sj__set_mine(uint64_t key) {
+    __atomic_store_n(&sj__self.mine, key, __ATOMIC_RELAXED);
+}
 
 /* A lease (single access): true when the arena is open and usable from this thread, with
  * *slot set to what sj__lease_exit clears. A confined arena's owner only loads; a shared
@@ -82,6 +94,8 @@ static inline __attribute__((always_inline)) bool sj__lease_shared(struct sj_sco
         atomic_signal_fence(memory_order_seq_cst);
     if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == key, 1)) {
         *slot = r;
+        /* kept while announced: a closer that waited for this slot then sees it */
+        if (r->rseq) sj__set_mine(key);
         return true;
     }
     atomic_store_explicit(&r->scope, NULL, memory_order_release);
@@ -91,8 +105,9 @@ static inline __attribute__((always_inline)) bool sj__lease_shared(struct sj_sco
 static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
     *slot = NULL;
     /* Keys are unique over all arenas ever opened, and only the owner closes a confined
-     * arena (forgetting `mine` first): while the key is `mine`, the arena is open and ours. */
-    if (__builtin_expect(a.key == sj__self.mine, 1)) return true;
+     * arena (forgetting `mine` first): while the key is `mine`, the arena is open and ours.
+     * A shared key in `mine` serves only restartable accesses (SJ__CS_LOAD). */
+    if (__builtin_expect(a.key == sj__mine() && (a.key & SJ__SCOPE_CONFINED), 1)) return true;
     struct sj_scope *sc = a.scope;
     /* Only the owner opens or closes a confined arena, so no close can overlap the owner's
      * access. The word is loaded first (acquire, a plain load on x86): the owner then read
@@ -103,7 +118,7 @@ static inline bool sj__lease_enter(sj_arena a, sj_reader **slot) {
         if (atomic_load_explicit(&sc->word, memory_order_acquire) != a.key ||
             atomic_load_explicit(&sc->owner, memory_order_relaxed) != sj__self.id)
             return false;
-        sj__self.mine = a.key;
+        sj__set_mine(a.key);
         return true;
     }
     if (!sc) return true;
@@ -140,8 +155,8 @@ struct sj_accessor {
  * move). False means "decide again in the library", which runs every check in SEMANTICS
  * 4.1 order and says what failed (and serves heap segments). kind -1: any. */
 static inline __attribute__((always_inline)) bool
-sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, const int64_t *idx,
-                 size_t n, int kind, bool write, const void *val, uint8_t **p, sj_reader **slot) {
+sj__access_check(const struct sj_accessor *a, const sj_segment *s, int64_t off, const int64_t *idx,
+                 size_t n, int kind, bool write, const void *val, uint8_t **p) {
     if (__builtin_expect(!a || !s || !val || (n && !idx), 0)) return false;
     if (kind >= 0) {
         if (__builtin_expect(a->sig != (uint16_t)((unsigned)kind | n << 8), 0) || n > 255)
@@ -155,8 +170,8 @@ sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, 
         /* in bounds, every term lies inside the root: the sum cannot overflow */
         rel += (uint64_t)idx[i] * (uint64_t)a->stride[i];
     }
-    if (__builtin_expect(s->flags & (SJ_SEG_HEAP | (write ? SJ_SEG_READONLY : 0u)), 0))
-        return false;
+    /* a read of a heap segment is sent to the library after the lease (SJ__CS_LOAD) */
+    if (write && __builtin_expect(s->flags & (SJ_SEG_HEAP | SJ_SEG_READONLY), 0)) return false;
     /* The bytes the call may touch: the root, or records 0 to idx[0] of an open path
      * (idx[0] < bound[0], the most records that fit 63 bits: no overflow). */
     uint64_t span = a->root_size + (n ? (uint64_t)idx[0] * a->open_step : 0);
@@ -164,8 +179,65 @@ sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, 
     if (__builtin_expect(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask, 0))
         return false;
     *p = s->base + off + rel; /* before the lease: no reload after its compiler barrier */
-    return __builtin_expect(sj__lease_enter(s->arena, slot), 1);
+    return true;
 }
+/* The lease of an access that sj__access_check passed, without restart (the library's). */
+static inline __attribute__((always_inline)) bool sj__access_lease(const sj_segment *s,
+                                                                   sj_reader **slot) {
+    *slot = NULL;
+    return !(s->flags & SJ_SEG_HEAP) && sj__lease_enter(s->arena, slot);
+}
+static inline __attribute__((always_inline)) bool
+sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, const int64_t *idx,
+                 size_t n, int kind, bool write, const void *val, uint8_t **p, sj_reader **slot) {
+    *slot = NULL;
+    return sj__access_check(a, s, off, idx, n, kind, write, val, p) &&
+           __builtin_expect(sj__access_lease(s, slot), 1);
+}
+
+/* Restartable accesses (Linux x86-64, glibc 2.35 or later: docs/CONCURRENCY.md 7.9). One
+ * load or store of *p if `mine` is key, as a restartable sequence: a closer that resets
+ * `mine` then runs membarrier(PRIVATE_EXPEDITED_RSEQ) restarts any such access in flight,
+ * which then finds `mine` changed. True when done; false (always, where unsupported) when
+ * `mine` is not key. The sequence's descriptor goes in section __rseq_cs, its abort handler
+ * (after the kernel's signature) in __rseq_failure; it restarts from the descriptor store.
+ * (Not asm goto: gcc 12 miscompiled its output operands into a loop.) */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) &&                             \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#define SJ__RSEQ 1
+extern const ptrdiff_t __rseq_offset; /* glibc's <sys/rseq.h> */
+#define SJ__CS(move)                                                                               \
+    ".pushsection __rseq_cs, \"aw\"\n\t.balign 32\n"                                               \
+    "3:\n\t.long 0, 0\n\t.quad 1f, 2f - 1f, 4f\n\t.popsection\n\t"                                 \
+    ".pushsection __rseq_failure, \"ax\"\n\t.byte 0x0f, 0xb9, 0x3d\n\t.long 0x53053053\n"          \
+    "4:\n\tjmp 0f\n\t.popsection\n"                                                                \
+    "0:\n\tleaq 3b(%%rip), %[t]\n\tmovq %[t], %%fs:8(%[rs])\n"                                     \
+    "1:\n\tcmpq %[k], %[mine]\n\tjne 2f\n\t" move "\n2:\n"
+#define SJ__CS_LOAD(v, p, key)                                                                     \
+    __extension__({                                                                                \
+        uint64_t t_;                                                                               \
+        bool ok_;                                                                                  \
+        __asm__ volatile(SJ__CS("mov %[mem], %[val]")                                              \
+                         : [val] "=r"(v), [t] "=&r"(t_), "=@ccz"(ok_)                              \
+                         : [rs] "r"(__rseq_offset), [k] "r"(key), [mine] "m"(sj__self.mine),       \
+                           [mem] "m"(*(const __typeof__(v) *)(const void *)(p)));                  \
+        ok_;                                                                                       \
+    })
+#define SJ__CS_STORE(v, p, key)                                                                    \
+    __extension__({                                                                                \
+        uint64_t t_;                                                                               \
+        bool ok_;                                                                                  \
+        __asm__ volatile(                                                                          \
+            SJ__CS("mov %[val], %[mem]")                                                           \
+            : [mem] "+m"(*(__typeof__(v) *)(void *)(p)), [t] "=&r"(t_), "=@ccz"(ok_)               \
+            : [rs] "r"(__rseq_offset), [k] "r"(key), [mine] "m"(sj__self.mine), [val] "r"(v));     \
+        ok_;                                                                                       \
+    })
+#else
+#define SJ__RSEQ                0
+#define SJ__CS_LOAD(v, p, key)  ((void)(p), false)
+#define SJ__CS_STORE(v, p, key) ((void)(p), false)
+#endif
 
 #else
 #define SJ__FAST 0

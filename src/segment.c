@@ -330,6 +330,8 @@ sj_reader *sj_reader_register(void) {
         x->index = atomic_fetch_add(&readers_made, 1);
         atomic_init(&r->scope, NULL);
         atomic_init(&r->in_use, true);
+        r->rseq = false;
+        x->mine_at = NULL;
         r->next = atomic_load(&readers);
         while (!atomic_compare_exchange_weak(&readers, &r->next, r))
             ;
@@ -337,7 +339,7 @@ sj_reader *sj_reader_register(void) {
     /* Without the key the slot is never given back: a leak of 128 bytes per thread. */
     if (reader_key != (pthread_key_t)-1) pthread_setspecific(reader_key, r);
     if (atomic_load(&asym_fence)) {
-        if (thread_rseq_registered()) slot_mine(r, &sj_self.mine);
+        slot_mine(r, thread_rseq_registered() ? &sj_self.mine : NULL);
         sj_self.rec = r;
     } else {
         fenced_rec = r;

@@ -178,7 +178,9 @@ sj__access_check(const struct sj_accessor *a, const sj_segment *s, int64_t off, 
     if (__builtin_expect(span > s->size || (uint64_t)off > s->size - span, 0)) return false;
     if (__builtin_expect(((uint64_t)(uintptr_t)s->base + (uint64_t)off) & a->root_mask, 0))
         return false;
-    *p = s->base + off + rel; /* before the lease: no reload after its compiler barrier */
+    /* before the lease: no reload after its compiler barrier; as integers, since a heap
+     * segment's base is NULL (its reads are told apart after the compare) */
+    *p = (uint8_t *)(uintptr_t)((uint64_t)(uintptr_t)s->base + (uint64_t)off + rel);
     return true;
 }
 /* The lease of an access that sj__access_check passed, without restart (the library's). */

@@ -200,13 +200,19 @@ sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, 
 /* Restartable accesses (Linux x86-64, glibc 2.35 or later: docs/CONCURRENCY.md 7.9). One
  * load or store of *p if `mine` is key, as a restartable sequence: a closer that resets
  * `mine` then runs membarrier(PRIVATE_EXPEDITED_RSEQ) restarts any such access in flight,
- * which then finds `mine` changed. True when done; false (always, where unsupported) when
- * `mine` is not key. The sequence's descriptor goes in section __rseq_cs, its abort handler
- * (after the kernel's signature) in __rseq_failure; it restarts from the descriptor store.
- * (Not asm goto: gcc 12 miscompiled its output operands into a loop.) */
+ * which then finds `mine` changed. True when done; false (always, where not compiled in)
+ * when `mine` is not key. The sequence's descriptor goes in section __rseq_cs, its abort
+ * handler (after the kernel's signature) in __rseq_failure; it restarts from the descriptor
+ * store. (Not asm goto: gcc 12 miscompiled its output operands into a loop.)
+ * A debugger cannot single-step through the sequence (each stop restarts it), so it is
+ * compiled only into optimised code, and SJ_NO_RSEQ leaves it out. */
 #if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) &&                             \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
-#define SJ__RSEQ 1
+#define SJ__RSEQ 1 /* the platform has them: the library keeps shared keys */
+#else
+#define SJ__RSEQ 0
+#endif
+#if SJ__RSEQ && defined(__OPTIMIZE__) && !defined(SJ_NO_RSEQ)
 extern const ptrdiff_t __rseq_offset; /* glibc's <sys/rseq.h> */
 #define SJ__CS(move)                                                                               \
     ".pushsection __rseq_cs, \"aw\"\n\t.balign 32\n"                                               \
@@ -236,7 +242,6 @@ extern const ptrdiff_t __rseq_offset; /* glibc's <sys/rseq.h> */
         ok_;                                                                                       \
     })
 #else
-#define SJ__RSEQ                0
 #define SJ__CS_LOAD(v, p, key)  ((void)(p), false)
 #define SJ__CS_STORE(v, p, key) ((void)(p), false)
 #endif

@@ -142,7 +142,7 @@ void sj_thread_counts_sum(uint64_t sum[SJ_TC_COUNT]) SJ_HIDDEN;
 
 /* Views (segjit/view.h): while any is open, closing the arena fails with SJ_E_BUSY. Enter
  * checks closed and thread as a pin does; a close deciding at the same time is waited for. */
-#define SCOPE_VIEWS_CLOSING (UINT64_C(1) << 63)
+#define SCOPE_VIEWS_CLOSING SJ__VIEWS_CLOSING
 sj_status sj_scope_view_enter(sj_arena a, sj_error *err) SJ_HIDDEN;
 void sj_scope_view_exit(sj_arena a) SJ_HIDDEN;
 /* SJ_OK when this thread may close a view of the arena: shared, or confined to this thread

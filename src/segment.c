@@ -202,6 +202,7 @@ static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
  * rseq area the C library registered may keep a shared key in `mine`. mine_lock orders the
  * slots' mine_at against threads exiting while a closer resets keys. */
 static atomic_bool rseq_ok;
+static _Thread_local bool reader_exited SJ_TLS_FAST; /* the slot's exit destructor has run */
 static pthread_mutex_t mine_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Asks the kernel for membarrier(PRIVATE_EXPEDITED), once, before the first lease or
@@ -243,11 +244,19 @@ static void slot_mine(sj_reader *r, uint64_t *mine_at) {
     pthread_mutex_unlock(&mine_lock);
 }
 
-/* After a shared arena's close waited for its leases: no thread can newly keep its key, so
- * reset the key wherever a thread keeps it, then restart any restartable access in flight
- * (it finds `mine` changed and asks the library, which says CLOSED). */
+/* A shared arena's close, once it has marked the scope's views closing and before it marks
+ * the arena CLOSING: no thread keeps the key afterwards (a lease that keeps it then looks
+ * at the mark; membarrier orders the two sides), so reset it wherever a thread keeps it,
+ * then restart any restartable access in flight: once the arena is CLOSING, every access
+ * compares, misses and reads the word. */
 static void forget_shared_key(uint64_t key) {
+    if (!atomic_load(&rseq_ok)) return; /* no thread keeps a shared key */
     bool kept = false;
+#ifdef SYS_membarrier
+    while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
+           syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+        sched_yield();
+#endif
     pthread_once(&reader_once, reader_key_make); /* mine_lock's fork handlers */
     pthread_mutex_lock(&mine_lock);
     for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
@@ -269,6 +278,7 @@ static void forget_shared_key(uint64_t key) {
 
 static void reader_thread_exit(void *p) {
     sj_reader *r = p;
+    reader_exited = true; /* a destructor after this one may never run: keep no key again */
     /* a later destructor of this thread that accesses an arena registers afresh instead
      * of announcing in a slot another thread may have taken */
     if (r->rseq) slot_mine(r, NULL);
@@ -339,7 +349,9 @@ sj_reader *sj_reader_register(void) {
     /* Without the key the slot is never given back: a leak of 128 bytes per thread. */
     if (reader_key != (pthread_key_t)-1) pthread_setspecific(reader_key, r);
     if (atomic_load(&asym_fence)) {
-        slot_mine(r, thread_rseq_registered() ? &sj_self.mine : NULL);
+        /* only where the exit destructor will take the address back */
+        bool keep = thread_rseq_registered() && reader_key != (pthread_key_t)-1 && !reader_exited;
+        slot_mine(r, keep ? &sj_self.mine : NULL);
         sj_self.rec = r;
     } else {
         fenced_rec = r;
@@ -561,6 +573,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
         return sj_fail(err, SJ_E_BUSY, "arena close: %" PRIu64 " view%s of the arena %s open",
                        views, views == 1 ? "" : "s", views == 1 ? "is" : "are");
     }
+    if (!(open & SCOPE_CONFINED)) forget_shared_key(a.key); /* before CLOSING: 2.2 */
     uint64_t expected = open;
     uint64_t closing = sj_scope_word(arena_gen(a), SCOPE_CLOSING) | (open & SCOPE_CONFINED);
     if (!atomic_compare_exchange_strong(&sc->word, &expected, closing)) {
@@ -570,10 +583,7 @@ sj_status sj_arena_close(sj_arena a, sj_error *err) {
     /* Leases: only the owner touches a confined arena's memory, and it is here; it
      * forgets the arena as its own before the memory goes. */
     if (sj_mine() == a.key) sj_set_mine(SJ__NO_KEY);
-    if (!(open & SCOPE_CONFINED)) {
-        wait_for_leases(sc);
-        forget_shared_key(a.key);
-    }
+    if (!(open & SCOPE_CONFINED)) wait_for_leases(sc);
     /* Pins: Dekker handshake with arena_acquire. */
     while (atomic_load(&sc->inflight) != 0)
         sched_yield();

@@ -11,9 +11,11 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -826,6 +828,137 @@ static void test_shared_close_under_readers(void **state) {
     sj_layout_unref(i4);
 }
 
+/* SEMANTICS rule (CONCURRENCY.md 2.2): an access that starts after a close has begun
+ * answers CLOSED, also on a thread that kept the arena's key and while the close still
+ * waits (here for a kernel run whose heap segment's pin callback blocks). */
+static sj_kernel *begun_k;
+static sj_segment begun_src;
+static uint64_t begun_heap[4];
+static atomic_int begun_in_pin, begun_release;
+static void *begun_resolve(void *o) {
+    (void)o;
+    return begun_heap;
+}
+static void begun_pin(void *o) {
+    (void)o;
+    atomic_store(&begun_in_pin, 1);
+    while (!atomic_load(&begun_release))
+        usleep(1000);
+}
+static void begun_unpin(void *o) {
+    (void)o;
+}
+static void *begun_runner(void *p) {
+    sj_status *st = p;
+    sj_error err = {0};
+    sj_segment h;
+    if (sj_segment_heap_pinned(SJ_HEAP_I64, 4, NULL, begun_resolve, begun_pin, begun_unpin, &h,
+                               &err) != SJ_OK)
+        *st = SJ_E_ARG;
+    else
+        *st = sj_kernel_run(begun_k, &(sj_args){&begun_src, 0, &h, 0, 4}, NULL, &err);
+    return NULL;
+}
+
+static void test_access_after_close_begun(void **state) {
+    (void)state;
+    sj_error err = {0};
+    sj_layout *j8 = test_layout("j8");
+    assert_status(sj_kernel_copy(j8, j8, &begun_k, &err), SJ_OK, &err);
+    sj_layout *rec = test_layout("[4:j8]");
+    sj_accessor *acc = NULL;
+    assert_status(sj_accessor_new(rec, "[*]", &acc, &err), SJ_OK, &err);
+    sj_path *p = test_path(rec, "[*]");
+    closer_job c = {0};
+    assert_status(sj_arena_open(SJ_ARENA_SHARED, &c.a, &err), SJ_OK, &err);
+    assert_status(sj_arena_allocate(c.a, 32, 8, &begun_src, &err), SJ_OK, &err);
+    int64_t i = 1, x = 0;
+    assert_status(sj_accessor_set_i64(acc, &begun_src, 0, &i, 1, 9, &err), SJ_OK, &err);
+    assert_status(sj_accessor_get_i64(acc, &begun_src, 0, &i, 1, &x, &err), SJ_OK, &err);
+    assert_int_equal(__atomic_load_n(&sj__self.mine, __ATOMIC_RELAXED) == c.a.key,
+                     restartable_expected());
+    atomic_store(&begun_in_pin, 0);
+    atomic_store(&begun_release, 0);
+    sj_status run_st = SJ_E_ARG;
+    pthread_t runner, closer;
+    assert_int_equal(pthread_create(&runner, NULL, begun_runner, &run_st), 0);
+    while (!atomic_load(&begun_in_pin))
+        usleep(1000);
+    assert_int_equal(pthread_create(&closer, NULL, closer_thread, &c), 0);
+    while (sj_arena_is_alive(c.a)) /* the close has begun: CLOSING */
+        usleep(1000);
+    sj_value v;
+    assert_int_equal(sj_get_path(&begun_src, p, 0, &i, 1, &v, &err), SJ_E_CLOSED);
+    assert_int_equal(sj_accessor_get_i64(acc, &begun_src, 0, &i, 1, &x, &err), SJ_E_CLOSED);
+    assert_string_equal(err.message, "get: segment: its arena is closed");
+    assert_int_equal(sj_accessor_set_i64(acc, &begun_src, 0, &i, 1, 3, &err), SJ_E_CLOSED);
+    assert_string_equal(err.message, "set: segment: its arena is closed");
+    atomic_store(&begun_release, 1);
+    assert_int_equal(pthread_join(runner, NULL), 0);
+    assert_int_equal(pthread_join(closer, NULL), 0);
+    assert_int_equal(run_st, SJ_OK);
+    assert_int_equal(c.st, SJ_OK);
+    assert_int_equal(begun_heap[1], 9);
+    sj_path_free(p);
+    sj_accessor_free(acc);
+    sj_kernel_free(begun_k);
+    sj_layout_unref(rec);
+    sj_layout_unref(j8);
+}
+
+/* A module that made inline accessor calls is unloaded; the thread then goes on, is
+ * preempted and takes signals. The kernel must find no pointer into the module (a
+ * restartable sequence's descriptor): before the descriptor was cleared after each access,
+ * the next preemption or signal ended the thread with SIGSEGV. */
+static volatile sig_atomic_t usr1_seen;
+static void on_usr1(int sig) {
+    (void)sig;
+    usr1_seen++;
+}
+
+static void test_unloaded_module(void **state) {
+    (void)state;
+    sj_error err = {0};
+    sj_layout *rec = test_layout("[8:j8]");
+    sj_accessor *acc = NULL;
+    assert_status(sj_accessor_new(rec, "[*]", &acc, &err), SJ_OK, &err);
+    sj_arena kinds[2];
+    assert_status(sj_arena_open(SJ_ARENA_CONFINED, &kinds[0], &err), SJ_OK, &err);
+    assert_status(sj_arena_open(SJ_ARENA_SHARED, &kinds[1], &err), SJ_OK, &err);
+    struct sigaction sa = {.sa_handler = on_usr1}, old;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    for (int k = 0; k < 2; k++) {
+        sj_segment s;
+        assert_status(sj_arena_allocate(kinds[k], 64, 8, &s, &err), SJ_OK, &err);
+        for (int64_t i = 0; i < 8; i++)
+            assert_status(sj_accessor_set_i64(acc, &s, 0, &i, 1, i + 1, &err), SJ_OK, &err);
+        void *m = dlopen(SEGJIT_TEST_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+        if (!m) fail_msg("dlopen: %s", dlerror());
+        sj_status (*sum_fn)(const sj_accessor *, const sj_segment *, int64_t, int64_t *);
+        *(void **)&sum_fn = dlsym(m, "plugin_sum");
+        assert_non_null(sum_fn);
+        int64_t sum = 0;
+        for (int r = 0; r < 3; r++) { /* the first call keeps the key, the next ones use it */
+            assert_int_equal(sum_fn(acc, &s, 8, &sum), SJ_OK);
+            assert_int_equal(sum, 36);
+        }
+        assert_int_equal(dlclose(m), 0);
+        usr1_seen = 0;
+        for (int r = 0; r < 20; r++) {
+            raise(SIGUSR1);
+            usleep(500);
+            sched_yield();
+        }
+        assert_int_equal(usr1_seen, 20);
+    }
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    for (int k = 0; k < 2; k++)
+        assert_status(sj_arena_close(kinds[k], &err), SJ_OK, &err);
+    sj_accessor_free(acc);
+    sj_layout_unref(rec);
+}
+
 /* ---- 6. open records: a leading [*] whose bound comes from the segment (SEMANTICS 4.5) ---- */
 
 static void test_open_records(void **state) {
@@ -1004,6 +1137,8 @@ int main(void) {
         cmocka_unit_test(test_remembered_arena),
         cmocka_unit_test(test_shared_kept_key),
         cmocka_unit_test(test_shared_close_under_readers),
+        cmocka_unit_test(test_access_after_close_begun),
+        cmocka_unit_test(test_unloaded_module),
         cmocka_unit_test(test_open_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

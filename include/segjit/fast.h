@@ -34,7 +34,7 @@ struct sj_scope {
     /* Written by pins, allocation and the pool: kept off the readers' cache line. */
     _Alignas(64) atomic_long inflight; /* pins between acquire and release */
     _Atomic(struct sj_alloc *) allocs; /* memory to free on close */
-    _Atomic uint64_t views;            /* open views, | closing bit while a close decides */
+    _Atomic uint64_t views;            /* open views, | SJ__VIEWS_CLOSING while a close decides */
     struct sj_scope *next_free;        /* pool link, under the pool lock */
     _Atomic int64_t owner_tid;         /* the owner's OS thread id, for messages */
 };
@@ -55,6 +55,8 @@ typedef struct sj_thread_state {
     uint64_t mine;
 } sj_thread_state;
 #define SJ__NO_KEY UINT64_MAX /* `mine` when none: no arena's key */
+/* Set in a scope's `views` from the start of a close to its end: keep no shared key. */
+#define SJ__VIEWS_CLOSING (UINT64_C(1) << 63)
 /* The owner of a scope not open as confined: no thread's id, not even an unassigned 0. */
 #define SJ__NO_OWNER UINT64_MAX
 
@@ -94,8 +96,12 @@ static inline __attribute__((always_inline)) bool sj__lease_shared(struct sj_sco
         atomic_signal_fence(memory_order_seq_cst);
     if (__builtin_expect(atomic_load_explicit(&sc->word, memory_order_acquire) == key, 1)) {
         *slot = r;
-        /* kept while announced: a closer that waited for this slot then sees it */
-        if (r->rseq) sj__set_mine(key);
+        if (r->rseq) { /* keep the key for restartable accesses, unless a close has begun */
+            sj__set_mine(key);
+            atomic_signal_fence(memory_order_seq_cst); /* a fence, by the closer's membarrier */
+            if (atomic_load_explicit(&sc->views, memory_order_relaxed) & SJ__VIEWS_CLOSING)
+                sj__set_mine(SJ__NO_KEY);
+        }
         return true;
     }
     atomic_store_explicit(&r->scope, NULL, memory_order_release);
@@ -203,7 +209,9 @@ sj__access_enter(const struct sj_accessor *a, const sj_segment *s, int64_t off, 
  * which then finds `mine` changed. True when done; false (always, where not compiled in)
  * when `mine` is not key. The sequence's descriptor goes in section __rseq_cs, its abort
  * handler (after the kernel's signature) in __rseq_failure; it restarts from the descriptor
- * store. (Not asm goto: gcc 12 miscompiled its output operands into a loop.)
+ * store. The descriptor address is cleared after the move, so that unloading the code that
+ * holds it (dlclose) leaves the kernel nothing to read. (Not asm goto: gcc 12 miscompiled
+ * its output operands into a loop.)
  * A debugger cannot single-step through the sequence (each stop restarts it), so it is
  * compiled only into optimised code, and SJ_NO_RSEQ leaves it out. */
 #if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) &&                             \
@@ -220,24 +228,26 @@ extern const ptrdiff_t __rseq_offset; /* glibc's <sys/rseq.h> */
     ".pushsection __rseq_failure, \"ax\"\n\t.byte 0x0f, 0xb9, 0x3d\n\t.long 0x53053053\n"          \
     "4:\n\tjmp 0f\n\t.popsection\n"                                                                \
     "0:\n\tleaq 3b(%%rip), %[t]\n\tmovq %[t], %%fs:8(%[rs])\n"                                     \
-    "1:\n\tcmpq %[k], %[mine]\n\tjne 2f\n\t" move "\n2:\n"
+    "1:\n\tcmpq %[k], %[mine]\n\tjne 2f\n\t" move "\n2:\n\tmovq $0, %%fs:8(%[rs])\n"
 #define SJ__CS_LOAD(v, p, key)                                                                     \
     __extension__({                                                                                \
+        typedef __typeof__(v) __attribute__((may_alias)) sj__any_; /* the value's bytes */         \
         uint64_t t_;                                                                               \
         bool ok_;                                                                                  \
         __asm__ volatile(SJ__CS("mov %[mem], %[val]")                                              \
-                         : [val] "=r"(v), [t] "=&r"(t_), "=@ccz"(ok_)                              \
+                         : [val] "=&r"(v), [t] "=&r"(t_), "=@ccz"(ok_)                             \
                          : [rs] "r"(__rseq_offset), [k] "r"(key), [mine] "m"(sj__self.mine),       \
-                           [mem] "m"(*(const __typeof__(v) *)(const void *)(p)));                  \
+                           [mem] "m"(*(const sj__any_ *)(const void *)(p)));                       \
         ok_;                                                                                       \
     })
 #define SJ__CS_STORE(v, p, key)                                                                    \
     __extension__({                                                                                \
+        typedef __typeof__(v) __attribute__((may_alias)) sj__any_;                                 \
         uint64_t t_;                                                                               \
         bool ok_;                                                                                  \
         __asm__ volatile(                                                                          \
             SJ__CS("mov %[val], %[mem]")                                                           \
-            : [mem] "+m"(*(__typeof__(v) *)(void *)(p)), [t] "=&r"(t_), "=@ccz"(ok_)               \
+            : [mem] "+m"(*(sj__any_ *)(void *)(p)), [t] "=&r"(t_), "=@ccz"(ok_)                    \
             : [rs] "r"(__rseq_offset), [k] "r"(key), [mine] "m"(sj__self.mine), [val] "r"(v));     \
         ok_;                                                                                       \
     })

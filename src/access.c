@@ -92,10 +92,12 @@ static sj_status check_access(const sj_segment *s, int64_t off, uint64_t size, u
  * of these sizes, or of what the inline code may assume (revision 2: a thread has a slot in
  * sj__self only where closers run membarrier; 3: an arena handle carries its open word; 4:
  * keys are unique over all arenas and a thread remembers its open confined one; 5: `mine` may
- * hold a shared key, for restartable accesses only, and closers reset it), is a
+ * hold a shared key, for restartable accesses only, and closers reset it; 6: a lease keeps
+ * a shared key only while no close has begun, and the descriptor is cleared after each
+ * access), is a
  * change of SJ__FAST_REVISION (and of the name sj__self is exported as). */
 #if UINTPTR_MAX == UINT64_MAX /* the sizes of 64-bit targets */
-_Static_assert(SJ__FAST_REVISION == 5 && sizeof(struct sj_accessor) == 216 &&
+_Static_assert(SJ__FAST_REVISION == 6 && sizeof(struct sj_accessor) == 216 &&
                    sizeof(struct sj_scope) == 128 && sizeof(sj_thread_state) == 24 &&
                    sizeof(sj_reader) == 128,
                "segjit/fast.h changed: bump SJ__FAST_REVISION and the exported name of sj__self");

@@ -347,10 +347,10 @@ sj_reader *sj_reader_register(void) {
             ;
     }
     /* Without the key the slot is never given back: a leak of 128 bytes per thread. */
-    if (reader_key != (pthread_key_t)-1) pthread_setspecific(reader_key, r);
+    bool dtor = reader_key != (pthread_key_t)-1 && pthread_setspecific(reader_key, r) == 0;
     if (atomic_load(&asym_fence)) {
         /* only where the exit destructor will take the address back */
-        bool keep = thread_rseq_registered() && reader_key != (pthread_key_t)-1 && !reader_exited;
+        bool keep = thread_rseq_registered() && dtor && !reader_exited;
         slot_mine(r, keep ? &sj_self.mine : NULL);
         sj_self.rec = r;
     } else {

@@ -62,9 +62,9 @@ typedef struct sj_thread_state {
 
 /* initial-exec: one %fs-relative load (libsegjit's TLS is static: it uses this model). */
 /* Bumped whenever these structures change (the library checks their sizes against it). */
-#define SJ__FAST_REVISION 5
-#define sj__self          sj__self_r5
-extern SJ_API _Thread_local sj_thread_state sj__self_r5 __attribute__((tls_model("initial-exec")));
+#define SJ__FAST_REVISION 6
+#define sj__self          sj__self_r6
+extern SJ_API _Thread_local sj_thread_state sj__self_r6 __attribute__((tls_model("initial-exec")));
 /* `mine` is written by its thread and reset by closers of shared arenas: relaxed atomics
  * (plain moves on x86). */
 static inline uint64_t sj__mine(void) {

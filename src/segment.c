@@ -225,6 +225,13 @@ static void membarrier_setup(void) {
 #endif
 }
 
+/* Registering costs a grace period (about 20 ms each here) once the process has a second
+ * thread, and almost nothing before: so register when the library is loaded, which is
+ * before main for a program linked with it (docs/CONCURRENCY.md 7.9). */
+__attribute__((constructor)) static void membarrier_at_load(void) {
+    pthread_once(&membarrier_once, membarrier_setup);
+}
+
 /* Whether the C library registered this thread's rseq area (it may fail per thread). */
 static bool thread_rseq_registered(void) {
 #if SJ__RSEQ

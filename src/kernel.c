@@ -512,9 +512,16 @@ sj_status sj_kernel_mismatch(sj_kernel **out, sj_error *err) {
     BUILD_KERNEL(out, err, sj_plan_mismatch(&plan_, err));
 }
 
+static bool bg_unqueue_orphan(sj_kernel *k);
+
 void sj_kernel_free(sj_kernel *k) {
     /* the last reference frees: a background compile keeps the kernel until it ends */
-    if (!k || atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) != 1) return;
+    if (!k) return;
+    unsigned left = atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) - 1;
+    /* the queue's reference, in a fork's child whose queue has no thread yet */
+    if (left == 1 && atomic_load(&k->bg_asked) && bg_unqueue_orphan(k))
+        left = atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) - 1;
+    if (left != 0) return;
     for (int v = 0; v < SJ_VARIANT_COUNT; v++)
         sj_kernel_free(atomic_load(&k->variants[v]));
     if (atomic_load(&k->jit_state) == JIT_READY && k->jit && k->jit->release)
@@ -799,13 +806,18 @@ static void *bg_main(void *arg) {
  * request, or call of a queued kernel, starts a thread for the queue. */
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static const sj_jit_provider *fork_jp; /* the JIT prepared for this fork */
-enum { FORK_BG_WAIT_MS = 2000 };
+static long fork_bg_wait_ms = 2000;    /* SEGJIT_TEST_FORK_WAIT_MS: tests of a fork mid-compile */
 
 static void before_fork(void) {
     pthread_mutex_lock(&bg_lock);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += FORK_BG_WAIT_MS / 1000;
+    until.tv_sec += fork_bg_wait_ms / 1000;
+    until.tv_nsec += fork_bg_wait_ms % 1000 * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
     while (bg_current && pthread_cond_timedwait(&bg_idle, &bg_lock, &until) == 0)
         ;
     fork_jp = atomic_load(&c_jit);
@@ -831,10 +843,29 @@ static void after_fork_child(void) {
     pthread_mutex_unlock(&bg_lock); /* taken by this thread before the fork */
 }
 static void fork_setup(void) {
+    const char *ms = sj_secure_getenv("SEGJIT_TEST_FORK_WAIT_MS");
+    if (ms && *ms >= '0' && *ms <= '9') fork_bg_wait_ms = strtol(ms, NULL, 10) % 100000;
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 static void fork_setup_once(void) {
     pthread_once(&fork_once, fork_setup);
+}
+
+/* In a fork's child no thread serves the queue until a queued kernel is called again: take
+ * out a kernel its user freed (true: the caller drops the queue's reference). */
+static bool bg_unqueue_orphan(sj_kernel *k) {
+    bool found = false;
+    pthread_mutex_lock(&bg_lock);
+    if (!atomic_load(&bg_running))
+        for (sj_kernel **at = &bg_head, *prev = NULL; *at; prev = *at, at = &(*at)->bg_next)
+            if (*at == k) {
+                *at = k->bg_next;
+                if (bg_tail == k) bg_tail = prev;
+                found = true;
+                break;
+            }
+    pthread_mutex_unlock(&bg_lock);
+    return found;
 }
 
 /* Starts the thread (bg_lock held); false when it cannot be made. */

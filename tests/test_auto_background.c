@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include <malloc.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -284,31 +285,34 @@ enum { NF = 240, WPER = 8192 };
 typedef struct wide {
     uint32_t *in, *out;
     sj_segment src, dst;
+    int front; /* padding words first in the destination (a plan of its own each), else one last */
 } wide;
 
-static sj_kernel *wide_kernel(void) {
+static sj_kernel *wide_kernel(int front) {
     static char from[NF * 12 + 8], to[NF * 12 + 8];
     size_t a = 0, b = 0;
     a += (size_t)snprintf(from + a, sizeof from - a, "[");
-    b += (size_t)snprintf(to + b, sizeof to - b, "[");
+    b += front ? (size_t)snprintf(to + b, sizeof to - b, "[x%d", 4 * front)
+               : (size_t)snprintf(to + b, sizeof to - b, "[");
     for (int f = 0; f < NF; f++) {
         a += (size_t)snprintf(from + a, sizeof from - a, "i4(f%d)", f);
         b += (size_t)snprintf(to + b, sizeof to - b, "I4(f%d)", NF - 1 - f);
     }
     snprintf(from + a, sizeof from - a, "]");
-    snprintf(to + b, sizeof to - b, "x4]");
+    snprintf(to + b, sizeof to - b, front ? "]" : "x4]");
     return auto_kernel(from, to);
 }
 
-static void wide_init(wide *w) {
+static void wide_init(wide *w, int front) {
+    w->front = front;
     w->in = malloc((size_t)WPER * NF * 4);
-    w->out = malloc((size_t)WPER * (NF + 1) * 4);
+    w->out = malloc((size_t)WPER * (NF + 3) * 4);
     assert_true(w->in && w->out);
     for (size_t i = 0; i < (size_t)WPER * NF; i++)
         w->in[i] = (uint32_t)i * 2654435761u;
     sj_error err = {0};
     assert_int_equal(sj_segment_native(w->in, (int64_t)WPER * NF * 4, &w->src, &err), SJ_OK);
-    assert_int_equal(sj_segment_native(w->out, (int64_t)WPER * (NF + 1) * 4, &w->dst, &err), SJ_OK);
+    assert_int_equal(sj_segment_native(w->out, (int64_t)WPER * (NF + 3) * 4, &w->dst, &err), SJ_OK);
 }
 
 /* One call over WPER records; false when a byte is wrong or the call failed. */
@@ -318,7 +322,8 @@ static bool wide_run(sj_kernel *k, wide *w) {
     if (sj_kernel_run(k, &args, NULL, &err) != SJ_OK) return false;
     for (size_t r = 0; r < WPER; r++)
         for (size_t j = 0; j < NF; j++)
-            if (w->out[r * (NF + 1) + j] != __builtin_bswap32(w->in[r * NF + (NF - 1 - j)]))
+            if (w->out[r * (NF + (size_t)(w->front > 1 ? w->front : 1)) + (size_t)w->front + j] !=
+                __builtin_bswap32(w->in[r * NF + (NF - 1 - j)]))
                 return false;
     return true;
 }
@@ -326,9 +331,9 @@ static bool wide_run(sj_kernel *k, wide *w) {
 static void test_fork_while_compiling(void **state) {
     (void)state;
     bool jit = sj_jit_available(NULL);
-    sj_kernel *k = wide_kernel();
+    sj_kernel *k = wide_kernel(0);
     wide w;
-    wide_init(&w);
+    wide_init(&w, 0);
     sj_kernel_info in = stats(k);
     for (int call = 0; call < 1000 && !in.compile_pending && !in.compiled; call++) {
         assert_true(wide_run(k, &w));
@@ -366,6 +371,58 @@ static void test_fork_while_compiling(void **state) {
     free(w.out);
 }
 
+/* A fork's child whose kernel was queued (or compiling) at the fork, and which frees it
+ * without calling it again: the queue has no thread there, and the kernel is freed at once
+ * (it used to stay queued with the queue's reference: a leak). */
+static void test_free_queued_in_fork_child(void **state) {
+    (void)state;
+    /* A fork waits for the compile thread to finish its queue (up to 2 s): only with the
+     * wait cut short (ctest test_auto_background_nowait) is a kernel still queued in the
+     * child. */
+    const char *wait_ms = getenv("SEGJIT_TEST_FORK_WAIT_MS");
+    if (!background() || !wait_ms || strcmp(wait_ms, "0") != 0) skip();
+    enum { NK = 3 };
+    sj_kernel *k[NK];
+    wide w[NK];
+    sj_kernel_info in[NK];
+    for (int i = 0; i < NK; i++) {
+        k[i] = wide_kernel(i + 1);
+        wide_init(&w[i], i + 1);
+        in[i] = stats(k[i]);
+    }
+    for (int i = 0; i < NK; i++)
+        for (int call = 0; call < 1000 && !in[i].compile_pending && !in[i].compiled; call++) {
+            assert_true(wide_run(k[i], &w[i]));
+            in[i] = stats(k[i]);
+        }
+    bool queued = in[NK - 1].compile_pending;
+    pid_t pid = queued ? fork() : 0;
+    assert_true(pid >= 0);
+    if (queued && pid == 0) {
+        alarm(60);
+        bool pending = stats(k[NK - 1]).compile_pending; /* no thread here to compile it */
+        struct mallinfo2 before = mallinfo2();
+        sj_kernel_free(k[NK - 1]); /* the last user reference; no call after the fork */
+        struct mallinfo2 after = mallinfo2();
+        /* the plan and the interpreter's program of 240 fields: tens of KB */
+        _exit(!pending ? 4 : before.uordblks - after.uordblks > 16384 ? 0 : 3);
+    }
+    int ws = 0;
+    if (queued) assert_int_equal(waitpid(pid, &ws, 0), pid);
+    for (int i = 0; i < NK; i++) {
+        wait_compiled(k[i]);
+        sj_kernel_free(k[i]);
+        free(w[i].in);
+        free(w[i].out);
+    }
+    if (!queued) skip(); /* compiled before the last was queued: nothing to test */
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) == 4) skip(); /* compiled before the fork */
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+        fail_msg("the forked child ended with %s %d (3: the kernel was not freed)",
+                 WIFSIGNALED(ws) ? "signal" : "status",
+                 WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
+}
+
 int main(int argc, char **argv) {
     setenv("SEGJIT_AUTO_COMPILE", "background", 1); /* the default, whatever the caller set */
     if (argc == 2 && strcmp(argv[1], "--exit-at-once") == 0) return child_exit_at_once();
@@ -377,6 +434,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_threads_while_compiling),
         cmocka_unit_test(test_exit_while_compiling),
         cmocka_unit_test(test_fork_while_compiling),
+        cmocka_unit_test(test_free_queued_in_fork_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,6 +232,16 @@ __attribute__((constructor)) static void membarrier_at_load(void) {
     pthread_once(&membarrier_once, membarrier_setup);
 }
 
+/* A full barrier on every running thread of the process (registered, so it does not fail;
+ * if it ever did, the global command, slower and unregistered, gives the same guarantee). */
+static void membarrier_all(void) {
+#ifdef SYS_membarrier
+    while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
+           syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+        sched_yield();
+#endif
+}
+
 /* Whether the C library registered this thread's rseq area (it may fail per thread). */
 static bool thread_rseq_registered(void) {
 #if SJ__RSEQ
@@ -259,11 +269,7 @@ static void slot_mine(sj_reader *r, uint64_t *mine_at) {
 static void forget_shared_key(uint64_t key) {
     if (!atomic_load(&rseq_ok)) return; /* no thread keeps a shared key */
     bool kept = false;
-#ifdef SYS_membarrier
-    while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
-           syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
-        sched_yield();
-#endif
+    membarrier_all();                            /* rseq_ok implies asym_fence */
     pthread_once(&reader_once, reader_key_make); /* mine_lock's fork handlers */
     pthread_mutex_lock(&mine_lock);
     for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
@@ -408,14 +414,7 @@ static void wait_for_leases(struct sj_scope *sc) {
      * a full fence themselves (asym_fence false). */
     atomic_thread_fence(memory_order_seq_cst);
     pthread_once(&membarrier_once, membarrier_setup); /* asym_fence as final, here too */
-#ifdef SYS_membarrier
-    /* Registered, so it does not fail; if it ever did, the global command (slower, no
-     * registration) gives the same guarantee, and a reader must never be freed under. */
-    if (atomic_load(&asym_fence))
-        while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
-               syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
-            sched_yield();
-#endif
+    if (atomic_load(&asym_fence)) membarrier_all();
     for (sj_reader *r = atomic_load(&readers); r; r = r->next) {
         unsigned spins = 0;
         while (atomic_load_explicit(&r->scope, memory_order_acquire) == sc)

@@ -218,66 +218,91 @@ static int w8_close(bench_results *res, sj_arena_kind kind, int reps) {
     return 0;
 }
 
-/* One pair of rows: the loop in 1 thread and in 2 threads, rounds alternating. Pinned, a
- * round is one thread on each CPU in turn, then both at once; every thread is a sample.
- * Samples are stored by CPU (thread c of a round at [c * reps + round]), so a CPU's own
- * median and the pooled one come from the same arrays. */
-static int w8_pair(w8 *w, w8_mode mode, bench_impl impl1, bench_impl impl2, int reps, double want,
-                   bench_results *res) {
-    const int64_t n = w->calls;
+/* One loop's pair of rows and their samples, stored by CPU (thread c of a round at
+ * [c * reps + round]), so a CPU's own median and the pooled one come from the same arrays. */
+typedef struct w8_pair {
+    w8_mode mode;
+    bench_impl impl1, impl2;
+    int64_t calls;
+    double want;
+    size_t row1; /* index of the 1-thread row in res->rows (the 2-thread row follows) */
+    double *s1, *s2, *w1, *w2;
+    bool ok1, ok2;
+} w8_pair;
+
+/* Every loop's pair of rows, the rounds interleaved: round k runs each loop in turn, each
+ * pinned to one CPU then the other, then on both at once; a phase of the host (memory
+ * bandwidth taken by other guests lasts seconds) then weighs on every loop's rows alike
+ * instead of on whichever loop it fell on. */
+static int w8_pairs(w8 *w, w8_pair *p, int count, int reps, bench_results *res) {
     int cpus[2];
     const bool pinned = w8_cpus(cpus);
     const int per1 = pinned ? 2 : 1; /* 1-thread samples per round */
-    w->mode = mode;
-    bench_row *r1 = w8_row(res, n, impl1);
-    bench_row *r2 = w8_row(res, n, impl2);
     size_t cells = (size_t)reps * 2;
-    double *s1 = calloc(cells, sizeof *s1), *s2 = calloc(cells, sizeof *s2);
-    double *w1 = calloc(cells, sizeof *w1), *w2 = calloc(cells, sizeof *w2);
-    int rc = -1;
-    if (r1 && r2 && s1 && s2 && w1 && w2) {
-        r1 = &res->rows[res->count - 2]; /* after the last realloc */
-        r2 = &res->rows[res->count - 1];
-        bool ok1 = true, ok2 = true;
-        for (int k = -1; k < reps; k++) { /* one warm-up round, then alternating */
+    int rc = 0;
+    for (int m = 0; m < count; m++) {
+        p[m].row1 = res->count;
+        p[m].ok1 = p[m].ok2 = true;
+        p[m].s1 = calloc(cells, sizeof(double));
+        p[m].s2 = calloc(cells, sizeof(double));
+        p[m].w1 = calloc(cells, sizeof(double));
+        p[m].w2 = calloc(cells, sizeof(double));
+        if (!w8_row(res, p[m].calls, p[m].impl1) || !w8_row(res, p[m].calls, p[m].impl2) ||
+            !p[m].s1 || !p[m].s2 || !p[m].w1 || !p[m].w2)
+            rc = -1;
+    }
+    for (int k = -1; k < reps && rc == 0; k++) { /* one warm-up round, then alternating */
+        for (int m = 0; m < count; m++) {
+            w8_pair *q = &p[m];
+            bench_row *r1 = &res->rows[q->row1], *r2 = &res->rows[q->row1 + 1];
             double a[2] = {0, 0}, b[2] = {0, 0}, wa[2] = {0, 0}, wb[2] = {0, 0};
+            w->mode = q->mode;
+            w->calls = q->calls;
             for (int c = 0; c < per1; c++)
-                w8_round(w, 1, pinned ? &cpus[c] : NULL, want, &ok1, &a[c], &wa[c], r1->note,
+                w8_round(w, 1, pinned ? &cpus[c] : NULL, q->want, &q->ok1, &a[c], &wa[c], r1->note,
                          sizeof r1->note);
-            w8_round(w, 2, pinned ? cpus : NULL, want, &ok2, b, wb, r2->note, sizeof r2->note);
+            w8_round(w, 2, pinned ? cpus : NULL, q->want, &q->ok2, b, wb, r2->note,
+                     sizeof r2->note);
             if (k < 0) continue;
             for (int c = 0; c < 2; c++) {
                 if (c < per1) {
-                    s1[c * reps + k] = a[c];
-                    w1[c * reps + k] = wa[c];
+                    q->s1[c * reps + k] = a[c];
+                    q->w1[c * reps + k] = wa[c];
                 }
-                s2[c * reps + k] = b[c];
-                w2[c * reps + k] = wb[c];
+                q->s2[c * reps + k] = b[c];
+                q->w2[c * reps + k] = wb[c];
             }
         }
-        if (ok1 && ok2) {
+    }
+    for (int m = 0; m < count && rc == 0; m++) {
+        w8_pair *q = &p[m];
+        bench_row *r1 = &res->rows[q->row1], *r2 = &res->rows[q->row1 + 1];
+        const double n = (double)q->calls;
+        if (q->ok1 && q->ok2) {
             char per_cpu[64] = "not pinned";
             if (pinned) { /* before the pooled medians sort the whole arrays */
-                double q[2];
+                double r[2];
                 for (int c = 0; c < 2; c++)
-                    q[c] = bench_median(s2 + c * reps, reps) / bench_median(s1 + c * reps, reps);
-                r2->pair_ratio = q[0] > q[1] ? q[0] : q[1];
+                    r[c] =
+                        bench_median(q->s2 + c * reps, reps) / bench_median(q->s1 + c * reps, reps);
+                r2->pair_ratio = r[0] > r[1] ? r[0] : r[1];
                 snprintf(per_cpu, sizeof per_cpu, "pinned; per CPU 2/1: %d %.2f, %d %.2f", cpus[0],
-                         q[0], cpus[1], q[1]);
+                         r[0], cpus[1], r[1]);
             }
             bench_text(r2->note, sizeof r2->note,
                        "CPU time per thread, %s; wall time per access %.2f ns (1 thread %.2f)",
-                       per_cpu, bench_median(w2, 2 * reps) / (double)n,
-                       bench_median(w1, per1 * reps) / (double)n);
+                       per_cpu, bench_median(q->w2, 2 * reps) / n,
+                       bench_median(q->w1, per1 * reps) / n);
         }
-        w8_fill(r1, s1, per1 * reps, ok1);
-        w8_fill(r2, s2, 2 * reps, ok2);
-        rc = 0;
+        w8_fill(r1, q->s1, per1 * reps, q->ok1);
+        w8_fill(r2, q->s2, 2 * reps, q->ok2);
     }
-    free(s1);
-    free(s2);
-    free(w1);
-    free(w2);
+    for (int m = 0; m < count; m++) {
+        free(p[m].s1);
+        free(p[m].s2);
+        free(p[m].w1);
+        free(p[m].w2);
+    }
     return rc;
 }
 
@@ -304,30 +329,33 @@ int bench_threads(int64_t n, int reps, bench_results *res) {
         r[i].y = (double)(i % 1024);
     double want = hand_w7_sum_y(r, n);
 
-    w.calls = n;
-    int rc = w8_pair(&w, W8_ACCESSOR, IMPL_THREADS_1, IMPL_THREADS_2, reps, want, res);
-    if (rc == 0)
-        rc = w8_pair(&w, W8_CALL, IMPL_CALL_THREADS_1, IMPL_CALL_THREADS_2, reps, want, res);
-    if (rc == 0)
-        rc = w8_pair(&w, W8_LOOP, IMPL_LOOP_THREADS_1, IMPL_LOOP_THREADS_2, reps, want, res);
-    if (rc == 0) { /* a kept kernel over an open root, as a user would keep it */
-        sj_layout *open = NULL;
-        sj_path *path = NULL;
-        w.calls = n / W8_KERNEL_SHARE ? n / W8_KERNEL_SHARE : n;
-        if (sj_layout_parse("[*:[i4(id)i4(x)d8(y)j8(z)]]", &open, &err) != SJ_OK ||
-            sj_path_parse(open, "[*].y", &path, &err) != SJ_OK ||
-            sj_kernel_reduce(path, SJ_REDUCE_SUM, &w.sum, &err) != SJ_OK) {
-            fprintf(stderr, "segjit-bench: W8 set-up: %s\n", err.message);
-            rc = -1;
-        } else {
-            sj_kernel_set_tier(w.sum, SJ_TIER_JIT);
-            rc = w8_pair(&w, W8_KERNEL, IMPL_KERNEL_THREADS_1, IMPL_KERNEL_THREADS_2, reps,
-                         hand_w7_sum_y(r, w.calls), res);
-        }
-        sj_kernel_free(w.sum);
-        sj_path_free(path);
-        sj_layout_unref(open);
+    /* a kept kernel over an open root, as a user would keep it */
+    sj_layout *open = NULL;
+    sj_path *path = NULL;
+    int rc = 0;
+    if (sj_layout_parse("[*:[i4(id)i4(x)d8(y)j8(z)]]", &open, &err) != SJ_OK ||
+        sj_path_parse(open, "[*].y", &path, &err) != SJ_OK ||
+        sj_kernel_reduce(path, SJ_REDUCE_SUM, &w.sum, &err) != SJ_OK) {
+        fprintf(stderr, "segjit-bench: W8 set-up: %s\n", err.message);
+        rc = -1;
+    } else {
+        sj_kernel_set_tier(w.sum, SJ_TIER_JIT);
+        const int64_t fifth = n / W8_KERNEL_SHARE ? n / W8_KERNEL_SHARE : n;
+        w8_pair p[] = {
+            {.mode = W8_ACCESSOR, IMPL_THREADS_1, IMPL_THREADS_2, n, want},
+            {.mode = W8_CALL, IMPL_CALL_THREADS_1, IMPL_CALL_THREADS_2, n, want},
+            {.mode = W8_LOOP, IMPL_LOOP_THREADS_1, IMPL_LOOP_THREADS_2, n, want},
+            {.mode = W8_KERNEL,
+             IMPL_KERNEL_THREADS_1,
+             IMPL_KERNEL_THREADS_2,
+             fifth,
+             hand_w7_sum_y(r, fifth)},
+        };
+        rc = w8_pairs(&w, p, (int)(sizeof p / sizeof p[0]), reps, res);
     }
+    sj_kernel_free(w.sum);
+    sj_path_free(path);
+    sj_layout_unref(open);
     sj_accessor_free(w.acc);
     sj_arena_close(arena, NULL);
     if (rc == 0) rc = w8_close(res, SJ_ARENA_SHARED, 101);

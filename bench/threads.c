@@ -13,7 +13,9 @@
  * Where the process may run on two CPUs, every thread is pinned: each round times one
  * thread on the first CPU, one on the second, then one on each at once, so both rows hold
  * each CPU's samples equally and a CPU slowed by other work weighs on both alike
- * (docs/ACCESS.md, session 14). */
+ * (docs/ACCESS.md, session 14). The 2 / 1 ratio is the median over rounds of each round's
+ * own ratio, per CPU (the worse CPU counts); the ratio of the two medians is printed beside
+ * it (docs/ACCESS.md, session 24). */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <pthread.h>
@@ -279,15 +281,25 @@ static int w8_pairs(w8 *w, w8_pair *p, int count, int reps, bench_results *res) 
         bench_row *r1 = &res->rows[q->row1], *r2 = &res->rows[q->row1 + 1];
         const double n = (double)q->calls;
         if (q->ok1 && q->ok2) {
-            char per_cpu[64] = "not pinned";
+            char per_cpu[96] = "not pinned";
             if (pinned) { /* before the pooled medians sort the whole arrays */
-                double r[2];
+                /* each round's 2-thread sample against the same CPU's 1-thread sample of that
+                 * round (paired, computed before any median sorts the arrays); beside it the
+                 * ratio of the two medians */
+                double r[2], m[2], *pr = calloc((size_t)reps, sizeof *pr);
+                for (int c = 0; c < 2; c++) {
+                    for (int k = 0; pr && k < reps; k++)
+                        pr[k] = q->s2[c * reps + k] / q->s1[c * reps + k];
+                    r[c] = pr ? bench_median(pr, reps) : -1;
+                }
                 for (int c = 0; c < 2; c++)
-                    r[c] =
+                    m[c] =
                         bench_median(q->s2 + c * reps, reps) / bench_median(q->s1 + c * reps, reps);
+                free(pr);
                 r2->pair_ratio = r[0] > r[1] ? r[0] : r[1];
-                snprintf(per_cpu, sizeof per_cpu, "pinned; per CPU 2/1: %d %.2f, %d %.2f", cpus[0],
-                         r[0], cpus[1], r[1]);
+                snprintf(per_cpu, sizeof per_cpu,
+                         "pinned; per CPU 2/1: %d %.2f (%.2f), %d %.2f (%.2f)", cpus[0], r[0], m[0],
+                         cpus[1], r[1], m[1]);
             }
             bench_text(r2->note, sizeof r2->note,
                        "CPU time per thread, %s; wall time per access %.2f ns (1 thread %.2f)",

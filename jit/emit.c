@@ -25,9 +25,15 @@
  * (docs/JIT.md, "Wide records"). */
 #define SJ_EMIT_CHUNK_MOVES 64u
 #define SJ_EMIT_MAX_ALIGN   4096u /* larger proofs add nothing to code generation */
-/* Swap units emitted one by one (one vector in wide plans), and in wide plans inner loops
- * unrolled up to this weight; more: an inner loop. */
+/* Wide plans: inner loops unrolled up to this weight (more: an inner loop); a swap of up
+ * to this many units weighs its units. */
 #define SJ_EMIT_MAX_UNROLL 16u
+/* Swaps of several units: vectors of at most this many bytes, up to SJ_EMIT_SWAP_UNROLL of
+ * them written out (more: a loop); outside wide plans, swaps of dense elements shorter
+ * than SJ_EMIT_SWAP_VECTOR_MIN bytes stay scalar for the loop vectorizer. */
+#define SJ_EMIT_SWAP_BLOCK      64u
+#define SJ_EMIT_SWAP_UNROLL     4u
+#define SJ_EMIT_SWAP_VECTOR_MIN 16u
 /* Wide plans: at most this many conversions continuing each other become one vector. */
 #define SJ_EMIT_MAX_LANES 64u
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
@@ -234,6 +240,7 @@ typedef struct emitter {
     const char *name;
     const sj_emit_target *t;
     bool chunked, noalias;
+    bool dense; /* sj_emit_dense: the loop reads and writes whole elements back to back */
     unsigned nchunks;
 } emitter;
 
@@ -309,6 +316,59 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
     return v;
 }
 
+/* Whether a swap of several units is emitted as vectors: in wide plans always; elsewhere
+ * unless the loop vectorizer will run over whole elements of a few units each, which it
+ * does better across elements (docs/JIT.md, "Swaps of arrays"). */
+static bool swap_as_vectors(const emitter *x, const sj_move *m) {
+    if (x->chunked) return true;
+    return !(x->dense && m->len < SJ_EMIT_SWAP_VECTOR_MIN) && m->len / m->width > 1;
+}
+
+/* dp[u] = bswap(sp[u]) for the move's units, as vectors of up to SJ_EMIT_SWAP_BLOCK bytes:
+ * up to SJ_EMIT_SWAP_UNROLL blocks written out, more in a loop, then one vector for the
+ * rest. sa and da: the alignments of sp and dp. */
+static void emit_swap_vectors(emitter *x, const sj_move *m, size_t k, LLVMValueRef sp,
+                              LLVMValueRef dp, unsigned sa, unsigned da) {
+    sj_em *e = &x->e;
+    LLVMTypeRef ut = sj_int_type(e, m->width);
+    const uint32_t units = m->len / m->width, per = SJ_EMIT_SWAP_BLOCK / m->width;
+    const uint32_t blocks = units > per ? units / per : 0;
+    uint32_t done = 0;
+    if (blocks > SJ_EMIT_SWAP_UNROLL) { /* for (b = 0; b < blocks; b++) one block */
+        char nb[40];
+        snprintf(nb, sizeof nb, "b_m%zu_block", k);
+        LLVMBasicBlockRef from = LLVMGetInsertBlock(e->b);
+        LLVMBasicBlockRef body = sj_block(e, nb);
+        snprintf(nb, sizeof nb, "b_m%zu_blocks_done", k);
+        LLVMBasicBlockRef out = sj_block(e, nb);
+        LLVMBuildBr(e->b, body);
+        sj_at(e, body);
+        LLVMValueRef b = sj_phi(e, e->i64, sj_c64(e, 0), from, "v_block");
+        LLVMValueRef off = LLVMBuildNUWMul(e->b, b, sj_c64(e, SJ_EMIT_SWAP_BLOCK), "v_block_off");
+        LLVMValueRef v = sj_load(e, LLVMVectorType(ut, per), sj_gep(e, sp, off, "v_block_src"),
+                                 align_at(sa, SJ_EMIT_SWAP_BLOCK), "v_block");
+        v = sj_intrinsic1(e, "llvm.bswap", v, "v_block_swapped");
+        sj_store(e, v, sj_gep(e, dp, off, "v_block_dst"), align_at(da, SJ_EMIT_SWAP_BLOCK));
+        LLVMValueRef next = LLVMBuildNUWAdd(e->b, b, sj_c64(e, 1), "v_block_next");
+        sj_phi_add(b, next, body);
+        LLVMBuildCondBr(e->b,
+                        LLVMBuildICmp(e->b, LLVMIntEQ, next, sj_c64(e, blocks), "v_blocks_done"),
+                        out, body);
+        sj_at(e, out);
+        done = blocks * per;
+    }
+    while (done < units) { /* whole blocks, then the rest as one vector (or one unit) */
+        uint32_t n = units - done < per ? units - done : per;
+        uint64_t off = (uint64_t)done * m->width;
+        LLVMTypeRef t = n > 1 ? LLVMVectorType(ut, n) : ut;
+        LLVMValueRef v =
+            sj_load(e, t, sj_gep_c(e, sp, off, "v_swap_src"), align_at(sa, off), "v_swap");
+        v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
+        sj_store(e, v, sj_gep_c(e, dp, off, "v_swap_dst"), align_at(da, off));
+        done += n;
+    }
+}
+
 /* One move of element i: se and de are the element bases, every source element base
  * aligned to sbase and every destination element base to dbase. */
 static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, LLVMValueRef de,
@@ -343,41 +403,17 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
             LLVMValueRef sp = sj_gep_c(e, se, m->src_off, ns);
             LLVMTypeRef ut = sj_int_type(e, m->width);
             uint32_t units = m->len / m->width;
-            if (x->chunked && units > 1 && units <= SJ_EMIT_MAX_UNROLL) { /* one vector */
-                LLVMValueRef v = sj_load(e, LLVMVectorType(ut, units), sp, sa, nv);
-                sj_store(e, sj_intrinsic1(e, "llvm.bswap", v, "v_swapped"), dp, da);
+            if (units > 1 && swap_as_vectors(x, m)) {
+                emit_swap_vectors(x, m, k, sp, dp, sa, da);
                 return;
             }
-            if (units <= SJ_EMIT_MAX_UNROLL) { /* each unit: dp[u] = bswap(sp[u]) */
-                for (uint32_t u = 0; u < units; u++) {
-                    uint64_t off = (uint64_t)u * m->width;
-                    LLVMValueRef v = sj_load(e, ut, sj_gep_c(e, sp, off, ns),
-                                             align_at(sbase, m->src_off + off), nv);
-                    v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
-                    sj_store(e, v, sj_gep_c(e, dp, off, nd), align_at(dbase, m->dst_off + off));
-                }
-                return;
+            for (uint32_t u = 0; u < units; u++) { /* each unit: dp[u] = bswap(sp[u]) */
+                uint64_t off = (uint64_t)u * m->width;
+                LLVMValueRef v =
+                    sj_load(e, ut, sj_gep_c(e, sp, off, ns), align_at(sbase, m->src_off + off), nv);
+                v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
+                sj_store(e, v, sj_gep_c(e, dp, off, nd), align_at(dbase, m->dst_off + off));
             }
-            /* for (u = 0; u < units; u++) dp[u] = bswap(sp[u]) */
-            char nb[40];
-            snprintf(nb, sizeof nb, "b_m%zu_unit", k);
-            LLVMBasicBlockRef from = LLVMGetInsertBlock(e->b);
-            LLVMBasicBlockRef body = sj_block(e, nb);
-            snprintf(nb, sizeof nb, "b_m%zu_done", k);
-            LLVMBasicBlockRef done = sj_block(e, nb);
-            LLVMBuildBr(e->b, body);
-            sj_at(e, body);
-            LLVMValueRef u = sj_phi(e, e->i64, sj_c64(e, 0), from, "v_unit");
-            LLVMValueRef off = LLVMBuildNUWMul(e->b, u, sj_c64(e, m->width), "v_unit_off");
-            LLVMValueRef v = sj_load(e, ut, sj_gep(e, sp, off, ns), align_at(sa, m->width), nv);
-            v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
-            sj_store(e, v, sj_gep(e, dp, off, nd), align_at(da, m->width));
-            LLVMValueRef next = LLVMBuildNUWAdd(e->b, u, sj_c64(e, 1), "v_unit_next");
-            sj_phi_add(u, next, body);
-            LLVMBuildCondBr(e->b,
-                            LLVMBuildICmp(e->b, LLVMIntEQ, next, sj_c64(e, units), "v_units_done"),
-                            done, body);
-            sj_at(e, done);
             return;
         }
         case SJ_MOVE_CONVERT: {
@@ -694,6 +730,20 @@ static void emit_move_plan(emitter *x) {
         LLVMBuildMemMove(e->b, x->dst, x->dst_align, x->src, x->src_align, bytes);
         LLVMBuildBr(e->b, exit);
         sj_at(e, exit);
+        LLVMBuildRet(e->b, sj_c64(e, 0));
+        return;
+    }
+    if (m0 && m0->kind == SJ_MOVE_SWAP && m0->src_off == 0 && m0->dst_off == 0 && m0->width &&
+        m0->len > m0->width && move_src_stride(p) == (int64_t)m0->len &&
+        p->dst.stride == (int64_t)m0->len && (x->noalias || p->in_place)) {
+        /* elements that are one swap each, back to back: one loop over all their units,
+         * the loop vectorizer's simplest form (W6's) */
+        sj_move unit = *m0;
+        unit.len = m0->width;
+        LLVMValueRef units =
+            LLVMBuildNUWMul(e->b, x->count, sj_c64(e, m0->len / m0->width), "v_units");
+        emit_counted(x, units, x->src, m0->width, x->dst, m0->width, &unit, 1,
+                     align_at(x->src_align, m0->width), align_at(x->dst_align, m0->width));
         LLVMBuildRet(e->b, sj_c64(e, 0));
         return;
     }
@@ -1211,6 +1261,7 @@ int sj_emit_plan(const sj_plan *p, LLVMModuleRef mod, const char *name, const sj
     x.name = name;
     x.t = t;
     x.chunked = sj_emit_chunked(p);
+    x.dense = sj_emit_dense(p);
     add_target_attrs(&x);
 
     e->b = LLVMCreateBuilderInContext(e->ctx);

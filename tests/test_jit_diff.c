@@ -783,6 +783,50 @@ static void case_convert_arrays(bool wide) {
     free(t2);
 }
 
+/* Records of 1-4 arrays (or values) of 2-, 4- and 8-byte kinds converted to the other byte
+ * order, same kinds: swaps of up to 257 units, around emit.c's vector blocks (64 bytes, 4
+ * written out, more in a loop); one field alone is elements that are one swap each (one
+ * loop over all units). The fields reordered or not, packed or not. */
+static void case_convert_swaps(void) {
+    static const unsigned counts[] = {1,  2,  3,  4,  7,  8,  15, 16,  17,  31,  32, 33,
+                                      48, 63, 64, 65, 79, 80, 81, 100, 128, 129, 257};
+    static const unsigned kinds[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* 2, 4, 8 bytes */
+    unsigned n = chance(40) ? 1 : 2 + pick(3), order[4] = {0, 1, 2, 3};
+    unsigned k[4], c[4];
+    bool big = chance(50), packed = chance(30);
+    for (unsigned i = 0; i < n; i++) {
+        k[i] = kinds[pick(sizeof kinds / sizeof kinds[0])];
+        c[i] = counts[pick(sizeof counts / sizeof counts[0])];
+    }
+    for (unsigned i = n - 1; chance(60) && i > 0; i--) {
+        unsigned j = pick(i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    char t[2][256];
+    for (unsigned side = 0; side < 2; side++) { /* C padding, or packed (alignment 1) */
+        bool pk = packed && side == 1;
+        size_t len = put(t[side], sizeof t[side], 0, "[");
+        unsigned off = 0, al = 1;
+        for (unsigned j = 0; j < n; j++) {
+            unsigned i = side ? order[j] : j, sz = KINDS[k[i]].size;
+            const char *kt = akind(k[i], big != (side == 1));
+            if (!pk && off % sz) {
+                len = put(t[side], sizeof t[side], len, "x%u", sz - off % sz);
+                off += sz - off % sz;
+            }
+            if (!pk && sz > al) al = sz;
+            len = c[i] == 1 ? put(t[side], sizeof t[side], len, "%s%s(f%u)", pk ? "1%" : "", kt, i)
+                            : put(t[side], sizeof t[side], len, "[%u:%s%s](f%u)", c[i],
+                                  pk ? "1%" : "", kt, i);
+            off += sz * c[i];
+        }
+        if (off % al) len = put(t[side], sizeof t[side], len, "x%u", al - off % al);
+        put(t[side], sizeof t[side], len, "]");
+    }
+    convert_texts(t[0], t[1], "convert swaps", 64);
+}
+
 /* The selection of records of a path over [n:rec]: all, every other from 1, or a negative
  * step (all reversed, every other from the last), counted. */
 static void records_step(unsigned n, char *out, size_t cap) {
@@ -995,6 +1039,8 @@ static void run_seed(uint64_t seed, unsigned iters) {
             case_convert_arrays(false), S.by_op[8]++;
         else if (op < 45)
             case_convert_arrays(true), S.by_op[8]++;
+        else if (op < 48)
+            case_convert_swaps(), S.by_op[1]++;
         else if (op < 60)
             case_gather_scatter(false), S.by_op[2]++;
         else if (op < 72)

@@ -47,7 +47,8 @@ static void help_main(void) {
           "  --version               print the version\n"
           "\n"
           "Exit status: 0 success, 1 failed operation, 2 bad usage. Errors are one line\n"
-          "on stderr: the status name, then the message (SJ_E_PARSE: 1:5: expected ...).\n",
+          "on stderr: a failed operation's starts with the status name (SJ_E_PARSE: 1:5:\n"
+          "expected ...), bad usage's with the command (segjit dump: ...).\n",
           stdout);
 }
 

@@ -118,6 +118,7 @@ typedef struct bench_w9 {
     bool fields;   /* the 64-field record (else [[n:f4](v)] -> [[n:d8](v)]) */
     bool distinct; /* n distinct fields of mixed kinds (no target in BENCH.md) */
     bool arrays;   /* ... or of short arrays (n: their values) */
+    bool swaps;    /* ... or of arrays swapped to the other byte order (n: their values) */
     bool ok, all_jit;
     double compile_ns; /* median over distinct plans */
     double ns[3];      /* median per call: c, jit, interp */
@@ -150,7 +151,7 @@ typedef struct bench_results {
     bench_row *rows;
     size_t count, cap;
     bench_compile compile;
-    bench_w9 w9[8];
+    bench_w9 w9[12];
     int nw9;
     bench_oneshot oneshot;
     bool any_checksum_failure;

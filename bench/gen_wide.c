@@ -2,8 +2,9 @@
  * n = 256, 1024 and 4096, a record of n fields of mixed kinds (C padding) converted to the
  * fields in reverse order, big-endian, padding zeroed; the loop a C programmer would write
  * for that exact struct (each field assigned at its constant offset) and the two layouts
- * as segjit text, generated together so that they agree; and a record of 600 short arrays
- * [3:f4] converted to [3:d8]. Fixed seed: the same file every build. Usage: gen_wide OUT.c */
+ * as segjit text, generated together so that they agree; a record of 600 short arrays
+ * [3:f4] converted to [3:d8]; and a record of 16 arrays [16:i4] reversed and made
+ * big-endian. Fixed seed: the same file every build. Usage: gen_wide OUT.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,37 @@ static void arrays(FILE *o) {
     fprintf(o, "    }\n}\n");
 }
 
+/* A record of 16 fields [16:i4] to the fields reversed and big-endian (a wire format's
+ * arrays): the C loop reads the fields in order and swaps each value. */
+static void swaps(FILE *o) {
+    enum { N = 16, K = 16 };
+    for (int side = 0; side < 2; side++) {
+        fprintf(o, "static const char *const %s_swaps[] = {\n    \"[", side ? "dst" : "src");
+        for (unsigned i = 0; i < N; i++) {
+            unsigned f = side ? N - 1 - i : i;
+            fprintf(o, "[%u:%s](f%u)", K, side ? "I4" : "i4", f);
+        }
+        fprintf(o, "]\",\n    NULL,\n};\n");
+    }
+    fprintf(o,
+            "const hand_wide_shape hand_wide_swaps = {\"%u [%u:i4] to [%u:I4] rev\", %u, "
+            "%u, %u, %u, src_swaps, dst_swaps, hand_wide_swaps_loop};\n\n",
+            N, K, K, N, N * K, N * K * 4, N * K * 4);
+    fprintf(o,
+            "void hand_wide_swaps_loop(const uint8_t *restrict s, uint8_t *restrict d, "
+            "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
+            N * K * 4, N * K * 4);
+    for (unsigned f = 0; f < N; f++)
+        fprintf(
+            o,
+            "        for (unsigned v = 0; v < %u; v++) {\n"
+            "            uint32_t x;\n            memcpy(&x, s + %u + 4 * v, 4);\n"
+            "            x = __builtin_bswap32(x);\n            memcpy(d + %u + 4 * v, &x, 4);\n"
+            "        }\n",
+            K, f * K * 4, (N - 1 - f) * K * 4);
+    fprintf(o, "    }\n}\n");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: gen_wide OUT.c\n");
@@ -150,5 +182,6 @@ int main(int argc, char **argv) {
         free(kinds), free(fwd), free(rev), free(so), free(dof), free(used);
     }
     arrays(o);
+    swaps(o);
     return fclose(o) == 0 ? 0 : 1;
 }

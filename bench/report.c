@@ -453,11 +453,13 @@ int bench_write_csv(const bench_results *r, const char *path) {
         fprintf(f, "W10,1,call1_build_run_free,%.1f,,\n", o->call1_rebuild_ns);
     }
     /* W9: n = values per record (W9fields: the 64-field record; W9distinct: records of n
-     * distinct fields; W9arrays: 600 arrays [3:f4], n their values); compile time in ns */
+     * distinct fields; W9arrays: 600 arrays [3:f4], n their values; W9swaps: 16 arrays
+     * [16:i4] reversed to big-endian, n their values); compile time in ns */
     static const char *const w9_impl[3] = {"c", "jit", "interp"};
     for (int i = 0; i < r->nw9; i++) {
         const bench_w9 *w = &r->w9[i];
-        const char *wl = w->arrays     ? "W9arrays"
+        const char *wl = w->swaps      ? "W9swaps"
+                         : w->arrays   ? "W9arrays"
                          : w->distinct ? "W9distinct"
                          : w->fields   ? "W9fields"
                                        : "W9";

@@ -32,6 +32,7 @@ static const w9_shape shapes[] = {
     {4096, hand_w9_f4_d8_4096, NULL}, {0, NULL, NULL},
     {0, NULL, &hand_wide_256},        {0, NULL, &hand_wide_1024},
     {0, NULL, &hand_wide_4096},       {0, NULL, &hand_wide_arrays},
+    {0, NULL, &hand_wide_swaps},
 };
 
 /* Values (fields) per record, and bytes per source and destination record. */
@@ -225,6 +226,7 @@ void bench_wide(const bench_options *opt, bench_results *res) {
         w->fields = s->n == 0 && !s->wide;
         w->distinct = s->wide != NULL;
         w->arrays = s->wide == &hand_wide_arrays;
+        w->swaps = s->wide == &hand_wide_swaps;
         w->compile_ns = cms;
         w->all_jit = all_jit;
         w->ok = ok;

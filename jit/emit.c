@@ -34,6 +34,8 @@
 #define SJ_EMIT_SWAP_BLOCK      64u
 #define SJ_EMIT_SWAP_UNROLL     4u
 #define SJ_EMIT_SWAP_VECTOR_MIN 16u
+/* Conversion loops longer than SJ_EMIT_MAX_UNROLL: vectors of this many values. */
+#define SJ_EMIT_CONVERT_BLOCK 16u
 /* Wide plans: at most this many conversions continuing each other become one vector. */
 #define SJ_EMIT_MAX_LANES 64u
 /* Plans with more moves take the scalar pipeline: the vectorizer's time grows with the
@@ -511,6 +513,48 @@ static size_t convert_run(const sj_move *moves, size_t n, size_t k, sj_move *run
     return *lanes >= 2 ? at - k : 0;
 }
 
+static LLVMValueRef elem_at(emitter *x, LLVMValueRef p, LLVMValueRef i, int64_t stride,
+                            const char *name);
+
+/* Whether loop m converts more values than are written out, packed back to back on both
+ * sides: then in vectors (emit_convert_blocks). */
+static bool long_convert_loop(const sj_move *m) {
+    const sj_move *b = m + 1;
+    return m->body == 1 && b->kind == SJ_MOVE_CONVERT && m->len > SJ_EMIT_MAX_UNROLL &&
+           m->src_stride == ksize(b->src_kind) && m->dst_stride == ksize(b->dst_kind);
+}
+
+/* Loop m (long_convert_loop) as vectors of SJ_EMIT_CONVERT_BLOCK values, up to
+ * SJ_EMIT_SWAP_UNROLL of them written out and more in a loop, then one for the rest. */
+static void emit_convert_blocks(emitter *x, const sj_move *m, size_t k, LLVMValueRef se,
+                                LLVMValueRef de, unsigned sbase, unsigned dbase) {
+    sj_em *e = &x->e;
+    sj_move c = m[1];
+    const uint64_t so = m->src_off + c.src_off, dof = m->dst_off + c.dst_off;
+    const uint32_t per = SJ_EMIT_CONVERT_BLOCK, blocks = m->len / per;
+    const int64_t sb = (int64_t)per * m->src_stride, db = (int64_t)per * m->dst_stride;
+    c.src_off = c.dst_off = 0;
+    LLVMValueRef sl = sj_gep_c(e, se, so, "v_conv_src"), dl = sj_gep_c(e, de, dof, "v_conv_dst");
+    const unsigned sa = align_at(sbase, so), da = align_at(dbase, dof);
+    uint32_t done = 0;
+    if (blocks > SJ_EMIT_SWAP_UNROLL) {
+        LLVMValueRef nb = sj_c64(e, blocks);
+        count_loop l = begin_count_loop(x, nb, "conv_blocks");
+        emit_move(x, &c, k, elem_at(x, sl, l.i, sb, "v_block_src"),
+                  elem_at(x, dl, l.i, db, "v_block_dst"), align_at(sa, (uint64_t)sb),
+                  align_at(da, (uint64_t)db), per);
+        end_count_loop(x, &l, nb);
+        done = blocks * per;
+    }
+    while (done < m->len) { /* whole blocks, then the rest as one vector (or one value) */
+        uint32_t n = m->len - done < per ? m->len - done : per;
+        uint64_t os = (uint64_t)done * m->src_stride, od = (uint64_t)done * m->dst_stride;
+        emit_move(x, &c, k, sj_gep_c(e, sl, os, "v_conv_at"), sj_gep_c(e, dl, od, "v_conv_to"),
+                  align_at(sa, os), align_at(da, od), n);
+        done += n;
+    }
+}
+
 /* moves[0..n) of one element in the function being built (bases se and de, aligned to
  * sbase and dbase); an inner loop is a counted loop over its body, each iteration's
  * bases stepped by its strides. */
@@ -521,8 +565,11 @@ static void emit_moves_here(emitter *x, const sj_move *moves, size_t n, LLVMValu
         const sj_move *m = &moves[k];
         sj_move run;
         unsigned lanes;
-        size_t span = x->chunked ? convert_run(moves, n, k, &run, &lanes) : 0;
-        if (span) { /* one vector conversion */
+        size_t span = convert_run(moves, n, k, &run, &lanes);
+        if (span && !x->chunked && x->dense &&
+            lanes * ksize(run.src_kind) < SJ_EMIT_SWAP_VECTOR_MIN)
+            span = 0; /* short dense elements: the loop vectorizer does better across them */
+        if (span) {   /* one vector conversion */
             emit_move(x, &run, k, se, de, sbase, dbase, lanes);
             k += span - 1;
             continue;
@@ -539,6 +586,11 @@ static void emit_moves_here(emitter *x, const sj_move *moves, size_t n, LLVMValu
                                 sj_gep_c(e, de, dof, "v_iter_dst"), align_at(sbase, so),
                                 align_at(dbase, dof));
             }
+            k += m->body;
+            continue;
+        }
+        if (long_convert_loop(m)) {
+            emit_convert_blocks(x, m, k, se, de, sbase, dbase);
             k += m->body;
             continue;
         }

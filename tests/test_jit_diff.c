@@ -786,16 +786,18 @@ static void case_convert_arrays(bool wide) {
 /* Records of 1-4 arrays (or values) of 2-, 4- and 8-byte kinds converted to the other byte
  * order, same kinds: swaps of up to 257 units, around emit.c's vector blocks (64 bytes, 4
  * written out, more in a loop); one field alone is elements that are one swap each (one
- * loop over all units). The fields reordered or not, packed or not. */
+ * loop over all units). Sometimes to other kinds: conversion loops in blocks of 16 values.
+ * The fields reordered or not, packed or not. */
 static void case_convert_swaps(void) {
     static const unsigned counts[] = {1,  2,  3,  4,  7,  8,  15, 16,  17,  31,  32, 33,
                                       48, 63, 64, 65, 79, 80, 81, 100, 128, 129, 257};
     static const unsigned kinds[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* 2, 4, 8 bytes */
     unsigned n = chance(40) ? 1 : 2 + pick(3), order[4] = {0, 1, 2, 3};
-    unsigned k[4], c[4];
-    bool big = chance(50), packed = chance(30);
+    unsigned k[2][4], c[4];
+    bool big = chance(50), packed = chance(30), convert = chance(40);
     for (unsigned i = 0; i < n; i++) {
-        k[i] = kinds[pick(sizeof kinds / sizeof kinds[0])];
+        k[0][i] = k[1][i] = kinds[pick(sizeof kinds / sizeof kinds[0])];
+        if (convert && chance(80)) k[1][i] = kinds[pick(sizeof kinds / sizeof kinds[0])];
         c[i] = counts[pick(sizeof counts / sizeof counts[0])];
     }
     for (unsigned i = n - 1; chance(60) && i > 0; i--) {
@@ -809,8 +811,8 @@ static void case_convert_swaps(void) {
         size_t len = put(t[side], sizeof t[side], 0, "[");
         unsigned off = 0, al = 1;
         for (unsigned j = 0; j < n; j++) {
-            unsigned i = side ? order[j] : j, sz = KINDS[k[i]].size;
-            const char *kt = akind(k[i], big != (side == 1));
+            unsigned i = side ? order[j] : j, sz = KINDS[k[side][i]].size;
+            const char *kt = akind(k[side][i], (big != (side == 1)) != (convert && chance(30)));
             if (!pk && off % sz) {
                 len = put(t[side], sizeof t[side], len, "x%u", sz - off % sz);
                 off += sz - off % sz;

@@ -320,7 +320,7 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
 
 /* Whether a swap of several units is emitted as vectors: in wide plans always; elsewhere
  * unless the loop vectorizer will run over whole elements of a few units each, which it
- * does better across elements (docs/JIT.md, "Swaps of arrays"). */
+ * does better across elements (docs/JIT.md, "Swaps and conversions of arrays"). */
 static bool swap_as_vectors(const emitter *x, const sj_move *m) {
     if (x->chunked) return true;
     return !(x->dense && m->len < SJ_EMIT_SWAP_VECTOR_MIN) && m->len / m->width > 1;

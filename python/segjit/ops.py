@@ -8,6 +8,7 @@ parallel in several Python threads.
 """
 import collections
 import platform
+import re
 import threading
 import weakref
 
@@ -50,6 +51,10 @@ class _Held:
             self.seg = obj._seg
             self.nbytes = obj.size
             return
+        if _holds_objects(obj):
+            raise TypeError("%s: a buffer of Python objects (numpy dtype object, or with object "
+                            "fields) holds references, not values: segjit neither reads nor "
+                            "writes them" % what)
         if isinstance(obj, np.ndarray) and not obj.flags.c_contiguous:
             if writable:
                 raise ArgumentError("%s: a numpy array that is not C-contiguous cannot be "
@@ -92,6 +97,39 @@ class _Held:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_FORMAT_NAMES = re.compile(r":[^:]*:")  # the field names of a PEP 3118 struct format
+
+
+def _holds_objects(obj):
+    """True when a buffer's bytes are (or lie among) PyObject pointers: a numpy array whose
+    dtype has objects (a multi-field view of one too), a view of such an array, a buffer
+    whose format has 'O'. Writing values over them would crash the interpreter."""
+    if isinstance(obj, (bytes, bytearray)):
+        return False
+    if not isinstance(obj, (np.ndarray, memoryview)):
+        try:
+            with memoryview(obj) as m:
+                return _holds_objects(m)
+        except (TypeError, ValueError, BufferError):
+            return False  # not a buffer: from_buffer says so
+    for _ in range(64):  # down the chain of views to the owner (numpy keeps it short)
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                return True
+            obj = obj.base
+        elif isinstance(obj, memoryview):
+            try:
+                fmt = obj.format
+            except ValueError:
+                return False  # released: from_buffer says so
+            if "O" in _FORMAT_NAMES.sub("", fmt):
+                return True
+            obj = obj.obj
+        else:
+            return False
+    return False
 
 
 def _count(nbytes, size, what):

@@ -286,6 +286,17 @@ def _record_path(path):
     return "[*]" + (path if path.startswith(".") else "." + path)
 
 
+_IDENT = re.compile(r"[A-Za-z0-9_$]+")
+
+
+def _path_name(name):
+    """A field name as a path step (SEMANTICS 4.5): as it is when it is an identifier, else
+    quoted, ' and \\ escaped ("a.b" is 'a.b', not field b of a), as the library renders it."""
+    if _IDENT.fullmatch(name):
+        return name
+    return "'%s'" % name.replace("\\", "\\\\").replace("'", "\\'")
+
+
 def _path_kernel(op, rec, n, path, build, extra=()):
     """Kernels over a path run over open records ([*:rec]): the count comes from each call
     and is checked against the buffer, so one kernel serves every count (`n` is unused)."""
@@ -725,7 +736,7 @@ def _path_kernel_leaf(rec, path):
 def _gather_many(s, plan, n, group, cols):
     def make():
         root = plan.root  # open records: one kernel for every count
-        paths = [_Path(root, _record_path(f)) for f in group]
+        paths = [_Path(root, _record_path("." + _path_name(f))) for f in group]
         elems = [_native(p.leaf).with_name(None) for p in paths]
         pa = ffi.new("const sj_path *[]", [p.ptr for p in paths])
         ea = ffi.new("const sj_layout *[]", [e._ptr for e in elems])
@@ -776,7 +787,7 @@ def from_columns(columns, layout, *, out=None, lossy=False):
     plan = _record_plan(rec)
     leaves = []
     for f, c in cols.items():
-        _column_leaves(c, plan, f, lossy, leaves)
+        _column_leaves(c, plan, _path_name(f), lossy, leaves)
     with _Held(out, True, "from_columns: out") as d:
         m = _count(d.nbytes, rec.size, "from_columns: out")
         if m != n:
@@ -789,7 +800,8 @@ def from_columns(columns, layout, *, out=None, lossy=False):
 
 def _column_leaves(col, plan, path, lossy, leaves):
     """A column as (values, scatter kernel) per leaf: a structured column by its field
-    names, a subarray column element by element (its shape must be the field's)."""
+    names, a subarray column element by element (its shape must be the field's). `path` is
+    path text, its names quoted by _path_name."""
     if col.ndim > 1:  # subarray dimensions first: path[j] then .name
         field = plan.leaf(path)
         want = field.count if field is not None and field.tag == "sequence" else None
@@ -801,6 +813,7 @@ def _column_leaves(col, plan, path, lossy, leaves):
             _column_leaves(col[:, j], plan, "%s[%d]" % (path, j), lossy, leaves)
     elif col.dtype.names is not None:
         for name in col.dtype.names:
-            _column_leaves(col[name], plan, "%s.%s" % (path, name), lossy, leaves)
+            _column_leaves(col[name], plan, "%s.%s" % (path, _path_name(name)), lossy,
+                           leaves)
     else:
         leaves.append(_scatter_kernel(col, plan.rec, path, lossy, plan))

@@ -291,3 +291,22 @@ def test_unaligned_arrays_chars_and_sizes():
         s.slice(0, 2**63)
     with pytest.raises(TypeError):
         s.read(0.5, 1)
+
+
+# ---- found by review B ----
+
+
+def test_columns_go_by_field_name_whatever_the_name_holds():
+    # names that read as path syntax: "a.b" is not field b of a, "v[1]" not v's element 1
+    odd = ["a.b", "v[1]", "a)", "it's", "back\\slash", " sp", "é", "#0", "[*]", "0"]
+    dt = np.dtype([(n, "<i4") for n in odd]
+                  + [("a", [("b", "<i4")]), ("v", "<i4", (2,)),
+                     ("s.t", [("u)", "<i2"), ("w'x", "<f8")], (2,))])
+    x = np.zeros(3, dt)
+    fill_random(x, np.random.default_rng(5))
+    cols = segjit.to_columns(x)
+    for n in dt.names:
+        assert cols[n].tobytes() == x[n].tobytes(), n  # all native, as x
+    assert segjit.from_columns(cols, dt).tobytes() == x.tobytes()
+    y = segjit.from_columns({"a.b": np.array([7, 8, 9], "<i4")}, dt)
+    assert list(y["a.b"]) == [7, 8, 9] and not y["a"]["b"].any()

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._core import cbytes, check, new_error
 from ._ffi import CONVERT_LOSSY, CONVERT_ZERO_UNMATCHED, ffi, lib
-from .errors import ArgumentError, Error, UnsupportedError
+from .errors import ArgumentError, BoundsError, Error, UnsupportedError
 from .layout import Layout, as_layout
 
 # ---- buffers ----
@@ -337,12 +337,17 @@ def convert(src, src_layout=None, dst_layout=None, *, lossy=False, zero_unmatche
                 result = result.view(dst_layout)  # the dtype asked for, names and all
             return result
         _check_len(out, n, drec.size, "convert: out")
-        if dst_layout is not None or not _has_holes(getattr(out, "dtype", None)):
+        odt = getattr(out, "dtype", None)
+        if not _has_holes(odt) or odt.itemsize != drec.size:
             with _Held(out, True, "convert: out") as d:
                 _run(k, s, d, n)
             return out
         # bytes of `out` outside its dtype's fields (a multi-field view's other fields,
-        # padding) are not the kernel's to zero: converted apart, assigned field by field
+        # padding) are not the kernel's to zero, whatever dst_layout says: converted apart,
+        # assigned field by field
+        if out.nbytes < n * drec.size:  # the library's check, which never sees `out` here
+            raise BoundsError("convert: out: %d bytes for %d elements of %d bytes"
+                              % (out.nbytes, n, drec.size), "SJ_E_BOUNDS")
         tmp = _new_array(drec, n)
         with _Held(tmp, True, "convert: out") as d:
             _run(k, s, d, n)

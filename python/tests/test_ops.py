@@ -310,3 +310,19 @@ def test_columns_go_by_field_name_whatever_the_name_holds():
     assert segjit.from_columns(cols, dt).tobytes() == x.tobytes()
     y = segjit.from_columns({"a.b": np.array([7, 8, 9], "<i4")}, dt)
     assert list(y["a.b"]) == [7, 8, 9] and not y["a"]["b"].any()
+
+
+def test_convert_into_a_multi_field_view_keeps_the_other_fields_with_a_layout_too():
+    parent = np.zeros(3, [("a", "<i4"), ("b", "<i4"), ("c", "<f8")])
+    view = parent[["a", "c"]]
+    src = np.array([(1.5, 1), (2.5, 2), (3.5, 3)], [("c", "<f4"), ("a", ">i2")])
+    lay = segjit.Layout.from_dtype(view.dtype)
+    for dst in (view.dtype, lay, str(lay)):
+        parent["b"] = [11, 22, 33]
+        parent["a"], parent["c"] = 0, 0
+        assert segjit.convert(src, None, dst, out=view) is view
+        assert list(parent["a"]) == [1, 2, 3] and list(parent["c"]) == [1.5, 2.5, 3.5]
+        assert list(parent["b"]) == [11, 22, 33]
+    with pytest.raises(segjit.BoundsError):
+        segjit.convert(src, None, view.dtype, out=view[:2])
+    assert list(parent["a"]) == [1, 2, 3]  # nothing written

@@ -78,9 +78,13 @@ class _Held:
             raise ArgumentError("%s: %s" % (what, e), "SJ_E_ARG") from None
         self.nbytes = len(self._cdata)
         self.seg = ffi.new(_SEGMENT_T)
+        # an empty buffer is the segment of 0 bytes at address 0, which every alignment
+        # accepts (SEMANTICS 3.2): where numpy put an empty view is no concern of a call
+        # that touches no byte (a numpy view may sit at an odd address, yet be "aligned")
+        addr = self._cdata if self.nbytes else ffi.NULL
         err = new_error()
         try:
-            check(lib.sj_segment_native(self._cdata, self.nbytes, self.seg, err), err)
+            check(lib.sj_segment_native(addr, self.nbytes, self.seg, err), err)
         except BaseException:
             self.close()
             raise

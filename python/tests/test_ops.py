@@ -326,3 +326,19 @@ def test_convert_into_a_multi_field_view_keeps_the_other_fields_with_a_layout_to
     with pytest.raises(segjit.BoundsError):
         segjit.convert(src, None, view.dtype, out=view[:2])
     assert list(parent["a"]) == [1, 2, 3]  # nothing written
+
+
+def test_empty_views_at_an_odd_address():
+    # numpy calls an empty view aligned wherever it is: a call that touches no byte is not
+    # refused for its address (an empty buffer is the segment of 0 bytes at address 0)
+    rec = np.dtype([("p", "u1"), ("f", "<f4")])
+    v = np.zeros(0, rec)["f"]
+    assert v.flags.aligned and v.__array_interface__["data"][0] % 4 != 0
+    assert len(segjit.copy(v)) == 0 and len(segjit.copy(v, None, ">f4")) == 0
+    segjit.fill(v, None, 1.0)
+    assert len(segjit.gather(np.zeros(0, [("s", rec)]), None, "s.f")) == 0
+    outer = np.dtype([("s", rec)])
+    e = segjit.from_columns(segjit.to_columns(np.zeros(0, outer)), outer)
+    assert e.dtype == outer and len(e) == 0
+    with pytest.raises(segjit.ReadOnlyError):  # the other checks still hold
+        segjit.fill(b"", "i4", 1)

@@ -319,6 +319,8 @@ def as_layout(x):
             return hit[1]
         key = _dtype_key(x)
     else:
+        if x is None:  # np.dtype(None) is float64: a layout left out is no d8
+            raise TypeError("a layout must be a Layout, a numpy dtype or a str, not None")
         return _as_layout(x)
     lay = _MEMO.get(key)
     if lay is None:

@@ -135,3 +135,14 @@ def test_a_nested_dtype_renamed_in_place_is_read_again():
     # a new dtype object equal to the renamed one finds the same layout
     assert segjit.as_layout(np.dtype([("p", [("y", "<i4"), ("x", "<i4")])])) is \
         segjit.as_layout(outer)
+
+
+def test_none_is_no_layout():
+    # np.dtype(None) is float64: as_layout(None) used to be d8
+    with pytest.raises(TypeError, match="not None"):
+        segjit.as_layout(None)
+    with pytest.raises(TypeError, match="not None"):
+        segjit.from_columns({}, None)
+    with pytest.raises(TypeError, match="not None"):
+        segjit.Layout.struct([segjit.Layout("i4"), None])
+    assert str(segjit.as_layout(np.dtype("<f8"))) == "d8"  # a dtype asked for is kept

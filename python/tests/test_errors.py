@@ -288,3 +288,14 @@ print(objs[1], list(rec["o"]), "ok")
                        timeout=120, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
     assert r.stdout == "x ['keep', 'me'] ok\n", r.stdout
+
+
+def test_segment_write_takes_an_integer_offset():
+    s = segjit.Arena().allocate(16)
+    with pytest.raises(TypeError):
+        s.write(b"ab", 1.5)  # was written at 1
+    with pytest.raises(segjit.SizeOverflowError):
+        s.write(b"ab", 1 << 63)  # was cffi's OverflowError
+    assert s.read() == bytearray(16)
+    s.write(b"ab", np.int64(1))
+    assert s.read(0, 3) == bytearray(b"\0ab")

@@ -340,12 +340,13 @@ def convert(src, src_layout=None, dst_layout=None, *, lossy=False, zero_unmatche
             if isinstance(dst_layout, np.dtype) and dst_layout.itemsize == result.itemsize:
                 result = result.view(dst_layout)  # the dtype asked for, names and all
             return result
-        _check_len(out, n, drec.size, "convert: out")
         odt = getattr(out, "dtype", None)
         if not _has_holes(odt) or odt.itemsize != drec.size:
             with _Held(out, True, "convert: out") as d:
+                _check_len(d.nbytes, n, drec.size, "convert: out")
                 _run(k, s, d, n)
             return out
+        _check_len(out.nbytes, n, drec.size, "convert: out")
         # bytes of `out` outside its dtype's fields (a multi-field view's other fields,
         # padding) are not the kernel's to zero, whatever dst_layout says: converted apart,
         # assigned field by field
@@ -376,10 +377,9 @@ def _has_holes(dt):
     return pos < dt.itemsize
 
 
-def _check_len(out, n, size, what):
-    """`out` must not hold more than n elements of `size` bytes (numpy's assignment asks as
-    much; a longer one would keep a tail the call never wrote)."""
-    nbytes = memoryview(out).nbytes if not hasattr(out, "nbytes") else out.nbytes
+def _check_len(nbytes, n, size, what):
+    """An `out` of nbytes must not hold more than n elements of `size` bytes (numpy's
+    assignment asks as much; a longer one would keep a tail the call never wrote)."""
     if nbytes > n * size:  # a shorter one is the library's SJ_E_BOUNDS
         raise ArgumentError("%s: %d bytes for %d elements of %d bytes" % (what, nbytes, n, size),
                             "SJ_E_ARG")

@@ -342,3 +342,17 @@ def test_empty_views_at_an_odd_address():
     assert e.dtype == outer and len(e) == 0
     with pytest.raises(segjit.ReadOnlyError):  # the other checks still hold
         segjit.fill(b"", "i4", 1)
+
+
+def test_segments_are_usable_as_convert_out():
+    dt = np.dtype([("a", "<i4"), ("b", ">f8")], align=True)
+    x = np.zeros(4, dt)
+    x["a"], x["b"] = [1, 2, 3, 4], [.5, 1, 2, 3]
+    with segjit.Arena() as ar:
+        o = ar.allocate(x.nbytes, 8)
+        assert segjit.convert(x, None, dt, out=o) is o
+        assert o.read() == x.tobytes()
+        with pytest.raises(segjit.ArgumentError, match="bytes for 4 elements"):
+            segjit.convert(x, None, dt, out=ar.allocate(2 * x.nbytes, 8))
+        with pytest.raises(segjit.BoundsError):
+            segjit.convert(x, None, dt, out=o.slice(0, 16))

@@ -404,9 +404,10 @@ def gather(src, layout=None, path=None, dtype=None, *, lossy=False, out=None):
         k = _path_kernel("gather", rec, n, path, build,
                          (None if elem is None else str(elem), lossy))
         e = k.keep[1]
-        if out is None:
-            out = _new_array(e, n)
+        given, out = out is not None, out if out is not None else _new_array(e, n)
         with _Held(out, True, "gather: out") as d:
+            if given:
+                _check_len(d.nbytes, n, e.size, "gather: out")
             _run(k, s, d, n)
     return out
 
@@ -508,9 +509,10 @@ def copy(src, src_elem=None, dst_elem=None, *, out=None):
                 lambda: _build(lib.sj_kernel_copy, se._ptr, de._ptr, keep=(se, de)))
     with _Held(src, False, "copy: source") as s:
         n = _count(s.nbytes, se.size, "copy: source")
-        if out is None:
-            out = _new_array(de, n)
+        given, out = out is not None, out if out is not None else _new_array(de, n)
         with _Held(out, True, "copy: out") as d:
+            if given:
+                _check_len(d.nbytes, n, de.size, "copy: out")
             _run(k, s, d, n)
     return out
 

@@ -356,3 +356,21 @@ def test_segments_are_usable_as_convert_out():
             segjit.convert(x, None, dt, out=ar.allocate(2 * x.nbytes, 8))
         with pytest.raises(segjit.BoundsError):
             segjit.convert(x, None, dt, out=o.slice(0, 16))
+
+
+def test_gather_and_copy_refuse_an_out_longer_than_the_result():
+    # as convert does: the tail would be returned unwritten
+    x = np.zeros(3, [("a", "<i4")])
+    x["a"] = [1, 2, 3]
+    long = np.full(5, -1, "<i4")
+    with pytest.raises(segjit.ArgumentError, match="20 bytes for 3 elements of 4 bytes"):
+        segjit.gather(x, None, "a", out=long)
+    with pytest.raises(segjit.ArgumentError, match="20 bytes for 3 elements of 4 bytes"):
+        segjit.copy(np.array([1, 2, 3], "<i4"), None, ">i4", out=long)
+    with pytest.raises(segjit.ArgumentError, match="for 3 elements"):
+        segjit.gather(x, None, "a", out=segjit.Arena().allocate(16))
+    assert list(long) == [-1] * 5  # nothing written
+    with pytest.raises(segjit.BoundsError):  # a shorter one: the library's check
+        segjit.copy(np.array([1, 2, 3], "<i4"), None, ">i4", out=long[:2])
+    assert list(segjit.gather(x, None, "a", out=long[:3])) == [1, 2, 3]
+    assert list(segjit.copy(x["a"], None, None, out=np.zeros(3, ">i4"))) == [1, 2, 3]

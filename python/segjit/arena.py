@@ -119,9 +119,10 @@ class Segment:
         """Copies the bytes of `data` (any buffer) to the segment at offset."""
         from .ops import _Held
 
+        offset = _int64(offset, "write: offset")  # an integer: 1.5 is no offset 1
         with _Held(data, False, "write: source") as s:
             err = new_error()
-            check(lib.sj_copy_bytes(s.seg, 0, self._seg, int(offset), s.nbytes, err), err)
+            check(lib.sj_copy_bytes(s.seg, 0, self._seg, offset, s.nbytes, err), err)
 
     def to_numpy(self, dtype):
         """A copy of the segment as a numpy array of dtype (the whole elements it holds)."""

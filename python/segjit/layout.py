@@ -3,6 +3,7 @@
 A Layout is immutable; it is made from canonical text, C-like text, or a numpy dtype, and
 gives back its dtype where numpy can express it. Kernels and buffers live in ops.py.
 """
+import operator
 import sys
 
 import numpy as np
@@ -272,24 +273,35 @@ class Layout:
 
 
 def _dtype_key(dt):
-    """A memo key for a dtype: equal dtypes may differ in isalignedstruct (numpy's == does
-    not look), which changes their layout, so the key holds every struct's flag too."""
-    if dt.names is None and dt.subdtype is None:
-        return dt
-    return (dt, _align_sig(dt))
-
-
-def _align_sig(dt):
+    """A memo key for a dtype: its full description, nested fields included. numpy's ==
+    does not look at isalignedstruct (which changes the layout), and a dtype renamed in
+    place (dt.names = ...), the field of another or not, keeps its object and its hash:
+    the key holds every struct's flag, names and offsets itself."""
     if dt.subdtype is not None:
-        return _align_sig(dt.subdtype[0])
+        return ("sub", _dtype_key(dt.subdtype[0]), dt.subdtype[1])
     if dt.names is None:
-        return None
-    return (dt.isalignedstruct,) + tuple(_align_sig(dt.fields[n][0]) for n in dt.names)
+        return dt
+    return ("struct", dt.itemsize, dt.isalignedstruct,
+            tuple((n, dt.fields[n][1], _dtype_key(dt.fields[n][0])) for n in dt.names))
+
+
+def _structs(dt, out):
+    """The struct dtypes of dt, itself included (the objects whose names may change)."""
+    if dt.subdtype is not None:
+        _structs(dt.subdtype[0], out)
+    elif dt.names is not None:
+        out.append(dt)
+        for n in dt.names:
+            _structs(dt.fields[n][0], out)
+    return out
 
 
 _MEMO = {}
-_BY_ID = {}  # id(dtype) -> (dtype, Layout): a dtype object used again skips the key
+# id(dtype) -> (dtype, Layout, its struct dtypes, their names): a dtype object used again
+# skips the key while no struct in it has been renamed
+_BY_ID = {}
 _MEMO_MAX = 1024
+_NAMES = operator.attrgetter("names")
 
 
 def as_layout(x):
@@ -301,11 +313,14 @@ def as_layout(x):
         key = x
     elif isinstance(x, np.dtype):
         hit = _BY_ID.get(id(x))
-        # the very dtype object seen before, its names unchanged (dt.names may be assigned)
-        if hit is not None and hit[0] is x and hit[2] == x.names:
+        # the very dtype object seen before, no struct in it renamed (dt.names may be
+        # assigned, an inner struct's too)
+        if hit is not None and hit[0] is x and list(map(_NAMES, hit[2])) == hit[3]:
             return hit[1]
         key = _dtype_key(x)
     else:
+        if x is None:  # np.dtype(None) is float64: a layout left out is no d8
+            raise TypeError("a layout must be a Layout, a numpy dtype or a str, not None")
         return _as_layout(x)
     lay = _MEMO.get(key)
     if lay is None:
@@ -317,7 +332,9 @@ def as_layout(x):
     if isinstance(x, np.dtype):
         if len(_BY_ID) >= _MEMO_MAX:  # equal dtypes made afresh for every call
             _BY_ID.clear()
-        _BY_ID[id(x)] = (x, lay, x.names)  # holds x, so its id stays its own
+        structs = _structs(x, [])
+        # holds x, so its id stays its own
+        _BY_ID[id(x)] = (x, lay, structs, list(map(_NAMES, structs)))
     return lay
 
 

@@ -8,6 +8,7 @@ parallel in several Python threads.
 """
 import collections
 import platform
+import re
 import threading
 import weakref
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from ._core import cbytes, check, new_error
 from ._ffi import CONVERT_LOSSY, CONVERT_ZERO_UNMATCHED, ffi, lib
-from .errors import ArgumentError, Error, UnsupportedError
+from .errors import ArgumentError, BoundsError, Error, UnsupportedError
 from .layout import Layout, as_layout
 
 # ---- buffers ----
@@ -50,6 +51,10 @@ class _Held:
             self.seg = obj._seg
             self.nbytes = obj.size
             return
+        if _holds_objects(obj):
+            raise TypeError("%s: a buffer of Python objects (numpy dtype object, or with object "
+                            "fields) holds references, not values: segjit neither reads nor "
+                            "writes them" % what)
         if isinstance(obj, np.ndarray) and not obj.flags.c_contiguous:
             if writable:
                 raise ArgumentError("%s: a numpy array that is not C-contiguous cannot be "
@@ -73,9 +78,13 @@ class _Held:
             raise ArgumentError("%s: %s" % (what, e), "SJ_E_ARG") from None
         self.nbytes = len(self._cdata)
         self.seg = ffi.new(_SEGMENT_T)
+        # an empty buffer is the segment of 0 bytes at address 0, which every alignment
+        # accepts (SEMANTICS 3.2): where numpy put an empty view is no concern of a call
+        # that touches no byte (a numpy view may sit at an odd address, yet be "aligned")
+        addr = self._cdata if self.nbytes else ffi.NULL
         err = new_error()
         try:
-            check(lib.sj_segment_native(self._cdata, self.nbytes, self.seg, err), err)
+            check(lib.sj_segment_native(addr, self.nbytes, self.seg, err), err)
         except BaseException:
             self.close()
             raise
@@ -92,6 +101,39 @@ class _Held:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_FORMAT_NAMES = re.compile(r":[^:]*:")  # the field names of a PEP 3118 struct format
+
+
+def _holds_objects(obj):
+    """True when a buffer's bytes are (or lie among) PyObject pointers: a numpy array whose
+    dtype has objects (a multi-field view of one too), a view of such an array, a buffer
+    whose format has 'O'. Writing values over them would crash the interpreter."""
+    if isinstance(obj, (bytes, bytearray)):
+        return False
+    if not isinstance(obj, (np.ndarray, memoryview)):
+        try:
+            with memoryview(obj) as m:
+                return _holds_objects(m)
+        except (TypeError, ValueError, BufferError):
+            return False  # not a buffer: from_buffer says so
+    for _ in range(64):  # down the chain of views to the owner (numpy keeps it short)
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                return True
+            obj = obj.base
+        elif isinstance(obj, memoryview):
+            try:
+                fmt = obj.format
+            except ValueError:
+                return False  # released: from_buffer says so
+            if "O" in _FORMAT_NAMES.sub("", fmt):
+                return True
+            obj = obj.obj
+        else:
+            return False
+    return False
 
 
 def _count(nbytes, size, what):
@@ -248,6 +290,17 @@ def _record_path(path):
     return "[*]" + (path if path.startswith(".") else "." + path)
 
 
+_IDENT = re.compile(r"[A-Za-z0-9_$]+")
+
+
+def _path_name(name):
+    """A field name as a path step (SEMANTICS 4.5): as it is when it is an identifier, else
+    quoted, ' and \\ escaped ("a.b" is 'a.b', not field b of a), as the library renders it."""
+    if _IDENT.fullmatch(name):
+        return name
+    return "'%s'" % name.replace("\\", "\\\\").replace("'", "\\'")
+
+
 def _path_kernel(op, rec, n, path, build, extra=()):
     """Kernels over a path run over open records ([*:rec]): the count comes from each call
     and is checked against the buffer, so one kernel serves every count (`n` is unused)."""
@@ -287,13 +340,19 @@ def convert(src, src_layout=None, dst_layout=None, *, lossy=False, zero_unmatche
             if isinstance(dst_layout, np.dtype) and dst_layout.itemsize == result.itemsize:
                 result = result.view(dst_layout)  # the dtype asked for, names and all
             return result
-        _check_len(out, n, drec.size, "convert: out")
-        if dst_layout is not None or not _has_holes(getattr(out, "dtype", None)):
+        odt = getattr(out, "dtype", None)
+        if not _has_holes(odt) or odt.itemsize != drec.size:
             with _Held(out, True, "convert: out") as d:
+                _check_len(d.nbytes, n, drec.size, "convert: out")
                 _run(k, s, d, n)
             return out
+        _check_len(out.nbytes, n, drec.size, "convert: out")
         # bytes of `out` outside its dtype's fields (a multi-field view's other fields,
-        # padding) are not the kernel's to zero: converted apart, assigned field by field
+        # padding) are not the kernel's to zero, whatever dst_layout says: converted apart,
+        # assigned field by field
+        if out.nbytes < n * drec.size:  # the library's check, which never sees `out` here
+            raise BoundsError("convert: out: %d bytes for %d elements of %d bytes"
+                              % (out.nbytes, n, drec.size), "SJ_E_BOUNDS")
         tmp = _new_array(drec, n)
         with _Held(tmp, True, "convert: out") as d:
             _run(k, s, d, n)
@@ -318,10 +377,9 @@ def _has_holes(dt):
     return pos < dt.itemsize
 
 
-def _check_len(out, n, size, what):
-    """`out` must not hold more than n elements of `size` bytes (numpy's assignment asks as
-    much; a longer one would keep a tail the call never wrote)."""
-    nbytes = memoryview(out).nbytes if not hasattr(out, "nbytes") else out.nbytes
+def _check_len(nbytes, n, size, what):
+    """An `out` of nbytes must not hold more than n elements of `size` bytes (numpy's
+    assignment asks as much; a longer one would keep a tail the call never wrote)."""
     if nbytes > n * size:  # a shorter one is the library's SJ_E_BOUNDS
         raise ArgumentError("%s: %d bytes for %d elements of %d bytes" % (what, nbytes, n, size),
                             "SJ_E_ARG")
@@ -346,9 +404,10 @@ def gather(src, layout=None, path=None, dtype=None, *, lossy=False, out=None):
         k = _path_kernel("gather", rec, n, path, build,
                          (None if elem is None else str(elem), lossy))
         e = k.keep[1]
-        if out is None:
-            out = _new_array(e, n)
+        given, out = out is not None, out if out is not None else _new_array(e, n)
         with _Held(out, True, "gather: out") as d:
+            if given:
+                _check_len(d.nbytes, n, e.size, "gather: out")
             _run(k, s, d, n)
     return out
 
@@ -450,9 +509,10 @@ def copy(src, src_elem=None, dst_elem=None, *, out=None):
                 lambda: _build(lib.sj_kernel_copy, se._ptr, de._ptr, keep=(se, de)))
     with _Held(src, False, "copy: source") as s:
         n = _count(s.nbytes, se.size, "copy: source")
-        if out is None:
-            out = _new_array(de, n)
+        given, out = out is not None, out if out is not None else _new_array(de, n)
         with _Held(out, True, "copy: out") as d:
+            if given:
+                _check_len(d.nbytes, n, de.size, "copy: out")
             _run(k, s, d, n)
     return out
 
@@ -687,7 +747,7 @@ def _path_kernel_leaf(rec, path):
 def _gather_many(s, plan, n, group, cols):
     def make():
         root = plan.root  # open records: one kernel for every count
-        paths = [_Path(root, _record_path(f)) for f in group]
+        paths = [_Path(root, _record_path("." + _path_name(f))) for f in group]
         elems = [_native(p.leaf).with_name(None) for p in paths]
         pa = ffi.new("const sj_path *[]", [p.ptr for p in paths])
         ea = ffi.new("const sj_layout *[]", [e._ptr for e in elems])
@@ -738,7 +798,7 @@ def from_columns(columns, layout, *, out=None, lossy=False):
     plan = _record_plan(rec)
     leaves = []
     for f, c in cols.items():
-        _column_leaves(c, plan, f, lossy, leaves)
+        _column_leaves(c, plan, _path_name(f), lossy, leaves)
     with _Held(out, True, "from_columns: out") as d:
         m = _count(d.nbytes, rec.size, "from_columns: out")
         if m != n:
@@ -751,7 +811,8 @@ def from_columns(columns, layout, *, out=None, lossy=False):
 
 def _column_leaves(col, plan, path, lossy, leaves):
     """A column as (values, scatter kernel) per leaf: a structured column by its field
-    names, a subarray column element by element (its shape must be the field's)."""
+    names, a subarray column element by element (its shape must be the field's). `path` is
+    path text, its names quoted by _path_name."""
     if col.ndim > 1:  # subarray dimensions first: path[j] then .name
         field = plan.leaf(path)
         want = field.count if field is not None and field.tag == "sequence" else None
@@ -763,6 +824,7 @@ def _column_leaves(col, plan, path, lossy, leaves):
             _column_leaves(col[:, j], plan, "%s[%d]" % (path, j), lossy, leaves)
     elif col.dtype.names is not None:
         for name in col.dtype.names:
-            _column_leaves(col[name], plan, "%s.%s" % (path, name), lossy, leaves)
+            _column_leaves(col[name], plan, "%s.%s" % (path, _path_name(name)), lossy,
+                           leaves)
     else:
         leaves.append(_scatter_kernel(col, plan.rec, path, lossy, plan))

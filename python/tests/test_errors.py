@@ -1,5 +1,6 @@
 """Errors are exceptions with the status name and the library's message; bad input never
 crashes the interpreter."""
+import os
 import threading
 
 import numpy as np
@@ -243,3 +244,58 @@ def test_clear_errors_for_odd_requests():
         a.allocate(8)
     with pytest.raises(segjit.ArgumentError, match="power of two"):
         segjit.Arena().allocate(8, 3)
+
+
+def test_buffers_of_python_objects_are_refused():
+    """Object arrays (and structured ones with object fields, their multi-field views,
+    memoryviews of them) hold PyObject pointers: written over, the interpreter crashed at
+    the next use. Run apart, so that a regression fails this test, not the whole run."""
+    import subprocess
+    import sys
+
+    code = r'''
+import ctypes
+import numpy as np
+import segjit
+
+objs = np.array([object(), "x", 3], dtype=object)
+rec = np.empty(2, [("o", "O"), ("x", "<i8")])
+rec["o"] = ["keep", "me"]
+src = np.array([(1, 2), (3, 4)], [("o", "<i8"), ("x", "<i8")])
+calls = [
+    lambda: segjit.fill(objs, "j8", 1),
+    lambda: segjit.copy(np.arange(3, dtype="<i8"), "<i8", "<i8", out=objs),
+    lambda: segjit.copy(objs, "<u8", "<u8"),  # reading gives out addresses
+    lambda: segjit.convert(src, None, segjit.Layout.c("struct r { i64 o; i64 x; }"), out=rec),
+    lambda: segjit.convert(rec, "[j8(o)j8(x)]", np.dtype([("x", "<i8")])),
+    lambda: segjit.fill(rec[["x"]], "j8", 1),  # the view's other bytes are objects
+    lambda: segjit.scatter(np.array([1, 2, 3], "<i8"), memoryview(objs), "[j8(x)]", "x"),
+    lambda: segjit.fill(memoryview(objs).cast("B"), "j8", 1),
+    lambda: segjit.gather(np.frombuffer(memoryview(objs), "u8"), "[uj8(x)]", "x"),
+    lambda: segjit.mismatch(objs, bytes(24)),
+    lambda: segjit.fill((ctypes.py_object * 2)(1, 2), "j8", 1),
+    lambda: segjit.Arena().allocate(24).write(objs),
+]
+for i, call in enumerate(calls):
+    try:
+        call()
+        print("call", i, "not refused")
+    except TypeError as e:
+        assert "Python objects" in str(e), e
+print(objs[1], list(rec["o"]), "ok")
+'''
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout == "x ['keep', 'me'] ok\n", r.stdout
+
+
+def test_segment_write_takes_an_integer_offset():
+    s = segjit.Arena().allocate(16)
+    with pytest.raises(TypeError):
+        s.write(b"ab", 1.5)  # was written at 1
+    with pytest.raises(segjit.SizeOverflowError):
+        s.write(b"ab", 1 << 63)  # was cffi's OverflowError
+    assert s.read() == bytearray(16)
+    s.write(b"ab", np.int64(1))
+    assert s.read(0, 3) == bytearray(b"\0ab")

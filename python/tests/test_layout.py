@@ -118,3 +118,31 @@ def test_memo_stays_bounded():
         segjit.as_layout(np.dtype([("a", "<i4"), ("b", "<f8")]))  # a new object each time
         segjit.as_layout("[%d:i4]" % i)
     assert len(layout._BY_ID) <= layout._MEMO_MAX and len(layout._MEMO) <= layout._MEMO_MAX
+
+
+def test_a_nested_dtype_renamed_in_place_is_read_again():
+    inner = np.dtype([("x", "<i4"), ("y", "<i4")])
+    outer = np.dtype([("p", inner)])
+    sub = np.dtype([("q", inner, (2,))])
+    a = np.zeros(2, outer)
+    a["p"]["x"], a["p"]["y"] = [1, 2], [100, 200]
+    assert list(segjit.gather(a, None, "p.x")) == [1, 2]
+    assert str(segjit.as_layout(sub)) == "[[2:[1%i4(x)1%i4(y)]](q)]"
+    inner.names = ("y", "x")  # the struct inside `outer` and `sub` is renamed too
+    assert list(segjit.gather(a, None, "p.x")) == [100, 200]
+    assert str(segjit.Layout.from_dtype(outer)) == "[[1%i4(y)1%i4(x)](p)]"
+    assert str(segjit.as_layout(sub)) == "[[2:[1%i4(y)1%i4(x)]](q)]"
+    # a new dtype object equal to the renamed one finds the same layout
+    assert segjit.as_layout(np.dtype([("p", [("y", "<i4"), ("x", "<i4")])])) is \
+        segjit.as_layout(outer)
+
+
+def test_none_is_no_layout():
+    # np.dtype(None) is float64: as_layout(None) used to be d8
+    with pytest.raises(TypeError, match="not None"):
+        segjit.as_layout(None)
+    with pytest.raises(TypeError, match="not None"):
+        segjit.from_columns({}, None)
+    with pytest.raises(TypeError, match="not None"):
+        segjit.Layout.struct([segjit.Layout("i4"), None])
+    assert str(segjit.as_layout(np.dtype("<f8"))) == "d8"  # a dtype asked for is kept

@@ -291,3 +291,86 @@ def test_unaligned_arrays_chars_and_sizes():
         s.slice(0, 2**63)
     with pytest.raises(TypeError):
         s.read(0.5, 1)
+
+
+# ---- found by review B ----
+
+
+def test_columns_go_by_field_name_whatever_the_name_holds():
+    # names that read as path syntax: "a.b" is not field b of a, "v[1]" not v's element 1
+    odd = ["a.b", "v[1]", "a)", "it's", "back\\slash", " sp", "é", "#0", "[*]", "0"]
+    dt = np.dtype([(n, "<i4") for n in odd]
+                  + [("a", [("b", "<i4")]), ("v", "<i4", (2,)),
+                     ("s.t", [("u)", "<i2"), ("w'x", "<f8")], (2,))])
+    x = np.zeros(3, dt)
+    fill_random(x, np.random.default_rng(5))
+    cols = segjit.to_columns(x)
+    for n in dt.names:
+        assert cols[n].tobytes() == x[n].tobytes(), n  # all native, as x
+    assert segjit.from_columns(cols, dt).tobytes() == x.tobytes()
+    y = segjit.from_columns({"a.b": np.array([7, 8, 9], "<i4")}, dt)
+    assert list(y["a.b"]) == [7, 8, 9] and not y["a"]["b"].any()
+
+
+def test_convert_into_a_multi_field_view_keeps_the_other_fields_with_a_layout_too():
+    parent = np.zeros(3, [("a", "<i4"), ("b", "<i4"), ("c", "<f8")])
+    view = parent[["a", "c"]]
+    src = np.array([(1.5, 1), (2.5, 2), (3.5, 3)], [("c", "<f4"), ("a", ">i2")])
+    lay = segjit.Layout.from_dtype(view.dtype)
+    for dst in (view.dtype, lay, str(lay)):
+        parent["b"] = [11, 22, 33]
+        parent["a"], parent["c"] = 0, 0
+        assert segjit.convert(src, None, dst, out=view) is view
+        assert list(parent["a"]) == [1, 2, 3] and list(parent["c"]) == [1.5, 2.5, 3.5]
+        assert list(parent["b"]) == [11, 22, 33]
+    with pytest.raises(segjit.BoundsError):
+        segjit.convert(src, None, view.dtype, out=view[:2])
+    assert list(parent["a"]) == [1, 2, 3]  # nothing written
+
+
+def test_empty_views_at_an_odd_address():
+    # numpy calls an empty view aligned wherever it is: a call that touches no byte is not
+    # refused for its address (an empty buffer is the segment of 0 bytes at address 0)
+    rec = np.dtype([("p", "u1"), ("f", "<f4")])
+    v = np.zeros(0, rec)["f"]
+    assert v.flags.aligned and v.__array_interface__["data"][0] % 4 != 0
+    assert len(segjit.copy(v)) == 0 and len(segjit.copy(v, None, ">f4")) == 0
+    segjit.fill(v, None, 1.0)
+    assert len(segjit.gather(np.zeros(0, [("s", rec)]), None, "s.f")) == 0
+    outer = np.dtype([("s", rec)])
+    e = segjit.from_columns(segjit.to_columns(np.zeros(0, outer)), outer)
+    assert e.dtype == outer and len(e) == 0
+    with pytest.raises(segjit.ReadOnlyError):  # the other checks still hold
+        segjit.fill(b"", "i4", 1)
+
+
+def test_segments_are_usable_as_convert_out():
+    dt = np.dtype([("a", "<i4"), ("b", ">f8")], align=True)
+    x = np.zeros(4, dt)
+    x["a"], x["b"] = [1, 2, 3, 4], [.5, 1, 2, 3]
+    with segjit.Arena() as ar:
+        o = ar.allocate(x.nbytes, 8)
+        assert segjit.convert(x, None, dt, out=o) is o
+        assert o.read() == x.tobytes()
+        with pytest.raises(segjit.ArgumentError, match="bytes for 4 elements"):
+            segjit.convert(x, None, dt, out=ar.allocate(2 * x.nbytes, 8))
+        with pytest.raises(segjit.BoundsError):
+            segjit.convert(x, None, dt, out=o.slice(0, 16))
+
+
+def test_gather_and_copy_refuse_an_out_longer_than_the_result():
+    # as convert does: the tail would be returned unwritten
+    x = np.zeros(3, [("a", "<i4")])
+    x["a"] = [1, 2, 3]
+    long = np.full(5, -1, "<i4")
+    with pytest.raises(segjit.ArgumentError, match="20 bytes for 3 elements of 4 bytes"):
+        segjit.gather(x, None, "a", out=long)
+    with pytest.raises(segjit.ArgumentError, match="20 bytes for 3 elements of 4 bytes"):
+        segjit.copy(np.array([1, 2, 3], "<i4"), None, ">i4", out=long)
+    with pytest.raises(segjit.ArgumentError, match="for 3 elements"):
+        segjit.gather(x, None, "a", out=segjit.Arena().allocate(16))
+    assert list(long) == [-1] * 5  # nothing written
+    with pytest.raises(segjit.BoundsError):  # a shorter one: the library's check
+        segjit.copy(np.array([1, 2, 3], "<i4"), None, ">i4", out=long[:2])
+    assert list(segjit.gather(x, None, "a", out=long[:3])) == [1, 2, 3]
+    assert list(segjit.copy(x["a"], None, None, out=np.zeros(3, ">i4"))) == [1, 2, 3]

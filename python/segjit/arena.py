@@ -128,7 +128,9 @@ class Segment:
         """A copy of the segment as a numpy array of dtype (the whole elements it holds)."""
         dt = np.dtype(dtype)
         n = self.size // dt.itemsize if dt.itemsize else 0
-        return np.frombuffer(self.read(0, n * dt.itemsize), dtype=dt).copy()
+        # bytearray, not bytes: the array owns writable memory holding every byte read
+        # (numpy's copy of a structured dtype with padding leaves the padding unset)
+        return np.frombuffer(bytearray(self.read(0, n * dt.itemsize)), dtype=dt)
 
     def __repr__(self):
         return "<segjit.Segment of %d bytes>" % self.size

@@ -299,3 +299,16 @@ def test_segment_write_takes_an_integer_offset():
     assert s.read() == bytearray(16)
     s.write(b"ab", np.int64(1))
     assert s.read(0, 3) == bytearray(b"\0ab")
+
+
+def test_to_numpy_keeps_every_byte():
+    # a dtype with padding: the array holds the segment's bytes, padding included, and is
+    # writable without touching the segment
+    dt = np.dtype({"names": ["a", "b"], "formats": ["u1", "<i4"], "offsets": [0, 4], "itemsize": 8})
+    with segjit.Arena() as a:
+        seg = a.allocate(segjit.Layout("[4:j8]"))
+        seg.write(bytes(range(1, 33)))
+        arr = seg.to_numpy(dt)
+        assert arr.tobytes() == bytes(range(1, 33))
+        arr["a"][0] = 99
+        assert seg.read()[0] == 1

@@ -189,7 +189,10 @@ DEF_LDST(ADDR, uint64_t, uint64_t, 8)
         s += st->src_off;                                                                          \
         d += st->dst_off;                                                                          \
         const int64_t ss = st->ss, ds = st->ds;                                                    \
-        if (!st->sswap && !st->dswap) {                                                            \
+        if (!st->sswap && !st->dswap && ss == (int64_t)sizeof(ST) && ds == (int64_t)sizeof(DT)) {  \
+            for (int64_t i = 0; i < n; i++) /* packed values: the compiler's vector loop */        \
+                cv1_##SK##_##DK(s + i * (int64_t)sizeof(ST), d + i * (int64_t)sizeof(DT), 0, 0);   \
+        } else if (!st->sswap && !st->dswap) {                                                     \
             for (int64_t i = 0; i < n; i++)                                                        \
                 cv1_##SK##_##DK(s + i * ss, d + i * ds, 0, 0);                                     \
         } else {                                                                                   \
@@ -321,7 +324,7 @@ DEF_COPY(16)
         }                                                                                          \
     }                                                                                              \
     /* Several units per element, strided. */                                                      \
-    static void swap_u##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {               \
+    SJ_HOT static void swap_u##W(const step *st, const uint8_t *s, uint8_t *d, int64_t n) {        \
         s += st->src_off;                                                                          \
         d += st->dst_off;                                                                          \
         const int64_t ss = st->ss, ds = st->ds, units = st->len;                                   \

@@ -60,6 +60,20 @@ static void text(FILE *o, const char *name, const unsigned *kinds, const unsigne
     fprintf(o, "]\",\n    NULL,\n};\n");
 }
 
+/* A shape's descriptor (its layouts src_NAME and dst_NAME) and its loop's first lines: one
+ * record per iteration, s and d stepped by the records' sizes. */
+static void shape_open(FILE *o, const char *name, const char *label, unsigned fields,
+                       unsigned values, unsigned ssize, unsigned dsize) {
+    fprintf(o,
+            "const hand_wide_shape hand_wide_%s = {\"%s\", %u, %u, %u, %u, src_%s, dst_%s, "
+            "hand_wide_%s_loop};\n\n",
+            name, label, fields, values, ssize, dsize, name, name, name);
+    fprintf(o,
+            "void hand_wide_%s_loop(const uint8_t *restrict s, uint8_t *restrict d, "
+            "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
+            name, ssize, dsize);
+}
+
 /* A record of 600 fields [3:f4] converted to [3:d8] in the same order (a mesh's vectors
  * widened): the C loop over the record's values, as one writes it for float a[600][3]. */
 static void arrays(FILE *o) {
@@ -72,14 +86,9 @@ static void arrays(FILE *o) {
         }
         fprintf(o, "]\",\n    NULL,\n};\n");
     }
-    fprintf(o,
-            "const hand_wide_shape hand_wide_arrays = {\"%u [%u:f4] to [%u:d8]\", %u, %u, %u, "
-            "%u, src_arrays, dst_arrays, hand_wide_arrays_loop};\n\n",
-            N, K, K, N, N * K, N * K * 4, N * K * 8);
-    fprintf(o,
-            "void hand_wide_arrays_loop(const uint8_t *restrict s, uint8_t *restrict d, "
-            "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
-            N * K * 4, N * K * 8);
+    char label[64];
+    snprintf(label, sizeof label, "%u [%u:f4] to [%u:d8]", N, K, K);
+    shape_open(o, "arrays", label, N, N * K, N * K * 4, N * K * 8);
     fprintf(o,
             "        for (unsigned v = 0; v < %u; v++) {\n"
             "            float x;\n            memcpy(&x, s + 4 * v, 4);\n"
@@ -100,14 +109,9 @@ static void swaps(FILE *o) {
         }
         fprintf(o, "]\",\n    NULL,\n};\n");
     }
-    fprintf(o,
-            "const hand_wide_shape hand_wide_swaps = {\"%u [%u:i4] to [%u:I4] rev\", %u, "
-            "%u, %u, %u, src_swaps, dst_swaps, hand_wide_swaps_loop};\n\n",
-            N, K, K, N, N * K, N * K * 4, N * K * 4);
-    fprintf(o,
-            "void hand_wide_swaps_loop(const uint8_t *restrict s, uint8_t *restrict d, "
-            "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
-            N * K * 4, N * K * 4);
+    char label[64];
+    snprintf(label, sizeof label, "%u [%u:i4] to [%u:I4] rev", N, K, K);
+    shape_open(o, "swaps", label, N, N * K, N * K * 4, N * K * 4);
     for (unsigned f = 0; f < N; f++)
         fprintf(
             o,
@@ -149,14 +153,10 @@ int main(int argc, char **argv) {
         snprintf(dname, sizeof dname, "dst_%u", n);
         text(o, sname, kinds, fwd, n, so, ssize, 0);
         text(o, dname, kinds, rev, n, dof, dsize, 1);
-        fprintf(o,
-                "const hand_wide_shape hand_wide_%u = {\"%u distinct fields\", %u, %u, %u, %u, "
-                "src_%u, dst_%u, hand_wide_%u_loop};\n\n",
-                n, n, n, n, ssize, dsize, n, n, n);
-        fprintf(o,
-                "void hand_wide_%u_loop(const uint8_t *restrict s, uint8_t *restrict d, "
-                "int64_t recs) {\n    for (int64_t r = 0; r < recs; r++, s += %u, d += %u) {\n",
-                n, ssize, dsize);
+        char name[16], label[32];
+        snprintf(name, sizeof name, "%u", n);
+        snprintf(label, sizeof label, "%u distinct fields", n);
+        shape_open(o, name, label, n, n, ssize, dsize);
         used = calloc(dsize, 1);
         if (!used) return 1;
         for (unsigned f = 0; f < n; f++) { /* fields in source order, as a C loop reads */

@@ -25,14 +25,14 @@
  * (docs/JIT.md, "Wide records"). */
 #define SJ_EMIT_CHUNK_MOVES 64u
 #define SJ_EMIT_MAX_ALIGN   4096u /* larger proofs add nothing to code generation */
-/* Wide plans: inner loops unrolled up to this weight (more: an inner loop); a swap of up
- * to this many units weighs its units. */
+/* Wide plans: inner loops unrolled up to this weight (more: an inner loop); a vector
+ * weighs its lanes up to this many. */
 #define SJ_EMIT_MAX_UNROLL 16u
 /* Swaps of several units: vectors of at most this many bytes, up to SJ_EMIT_SWAP_UNROLL of
  * them written out (more: a loop); outside wide plans, swaps of dense elements shorter
  * than SJ_EMIT_SWAP_VECTOR_MIN bytes stay scalar for the loop vectorizer. */
 #define SJ_EMIT_SWAP_BLOCK      64u
-#define SJ_EMIT_SWAP_UNROLL     4u
+#define SJ_EMIT_SWAP_UNROLL     1u
 #define SJ_EMIT_SWAP_VECTOR_MIN 16u
 /* Conversion loops longer than SJ_EMIT_MAX_UNROLL: vectors of this many values. */
 #define SJ_EMIT_CONVERT_BLOCK 16u
@@ -118,6 +118,31 @@ static size_t plan_loops(const sj_plan *p) {
     return n;
 }
 
+/* Whether a conversion compiles to a few instructions per vector: not float to integer
+ * (saturating: a long legalization) and not to bool (a compare per value). */
+static bool cheap_convert(unsigned from, unsigned to) {
+    return to != SJ_BOOL && !(kfloat(from) && !kfloat(to));
+}
+
+/* Whether loop m converts more values than are written out, packed back to back on both
+ * sides, cheaply: then in vectors (emit_convert_blocks). */
+static bool long_convert_loop(const sj_move *m) {
+    const sj_move *b = m + 1;
+    return m->body == 1 && b->kind == SJ_MOVE_CONVERT && m->len > SJ_EMIT_MAX_UNROLL &&
+           m->src_stride == ksize(b->src_kind) && m->dst_stride == ksize(b->dst_kind) &&
+           cheap_convert(b->src_kind, b->dst_kind);
+}
+
+/* The weight of n units emitted as blocks of `per` (emit_swap_vectors, emit_convert_blocks):
+ * a vector weighs its lanes, up to SJ_EMIT_MAX_UNROLL; a loop of blocks, its body and 1 +
+ * SJ_EMIT_LOOP_WEIGHT. */
+static size_t blocks_weight(uint32_t n, uint32_t per) {
+    const uint32_t blocks = n / per, rest = n % per;
+    const size_t lanes = per < SJ_EMIT_MAX_UNROLL ? per : SJ_EMIT_MAX_UNROLL;
+    size_t w = blocks > SJ_EMIT_SWAP_UNROLL ? 1 + SJ_EMIT_LOOP_WEIGHT + lanes : blocks * lanes;
+    return w + (rest < SJ_EMIT_MAX_UNROLL ? rest : SJ_EMIT_MAX_UNROLL);
+}
+
 /* Whether an inner loop of body weight bw is emitted unrolled (wide plans only). */
 static bool loop_unrolls(const sj_move *m, size_t bw) {
     return m->len <= SJ_EMIT_MAX_UNROLL && bw * m->len <= SJ_EMIT_MAX_UNROLL;
@@ -133,10 +158,13 @@ static size_t moves_weight(const sj_move *moves, size_t n) {
         if (m->kind == SJ_MOVE_LOOP) { /* a body said to run past n is cut there */
             size_t body = sj_move_body(m, n - i);
             size_t bw = moves_weight(m + 1, body);
-            w += loop_unrolls(m, bw) ? bw * m->len : 1 + SJ_EMIT_LOOP_WEIGHT + bw;
+            if (body == 1 && long_convert_loop(m))
+                w += blocks_weight(m->len, SJ_EMIT_CONVERT_BLOCK);
+            else
+                w += loop_unrolls(m, bw) ? bw * m->len : 1 + SJ_EMIT_LOOP_WEIGHT + bw;
             i += body;
-        } else if (m->kind == SJ_MOVE_SWAP && m->width && m->len / m->width <= SJ_EMIT_MAX_UNROLL) {
-            w += m->len / m->width;
+        } else if (m->kind == SJ_MOVE_SWAP && m->width && m->len / m->width > 1) {
+            w += blocks_weight(m->len / m->width, SJ_EMIT_SWAP_BLOCK / m->width);
         } else {
             w++;
         }
@@ -328,7 +356,7 @@ static bool swap_as_vectors(const emitter *x, const sj_move *m) {
 
 /* dp[u] = bswap(sp[u]) for the move's units, as vectors of up to SJ_EMIT_SWAP_BLOCK bytes:
  * up to SJ_EMIT_SWAP_UNROLL blocks written out, more in a loop, then one vector for the
- * rest. sa and da: the alignments of sp and dp. */
+ * rest (blocks_weight counts them). sa and da: the alignments of sp and dp. */
 static void emit_swap_vectors(emitter *x, const sj_move *m, size_t k, LLVMValueRef sp,
                               LLVMValueRef dp, unsigned sa, unsigned da) {
     sj_em *e = &x->e;
@@ -516,16 +544,8 @@ static size_t convert_run(const sj_move *moves, size_t n, size_t k, sj_move *run
 static LLVMValueRef elem_at(emitter *x, LLVMValueRef p, LLVMValueRef i, int64_t stride,
                             const char *name);
 
-/* Whether loop m converts more values than are written out, packed back to back on both
- * sides: then in vectors (emit_convert_blocks). */
-static bool long_convert_loop(const sj_move *m) {
-    const sj_move *b = m + 1;
-    return m->body == 1 && b->kind == SJ_MOVE_CONVERT && m->len > SJ_EMIT_MAX_UNROLL &&
-           m->src_stride == ksize(b->src_kind) && m->dst_stride == ksize(b->dst_kind);
-}
-
-/* Loop m (long_convert_loop) as vectors of SJ_EMIT_CONVERT_BLOCK values, up to
- * SJ_EMIT_SWAP_UNROLL of them written out and more in a loop, then one for the rest. */
+/* Loop m (long_convert_loop) as vectors of SJ_EMIT_CONVERT_BLOCK values: up to
+ * SJ_EMIT_SWAP_UNROLL written out, more in a loop, then one for the rest (blocks_weight). */
 static void emit_convert_blocks(emitter *x, const sj_move *m, size_t k, LLVMValueRef se,
                                 LLVMValueRef de, unsigned sbase, unsigned dbase) {
     sj_em *e = &x->e;
@@ -566,8 +586,9 @@ static void emit_moves_here(emitter *x, const sj_move *moves, size_t n, LLVMValu
         sj_move run;
         unsigned lanes;
         size_t span = convert_run(moves, n, k, &run, &lanes);
-        if (span && !x->chunked && x->dense &&
-            lanes * ksize(run.src_kind) < SJ_EMIT_SWAP_VECTOR_MIN)
+        if (span && !x->chunked &&
+            ((x->dense && lanes * ksize(run.src_kind) < SJ_EMIT_SWAP_VECTOR_MIN) ||
+             !cheap_convert(run.src_kind, run.dst_kind)))
             span = 0; /* short dense elements: the loop vectorizer does better across them */
         if (span) {   /* one vector conversion */
             emit_move(x, &run, k, se, de, sbase, dbase, lanes);

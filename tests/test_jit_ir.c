@@ -493,6 +493,27 @@ static void test_swap(void **state) {
     check_move(&pr, 1000, 24000, 14000, 0, 0);
 }
 
+/* Swaps of several units are vectors (jit/emit.c, emit_swap_vectors): a record of two
+ * arrays of 100 int32 swapped into the other's place is a loop over 64-byte blocks and one
+ * vector for the rest; elements that are one swap each, back to back, are one loop over
+ * all their units. The bytes are checked first (plans no other test compiles: a cached
+ * plan writes no dump). */
+static void test_swap_arrays_are_vectors(void **state) {
+    (void)state;
+    sj_move two[2] = {mv_swap(400, 0, 400, 4), mv_swap(0, 400, 400, 4)};
+    sj_plan pr = move_plan(800, 4, 800, 4, two, 2);
+    char *ir = move_ir(&pr, 37, 37 * 800, 37 * 800);
+    if (!strstr(ir, "v_block") || !strstr(ir, "llvm.bswap.v16i32") ||
+        !strstr(ir, "llvm.bswap.v4i32"))
+        fail_msg("a record of two [100:i4] swaps is not blocks of 16 and a vector of 4:\n%s", ir);
+    free(ir);
+    sj_move one = mv_swap(0, 0, 80, 4);
+    sj_plan pd = move_plan(80, 4, 80, 4, &one, 1);
+    ir = move_ir(&pd, 301, 301 * 80, 301 * 80);
+    if (!strstr(ir, "v_units")) fail_msg("[20:i4] elements are not one loop over units:\n%s", ir);
+    free(ir);
+}
+
 struct conv_case {
     sj_kind sk;
     uint64_t in;
@@ -815,6 +836,20 @@ static void test_cache_and_decline(void **state) {
     P->stats(&s2);
     assert_int_equal(s2.declines, s1.declines + 1);
     assert_non_null(strstr(P->describe(), "LLVM"));
+
+    /* the cap counts what is emitted: a swap of 159 2-byte units is a loop over 64-byte
+     * blocks and a vector of 31 units, weighing 35 (1 + 2 + 16 + 16); 1900 of them are
+     * over 65,536 and declined before LLVM sees them */
+    enum { NS = 1900, LEN = 318 };
+    sj_move *many = malloc(NS * sizeof *many);
+    assert_non_null(many);
+    for (uint32_t i = 0; i < NS; i++)
+        many[i] = mv_swap(i * LEN, (NS - 1 - i) * LEN, LEN, 2);
+    sj_plan pm = move_plan(NS * LEN, 2, NS * LEN, 2, many, NS);
+    why[0] = 0;
+    assert_int_not_equal(P->compile(&pm, &fn, &code, why, sizeof why), 0);
+    if (!strstr(why, "weighing 66500")) fail_msg("decline: %s", why);
+    free(many);
 }
 
 /* ---- Compile latency (printed, not asserted: machines are shared and noisy) ---- */
@@ -918,6 +953,7 @@ int main(void) {
         cmocka_unit_test(test_block_copy),
         cmocka_unit_test(test_copy_strided),
         cmocka_unit_test(test_swap),
+        cmocka_unit_test(test_swap_arrays_are_vectors),
         cmocka_unit_test(test_convert_table),
         cmocka_unit_test(test_convert_all_pairs),
         cmocka_unit_test(test_zero_and_mixed),

@@ -28,11 +28,12 @@
 /* Wide plans: inner loops unrolled up to this weight (more: an inner loop); a vector
  * weighs its lanes up to this many. */
 #define SJ_EMIT_MAX_UNROLL 16u
-/* Swaps of several units: vectors of at most this many bytes, up to SJ_EMIT_SWAP_UNROLL of
- * them written out (more: a loop); outside wide plans, swaps of dense elements shorter
- * than SJ_EMIT_SWAP_VECTOR_MIN bytes stay scalar for the loop vectorizer. */
+/* Swaps of several units: vectors of at most this many bytes; two or more in a loop in wide
+ * plans, more than SJ_EMIT_SWAP_UNROLL elsewhere (at most 128 moves: bounded); outside
+ * wide plans, swaps of dense elements shorter than SJ_EMIT_SWAP_VECTOR_MIN bytes stay
+ * scalar for the loop vectorizer. */
 #define SJ_EMIT_SWAP_BLOCK      64u
-#define SJ_EMIT_SWAP_UNROLL     1u
+#define SJ_EMIT_SWAP_UNROLL     4u
 #define SJ_EMIT_SWAP_VECTOR_MIN 16u
 /* Conversion loops longer than SJ_EMIT_MAX_UNROLL: vectors of this many values. */
 #define SJ_EMIT_CONVERT_BLOCK 16u
@@ -133,13 +134,13 @@ static bool long_convert_loop(const sj_move *m) {
            cheap_convert(b->src_kind, b->dst_kind);
 }
 
-/* The weight of n units emitted as blocks of `per` (emit_swap_vectors, emit_convert_blocks):
- * a vector weighs its lanes, up to SJ_EMIT_MAX_UNROLL; a loop of blocks, its body and 1 +
- * SJ_EMIT_LOOP_WEIGHT. */
+/* The weight of n units emitted as blocks of `per` in a wide plan (emit_swap_vectors,
+ * emit_convert_blocks): a vector weighs its lanes, up to SJ_EMIT_MAX_UNROLL; a loop of
+ * blocks, its body and 1 + SJ_EMIT_LOOP_WEIGHT. */
 static size_t blocks_weight(uint32_t n, uint32_t per) {
     const uint32_t blocks = n / per, rest = n % per;
     const size_t lanes = per < SJ_EMIT_MAX_UNROLL ? per : SJ_EMIT_MAX_UNROLL;
-    size_t w = blocks > SJ_EMIT_SWAP_UNROLL ? 1 + SJ_EMIT_LOOP_WEIGHT + lanes : blocks * lanes;
+    size_t w = blocks > 1 ? 1 + SJ_EMIT_LOOP_WEIGHT + lanes : blocks * lanes;
     return w + (rest < SJ_EMIT_MAX_UNROLL ? rest : SJ_EMIT_MAX_UNROLL);
 }
 
@@ -354,9 +355,16 @@ static bool swap_as_vectors(const emitter *x, const sj_move *m) {
     return !(x->dense && m->len < SJ_EMIT_SWAP_VECTOR_MIN) && m->len / m->width > 1;
 }
 
+/* Whole blocks written out before they run in a loop: in wide plans one (blocks_weight
+ * counts what they emit), elsewhere SJ_EMIT_SWAP_UNROLL (a loop of 4 blocks ran 1.07-1.21x
+ * C against 1.02 written out, docs/JIT.md). */
+static uint32_t blocks_unrolled(const emitter *x) {
+    return x->chunked ? 1 : SJ_EMIT_SWAP_UNROLL;
+}
+
 /* dp[u] = bswap(sp[u]) for the move's units, as vectors of up to SJ_EMIT_SWAP_BLOCK bytes:
- * up to SJ_EMIT_SWAP_UNROLL blocks written out, more in a loop, then one vector for the
- * rest (blocks_weight counts them). sa and da: the alignments of sp and dp. */
+ * whole blocks (in a loop past blocks_unrolled), then one vector for the rest. sa and da:
+ * the alignments of sp and dp. */
 static void emit_swap_vectors(emitter *x, const sj_move *m, size_t k, LLVMValueRef sp,
                               LLVMValueRef dp, unsigned sa, unsigned da) {
     sj_em *e = &x->e;
@@ -364,7 +372,7 @@ static void emit_swap_vectors(emitter *x, const sj_move *m, size_t k, LLVMValueR
     const uint32_t units = m->len / m->width, per = SJ_EMIT_SWAP_BLOCK / m->width;
     const uint32_t blocks = units > per ? units / per : 0;
     uint32_t done = 0;
-    if (blocks > SJ_EMIT_SWAP_UNROLL) { /* for (b = 0; b < blocks; b++) one block */
+    if (blocks > blocks_unrolled(x)) { /* for (b = 0; b < blocks; b++) one block */
         char nb[40];
         snprintf(nb, sizeof nb, "b_m%zu_block", k);
         LLVMBasicBlockRef from = LLVMGetInsertBlock(e->b);
@@ -544,8 +552,8 @@ static size_t convert_run(const sj_move *moves, size_t n, size_t k, sj_move *run
 static LLVMValueRef elem_at(emitter *x, LLVMValueRef p, LLVMValueRef i, int64_t stride,
                             const char *name);
 
-/* Loop m (long_convert_loop) as vectors of SJ_EMIT_CONVERT_BLOCK values: up to
- * SJ_EMIT_SWAP_UNROLL written out, more in a loop, then one for the rest (blocks_weight). */
+/* Loop m (long_convert_loop) as vectors of SJ_EMIT_CONVERT_BLOCK values: whole blocks (in
+ * a loop past blocks_unrolled), then one vector for the rest. */
 static void emit_convert_blocks(emitter *x, const sj_move *m, size_t k, LLVMValueRef se,
                                 LLVMValueRef de, unsigned sbase, unsigned dbase) {
     sj_em *e = &x->e;
@@ -557,7 +565,7 @@ static void emit_convert_blocks(emitter *x, const sj_move *m, size_t k, LLVMValu
     LLVMValueRef sl = sj_gep_c(e, se, so, "v_conv_src"), dl = sj_gep_c(e, de, dof, "v_conv_dst");
     const unsigned sa = align_at(sbase, so), da = align_at(dbase, dof);
     uint32_t done = 0;
-    if (blocks > SJ_EMIT_SWAP_UNROLL) {
+    if (blocks > blocks_unrolled(x)) {
         LLVMValueRef nb = sj_c64(e, blocks);
         count_loop l = begin_count_loop(x, nb, "conv_blocks");
         emit_move(x, &c, k, elem_at(x, sl, l.i, sb, "v_block_src"),

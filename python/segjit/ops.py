@@ -154,8 +154,27 @@ def _layout_of(buf, lay, what):
     lay = as_layout(np.dtype(dt))
     flags = getattr(buf, "flags", None)
     if flags is not None and not flags.aligned and lay.alignment > 1:
-        return lay.with_align(1)  # numpy reads such an array unaligned: so does segjit
+        # numpy reads such an array unaligned: so does segjit, through the same dtype with
+        # every struct unaligned (an aligned struct cannot be given alignment 1)
+        lay = as_layout(_unaligned(np.dtype(dt)))
+        return lay.with_align(1) if lay.alignment > 1 else lay
     return lay
+
+
+def _unaligned(dt):
+    """dt with the same offsets and sizes, no struct in it marked aligned (align=False)."""
+    if dt.subdtype is not None:
+        base, shape = dt.subdtype
+        return np.dtype((_unaligned(base), shape))
+    if dt.names is None:
+        return dt
+    fields = [dt.fields[n] for n in dt.names]
+    spec = {"names": list(dt.names), "formats": [_unaligned(f[0]) for f in fields],
+            "offsets": [f[1] for f in fields], "itemsize": dt.itemsize}
+    titles = [f[2] if len(f) > 2 else None for f in fields]
+    if any(t is not None for t in titles):
+        spec["titles"] = titles
+    return np.dtype(spec, align=False)
 
 
 def _new_array(lay, n):

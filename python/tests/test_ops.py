@@ -293,6 +293,23 @@ def test_unaligned_arrays_chars_and_sizes():
         s.read(0.5, 1)
 
 
+def test_unaligned_arrays_of_aligned_structs():
+    # numpy reads an array of an align=True struct at any address; so does segjit (the
+    # structs read unaligned), nested structs and subarrays included
+    inner = np.dtype([("x", "<i2"), ("y", "<f8")], align=True)
+    dt = np.dtype([("a", "<i4"), ("p", inner), ("v", "<f4", (2,))], align=True)
+    a = np.ndarray(4, dt, buffer=bytearray(dt.itemsize * 4 + 1), offset=1)
+    assert not a.flags.aligned
+    a["a"] = [1, 2, 3, 4]
+    a["p"]["y"] = [0.5, 1.5, 2.5, 3.5]
+    a["v"] = [[1, 2], [3, 4], [5, 6], [7, 8]]
+    cols = segjit.to_columns(a)
+    assert list(cols["a"]) == [1, 2, 3, 4] and list(cols["p"]["y"]) == [0.5, 1.5, 2.5, 3.5]
+    assert segjit.reduce(a, None, "p.y", "max") == 3.5
+    out = segjit.convert(a, None, np.dtype([("a", "<i8"), ("v", "<f8", (2,))]))
+    assert out["v"].tolist() == a["v"].tolist() and list(out["a"]) == [1, 2, 3, 4]
+
+
 # ---- found by review B ----
 
 

@@ -347,12 +347,45 @@ static LLVMValueRef convert(emitter *x, LLVMValueRef v, unsigned from, unsigned 
     return v;
 }
 
+/* if (count > 0) { loop } ; return 0.  The loop's body is left to the caller: returns
+ * the index phi with the builder in the body; close with end_count_loop. */
+typedef struct count_loop {
+    LLVMBasicBlockRef body, exit;
+    LLVMValueRef i;
+} count_loop;
+
+static count_loop begin_count_loop(emitter *x, LLVMValueRef n, const char *name) {
+    sj_em *e = &x->e;
+    count_loop l;
+    char nb[40];
+    LLVMBasicBlockRef from = LLVMGetInsertBlock(e->b);
+    snprintf(nb, sizeof nb, "b_%s", name);
+    l.body = sj_block(e, nb);
+    snprintf(nb, sizeof nb, "b_%s_done", name);
+    l.exit = sj_block(e, nb);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSGT, n, sj_c64(e, 0), "v_any"), l.body,
+                    l.exit);
+    sj_at(e, l.body);
+    l.i = sj_phi(e, e->i64, sj_c64(e, 0), from, "v_i");
+    return l;
+}
+
+static void end_count_loop(emitter *x, count_loop *l, LLVMValueRef n) {
+    sj_em *e = &x->e;
+    LLVMValueRef next = LLVMBuildNUWAdd(e->b, l->i, sj_c64(e, 1), "v_i_next");
+    sj_phi_add(l->i, next, LLVMGetInsertBlock(e->b));
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, next, n, "v_last"), l->exit, l->body);
+    sj_at(e, l->exit);
+}
+
+static LLVMValueRef elem_at(emitter *x, LLVMValueRef p, LLVMValueRef i, int64_t stride,
+                            const char *name);
+
 /* Whether a swap of several units is emitted as vectors: in wide plans always; elsewhere
  * unless the loop vectorizer will run over whole elements of a few units each, which it
  * does better across elements (docs/JIT.md, "Swaps and conversions of arrays"). */
 static bool swap_as_vectors(const emitter *x, const sj_move *m) {
-    if (x->chunked) return true;
-    return !(x->dense && m->len < SJ_EMIT_SWAP_VECTOR_MIN) && m->len / m->width > 1;
+    return x->chunked || !(x->dense && m->len < SJ_EMIT_SWAP_VECTOR_MIN);
 }
 
 /* Whole blocks written out before they run in a loop: in wide plans one (blocks_weight
@@ -362,49 +395,45 @@ static uint32_t blocks_unrolled(const emitter *x) {
     return x->chunked ? 1 : SJ_EMIT_SWAP_UNROLL;
 }
 
-/* dp[u] = bswap(sp[u]) for the move's units, as vectors of up to SJ_EMIT_SWAP_BLOCK bytes:
- * whole blocks (in a loop past blocks_unrolled), then one vector for the rest. sa and da:
- * the alignments of sp and dp. */
-static void emit_swap_vectors(emitter *x, const sj_move *m, size_t k, LLVMValueRef sp,
-                              LLVMValueRef dp, unsigned sa, unsigned da) {
+/* What one vector of n lanes does at (sp, dp), aligned to sa and da. */
+typedef void (*lanes_fn)(emitter *x, const sj_move *m, size_t k, LLVMValueRef sp, LLVMValueRef dp,
+                         unsigned sa, unsigned da, uint32_t n);
+
+/* n lanes from sp and dp (ss and ds bytes apart, aligned to sa and da) as vectors of `per`
+ * lanes: whole blocks (in a loop past blocks_unrolled), then one vector for the rest. */
+static void emit_blocks(emitter *x, const sj_move *m, size_t k, lanes_fn lanes, uint32_t n,
+                        uint32_t per, LLVMValueRef sp, int64_t ss, LLVMValueRef dp, int64_t ds,
+                        unsigned sa, unsigned da) {
     sj_em *e = &x->e;
-    LLVMTypeRef ut = sj_int_type(e, m->width);
-    const uint32_t units = m->len / m->width, per = SJ_EMIT_SWAP_BLOCK / m->width;
-    const uint32_t blocks = units > per ? units / per : 0;
+    const uint32_t blocks = n / per;
+    const int64_t sb = (int64_t)per * ss, db = (int64_t)per * ds;
     uint32_t done = 0;
-    if (blocks > blocks_unrolled(x)) { /* for (b = 0; b < blocks; b++) one block */
-        char nb[40];
-        snprintf(nb, sizeof nb, "b_m%zu_block", k);
-        LLVMBasicBlockRef from = LLVMGetInsertBlock(e->b);
-        LLVMBasicBlockRef body = sj_block(e, nb);
-        snprintf(nb, sizeof nb, "b_m%zu_blocks_done", k);
-        LLVMBasicBlockRef out = sj_block(e, nb);
-        LLVMBuildBr(e->b, body);
-        sj_at(e, body);
-        LLVMValueRef b = sj_phi(e, e->i64, sj_c64(e, 0), from, "v_block");
-        LLVMValueRef off = LLVMBuildNUWMul(e->b, b, sj_c64(e, SJ_EMIT_SWAP_BLOCK), "v_block_off");
-        LLVMValueRef v = sj_load(e, LLVMVectorType(ut, per), sj_gep(e, sp, off, "v_block_src"),
-                                 align_at(sa, SJ_EMIT_SWAP_BLOCK), "v_block");
-        v = sj_intrinsic1(e, "llvm.bswap", v, "v_block_swapped");
-        sj_store(e, v, sj_gep(e, dp, off, "v_block_dst"), align_at(da, SJ_EMIT_SWAP_BLOCK));
-        LLVMValueRef next = LLVMBuildNUWAdd(e->b, b, sj_c64(e, 1), "v_block_next");
-        sj_phi_add(b, next, body);
-        LLVMBuildCondBr(e->b,
-                        LLVMBuildICmp(e->b, LLVMIntEQ, next, sj_c64(e, blocks), "v_blocks_done"),
-                        out, body);
-        sj_at(e, out);
+    if (blocks > blocks_unrolled(x)) {
+        LLVMValueRef nb = sj_c64(e, blocks);
+        count_loop l = begin_count_loop(x, nb, "blocks");
+        lanes(x, m, k, elem_at(x, sp, l.i, sb, "v_block_src"),
+              elem_at(x, dp, l.i, db, "v_block_dst"), align_at(sa, (uint64_t)sb),
+              align_at(da, (uint64_t)db), per);
+        end_count_loop(x, &l, nb);
         done = blocks * per;
     }
-    while (done < units) { /* whole blocks, then the rest as one vector (or one unit) */
-        uint32_t n = units - done < per ? units - done : per;
-        uint64_t off = (uint64_t)done * m->width;
-        LLVMTypeRef t = n > 1 ? LLVMVectorType(ut, n) : ut;
-        LLVMValueRef v =
-            sj_load(e, t, sj_gep_c(e, sp, off, "v_swap_src"), align_at(sa, off), "v_swap");
-        v = sj_intrinsic1(e, "llvm.bswap", v, "v_swapped");
-        sj_store(e, v, sj_gep_c(e, dp, off, "v_swap_dst"), align_at(da, off));
-        done += n;
+    while (done < n) {
+        uint32_t c = n - done < per ? n - done : per;
+        uint64_t os = (uint64_t)done * (uint64_t)ss, od = (uint64_t)done * (uint64_t)ds;
+        lanes(x, m, k, sj_gep_c(e, sp, os, "v_lanes_src"), sj_gep_c(e, dp, od, "v_lanes_dst"),
+              align_at(sa, os), align_at(da, od), c);
+        done += c;
     }
+}
+
+/* dp[u] = bswap(sp[u]) for n units of swap m (one unit: a scalar). */
+static void swap_lanes(emitter *x, const sj_move *m, size_t k, LLVMValueRef sp, LLVMValueRef dp,
+                       unsigned sa, unsigned da, uint32_t n) {
+    (void)k;
+    sj_em *e = &x->e;
+    LLVMTypeRef ut = sj_int_type(e, m->width);
+    LLVMValueRef v = sj_load(e, n > 1 ? LLVMVectorType(ut, n) : ut, sp, sa, "v_swap");
+    sj_store(e, sj_intrinsic1(e, "llvm.bswap", v, "v_swapped"), dp, da);
 }
 
 /* One move of element i: se and de are the element bases, every source element base
@@ -442,7 +471,8 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
             LLVMTypeRef ut = sj_int_type(e, m->width);
             uint32_t units = m->len / m->width;
             if (units > 1 && swap_as_vectors(x, m)) {
-                emit_swap_vectors(x, m, k, sp, dp, sa, da);
+                emit_blocks(x, m, k, swap_lanes, units, SJ_EMIT_SWAP_BLOCK / m->width, sp, m->width,
+                            dp, m->width, sa, da);
                 return;
             }
             for (uint32_t u = 0; u < units; u++) { /* each unit: dp[u] = bswap(sp[u]) */
@@ -469,37 +499,6 @@ static void emit_move(emitter *x, const sj_move *m, size_t k, LLVMValueRef se, L
 /* i * stride as a byte offset (the checks proved it fits). */
 static LLVMValueRef elem_offset(emitter *x, LLVMValueRef i, int64_t stride, const char *name) {
     return LLVMBuildNSWMul(x->e.b, i, sj_c64(&x->e, stride), name);
-}
-
-/* if (count > 0) { loop } ; return 0.  The loop's body is left to the caller: returns
- * the index phi with the builder in the body; close with end_count_loop. */
-typedef struct count_loop {
-    LLVMBasicBlockRef body, exit;
-    LLVMValueRef i;
-} count_loop;
-
-static count_loop begin_count_loop(emitter *x, LLVMValueRef n, const char *name) {
-    sj_em *e = &x->e;
-    count_loop l;
-    char nb[40];
-    LLVMBasicBlockRef from = LLVMGetInsertBlock(e->b);
-    snprintf(nb, sizeof nb, "b_%s", name);
-    l.body = sj_block(e, nb);
-    snprintf(nb, sizeof nb, "b_%s_done", name);
-    l.exit = sj_block(e, nb);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSGT, n, sj_c64(e, 0), "v_any"), l.body,
-                    l.exit);
-    sj_at(e, l.body);
-    l.i = sj_phi(e, e->i64, sj_c64(e, 0), from, "v_i");
-    return l;
-}
-
-static void end_count_loop(emitter *x, count_loop *l, LLVMValueRef n) {
-    sj_em *e = &x->e;
-    LLVMValueRef next = LLVMBuildNUWAdd(e->b, l->i, sj_c64(e, 1), "v_i_next");
-    sj_phi_add(l->i, next, LLVMGetInsertBlock(e->b));
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, next, n, "v_last"), l->exit, l->body);
-    sj_at(e, l->exit);
 }
 
 static void emit_counted(emitter *x, LLVMValueRef cnt, LLVMValueRef sp, int64_t ss, LLVMValueRef dp,
@@ -549,38 +548,23 @@ static size_t convert_run(const sj_move *moves, size_t n, size_t k, sj_move *run
     return *lanes >= 2 ? at - k : 0;
 }
 
-static LLVMValueRef elem_at(emitter *x, LLVMValueRef p, LLVMValueRef i, int64_t stride,
-                            const char *name);
+/* n values of conversion m (offsets 0) at sp and dp: one vector conversion. */
+static void convert_lanes(emitter *x, const sj_move *m, size_t k, LLVMValueRef sp, LLVMValueRef dp,
+                          unsigned sa, unsigned da, uint32_t n) {
+    emit_move(x, m, k, sp, dp, sa, da, n);
+}
 
-/* Loop m (long_convert_loop) as vectors of SJ_EMIT_CONVERT_BLOCK values: whole blocks (in
- * a loop past blocks_unrolled), then one vector for the rest. */
+/* Loop m (long_convert_loop) as vectors of SJ_EMIT_CONVERT_BLOCK values (emit_blocks). */
 static void emit_convert_blocks(emitter *x, const sj_move *m, size_t k, LLVMValueRef se,
                                 LLVMValueRef de, unsigned sbase, unsigned dbase) {
     sj_em *e = &x->e;
     sj_move c = m[1];
     const uint64_t so = m->src_off + c.src_off, dof = m->dst_off + c.dst_off;
-    const uint32_t per = SJ_EMIT_CONVERT_BLOCK, blocks = m->len / per;
-    const int64_t sb = (int64_t)per * m->src_stride, db = (int64_t)per * m->dst_stride;
     c.src_off = c.dst_off = 0;
-    LLVMValueRef sl = sj_gep_c(e, se, so, "v_conv_src"), dl = sj_gep_c(e, de, dof, "v_conv_dst");
-    const unsigned sa = align_at(sbase, so), da = align_at(dbase, dof);
-    uint32_t done = 0;
-    if (blocks > blocks_unrolled(x)) {
-        LLVMValueRef nb = sj_c64(e, blocks);
-        count_loop l = begin_count_loop(x, nb, "conv_blocks");
-        emit_move(x, &c, k, elem_at(x, sl, l.i, sb, "v_block_src"),
-                  elem_at(x, dl, l.i, db, "v_block_dst"), align_at(sa, (uint64_t)sb),
-                  align_at(da, (uint64_t)db), per);
-        end_count_loop(x, &l, nb);
-        done = blocks * per;
-    }
-    while (done < m->len) { /* whole blocks, then the rest as one vector (or one value) */
-        uint32_t n = m->len - done < per ? m->len - done : per;
-        uint64_t os = (uint64_t)done * m->src_stride, od = (uint64_t)done * m->dst_stride;
-        emit_move(x, &c, k, sj_gep_c(e, sl, os, "v_conv_at"), sj_gep_c(e, dl, od, "v_conv_to"),
-                  align_at(sa, os), align_at(da, od), n);
-        done += n;
-    }
+    emit_blocks(x, &c, k, convert_lanes, m->len, SJ_EMIT_CONVERT_BLOCK,
+                sj_gep_c(e, se, so, "v_conv_src"), m->src_stride,
+                sj_gep_c(e, de, dof, "v_conv_dst"), m->dst_stride, align_at(sbase, so),
+                align_at(dbase, dof));
 }
 
 /* moves[0..n) of one element in the function being built (bases se and de, aligned to
@@ -597,7 +581,8 @@ static void emit_moves_here(emitter *x, const sj_move *moves, size_t n, LLVMValu
         if (span && !x->chunked &&
             ((x->dense && lanes * ksize(run.src_kind) < SJ_EMIT_SWAP_VECTOR_MIN) ||
              !cheap_convert(run.src_kind, run.dst_kind)))
-            span = 0; /* short dense elements: the loop vectorizer does better across them */
+            span = 0; /* short dense elements (the loop vectorizer does better across them),
+                       * or a conversion costly to vectorize */
         if (span) {   /* one vector conversion */
             emit_move(x, &run, k, se, de, sbase, dbase, lanes);
             k += span - 1;
